@@ -1,0 +1,85 @@
+package io.wxim.auth.config;
+
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotBlank;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * auth-service settings ({@code im.auth.*}).
+ *
+ * @param devLogin     nickname-only login for development and demos
+ * @param token        access and refresh token lifetimes and claims
+ * @param signing      the RS256 signing key
+ * @param redisTimeout bound on every Redis call; Redis answers in well under 1 ms, so 2s means it is down
+ * @param mongoTimeout bound on every Mongo call; a keyed read or upsert takes a few ms, so 3s means trouble
+ */
+@Validated
+@ConfigurationProperties("im.auth")
+public record AuthProperties(
+        @Valid @DefaultValue DevLogin devLogin,
+        @Valid @DefaultValue Token token,
+        @Valid @DefaultValue Signing signing,
+        @DefaultValue("2s") Duration redisTimeout,
+        @DefaultValue("3s") Duration mongoTimeout) {
+
+    public AuthProperties {
+        requirePositive(redisTimeout, "im.auth.redis-timeout");
+        requirePositive(mongoTimeout, "im.auth.mongo-timeout");
+    }
+
+    /**
+     * @param enabled whether {@code POST /api/auth/dev-login} exists. Default false: anyone who knows a nickname
+     *                can log in as that user, so it is for the {@code local} profile and demos only.
+     */
+    public record DevLogin(@DefaultValue("false") boolean enabled) {
+    }
+
+    /**
+     * @param issuer     {@code iss} claim; verifiers (gateway, history) check it
+     * @param audience   {@code aud} claim (a single string); verifiers check it
+     * @param accessTtl  access token lifetime. 15 minutes: short enough that a leaked token expires soon, long
+     *                   enough that a client refreshes a few times an hour
+     * @param refreshTtl refresh token lifetime (and Redis TTL of its entry). 30 days: a mini-program user who
+     *                   comes back within a month stays logged in
+     */
+    public record Token(
+            @NotBlank @DefaultValue("wxim") String issuer,
+            @NotBlank @DefaultValue("wxim") String audience,
+            @DefaultValue("15m") Duration accessTtl,
+            @DefaultValue("30d") Duration refreshTtl) {
+
+        public Token {
+            requirePositive(accessTtl, "im.auth.token.access-ttl");
+            requirePositive(refreshTtl, "im.auth.token.refresh-ttl");
+        }
+    }
+
+    /**
+     * @param keyFile           PEM file with the RSA private key (PKCS#8 {@code PRIVATE KEY} or PKCS#1
+     *                          {@code RSA PRIVATE KEY}, unencrypted, at least 2048 bits), mounted as a secret.
+     *                          No default: a signing key is a secret and never ships with the service
+     * @param keyId             {@code kid} header and JWK id. Default: the key's RFC 7638 thumbprint, so the same
+     *                          key always gets the same id and a new key a new one
+     * @param generateIfMissing when true and no keyFile is set, generate an in-memory RSA-2048 key at startup.
+     *                          Default false: tokens signed with it do not survive a restart and replicas would
+     *                          not share it; for the {@code local} profile and tests only
+     */
+    public record Signing(Path keyFile, String keyId, @DefaultValue("false") boolean generateIfMissing) {
+
+        public Signing {
+            // an unset environment placeholder binds as an empty path or string: treat it as absent
+            keyFile = keyFile == null || keyFile.toString().isBlank() ? null : keyFile;
+            keyId = keyId == null || keyId.isBlank() ? null : keyId.strip();
+        }
+    }
+
+    private static void requirePositive(Duration value, String name) {
+        if (value == null || value.isNegative() || value.isZero()) {
+            throw new IllegalArgumentException(name + " must be a positive duration, was " + value);
+        }
+    }
+}

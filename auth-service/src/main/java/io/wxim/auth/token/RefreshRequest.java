@@ -1,0 +1,8 @@
+package io.wxim.auth.token;
+
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.Size;
+
+/** Body of {@code POST /api/auth/refresh}. */
+record RefreshRequest(@NotBlank @Size(max = 256) String refreshToken) {
+}

@@ -1,0 +1,97 @@
+package io.wxim.auth.token;
+
+import io.wxim.auth.config.AuthProperties;
+import io.wxim.auth.user.UserService;
+import io.wxim.protocol.UserRef;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Service;
+import reactor.core.publisher.Mono;
+
+/** Issues token pairs at login and rotates them at refresh. */
+@Service
+public class TokenService {
+    private static final Logger log = LoggerFactory.getLogger(TokenService.class);
+    private static final int REFRESH_TOKEN_BYTES = 32;
+    /** 32 bytes in unpadded base64url; anything else cannot be one of ours and is not looked up. */
+    private static final Pattern REFRESH_TOKEN_SHAPE = Pattern.compile("[A-Za-z0-9_-]{43}");
+
+    private final AccessTokenIssuer accessTokens;
+    private final RefreshTokenRepository refreshTokens;
+    private final UserService users;
+    private final AuthProperties props;
+    private final SecureRandom random;
+    private final Clock clock;
+
+    TokenService(AccessTokenIssuer accessTokens, RefreshTokenRepository refreshTokens, UserService users,
+                 AuthProperties props, SecureRandom random, Clock clock) {
+        this.accessTokens = accessTokens;
+        this.refreshTokens = refreshTokens;
+        this.users = users;
+        this.props = props;
+        this.random = random;
+        this.clock = clock;
+    }
+
+    /** A new pair after a successful login; starts a new refresh token family. */
+    public Mono<TokenResponse> issueFor(UserRef user) {
+        return issue(user, UUID.randomUUID().toString());
+    }
+
+    /**
+     * Trades a refresh token for a new pair in the same family. The old token is taken atomically, so it works
+     * once; unknown, expired or used tokens, and tokens of users that no longer exist, fail with 401.
+     */
+    public Mono<TokenResponse> refresh(String refreshToken) {
+        if (refreshToken == null || !REFRESH_TOKEN_SHAPE.matcher(refreshToken).matches()) {
+            return Mono.error(new InvalidRefreshTokenException());
+        }
+        return refreshTokens.take(sha256Hex(refreshToken))
+                .switchIfEmpty(Mono.defer(() -> {
+                    log.debug("refresh rejected: token unknown, expired or used");
+                    return Mono.error(new InvalidRefreshTokenException());
+                }))
+                .flatMap(session -> users.findById(session.userId())
+                        .switchIfEmpty(Mono.defer(() -> {
+                            log.warn("refresh rejected: user gone userId={}", session.userId());
+                            return Mono.error(new InvalidRefreshTokenException());
+                        }))
+                        .flatMap(user -> issue(user, session.familyId())));
+    }
+
+    private Mono<TokenResponse> issue(UserRef user, String familyId) {
+        return Mono.defer(() -> {
+            AccessToken access = accessTokens.issue(user);
+            String refresh = newRefreshToken();
+            RefreshSession session = new RefreshSession(user.id(), familyId, access.issuedAt());
+            return refreshTokens.save(sha256Hex(refresh), session, props.token().refreshTtl())
+                    .then(Mono.fromSupplier(() -> new TokenResponse(access.value(), refresh, TokenResponse.BEARER,
+                            props.token().accessTtl().toSeconds(), user)));
+        });
+    }
+
+    private String newRefreshToken() {
+        byte[] bytes = new byte[REFRESH_TOKEN_BYTES];
+        random.nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    /** Lowercase hex SHA-256 of the token's UTF-8 bytes: the Redis key part, so the raw token is never stored. */
+    static String sha256Hex(String token) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is always available", e);
+        }
+    }
+}

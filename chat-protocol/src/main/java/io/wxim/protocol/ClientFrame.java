@@ -1,0 +1,116 @@
+package io.wxim.protocol;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import java.util.Map;
+
+/**
+ * Frames a client sends. Every frame may carry {@code rid}, a client request id echoed in the reply or error.
+ * Identity is never part of a client frame: it comes from the token verified at the handshake.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+        @JsonSubTypes.Type(value = ClientFrame.Ping.class, name = "ping"),
+        @JsonSubTypes.Type(value = ClientFrame.Send.class, name = "send"),
+        @JsonSubTypes.Type(value = ClientFrame.Sync.class, name = "sync"),
+        @JsonSubTypes.Type(value = ClientFrame.ListRooms.class, name = "rooms"),
+        @JsonSubTypes.Type(value = ClientFrame.CreateRoom.class, name = "create"),
+        @JsonSubTypes.Type(value = ClientFrame.Join.class, name = "join"),
+        @JsonSubTypes.Type(value = ClientFrame.Leave.class, name = "leave"),
+        @JsonSubTypes.Type(value = ClientFrame.ListMembers.class, name = "members")
+})
+public sealed interface ClientFrame {
+    /** Longest text body accepted, in characters. The gateway may enforce a lower limit. */
+    int MAX_BODY_CHARS = 4000;
+    int MAX_ROOM_NAME_CHARS = 64;
+    int MAX_SYNC_CONVERSATIONS = 100;
+
+    String rid();
+
+    /** Application-level heartbeat (mini-programs cannot see WebSocket ping frames). */
+    record Ping(String rid) implements ClientFrame {
+        public Ping {
+            rid = Conversations.optionalClientId("rid", rid);
+        }
+    }
+
+    /** Send a text message. {@code cmid} is the client's idempotency key: resending it never stores twice. */
+    record Send(String rid, String cmid, String conv, String body) implements ClientFrame {
+        public Send {
+            rid = Conversations.optionalClientId("rid", rid);
+            cmid = Conversations.requireClientId("cmid", cmid);
+            conv = Conversations.requireConv(conv);
+            if (body == null || body.isBlank()) {
+                throw new ProtocolException(ErrorCode.BAD_REQUEST, "body is required");
+            }
+            if (body.length() > MAX_BODY_CHARS) {
+                throw new ProtocolException(ErrorCode.TOO_LARGE, "body longer than " + MAX_BODY_CHARS + " characters");
+            }
+        }
+    }
+
+    /** Ask for every message after the given seq, per conversation. {@code limit} caps each conversation's page. */
+    record Sync(String rid, Map<String, Long> convs, Integer limit) implements ClientFrame {
+        public Sync {
+            rid = Conversations.optionalClientId("rid", rid);
+            if (convs == null || convs.isEmpty()) {
+                throw new ProtocolException(ErrorCode.BAD_REQUEST, "convs must map at least one conversation to a seq");
+            }
+            if (convs.size() > MAX_SYNC_CONVERSATIONS) {
+                throw new ProtocolException(ErrorCode.TOO_LARGE, "at most " + MAX_SYNC_CONVERSATIONS + " conversations per sync");
+            }
+            convs.forEach((conv, seq) -> {
+                Conversations.requireConv(conv);
+                if (seq == null || seq < 0) {
+                    throw new ProtocolException(ErrorCode.BAD_REQUEST, "seq must be >= 0");
+                }
+            });
+            convs = Map.copyOf(convs);
+            if (limit != null && limit < 1) {
+                throw new ProtocolException(ErrorCode.BAD_REQUEST, "limit must be >= 1");
+            }
+        }
+    }
+
+    record ListRooms(String rid) implements ClientFrame {
+        public ListRooms {
+            rid = Conversations.optionalClientId("rid", rid);
+        }
+    }
+
+    /** Create a room; the creator joins it. */
+    record CreateRoom(String rid, String name) implements ClientFrame {
+        public CreateRoom {
+            rid = Conversations.optionalClientId("rid", rid);
+            if (name == null || name.isBlank()) {
+                throw new ProtocolException(ErrorCode.BAD_REQUEST, "name is required");
+            }
+            name = name.strip();
+            if (name.length() > MAX_ROOM_NAME_CHARS) {
+                throw new ProtocolException(ErrorCode.TOO_LARGE, "name longer than " + MAX_ROOM_NAME_CHARS + " characters");
+            }
+        }
+    }
+
+    record Join(String rid, String conv) implements ClientFrame {
+        public Join {
+            rid = Conversations.optionalClientId("rid", rid);
+            conv = Conversations.requireConv(conv);
+        }
+    }
+
+    record Leave(String rid, String conv) implements ClientFrame {
+        public Leave {
+            rid = Conversations.optionalClientId("rid", rid);
+            conv = Conversations.requireConv(conv);
+        }
+    }
+
+    /** List the members of a conversation that are online now. */
+    record ListMembers(String rid, String conv) implements ClientFrame {
+        public ListMembers {
+            rid = Conversations.optionalClientId("rid", rid);
+            conv = Conversations.requireConv(conv);
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package io.wxim.protocol;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.StreamReadConstraints;
+import tools.jackson.core.json.JsonFactory;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.MapperFeature;
+import tools.jackson.databind.exc.InvalidTypeIdException;
+import tools.jackson.databind.exc.ValueInstantiationException;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The one place where JSON settings live. Decoding is strict (no coercion of scalars, bounded nesting and lengths)
+ * and every failure becomes a {@link ProtocolException} with a wire error code: never a stack trace to the client.
+ * Unknown fields are ignored, so fields claiming identity ({@code from}, {@code seq}, ...) have no effect.
+ */
+public final class FrameCodec {
+    /** Deepest JSON nesting accepted; real frames need 3. */
+    static final int MAX_NESTING = 16;
+
+    private final JsonMapper mapper;
+
+    public FrameCodec() {
+        JsonFactory factory = JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder()
+                        .maxNestingDepth(MAX_NESTING)
+                        .maxStringLength(1 << 20)
+                        .maxNumberLength(20)
+                        .build())
+                .build();
+        this.mapper = JsonMapper.builder(factory)
+                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+                .changeDefaultPropertyInclusion(v -> JsonInclude.Value.construct(JsonInclude.Include.NON_NULL, JsonInclude.Include.NON_NULL))
+                .build();
+    }
+
+    /** Decodes a client frame; throws {@link ProtocolException} for anything that is not a valid frame. */
+    public ClientFrame decodeClient(String json) {
+        return read(json, ClientFrame.class);
+    }
+
+    public ServerFrame decodeServer(String json) {
+        return read(json, ServerFrame.class);
+    }
+
+    public String encode(ServerFrame frame) {
+        return write(frame);
+    }
+
+    public String encode(ClientFrame frame) {
+        return mapper.writerFor(ClientFrame.class).writeValueAsString(frame);
+    }
+
+    /** Encodes any record of the contract (envelopes such as {@link Command}, {@link NodeMessage}). */
+    public String write(Object value) {
+        if (value instanceof ServerFrame frame) {
+            return mapper.writerFor(ServerFrame.class).writeValueAsString(frame);
+        }
+        return mapper.writeValueAsString(value);
+    }
+
+    public <T> T read(String json, Class<T> type) {
+        if (json == null || json.isBlank()) {
+            throw new ProtocolException(ErrorCode.BAD_REQUEST, "empty frame");
+        }
+        try {
+            return mapper.readValue(json, type);
+        } catch (InvalidTypeIdException e) {
+            if (e.getTypeId() == null) {
+                throw new ProtocolException(ErrorCode.BAD_REQUEST, "missing \"type\"");
+            }
+            throw new ProtocolException(ErrorCode.UNKNOWN_TYPE, "unknown type");
+        } catch (ValueInstantiationException e) {
+            if (e.getCause() instanceof ProtocolException pe) {
+                throw pe;
+            }
+            throw new ProtocolException(ErrorCode.BAD_REQUEST, "invalid frame");
+        } catch (JacksonException e) {
+            if (e.getCause() instanceof ProtocolException pe) {
+                throw pe;
+            }
+            throw new ProtocolException(ErrorCode.BAD_REQUEST, describe(e));
+        }
+    }
+
+    /** A short, safe description: the offending field path if known, never the input itself. */
+    private static String describe(JacksonException e) {
+        String path = e.getPath().isEmpty() ? "" : " at " + e.getPathReference();
+        return "malformed frame" + path;
+    }
+}

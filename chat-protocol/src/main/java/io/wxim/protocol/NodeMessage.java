@@ -1,0 +1,47 @@
+package io.wxim.protocol;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.List;
+
+/**
+ * What chat-service publishes to one gateway node's channel (Redis pub/sub: at-most-once; a lost reply surfaces as
+ * the gateway's command timeout, the client gets a retryable error and retries idempotently).
+ *
+ * <ul>
+ *   <li>{@code REPLY}: write {@code frames} to connection {@code conn}.</li>
+ *   <li>{@code SUBSCRIBE}: every local connection of {@code user} now receives the conversations {@code convs};
+ *       once the node's subscription is active, write {@code frames} to {@code conn} (if set).</li>
+ *   <li>{@code UNSUBSCRIBE}: the same, removing {@code convs}.</li>
+ * </ul>
+ * {@code frames} are encoded {@link ServerFrame}s written as they are. {@code ref}, when not 0, completes the
+ * connection's command with that ref.
+ */
+@JsonInclude(JsonInclude.Include.NON_DEFAULT)
+public record NodeMessage(Kind kind, String conn, String user, List<String> convs, List<String> frames, long ref) {
+    public enum Kind { REPLY, SUBSCRIBE, UNSUBSCRIBE }
+
+    public NodeMessage {
+        if (kind == null) {
+            throw new IllegalArgumentException("kind is required");
+        }
+        convs = convs == null ? List.of() : List.copyOf(convs);
+        frames = frames == null ? List.of() : List.copyOf(frames);
+    }
+
+    public static NodeMessage reply(String conn, long ref, List<String> frames) {
+        return new NodeMessage(Kind.REPLY, conn, null, List.of(), frames, ref);
+    }
+
+    public static NodeMessage subscribe(String user, List<String> convs, String conn, long ref, List<String> frames) {
+        return new NodeMessage(Kind.SUBSCRIBE, conn, user, convs, frames, ref);
+    }
+
+    public static NodeMessage unsubscribe(String user, List<String> convs, String conn, long ref, List<String> frames) {
+        return new NodeMessage(Kind.UNSUBSCRIBE, conn, user, convs, frames, ref);
+    }
+
+    /** The same message with its ref set (handlers build the message, the dispatcher knows the ref). */
+    public NodeMessage withRef(long newRef) {
+        return new NodeMessage(kind, conn, user, convs, frames, newRef);
+    }
+}

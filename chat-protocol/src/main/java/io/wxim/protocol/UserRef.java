@@ -1,0 +1,13 @@
+package io.wxim.protocol;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+/** A user as shown to others: id plus the display profile taken from the verified token. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record UserRef(String id, String nickname, String avatarUrl) {
+    public UserRef {
+        if (id == null || id.isBlank()) {
+            throw new ProtocolException(ErrorCode.BAD_REQUEST, "user id is required");
+        }
+    }
+}

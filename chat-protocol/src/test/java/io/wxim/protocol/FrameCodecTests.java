@@ -1,0 +1,121 @@
+package io.wxim.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class FrameCodecTests {
+    private final FrameCodec codec = new FrameCodec();
+
+    @Test
+    void decodesSend_andIgnoresIdentityFieldsClaimedByTheClient() {
+        ClientFrame frame = codec.decodeClient(
+                "{\"type\":\"send\",\"rid\":\"r1\",\"cmid\":\"c-1\",\"conv\":\"r:lobby\",\"body\":\"hi\","
+                        + "\"from\":\"someone-else\",\"seq\":99}");
+        assertThat(frame).isEqualTo(new ClientFrame.Send("r1", "c-1", "r:lobby", "hi"));
+    }
+
+    @Test
+    void decodesSync_withSeqPerConversation() {
+        ClientFrame frame = codec.decodeClient("{\"type\":\"sync\",\"convs\":{\"r:lobby\":3,\"r:abc\":0}}");
+        assertThat(frame).isInstanceOfSatisfying(ClientFrame.Sync.class, sync -> {
+            assertThat(sync.convs()).containsExactlyInAnyOrderEntriesOf(Map.of("r:lobby", 3L, "r:abc", 0L));
+            assertThat(sync.limit()).isNull();
+        });
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "not json                                              | bad_request",
+            "{\"type\":\"send\"                                    | bad_request",
+            "[]                                                    | bad_request",
+            "{\"cmid\":\"c\"}                                      | bad_request",
+            "{\"type\":\"explode\"}                                | unknown_type",
+            "{\"type\":\"ack\",\"cmid\":\"c\"}                     | unknown_type",
+            "{\"type\":\"send\",\"conv\":\"r:lobby\",\"body\":\"x\"} | bad_request",
+            "{\"type\":\"send\",\"cmid\":\"c\",\"conv\":\"r:lobby\"} | bad_request",
+            "{\"type\":\"send\",\"cmid\":\"c\",\"conv\":{\"$gt\":\"\"},\"body\":\"x\"} | bad_request",
+            "{\"type\":\"send\",\"cmid\":\"c\",\"conv\":\"lobby\",\"body\":\"x\"} | bad_request",
+            "{\"type\":\"send\",\"cmid\":\"a b\",\"conv\":\"r:lobby\",\"body\":\"x\"} | bad_request",
+            "{\"type\":\"sync\",\"convs\":{}}                      | bad_request",
+            "{\"type\":\"sync\",\"convs\":{\"r:lobby\":\"3\"}}     | bad_request",
+            "{\"type\":\"sync\",\"convs\":{\"r:lobby\":-1}}        | bad_request",
+            "{\"type\":\"join\",\"conv\":\"r:../x\"}               | bad_request",
+            "{\"type\":\"ping\"} {\"type\":\"ping\"}               | bad_request",
+            "{\"type\":7}                                          | unknown_type",
+    })
+    void rejectsInvalidFrames_withTheDocumentedCode(String json, String code) {
+        assertThatThrownBy(() -> codec.decodeClient(json))
+                .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.code().wire()).isEqualTo(code));
+    }
+
+    @Test
+    void rejectsDeepNesting() {
+        String deep = "{\"type\":\"ping\",\"x\":" + "[".repeat(100) + "]".repeat(100) + "}";
+        assertThatThrownBy(() -> codec.decodeClient(deep))
+                .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST));
+    }
+
+    @Test
+    void rejectsTooLongBody_asTooLarge() {
+        String json = "{\"type\":\"send\",\"cmid\":\"c\",\"conv\":\"r:lobby\",\"body\":\"" + "x".repeat(ClientFrame.MAX_BODY_CHARS + 1) + "\"}";
+        assertThatThrownBy(() -> codec.decodeClient(json))
+                .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TOO_LARGE));
+    }
+
+    @Test
+    void errorMessages_neverEchoTheInput() {
+        String secret = "secret-token-value";
+        assertThatThrownBy(() -> codec.decodeClient("{\"type\":\"send\",\"body\":" + secret + "}"))
+                .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.getMessage()).doesNotContain(secret));
+    }
+
+    @Test
+    void encodesServerFrames_withTypeFirst_andWithoutNulls() {
+        String json = codec.encode(new ServerFrame.Ack(null, "c1", "r:lobby", 7, "m1", 1000));
+        assertThat(json).isEqualTo("{\"type\":\"ack\",\"cmid\":\"c1\",\"conv\":\"r:lobby\",\"seq\":7,\"id\":\"m1\",\"ts\":1000}");
+    }
+
+    @Test
+    void roundTripsEveryServerFrame() {
+        UserRef alice = new UserRef("u1", "Alice", null);
+        ServerFrame.Message message = new ServerFrame.Message("r:lobby", 1, "m1", alice, "c1", "text", "hi", 5);
+        List<ServerFrame> frames = List.of(
+                new ServerFrame.Welcome(alice, List.of(new ServerFrame.ConversationInfo("r:lobby", "Lobby", 3, 2)), 25),
+                new ServerFrame.Pong("r", 1),
+                new ServerFrame.Ack("r", "c1", "r:lobby", 1, "m1", 5),
+                message,
+                new ServerFrame.Synced("r", "r:lobby", List.of(message), true),
+                new ServerFrame.Rooms("r", List.of(new ServerFrame.RoomInfo("r:lobby", "Lobby", 2, true))),
+                new ServerFrame.Joined("r", "r:x", "X", 1, 0),
+                new ServerFrame.Left("r", "r:x"),
+                new ServerFrame.Members("r", "r:x", List.of(alice)),
+                new ServerFrame.MemberJoined("r:x", alice, 1),
+                new ServerFrame.MemberLeft("r:x", alice, 0),
+                new ServerFrame.Presence("r:x", alice, "online", 1),
+                ServerFrame.Error.of("r", "c1", ErrorCode.NOT_FOUND, "no such conversation"));
+        for (ServerFrame frame : frames) {
+            assertThat(codec.decodeServer(codec.encode(frame))).isEqualTo(frame);
+        }
+    }
+
+    @Test
+    void roundTripsEnvelopes() {
+        UserRef bob = new UserRef("u2", "Bob", "https://a/b.png");
+        Command command = new Command(Command.Event.FRAME, "gw1", "c9", 4, bob, new ClientFrame.Join("r", "r:lobby"));
+        assertThat(codec.read(codec.write(command), Command.class)).isEqualTo(command);
+        NodeMessage node = NodeMessage.subscribe("u2", List.of("r:lobby"), "c9", 4, List.of("{\"type\":\"joined\"}"));
+        assertThat(codec.read(codec.write(node), NodeMessage.class)).isEqualTo(node);
+    }
+
+    @Test
+    void errorFrame_carriesRetryFromTheCode() {
+        assertThat(ServerFrame.Error.of(null, null, ErrorCode.UNAVAILABLE, "x").retry()).isTrue();
+        assertThat(ServerFrame.Error.of(null, null, ErrorCode.NOT_FOUND, "x").retry()).isFalse();
+    }
+}

@@ -1,0 +1,170 @@
+package io.wxim.chat.command;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.wxim.chat.config.ChatProperties;
+import io.wxim.protocol.Command;
+import io.wxim.protocol.FrameCodec;
+import io.wxim.protocol.RedisNames;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.data.domain.Range;
+import org.springframework.data.redis.connection.ReactiveRedisConnectionFactory;
+import org.springframework.data.redis.connection.RedisStreamCommands.XClaimOptions;
+import org.springframework.data.redis.connection.stream.Consumer;
+import org.springframework.data.redis.connection.stream.MapRecord;
+import org.springframework.data.redis.connection.stream.PendingMessage;
+import org.springframework.data.redis.connection.stream.ReadOffset;
+import org.springframework.data.redis.connection.stream.RecordId;
+import org.springframework.data.redis.connection.stream.StreamOffset;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.data.redis.stream.StreamReceiver;
+import org.springframework.stereotype.Component;
+import reactor.core.Disposable;
+import reactor.core.Disposables;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.util.retry.Retry;
+
+/**
+ * Consumes the gateways' command stream in the consumer group (at-least-once). An entry is acknowledged after its
+ * command ran and its reply was published; entries left pending by an instance that died are claimed after
+ * {@code claimIdle} and run again (handlers are idempotent). An entry delivered {@code maxDeliveries} times is
+ * dropped as poison, logged and counted. Both loops are long-lived listeners started once with error handlers that
+ * resubscribe with backoff (e.g. while Redis is down).
+ */
+@Component
+class CommandConsumer implements SmartLifecycle {
+    private static final Logger log = LoggerFactory.getLogger(CommandConsumer.class);
+
+    private final ReactiveRedisConnectionFactory factory;
+    private final ReactiveStringRedisTemplate redis;
+    private final CommandHandler dispatcher;
+    private final FrameCodec codec;
+    private final ChatProperties.Stream props;
+    private final Duration redisTimeout;
+    private final String consumerName;
+    private final Counter poison;
+    private final Counter processed;
+    private final Disposable.Composite running = Disposables.composite();
+    private volatile boolean started;
+
+    CommandConsumer(ReactiveRedisConnectionFactory factory, ReactiveStringRedisTemplate redis,
+                    CommandHandler dispatcher, FrameCodec codec, ChatProperties props, MeterRegistry meters) {
+        this.factory = factory;
+        this.redis = redis;
+        this.dispatcher = dispatcher;
+        this.codec = codec;
+        this.props = props.stream();
+        this.redisTimeout = props.redisTimeout();
+        this.consumerName = props.consumerName() != null ? props.consumerName() : "chat-" + UUID.randomUUID();
+        this.poison = meters.counter("im.chat.commands.poison");
+        this.processed = meters.counter("im.chat.commands.processed");
+    }
+
+    @Override
+    public void start() {
+        started = true;
+        StreamReceiver<String, MapRecord<String, String, String>> receiver = StreamReceiver.create(factory,
+                StreamReceiver.StreamReceiverOptions.builder()
+                        .pollTimeout(props.pollTimeout())
+                        .batchSize(props.batchSize())
+                        .build());
+        Consumer me = Consumer.from(RedisNames.COMMAND_GROUP, consumerName);
+        Flux<Void> main = ensureGroup()
+                .thenMany(receiver.receive(me, StreamOffset.create(RedisNames.COMMAND_STREAM, ReadOffset.lastConsumed())))
+                .flatMap(this::process, props.concurrency())
+                .retryWhen(backoff("command stream"));
+        Flux<Void> claims = Flux.interval(props.claimInterval())
+                .onBackpressureDrop()
+                .concatMap(tick -> claimPending(me), 1)
+                .retryWhen(backoff("pending claim"));
+        running.add(main.subscribe(null, e -> log.error("command consumer stopped: {}", e.toString())));
+        running.add(claims.subscribe(null, e -> log.error("pending claimer stopped: {}", e.toString())));
+        log.info("command consumer started: consumer={} stream={}", consumerName, RedisNames.COMMAND_STREAM);
+    }
+
+    @Override
+    public void stop() {
+        running.dispose();
+        started = false;
+    }
+
+    @Override
+    public boolean isRunning() {
+        return started;
+    }
+
+    private Mono<Void> ensureGroup() {
+        return redis.opsForStream().createGroup(RedisNames.COMMAND_STREAM, ReadOffset.from("0"), RedisNames.COMMAND_GROUP)
+                .timeout(redisTimeout)
+                .onErrorResume(e -> String.valueOf(e.getMessage()).contains("BUSYGROUP")
+                        || (e.getCause() != null && String.valueOf(e.getCause().getMessage()).contains("BUSYGROUP")),
+                        e -> Mono.empty())
+                .then();
+    }
+
+    private Mono<Void> process(MapRecord<String, String, String> record) {
+        Command command;
+        try {
+            command = codec.read(record.getValue().get(RedisNames.COMMAND_FIELD), Command.class);
+        } catch (RuntimeException e) {
+            log.warn("dropping unreadable command: recordId={} error={}", record.getId(), e.getMessage());
+            poison.increment();
+            return ack(record.getId());
+        }
+        return dispatcher.dispatch(command)
+                .then(ack(record.getId()))
+                .doOnSuccess(v -> processed.increment())
+                .onErrorResume(e -> {
+                    // Left pending: claimed and retried after claimIdle, by this or another instance.
+                    log.warn("command not completed, will be retried: recordId={} userId={} connId={} error={}",
+                            record.getId(), command.user().id(), command.conn(), e.toString());
+                    return Mono.empty();
+                });
+    }
+
+    private Mono<Void> claimPending(Consumer me) {
+        return redis.opsForStream().pending(RedisNames.COMMAND_STREAM, RedisNames.COMMAND_GROUP, Range.unbounded(),
+                        props.batchSize())
+                .timeout(redisTimeout)
+                .flatMapMany(Flux::fromIterable)
+                .filter(p -> p.getElapsedTimeSinceLastDelivery().compareTo(props.claimIdle()) >= 0)
+                .collectList()
+                .flatMap(idle -> idle.isEmpty() ? Mono.empty() : claim(me, idle));
+    }
+
+    private Mono<Void> claim(Consumer me, List<PendingMessage> idle) {
+        List<PendingMessage> poisoned = idle.stream().filter(p -> p.getTotalDeliveryCount() >= props.maxDeliveries()).toList();
+        RecordId[] retry = idle.stream().filter(p -> p.getTotalDeliveryCount() < props.maxDeliveries())
+                .map(PendingMessage::getId).toArray(RecordId[]::new);
+        Mono<Void> dropPoison = Flux.fromIterable(poisoned).concatMap(p -> {
+            log.error("dropping command delivered {} times: recordId={}", p.getTotalDeliveryCount(), p.getId());
+            poison.increment();
+            return ack(p.getId());
+        }).then();
+        Mono<Void> rerun = retry.length == 0 ? Mono.empty()
+                : redis.<String, String>opsForStream().claim(RedisNames.COMMAND_STREAM, RedisNames.COMMAND_GROUP, me.getName(),
+                                XClaimOptions.minIdle(props.claimIdle()).ids(retry))
+                        .timeout(redisTimeout)
+                        .doOnNext(r -> log.info("claimed pending command: recordId={}", r.getId()))
+                        .concatMap(this::process)
+                        .then();
+        return dropPoison.then(rerun);
+    }
+
+    private Mono<Void> ack(RecordId id) {
+        return redis.opsForStream().acknowledge(RedisNames.COMMAND_STREAM, RedisNames.COMMAND_GROUP, id)
+                .timeout(redisTimeout).then();
+    }
+
+    private static Retry backoff(String what) {
+        return Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200)).maxBackoff(Duration.ofSeconds(5))
+                .doBeforeRetry(s -> log.warn("{} failed, resubscribing: attempt={} error={}", what,
+                        s.totalRetries() + 1, s.failure().toString()));
+    }
+}

@@ -1,0 +1,101 @@
+package io.wxim.chat.command;
+
+import io.wxim.chat.message.MessageService;
+import io.wxim.chat.room.RoomCommands;
+import io.wxim.chat.routing.Deliveries;
+import io.wxim.chat.session.SessionService;
+import io.wxim.protocol.ClientFrame;
+import io.wxim.protocol.Command;
+import io.wxim.protocol.ErrorCode;
+import io.wxim.protocol.NodeMessage;
+import io.wxim.protocol.ProtocolException;
+import io.wxim.protocol.ServerFrame;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+import reactor.core.publisher.Mono;
+
+/**
+ * Runs one command and sends the reply that completes it to the gateway node holding the connection. This is the
+ * one place where chat-service turns failures into wire errors: protocol errors keep their code, timeouts become
+ * {@code unavailable}, anything else {@code internal} (logged with stable keys, never with message bodies).
+ */
+@Component
+public class CommandDispatcher implements CommandHandler {
+    private static final Logger log = LoggerFactory.getLogger(CommandDispatcher.class);
+
+    private final SessionService sessions;
+    private final RoomCommands rooms;
+    private final MessageService messages;
+    private final Deliveries deliveries;
+
+    public CommandDispatcher(SessionService sessions, RoomCommands rooms, MessageService messages, Deliveries deliveries) {
+        this.sessions = sessions;
+        this.rooms = rooms;
+        this.messages = messages;
+        this.deliveries = deliveries;
+    }
+
+    /** Completes when the command's effects and reply are published; fails only if the reply could not be sent. */
+    @Override
+    public Mono<Void> dispatch(Command cmd) {
+        return switch (cmd.event()) {
+            case DISCONNECT -> sessions.disconnect(cmd);
+            case CONNECT -> replyTo(cmd, sessions.connect(cmd), null, null);
+            case FRAME -> replyTo(cmd, handle(cmd, cmd.frame()), cmd.frame().rid(), cmidOf(cmd.frame()));
+        };
+    }
+
+    /** Java 17 has no pattern switch; an unknown frame type cannot reach here (the codec rejects it). */
+    private Mono<NodeMessage> handle(Command cmd, ClientFrame frame) {
+        if (frame instanceof ClientFrame.Send send) {
+            return messages.send(cmd.user(), send).map(ack -> reply(cmd, List.of(ack)));
+        } else if (frame instanceof ClientFrame.Sync sync) {
+            return messages.sync(cmd.user(), sync).map(frames -> reply(cmd, frames));
+        } else if (frame instanceof ClientFrame.ListRooms list) {
+            return rooms.list(cmd, list);
+        } else if (frame instanceof ClientFrame.CreateRoom create) {
+            return rooms.create(cmd, create);
+        } else if (frame instanceof ClientFrame.Join join) {
+            return rooms.join(cmd, join);
+        } else if (frame instanceof ClientFrame.Leave leave) {
+            return rooms.leave(cmd, leave);
+        } else if (frame instanceof ClientFrame.ListMembers members) {
+            return rooms.members(cmd, members);
+        } else if (frame instanceof ClientFrame.Ping ping) {
+            return Mono.just(reply(cmd, List.of(new ServerFrame.Pong(ping.rid(), System.currentTimeMillis()))));
+        }
+        return Mono.error(new ProtocolException(ErrorCode.UNKNOWN_TYPE, "unknown type"));
+    }
+
+    private Mono<Void> replyTo(Command cmd, Mono<NodeMessage> work, String rid, String cmid) {
+        return work
+                .onErrorResume(e -> Mono.just(reply(cmd, List.of(toError(cmd, e, rid, cmid)))))
+                .switchIfEmpty(Mono.fromSupplier(() -> reply(cmd, List.of(
+                        ServerFrame.Error.of(rid, cmid, ErrorCode.INTERNAL, "no result")))))
+                .flatMap(message -> deliveries.toNode(cmd.node(), message.withRef(cmd.ref())));
+    }
+
+    private NodeMessage reply(Command cmd, List<? extends ServerFrame> frames) {
+        return NodeMessage.reply(cmd.conn(), cmd.ref(), frames.stream().map(deliveries::encode).toList());
+    }
+
+    private static ServerFrame.Error toError(Command cmd, Throwable e, String rid, String cmid) {
+        if (e instanceof ProtocolException pe) {
+            return ServerFrame.Error.of(rid, cmid, pe.code(), pe.getMessage());
+        }
+        if (e instanceof TimeoutException) {
+            log.warn("command timed out: userId={} connId={} node={} event={}", cmd.user().id(), cmd.conn(), cmd.node(), cmd.event());
+            return ServerFrame.Error.of(rid, cmid, ErrorCode.UNAVAILABLE, "a backend did not answer in time, retry");
+        }
+        log.error("command failed: userId={} connId={} node={} event={} error={}", cmd.user().id(), cmd.conn(),
+                cmd.node(), cmd.event(), e.toString(), e);
+        return ServerFrame.Error.of(rid, cmid, ErrorCode.INTERNAL, "internal error");
+    }
+
+    private static String cmidOf(ClientFrame frame) {
+        return frame instanceof ClientFrame.Send send ? send.cmid() : null;
+    }
+}

@@ -1,0 +1,68 @@
+package io.wxim.chat.config;
+
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * chat-service settings ({@code im.chat.*}).
+ *
+ * @param consumerName  this instance's name in the command stream's consumer group; must be unique per replica
+ *                      and stable across restarts if possible (pending entries are claimed by name). Default: random.
+ * @param stream        command stream consumption
+ * @param history       calls to history-service
+ * @param redisTimeout  bound on every Redis call; Redis answers in well under 1 ms, so 2s means it is down
+ * @param mongoTimeout  bound on every Mongo call
+ * @param lobbyName     display name of the default room everyone online is in
+ * @param maxRoomsListed most rooms returned by a {@code rooms} request (keeps the frame far below the frame limit)
+ * @param maxMembersListed most online members returned by a {@code members} request
+ * @param heartbeatSeconds ping interval told to clients in {@code welcome}; must be well below the gateway idle timeout
+ */
+@Validated
+@ConfigurationProperties("im.chat")
+public record ChatProperties(
+        String consumerName,
+        @Valid @DefaultValue Stream stream,
+        @Valid @DefaultValue History history,
+        @DefaultValue("2s") Duration redisTimeout,
+        @DefaultValue("3s") Duration mongoTimeout,
+        @NotBlank @DefaultValue("Lobby") String lobbyName,
+        @Min(1) @DefaultValue("200") int maxRoomsListed,
+        @Min(1) @DefaultValue("500") int maxMembersListed,
+        @Min(5) @DefaultValue("25") int heartbeatSeconds) {
+
+    /**
+     * @param batchSize      entries read per XREADGROUP; amortizes round trips under load
+     * @param pollTimeout    XREADGROUP BLOCK time; short enough to stop promptly at shutdown
+     * @param concurrency    commands processed at once per instance (commands of one connection never overlap:
+     *                       the gateway keeps one in flight)
+     * @param claimIdle      a pending entry idle this long belonged to a dead instance and is claimed and retried
+     * @param claimInterval  how often pending entries are checked
+     * @param maxDeliveries  an entry delivered this often is a poison message: logged, counted and dropped
+     */
+    public record Stream(
+            @Min(1) @DefaultValue("64") int batchSize,
+            @DefaultValue("1s") Duration pollTimeout,
+            @Min(1) @DefaultValue("64") int concurrency,
+            @DefaultValue("15s") Duration claimIdle,
+            @DefaultValue("5s") Duration claimInterval,
+            @Min(1) @DefaultValue("5") int maxDeliveries) {
+    }
+
+    /**
+     * @param baseUrl  history-service base URL
+     * @param timeout  bound on each call; a store takes a few ms, so a second means trouble
+     * @param retries  retries of a failed call (all calls are idempotent: inserts are keyed by cmid)
+     * @param syncPage messages per conversation in one {@code synced} frame
+     */
+    public record History(
+            @NotBlank @DefaultValue("http://localhost:8082") String baseUrl,
+            @DefaultValue("3s") Duration timeout,
+            @Min(0) @DefaultValue("2") int retries,
+            @Min(1) @DefaultValue("100") int syncPage) {
+    }
+}

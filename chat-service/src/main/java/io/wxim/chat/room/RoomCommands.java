@@ -1,0 +1,127 @@
+package io.wxim.chat.room;
+
+import io.wxim.chat.config.ChatProperties;
+import io.wxim.chat.message.HistoryClient;
+import io.wxim.chat.presence.PresenceRepository;
+import io.wxim.chat.routing.Deliveries;
+import io.wxim.protocol.ClientFrame;
+import io.wxim.protocol.Command;
+import io.wxim.protocol.Conversations;
+import io.wxim.protocol.NodeMessage;
+import io.wxim.protocol.ServerFrame;
+import io.wxim.protocol.UserRef;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.springframework.stereotype.Service;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Room commands from a connection: list, create, join, leave, online members. Joins and leaves change which
+ * conversations the user's connections receive on every gateway they are connected to; the requester's own reply is
+ * written only after its gateway applied the change.
+ */
+@Service
+public class RoomCommands {
+    private final RoomService rooms;
+    private final PresenceRepository presence;
+    private final HistoryClient history;
+    private final Deliveries deliveries;
+    private final ChatProperties props;
+
+    public RoomCommands(RoomService rooms, PresenceRepository presence, HistoryClient history, Deliveries deliveries,
+                        ChatProperties props) {
+        this.rooms = rooms;
+        this.presence = presence;
+        this.history = history;
+        this.deliveries = deliveries;
+        this.props = props;
+    }
+
+    public Mono<NodeMessage> list(Command cmd, ClientFrame.ListRooms frame) {
+        Mono<List<ServerFrame.RoomInfo>> listed = rooms.list().collectList().zipWith(rooms.memberships(cmd.user().id()))
+                .flatMap(t -> {
+                    List<String> convs = new ArrayList<>();
+                    List<String> names = new ArrayList<>();
+                    convs.add(Conversations.LOBBY);
+                    names.add(props.lobbyName());
+                    t.getT1().forEach(room -> {
+                        convs.add(Conversations.room(room.id()));
+                        names.add(room.name());
+                    });
+                    Set<String> memberOf = t.getT2();
+                    return presence.onlineCounts(convs).collectList().map(counts -> {
+                        List<ServerFrame.RoomInfo> infos = new ArrayList<>();
+                        for (int i = 0; i < convs.size(); i++) {
+                            String conv = convs.get(i);
+                            boolean member = i == 0 || memberOf.contains(conv);
+                            infos.add(new ServerFrame.RoomInfo(conv, names.get(i), counts.get(i), member));
+                        }
+                        return infos;
+                    });
+                });
+        return listed.map(infos -> reply(cmd, new ServerFrame.Rooms(frame.rid(), infos)));
+    }
+
+    public Mono<NodeMessage> create(Command cmd, ClientFrame.CreateRoom frame) {
+        UserRef user = cmd.user();
+        return rooms.create(frame.name(), user.id()).flatMap(room -> {
+            String conv = Conversations.room(room.id());
+            return presence.markOnline(conv, user.id()).flatMap(online -> subscribeEverywhere(cmd, conv,
+                    new ServerFrame.Joined(frame.rid(), conv, room.name(), online, 0)));
+        });
+    }
+
+    public Mono<NodeMessage> join(Command cmd, ClientFrame.Join frame) {
+        UserRef user = cmd.user();
+        String conv = frame.conv();
+        return rooms.join(conv, user.id())
+                .flatMap(newlyJoined -> presence.markOnline(conv, user.id())
+                        .flatMap(online -> (newlyJoined
+                                ? deliveries.toConversation(conv, new ServerFrame.MemberJoined(conv, user, online))
+                                : Mono.<Void>empty()).thenReturn(online)))
+                .zipWith(rooms.nameOf(conv))
+                .zipWith(history.lastSeqs(List.of(conv)))
+                .flatMap(t -> subscribeEverywhere(cmd, conv, new ServerFrame.Joined(frame.rid(), conv, t.getT1().getT2(),
+                        t.getT1().getT1(), t.getT2().getOrDefault(conv, 0L))));
+    }
+
+    public Mono<NodeMessage> leave(Command cmd, ClientFrame.Leave frame) {
+        UserRef user = cmd.user();
+        String conv = frame.conv();
+        return rooms.leave(conv, user.id())
+                .then(presence.markOffline(conv, user.id()))
+                .flatMap(online -> deliveries.toConversation(conv, new ServerFrame.MemberLeft(conv, user, online)))
+                .then(otherNodes(cmd).concatMap(node -> deliveries.toNode(node,
+                        NodeMessage.unsubscribe(user.id(), List.of(conv), null, 0, List.of()))).then())
+                .thenReturn(NodeMessage.unsubscribe(user.id(), List.of(conv), cmd.conn(), cmd.ref(),
+                        List.of(deliveries.encode(new ServerFrame.Left(frame.rid(), conv)))));
+    }
+
+    public Mono<NodeMessage> members(Command cmd, ClientFrame.ListMembers frame) {
+        return rooms.requireMember(frame.conv(), cmd.user().id())
+                .thenMany(presence.onlineMembers(frame.conv(), props.maxMembersListed()))
+                .collectList()
+                .map(members -> reply(cmd, new ServerFrame.Members(frame.rid(), frame.conv(), members)));
+    }
+
+    /** The user's other gateways subscribe now; the requester's gateway subscribes, then writes {@code joined}. */
+    private Mono<NodeMessage> subscribeEverywhere(Command cmd, String conv, ServerFrame.Joined joined) {
+        String userId = cmd.user().id();
+        return otherNodes(cmd)
+                .concatMap(node -> deliveries.toNode(node, NodeMessage.subscribe(userId, List.of(conv), null, 0, List.of())))
+                .then(Mono.fromSupplier(() -> NodeMessage.subscribe(userId, List.of(conv), cmd.conn(), cmd.ref(),
+                        List.of(deliveries.encode(joined)))));
+    }
+
+    private Flux<String> otherNodes(Command cmd) {
+        return presence.connections(cmd.user().id())
+                .flatMapMany(conns -> Flux.fromIterable(Set.copyOf(conns.values())))
+                .filter(node -> !node.equals(cmd.node()));
+    }
+
+    private NodeMessage reply(Command cmd, ServerFrame frame) {
+        return NodeMessage.reply(cmd.conn(), cmd.ref(), List.of(deliveries.encode(frame)));
+    }
+}

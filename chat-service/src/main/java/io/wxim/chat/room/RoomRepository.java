@@ -1,0 +1,75 @@
+package io.wxim.chat.room;
+
+import io.wxim.chat.config.ChatProperties;
+import java.time.Duration;
+import java.util.Collection;
+import org.springframework.dao.DuplicateKeyException;
+import org.springframework.data.domain.Sort;
+import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
+import org.springframework.data.mongodb.core.index.Index;
+import org.springframework.data.mongodb.core.query.Criteria;
+import org.springframework.data.mongodb.core.query.Query;
+import org.springframework.stereotype.Repository;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/** Rooms and memberships in MongoDB (the durable part of chat-service's state). */
+@Repository
+public class RoomRepository {
+    private final ReactiveMongoTemplate mongo;
+    private final Duration timeout;
+
+    public RoomRepository(ReactiveMongoTemplate mongo, ChatProperties props) {
+        this.mongo = mongo;
+        this.timeout = props.mongoTimeout();
+    }
+
+    /** Indexes documented in docs/storage.md; created at startup, idempotently. */
+    public Mono<Void> ensureIndexes() {
+        return mongo.indexOps(Membership.class).createIndex(new Index().on("userId", Sort.Direction.ASC))
+                .then(mongo.indexOps(Room.class).createIndex(new Index().on("createdAt", Sort.Direction.ASC)))
+                .timeout(timeout.multipliedBy(3))
+                .then();
+    }
+
+    public Mono<Room> insertRoom(Room room) {
+        return mongo.insert(room).timeout(timeout);
+    }
+
+    public Mono<Room> findRoom(String roomId) {
+        return mongo.findById(roomId, Room.class).timeout(timeout);
+    }
+
+    public Flux<Room> findRooms(Collection<String> roomIds) {
+        return mongo.find(Query.query(Criteria.where("_id").in(roomIds)), Room.class).timeout(timeout);
+    }
+
+    public Flux<Room> listRooms(int limit) {
+        return mongo.find(new Query().with(Sort.by("createdAt")).limit(limit), Room.class).timeout(timeout);
+    }
+
+    /** Emits true if the membership was created, false if it already existed (idempotent join). */
+    public Mono<Boolean> addMember(String conv, String userId, long now) {
+        return mongo.insert(new Membership(Membership.idOf(conv, userId), conv, userId, now))
+                .thenReturn(true)
+                .onErrorResume(DuplicateKeyException.class, e -> Mono.just(false))
+                .timeout(timeout);
+    }
+
+    /** Emits true if a membership was removed. */
+    public Mono<Boolean> removeMember(String conv, String userId) {
+        return mongo.remove(Query.query(Criteria.where("_id").is(Membership.idOf(conv, userId))), Membership.class)
+                .map(r -> r.getDeletedCount() > 0)
+                .timeout(timeout);
+    }
+
+    public Mono<Boolean> isMember(String conv, String userId) {
+        return mongo.exists(Query.query(Criteria.where("_id").is(Membership.idOf(conv, userId))), Membership.class)
+                .timeout(timeout);
+    }
+
+    public Flux<String> conversationsOf(String userId) {
+        Query query = Query.query(Criteria.where("userId").is(userId)).with(Sort.by("joinedAt"));
+        return mongo.find(query, Membership.class).map(Membership::conv).timeout(timeout);
+    }
+}

@@ -1,0 +1,127 @@
+package io.wxim.chat.room;
+
+import io.wxim.chat.config.ChatProperties;
+import io.wxim.protocol.Conversations;
+import io.wxim.protocol.ErrorCode;
+import io.wxim.protocol.ProtocolException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.springframework.stereotype.Service;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Rooms and membership rules. The lobby ({@link Conversations#LOBBY}) is implicit: every signed-in user is a member
+ * and it cannot be left. Other rooms are joined and left explicitly; membership is durable until left.
+ */
+@Service
+public class RoomService {
+    private static final char[] ID_CHARS = "abcdefghijkmnpqrstuvwxyz23456789".toCharArray();
+
+    private final RoomRepository rooms;
+    private final ChatProperties props;
+    private final Clock clock;
+    private final SecureRandom random = new SecureRandom();
+
+    public RoomService(RoomRepository rooms, ChatProperties props, Clock clock) {
+        this.rooms = rooms;
+        this.props = props;
+        this.clock = clock;
+    }
+
+    /** A joinable conversation: the lobby or an existing room. Emits the display name, or empty if there is none. */
+    public Mono<String> nameOf(String conv) {
+        if (Conversations.LOBBY.equals(conv)) {
+            return Mono.just(props.lobbyName());
+        }
+        if (!Conversations.isRoom(conv)) {
+            return Mono.empty();
+        }
+        return rooms.findRoom(conv.substring(Conversations.ROOM_PREFIX.length())).map(Room::name);
+    }
+
+    public Mono<Boolean> isMember(String conv, String userId) {
+        if (!Conversations.isValid(conv)) {
+            return Mono.just(false);
+        }
+        if (Conversations.LOBBY.equals(conv)) {
+            return Mono.just(true);
+        }
+        return rooms.isMember(conv, userId);
+    }
+
+    /** Fails with NOT_FOUND unless the user is a member (non-members cannot tell a room exists). */
+    public Mono<Void> requireMember(String conv, String userId) {
+        return isMember(conv, userId)
+                .flatMap(member -> member ? Mono.<Void>empty() : Mono.error(notFound()));
+    }
+
+    /** The lobby first, then the user's rooms in the order joined. */
+    public Mono<List<String>> conversationsOf(String userId) {
+        return Flux.concat(Mono.just(Conversations.LOBBY), rooms.conversationsOf(userId)).distinct().collectList();
+    }
+
+    /** Display names by conversation id, in the order given (unknown rooms omitted). */
+    public Mono<Map<String, String>> names(Collection<String> convs) {
+        List<String> roomIds = convs.stream().filter(c -> !Conversations.LOBBY.equals(c))
+                .map(c -> c.substring(Conversations.ROOM_PREFIX.length())).toList();
+        return rooms.findRooms(roomIds).collectMap(r -> Conversations.room(r.id()), Room::name).map(found -> {
+            Map<String, String> names = new LinkedHashMap<>();
+            for (String conv : convs) {
+                String name = Conversations.LOBBY.equals(conv) ? props.lobbyName() : found.get(conv);
+                if (name != null) {
+                    names.put(conv, name);
+                }
+            }
+            return names;
+        });
+    }
+
+    public Mono<Room> create(String name, String userId) {
+        Room room = new Room(newRoomId(), name, userId, clock.millis());
+        return rooms.insertRoom(room).flatMap(r -> rooms.addMember(Conversations.room(r.id()), userId, clock.millis())
+                .thenReturn(r));
+    }
+
+    /** Joins an existing room; emits true if newly joined, false if already a member. NOT_FOUND if no such room. */
+    public Mono<Boolean> join(String conv, String userId) {
+        if (Conversations.LOBBY.equals(conv)) {
+            return Mono.just(false);
+        }
+        return nameOf(conv).switchIfEmpty(Mono.error(notFound()))
+                .then(rooms.addMember(conv, userId, clock.millis()));
+    }
+
+    /** Leaves a room. NOT_FOUND if not a member; BAD_REQUEST for the lobby, which everyone online is in. */
+    public Mono<Void> leave(String conv, String userId) {
+        if (Conversations.LOBBY.equals(conv)) {
+            return Mono.error(new ProtocolException(ErrorCode.BAD_REQUEST, "the lobby cannot be left"));
+        }
+        return rooms.removeMember(conv, userId)
+                .flatMap(removed -> removed ? Mono.<Void>empty() : Mono.error(notFound()));
+    }
+
+    public Flux<Room> list() {
+        return rooms.listRooms(props.maxRoomsListed() - 1);
+    }
+
+    public Mono<java.util.Set<String>> memberships(String userId) {
+        return rooms.conversationsOf(userId).collect(java.util.stream.Collectors.toSet());
+    }
+
+    public static ProtocolException notFound() {
+        return new ProtocolException(ErrorCode.NOT_FOUND, "no such conversation");
+    }
+
+    private String newRoomId() {
+        char[] id = new char[12];
+        for (int i = 0; i < id.length; i++) {
+            id[i] = ID_CHARS[random.nextInt(ID_CHARS.length)];
+        }
+        return new String(id);
+    }
+}

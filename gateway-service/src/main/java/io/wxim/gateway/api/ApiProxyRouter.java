@@ -1,0 +1,86 @@
+package io.wxim.gateway.api;
+
+import io.wxim.gateway.config.GatewayProperties;
+import java.net.URI;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ProblemDetail;
+import org.springframework.web.reactive.function.BodyInserters;
+import org.springframework.web.reactive.function.client.WebClient;
+import org.springframework.web.reactive.function.client.WebClientRequestException;
+import org.springframework.web.reactive.function.server.RouterFunction;
+import org.springframework.web.reactive.function.server.RouterFunctions;
+import org.springframework.web.reactive.function.server.ServerRequest;
+import org.springframework.web.reactive.function.server.ServerResponse;
+import reactor.core.publisher.Mono;
+
+/**
+ * The single edge for {@code /api/**}: {@code /api/{name}/...} is streamed to the service configured under
+ * {@code im.gateway.routes.{name}} (bodies are never buffered whole), with hop-by-hop headers removed and a bound on
+ * the time to response headers. Unknown routes get 404, an unreachable service 502, a slow one 504 (ProblemDetail).
+ */
+@Configuration(proxyBeanMethods = false)
+class ApiProxyRouter {
+    private static final Logger log = LoggerFactory.getLogger(ApiProxyRouter.class);
+    private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-authenticate",
+            "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length");
+
+    @Bean
+    RouterFunction<ServerResponse> apiRoutes(WebClient.Builder builder, GatewayProperties props) {
+        WebClient client = builder.build();
+        return RouterFunctions.route(request -> request.path().startsWith("/api/"),
+                request -> proxy(client, props, request));
+    }
+
+    private Mono<ServerResponse> proxy(WebClient client, GatewayProperties props, ServerRequest request) {
+        String path = request.uri().getRawPath();
+        String rest = path.substring("/api/".length());
+        String name = rest.contains("/") ? rest.substring(0, rest.indexOf('/')) : rest;
+        String base = props.routes().get(name);
+        if (base == null) {
+            return problem(HttpStatus.NOT_FOUND, "no such API");
+        }
+        String query = request.uri().getRawQuery();
+        URI target = URI.create(base.replaceAll("/+$", "") + path + (query == null ? "" : "?" + query));
+        return client.method(request.method())
+                .uri(target)
+                .headers(h -> copy(request.headers().asHttpHeaders(), h))
+                .headers(h -> request.remoteAddress().ifPresent(a ->
+                        h.add("X-Forwarded-For", a.getAddress().getHostAddress())))
+                .body(BodyInserters.fromDataBuffers(request.bodyToFlux(DataBuffer.class)))
+                .exchangeToMono(response -> ServerResponse.status(response.statusCode())
+                        .headers(h -> copy(response.headers().asHttpHeaders(), h))
+                        .body(BodyInserters.fromDataBuffers(response.bodyToFlux(DataBuffer.class))))
+                .timeout(props.proxyTimeout())
+                .onErrorResume(TimeoutException.class, e -> {
+                    log.warn("api route timed out: route={}", name);
+                    return problem(HttpStatus.GATEWAY_TIMEOUT, "the service did not answer in time");
+                })
+                .onErrorResume(WebClientRequestException.class, e -> {
+                    log.warn("api route unreachable: route={} error={}", name, e.getMessage());
+                    return problem(HttpStatus.BAD_GATEWAY, "the service is unavailable");
+                });
+    }
+
+    private static void copy(HttpHeaders from, HttpHeaders to) {
+        from.forEach((header, values) -> {
+            if (!HOP_BY_HOP.contains(header.toLowerCase(Locale.ROOT))) {
+                to.addAll(header, values);
+            }
+        });
+    }
+
+    private static Mono<ServerResponse> problem(HttpStatus status, String detail) {
+        return ServerResponse.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                .bodyValue(ProblemDetail.forStatusAndDetail(status, detail));
+    }
+}

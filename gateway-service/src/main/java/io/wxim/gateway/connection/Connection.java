@@ -1,0 +1,104 @@
+package io.wxim.gateway.connection;
+
+import io.wxim.protocol.CloseCode;
+import io.wxim.protocol.NodeMessage;
+import io.wxim.protocol.UserRef;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.util.concurrent.Queues;
+
+/**
+ * One live WebSocket: its user, the conversations it receives, its bounded outbound queue and the command it has in
+ * flight. Frames are enqueued from several threads (Redis listeners, replies); emission is serialized by a short lock
+ * around a non-blocking offer. A full queue means the client does not read: it is closed as a slow consumer.
+ */
+public final class Connection {
+    private final String id;
+    private final UserRef user;
+    private final Sinks.Many<String> outbound;
+    private final Sinks.One<CloseCode> close = Sinks.one();
+    private final Set<String> conversations = ConcurrentHashMap.newKeySet();
+    private final AtomicLong refs = new AtomicLong();
+    private final Runnable onSlowConsumer;
+    private volatile long pendingRef;
+    private volatile Sinks.One<NodeMessage.Kind> pending;
+
+    Connection(String id, UserRef user, int queueSize, Runnable onSlowConsumer) {
+        this.id = id;
+        this.user = user;
+        this.outbound = Sinks.many().unicast().onBackpressureBuffer(Queues.<String>get(queueSize).get());
+        this.onSlowConsumer = onSlowConsumer;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public UserRef user() {
+        return user;
+    }
+
+    Set<String> conversations() {
+        return conversations;
+    }
+
+    /** Enqueues an encoded frame; returns false (and closes the connection as a slow consumer) if the queue is full. */
+    public boolean deliver(String frame) {
+        Sinks.EmitResult result;
+        synchronized (this) {
+            result = outbound.tryEmitNext(frame);
+        }
+        // Unicast buffers while unsubscribed, so ZERO_SUBSCRIBER also means the queue is full.
+        if (result == Sinks.EmitResult.FAIL_OVERFLOW || result == Sinks.EmitResult.FAIL_ZERO_SUBSCRIBER) {
+            onSlowConsumer.run();
+            close(CloseCode.SLOW_CONSUMER);
+            return false;
+        }
+        return result.isSuccess();
+    }
+
+    Flux<String> outbound() {
+        return outbound.asFlux();
+    }
+
+    /** Asks the session to close with this code (first code wins). */
+    public void close(CloseCode code) {
+        close.tryEmitValue(code);
+    }
+
+    Mono<CloseCode> closeRequested() {
+        return close.asMono();
+    }
+
+    void completeOutbound() {
+        synchronized (this) {
+            outbound.tryEmitComplete();
+        }
+    }
+
+    /** Starts the one command this connection may have in flight; the returned Mono completes with its reply. */
+    long beginCommand() {
+        long ref = refs.incrementAndGet();
+        pending = Sinks.one();
+        pendingRef = ref;
+        return ref;
+    }
+
+    /** Emits the kind of the message that completed the command (SUBSCRIBE for a successful connect). */
+    Mono<NodeMessage.Kind> awaitCommand(Duration timeout) {
+        return pending.asMono().timeout(timeout);
+    }
+
+    /** Completes the in-flight command if {@code ref} is the one awaited; late replies are just delivered. */
+    void completeCommand(long ref, NodeMessage.Kind kind) {
+        Sinks.One<NodeMessage.Kind> current = pending;
+        if (current != null && ref == pendingRef) {
+            current.tryEmitValue(kind);
+        }
+    }
+}

@@ -1,0 +1,165 @@
+package io.wxim.gateway.connection;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.wxim.gateway.delivery.ConversationSubscriptions;
+import io.wxim.protocol.NodeMessage;
+import io.wxim.protocol.UserRef;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+
+/**
+ * The live connections of this gateway, indexed by id, user and conversation. The only state a gateway holds.
+ * Index changes happen under one short lock (no I/O inside); delivery reads the concurrent indexes without it.
+ */
+public final class ConnectionRegistry {
+    private static final Logger log = LoggerFactory.getLogger(ConnectionRegistry.class);
+
+    private final Map<String, Connection> byId = new ConcurrentHashMap<>();
+    private final Map<String, Set<Connection>> byUser = new ConcurrentHashMap<>();
+    private final Map<String, Set<Connection>> byConversation = new ConcurrentHashMap<>();
+    private final ConversationSubscriptions subscriptions;
+    private final Counter slowConsumers;
+    private final Counter framesOut;
+
+    /**
+     * @param subscriptionsFactory builds the pub/sub subscriptions given the callback that fans a frame out locally
+     */
+    public ConnectionRegistry(Function<java.util.function.BiConsumer<String, String>, ConversationSubscriptions> subscriptionsFactory,
+                              MeterRegistry meters) {
+        this.subscriptions = subscriptionsFactory.apply(this::deliverToConversation);
+        this.slowConsumers = meters.counter("im.gateway.slow_consumer.closes");
+        this.framesOut = meters.counter("im.gateway.frames.out");
+        meters.gauge("im.gateway.connections", byId, Map::size);
+    }
+
+    /** Creates and registers a connection, or returns null if the user already has {@code max} here. */
+    public synchronized Connection open(String id, UserRef user, int queueSize, int max) {
+        Set<Connection> own = byUser.computeIfAbsent(user.id(), u -> ConcurrentHashMap.newKeySet());
+        if (own.size() >= max) {
+            if (own.isEmpty()) {
+                byUser.remove(user.id());
+            }
+            return null;
+        }
+        Connection connection = new Connection(id, user, queueSize, slowConsumers::increment);
+        own.add(connection);
+        byId.put(id, connection);
+        return connection;
+    }
+
+    /** Unregisters the connection; returns false if it was already closed. */
+    public synchronized boolean close(Connection connection) {
+        if (!byId.remove(connection.id(), connection)) {
+            return false;
+        }
+        Set<Connection> own = byUser.get(connection.user().id());
+        if (own != null) {
+            own.remove(connection);
+            if (own.isEmpty()) {
+                byUser.remove(connection.user().id());
+            }
+        }
+        for (String conv : connection.conversations()) {
+            removeFromConversation(connection, conv);
+        }
+        connection.conversations().clear();
+        connection.completeOutbound();
+        return true;
+    }
+
+    public boolean isOpen(Connection connection) {
+        return byId.get(connection.id()) == connection;
+    }
+
+    public int size() {
+        return byId.size();
+    }
+
+    /** Applies a message from chat-service: subscription changes first, then frames, then completes the command. */
+    public Mono<Void> apply(NodeMessage message) {
+        Mono<Void> change = switch (message.kind()) {
+            case SUBSCRIBE -> subscribe(message.user(), message.convs());
+            case UNSUBSCRIBE -> unsubscribe(message.user(), message.convs());
+            case REPLY -> Mono.empty();
+        };
+        return change.onErrorResume(e -> {
+            log.warn("subscription change failed: userId={} error={}", message.user(), e.toString());
+            return Mono.empty();
+        }).then(Mono.fromRunnable(() -> {
+            Connection target = message.conn() == null ? null : byId.get(message.conn());
+            if (target != null) {
+                message.frames().forEach(target::deliver);
+                framesOut.increment(message.frames().size());
+                if (message.ref() != 0) {
+                    target.completeCommand(message.ref(), message.kind());
+                }
+            }
+        }));
+    }
+
+    private Mono<Void> subscribe(String userId, Collection<String> convs) {
+        List<Mono<Void>> ready = new ArrayList<>();
+        synchronized (this) {
+            for (Connection connection : byUser.getOrDefault(userId, Set.of())) {
+                for (String conv : convs) {
+                    if (connection.conversations().add(conv)) {
+                        byConversation.computeIfAbsent(conv, c -> ConcurrentHashMap.newKeySet()).add(connection);
+                        ready.add(subscriptions.acquire(conv));
+                    }
+                }
+            }
+        }
+        return Mono.when(ready);
+    }
+
+    private Mono<Void> unsubscribe(String userId, Collection<String> convs) {
+        synchronized (this) {
+            for (Connection connection : byUser.getOrDefault(userId, Set.of())) {
+                for (String conv : convs) {
+                    if (connection.conversations().remove(conv)) {
+                        removeFromConversation(connection, conv);
+                    }
+                }
+            }
+        }
+        return Mono.empty();
+    }
+
+    private void removeFromConversation(Connection connection, String conv) {
+        Set<Connection> members = byConversation.get(conv);
+        if (members != null && members.remove(connection)) {
+            if (members.isEmpty()) {
+                byConversation.remove(conv);
+            }
+            subscriptions.release(conv);
+        }
+    }
+
+    /** Writes one already-encoded frame to every local connection in the conversation; one failure never stops the rest. */
+    void deliverToConversation(String conv, String frame) {
+        Set<Connection> members = byConversation.get(conv);
+        if (members == null) {
+            return;
+        }
+        int delivered = 0;
+        for (Connection connection : members) {
+            try {
+                if (connection.deliver(frame)) {
+                    delivered++;
+                }
+            } catch (RuntimeException e) {
+                log.warn("delivery failed: connId={} conversationId={} error={}", connection.id(), conv, e.toString());
+            }
+        }
+        framesOut.increment(delivered);
+    }
+}

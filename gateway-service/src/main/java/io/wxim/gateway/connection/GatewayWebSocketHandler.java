@@ -1,0 +1,192 @@
+package io.wxim.gateway.connection;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.wxim.gateway.command.CommandPublisher;
+import io.wxim.gateway.config.GatewayProperties;
+import io.wxim.gateway.config.NodeIdentity;
+import io.wxim.protocol.ClientFrame;
+import io.wxim.protocol.CloseCode;
+import io.wxim.protocol.Command;
+import io.wxim.protocol.ErrorCode;
+import io.wxim.protocol.FrameCodec;
+import io.wxim.protocol.NodeMessage;
+import io.wxim.protocol.ProtocolException;
+import io.wxim.protocol.ServerFrame;
+import io.wxim.protocol.UserRef;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.security.oauth2.jwt.Jwt;
+import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationToken;
+import org.springframework.stereotype.Component;
+import org.springframework.web.reactive.socket.CloseStatus;
+import org.springframework.web.reactive.socket.WebSocketHandler;
+import org.springframework.web.reactive.socket.WebSocketMessage;
+import org.springframework.web.reactive.socket.WebSocketSession;
+import reactor.core.publisher.Mono;
+
+/**
+ * The /ws endpoint. The handshake was already authenticated (no upgrade without a valid token); the user comes only
+ * from the token. A session: CONNECT to chat-service and wait for its welcome; then inbound frames are validated,
+ * rate-limited and handed to chat-service one at a time (keeping the sender's order), while the bounded outbound
+ * queue is written to the socket. The session ends when either side ends, on idle timeout, slow consumer or token
+ * expiry, each with its documented close code; cleanup always unregisters and tells chat-service.
+ */
+@Component
+public class GatewayWebSocketHandler implements WebSocketHandler {
+    private static final Logger log = LoggerFactory.getLogger(GatewayWebSocketHandler.class);
+    /** Bound on sending the close frame; a client that reads nothing would otherwise keep the socket. */
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(3);
+
+    private final ConnectionRegistry registry;
+    private final CommandPublisher commands;
+    private final FrameCodec codec;
+    private final GatewayProperties.Ws props;
+    private final String node;
+    private final AtomicLong ids = new AtomicLong();
+    private final Counter framesIn;
+    private final Counter rateLimited;
+
+    public GatewayWebSocketHandler(ConnectionRegistry registry, CommandPublisher commands, FrameCodec codec,
+                                   GatewayProperties props, NodeIdentity node, MeterRegistry meters) {
+        this.registry = registry;
+        this.commands = commands;
+        this.codec = codec;
+        this.props = props.ws();
+        this.node = node.id();
+        this.framesIn = meters.counter("im.gateway.frames.in");
+        this.rateLimited = meters.counter("im.gateway.rate_limited");
+    }
+
+    @Override
+    public Mono<Void> handle(WebSocketSession session) {
+        return session.getHandshakeInfo().getPrincipal()
+                .cast(JwtAuthenticationToken.class)
+                .flatMap(auth -> serve(session, auth.getToken()))
+                .switchIfEmpty(Mono.defer(() -> close(session, CloseCode.INVALID_TOKEN)));
+    }
+
+    private Mono<Void> serve(WebSocketSession session, Jwt jwt) {
+        UserRef user = new UserRef(jwt.getSubject(), jwt.getClaimAsString("name"), jwt.getClaimAsString("picture"));
+        String connId = node + "." + Long.toString(ids.incrementAndGet(), 36);
+        Connection conn = registry.open(connId, user, props.outboundQueue(), props.maxConnectionsPerUser());
+        if (conn == null) {
+            log.warn("too many connections: userId={} node={}", user.id(), node);
+            return close(session, CloseCode.TOO_MANY_CONNECTIONS);
+        }
+        log.info("connection opened: userId={} connId={}", user.id(), connId);
+        RateLimiter limiter = new RateLimiter(props.ratePerSecond(), props.rateBurst(), System.nanoTime());
+
+        Mono<Void> output = session.send(conn.outbound().map(session::textMessage));
+        Mono<Void> input = start(conn)
+                .thenMany(session.receive().timeout(props.idleTimeout()))
+                .concatMap(message -> onMessage(conn, limiter, message))
+                .then()
+                .onErrorResume(TimeoutException.class, e -> {
+                    conn.close(CloseCode.IDLE_TIMEOUT);
+                    return Mono.never();
+                })
+                .onErrorResume(SessionStartException.class, e -> {
+                    conn.close(CloseCode.TRY_AGAIN);
+                    return Mono.never();
+                });
+        Mono<Void> closer = conn.closeRequested()
+                .flatMap(code -> session.close(new CloseStatus(code.code(), code.reason())).timeout(CLOSE_TIMEOUT));
+        Mono<Void> expiry = untilExpiry(jwt)
+                .map(d -> Mono.delay(d).doOnNext(t -> conn.close(CloseCode.TOKEN_EXPIRED)).then(Mono.<Void>never()))
+                .orElse(Mono.never());
+
+        return Mono.firstWithSignal(input, output, closer, expiry)
+                .onErrorResume(e -> {
+                    log.debug("session ended with error: connId={} error={}", connId, e.toString());
+                    return Mono.empty();
+                })
+                .then(Mono.defer(() -> cleanup(conn)))
+                .doOnCancel(() -> cleanup(conn).subscribe()); // cancelled by the server: cleanup must still run
+    }
+
+    /** CONNECT; completes when chat-service welcomed the connection (subscriptions active), else fails. */
+    private Mono<Void> start(Connection conn) {
+        long ref = conn.beginCommand();
+        return commands.publish(new Command(Command.Event.CONNECT, node, conn.id(), ref, conn.user(), null))
+                .then(conn.awaitCommand(props.commandTimeout()))
+                .onErrorMap(e -> new SessionStartException())
+                .flatMap(kind -> kind == NodeMessage.Kind.SUBSCRIBE ? Mono.<Void>empty() : Mono.error(new SessionStartException()));
+    }
+
+    private Mono<Void> onMessage(Connection conn, RateLimiter limiter, WebSocketMessage message) {
+        if (message.getType() == WebSocketMessage.Type.PING || message.getType() == WebSocketMessage.Type.PONG) {
+            return Mono.empty();
+        }
+        framesIn.increment();
+        if (!limiter.tryAcquire(System.nanoTime())) {
+            rateLimited.increment();
+            return reject(conn, ServerFrame.Error.of(null, null, ErrorCode.RATE_LIMITED, "too many frames, slow down"));
+        }
+        if (message.getType() == WebSocketMessage.Type.BINARY) {
+            return reject(conn, ServerFrame.Error.of(null, null, ErrorCode.BAD_REQUEST, "binary frames are not supported"));
+        }
+        ClientFrame frame;
+        try {
+            frame = codec.decodeClient(message.getPayloadAsText());
+        } catch (ProtocolException e) {
+            return reject(conn, ServerFrame.Error.of(null, null, e.code(), e.getMessage()));
+        }
+        if (frame instanceof ClientFrame.Ping ping) {
+            conn.deliver(codec.encode(new ServerFrame.Pong(ping.rid(), System.currentTimeMillis())));
+            return Mono.empty();
+        }
+        return forward(conn, frame);
+    }
+
+    /** Hands one frame to chat-service and waits for its reply, so a connection never has two commands in flight. */
+    private Mono<Void> forward(Connection conn, ClientFrame frame) {
+        long ref = conn.beginCommand();
+        String cmid = frame instanceof ClientFrame.Send send ? send.cmid() : null;
+        return commands.publish(new Command(Command.Event.FRAME, node, conn.id(), ref, conn.user(), frame))
+                .then(conn.awaitCommand(props.commandTimeout()))
+                .then()
+                .onErrorResume(e -> reject(conn, ProtocolErrorMapper.toFrame(e, frame.rid(), cmid, conn.id())));
+    }
+
+    private Mono<Void> reject(Connection conn, ServerFrame.Error error) {
+        conn.deliver(codec.encode(error));
+        return Mono.empty();
+    }
+
+    private Mono<Void> cleanup(Connection conn) {
+        if (!registry.close(conn)) {
+            return Mono.empty();
+        }
+        log.info("connection closed: userId={} connId={}", conn.user().id(), conn.id());
+        return commands.publish(new Command(Command.Event.DISCONNECT, node, conn.id(), 0, conn.user(), null))
+                .onErrorResume(e -> {
+                    log.warn("disconnect not published: userId={} connId={} error={}", conn.user().id(), conn.id(), e.toString());
+                    return Mono.empty();
+                });
+    }
+
+    private static Mono<Void> close(WebSocketSession session, CloseCode code) {
+        return session.close(new CloseStatus(code.code(), code.reason()));
+    }
+
+    private static java.util.Optional<Duration> untilExpiry(Jwt jwt) {
+        Instant exp = jwt.getExpiresAt();
+        if (exp == null) {
+            return java.util.Optional.empty();
+        }
+        Duration left = Duration.between(Instant.now(), exp);
+        return java.util.Optional.of(left.isNegative() ? Duration.ZERO : left);
+    }
+
+    /** The session could not start: chat-service did not welcome the connection. */
+    private static final class SessionStartException extends RuntimeException {
+        SessionStartException() {
+            super("session start failed", null, false, false);
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package io.wxim.gateway.connection;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.wxim.gateway.delivery.ConversationSubscriptions;
+import io.wxim.protocol.NodeMessage;
+import io.wxim.protocol.RedisNames;
+import io.wxim.protocol.UserRef;
+import io.wxim.testinfra.TestInfra;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
+import reactor.test.StepVerifier;
+
+/** The registry against a real Redis: subscriptions follow local membership, and fan-out writes each frame once per member. */
+class ConnectionRegistryIntegrationTests {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+
+    private LettuceConnectionFactory factory;
+    private ReactiveRedisMessageListenerContainer container;
+    private ReactiveStringRedisTemplate redis;
+    private ConversationSubscriptions[] subscriptions = new ConversationSubscriptions[1];
+    private ConnectionRegistry registry;
+    private final String conv = "r:" + UUID.randomUUID().toString().substring(0, 8);
+
+    @BeforeEach
+    void setUp() {
+        factory = new LettuceConnectionFactory(new RedisStandaloneConfiguration(TestInfra.redisHost(), TestInfra.redisPort()));
+        factory.afterPropertiesSet();
+        factory.start();
+        container = new ReactiveRedisMessageListenerContainer(factory);
+        redis = new ReactiveStringRedisTemplate(factory);
+        registry = new ConnectionRegistry(onFrame -> subscriptions[0] = new ConversationSubscriptions(container, onFrame, WAIT),
+                new SimpleMeterRegistry());
+    }
+
+    @AfterEach
+    void tearDown() {
+        container.destroy();
+        factory.destroy();
+    }
+
+    @Test
+    void deliversEachFrameOnce_toEveryLocalConnectionOfTheMembers_only() {
+        Connection a1 = registry.open("a1", new UserRef("ua", "A", null), 16, 5);
+        Connection a2 = registry.open("a2", new UserRef("ua", "A", null), 16, 5);
+        Connection b1 = registry.open("b1", new UserRef("ub", "B", null), 16, 5);
+        long ref = a1.beginCommand();
+
+        StepVerifier.create(registry.apply(NodeMessage.subscribe("ua", List.of(conv), "a1", ref, List.of("{\"type\":\"joined\"}"))))
+                .verifyComplete();
+        StepVerifier.create(a1.awaitCommand(WAIT)).expectNext(NodeMessage.Kind.SUBSCRIBE).verifyComplete();
+        StepVerifier.create(redis.convertAndSend(RedisNames.convChannel(conv), "{\"type\":\"message\"}"))
+                .expectNext(1L).verifyComplete(); // one gateway subscriber, however many local members
+
+        a1.completeOutbound();
+        a2.completeOutbound();
+        StepVerifier.create(a1.outbound()).expectNext("{\"type\":\"joined\"}", "{\"type\":\"message\"}").verifyComplete();
+        StepVerifier.create(a2.outbound()).expectNext("{\"type\":\"message\"}").verifyComplete();
+        b1.completeOutbound();
+        StepVerifier.create(b1.outbound()).verifyComplete();
+    }
+
+    @Test
+    void unsubscribesFromRedis_whenTheLastLocalMemberCloses() {
+        Connection a1 = registry.open("a1", new UserRef("ua", "A", null), 16, 5);
+        StepVerifier.create(registry.apply(NodeMessage.subscribe("ua", List.of(conv), null, 0, List.of()))).verifyComplete();
+        assertThat(subscriptions[0].size()).isEqualTo(1);
+
+        assertThat(registry.close(a1)).isTrue();
+        assertThat(registry.close(a1)).isFalse();
+        assertThat(subscriptions[0].size()).isZero();
+        assertThat(registry.size()).isZero();
+        StepVerifier.create(redis.convertAndSend(RedisNames.convChannel(conv), "x")).expectNext(0L).verifyComplete();
+    }
+
+    @Test
+    void refusesAConnection_overThePerUserLimit() {
+        assertThat(registry.open("a1", new UserRef("ua", null, null), 16, 2)).isNotNull();
+        assertThat(registry.open("a2", new UserRef("ua", null, null), 16, 2)).isNotNull();
+        assertThat(registry.open("a3", new UserRef("ua", null, null), 16, 2)).isNull();
+    }
+}

@@ -1,0 +1,55 @@
+package io.wxim.gateway.connection;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.wxim.protocol.CloseCode;
+import io.wxim.protocol.NodeMessage;
+import io.wxim.protocol.UserRef;
+import java.time.Duration;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import reactor.test.StepVerifier;
+
+class ConnectionTests {
+    private final AtomicInteger slow = new AtomicInteger();
+    private final Connection connection = new Connection("c1", new UserRef("u1", "A", null), 8, slow::incrementAndGet);
+
+    @Test
+    void closesAsSlowConsumer_whenOutboundQueueOverflows() {
+        for (int i = 0; i < 8; i++) {
+            assertThat(connection.deliver("f" + i)).isTrue();
+        }
+        assertThat(connection.deliver("one too many")).isFalse();
+        assertThat(slow).hasValue(1);
+        StepVerifier.create(connection.closeRequested()).expectNext(CloseCode.SLOW_CONSUMER).verifyComplete();
+    }
+
+    @Test
+    void deliversQueuedFramesInOrder() {
+        connection.deliver("a");
+        connection.deliver("b");
+        connection.completeOutbound();
+        StepVerifier.create(connection.outbound()).expectNext("a", "b").expectComplete().verify(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void firstCloseCodeWins() {
+        connection.close(CloseCode.IDLE_TIMEOUT);
+        connection.close(CloseCode.SLOW_CONSUMER);
+        StepVerifier.create(connection.closeRequested()).expectNext(CloseCode.IDLE_TIMEOUT).verifyComplete();
+    }
+
+    @Test
+    void completesTheCommand_onlyWithItsOwnRef() {
+        long ref = connection.beginCommand();
+        connection.completeCommand(ref + 1, NodeMessage.Kind.REPLY); // a late reply to an older command
+        StepVerifier.create(connection.awaitCommand(Duration.ofMillis(200))).expectError(TimeoutException.class)
+                .verify(Duration.ofSeconds(5));
+
+        long next = connection.beginCommand();
+        connection.completeCommand(next, NodeMessage.Kind.SUBSCRIBE);
+        StepVerifier.create(connection.awaitCommand(Duration.ofSeconds(1))).expectNext(NodeMessage.Kind.SUBSCRIBE)
+                .verifyComplete();
+    }
+}

@@ -1,0 +1,95 @@
+package io.wxim.launcher;
+
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import redis.embedded.RedisServer;
+
+/**
+ * One command, whole system: an embedded redis-server (the real binary, AOF on, data under the data directory),
+ * an embedded MongoDB-compatible server (mongo-java-server with its H2 file backend, so history survives restarts),
+ * auth, history, chat and one gateway with dev login enabled. Setting {@code REDIS_HOST}/{@code REDIS_PORT} or
+ * {@code MONGODB_URI} uses those servers instead. LOCAL ONLY: dev login lets anyone sign in as any nickname.
+ *
+ * <p>Environment: {@code WXIM_DATA} (data directory, default {@code ./.local-data}), {@code WXIM_PORT} (gateway,
+ * default 8080; services use the next three ports, embedded Redis {@code WXIM_REDIS_PORT} default 6390,
+ * embedded Mongo {@code WXIM_MONGO_PORT} default 27090).
+ */
+public final class LocalLauncher {
+
+    private LocalLauncher() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        long started = System.nanoTime();
+        Path data = Path.of(env("WXIM_DATA", ".local-data")).toAbsolutePath();
+        Files.createDirectories(data);
+        int gatewayPort = Integer.parseInt(env("WXIM_PORT", "8080"));
+
+        RedisServer redis = null;
+        String redisHost = System.getenv("REDIS_HOST");
+        int redisPort;
+        if (redisHost == null) {
+            redisHost = "127.0.0.1";
+            redisPort = Integer.parseInt(env("WXIM_REDIS_PORT", "6390"));
+            Path redisDir = Files.createDirectories(data.resolve("redis"));
+            redis = RedisServer.newRedisServer()
+                    .port(redisPort)
+                    .bind("127.0.0.1")
+                    .setting("dir " + redisDir)
+                    .setting("appendonly yes")
+                    .setting("save \"\"")
+                    .build();
+            redis.start();
+        } else {
+            redisPort = Integer.parseInt(env("REDIS_PORT", "6379"));
+        }
+
+        MongoServer mongo = null;
+        String mongoUri = System.getenv("MONGODB_URI");
+        if (mongoUri == null) {
+            int mongoPort = Integer.parseInt(env("WXIM_MONGO_PORT", "27090"));
+            mongo = new MongoServer(new H2Backend(data.resolve("mongo.mv").toString()));
+            mongo.bind("127.0.0.1", mongoPort);
+            mongoUri = "mongodb://127.0.0.1:" + mongoPort;
+        }
+
+        LocalSystem system = LocalSystem.start(new LocalSystem.Options(redisHost, redisPort, mongoUri, "im_",
+                new LocalSystem.Ports(gatewayPort + 1, gatewayPort + 2, gatewayPort + 3, 1000),
+                List.of(gatewayPort), true,
+                Map.of("im.gateway.allowed-origins", "http://localhost:" + gatewayPort + ",http://127.0.0.1:" + gatewayPort)));
+
+        RedisServer redisToStop = redis;
+        MongoServer mongoToStop = mongo;
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            system.close();
+            if (mongoToStop != null) {
+                mongoToStop.shutdown();
+            }
+            if (redisToStop != null) {
+                try {
+                    redisToStop.stop();
+                } catch (IOException e) {
+                    System.err.println("redis-server did not stop cleanly: " + e);
+                }
+            }
+        }, "wxim-local-shutdown"));
+
+        long millis = (System.nanoTime() - started) / 1_000_000;
+        System.out.printf("%n  wxim is running (started in %d ms). LOCAL ONLY: dev login is enabled.%n"
+                        + "  Open      http://localhost:%d/%n"
+                        + "  WebSocket ws://localhost:%d/ws   API http://localhost:%d/api/**%n"
+                        + "  Data      %s   (Redis %s:%d, Mongo %s)%n"
+                        + "  Stop with Ctrl+C.%n%n",
+                millis, gatewayPort, gatewayPort, gatewayPort, data, redisHost, redisPort, mongoUri);
+    }
+
+    private static String env(String name, String fallback) {
+        String value = System.getenv(name);
+        return value == null || value.isBlank() ? fallback : value;
+    }
+}

@@ -1,0 +1,182 @@
+package io.wxim.launcher;
+
+import io.wxim.auth.AuthApplication;
+import io.wxim.chat.ChatApplication;
+import io.wxim.gateway.GatewayApplication;
+import io.wxim.history.HistoryApplication;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * Starts the four services (and N gateways) in this JVM against a given Redis and MongoDB. Each service keeps its
+ * own config name and package scan; auto-configurations a service does not use are excluded, because in one JVM
+ * every service sees the whole classpath (e.g. Spring Security would otherwise lock auth-service down).
+ * Used by {@link LocalLauncher} and by the end-to-end tests.
+ */
+public final class LocalSystem implements AutoCloseable {
+    private static final String SECURITY = String.join(",",
+            "org.springframework.boot.security.autoconfigure.SecurityAutoConfiguration",
+            "org.springframework.boot.security.autoconfigure.ReactiveUserDetailsServiceAutoConfiguration",
+            "org.springframework.boot.security.autoconfigure.UserDetailsServiceAutoConfiguration",
+            "org.springframework.boot.security.autoconfigure.web.reactive.ReactiveWebSecurityAutoConfiguration",
+            "org.springframework.boot.security.autoconfigure.actuate.web.reactive.ReactiveManagementWebSecurityAutoConfiguration",
+            "org.springframework.boot.security.oauth2.server.resource.autoconfigure.reactive.ReactiveOAuth2ResourceServerAutoConfiguration");
+    private static final String MONGO = String.join(",",
+            "org.springframework.boot.mongodb.autoconfigure.MongoAutoConfiguration",
+            "org.springframework.boot.mongodb.autoconfigure.MongoReactiveAutoConfiguration",
+            "org.springframework.boot.mongodb.autoconfigure.health.MongoHealthContributorAutoConfiguration",
+            "org.springframework.boot.mongodb.autoconfigure.health.MongoReactiveHealthContributorAutoConfiguration",
+            "org.springframework.boot.mongodb.autoconfigure.metrics.MongoMetricsAutoConfiguration",
+            "org.springframework.boot.data.mongodb.autoconfigure.DataMongoAutoConfiguration",
+            "org.springframework.boot.data.mongodb.autoconfigure.DataMongoReactiveAutoConfiguration",
+            "org.springframework.boot.data.mongodb.autoconfigure.DataMongoReactiveRepositoriesAutoConfiguration",
+            "org.springframework.boot.data.mongodb.autoconfigure.DataMongoRepositoriesAutoConfiguration");
+    private static final String REDIS = String.join(",",
+            "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration",
+            "org.springframework.boot.data.redis.autoconfigure.DataRedisReactiveAutoConfiguration",
+            "org.springframework.boot.data.redis.autoconfigure.DataRedisRepositoriesAutoConfiguration",
+            "org.springframework.boot.data.redis.autoconfigure.health.DataRedisHealthContributorAutoConfiguration",
+            "org.springframework.boot.data.redis.autoconfigure.health.DataRedisReactiveHealthContributorAutoConfiguration",
+            "org.springframework.boot.data.redis.autoconfigure.observation.LettuceObservationAutoConfiguration");
+
+    /**
+     * @param redisHost     Redis host
+     * @param redisPort     Redis port
+     * @param mongoUri      MongoDB connection string without a database (each service uses its own database)
+     * @param dbPrefix      prefix of the database names (tests isolate runs with it)
+     * @param ports         service ports
+     * @param gatewayPorts  one port per gateway instance
+     * @param devLogin      enable auth-service's dev login (local only: anyone can be anyone)
+     * @param extra         more properties for every service ({@code key -> value})
+     */
+    public record Options(String redisHost, int redisPort, String mongoUri, String dbPrefix, Ports ports,
+                          List<Integer> gatewayPorts, boolean devLogin, Map<String, String> extra) {
+        public Options {
+            gatewayPorts = List.copyOf(gatewayPorts);
+            extra = Map.copyOf(extra);
+        }
+    }
+
+    /** Ports of the services behind the gateway; management (actuator) ports are {@code managementOffset} higher, or off if 0. */
+    public record Ports(int auth, int history, int chat, int managementOffset) {
+    }
+
+    private final List<ConfigurableApplicationContext> contexts = new ArrayList<>();
+    private final Options options;
+
+    private LocalSystem(Options options) {
+        this.options = options;
+    }
+
+    public static LocalSystem start(Options options) {
+        LocalSystem system = new LocalSystem(options);
+        try {
+            system.startAll();
+            return system;
+        } catch (RuntimeException e) {
+            system.close();
+            throw e;
+        }
+    }
+
+    public List<Integer> gatewayPorts() {
+        return options.gatewayPorts();
+    }
+
+    private void startAll() {
+        Ports p = options.ports();
+        String auth = "http://127.0.0.1:" + p.auth();
+        String history = "http://127.0.0.1:" + p.history();
+        String chat = "http://127.0.0.1:" + p.chat();
+
+        Map<String, String> authProps = base("auth-service", p.auth(), "auth", SECURITY);
+        authProps.put("im.auth.dev-login.enabled", String.valueOf(options.devLogin()));
+        authProps.put("im.auth.signing.generate-if-missing", "true");
+        run(AuthApplication.class, "auth-service", authProps);
+
+        Map<String, String> historyProps = base("history-service", p.history(), "history", REDIS);
+        historyProps.put("im.history.chat-base-url", chat);
+        historyProps.put("spring.security.oauth2.resourceserver.jwt.jwk-set-uri", auth + "/api/auth/jwks");
+        run(HistoryApplication.class, "history-service", historyProps);
+
+        Map<String, String> chatProps = base(ChatApplication.CONFIG_NAME, p.chat(), "chat", SECURITY);
+        chatProps.put("im.chat.history.base-url", history);
+        run(ChatApplication.class, ChatApplication.CONFIG_NAME, chatProps);
+
+        int index = 0;
+        for (int port : options.gatewayPorts()) {
+            index++;
+            Map<String, String> gw = base(GatewayApplication.CONFIG_NAME, port, null, MONGO);
+            gw.put("im.gateway.node-id", "gw" + index);
+            gw.put("im.gateway.auth.jwks-uri", auth + "/api/auth/jwks");
+            gw.put("im.gateway.routes.auth", auth);
+            gw.put("im.gateway.routes.history", history);
+            if (p.managementOffset() != 0) {
+                gw.put("management.server.port", String.valueOf(port + p.managementOffset()));
+            }
+            run(GatewayApplication.class, GatewayApplication.CONFIG_NAME, gw);
+        }
+    }
+
+    private Map<String, String> base(String name, int port, String db, String exclude) {
+        Map<String, String> props = new LinkedHashMap<>();
+        props.put("server.port", String.valueOf(port));
+        props.put("management.server.port", options.ports().managementOffset() == 0
+                ? "-1" : String.valueOf(port + options.ports().managementOffset()));
+        props.put("spring.main.banner-mode", "off");
+        props.put("spring.application.name", name);
+        props.put("spring.autoconfigure.exclude", exclude);
+        props.put("spring.data.redis.host", options.redisHost());
+        props.put("spring.data.redis.port", String.valueOf(options.redisPort()));
+        if (db != null) {
+            props.put("spring.mongodb.uri", withDatabase(options.mongoUri(), options.dbPrefix() + db));
+        }
+        props.putAll(options.extra());
+        return props;
+    }
+
+    private void run(Class<?> app, String configName, Map<String, String> props) {
+        String[] args = props.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);
+        ConfigurableApplicationContext context = new SpringApplicationBuilder(app)
+                .properties("spring.config.name=" + configName)
+                .registerShutdownHook(false)
+                .run(args);
+        contexts.add(context);
+    }
+
+    static String withDatabase(String uri, String database) {
+        int query = uri.indexOf('?');
+        String path = query < 0 ? uri : uri.substring(0, query);
+        String params = query < 0 ? "" : uri.substring(query);
+        int hosts = path.indexOf("://") + 3;
+        int slash = path.indexOf('/', hosts);
+        String base = slash < 0 ? path : path.substring(0, slash);
+        return base + "/" + database + params;
+    }
+
+    /** Stops gateways first (clients reconnect elsewhere), then chat, history, auth. */
+    @Override
+    public void close() {
+        List<ConfigurableApplicationContext> reversed = new ArrayList<>(contexts);
+        Collections.reverse(reversed);
+        for (ConfigurableApplicationContext context : reversed) {
+            try {
+                context.close();
+            } catch (RuntimeException e) {
+                System.err.println("shutdown problem: " + e);
+            }
+        }
+        contexts.clear();
+    }
+
+    /** Stops one gateway (by index in {@link Options#gatewayPorts()}), as a node failure or drain would. */
+    public void stopGateway(int index) {
+        int first = contexts.size() - options.gatewayPorts().size();
+        contexts.get(first + index).close();
+    }
+}

@@ -1,0 +1,134 @@
+package io.wxim.launcher;
+
+import io.wxim.protocol.FrameCodec;
+import io.wxim.protocol.ServerFrame;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * A real WebSocket client for the end-to-end tests (JDK HttpClient): decodes every server frame with the shared
+ * codec, keeps them in arrival order, and lets a test wait for the next frame matching a predicate. Bounded waits only.
+ */
+final class WsClient implements AutoCloseable {
+    static final Duration WAIT = Duration.ofSeconds(10);
+
+    private final FrameCodec codec = new FrameCodec();
+    private final LinkedBlockingQueue<ServerFrame> frames = new LinkedBlockingQueue<>();
+    private final List<ServerFrame> seen = new ArrayList<>();
+    private final CompletableFuture<Integer> closed = new CompletableFuture<>();
+    private final boolean reading;
+    private WebSocket socket;
+
+    private WsClient(boolean reading) {
+        this.reading = reading;
+    }
+
+    static WsClient connect(HttpClient http, int port, String token) {
+        return connect(http, port, token, true);
+    }
+
+    /** {@code reading=false}: never requests frames after the first, like a client that stopped reading. */
+    static WsClient connect(HttpClient http, int port, String token, boolean reading) {
+        WsClient client = new WsClient(reading);
+        client.socket = http.newWebSocketBuilder()
+                .header("Authorization", "Bearer " + token)
+                .connectTimeout(WAIT)
+                .buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws"), client.listener())
+                .orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS)
+                .join();
+        return client;
+    }
+
+    private WebSocket.Listener listener() {
+        return new WebSocket.Listener() {
+            private final StringBuilder partial = new StringBuilder();
+
+            @Override
+            public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+                partial.append(data);
+                if (last) {
+                    frames.add(codec.decodeServer(partial.toString()));
+                    partial.setLength(0);
+                }
+                if (reading) {
+                    webSocket.request(1);
+                }
+                return null;
+            }
+
+            @Override
+            public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+                closed.complete(statusCode);
+                return null;
+            }
+
+            @Override
+            public void onError(WebSocket webSocket, Throwable error) {
+                closed.complete(-1);
+            }
+        };
+    }
+
+    void send(String json) {
+        socket.sendText(json, true).orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join();
+    }
+
+    /** Waits for the next frame of this type matching the predicate; frames skipped on the way stay in {@link #seen}. */
+    <T extends ServerFrame> T await(Class<T> type, Predicate<T> match) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        try {
+            while (true) {
+                long left = deadline - System.nanoTime();
+                ServerFrame frame = left <= 0 ? null : frames.poll(left, TimeUnit.NANOSECONDS);
+                if (frame == null) {
+                    throw new AssertionError("no " + type.getSimpleName() + " matching within " + WAIT + "; seen " + seen);
+                }
+                seen.add(frame);
+                if (type.isInstance(frame) && match.test(type.cast(frame))) {
+                    return type.cast(frame);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    <T extends ServerFrame> T await(Class<T> type) {
+        return await(type, f -> true);
+    }
+
+    /** Every frame received so far (waited-for or skipped), plus those still queued. */
+    List<ServerFrame> received() {
+        List<ServerFrame> all = new ArrayList<>(seen);
+        all.addAll(frames);
+        return all;
+    }
+
+    /** The close code the server sent (or -1 on abnormal closure), waiting at most {@code wait}. */
+    int closeCode(Duration wait) {
+        return closed.orTimeout(wait.toMillis(), TimeUnit.MILLISECONDS).join();
+    }
+
+    boolean isClosed() {
+        return closed.isDone();
+    }
+
+    @Override
+    public void close() {
+        if (!socket.isOutputClosed()) {
+            socket.sendClose(WebSocket.NORMAL_CLOSURE, "bye").orTimeout(2, TimeUnit.SECONDS)
+                    .exceptionally(e -> null).join();
+        }
+        socket.abort();
+    }
+}
