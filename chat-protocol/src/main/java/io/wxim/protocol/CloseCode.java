@@ -22,7 +22,11 @@ public enum CloseCode {
     /** The user has too many open connections. */
     TOO_MANY_CONNECTIONS(4503, "too many connections", false),
     /** A single frame was larger than the limit (RFC 6455 code). */
-    TOO_BIG(1009, "frame too big", false);
+    TOO_BIG(1009, "frame too big", false),
+    /** A text frame was not valid UTF-8 (RFC 6455 code). */
+    INVALID_PAYLOAD(1007, "invalid frame data", false),
+    /** A WebSocket-level protocol error, e.g. a bad frame header (RFC 6455 code). */
+    PROTOCOL_ERROR(1002, "protocol error", false);
 
     private final int code;
     private final String reason;
@@ -44,5 +48,15 @@ public enum CloseCode {
 
     public boolean reconnect() {
         return reconnect;
+    }
+
+    /** The constant for a numeric code, or {@link #PROTOCOL_ERROR} if none matches. */
+    public static CloseCode of(int code) {
+        for (CloseCode value : values()) {
+            if (value.code == code) {
+                return value;
+            }
+        }
+        return PROTOCOL_ERROR;
     }
 }

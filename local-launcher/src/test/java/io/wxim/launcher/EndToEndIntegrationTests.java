@@ -80,8 +80,10 @@ class EndToEndIntegrationTests {
     void chatsAcrossGateways_withSeqPresenceAndHistory() throws Exception {
         Login alice = login("alice");
         Login bob = login("bob");
-        try (WsClient a = WsClient.connect(http, gw1, alice.token()); WsClient b = WsClient.connect(http, gw2, bob.token())) {
+        try (WsClient a = WsClient.connect(http, gw1, alice.token())) {
             ServerFrame.Welcome welcome = a.await(ServerFrame.Welcome.class);
+            // alice's gateway is subscribed to the lobby once her welcome arrived; bob connects after that
+            WsClient b = WsClient.connect(http, gw2, bob.token());
             assertThat(welcome.user().id()).isEqualTo(alice.userId());
             assertThat(welcome.conversations()).extracting(ServerFrame.ConversationInfo::conv).contains(Conversations.LOBBY);
             b.await(ServerFrame.Welcome.class);
@@ -146,6 +148,7 @@ class EndToEndIntegrationTests {
             b.send(send("m4", room, "let me in"));
             assertThat(b.await(ServerFrame.Error.class, f -> "m4".equals(f.cmid())).code()).isEqualTo("not_found");
             assertThat(b.received()).noneMatch(f -> f instanceof ServerFrame.Message m && m.conv().equals(room) && m.seq() == 3);
+            b.close();
         }
     }
 

@@ -24,6 +24,7 @@ final class WsClient implements AutoCloseable {
     private final FrameCodec codec = new FrameCodec();
     private final LinkedBlockingQueue<ServerFrame> frames = new LinkedBlockingQueue<>();
     private final List<ServerFrame> seen = new ArrayList<>();
+    private final List<ServerFrame> backlog = new ArrayList<>();
     private final CompletableFuture<Integer> closed = new CompletableFuture<>();
     private final boolean reading;
     private WebSocket socket;
@@ -82,8 +83,18 @@ final class WsClient implements AutoCloseable {
         socket.sendText(json, true).orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join();
     }
 
-    /** Waits for the next frame of this type matching the predicate; frames skipped on the way stay in {@link #seen}. */
+    /**
+     * Returns the oldest not yet awaited frame of this type matching the predicate, waiting for it if needed.
+     * Frames passed over stay available to later awaits, so the order of two awaits does not have to match the
+     * order in which unrelated frames arrive (e.g. the sender's own message push before its ack).
+     */
     <T extends ServerFrame> T await(Class<T> type, Predicate<T> match) {
+        for (ServerFrame frame : backlog) {
+            if (type.isInstance(frame) && match.test(type.cast(frame))) {
+                backlog.remove(frame);
+                return type.cast(frame);
+            }
+        }
         long deadline = System.nanoTime() + WAIT.toNanos();
         try {
             while (true) {
@@ -96,6 +107,7 @@ final class WsClient implements AutoCloseable {
                 if (type.isInstance(frame) && match.test(type.cast(frame))) {
                     return type.cast(frame);
                 }
+                backlog.add(frame);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -46,8 +46,8 @@ public class HistoryClient {
         }
     }
 
-    /** A page of messages after a seq. */
-    public record Page(String conv, List<Stored> messages, boolean more) {
+    /** A page of messages after a seq (elements are {@code message} frames). */
+    public record Page(String conv, List<ServerFrame.Message> messages, boolean more) {
         public Page {
             messages = messages == null ? List.of() : List.copyOf(messages);
         }

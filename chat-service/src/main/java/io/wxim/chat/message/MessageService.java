@@ -55,7 +55,7 @@ public class MessageService {
                 return Mono.just(ServerFrame.Error.of(rid, null, ErrorCode.NOT_FOUND, "no such conversation: " + conv));
             }
             return history.after(conv, after, limit).<ServerFrame>map(page -> new ServerFrame.Synced(rid, conv,
-                    page.messages().stream().map(HistoryClient.Stored::toFrame).toList(), page.more()));
+                    page.messages(), page.more()));
         }).onErrorResume(ProtocolException.class, e -> Mono.just(ServerFrame.Error.of(rid, null, e.code(), e.getMessage())));
     }
 }

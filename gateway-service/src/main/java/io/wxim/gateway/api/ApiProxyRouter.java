@@ -57,9 +57,12 @@ class ApiProxyRouter {
                 .headers(h -> request.remoteAddress().ifPresent(a ->
                         h.add("X-Forwarded-For", a.getAddress().getHostAddress())))
                 .body(BodyInserters.fromDataBuffers(request.bodyToFlux(DataBuffer.class)))
-                .exchangeToMono(response -> ServerResponse.status(response.statusCode())
-                        .headers(h -> copy(response.headers().asHttpHeaders(), h))
-                        .body(BodyInserters.fromDataBuffers(response.bodyToFlux(DataBuffer.class))))
+                .retrieve()
+                .onStatus(status -> true, response -> Mono.empty()) // pass every status through as it is
+                .toEntityFlux(DataBuffer.class)
+                .flatMap(entity -> ServerResponse.status(entity.getStatusCode())
+                        .headers(h -> copy(entity.getHeaders(), h))
+                        .body(BodyInserters.fromDataBuffers(entity.getBody())))
                 .timeout(props.proxyTimeout())
                 .onErrorResume(TimeoutException.class, e -> {
                     log.warn("api route timed out: route={}", name);

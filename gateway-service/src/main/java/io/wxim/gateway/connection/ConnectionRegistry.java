@@ -76,8 +76,10 @@ public final class ConnectionRegistry {
         return true;
     }
 
-    public boolean isOpen(Connection connection) {
-        return byId.get(connection.id()) == connection;
+    /** Asks every connection to close with this code; returns how many were open. */
+    public int closeAll(io.wxim.protocol.CloseCode code) {
+        byId.values().forEach(connection -> connection.close(code));
+        return byId.size();
     }
 
     public int size() {

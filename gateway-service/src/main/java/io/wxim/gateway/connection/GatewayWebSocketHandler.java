@@ -14,6 +14,8 @@ import io.wxim.protocol.NodeMessage;
 import io.wxim.protocol.ProtocolException;
 import io.wxim.protocol.ServerFrame;
 import io.wxim.protocol.UserRef;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.TimeoutException;
@@ -64,10 +66,12 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
 
     @Override
     public Mono<Void> handle(WebSocketSession session) {
+        // The security chain only lets authenticated handshakes through; anything else is closed as a bad token.
         return session.getHandshakeInfo().getPrincipal()
-                .cast(JwtAuthenticationToken.class)
-                .flatMap(auth -> serve(session, auth.getToken()))
-                .switchIfEmpty(Mono.defer(() -> close(session, CloseCode.INVALID_TOKEN)));
+                .filter(JwtAuthenticationToken.class::isInstance)
+                .map(p -> java.util.Optional.of(((JwtAuthenticationToken) p).getToken()))
+                .defaultIfEmpty(java.util.Optional.empty())
+                .flatMap(jwt -> jwt.isPresent() ? serve(session, jwt.get()) : close(session, CloseCode.INVALID_TOKEN));
     }
 
     private Mono<Void> serve(WebSocketSession session, Jwt jwt) {
@@ -92,6 +96,10 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
                 })
                 .onErrorResume(SessionStartException.class, e -> {
                     conn.close(CloseCode.TRY_AGAIN);
+                    return Mono.never();
+                })
+                .onErrorResume(GatewayWebSocketHandler::isFrameViolation, e -> {
+                    conn.close(frameViolation(e));
                     return Mono.never();
                 });
         Mono<Void> closer = conn.closeRequested()
@@ -181,6 +189,26 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
         }
         Duration left = Duration.between(Instant.now(), exp);
         return java.util.Optional.of(left.isNegative() ? Duration.ZERO : left);
+    }
+
+    private static boolean isFrameViolation(Throwable e) {
+        return frameViolation(e) != null;
+    }
+
+    /**
+     * The close code for a frame Netty refused: an oversized single frame or fragmented message (1009), invalid
+     * UTF-8 (1007), bad framing (1002); null if the error is not about a frame.
+     */
+    private static CloseCode frameViolation(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof CorruptedWebSocketFrameException c) {
+                return CloseCode.of(c.closeStatus().code());
+            }
+            if (t instanceof TooLongFrameException) {
+                return CloseCode.TOO_BIG;
+            }
+        }
+        return null;
     }
 
     /** The session could not start: chat-service did not welcome the connection. */

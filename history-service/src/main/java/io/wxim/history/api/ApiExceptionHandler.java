@@ -1,0 +1,71 @@
+package io.wxim.history.api;
+
+import io.wxim.history.membership.MembershipUnavailableException;
+import io.wxim.history.message.HistoryBusyException;
+import io.wxim.history.message.InvalidRequestException;
+import io.wxim.history.message.StoreUnavailableException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.reactive.result.method.annotation.ResponseEntityExceptionHandler;
+
+/**
+ * The one place where errors become HTTP answers: RFC 9457 ProblemDetail ({@code application/problem+json}) with a
+ * short, fixed detail; never a stack trace, an exception class name or the request's content. Framework errors
+ * (malformed JSON, bad parameter types, ...) are handled by the superclass in the same format.
+ */
+@RestControllerAdvice
+class ApiExceptionHandler extends ResponseEntityExceptionHandler {
+    private static final Logger log = LoggerFactory.getLogger(ApiExceptionHandler.class);
+    /** Seconds a client should wait before retrying after a 503. */
+    private static final String RETRY_AFTER_SECONDS = "1";
+
+    @ExceptionHandler(InvalidRequestException.class)
+    ResponseEntity<ProblemDetail> invalid(InvalidRequestException e) {
+        return problem(HttpStatus.BAD_REQUEST, e.getMessage());
+    }
+
+    @ExceptionHandler(ConversationNotFoundException.class)
+    ResponseEntity<ProblemDetail> notFound(ConversationNotFoundException e) {
+        return problem(HttpStatus.NOT_FOUND, "conversation not found");
+    }
+
+    @ExceptionHandler(HistoryBusyException.class)
+    ResponseEntity<ProblemDetail> busy(HistoryBusyException e) {
+        log.warn("busy: {}", e.getMessage());
+        return unavailable("conversation is busy, retry");
+    }
+
+    @ExceptionHandler(StoreUnavailableException.class)
+    ResponseEntity<ProblemDetail> storeUnavailable(StoreUnavailableException e) {
+        log.warn("message store unavailable: {}", e.getMessage());
+        return unavailable("message store unavailable, retry");
+    }
+
+    @ExceptionHandler(MembershipUnavailableException.class)
+    ResponseEntity<ProblemDetail> membershipUnavailable(MembershipUnavailableException e) {
+        log.warn("membership check unavailable: {}", e.getMessage());
+        return unavailable("membership check unavailable, retry");
+    }
+
+    @ExceptionHandler(Exception.class)
+    ResponseEntity<ProblemDetail> unexpected(Exception e) {
+        log.error("unexpected error", e);
+        return problem(HttpStatus.INTERNAL_SERVER_ERROR, "internal error");
+    }
+
+    private static ResponseEntity<ProblemDetail> unavailable(String detail) {
+        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
+                .header(HttpHeaders.RETRY_AFTER, RETRY_AFTER_SECONDS)
+                .body(ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE, detail));
+    }
+
+    private static ResponseEntity<ProblemDetail> problem(HttpStatus status, String detail) {
+        return ResponseEntity.status(status).body(ProblemDetail.forStatusAndDetail(status, detail));
+    }
+}

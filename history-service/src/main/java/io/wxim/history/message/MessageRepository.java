@@ -1,0 +1,133 @@
+package io.wxim.history.message;
+
+import io.wxim.protocol.UserRef;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
+import org.bson.Document;
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.data.domain.Sort;
+import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
+import org.springframework.data.mongodb.core.index.Index;
+import org.springframework.data.mongodb.core.query.Criteria;
+import org.springframework.data.mongodb.core.query.Query;
+import reactor.core.publisher.Mono;
+
+/**
+ * The {@code messages} collection. Documents are
+ * {@code {_id, conv, seq, from: {id, nickname, avatarUrl}, cmid, kind, body, ts}}; two unique indexes make the
+ * database the arbiter of ordering and idempotency: {@code conv_seq (conv, seq)} and
+ * {@code conv_from_cmid (conv, from.id, cmid)}. Every call is bounded by the Mongo timeout; a timeout or an
+ * unreachable server becomes {@link StoreUnavailableException}. Writes wait until the indexes exist.
+ */
+public class MessageRepository {
+    public static final String COLLECTION = "messages";
+    static final String SEQ_INDEX = "conv_seq";
+    static final String CMID_INDEX = "conv_from_cmid";
+    private static final Duration FOREVER = Duration.ofMillis(Long.MAX_VALUE);
+
+    private final ReactiveMongoTemplate mongo;
+    private final Duration timeout;
+    private final Mono<Void> indexesReady;
+
+    public MessageRepository(ReactiveMongoTemplate mongo, Duration timeout) {
+        this.mongo = mongo;
+        this.timeout = timeout;
+        // Created once per instance; a failure is not cached, so the next write (or the readiness check) tries again.
+        this.indexesReady = createIndexes().cache(ok -> FOREVER, error -> Duration.ZERO, () -> FOREVER);
+    }
+
+    /** Completes once both unique indexes exist (idempotent: creating an existing index is a no-op). */
+    public Mono<Void> ensureIndexes() {
+        return indexesReady;
+    }
+
+    private Mono<Void> createIndexes() {
+        var ops = mongo.indexOps(COLLECTION);
+        Mono<String> seq = ops.createIndex(new Index().on("conv", Sort.Direction.ASC).on("seq", Sort.Direction.ASC)
+                .unique().named(SEQ_INDEX));
+        Mono<String> cmid = ops.createIndex(new Index().on("conv", Sort.Direction.ASC)
+                .on("from.id", Sort.Direction.ASC).on("cmid", Sort.Direction.ASC).unique().named(CMID_INDEX));
+        return bounded(seq.then(cmid)).then();
+    }
+
+    /** Inserts; a unique-index conflict surfaces as {@link org.springframework.dao.DuplicateKeyException}. */
+    Mono<StoredMessage> insert(StoredMessage message) {
+        return indexesReady.then(bounded(mongo.insert(toDocument(message), COLLECTION))).thenReturn(message);
+    }
+
+    /** The highest seq of the conversation, 0 if it has no message. */
+    public Mono<Long> lastSeq(String conv) {
+        Query query = Query.query(Criteria.where("conv").is(conv)).with(Sort.by(Sort.Direction.DESC, "seq")).limit(1);
+        query.fields().include("seq");
+        return bounded(mongo.findOne(query, Document.class, COLLECTION))
+                .map(doc -> ((Number) doc.get("seq")).longValue())
+                .defaultIfEmpty(0L);
+    }
+
+    Mono<StoredMessage> findByClientId(String conv, String fromId, String cmid) {
+        Query query = Query.query(Criteria.where("conv").is(conv).and("from.id").is(fromId).and("cmid").is(cmid));
+        return bounded(mongo.findOne(query, Document.class, COLLECTION)).map(MessageRepository::fromDocument);
+    }
+
+    /** Reads one page; fetches one extra row to know whether there is more in that direction. */
+    public Mono<MessagePage> page(String conv, PageQuery page) {
+        Criteria criteria = Criteria.where("conv").is(conv);
+        Sort.Direction order = Sort.Direction.DESC;
+        switch (page.direction()) {
+            case AFTER -> {
+                criteria = criteria.and("seq").gt(page.bound());
+                order = Sort.Direction.ASC;
+            }
+            case BEFORE -> criteria = criteria.and("seq").lt(page.bound());
+            case NEWEST -> { }
+        }
+        Query query = Query.query(criteria).with(Sort.by(order, "seq")).limit(page.limit() + 1);
+        boolean descending = order == Sort.Direction.DESC;
+        return bounded(mongo.find(query, Document.class, COLLECTION).map(MessageRepository::fromDocument).collectList())
+                .map(rows -> {
+                    boolean more = rows.size() > page.limit();
+                    List<StoredMessage> kept = more ? rows.subList(0, page.limit()) : rows;
+                    List<StoredMessage> ascending = new ArrayList<>(kept);
+                    if (descending) {
+                        Collections.reverse(ascending);
+                    }
+                    return new MessagePage(conv, ascending.stream().map(StoredMessage::toFrame).toList(), more);
+                });
+    }
+
+    private <T> Mono<T> bounded(Mono<T> call) {
+        return call.timeout(timeout)
+                .onErrorMap(TimeoutException.class, e -> new StoreUnavailableException("mongo call timed out", e))
+                .onErrorMap(DataAccessResourceFailureException.class,
+                        e -> new StoreUnavailableException("mongo unreachable", e));
+    }
+
+    static Document toDocument(StoredMessage m) {
+        Document from = new Document("id", m.from().id());
+        if (m.from().nickname() != null) {
+            from.append("nickname", m.from().nickname());
+        }
+        if (m.from().avatarUrl() != null) {
+            from.append("avatarUrl", m.from().avatarUrl());
+        }
+        return new Document("_id", m.id())
+                .append("conv", m.conv())
+                .append("seq", m.seq())
+                .append("from", from)
+                .append("cmid", m.cmid())
+                .append("kind", m.kind())
+                .append("body", m.body())
+                .append("ts", m.ts());
+    }
+
+    static StoredMessage fromDocument(Document d) {
+        Document from = d.get("from", Document.class);
+        UserRef sender = new UserRef(from.getString("id"), from.getString("nickname"), from.getString("avatarUrl"));
+        return new StoredMessage(d.getString("conv"), ((Number) d.get("seq")).longValue(), d.getString("_id"), sender,
+                d.getString("cmid"), d.getString("kind"), d.getString("body"), ((Number) d.get("ts")).longValue(),
+                false);
+    }
+}

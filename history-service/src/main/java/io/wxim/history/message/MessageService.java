@@ -1,0 +1,119 @@
+package io.wxim.history.message;
+
+import io.wxim.history.config.HistoryProperties;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import org.bson.types.ObjectId;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.dao.DuplicateKeyException;
+import reactor.core.publisher.Mono;
+
+/**
+ * Stores messages and assigns each conversation's {@code seq}: 1, 2, 3, ... with no gap and no reuse, also with
+ * several replicas and crashes. The database decides, never a counter:
+ * <ol>
+ *   <li>Within this instance, stores of one conversation run one at a time ({@link ConversationSerializer}), so the
+ *       cached last seq is the truth for this instance and the normal path is a single insert.</li>
+ *   <li>Idempotency first: if {@code (conv, from.id, cmid)} is already stored, the original is returned with
+ *       {@code duplicate=true} and nothing is written.</li>
+ *   <li>Insert with {@code seq = last + 1}. The unique {@code (conv, seq)} index rejects the insert if another
+ *       replica took that seq: then re-read the last seq from the database and try again (bounded, with a tiny
+ *       jitter, then {@link HistoryBusyException}). If the insert failed on the {@code (conv, from.id, cmid)} index
+ *       instead, another replica stored the same message: its original is returned as a duplicate.</li>
+ * </ol>
+ * A seq exists only as the key of a stored document, so a failed insert leaves no gap, and a crash between steps
+ * leaves nothing behind.
+ */
+public class MessageService {
+    private static final Logger log = LoggerFactory.getLogger(MessageService.class);
+
+    private final MessageRepository repository;
+    private final ConversationSerializer serializer;
+    private final LastSeqCache lastSeqs;
+    private final int maxAttempts;
+    private final Clock clock;
+    private final AtomicLong seqConflicts = new AtomicLong();
+
+    public MessageService(MessageRepository repository, HistoryProperties props) {
+        this(repository, props, Clock.systemUTC());
+    }
+
+    MessageService(MessageRepository repository, HistoryProperties props, Clock clock) {
+        this.repository = repository;
+        this.serializer = new ConversationSerializer(props.maxPendingPerConversation());
+        this.lastSeqs = new LastSeqCache(props.seqCacheSize());
+        this.maxAttempts = props.maxInsertAttempts();
+        this.clock = clock;
+    }
+
+    /** Stores {@code message} (or finds its original) and answers with its seq, id and ts. */
+    public Mono<StoredMessage> store(NewMessage message) {
+        return serializer.run(message.conv(), () -> findOriginal(message)
+                .switchIfEmpty(Mono.defer(() -> insert(message, 1))));
+    }
+
+    /** The newest seq of a conversation, read from the database (0 when empty). */
+    public Mono<Long> lastSeq(String conv) {
+        return repository.lastSeq(conv);
+    }
+
+    public Mono<MessagePage> page(String conv, PageQuery query) {
+        return repository.page(conv, query);
+    }
+
+    /** How often another replica took the seq this instance tried (each costs a re-read and a retry). */
+    public long seqConflicts() {
+        return seqConflicts.get();
+    }
+
+    private Mono<StoredMessage> findOriginal(NewMessage m) {
+        return repository.findByClientId(m.conv(), m.from().id(), m.cmid())
+                .map(original -> {
+                    log.debug("duplicate store conversationId={} seq={} clientMsgId={}", m.conv(), original.seq(), m.cmid());
+                    return original.asDuplicate();
+                });
+    }
+
+    private Mono<StoredMessage> insert(NewMessage m, int attempt) {
+        return knownLastSeq(m.conv(), attempt > 1)
+                .flatMap(last -> {
+                    StoredMessage candidate = new StoredMessage(m.conv(), last + 1, new ObjectId().toHexString(),
+                            m.from(), m.cmid(), m.kind(), m.body(), clock.millis(), false);
+                    return repository.insert(candidate);
+                })
+                .doOnNext(stored -> {
+                    lastSeqs.put(stored.conv(), stored.seq());
+                    log.debug("stored conversationId={} seq={} clientMsgId={} attempt={}", stored.conv(), stored.seq(),
+                            stored.cmid(), attempt);
+                })
+                .onErrorResume(DuplicateKeyException.class, conflict -> {
+                    lastSeqs.evict(m.conv());
+                    return findOriginal(m).switchIfEmpty(Mono.defer(() -> retry(m, attempt)));
+                })
+                .doOnError(e -> !(e instanceof HistoryBusyException), e -> lastSeqs.evict(m.conv()));
+    }
+
+    private Mono<StoredMessage> retry(NewMessage m, int attempt) {
+        if (attempt >= maxAttempts) {
+            log.warn("seq contention, giving up conversationId={} clientMsgId={} attempts={}", m.conv(), m.cmid(), attempt);
+            return Mono.error(new HistoryBusyException("conversation is busy, retry"));
+        }
+        seqConflicts.incrementAndGet();
+        log.debug("seq conflict conversationId={} clientMsgId={} attempt={}", m.conv(), m.cmid(), attempt);
+        long jitterMicros = ThreadLocalRandom.current().nextLong(100, 200L * Math.min(attempt, 10) + 101);
+        return Mono.delay(Duration.ofNanos(jitterMicros * 1000)).then(Mono.defer(() -> insert(m, attempt + 1)));
+    }
+
+    private Mono<Long> knownLastSeq(String conv, boolean refresh) {
+        if (!refresh) {
+            var cached = lastSeqs.get(conv);
+            if (cached.isPresent()) {
+                return Mono.just(cached.getAsLong());
+            }
+        }
+        return repository.lastSeq(conv);
+    }
+}

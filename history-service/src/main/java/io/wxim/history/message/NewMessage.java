@@ -1,0 +1,43 @@
+package io.wxim.history.message;
+
+import io.wxim.protocol.Conversations;
+import io.wxim.protocol.UserRef;
+
+/**
+ * A message to store, already authorized by chat-service. Construct it with {@link #of}, which validates every field
+ * and throws {@link InvalidRequestException} with a message that never echoes the input.
+ */
+public record NewMessage(String conv, UserRef from, String cmid, String kind, String body) {
+    /** The only kind stored today. */
+    public static final String TEXT = "text";
+    /** Longest sender id, nickname and avatar URL accepted (characters); generous, they come from our own tokens. */
+    static final int MAX_USER_ID = 128;
+    static final int MAX_NICKNAME = 128;
+    static final int MAX_AVATAR_URL = 2048;
+
+    public static NewMessage of(String conv, String fromId, String nickname, String avatarUrl, String cmid,
+                                String kind, String body, int maxBodyLength) {
+        if (!Conversations.isValid(conv)) {
+            throw new InvalidRequestException("conv must match [rdp]:[A-Za-z0-9_-]{1,64}");
+        }
+        if (fromId == null || fromId.isBlank() || fromId.length() > MAX_USER_ID) {
+            throw new InvalidRequestException("from.id is required (1-" + MAX_USER_ID + " characters)");
+        }
+        if (nickname != null && nickname.length() > MAX_NICKNAME) {
+            throw new InvalidRequestException("from.nickname is longer than " + MAX_NICKNAME + " characters");
+        }
+        if (avatarUrl != null && avatarUrl.length() > MAX_AVATAR_URL) {
+            throw new InvalidRequestException("from.avatarUrl is longer than " + MAX_AVATAR_URL + " characters");
+        }
+        if (!Conversations.isValidClientId(cmid)) {
+            throw new InvalidRequestException("cmid must be 1-64 characters of [A-Za-z0-9_.:-]");
+        }
+        if (!TEXT.equals(kind)) {
+            throw new InvalidRequestException("kind must be \"text\"");
+        }
+        if (body == null || body.isEmpty() || body.codePointCount(0, body.length()) > maxBodyLength) {
+            throw new InvalidRequestException("body must be 1-" + maxBodyLength + " characters");
+        }
+        return new NewMessage(conv, new UserRef(fromId, nickname, avatarUrl), cmid, kind, body);
+    }
+}

@@ -1,0 +1,278 @@
+package io.wxim.history.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.RSASSASigner;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import io.wxim.history.message.MessageService;
+import io.wxim.history.message.NewMessage;
+import io.wxim.testinfra.TestInfra;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.web.reactive.server.WebTestClient;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.server.HttpServer;
+import reactor.test.StepVerifier;
+
+/**
+ * The public history API with real JWT verification: a tiny JWKS endpoint and a fake chat-service membership
+ * endpoint run on one reactor-netty server in the test; tokens are signed with a test RSA key.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {"spring.config.name=history-service", "management.server.port=0",
+                "im.history.max-page-size=5", "im.history.history-page-size=3", "im.history.chat-timeout=500ms"})
+@AutoConfigureWebTestClient(timeout = "10s")
+class HistoryApiIntegrationTests {
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+    private static final String ALICE = "alice";
+    private static final String MALLORY = "mallory";
+    /** The fake chat-service answers 500 for this user, and never answers for SLOW. */
+    private static final String BROKEN = "broken";
+    private static final String SLOW = "slow";
+
+    private static final RSAKey SIGNING_KEY = generateKey("k1");
+    private static final RSAKey UNKNOWN_KEY = generateKey("k1");
+    private static final Set<String> MEMBERS = ConcurrentHashMap.newKeySet();
+    private static final DisposableServer FAKES = startFakes();
+
+    @DynamicPropertySource
+    static void properties(DynamicPropertyRegistry registry) {
+        String base = "http://127.0.0.1:" + FAKES.port();
+        registry.add("spring.mongodb.uri", () -> TestInfra.mongoUri("im_history_test_public_" + UUID.randomUUID()
+                .toString().substring(0, 8)));
+        registry.add("spring.security.oauth2.resourceserver.jwt.jwk-set-uri", () -> base + "/jwks");
+        registry.add("im.history.chat-base-url", () -> base);
+    }
+
+    @AfterAll
+    static void stopFakes() {
+        FAKES.disposeNow(TIMEOUT);
+    }
+
+    @Autowired
+    private WebTestClient web;
+
+    @Autowired
+    private MessageService messages;
+
+    private String conv;
+
+    /** A conversation with 7 messages (seq 1..7) of which alice, broken and slow are members. */
+    @BeforeEach
+    void seedConversation() {
+        conv = "r:pub" + UUID.randomUUID().toString().substring(0, 8);
+        MEMBERS.add(conv + "|" + ALICE);
+        MEMBERS.add(conv + "|" + BROKEN);
+        MEMBERS.add(conv + "|" + SLOW);
+        StepVerifier.create(Flux.range(1, 7)
+                        .concatMap(i -> messages.store(NewMessage.of(conv, "bob", "Bob", null, "c" + i, "text", "m" + i, 4000)))
+                        .count())
+                .expectNext(7L)
+                .expectComplete()
+                .verify(TIMEOUT);
+    }
+
+    @Test
+    void returnsNewestPage_whenMemberGivesNoBounds() {
+        history("", token(ALICE))
+                .expectStatus().isOk()
+                .expectBody()
+                .jsonPath("$.conv").isEqualTo(conv)
+                .jsonPath("$.messages[*].seq").isEqualTo(List.of(5, 6, 7))
+                // ServerFrame.Message carries its type id, so chat-service can decode it as the shared record.
+                .jsonPath("$.messages[0].type").isEqualTo("message")
+                .jsonPath("$.messages[0].id").isNotEmpty()
+                .jsonPath("$.messages[0].from.id").isEqualTo("bob")
+                .jsonPath("$.messages[0].from.nickname").isEqualTo("Bob")
+                .jsonPath("$.messages[0].cmid").isEqualTo("c5")
+                .jsonPath("$.messages[0].kind").isEqualTo("text")
+                .jsonPath("$.messages[0].body").isEqualTo("m5")
+                .jsonPath("$.messages[0].ts").isNumber()
+                .jsonPath("$.more").isEqualTo(true);
+    }
+
+    @Test
+    void returnsPageRightAfterBound_whenAfterGiven() {
+        history("?after=2&limit=3", token(ALICE))
+                .expectStatus().isOk()
+                .expectBody()
+                .jsonPath("$.messages[*].seq").isEqualTo(List.of(3, 4, 5))
+                .jsonPath("$.more").isEqualTo(true);
+        history("?after=5&limit=3", token(ALICE))
+                .expectStatus().isOk()
+                .expectBody()
+                .jsonPath("$.messages[*].seq").isEqualTo(List.of(6, 7))
+                .jsonPath("$.more").isEqualTo(false);
+    }
+
+    @Test
+    void returnsPageRightBeforeBound_whenBeforeGiven() {
+        history("?before=6&limit=2", token(ALICE))
+                .expectStatus().isOk()
+                .expectBody()
+                .jsonPath("$.messages[*].seq").isEqualTo(List.of(4, 5))
+                .jsonPath("$.more").isEqualTo(true);
+        history("?before=3&limit=5", token(ALICE))
+                .expectStatus().isOk()
+                .expectBody()
+                .jsonPath("$.messages[*].seq").isEqualTo(List.of(1, 2))
+                .jsonPath("$.more").isEqualTo(false);
+    }
+
+    @Test
+    void capsLimitAtMaxPageSize_whenLimitTooLarge() {
+        history("?after=0&limit=1000", token(ALICE))
+                .expectStatus().isOk()
+                .expectBody()
+                .jsonPath("$.messages[*].seq").isEqualTo(List.of(1, 2, 3, 4, 5))
+                .jsonPath("$.more").isEqualTo(true);
+    }
+
+    @Test
+    void rejectsWithBadRequest_whenBothBoundsGiven() {
+        history("?after=1&before=5", token(ALICE))
+                .expectStatus().isBadRequest()
+                .expectHeader().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON)
+                .expectBody().jsonPath("$.status").isEqualTo(400);
+    }
+
+    @Test
+    void answersSameNotFound_whenNotMemberOrConversationMalformed() {
+        Map<?, ?> notMember = notFoundBody("/api/history/" + conv, token(MALLORY));
+        Map<?, ?> malformed = notFoundBody("/api/history/not-a-conv", token(ALICE));
+
+        assertThat(notMember.keySet()).isEqualTo(malformed.keySet());
+        for (String field : List.of("type", "title", "status", "detail")) {
+            assertThat(notMember.get(field)).as(field).isEqualTo(malformed.get(field));
+        }
+        assertThat(notMember.get("detail")).isEqualTo("conversation not found");
+    }
+
+    @Test
+    void answers503_whenChatServiceFailsOrTimesOut() {
+        history("", token(BROKEN))
+                .expectStatus().isEqualTo(503)
+                .expectHeader().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON)
+                .expectHeader().exists(HttpHeaders.RETRY_AFTER);
+        history("", token(SLOW))
+                .expectStatus().isEqualTo(503)
+                .expectHeader().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON);
+    }
+
+    @Test
+    void answers401_whenTokenMissingOrInvalid() {
+        web.get().uri("/api/history/{conv}", conv).exchange().expectStatus().isUnauthorized();
+        history("", "not-a-jwt").expectStatus().isUnauthorized();
+        history("", sign(SIGNING_KEY, claims(ALICE, "someone-else", Instant.now().plusSeconds(300)))).expectStatus().isUnauthorized();
+        history("", sign(SIGNING_KEY, claims(ALICE, "wxim", Instant.now().minusSeconds(600)))).expectStatus().isUnauthorized();
+        history("", sign(UNKNOWN_KEY, claims(ALICE, "wxim", Instant.now().plusSeconds(300)))).expectStatus().isUnauthorized();
+        history("", token(ALICE)).expectStatus().isOk();
+    }
+
+    @Test
+    void deniesOtherPaths_andLeavesInternalOpen() {
+        web.get().uri("/elsewhere").exchange().expectStatus().is4xxClientError();
+        web.get().uri("/internal/conversations/{conv}/messages", conv).exchange().expectStatus().isOk();
+    }
+
+    private WebTestClient.ResponseSpec history(String query, String token) {
+        return web.get().uri("/api/history/" + conv + query)
+                .header(HttpHeaders.AUTHORIZATION, "Bearer " + token)
+                .exchange();
+    }
+
+    private Map<?, ?> notFoundBody(String path, String token) {
+        return web.get().uri(path).header(HttpHeaders.AUTHORIZATION, "Bearer " + token)
+                .exchange()
+                .expectStatus().isNotFound()
+                .expectHeader().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON)
+                .expectBody(Map.class)
+                .returnResult()
+                .getResponseBody();
+    }
+
+    private static String token(String subject) {
+        return sign(SIGNING_KEY, claims(subject, "wxim", Instant.now().plusSeconds(300)));
+    }
+
+    private static JWTClaimsSet claims(String subject, String audience, Instant expires) {
+        return new JWTClaimsSet.Builder()
+                .subject(subject)
+                .audience(audience)
+                .issuer("http://localhost:8081")
+                .issueTime(Date.from(expires.minusSeconds(900)))
+                .expirationTime(Date.from(expires))
+                .claim("nickname", subject)
+                .build();
+    }
+
+    private static String sign(RSAKey key, JWTClaimsSet claims) {
+        try {
+            SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID()).build(), claims);
+            jwt.sign(new RSASSASigner(key));
+            return jwt.serialize();
+        } catch (JOSEException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static RSAKey generateKey(String kid) {
+        try {
+            return new RSAKeyGenerator(2048).keyID(kid).generate();
+        } catch (JOSEException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** JWKS of auth-service and the membership endpoint of chat-service, on one port. */
+    private static DisposableServer startFakes() {
+        String jwks = new JWKSet(SIGNING_KEY.toPublicJWK()).toString();
+        return HttpServer.create()
+                .host("127.0.0.1")
+                .port(0)
+                .route(routes -> routes
+                        .get("/jwks", (req, res) -> res.header(HttpHeaders.CONTENT_TYPE, "application/json")
+                                .sendString(Mono.just(jwks)))
+                        .get("/internal/conversations/{conv}/members/{user}", (req, res) -> {
+                            // Spring's WebClient encodes URI variables strictly (':' becomes %3A), as a real server decodes.
+                            String user = URLDecoder.decode(req.param("user"), StandardCharsets.UTF_8);
+                            String conversation = URLDecoder.decode(req.param("conv"), StandardCharsets.UTF_8);
+                            if (BROKEN.equals(user)) {
+                                return res.status(500).send();
+                            }
+                            if (SLOW.equals(user)) {
+                                return Mono.never();
+                            }
+                            boolean member = MEMBERS.contains(conversation + "|" + user);
+                            return res.status(member ? 204 : 404).send();
+                        }))
+                .bindNow(TIMEOUT);
+    }
+}

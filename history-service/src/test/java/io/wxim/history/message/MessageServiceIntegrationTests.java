@@ -1,0 +1,186 @@
+package io.wxim.history.message;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.mongodb.reactivestreams.client.MongoClient;
+import com.mongodb.reactivestreams.client.MongoClients;
+import io.wxim.history.config.HistoryProperties;
+import io.wxim.testinfra.TestInfra;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import java.util.stream.LongStream;
+import org.bson.Document;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.data.domain.Sort;
+import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
+import org.springframework.data.mongodb.core.query.Criteria;
+import org.springframework.data.mongodb.core.query.Query;
+import reactor.core.publisher.Flux;
+import reactor.test.StepVerifier;
+
+/**
+ * Seq assignment against a real MongoDB-compatible server. Two {@link MessageService} instances, each with its own
+ * repository, serializer and cache, share one database: they behave like two history-service replicas.
+ */
+class MessageServiceIntegrationTests {
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    private static final String DB = "im_history_test_service_" + UUID.randomUUID().toString().substring(0, 8);
+
+    private static MongoClient client;
+    private static ReactiveMongoTemplate mongo;
+
+    private MessageService replicaA;
+    private MessageService replicaB;
+
+    @BeforeAll
+    static void connect() {
+        client = MongoClients.create(TestInfra.mongoUri(DB));
+        mongo = new ReactiveMongoTemplate(client, DB);
+    }
+
+    @AfterAll
+    static void close() {
+        client.close();
+    }
+
+    @BeforeEach
+    void startReplicas() {
+        HistoryProperties props = HistoryProperties.defaults();
+        replicaA = new MessageService(new MessageRepository(mongo, props.mongoTimeout()), props);
+        replicaB = new MessageService(new MessageRepository(mongo, props.mongoTimeout()), props);
+    }
+
+    @Test
+    void assignsGaplessSeqs_whenTwoReplicasRaceOnThreeConversations() {
+        String run = unique();
+        List<String> convs = List.of("r:race1" + run, "r:race2" + run, "r:race3" + run);
+        int total = 300;
+
+        Flux<StoredMessage> stores = Flux.range(0, total).flatMap(i -> {
+            MessageService replica = i % 2 == 0 ? replicaA : replicaB;
+            String conv = convs.get(i % 3);
+            return replica.store(NewMessage.of(conv, "user" + (i % 7), null, null, "m" + i, "text", "hello " + i, 4000));
+        }, total);
+
+        StepVerifier.create(stores.collectList())
+                .assertNext(answers -> {
+                    assertThat(answers).hasSize(total).noneMatch(StoredMessage::duplicate);
+                    Map<String, List<Long>> seqsByConv = answers.stream().collect(Collectors.groupingBy(
+                            StoredMessage::conv, Collectors.mapping(StoredMessage::seq, Collectors.toList())));
+                    convs.forEach(conv -> assertThat(seqsByConv.get(conv)).containsExactlyInAnyOrderElementsOf(oneTo(100)));
+                })
+                .expectComplete()
+                .verify(TIMEOUT);
+
+        System.out.printf("race: seq conflicts resolved replicaA=%d replicaB=%d%n",
+                replicaA.seqConflicts(), replicaB.seqConflicts());
+        for (String conv : convs) {
+            StepVerifier.create(storedSeqs(conv))
+                    .assertNext(seqs -> assertThat(seqs).containsExactlyElementsOf(oneTo(100)))
+                    .expectComplete()
+                    .verify(TIMEOUT);
+        }
+    }
+
+    @Test
+    void storesOnce_whenSameClientMessageIsSentFiveTimesConcurrently() {
+        String conv = "r:dup" + unique();
+        NewMessage message = NewMessage.of(conv, "alice", "Alice", "https://x/a.png", "cmid-1", "text", "once", 4000);
+
+        Flux<StoredMessage> stores = Flux.range(0, 5)
+                .flatMap(i -> (i % 2 == 0 ? replicaA : replicaB).store(message), 5);
+
+        StepVerifier.create(stores.collectList())
+                .assertNext(answers -> {
+                    assertThat(answers).hasSize(5);
+                    assertThat(answers).extracting(StoredMessage::seq).containsOnly(1L);
+                    assertThat(answers).extracting(StoredMessage::id).containsOnly(answers.get(0).id());
+                    assertThat(answers).extracting(StoredMessage::ts).containsOnly(answers.get(0).ts());
+                    assertThat(answers).filteredOn(a -> !a.duplicate()).hasSize(1);
+                })
+                .expectComplete()
+                .verify(TIMEOUT);
+        StepVerifier.create(mongo.count(Query.query(Criteria.where("conv").is(conv)), MessageRepository.COLLECTION))
+                .expectNext(1L)
+                .expectComplete()
+                .verify(TIMEOUT);
+    }
+
+    @Test
+    void continuesAfterStoredSeq_whenFreshReplicaStarts() {
+        String conv = "d:restart" + unique();
+        StepVerifier.create(Flux.range(1, 3).concatMap(i -> replicaA.store(text(conv, "a" + i))).last())
+                .assertNext(last -> assertThat(last.seq()).isEqualTo(3))
+                .expectComplete()
+                .verify(TIMEOUT);
+
+        HistoryProperties props = HistoryProperties.defaults();
+        MessageService restarted = new MessageService(new MessageRepository(mongo, props.mongoTimeout()), props);
+        // replicaA's cache says 3, restarted reads 3 from the database; both continue without a gap.
+        StepVerifier.create(restarted.store(text(conv, "b1"))
+                        .then(replicaA.store(text(conv, "a4")))
+                        .then(storedSeqs(conv)))
+                .assertNext(seqs -> assertThat(seqs).containsExactly(1L, 2L, 3L, 4L, 5L))
+                .expectComplete()
+                .verify(TIMEOUT);
+        assertThat(replicaA.seqConflicts()).as("replicaA's stale cache hit the unique index").isEqualTo(1);
+    }
+
+    @Test
+    void storesDocumentWithStringIdAndSenderProfile_whenInserted() {
+        String conv = "p:shape" + unique();
+        StepVerifier.create(replicaA.store(NewMessage.of(conv, "bob", "Bob", null, "c1", "text", "hey", 4000))
+                        .flatMap(stored -> mongo.findOne(Query.query(Criteria.where("conv").is(conv)), Document.class,
+                                MessageRepository.COLLECTION).map(doc -> Map.entry(stored, doc))))
+                .assertNext(pair -> {
+                    Document doc = pair.getValue();
+                    assertThat(doc.get("_id")).isInstanceOf(String.class).isEqualTo(pair.getKey().id());
+                    assertThat(doc.get("seq")).isEqualTo(1L);
+                    assertThat(doc.get("from", Document.class)).containsEntry("id", "bob").containsEntry("nickname", "Bob")
+                            .doesNotContainKey("avatarUrl");
+                    assertThat(doc).containsEntry("cmid", "c1").containsEntry("kind", "text").containsKey("ts");
+                })
+                .expectComplete()
+                .verify(TIMEOUT);
+    }
+
+    @Test
+    void failsWithStoreUnavailableAndLeavesNoGap_whenMongoIsTooSlow() {
+        String conv = "r:slow" + unique();
+        HistoryProperties props = HistoryProperties.defaults();
+        MessageService impatient = new MessageService(new MessageRepository(mongo, Duration.ofNanos(1)), props);
+
+        StepVerifier.create(impatient.store(text(conv, "t1")))
+                .expectError(StoreUnavailableException.class)
+                .verify(TIMEOUT);
+        StepVerifier.create(replicaA.store(text(conv, "t2")).then(replicaA.store(text(conv, "t3"))).then(storedSeqs(conv)))
+                .assertNext(seqs -> assertThat(seqs).containsExactlyElementsOf(oneTo(seqs.size())).hasSizeGreaterThanOrEqualTo(2))
+                .expectComplete()
+                .verify(TIMEOUT);
+    }
+
+    private static NewMessage text(String conv, String cmid) {
+        return NewMessage.of(conv, "u1", null, null, cmid, "text", "body " + cmid, 4000);
+    }
+
+    private static reactor.core.publisher.Mono<List<Long>> storedSeqs(String conv) {
+        Query query = Query.query(Criteria.where("conv").is(conv)).with(Sort.by("seq"));
+        return mongo.find(query, Document.class, MessageRepository.COLLECTION)
+                .map(d -> ((Number) d.get("seq")).longValue())
+                .collectList();
+    }
+
+    private static List<Long> oneTo(long n) {
+        return LongStream.rangeClosed(1, n).boxed().toList();
+    }
+
+    private static String unique() {
+        return UUID.randomUUID().toString().substring(0, 8);
+    }
+}
