@@ -16,9 +16,14 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.HashMap;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 import tools.jackson.databind.JsonNode;
@@ -29,6 +34,7 @@ import tools.jackson.databind.json.JsonMapper;
  * real WebSocket clients over loopback. Every wait is bounded ({@link WsClient#WAIT}).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class EndToEndIntegrationTests {
     private final JsonMapper json = JsonMapper.builder().build();
@@ -273,6 +279,83 @@ class EndToEndIntegrationTests {
         assertThat(asIvan.body()).doesNotContain("secret");
         assertThat(unknown.statusCode()).isEqualTo(404);
         assertThat(get(gw1, "/api/history/" + room, null).statusCode()).isEqualTo(401);
+    }
+
+    @Test
+    void losesNothing_whenPushesArriveWhileTheClientSyncs() throws Exception {
+        Login pam = login("pam");
+        Login quinn = login("quinn");
+        int total = 40;
+        try (WsClient p = WsClient.connect(http, gw1, pam.token())) {
+            p.await(ServerFrame.Welcome.class);
+            p.send("{\"type\":\"create\",\"rid\":\"c\",\"name\":\"busy\"}");
+            String room = p.await(ServerFrame.Joined.class, f -> "c".equals(f.rid())).conv();
+            try (WsClient q = WsClient.connect(http, gw2, quinn.token())) {
+                q.await(ServerFrame.Welcome.class);
+                q.send("{\"type\":\"join\",\"rid\":\"j\",\"conv\":\"" + room + "\"}");
+                q.await(ServerFrame.Joined.class, f -> "j".equals(f.rid()));
+            }
+            for (int i = 1; i <= 10; i++) { // quinn is offline for these
+                p.send(send("early" + i, room, "early " + i));
+                p.await(ServerFrame.Ack.class, a -> a.cmid().startsWith("early"));
+            }
+            CompletableFuture<Void> sender = CompletableFuture.runAsync(() -> {
+                for (int i = 11; i <= total; i++) {
+                    int n = i;
+                    p.send(send("late" + n, room, "late " + n));
+                    p.await(ServerFrame.Ack.class, a -> ("late" + n).equals(a.cmid()));
+                }
+            });
+            Map<Long, String> idsBySeq = new HashMap<>();
+            try (WsClient q = WsClient.connect(http, gw2, quinn.token())) {
+                q.await(ServerFrame.Welcome.class);
+                long last = 0;
+                boolean more = true;
+                int page = 0;
+                while (more) { // sync while pam keeps sending
+                    q.send("{\"type\":\"sync\",\"rid\":\"s" + page + "\",\"limit\":7,\"convs\":{\"" + room + "\":" + last + "}}");
+                    String rid = "s" + page++;
+                    ServerFrame.Synced synced = q.await(ServerFrame.Synced.class, f -> rid.equals(f.rid()));
+                    for (ServerFrame.Message m : synced.messages()) {
+                        assertThat(idsBySeq.putIfAbsent(m.seq(), m.id())).isIn(null, m.id());
+                        last = m.seq();
+                    }
+                    more = synced.more();
+                }
+                sender.get(60, TimeUnit.SECONDS);
+                // everything not returned by the sync arrives as a push; duplicates carry the same id
+                while (idsBySeq.size() < total) {
+                    ServerFrame.Message m = q.await(ServerFrame.Message.class, f -> f.conv().equals(room) && !idsBySeq.containsKey(f.seq()));
+                    idsBySeq.put(m.seq(), m.id());
+                }
+                assertThat(q.received()).filteredOn(f -> f instanceof ServerFrame.Message m && m.conv().equals(room))
+                        .allSatisfy(f -> assertThat(idsBySeq.get(((ServerFrame.Message) f).seq()))
+                                .isEqualTo(((ServerFrame.Message) f).id()));
+            }
+            assertThat(idsBySeq.keySet()).containsExactlyInAnyOrderElementsOf(
+                    java.util.stream.LongStream.rangeClosed(1, total).boxed().toList());
+        }
+    }
+
+    @Test
+    void answersFramesSentBeforeTheWelcome_afterIt() {
+        try (WsClient r = WsClient.connect(http, gw1, login("rita").token())) {
+            r.send("{\"type\":\"ping\",\"rid\":\"early\"}");
+            r.await(ServerFrame.Pong.class, f -> "early".equals(f.rid()));
+            List<ServerFrame> frames = r.received();
+            assertThat(frames.get(0)).isInstanceOf(ServerFrame.Welcome.class);
+        }
+    }
+
+    /** Runs last: it stops gateway 2. */
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void closesSocketsWithGoingAway_whenAGatewayShutsDown() {
+        try (WsClient s = WsClient.connect(http, gw2, login("sam").token())) {
+            s.await(ServerFrame.Welcome.class);
+            system.stopGateway(1);
+            assertThat(s.closeCode(Duration.ofSeconds(10))).isEqualTo(4001);
+        }
     }
 
     private static String send(String cmid, String conv, String body) {

@@ -75,6 +75,7 @@ public final class Connection {
         return close.asMono();
     }
 
+
     void completeOutbound() {
         synchronized (this) {
             outbound.tryEmitComplete();

@@ -102,8 +102,15 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
                     conn.close(frameViolation(e));
                     return Mono.never();
                 });
+        // The close frame (with its code) must go out before the session's streams are cancelled: cancelling them
+        // makes Reactor Netty send its own, code-less close first. So the close runs detached from the race
+        // (fromFuture with cancellation suppressed) and the race ends when the inbound completes as the socket
+        // closes, or CLOSE_TIMEOUT later at the latest.
         Mono<Void> closer = conn.closeRequested()
-                .flatMap(code -> session.close(new CloseStatus(code.code(), code.reason())).timeout(CLOSE_TIMEOUT));
+                .flatMap(code -> Mono.fromFuture(() -> session.close(new CloseStatus(code.code(), code.reason())).toFuture(), true)
+                        .onErrorResume(e -> Mono.empty()))
+                .then(Mono.delay(CLOSE_TIMEOUT))
+                .then();
         Mono<Void> expiry = untilExpiry(jwt)
                 .map(d -> Mono.delay(d).doOnNext(t -> conn.close(CloseCode.TOKEN_EXPIRED)).then(Mono.<Void>never()))
                 .orElse(Mono.never());

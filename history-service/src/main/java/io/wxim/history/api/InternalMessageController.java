@@ -41,7 +41,11 @@ class InternalMessageController {
 
     @PostMapping("/messages")
     Mono<StoredMessage> store(@RequestBody StoreMessageRequest request) {
-        return messages.store(request.toNewMessage(props.maxBodyLength()));
+        org.slf4j.LoggerFactory.getLogger("DIAG").info("DIAG controller store conv={} cmid={}", request.conv(), request.cmid());
+        return messages.store(request.toNewMessage(props.maxBodyLength()))
+                .doOnSubscribe(x -> org.slf4j.LoggerFactory.getLogger("DIAG").info("DIAG subscribed conv={}", request.conv()))
+                .doOnEach(sig -> org.slf4j.LoggerFactory.getLogger("DIAG").info("DIAG signal {} conv={}", sig.getType(), request.conv()))
+                .doOnCancel(() -> org.slf4j.LoggerFactory.getLogger("DIAG").info("DIAG cancel conv={}", request.conv()));
     }
 
     @GetMapping("/conversations/{conv}/messages")
