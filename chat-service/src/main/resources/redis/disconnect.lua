@@ -1,8 +1,16 @@
--- Removes one connection of a user.
--- KEYS[1] = im:chat:conns:<user>; ARGV[1] = connId
--- Returns 1 when this made the user offline (the connection existed and was the last), else 0. Idempotent.
+-- Removes one connection of a user, atomically with the user's online sets.
+-- KEYS[1] = im:chat:conns:<user>, KEYS[2] = im:chat:closed:<connId>, KEYS[3..n] = im:chat:online:<conv>
+-- ARGV[1] = connId, ARGV[2] = userId, ARGV[3] = tombstone TTL in seconds
+-- Leaves a tombstone so a CONNECT of this connection processed later (reordered or redelivered) is ignored.
+-- Returns 1 if this made the user offline, else 0. Idempotent.
+redis.call('SET', KEYS[2], '1', 'EX', tonumber(ARGV[3]))
 local removed = redis.call('HDEL', KEYS[1], ARGV[1])
-if removed == 1 and redis.call('HLEN', KEYS[1]) == 0 then
-  return 1
+if redis.call('HLEN', KEYS[1]) == 0 then
+  for i = 3, #KEYS do
+    redis.call('SREM', KEYS[i], ARGV[2])
+  end
+  if removed == 1 then
+    return 1
+  end
 end
 return 0

@@ -20,7 +20,7 @@ import java.util.Map;
         @JsonSubTypes.Type(value = ClientFrame.ListMembers.class, name = "members")
 })
 public sealed interface ClientFrame {
-    /** Longest text body accepted, in characters. The gateway may enforce a lower limit. */
+    /** Longest text body accepted, in Unicode code points (an emoji counts as one). */
     int MAX_BODY_CHARS = 4000;
     int MAX_ROOM_NAME_CHARS = 64;
     int MAX_SYNC_CONVERSATIONS = 100;
@@ -43,7 +43,7 @@ public sealed interface ClientFrame {
             if (body == null || body.isBlank()) {
                 throw new ProtocolException(ErrorCode.BAD_REQUEST, "body is required");
             }
-            if (body.length() > MAX_BODY_CHARS) {
+            if (body.length() > MAX_BODY_CHARS && body.codePointCount(0, body.length()) > MAX_BODY_CHARS) {
                 throw new ProtocolException(ErrorCode.TOO_LARGE, "body longer than " + MAX_BODY_CHARS + " characters");
             }
         }

@@ -17,12 +17,10 @@ public enum CloseCode {
     IDLE_TIMEOUT(4004, "idle timeout", true),
     /** The token is not valid; log in again, do not reconnect with it. */
     INVALID_TOKEN(4500, "invalid token", false),
-    /** Repeated protocol violations. Do not reconnect until the client is fixed. */
-    PROTOCOL_VIOLATION(4501, "protocol violation", false),
     /** The user has too many open connections. */
     TOO_MANY_CONNECTIONS(4503, "too many connections", false),
-    /** A single frame was larger than the limit (RFC 6455 code). */
-    TOO_BIG(1009, "frame too big", false),
+    /** A single frame was larger than the limit (RFC 6455 code). Reconnecting is fine; resending that frame is not. */
+    TOO_BIG(1009, "frame too big", true),
     /** A text frame was not valid UTF-8 (RFC 6455 code). */
     INVALID_PAYLOAD(1007, "invalid frame data", false),
     /** A WebSocket-level protocol error, e.g. a bad frame header (RFC 6455 code). */

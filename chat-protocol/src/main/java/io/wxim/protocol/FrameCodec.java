@@ -5,6 +5,7 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadConstraints;
 import tools.jackson.core.json.JsonFactory;
 import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.MapperFeature;
 import tools.jackson.databind.exc.InvalidTypeIdException;
 import tools.jackson.databind.exc.ValueInstantiationException;
@@ -41,6 +42,28 @@ public final class FrameCodec {
     /** Decodes a client frame; throws {@link ProtocolException} for anything that is not a valid frame. */
     public ClientFrame decodeClient(String json) {
         return read(json, ClientFrame.class);
+    }
+
+    /** {@code rid} and {@code cmid} of a frame that failed to decode, when present and valid, so errors can echo them. */
+    public record FrameIds(String rid, String cmid) {
+        static final FrameIds NONE = new FrameIds(null, null);
+    }
+
+    /** Best effort, only on the error path: never throws. */
+    public FrameIds idsOf(String json) {
+        try {
+            JsonNode tree = mapper.readTree(json);
+            if (tree == null || !tree.isObject()) {
+                return FrameIds.NONE;
+            }
+            return new FrameIds(validId(tree.get("rid")), validId(tree.get("cmid")));
+        } catch (JacksonException e) {
+            return FrameIds.NONE;
+        }
+    }
+
+    private static String validId(JsonNode node) {
+        return node != null && node.isString() && Conversations.isValidClientId(node.asString()) ? node.asString() : null;
     }
 
     public ServerFrame decodeServer(String json) {

@@ -14,7 +14,8 @@ import java.util.List;
  *   <li>{@code UNSUBSCRIBE}: the same, removing {@code convs}.</li>
  * </ul>
  * {@code frames} are encoded {@link ServerFrame}s written as they are. {@code ref}, when not 0, completes the
- * connection's command with that ref.
+ * connection's command with that ref. {@code user} is always the connection's user: a gateway drops a message whose
+ * connection now belongs to someone else (a stale reply must never reach another user).
  */
 @JsonInclude(JsonInclude.Include.NON_DEFAULT)
 public record NodeMessage(Kind kind, String conn, String user, List<String> convs, List<String> frames, long ref) {
@@ -28,8 +29,8 @@ public record NodeMessage(Kind kind, String conn, String user, List<String> conv
         frames = frames == null ? List.of() : List.copyOf(frames);
     }
 
-    public static NodeMessage reply(String conn, long ref, List<String> frames) {
-        return new NodeMessage(Kind.REPLY, conn, null, List.of(), frames, ref);
+    public static NodeMessage reply(String user, String conn, long ref, List<String> frames) {
+        return new NodeMessage(Kind.REPLY, conn, user, List.of(), frames, ref);
     }
 
     public static NodeMessage subscribe(String user, List<String> convs, String conn, long ref, List<String> frames) {

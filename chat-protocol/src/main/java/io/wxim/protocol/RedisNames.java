@@ -15,6 +15,7 @@ public final class RedisNames {
     private static final String ONLINE = "im:chat:online:";
     private static final String CONNS = "im:chat:conns:";
     private static final String PROFILE = "im:chat:profile:";
+    private static final String CLOSED = "im:chat:closed:";
 
     // auth-service keys
     private static final String REFRESH = "im:auth:refresh:";
@@ -40,6 +41,11 @@ public final class RedisNames {
     /** Hash connId -> node of one user's open connections. */
     public static String connections(String userId) {
         return CONNS + userId;
+    }
+
+    /** Tombstone of a closed connection (short TTL): a CONNECT processed after its DISCONNECT is ignored. */
+    public static String closedConnection(String connId) {
+        return CLOSED + connId;
     }
 
     /** Hash of a user's display profile (nickname, avatarUrl), refreshed from the token at every connect. */

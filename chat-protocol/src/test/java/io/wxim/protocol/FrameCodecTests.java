@@ -114,6 +114,14 @@ class FrameCodecTests {
     }
 
     @Test
+    void recoversRidAndCmid_ofAnInvalidFrame_onlyWhenTheyAreValidIds() {
+        String tooLong = "{\"type\":\"send\",\"rid\":\"r1\",\"cmid\":\"c1\",\"conv\":\"r:lobby\",\"body\":\"" + "x".repeat(5000) + "\"}";
+        assertThat(codec.idsOf(tooLong)).isEqualTo(new FrameCodec.FrameIds("r1", "c1"));
+        assertThat(codec.idsOf("{\"rid\":{\"$ne\":1},\"cmid\":\"bad id\"}")).isEqualTo(new FrameCodec.FrameIds(null, null));
+        assertThat(codec.idsOf("not json")).isEqualTo(new FrameCodec.FrameIds(null, null));
+    }
+
+    @Test
     void errorFrame_carriesRetryFromTheCode() {
         assertThat(ServerFrame.Error.of(null, null, ErrorCode.UNAVAILABLE, "x").retry()).isTrue();
         assertThat(ServerFrame.Error.of(null, null, ErrorCode.NOT_FOUND, "x").retry()).isFalse();

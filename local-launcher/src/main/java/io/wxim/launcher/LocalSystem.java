@@ -116,6 +116,8 @@ public final class LocalSystem implements AutoCloseable {
             gw.put("im.gateway.auth.jwks-uri", auth + "/api/auth/jwks");
             gw.put("im.gateway.routes.auth", auth);
             gw.put("im.gateway.routes.history", history);
+            gw.put("spring.web.resources.add-mappings", "true");
+            gw.put("spring.web.resources.static-locations", "classpath:/wxim-web-demo/");
             if (p.managementOffset() != 0) {
                 gw.put("management.server.port", String.valueOf(port + p.managementOffset()));
             }
@@ -136,6 +138,7 @@ public final class LocalSystem implements AutoCloseable {
         if (db != null) {
             props.put("spring.mongodb.uri", withDatabase(options.mongoUri(), options.dbPrefix() + db));
         }
+        props.put("spring.web.resources.add-mappings", "false"); // static files: the gateway only (set below)
         props.putAll(options.extra());
         return props;
     }

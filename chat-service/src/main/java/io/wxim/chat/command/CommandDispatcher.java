@@ -1,5 +1,6 @@
 package io.wxim.chat.command;
 
+import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.message.MessageService;
 import io.wxim.chat.room.RoomCommands;
 import io.wxim.chat.routing.Deliveries;
@@ -15,6 +16,7 @@ import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -30,8 +32,11 @@ public class CommandDispatcher implements CommandHandler {
     private final RoomCommands rooms;
     private final MessageService messages;
     private final Deliveries deliveries;
+    private final java.time.Duration deadline;
 
-    public CommandDispatcher(SessionService sessions, RoomCommands rooms, MessageService messages, Deliveries deliveries) {
+    public CommandDispatcher(SessionService sessions, RoomCommands rooms, MessageService messages, Deliveries deliveries,
+                             ChatProperties props) {
+        this.deadline = props.commandDeadline();
         this.sessions = sessions;
         this.rooms = rooms;
         this.messages = messages;
@@ -70,16 +75,33 @@ public class CommandDispatcher implements CommandHandler {
         return Mono.error(new ProtocolException(ErrorCode.UNKNOWN_TYPE, "unknown type"));
     }
 
+    /**
+     * Bounds the command by {@code commandDeadline} (below the gateway's wait, so the gateway never moves on to the
+     * connection's next command while this one still runs) and sends the reply. A reply of several frames (sync)
+     * goes as one message per frame, so no single pub/sub message grows with the number of conversations.
+     */
     private Mono<Void> replyTo(Command cmd, Mono<NodeMessage> work, String rid, String cmid) {
         return work
+                .timeout(deadline)
                 .onErrorResume(e -> Mono.just(reply(cmd, List.of(toError(cmd, e, rid, cmid)))))
                 .switchIfEmpty(Mono.fromSupplier(() -> reply(cmd, List.of(
                         ServerFrame.Error.of(rid, cmid, ErrorCode.INTERNAL, "no result")))))
-                .flatMap(message -> deliveries.toNode(cmd.node(), message.withRef(cmd.ref())));
+                .flatMap(message -> send(cmd, message.withRef(cmd.ref())));
+    }
+
+    private Mono<Void> send(Command cmd, NodeMessage message) {
+        if (message.kind() != NodeMessage.Kind.REPLY || message.frames().size() <= 1) {
+            return deliveries.toNode(cmd.node(), message);
+        }
+        List<String> frames = message.frames();
+        return Flux.range(0, frames.size())
+                .concatMap(i -> deliveries.toNode(cmd.node(), NodeMessage.reply(cmd.user().id(), cmd.conn(),
+                        i == frames.size() - 1 ? message.ref() : 0, List.of(frames.get(i)))))
+                .then();
     }
 
     private NodeMessage reply(Command cmd, List<? extends ServerFrame> frames) {
-        return NodeMessage.reply(cmd.conn(), cmd.ref(), frames.stream().map(deliveries::encode).toList());
+        return NodeMessage.reply(cmd.user().id(), cmd.conn(), cmd.ref(), frames.stream().map(deliveries::encode).toList());
     }
 
     private static ServerFrame.Error toError(Command cmd, Throwable e, String rid, String cmid) {

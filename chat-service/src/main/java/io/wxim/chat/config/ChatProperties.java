@@ -21,6 +21,9 @@ import org.springframework.validation.annotation.Validated;
  * @param maxRoomsListed most rooms returned by a {@code rooms} request (keeps the frame far below the frame limit)
  * @param maxMembersListed most online members returned by a {@code members} request
  * @param heartbeatSeconds ping interval told to clients in {@code welcome}; must be well below the gateway idle timeout
+ * @param commandDeadline bound on running one command; below the gateway's 10s wait, so a connection's next command
+ *                        never starts while this one still runs
+ * @param maxRoomsPerUser rooms one user may be a member of (every connect loads them all)
  */
 @Validated
 @ConfigurationProperties("im.chat")
@@ -33,7 +36,9 @@ public record ChatProperties(
         @NotBlank @DefaultValue("Lobby") String lobbyName,
         @Min(1) @DefaultValue("200") int maxRoomsListed,
         @Min(1) @DefaultValue("500") int maxMembersListed,
-        @Min(5) @DefaultValue("25") int heartbeatSeconds) {
+        @Min(5) @DefaultValue("25") int heartbeatSeconds,
+        @DefaultValue("8s") Duration commandDeadline,
+        @Min(1) @DefaultValue("100") int maxRoomsPerUser) {
 
     /**
      * @param batchSize      entries read per XREADGROUP; amortizes round trips under load
@@ -58,11 +63,13 @@ public record ChatProperties(
      * @param timeout  bound on each call; a store takes a few ms, so a second means trouble
      * @param retries  retries of a failed call (all calls are idempotent: inserts are keyed by cmid)
      * @param syncPage messages per conversation in one {@code synced} frame
+     * @param syncBudget messages in all the {@code synced} frames answering one {@code sync}; the rest say {@code more}
      */
     public record History(
             @NotBlank @DefaultValue("http://localhost:8082") String baseUrl,
-            @DefaultValue("3s") Duration timeout,
+            @DefaultValue("2s") Duration timeout,
             @Min(0) @DefaultValue("2") int retries,
-            @Min(1) @DefaultValue("100") int syncPage) {
+            @Min(1) @DefaultValue("100") int syncPage,
+            @Min(1) @DefaultValue("500") int syncBudget) {
     }
 }

@@ -41,11 +41,26 @@ public class MessageService {
                                 stored.id(), stored.ts())));
     }
 
-    /** One {@code synced} frame per conversation (or an error frame for one the user is not in), in conv order. */
+    /**
+     * One {@code synced} frame per conversation (or an error frame for one the user is not in), in conv order. All
+     * frames together carry at most {@code syncBudget} messages; conversations past the budget answer
+     * {@code more: true} with no messages, and the client asks again.
+     */
     public Mono<List<ServerFrame>> sync(UserRef user, ClientFrame.Sync sync) {
-        int limit = sync.limit() == null ? props.history().syncPage() : Math.min(sync.limit(), props.history().syncPage());
+        int page = sync.limit() == null ? props.history().syncPage() : Math.min(sync.limit(), props.history().syncPage());
+        int[] budget = {props.history().syncBudget()};
         return Flux.fromIterable(sync.convs().entrySet().stream().sorted(Map.Entry.comparingByKey()).toList())
-                .concatMap(entry -> syncOne(user, sync.rid(), entry.getKey(), entry.getValue(), limit))
+                .concatMap(entry -> {
+                    if (budget[0] <= 0) {
+                        return Mono.just((ServerFrame) new ServerFrame.Synced(sync.rid(), entry.getKey(), List.of(), true));
+                    }
+                    return syncOne(user, sync.rid(), entry.getKey(), entry.getValue(), Math.min(page, budget[0]))
+                            .doOnNext(frame -> {
+                                if (frame instanceof ServerFrame.Synced synced) {
+                                    budget[0] -= synced.messages().size();
+                                }
+                            });
+                })
                 .collectList();
     }
 

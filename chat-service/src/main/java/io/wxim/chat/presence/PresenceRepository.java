@@ -4,6 +4,7 @@ import io.wxim.chat.config.ChatProperties;
 import io.wxim.protocol.RedisNames;
 import io.wxim.protocol.UserRef;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +25,13 @@ public class PresenceRepository {
             RedisScript.of(new ClassPathResource("redis/connect.lua"), Long.class);
     private static final RedisScript<Long> DISCONNECT =
             RedisScript.of(new ClassPathResource("redis/disconnect.lua"), Long.class);
+    private static final RedisScript<Long> MARK_ONLINE =
+            RedisScript.of(new ClassPathResource("redis/mark_online.lua"), Long.class);
+    /** Longer than a command can be redelivered (claim idle x max deliveries), so late CONNECTs are recognized. */
+    private static final long TOMBSTONE_SECONDS = 600;
+
+    /** Outcome of registering a connection. */
+    public enum Connect { CAME_ONLINE, ALREADY_ONLINE, ALREADY_CLOSED }
 
     private final ReactiveStringRedisTemplate redis;
     private final Duration timeout;
@@ -33,16 +41,21 @@ public class PresenceRepository {
         this.timeout = props.redisTimeout();
     }
 
-    /** Registers a connection; emits true when the user just came online. */
-    public Mono<Boolean> connect(UserRef user, String node, String conn) {
-        List<String> keys = List.of(RedisNames.connections(user.id()), RedisNames.profile(user.id()));
-        List<String> args = List.of(conn, node, nullToEmpty(user.nickname()), nullToEmpty(user.avatarUrl()));
-        return redis.execute(CONNECT, keys, args).next().map(r -> r == 1L).timeout(timeout);
+    /** Registers a connection and puts the user in the online sets of {@code convs}, atomically. */
+    public Mono<Connect> connect(UserRef user, String node, String conn, List<String> convs) {
+        List<String> keys = new ArrayList<>(List.of(RedisNames.connections(user.id()), RedisNames.profile(user.id()),
+                RedisNames.closedConnection(conn)));
+        convs.forEach(conv -> keys.add(RedisNames.online(conv)));
+        List<String> args = List.of(conn, node, nullToEmpty(user.nickname()), nullToEmpty(user.avatarUrl()), user.id());
+        return redis.execute(CONNECT, keys, args).next().timeout(timeout).map(r -> r == 1L ? Connect.CAME_ONLINE
+                : r == -1L ? Connect.ALREADY_CLOSED : Connect.ALREADY_ONLINE);
     }
 
-    /** Removes a connection; emits true when the user just went offline. */
-    public Mono<Boolean> disconnect(String userId, String conn) {
-        return redis.execute(DISCONNECT, List.of(RedisNames.connections(userId)), List.of(conn))
+    /** Removes a connection (leaving a tombstone); if it was the user's last, removes the user from {@code convs}' online sets. Emits true when the user just went offline. */
+    public Mono<Boolean> disconnect(String userId, String conn, List<String> convs) {
+        List<String> keys = new ArrayList<>(List.of(RedisNames.connections(userId), RedisNames.closedConnection(conn)));
+        convs.forEach(conv -> keys.add(RedisNames.online(conv)));
+        return redis.execute(DISCONNECT, keys, List.of(conn, userId, String.valueOf(TOMBSTONE_SECONDS)))
                 .next().map(r -> r == 1L).timeout(timeout);
     }
 
@@ -53,12 +66,10 @@ public class PresenceRepository {
                 .timeout(timeout);
     }
 
-    public Mono<Boolean> isOnline(String userId) {
-        return redis.hasKey(RedisNames.connections(userId)).timeout(timeout);
-    }
-
+    /** Adds the user to the conversation's online set if (and only if) connected; emits the online count. */
     public Mono<Long> markOnline(String conv, String userId) {
-        return redis.opsForSet().add(RedisNames.online(conv), userId).then(onlineCount(conv));
+        return redis.execute(MARK_ONLINE, List.of(RedisNames.connections(userId), RedisNames.online(conv)), List.of(userId))
+                .next().timeout(timeout);
     }
 
     public Mono<Long> markOffline(String conv, String userId) {
@@ -77,6 +88,7 @@ public class PresenceRepository {
     /** Up to {@code max} online members with their profiles. */
     public Flux<UserRef> onlineMembers(String conv, int max) {
         return redis.opsForSet().scan(RedisNames.online(conv))
+                .distinct() // SSCAN may return an element twice
                 .take(max)
                 .concatMap(this::profile)
                 .timeout(timeout);

@@ -66,7 +66,7 @@ public class RoomCommands {
 
     public Mono<NodeMessage> create(Command cmd, ClientFrame.CreateRoom frame) {
         UserRef user = cmd.user();
-        return rooms.create(frame.name(), user.id()).flatMap(room -> {
+        return rooms.create(frame.name(), user.id(), frame.rid()).flatMap(room -> {
             String conv = Conversations.room(room.id());
             return presence.markOnline(conv, user.id()).flatMap(online -> subscribeEverywhere(cmd, conv,
                     new ServerFrame.Joined(frame.rid(), conv, room.name(), online, 0)));
@@ -122,6 +122,6 @@ public class RoomCommands {
     }
 
     private NodeMessage reply(Command cmd, ServerFrame frame) {
-        return NodeMessage.reply(cmd.conn(), cmd.ref(), List.of(deliveries.encode(frame)));
+        return NodeMessage.reply(cmd.user().id(), cmd.conn(), cmd.ref(), List.of(deliveries.encode(frame)));
     }
 }

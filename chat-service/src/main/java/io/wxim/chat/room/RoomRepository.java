@@ -68,6 +68,10 @@ public class RoomRepository {
                 .timeout(timeout);
     }
 
+    public Mono<Long> countMemberships(String userId) {
+        return mongo.count(Query.query(Criteria.where("userId").is(userId)), Membership.class).timeout(timeout);
+    }
+
     public Flux<String> conversationsOf(String userId) {
         Query query = Query.query(Criteria.where("userId").is(userId)).with(Sort.by("joinedAt"));
         return mongo.find(query, Membership.class).map(Membership::conv).timeout(timeout);

@@ -4,7 +4,11 @@ import io.wxim.chat.config.ChatProperties;
 import io.wxim.protocol.Conversations;
 import io.wxim.protocol.ErrorCode;
 import io.wxim.protocol.ProtocolException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import org.springframework.dao.DuplicateKeyException;
 import java.time.Clock;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -81,10 +85,25 @@ public class RoomService {
         });
     }
 
-    public Mono<Room> create(String name, String userId) {
-        Room room = new Room(newRoomId(), name, userId, clock.millis());
-        return rooms.insertRoom(room).flatMap(r -> rooms.addMember(Conversations.room(r.id()), userId, clock.millis())
-                .thenReturn(r));
+    /**
+     * Creates a room and joins the creator. Idempotent per (creator, {@code rid}): the room id is derived from them,
+     * so a retried or redelivered {@code create} answers with the same room instead of making a second one.
+     */
+    public Mono<Room> create(String name, String userId, String rid) {
+        Room room = new Room(rid == null ? newRoomId() : derivedRoomId(userId, rid), name, userId, clock.millis());
+        return requireRoomForMore(userId)
+                .then(rooms.insertRoom(room)
+                        .onErrorResume(DuplicateKeyException.class, e -> rooms.findRoom(room.id())
+                                .filter(existing -> existing.createdBy().equals(userId))
+                                .switchIfEmpty(Mono.error(new ProtocolException(ErrorCode.BAD_REQUEST, "choose another rid")))))
+                .flatMap(r -> rooms.addMember(Conversations.room(r.id()), userId, clock.millis()).thenReturn(r));
+    }
+
+    /** TOO_LARGE once the user is in {@code maxRoomsPerUser} rooms. */
+    private Mono<Void> requireRoomForMore(String userId) {
+        return rooms.countMemberships(userId).flatMap(count -> count >= props.maxRoomsPerUser()
+                ? Mono.error(new ProtocolException(ErrorCode.TOO_LARGE, "room limit reached: " + props.maxRoomsPerUser()))
+                : Mono.empty());
     }
 
     /** Joins an existing room; emits true if newly joined, false if already a member. NOT_FOUND if no such room. */
@@ -93,7 +112,9 @@ public class RoomService {
             return Mono.just(false);
         }
         return nameOf(conv).switchIfEmpty(Mono.error(notFound()))
-                .then(rooms.addMember(conv, userId, clock.millis()));
+                .then(rooms.isMember(conv, userId))
+                .flatMap(member -> member ? Mono.just(false)
+                        : requireRoomForMore(userId).then(rooms.addMember(conv, userId, clock.millis())));
     }
 
     /** Leaves a room. NOT_FOUND if not a member; BAD_REQUEST for the lobby, which everyone online is in. */
@@ -115,6 +136,19 @@ public class RoomService {
 
     public static ProtocolException notFound() {
         return new ProtocolException(ErrorCode.NOT_FOUND, "no such conversation");
+    }
+
+    private static String derivedRoomId(String userId, String rid) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest((userId + "|" + rid).getBytes(StandardCharsets.UTF_8));
+            char[] id = new char[12];
+            for (int i = 0; i < id.length; i++) {
+                id[i] = ID_CHARS[(digest[i] & 0xff) % ID_CHARS.length];
+            }
+            return new String(id);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is always available", e);
+        }
     }
 
     private String newRoomId() {

@@ -40,34 +40,39 @@ public class SessionService {
 
     public Mono<NodeMessage> connect(Command cmd) {
         UserRef user = cmd.user();
-        return presence.connect(user, cmd.node(), cmd.conn())
-                .zipWith(rooms.conversationsOf(user.id()))
-                .flatMap(t -> {
-                    boolean cameOnline = t.getT1();
-                    List<String> convs = t.getT2();
-                    return Flux.fromIterable(convs)
-                            .concatMap(conv -> presence.markOnline(conv, user.id())
-                                    .flatMap(online -> cameOnline
-                                            ? deliveries.toConversation(conv, online(conv, user, online)).thenReturn(online)
-                                            : Mono.just(online)))
-                            .collectList()
-                            .flatMap(counts -> welcome(user, convs, counts));
-                })
-                .map(welcome -> NodeMessage.subscribe(user.id(), welcomeConvs(welcome), cmd.conn(), cmd.ref(),
-                        List.of(deliveries.encode(welcome))));
+        return rooms.conversationsOf(user.id()).flatMap(convs -> presence.connect(user, cmd.node(), cmd.conn(), convs)
+                .flatMap(outcome -> {
+                    if (outcome == PresenceRepository.Connect.ALREADY_CLOSED) {
+                        // the connection closed before this CONNECT ran: nothing to welcome
+                        return Mono.just(NodeMessage.reply(user.id(), cmd.conn(), cmd.ref(), List.of()));
+                    }
+                    boolean cameOnline = outcome == PresenceRepository.Connect.CAME_ONLINE;
+                    return presence.onlineCounts(convs).collectList()
+                            .flatMap(counts -> announce(cameOnline, convs, counts, user, true).thenReturn(counts))
+                            .flatMap(counts -> welcome(user, convs, counts))
+                            .map(welcome -> NodeMessage.subscribe(user.id(), welcomeConvs(welcome), cmd.conn(),
+                                    cmd.ref(), List.of(deliveries.encode(welcome))));
+                }));
     }
 
     public Mono<Void> disconnect(Command cmd) {
         UserRef user = cmd.user();
-        return presence.disconnect(user.id(), cmd.conn()).flatMap(wentOffline -> {
-            if (!wentOffline) {
-                return Mono.<Void>empty();
-            }
-            return rooms.conversationsOf(user.id()).flatMapMany(Flux::fromIterable)
-                    .concatMap(conv -> presence.markOffline(conv, user.id())
-                            .flatMap(online -> deliveries.toConversation(conv, offline(conv, user, online))))
-                    .then();
-        });
+        return rooms.conversationsOf(user.id()).flatMap(convs -> presence.disconnect(user.id(), cmd.conn(), convs)
+                .flatMap(wentOffline -> !wentOffline ? Mono.<Void>empty()
+                        : presence.onlineCounts(convs).collectList()
+                                .flatMap(counts -> announce(true, convs, counts, user, false))));
+    }
+
+    /** On the first connection / last disconnection of a user, tells each of the user's conversations. */
+    private Mono<Void> announce(boolean changed, List<String> convs, List<Long> counts, UserRef user, boolean online) {
+        if (!changed) {
+            return Mono.empty();
+        }
+        return Flux.range(0, convs.size())
+                .concatMap(i -> deliveries.toConversation(convs.get(i), online
+                        ? online(convs.get(i), user, counts.get(i))
+                        : offline(convs.get(i), user, counts.get(i))))
+                .then();
     }
 
     private Mono<ServerFrame.Welcome> welcome(UserRef user, List<String> convs, List<Long> counts) {

@@ -4,7 +4,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.wxim.gateway.connection.ConnectionRegistry;
 import io.wxim.gateway.connection.GatewayWebSocketHandler;
 import io.wxim.gateway.delivery.ConversationSubscriptions;
+import io.wxim.protocol.ErrorCode;
 import io.wxim.protocol.FrameCodec;
+import io.wxim.protocol.ServerFrame;
 import java.util.Map;
 import java.util.UUID;
 import org.springframework.context.annotation.Bean;
@@ -42,9 +44,11 @@ class GatewayConfig {
 
     @Bean
     ConnectionRegistry connectionRegistry(ReactiveRedisMessageListenerContainer container, GatewayProperties props,
-                                          MeterRegistry meters) {
+                                          MeterRegistry meters, FrameCodec codec) {
+        String unavailable = codec.encode(ServerFrame.Error.of(null, null, ErrorCode.UNAVAILABLE,
+                "could not subscribe to the conversation, retry"));
         return new ConnectionRegistry(onFrame -> new ConversationSubscriptions(container, onFrame, props.redisTimeout()),
-                meters);
+                meters, unavailable);
     }
 
     /** /ws before any other mapping; the Origin header, when present, must be same-origin or allow-listed (403). */

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
@@ -25,8 +26,11 @@ public final class Connection {
     private final Set<String> conversations = ConcurrentHashMap.newKeySet();
     private final AtomicLong refs = new AtomicLong();
     private final Runnable onSlowConsumer;
-    private volatile long pendingRef;
-    private volatile Sinks.One<NodeMessage.Kind> pending;
+    private final AtomicReference<Pending> pending = new AtomicReference<>();
+
+    /** The command in flight: its ref and the sink its reply completes, swapped as one value. */
+    private record Pending(long ref, Sinks.One<NodeMessage.Kind> reply) {
+    }
 
     Connection(String id, UserRef user, int queueSize, Runnable onSlowConsumer) {
         this.id = id;
@@ -85,21 +89,20 @@ public final class Connection {
     /** Starts the one command this connection may have in flight; the returned Mono completes with its reply. */
     long beginCommand() {
         long ref = refs.incrementAndGet();
-        pending = Sinks.one();
-        pendingRef = ref;
+        pending.set(new Pending(ref, Sinks.one()));
         return ref;
     }
 
     /** Emits the kind of the message that completed the command (SUBSCRIBE for a successful connect). */
     Mono<NodeMessage.Kind> awaitCommand(Duration timeout) {
-        return pending.asMono().timeout(timeout);
+        return pending.get().reply().asMono().timeout(timeout);
     }
 
     /** Completes the in-flight command if {@code ref} is the one awaited; late replies are just delivered. */
     void completeCommand(long ref, NodeMessage.Kind kind) {
-        Sinks.One<NodeMessage.Kind> current = pending;
-        if (current != null && ref == pendingRef) {
-            current.tryEmitValue(kind);
+        Pending current = pending.get();
+        if (current != null && current.ref() == ref) {
+            current.reply().tryEmitValue(kind);
         }
     }
 }

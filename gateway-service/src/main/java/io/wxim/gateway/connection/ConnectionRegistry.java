@@ -14,6 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -27,6 +28,9 @@ public final class ConnectionRegistry {
     private final Map<String, Set<Connection>> byUser = new ConcurrentHashMap<>();
     private final Map<String, Set<Connection>> byConversation = new ConcurrentHashMap<>();
     private final ConversationSubscriptions subscriptions;
+    private volatile boolean draining;
+    /** Encoded error frame written when a subscription cannot be set up. */
+    private final String unavailable;
     private final Counter slowConsumers;
     private final Counter framesOut;
 
@@ -34,15 +38,22 @@ public final class ConnectionRegistry {
      * @param subscriptionsFactory builds the pub/sub subscriptions given the callback that fans a frame out locally
      */
     public ConnectionRegistry(Function<java.util.function.BiConsumer<String, String>, ConversationSubscriptions> subscriptionsFactory,
-                              MeterRegistry meters) {
+                              MeterRegistry meters, String unavailableFrame) {
+        this.unavailable = unavailableFrame;
         this.subscriptions = subscriptionsFactory.apply(this::deliverToConversation);
         this.slowConsumers = meters.counter("im.gateway.slow_consumer.closes");
         this.framesOut = meters.counter("im.gateway.frames.out");
         meters.gauge("im.gateway.connections", byId, Map::size);
     }
 
-    /** Creates and registers a connection, or returns null if the user already has {@code max} here. */
+    /**
+     * Creates and registers a connection, or returns null if the user already has {@code max} here or the gateway
+     * is draining (see {@link #isDraining()}).
+     */
     public synchronized Connection open(String id, UserRef user, int queueSize, int max) {
+        if (draining) {
+            return null;
+        }
         Set<Connection> own = byUser.computeIfAbsent(user.id(), u -> ConcurrentHashMap.newKeySet());
         if (own.size() >= max) {
             if (own.isEmpty()) {
@@ -76,51 +87,107 @@ public final class ConnectionRegistry {
         return true;
     }
 
-    /** Asks every connection to close with this code; returns how many were open. */
+    /** Stops accepting connections and asks every open one to close with this code; returns how many were open. */
     public int closeAll(io.wxim.protocol.CloseCode code) {
+        synchronized (this) {
+            draining = true;
+        }
         byId.values().forEach(connection -> connection.close(code));
         return byId.size();
+    }
+
+    public boolean isDraining() {
+        return draining;
     }
 
     public int size() {
         return byId.size();
     }
 
-    /** Applies a message from chat-service: subscription changes first, then frames, then completes the command. */
+    /**
+     * Applies a message from chat-service: subscription changes first, then frames, then completes the command.
+     * A message for a connection that now belongs to another user (a stale reply) is dropped. If the Redis
+     * SUBSCRIBE fails, the change is rolled back and the requester gets {@code unavailable} instead of its frames,
+     * so a client is never told it receives a conversation it does not.
+     */
     public Mono<Void> apply(NodeMessage message) {
-        Mono<Void> change = switch (message.kind()) {
-            case SUBSCRIBE -> subscribe(message.user(), message.convs());
-            case UNSUBSCRIBE -> unsubscribe(message.user(), message.convs());
-            case REPLY -> Mono.empty();
-        };
-        return change.onErrorResume(e -> {
-            log.warn("subscription change failed: userId={} error={}", message.user(), e.toString());
+        Connection target = message.conn() == null ? null : byId.get(message.conn());
+        if (target != null && message.user() != null && !target.user().id().equals(message.user())) {
+            log.warn("dropping node message for another user's connection: connId={}", message.conn());
             return Mono.empty();
-        }).then(Mono.fromRunnable(() -> {
-            Connection target = message.conn() == null ? null : byId.get(message.conn());
+        }
+        Mono<Boolean> change = switch (message.kind()) {
+            case SUBSCRIBE -> subscribe(message.user(), message.convs());
+            case UNSUBSCRIBE -> unsubscribe(message.user(), message.convs()).thenReturn(true);
+            case REPLY -> Mono.just(true);
+        };
+        return change.map(applied -> {
             if (target != null) {
-                message.frames().forEach(target::deliver);
-                framesOut.increment(message.frames().size());
+                if (applied) {
+                    message.frames().forEach(target::deliver);
+                    framesOut.increment(message.frames().size());
+                } else {
+                    target.deliver(unavailable);
+                }
                 if (message.ref() != 0) {
-                    target.completeCommand(message.ref(), message.kind());
+                    target.completeCommand(message.ref(), applied ? message.kind() : NodeMessage.Kind.REPLY);
                 }
             }
-        }));
+            return applied;
+        }).then();
     }
 
-    private Mono<Void> subscribe(String userId, Collection<String> convs) {
-        List<Mono<Void>> ready = new ArrayList<>();
+    /** Emits false (after rolling the whole change back) if any Redis SUBSCRIBE failed. */
+    private Mono<Boolean> subscribe(String userId, Collection<String> convs) {
+        List<Mono<Boolean>> ready = new ArrayList<>();
+        List<Map.Entry<Connection, String>> added = new ArrayList<>();
         synchronized (this) {
             for (Connection connection : byUser.getOrDefault(userId, Set.of())) {
                 for (String conv : convs) {
                     if (connection.conversations().add(conv)) {
                         byConversation.computeIfAbsent(conv, c -> ConcurrentHashMap.newKeySet()).add(connection);
-                        ready.add(subscriptions.acquire(conv));
+                        added.add(Map.entry(connection, conv));
+                        ready.add(subscriptions.acquire(conv).thenReturn(true).onErrorReturn(false));
                     }
                 }
             }
         }
-        return Mono.when(ready);
+        if (ready.isEmpty()) {
+            return Mono.just(true);
+        }
+        return Flux.concat(ready).collectList().map(results -> {
+            if (results.contains(false)) {
+                log.warn("subscribe failed, rolled back: userId={}", userId);
+                rollBack(added, results);
+                return false;
+            }
+            return true;
+        });
+    }
+
+    /**
+     * Undoes a subscribe: additions whose subscription succeeded release their reference; those whose subscription
+     * failed hold none (the failed entry is already gone), so they only leave the indexes.
+     */
+    private synchronized void rollBack(List<Map.Entry<Connection, String>> added, List<Boolean> subscribed) {
+        for (int i = 0; i < added.size(); i++) {
+            Connection connection = added.get(i).getKey();
+            String conv = added.get(i).getValue();
+            if (!connection.conversations().remove(conv)) {
+                continue; // already removed (closed or unsubscribed meanwhile), which released it
+            }
+            if (subscribed.get(i)) {
+                removeFromConversation(connection, conv);
+            } else {
+                Set<Connection> members = byConversation.get(conv);
+                if (members != null) {
+                    members.remove(connection);
+                    if (members.isEmpty()) {
+                        byConversation.remove(conv);
+                    }
+                }
+            }
+        }
     }
 
     private Mono<Void> unsubscribe(String userId, Collection<String> convs) {

@@ -50,6 +50,8 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
     private final GatewayProperties.Ws props;
     private final String node;
     private final AtomicLong ids = new AtomicLong();
+    /** Random per process start: connection ids never repeat across restarts of a node with a fixed id. */
+    private final String bootId = Long.toString(new java.security.SecureRandom().nextLong() & Long.MAX_VALUE, 36);
     private final Counter framesIn;
     private final Counter rateLimited;
 
@@ -76,8 +78,11 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
 
     private Mono<Void> serve(WebSocketSession session, Jwt jwt) {
         UserRef user = new UserRef(jwt.getSubject(), jwt.getClaimAsString("name"), jwt.getClaimAsString("picture"));
-        String connId = node + "." + Long.toString(ids.incrementAndGet(), 36);
+        String connId = node + "." + bootId + "." + Long.toString(ids.incrementAndGet(), 36);
         Connection conn = registry.open(connId, user, props.outboundQueue(), props.maxConnectionsPerUser());
+        if (conn == null && registry.isDraining()) {
+            return close(session, CloseCode.GOING_AWAY);
+        }
         if (conn == null) {
             log.warn("too many connections: userId={} node={}", user.id(), node);
             return close(session, CloseCode.TOO_MANY_CONNECTIONS);
@@ -138,18 +143,20 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
             return Mono.empty();
         }
         framesIn.increment();
-        if (!limiter.tryAcquire(System.nanoTime())) {
-            rateLimited.increment();
-            return reject(conn, ServerFrame.Error.of(null, null, ErrorCode.RATE_LIMITED, "too many frames, slow down"));
-        }
         if (message.getType() == WebSocketMessage.Type.BINARY) {
             return reject(conn, ServerFrame.Error.of(null, null, ErrorCode.BAD_REQUEST, "binary frames are not supported"));
         }
+        String text = message.getPayloadAsText();
         ClientFrame frame;
         try {
-            frame = codec.decodeClient(message.getPayloadAsText());
+            frame = codec.decodeClient(text);
         } catch (ProtocolException e) {
-            return reject(conn, ServerFrame.Error.of(null, null, e.code(), e.getMessage()));
+            FrameCodec.FrameIds ids = codec.idsOf(text); // echo rid/cmid so the client knows which request failed
+            return reject(conn, ServerFrame.Error.of(ids.rid(), ids.cmid(), e.code(), e.getMessage()));
+        }
+        if (!limiter.tryAcquire(System.nanoTime())) {
+            rateLimited.increment();
+            return reject(conn, ServerFrame.Error.of(frame.rid(), cmidOf(frame), ErrorCode.RATE_LIMITED, "too many frames, slow down"));
         }
         if (frame instanceof ClientFrame.Ping ping) {
             conn.deliver(codec.encode(new ServerFrame.Pong(ping.rid(), System.currentTimeMillis())));
@@ -161,11 +168,15 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
     /** Hands one frame to chat-service and waits for its reply, so a connection never has two commands in flight. */
     private Mono<Void> forward(Connection conn, ClientFrame frame) {
         long ref = conn.beginCommand();
-        String cmid = frame instanceof ClientFrame.Send send ? send.cmid() : null;
+        String cmid = cmidOf(frame);
         return commands.publish(new Command(Command.Event.FRAME, node, conn.id(), ref, conn.user(), frame))
                 .then(conn.awaitCommand(props.commandTimeout()))
                 .then()
                 .onErrorResume(e -> reject(conn, ProtocolErrorMapper.toFrame(e, frame.rid(), cmid, conn.id())));
+    }
+
+    private static String cmidOf(ClientFrame frame) {
+        return frame instanceof ClientFrame.Send send ? send.cmid() : null;
     }
 
     private Mono<Void> reject(Connection conn, ServerFrame.Error error) {

@@ -39,7 +39,7 @@ class ConnectionRegistryIntegrationTests {
         container = new ReactiveRedisMessageListenerContainer(factory);
         redis = new ReactiveStringRedisTemplate(factory);
         registry = new ConnectionRegistry(onFrame -> subscriptions[0] = new ConversationSubscriptions(container, onFrame, WAIT),
-                new SimpleMeterRegistry());
+                new SimpleMeterRegistry(), "{\"type\":\"error\",\"code\":\"unavailable\"}");
     }
 
     @AfterEach
@@ -80,6 +80,32 @@ class ConnectionRegistryIntegrationTests {
         assertThat(subscriptions[0].size()).isZero();
         assertThat(registry.size()).isZero();
         StepVerifier.create(redis.convertAndSend(RedisNames.convChannel(conv), "x")).expectNext(0L).verifyComplete();
+    }
+
+    @Test
+    void dropsAReply_addressedToAConnectionNowHeldByAnotherUser() {
+        Connection b1 = registry.open("gw.x.1", new UserRef("ub", "B", null), 16, 5);
+        StepVerifier.create(registry.apply(NodeMessage.reply("ua", "gw.x.1", 0, List.of("{\"type\":\"synced\"}"))))
+                .verifyComplete();
+        b1.completeOutbound();
+        StepVerifier.create(b1.outbound()).expectComplete().verify(WAIT);
+    }
+
+    @Test
+    void rollsBackAndAnswersUnavailable_whenTheRedisSubscribeIsNotConfirmedInTime() {
+        ConversationSubscriptions[] holder = new ConversationSubscriptions[1];
+        ConnectionRegistry broken = new ConnectionRegistry(
+                onFrame -> holder[0] = new ConversationSubscriptions(container, onFrame, Duration.ofNanos(1)),
+                new SimpleMeterRegistry(), "{\"type\":\"error\",\"code\":\"unavailable\"}");
+        Connection a1 = broken.open("a1", new UserRef("ua", "A", null), 16, 5);
+        long ref = a1.beginCommand();
+        StepVerifier.create(broken.apply(NodeMessage.subscribe("ua", List.of(conv), "a1", ref, List.of("{\"type\":\"joined\"}"))))
+                .verifyComplete();
+        StepVerifier.create(a1.awaitCommand(WAIT)).expectNext(NodeMessage.Kind.REPLY).verifyComplete();
+        assertThat(a1.conversations()).isEmpty();
+        assertThat(holder[0].size()).isZero();
+        a1.completeOutbound();
+        StepVerifier.create(a1.outbound()).expectNext("{\"type\":\"error\",\"code\":\"unavailable\"}").verifyComplete();
     }
 
     @Test

@@ -42,12 +42,12 @@ class ConnectionTests {
 
     @Test
     void completesTheCommand_onlyWithItsOwnRef() {
-        long ref = connection.beginCommand();
-        connection.completeCommand(ref + 1, NodeMessage.Kind.REPLY); // a late reply to an older command
+        long older = connection.beginCommand();
+        long next = connection.beginCommand();
+        connection.completeCommand(older, NodeMessage.Kind.REPLY); // a late reply to the previous command
         StepVerifier.create(connection.awaitCommand(Duration.ofMillis(200))).expectError(TimeoutException.class)
                 .verify(Duration.ofSeconds(5));
 
-        long next = connection.beginCommand();
         connection.completeCommand(next, NodeMessage.Kind.SUBSCRIBE);
         StepVerifier.create(connection.awaitCommand(Duration.ofSeconds(1))).expectNext(NodeMessage.Kind.SUBSCRIBE)
                 .verifyComplete();
