@@ -6,7 +6,7 @@
   const $ = (id) => document.getElementById(id);
   const state = {
     token: null, refreshToken: null, me: null, ws: null, backoff: 0, ping: null,
-    current: 'r:lobby', names: { 'r:lobby': 'Lobby' }, online: {},
+    current: 'r:lobby', names: { 'r:lobby': 'Lobby' }, online: {}, rooms: [],
     lastSeq: {},    // conv -> highest contiguous seq held
     messages: {},   // conv -> Map(seq -> message)
     outbox: new Map(), // cmid -> send frame, until acked
@@ -98,7 +98,10 @@
         if (f.more) sync({ [f.conv]: state.lastSeq[f.conv] });
         break;
       case 'ack': state.outbox.delete(f.cmid); break;
-      case 'rooms': renderRooms(f.rooms); break;
+      case 'rooms':
+        f.rooms.forEach((r) => { state.online[r.conv] = r.online; });
+        renderRooms(f.rooms);
+        break;
       case 'joined':
         state.names[f.conv] = f.name;
         state.online[f.conv] = f.online;
@@ -120,6 +123,7 @@
         const what = f.type === 'memberJoined' ? 'joined' : f.type === 'memberLeft' ? 'left' : `is ${f.status}`;
         event(f.conv, `${f.user.nickname || f.user.id} ${what}`);
         renderHeader();
+        renderRooms(state.rooms);
         break;
       }
       case 'error': event(state.current, `error: ${f.code} (${f.message})`); if (!f.retry && f.cmid) state.outbox.delete(f.cmid); break;
@@ -181,16 +185,16 @@
   function renderRooms(rooms) {
     const ul = $('rooms');
     ul.replaceChildren();
+    state.rooms = rooms;
     for (const r of rooms) {
       state.names[r.conv] = r.name;
-      state.online[r.conv] = r.online;
       const li = document.createElement('li');
       li.className = (r.conv === state.current ? 'active ' : '') + (r.member ? 'member' : '');
       const name = document.createElement('span');
       name.textContent = r.name;
       const count = document.createElement('span');
       count.className = 'hint';
-      count.textContent = r.online;
+      count.textContent = state.online[r.conv] ?? r.online;
       li.append(name, count);
       li.onclick = () => {
         if (r.member) { state.current = r.conv; render(); renderRooms(rooms); }

@@ -41,11 +41,7 @@ class InternalMessageController {
 
     @PostMapping("/messages")
     Mono<StoredMessage> store(@RequestBody StoreMessageRequest request) {
-        org.slf4j.LoggerFactory.getLogger("DIAG").info("DIAG controller store conv={} cmid={}", request.conv(), request.cmid());
-        return messages.store(request.toNewMessage(props.maxBodyLength()))
-                .doOnSubscribe(x -> org.slf4j.LoggerFactory.getLogger("DIAG").info("DIAG subscribed conv={}", request.conv()))
-                .doOnEach(sig -> org.slf4j.LoggerFactory.getLogger("DIAG").info("DIAG signal {} conv={}", sig.getType(), request.conv()))
-                .doOnCancel(() -> org.slf4j.LoggerFactory.getLogger("DIAG").info("DIAG cancel conv={}", request.conv()));
+        return messages.store(request.toNewMessage(props.maxBodyLength()));
     }
 
     @GetMapping("/conversations/{conv}/messages")

@@ -15,6 +15,8 @@ import org.springframework.validation.annotation.Validated;
  * @param chatBaseUrl where chat-service answers membership questions ({@code /internal/conversations/{conv}/members/{user}}).
  * @param chatTimeout limit for one membership call; 2s keeps a history request well under a client's patience.
  * @param mongoTimeout limit for every MongoDB call; 3s is far above a healthy round trip, so hitting it means trouble (503).
+ * @param storeTimeout limit for one whole store, including waiting behind earlier stores of the same conversation;
+ *                     guarantees an answer (503) and frees the conversation's lane whatever happens below.
  * @param maxPageSize the largest page any history/sync request may ask for (larger limits are capped); bounds memory per request.
  * @param historyPageSize page size of {@code GET /api/history} when no limit is given (a screenful and a half).
  * @param syncPageSize page size of the internal sync endpoint when no limit is given.
@@ -30,6 +32,7 @@ public record HistoryProperties(
         @DefaultValue("http://localhost:8083") @NotNull URI chatBaseUrl,
         @DefaultValue("2s") @NotNull Duration chatTimeout,
         @DefaultValue("3s") @NotNull Duration mongoTimeout,
+        @DefaultValue("5s") @NotNull Duration storeTimeout,
         @DefaultValue("200") @Min(1) @Max(1000) int maxPageSize,
         @DefaultValue("50") @Min(1) int historyPageSize,
         @DefaultValue("100") @Min(1) int syncPageSize,
@@ -42,6 +45,6 @@ public record HistoryProperties(
     /** The defaults, for code and tests that run without Spring. */
     public static HistoryProperties defaults() {
         return new HistoryProperties(URI.create("http://localhost:8083"), Duration.ofSeconds(2), Duration.ofSeconds(3),
-                200, 50, 100, 4000, 200, 32, 10_000, 1000);
+                Duration.ofSeconds(5), 200, 50, 100, 4000, 200, 32, 10_000, 1000);
     }
 }

@@ -45,7 +45,6 @@ public final class ConversationSerializer {
         return Mono.defer(() -> {
             Ticket ticket = new Ticket();
             Admission admission = admit(key, ticket);
-            org.slf4j.LoggerFactory.getLogger("DIAG").info("DIAG admission {} key={}", admission, key);
             if (admission == Admission.REJECTED) {
                 return Mono.error(new HistoryBusyException("too many pending messages for this conversation"));
             }

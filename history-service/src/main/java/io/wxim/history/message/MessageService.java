@@ -34,6 +34,7 @@ public class MessageService {
     private final ConversationSerializer serializer;
     private final LastSeqCache lastSeqs;
     private final int maxAttempts;
+    private final Duration storeTimeout;
     private final Clock clock;
     private final AtomicLong seqConflicts = new AtomicLong();
 
@@ -46,13 +47,22 @@ public class MessageService {
         this.serializer = new ConversationSerializer(props.maxPendingPerConversation());
         this.lastSeqs = new LastSeqCache(props.seqCacheSize());
         this.maxAttempts = props.maxInsertAttempts();
+        this.storeTimeout = props.storeTimeout();
         this.clock = clock;
     }
 
-    /** Stores {@code message} (or finds its original) and answers with its seq, id and ts. */
+    /**
+     * Stores {@code message} (or finds its original) and answers with its seq, id and ts. The whole store is bounded
+     * by {@code storeTimeout}: on expiry the work is cancelled, which frees the conversation's lane. Whether an insert
+     * in flight at that moment landed or not, the caller's retry with the same cmid gets the right answer.
+     */
     public Mono<StoredMessage> store(NewMessage message) {
         return serializer.run(message.conv(), () -> findOriginal(message)
-                .switchIfEmpty(Mono.defer(() -> insert(message, 1))));
+                        .switchIfEmpty(Mono.defer(() -> insert(message, 1))))
+                .timeout(storeTimeout, Mono.error(() -> {
+                    lastSeqs.evict(message.conv());
+                    return new StoreUnavailableException("store timed out", null);
+                }));
     }
 
     /** The newest seq of a conversation, read from the database (0 when empty). */

@@ -175,20 +175,6 @@ class InternalApiIntegrationTests {
     }
 
     private Map<?, ?> post(Map<String, Object> body) {
-      try {
-        return post0(body);
-      } catch (IllegalStateException e) {
-        StringBuilder sb = new StringBuilder();
-        Thread.getAllStackTraces().forEach((t, st) -> {
-            sb.append("THREAD ").append(t.getName()).append(' ').append(t.getState()).append('\n');
-            for (StackTraceElement el : st) sb.append("    at ").append(el).append('\n');
-        });
-        try { java.nio.file.Files.writeString(java.nio.file.Path.of("/tmp/threads-" + System.nanoTime() + ".txt"), sb); } catch (Exception io) { }
-        throw e;
-      }
-    }
-
-    private Map<?, ?> post0(Map<String, Object> body) {
         Map<?, ?> answer = web.post().uri("/internal/messages").contentType(MediaType.APPLICATION_JSON).bodyValue(body)
                 .exchange()
                 .expectStatus().isOk()

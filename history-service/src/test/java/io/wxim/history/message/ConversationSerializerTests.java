@@ -129,14 +129,14 @@ class ConversationSerializerTests {
 
     @Test
     void doesNotGrowTheStack_whenManySynchronousTasksQueue() {
-        ConversationSerializer roomy = new ConversationSerializer(20_000);
+        ConversationSerializer roomy = new ConversationSerializer(10_000);
         Sinks.One<Integer> gate = Sinks.one();
         Mono<Integer> first = roomy.run("r:a", gate::asMono);
-        Flux<Integer> queued = Flux.range(1, 20_000).flatMap(i -> roomy.run("r:a", () -> Mono.just(i)), 20_000);
+        Flux<Integer> queued = Flux.range(1, 10_000).flatMap(i -> roomy.run("r:a", () -> Mono.just(i)), 10_000);
         Mono<Void> open = Mono.fromRunnable(() -> gate.tryEmitValue(0));
 
         StepVerifier.create(Flux.merge(first, queued, open).count())
-                .expectNext(20_001L)
+                .expectNext(10_001L)
                 .expectComplete()
                 .verify(TIMEOUT);
         assertThat(roomy.activeKeys()).isZero();

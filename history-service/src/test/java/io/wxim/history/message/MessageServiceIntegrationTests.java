@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
 import org.bson.Document;
@@ -22,6 +23,7 @@ import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 import org.springframework.data.mongodb.core.query.Criteria;
 import org.springframework.data.mongodb.core.query.Query;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 
 /**
@@ -165,11 +167,37 @@ class MessageServiceIntegrationTests {
                 .verify(TIMEOUT);
     }
 
+    @Test
+    void freesConversation_whenAStoreNeverHearsBack() {
+        String conv = "r:lost" + unique();
+        HistoryProperties d = HistoryProperties.defaults();
+        HistoryProperties props = new HistoryProperties(d.chatBaseUrl(), d.chatTimeout(), d.mongoTimeout(),
+                Duration.ofMillis(300), d.maxPageSize(), d.historyPageSize(), d.syncPageSize(), d.maxBodyLength(),
+                d.maxLastSeqConversations(), d.maxInsertAttempts(), d.seqCacheSize(), d.maxPendingPerConversation());
+        AtomicInteger lookups = new AtomicInteger();
+        // The first lookup never signals (as if a callback were lost below us); later ones behave.
+        MessageRepository flaky = new MessageRepository(mongo, props.mongoTimeout()) {
+            @Override
+            Mono<StoredMessage> findByClientId(String c, String fromId, String cmid) {
+                return lookups.getAndIncrement() == 0 ? Mono.never() : super.findByClientId(c, fromId, cmid);
+            }
+        };
+        MessageService service = new MessageService(flaky, props);
+
+        StepVerifier.create(service.store(text(conv, "x1")))
+                .expectError(StoreUnavailableException.class)
+                .verify(TIMEOUT);
+        StepVerifier.create(service.store(text(conv, "x2")))
+                .assertNext(stored -> assertThat(stored.seq()).isEqualTo(1))
+                .expectComplete()
+                .verify(TIMEOUT);
+    }
+
     private static NewMessage text(String conv, String cmid) {
         return NewMessage.of(conv, "u1", null, null, cmid, "text", "body " + cmid, 4000);
     }
 
-    private static reactor.core.publisher.Mono<List<Long>> storedSeqs(String conv) {
+    private static Mono<List<Long>> storedSeqs(String conv) {
         Query query = Query.query(Criteria.where("conv").is(conv)).with(Sort.by("seq"));
         return mongo.find(query, Document.class, MessageRepository.COLLECTION)
                 .map(d -> ((Number) d.get("seq")).longValue())
