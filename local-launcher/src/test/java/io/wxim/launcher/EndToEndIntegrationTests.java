@@ -348,6 +348,32 @@ class EndToEndIntegrationTests {
     }
 
     @Test
+    void createIsIdempotentPerRid_andRoomsPerUserAreCapped() {
+        Login tina = login("tina");
+        try (WsClient t = WsClient.connect(http, gw1, tina.token())) {
+            t.await(ServerFrame.Welcome.class);
+            t.send("{\"type\":\"create\",\"rid\":\"room0\",\"name\":\"first\"}");
+            String first = t.await(ServerFrame.Joined.class, f -> "room0".equals(f.rid())).conv();
+            t.send("{\"type\":\"create\",\"rid\":\"room0\",\"name\":\"first\"}"); // a retry
+            assertThat(t.await(ServerFrame.Joined.class, f -> "room0".equals(f.rid())).conv()).isEqualTo(first);
+            for (int i = 1; i < 100; i++) {
+                String rid = "room" + i;
+                t.send("{\"type\":\"create\",\"rid\":\"" + rid + "\",\"name\":\"r" + i + "\"}");
+                t.await(ServerFrame.Joined.class, f -> rid.equals(f.rid()));
+                if (i % 30 == 0) {
+                    sleepQuietly(1500); // stay under the per-connection frame rate
+                }
+            }
+            t.send("{\"type\":\"create\",\"rid\":\"room100\",\"name\":\"one too many\"}");
+            ServerFrame.Error limit = t.await(ServerFrame.Error.class, f -> "room100".equals(f.rid()));
+            assertThat(limit.code()).isEqualTo("too_large");
+        }
+        try (WsClient again = WsClient.connect(http, gw2, tina.token())) { // still able to connect with 100 rooms
+            assertThat(again.await(ServerFrame.Welcome.class).conversations()).hasSize(101);
+        }
+    }
+
+    @Test
     void answersFramesSentBeforeTheWelcome_afterIt() {
         try (WsClient r = WsClient.connect(http, gw1, login("rita").token())) {
             r.send("{\"type\":\"ping\",\"rid\":\"early\"}");
@@ -365,6 +391,14 @@ class EndToEndIntegrationTests {
             s.await(ServerFrame.Welcome.class);
             system.stopGateway(1);
             assertThat(s.closeCode(Duration.ofSeconds(10))).isEqualTo(4001);
+        }
+    }
+
+    private static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

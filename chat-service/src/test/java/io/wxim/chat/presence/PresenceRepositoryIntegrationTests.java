@@ -1,0 +1,83 @@
+package io.wxim.chat.presence;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.wxim.chat.config.ChatProperties;
+import io.wxim.protocol.RedisNames;
+import io.wxim.protocol.UserRef;
+import io.wxim.testinfra.TestInfra;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import reactor.test.StepVerifier;
+
+/** Presence transitions against a real Redis: atomic, idempotent, and safe when commands arrive out of order. */
+class PresenceRepositoryIntegrationTests {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private LettuceConnectionFactory factory;
+    private ReactiveStringRedisTemplate redis;
+    private PresenceRepository presence;
+    private final String suffix = UUID.randomUUID().toString().substring(0, 8);
+    private final UserRef alice = new UserRef("ua" + suffix, "Alice", null);
+    private final List<String> convs = List.of("r:lobby" + suffix, "r:room" + suffix);
+
+    @BeforeEach
+    void setUp() {
+        factory = new LettuceConnectionFactory(new RedisStandaloneConfiguration(TestInfra.redisHost(), TestInfra.redisPort()));
+        factory.afterPropertiesSet();
+        factory.start();
+        redis = new ReactiveStringRedisTemplate(factory);
+        ChatProperties props = new ChatProperties(null, new ChatProperties.Stream(64, Duration.ofSeconds(1), 64,
+                Duration.ofSeconds(15), Duration.ofSeconds(5), 5),
+                new ChatProperties.History("http://127.0.0.1:1", Duration.ofSeconds(1), 0, 100, 500),
+                Duration.ofSeconds(2), Duration.ofSeconds(2), "Lobby", 200, 500, 25, Duration.ofSeconds(8), 100);
+        presence = new PresenceRepository(redis, props);
+    }
+
+    @AfterEach
+    void tearDown() {
+        factory.destroy();
+    }
+
+    @Test
+    void comesOnlineOnce_andGoesOfflineWithTheLastConnection() {
+        StepVerifier.create(presence.connect(alice, "gw1", "c1", convs)).expectNext(PresenceRepository.Connect.CAME_ONLINE).verifyComplete();
+        StepVerifier.create(presence.connect(alice, "gw1", "c1", convs)).expectNext(PresenceRepository.Connect.ALREADY_ONLINE).verifyComplete();
+        StepVerifier.create(presence.connect(alice, "gw2", "c2", convs)).expectNext(PresenceRepository.Connect.ALREADY_ONLINE).verifyComplete();
+        assertThat(online()).containsExactly(1L, 1L);
+
+        StepVerifier.create(presence.disconnect(alice.id(), "c1", convs)).expectNext(false).verifyComplete();
+        assertThat(online()).containsExactly(1L, 1L); // still connected through c2
+        StepVerifier.create(presence.disconnect(alice.id(), "c2", convs)).expectNext(true).verifyComplete();
+        StepVerifier.create(presence.disconnect(alice.id(), "c2", convs)).expectNext(false).verifyComplete(); // redelivery
+        assertThat(online()).containsExactly(0L, 0L);
+        StepVerifier.create(redis.hasKey(RedisNames.connections(alice.id()))).expectNext(false).verifyComplete();
+    }
+
+    @Test
+    void ignoresAConnectProcessedAfterItsDisconnect() {
+        StepVerifier.create(presence.disconnect(alice.id(), "c9", convs)).expectNext(false).verifyComplete();
+        StepVerifier.create(presence.connect(alice, "gw1", "c9", convs)).expectNext(PresenceRepository.Connect.ALREADY_CLOSED).verifyComplete();
+        assertThat(online()).containsExactly(0L, 0L);
+        StepVerifier.create(redis.hasKey(RedisNames.connections(alice.id()))).expectNext(false).verifyComplete();
+    }
+
+    @Test
+    void addsAJoinerToTheOnlineSet_onlyWhileConnected() {
+        String room = "r:joined" + suffix;
+        StepVerifier.create(presence.markOnline(room, alice.id())).expectNext(0L).verifyComplete();
+        presence.connect(alice, "gw1", "c1", convs).block(WAIT);
+        StepVerifier.create(presence.markOnline(room, alice.id())).expectNext(1L).verifyComplete();
+        StepVerifier.create(presence.onlineMembers(room, 10)).expectNext(alice).verifyComplete();
+    }
+
+    private List<Long> online() {
+        return presence.onlineCounts(convs).collectList().block(WAIT);
+    }
+}
