@@ -374,6 +374,84 @@ class EndToEndIntegrationTests {
     }
 
     @Test
+    @Timeout(value = 150, unit = TimeUnit.SECONDS)
+    void disconnectsAStalledReaderAsSlowConsumer_whileOthersKeepChatting_andItCatchesUpBySync() throws Exception {
+        Login umar = login("umar");
+        Login vera = login("vera");
+        int senders = 7;
+        int perSender = 300; // an upper bound: senders stop once the stalled reader is closed
+        String body = "x".repeat(4000);
+        List<WsClient> clients = new java.util.ArrayList<>();
+        int total;
+        try {
+            for (int i = 0; i < senders; i++) {
+                WsClient c = WsClient.connect(http, gw1, umar.token());
+                c.await(ServerFrame.Welcome.class);
+                clients.add(c);
+            }
+            WsClient first = clients.get(0);
+            first.send("{\"type\":\"create\",\"rid\":\"flood\",\"name\":\"flood\"}");
+            String room = first.await(ServerFrame.Joined.class, f -> "flood".equals(f.rid())).conv();
+            try (WsClient v = WsClient.connect(http, gw2, vera.token())) {
+                v.await(ServerFrame.Welcome.class);
+                v.send("{\"type\":\"join\",\"rid\":\"j\",\"conv\":\"" + room + "\"}");
+                v.await(ServerFrame.Joined.class, f -> "j".equals(f.rid()));
+            }
+            WsClient observer = WsClient.connect(http, gw1, login("wendy").token()); // watches the lobby
+            clients.add(observer);
+            observer.await(ServerFrame.Welcome.class);
+            try (StalledClient stalled = new StalledClient(gw2, vera.token())) {
+                observer.await(ServerFrame.MemberJoined.class, f -> f.conv().equals(Conversations.LOBBY) && f.user().id().equals(vera.userId()));
+                java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+                java.util.concurrent.atomic.AtomicInteger acked = new java.util.concurrent.atomic.AtomicInteger();
+                List<CompletableFuture<Void>> floods = new java.util.ArrayList<>();
+                for (int i = 0; i < senders; i++) {
+                    WsClient c = clients.get(i);
+                    int sender = i;
+                    floods.add(CompletableFuture.runAsync(() -> {
+                        for (int n = 0; n < perSender && !closed.get(); n++) {
+                            String cmid = "f" + sender + "-" + n;
+                            c.send(send(cmid, room, body));
+                            ServerFrame.Ack ack = c.await(ServerFrame.Ack.class, a -> cmid.equals(a.cmid()));
+                            assertThat(ack.seq()).isPositive();
+                            acked.incrementAndGet();
+                        }
+                    }));
+                }
+                // the stalled reader's queue overflows (after the kernel and Netty buffers in front of it filled, a few
+                // MB on loopback): its gateway closes it, so vera goes offline in the lobby
+                ServerFrame.MemberLeft gone = observer.await(ServerFrame.MemberLeft.class,
+                        f -> f.conv().equals(Conversations.LOBBY) && f.user().id().equals(vera.userId()), Duration.ofSeconds(60));
+                closed.set(true);
+                assertThat(gone.online()).isPositive(); // the others are still there
+                CompletableFuture.allOf(floods.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+                total = acked.get();
+                assertThat(total).isLessThan(senders * perSender); // closed by overflow, not by the end of the flood
+            }
+            // back online (normal client): everything is there, in order, without gaps
+            try (WsClient v = WsClient.connect(http, gw2, vera.token())) {
+                v.await(ServerFrame.Welcome.class);
+                long last = 0;
+                boolean more = true;
+                int page = 0;
+                while (more) {
+                    String rid = "p" + page++;
+                    v.send("{\"type\":\"sync\",\"rid\":\"" + rid + "\",\"convs\":{\"" + room + "\":" + last + "}}");
+                    ServerFrame.Synced synced = v.await(ServerFrame.Synced.class, f -> rid.equals(f.rid()));
+                    for (ServerFrame.Message m : synced.messages()) {
+                        assertThat(m.seq()).isEqualTo(last + 1);
+                        last = m.seq();
+                    }
+                    more = synced.more();
+                }
+                assertThat(last).isEqualTo(total); // every acknowledged message, seq 1..total, nothing lost
+            }
+        } finally {
+            clients.forEach(WsClient::close);
+        }
+    }
+
+    @Test
     void answersFramesSentBeforeTheWelcome_afterIt() {
         try (WsClient r = WsClient.connect(http, gw1, login("rita").token())) {
             r.send("{\"type\":\"ping\",\"rid\":\"early\"}");

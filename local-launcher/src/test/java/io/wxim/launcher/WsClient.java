@@ -89,19 +89,23 @@ final class WsClient implements AutoCloseable {
      * order in which unrelated frames arrive (e.g. the sender's own message push before its ack).
      */
     <T extends ServerFrame> T await(Class<T> type, Predicate<T> match) {
+        return await(type, match, WAIT);
+    }
+
+    <T extends ServerFrame> T await(Class<T> type, Predicate<T> match, Duration wait) {
         for (ServerFrame frame : backlog) {
             if (type.isInstance(frame) && match.test(type.cast(frame))) {
                 backlog.remove(frame);
                 return type.cast(frame);
             }
         }
-        long deadline = System.nanoTime() + WAIT.toNanos();
+        long deadline = System.nanoTime() + wait.toNanos();
         try {
             while (true) {
                 long left = deadline - System.nanoTime();
                 ServerFrame frame = left <= 0 ? null : frames.poll(left, TimeUnit.NANOSECONDS);
                 if (frame == null) {
-                    throw new AssertionError("no " + type.getSimpleName() + " matching within " + WAIT + "; seen " + seen);
+                    throw new AssertionError("no " + type.getSimpleName() + " matching within " + wait + "; seen " + seen);
                 }
                 seen.add(frame);
                 if (type.isInstance(frame) && match.test(type.cast(frame))) {

@@ -6,6 +6,7 @@ import jakarta.validation.constraints.NotBlank;
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
 import org.springframework.validation.annotation.Validated;
 
 /**
@@ -64,12 +65,15 @@ public record ChatProperties(
      * @param retries  retries of a failed call (all calls are idempotent: inserts are keyed by cmid)
      * @param syncPage messages per conversation in one {@code synced} frame
      * @param syncBudget messages in all the {@code synced} frames answering one {@code sync}; the rest say {@code more}
+     * @param maxResponseSize largest history answer read: a page of {@code syncPage} bodies of 4000 code points,
+     *                        JSON-escaped, fits (the WebClient default of 256KB does not)
      */
     public record History(
             @NotBlank @DefaultValue("http://localhost:8082") String baseUrl,
             @DefaultValue("2s") Duration timeout,
             @Min(0) @DefaultValue("2") int retries,
             @Min(1) @DefaultValue("100") int syncPage,
-            @Min(1) @DefaultValue("500") int syncBudget) {
+            @Min(1) @DefaultValue("500") int syncBudget,
+            @DefaultValue("4MB") DataSize maxResponseSize) {
     }
 }

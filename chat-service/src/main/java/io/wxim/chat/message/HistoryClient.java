@@ -35,7 +35,10 @@ public class HistoryClient {
 
     public HistoryClient(WebClient.Builder builder, ChatProperties props) {
         this.props = props.history();
-        this.web = builder.baseUrl(this.props.baseUrl()).build();
+        int maxResponse = (int) this.props.maxResponseSize().toBytes();
+        this.web = builder.baseUrl(this.props.baseUrl())
+                .codecs(codecs -> codecs.defaultCodecs().maxInMemorySize(maxResponse))
+                .build();
     }
 
     /** What history-service returns for a stored message. */

@@ -92,7 +92,7 @@ class CommandConsumerIntegrationTests {
     private void start(CommandHandler handler) {
         ChatProperties props = new ChatProperties("test-" + System.nanoTime(),
                 new ChatProperties.Stream(16, Duration.ofMillis(200), 4, Duration.ofMillis(300), Duration.ofMillis(200), 3),
-                new ChatProperties.History("http://127.0.0.1:1", Duration.ofSeconds(1), 0, 100, 500),
+                new ChatProperties.History("http://127.0.0.1:1", Duration.ofSeconds(1), 0, 100, 500, org.springframework.util.unit.DataSize.ofMegabytes(4)),
                 Duration.ofSeconds(2), Duration.ofSeconds(2), "Lobby", 200, 500, 25, Duration.ofSeconds(8), 100);
         consumer = new CommandConsumer(factory, redis, handler, codec, props, new SimpleMeterRegistry());
         consumer.start();

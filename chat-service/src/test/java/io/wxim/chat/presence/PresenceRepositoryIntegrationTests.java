@@ -35,7 +35,7 @@ class PresenceRepositoryIntegrationTests {
         redis = new ReactiveStringRedisTemplate(factory);
         ChatProperties props = new ChatProperties(null, new ChatProperties.Stream(64, Duration.ofSeconds(1), 64,
                 Duration.ofSeconds(15), Duration.ofSeconds(5), 5),
-                new ChatProperties.History("http://127.0.0.1:1", Duration.ofSeconds(1), 0, 100, 500),
+                new ChatProperties.History("http://127.0.0.1:1", Duration.ofSeconds(1), 0, 100, 500, org.springframework.util.unit.DataSize.ofMegabytes(4)),
                 Duration.ofSeconds(2), Duration.ofSeconds(2), "Lobby", 200, 500, 25, Duration.ofSeconds(8), 100);
         presence = new PresenceRepository(redis, props);
     }
