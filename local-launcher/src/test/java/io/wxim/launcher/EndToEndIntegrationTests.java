@@ -312,18 +312,8 @@ class EndToEndIntegrationTests {
             Map<Long, String> idsBySeq = new HashMap<>();
             try (WsClient q = WsClient.connect(http, gw2, quinn.token())) {
                 q.await(ServerFrame.Welcome.class);
-                long last = 0;
-                boolean more = true;
-                int page = 0;
-                while (more) { // sync while pam keeps sending
-                    q.send("{\"type\":\"sync\",\"rid\":\"s" + page + "\",\"limit\":7,\"convs\":{\"" + room + "\":" + last + "}}");
-                    String rid = "s" + page++;
-                    ServerFrame.Synced synced = q.await(ServerFrame.Synced.class, f -> rid.equals(f.rid()));
-                    for (ServerFrame.Message m : synced.messages()) {
-                        assertThat(idsBySeq.putIfAbsent(m.seq(), m.id())).isIn(null, m.id());
-                        last = m.seq();
-                    }
-                    more = synced.more();
+                for (ServerFrame.Message m : syncAll(q, room, 0, 7)) { // pages of 7 while pam keeps sending
+                    assertThat(idsBySeq.putIfAbsent(m.seq(), m.id())).isIn(null, m.id());
                 }
                 sender.get(60, TimeUnit.SECONDS);
                 // pushes are a fast path (at-most-once): a final sync from the highest contiguous seq closes any gap
@@ -431,20 +421,9 @@ class EndToEndIntegrationTests {
             // back online (normal client): everything is there, in order, without gaps
             try (WsClient v = WsClient.connect(http, gw2, vera.token())) {
                 v.await(ServerFrame.Welcome.class);
-                long last = 0;
-                boolean more = true;
-                int page = 0;
-                while (more) {
-                    String rid = "p" + page++;
-                    v.send("{\"type\":\"sync\",\"rid\":\"" + rid + "\",\"convs\":{\"" + room + "\":" + last + "}}");
-                    ServerFrame.Synced synced = v.await(ServerFrame.Synced.class, f -> rid.equals(f.rid()));
-                    for (ServerFrame.Message m : synced.messages()) {
-                        assertThat(m.seq()).isEqualTo(last + 1);
-                        last = m.seq();
-                    }
-                    more = synced.more();
-                }
-                assertThat(last).isEqualTo(total); // every acknowledged message, seq 1..total, nothing lost
+                List<ServerFrame.Message> all = syncAll(v, room, 0, 100);
+                assertThat(all).extracting(ServerFrame.Message::seq) // every acknowledged message, 1..total, nothing lost
+                        .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, total).boxed().toList());
             }
         } finally {
             clients.forEach(WsClient::close);
@@ -470,6 +449,24 @@ class EndToEndIntegrationTests {
             system.stopGateway(1);
             assertThat(s.closeCode(Duration.ofSeconds(10))).isEqualTo(4001);
         }
+    }
+
+    /** Syncs one conversation from {@code after} page by page until {@code more} is false; all pages in order. */
+    private static List<ServerFrame.Message> syncAll(WsClient client, String conv, long after, int limit) {
+        List<ServerFrame.Message> all = new java.util.ArrayList<>();
+        long last = after;
+        boolean more = true;
+        for (int page = 0; more; page++) {
+            String rid = "page" + page + "-" + System.nanoTime();
+            client.send("{\"type\":\"sync\",\"rid\":\"" + rid + "\",\"limit\":" + limit + ",\"convs\":{\"" + conv + "\":" + last + "}}");
+            ServerFrame.Synced synced = client.await(ServerFrame.Synced.class, f -> rid.equals(f.rid()));
+            all.addAll(synced.messages());
+            if (!synced.messages().isEmpty()) {
+                last = synced.messages().get(synced.messages().size() - 1).seq();
+            }
+            more = synced.more();
+        }
+        return all;
     }
 
     private static void sleepQuietly(long millis) {

@@ -153,6 +153,15 @@ public final class TestInfra {
         }
     }
 
+    /** A started Lettuce connection factory on the shared Redis, for tests without Spring; destroy it after use. */
+    public static org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory redisConnectionFactory() {
+        var factory = new org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory(
+                new org.springframework.data.redis.connection.RedisStandaloneConfiguration(redisHost(), redisPort()));
+        factory.afterPropertiesSet();
+        factory.start();
+        return factory;
+    }
+
     /** A port that was free a moment ago (the OS picks it). */
     public static int freePort() {
         try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {

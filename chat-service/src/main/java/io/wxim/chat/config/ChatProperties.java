@@ -41,6 +41,20 @@ public record ChatProperties(
         @DefaultValue("8s") Duration commandDeadline,
         @Min(1) @DefaultValue("100") int maxRoomsPerUser) {
 
+    /** The defaults, for code and tests that run without Spring. */
+    public static ChatProperties defaults() {
+        return new ChatProperties(null, new Stream(64, Duration.ofSeconds(1), 64, Duration.ofSeconds(15),
+                Duration.ofSeconds(5), 5),
+                new History("http://localhost:8082", Duration.ofSeconds(2), 2, 100, 500, DataSize.ofMegabytes(4)),
+                Duration.ofSeconds(2), Duration.ofSeconds(3), "Lobby", 200, 500, 25, Duration.ofSeconds(8), 100);
+    }
+
+    /** The same settings with another consumer name and stream section. */
+    public ChatProperties with(String newConsumerName, Stream newStream) {
+        return new ChatProperties(newConsumerName, newStream, history, redisTimeout, mongoTimeout, lobbyName,
+                maxRoomsListed, maxMembersListed, heartbeatSeconds, commandDeadline, maxRoomsPerUser);
+    }
+
     /**
      * @param batchSize      entries read per XREADGROUP; amortizes round trips under load
      * @param pollTimeout    XREADGROUP BLOCK time; short enough to stop promptly at shutdown

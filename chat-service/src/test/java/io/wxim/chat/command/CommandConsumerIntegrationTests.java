@@ -19,7 +19,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.connection.stream.Consumer;
 import org.springframework.data.redis.connection.stream.MapRecord;
@@ -39,9 +38,7 @@ class CommandConsumerIntegrationTests {
 
     @BeforeEach
     void setUp() {
-        factory = new LettuceConnectionFactory(new RedisStandaloneConfiguration(TestInfra.redisHost(), TestInfra.redisPort()));
-        factory.afterPropertiesSet();
-        factory.start();
+        factory = TestInfra.redisConnectionFactory();
         redis = new ReactiveStringRedisTemplate(factory);
         redis.delete(RedisNames.COMMAND_STREAM).block(WAIT);
         redis.opsForStream().createGroup(RedisNames.COMMAND_STREAM, ReadOffset.from("0"), RedisNames.COMMAND_GROUP).block(WAIT);
@@ -90,10 +87,8 @@ class CommandConsumerIntegrationTests {
     }
 
     private void start(CommandHandler handler) {
-        ChatProperties props = new ChatProperties("test-" + System.nanoTime(),
-                new ChatProperties.Stream(16, Duration.ofMillis(200), 4, Duration.ofMillis(300), Duration.ofMillis(200), 3),
-                new ChatProperties.History("http://127.0.0.1:1", Duration.ofSeconds(1), 0, 100, 500, org.springframework.util.unit.DataSize.ofMegabytes(4)),
-                Duration.ofSeconds(2), Duration.ofSeconds(2), "Lobby", 200, 500, 25, Duration.ofSeconds(8), 100);
+        ChatProperties props = ChatProperties.defaults().with("test-" + System.nanoTime(),
+                new ChatProperties.Stream(16, Duration.ofMillis(200), 4, Duration.ofMillis(300), Duration.ofMillis(200), 3));
         consumer = new CommandConsumer(factory, redis, handler, codec, props, new SimpleMeterRegistry());
         consumer.start();
     }

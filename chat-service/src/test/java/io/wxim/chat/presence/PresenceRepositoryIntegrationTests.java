@@ -12,7 +12,6 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import reactor.test.StepVerifier;
@@ -29,15 +28,9 @@ class PresenceRepositoryIntegrationTests {
 
     @BeforeEach
     void setUp() {
-        factory = new LettuceConnectionFactory(new RedisStandaloneConfiguration(TestInfra.redisHost(), TestInfra.redisPort()));
-        factory.afterPropertiesSet();
-        factory.start();
+        factory = TestInfra.redisConnectionFactory();
         redis = new ReactiveStringRedisTemplate(factory);
-        ChatProperties props = new ChatProperties(null, new ChatProperties.Stream(64, Duration.ofSeconds(1), 64,
-                Duration.ofSeconds(15), Duration.ofSeconds(5), 5),
-                new ChatProperties.History("http://127.0.0.1:1", Duration.ofSeconds(1), 0, 100, 500, org.springframework.util.unit.DataSize.ofMegabytes(4)),
-                Duration.ofSeconds(2), Duration.ofSeconds(2), "Lobby", 200, 500, 25, Duration.ofSeconds(8), 100);
-        presence = new PresenceRepository(redis, props);
+        presence = new PresenceRepository(redis, ChatProperties.defaults());
     }
 
     @AfterEach

@@ -14,7 +14,6 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
@@ -33,9 +32,7 @@ class ConnectionRegistryIntegrationTests {
 
     @BeforeEach
     void setUp() {
-        factory = new LettuceConnectionFactory(new RedisStandaloneConfiguration(TestInfra.redisHost(), TestInfra.redisPort()));
-        factory.afterPropertiesSet();
-        factory.start();
+        factory = TestInfra.redisConnectionFactory();
         container = new ReactiveRedisMessageListenerContainer(factory);
         redis = new ReactiveStringRedisTemplate(factory);
         registry = new ConnectionRegistry(onFrame -> subscriptions[0] = new ConversationSubscriptions(container, onFrame, WAIT),
