@@ -1,0 +1,117 @@
+package io.wxim.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.wxim.protocol.ServerFrame;
+import io.wxim.testinfra.TestInfra;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Timeout;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Shared by the end-to-end suites: the whole system on the shared test infrastructure (auth, history, chat and TWO
+ * gateways in one JVM), started once per test JVM and stopped when it exits, plus helpers for real clients over
+ * loopback. Every wait is bounded ({@link WsClient#WAIT}).
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+abstract class EndToEndTestBase {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static LocalSystem shared;
+    private static int sharedGw1;
+    private static int sharedGw2;
+
+    protected final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    protected final LocalSystem system = system();
+    protected final int gw1 = sharedGw1;
+    protected final int gw2 = sharedGw2;
+
+    record Login(String token, String userId, String nickname) {
+    }
+
+    private static synchronized LocalSystem system() {
+        if (shared == null) {
+            sharedGw1 = TestInfra.freePort();
+            sharedGw2 = TestInfra.freePort();
+            shared = LocalSystem.start(new LocalSystem.Options(TestInfra.redisHost(), TestInfra.redisPort(),
+                    TestInfra.mongoUri(), "e2e" + UUID.randomUUID().toString().substring(0, 6) + "_",
+                    new LocalSystem.Ports(TestInfra.freePort(), TestInfra.freePort(), TestInfra.freePort(), 0),
+                    List.of(sharedGw1, sharedGw2), true, Map.of()));
+            LocalSystem started = shared;
+            Runtime.getRuntime().addShutdownHook(new Thread(started::close, "e2e-system-stop"));
+        }
+        return shared;
+    }
+
+    /** Syncs one conversation from {@code after} page by page until {@code more} is false; all pages in order. */
+    static List<ServerFrame.Message> syncAll(WsClient client, String conv, long after, int limit) {
+        List<ServerFrame.Message> all = new java.util.ArrayList<>();
+        long last = after;
+        boolean more = true;
+        for (int page = 0; more; page++) {
+            String rid = "page" + page + "-" + System.nanoTime();
+            client.send("{\"type\":\"sync\",\"rid\":\"" + rid + "\",\"limit\":" + limit + ",\"convs\":{\"" + conv + "\":" + last + "}}");
+            ServerFrame.Synced synced = client.await(ServerFrame.Synced.class, f -> rid.equals(f.rid()));
+            all.addAll(synced.messages());
+            if (!synced.messages().isEmpty()) {
+                last = synced.messages().get(synced.messages().size() - 1).seq();
+            }
+            more = synced.more();
+        }
+        return all;
+    }
+
+    static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static String send(String cmid, String conv, String body) {
+        return "{\"type\":\"send\",\"cmid\":\"" + cmid + "\",\"conv\":\"" + conv + "\",\"body\":\"" + body + "\"}";
+    }
+
+    protected Login login(String name) {
+        String nickname = name + "-" + UUID.randomUUID().toString().substring(0, 6);
+        try {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gw1 + "/api/auth/dev-login"))
+                    .timeout(Duration.ofSeconds(10))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"nickname\":\"" + nickname + "\"}"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+            JsonNode body = JSON.readTree(response.body());
+            return new Login(body.get("accessToken").asString(), body.get("user").get("id").asString(), nickname);
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    protected HttpResponse<String> get(int port, String path, String token) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(10)).GET();
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    protected JsonNode getJson(int port, String path, String token) throws Exception {
+        HttpResponse<String> response = get(port, path, token);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return JSON.readTree(response.body());
+    }
+}
