@@ -2,7 +2,15 @@ package io.wxim.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import io.wxim.protocol.ServerFrame;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
 import io.wxim.testinfra.TestInfra;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -37,6 +45,32 @@ abstract class EndToEndTestBase {
     record Login(String token, String userId, String nickname) {
     }
 
+    /** The key auth-service signs with (written to a file for it), so tests can forge tokens precisely. */
+    protected static final RSAKey SIGNING_KEY = newSigningKey();
+
+    private static RSAKey newSigningKey() {
+        try {
+            return new RSAKeyGenerator(2048).generate();
+        } catch (JOSEException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String signingKeyFile() {
+        try {
+            Path file = Files.createTempFile("e2e-signing-", ".pem");
+            file.toFile().deleteOnExit();
+            String pem = "-----BEGIN PRIVATE KEY-----\n"
+                    + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                            .encodeToString(SIGNING_KEY.toPrivateKey().getEncoded())
+                    + "\n-----END PRIVATE KEY-----\n";
+            Files.writeString(file, pem);
+            return file.toString();
+        } catch (IOException | JOSEException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static synchronized LocalSystem system() {
         if (shared == null) {
             sharedGw1 = TestInfra.freePort();
@@ -44,7 +78,7 @@ abstract class EndToEndTestBase {
             shared = LocalSystem.start(new LocalSystem.Options(TestInfra.redisHost(), TestInfra.redisPort(),
                     TestInfra.mongoUri(), "e2e" + UUID.randomUUID().toString().substring(0, 6) + "_",
                     new LocalSystem.Ports(TestInfra.freePort(), TestInfra.freePort(), TestInfra.freePort(), 0),
-                    List.of(sharedGw1, sharedGw2), true, Map.of()));
+                    List.of(sharedGw1, sharedGw2), true, Map.of("im.auth.signing.key-file", signingKeyFile())));
             LocalSystem started = shared;
             Runtime.getRuntime().addShutdownHook(new Thread(started::close, "e2e-system-stop"));
         }
