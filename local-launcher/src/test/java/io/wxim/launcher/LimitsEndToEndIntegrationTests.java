@@ -97,6 +97,23 @@ class LimitsEndToEndIntegrationTests extends EndToEndTestBase {
         assertThat(get(gw1, "/api/history/" + room, null).statusCode()).isEqualTo(401);
     }
 
+    /** Sends until acknowledged, resending the same cmid after a retryable error (at most 10 tries). */
+    private static void sendUntilAcked(WsClient client, String cmid, String room, String body) {
+        for (int attempt = 0; attempt < 10; attempt++) {
+            client.send(send(cmid, room, body));
+            ServerFrame frame = client.await(ServerFrame.class, f -> f instanceof ServerFrame.Ack a && cmid.equals(a.cmid())
+                    || f instanceof ServerFrame.Error e && cmid.equals(e.cmid()));
+            if (frame instanceof ServerFrame.Ack ack) {
+                assertThat(ack.seq()).isPositive();
+                return;
+            }
+            ServerFrame.Error error = (ServerFrame.Error) frame;
+            assertThat(error.retry()).as(error.code()).isTrue();
+            sleepQuietly(200L * (attempt + 1));
+        }
+        throw new AssertionError("no ack for " + cmid + " after 10 tries");
+    }
+
     @Test
     void createIsIdempotentPerRid_andRoomsPerUserAreCapped() {
         Login tina = login("tina");
@@ -150,9 +167,9 @@ class LimitsEndToEndIntegrationTests extends EndToEndTestBase {
             WsClient observer = WsClient.connect(http, gw1, login("wendy").token()); // watches the lobby
             clients.add(observer);
             observer.await(ServerFrame.Welcome.class);
+            java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
             try (StalledClient stalled = new StalledClient(gw2, vera.token())) {
                 observer.await(ServerFrame.MemberJoined.class, f -> f.conv().equals(Conversations.LOBBY) && f.user().id().equals(vera.userId()));
-                java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
                 java.util.concurrent.atomic.AtomicInteger acked = new java.util.concurrent.atomic.AtomicInteger();
                 List<CompletableFuture<Void>> floods = new java.util.ArrayList<>();
                 for (int i = 0; i < senders; i++) {
@@ -161,9 +178,7 @@ class LimitsEndToEndIntegrationTests extends EndToEndTestBase {
                     floods.add(CompletableFuture.runAsync(() -> {
                         for (int n = 0; n < perSender && !closed.get(); n++) {
                             String cmid = "f" + sender + "-" + n;
-                            c.send(send(cmid, room, body));
-                            ServerFrame.Ack ack = c.await(ServerFrame.Ack.class, a -> cmid.equals(a.cmid()));
-                            assertThat(ack.seq()).isPositive();
+                            sendUntilAcked(c, cmid, room, body); // retries `unavailable` with the same cmid, as a client does
                             acked.incrementAndGet();
                         }
                     }));
@@ -174,9 +189,11 @@ class LimitsEndToEndIntegrationTests extends EndToEndTestBase {
                         f -> f.conv().equals(Conversations.LOBBY) && f.user().id().equals(vera.userId()), Duration.ofSeconds(60));
                 closed.set(true);
                 assertThat(gone.online()).isPositive(); // the others are still there
-                CompletableFuture.allOf(floods.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+                CompletableFuture.allOf(floods.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
                 total = acked.get();
                 assertThat(total).isLessThan(senders * perSender); // closed by overflow, not by the end of the flood
+            } finally {
+                closed.set(true); // never leave senders loading the system for the next tests
             }
             // back online (normal client): everything is there, in order, without gaps
             try (WsClient v = WsClient.connect(http, gw2, vera.token())) {

@@ -3,6 +3,9 @@ package io.wxim.chat.presence;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.protocol.RedisNames;
 import io.wxim.protocol.UserRef;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -21,12 +24,9 @@ import reactor.core.publisher.Mono;
  */
 @Repository
 public class PresenceRepository {
-    private static final RedisScript<Long> CONNECT =
-            RedisScript.of(new ClassPathResource("redis/connect.lua"), Long.class);
-    private static final RedisScript<Long> DISCONNECT =
-            RedisScript.of(new ClassPathResource("redis/disconnect.lua"), Long.class);
-    private static final RedisScript<Long> MARK_ONLINE =
-            RedisScript.of(new ClassPathResource("redis/mark_online.lua"), Long.class);
+    private static final RedisScript<Long> CONNECT = script("redis/connect.lua");
+    private static final RedisScript<Long> DISCONNECT = script("redis/disconnect.lua");
+    private static final RedisScript<Long> MARK_ONLINE = script("redis/mark_online.lua");
     /** Longer than a command can be redelivered (claim idle x max deliveries), so late CONNECTs are recognized. */
     private static final long TOMBSTONE_SECONDS = 600;
 
@@ -35,6 +35,18 @@ public class PresenceRepository {
 
     private final ReactiveStringRedisTemplate redis;
     private final Duration timeout;
+
+    /**
+     * Reads the script once, when the class loads at startup: a resource-backed RedisScript would read the file
+     * lazily on first use, i.e. on an event loop (found by BlockHound).
+     */
+    private static RedisScript<Long> script(String path) {
+        try {
+            return RedisScript.of(new ClassPathResource(path).getContentAsString(StandardCharsets.UTF_8), Long.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException("missing Redis script " + path, e);
+        }
+    }
 
     public PresenceRepository(ReactiveStringRedisTemplate redis, ChatProperties props) {
         this.redis = redis;
