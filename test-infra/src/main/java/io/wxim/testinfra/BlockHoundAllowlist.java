@@ -1,7 +1,12 @@
 package io.wxim.testinfra;
 
+import java.time.Duration;
 import reactor.blockhound.BlockHound;
+import reactor.blockhound.BlockingOperationError;
 import reactor.blockhound.integration.BlockHoundIntegration;
+import reactor.core.Exceptions;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * The one list of blocking calls tolerated on event loops in tests, each with its reason. Loaded by BlockHound
@@ -9,6 +14,29 @@ import reactor.blockhound.integration.BlockHoundIntegration;
  * loop fails the test.
  */
 public final class BlockHoundAllowlist implements BlockHoundIntegration {
+
+    /** Canary for a module's tests: fails unless BlockHound is active in this JVM (a sleep on a parallel thread must fail). */
+    public static void assertActive() {
+        Mono<Void> blocking = Mono.<Void>fromRunnable(() -> {
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }).subscribeOn(Schedulers.parallel());
+        try {
+            blocking.block(Duration.ofSeconds(5));
+        } catch (BlockingOperationError expected) {
+            return;
+        } catch (RuntimeException e) {
+            if (Exceptions.unwrap(e) instanceof BlockingOperationError || e.getCause() instanceof BlockingOperationError) {
+                return;
+            }
+            throw e;
+        }
+        throw new AssertionError("BlockHound is not active: add blockhound-junit-platform to this module's tests");
+    }
+
     @Override
     public void applyTo(BlockHound.Builder builder) {
         // SecureRandom on Linux reads /dev/urandom, which never blocks (RSA signing and random ids use it).
