@@ -58,25 +58,25 @@ public final class LocalLauncher {
             mongoUri = "mongodb://127.0.0.1:" + mongoPort;
         }
 
-        LocalSystem system = LocalSystem.start(new LocalSystem.Options(redisHost, redisPort, mongoUri, "im_",
-                new LocalSystem.Ports(gatewayPort + 1, gatewayPort + 2, gatewayPort + 3, 1000),
-                List.of(gatewayPort), true,
-                Map.of("im.gateway.allowed-origins", "http://localhost:" + gatewayPort + ",http://127.0.0.1:" + gatewayPort)));
+        LocalSystem system;
+        try {
+            system = LocalSystem.start(new LocalSystem.Options(redisHost, redisPort, mongoUri, "im_",
+                    new LocalSystem.Ports(gatewayPort + 1, gatewayPort + 2, gatewayPort + 3, 1000),
+                    List.of(gatewayPort), true,
+                    Map.of("im.gateway.allowed-origins", "http://localhost:" + gatewayPort + ",http://127.0.0.1:" + gatewayPort)));
+        } catch (RuntimeException e) {
+            // The embedded servers' threads would keep the JVM alive: stop them and exit with an error.
+            System.err.println("wxim did not start: " + e);
+            stopEmbedded(mongo, redis);
+            System.exit(1);
+            return;
+        }
 
         RedisServer redisToStop = redis;
         MongoServer mongoToStop = mongo;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             system.close();
-            if (mongoToStop != null) {
-                mongoToStop.shutdown();
-            }
-            if (redisToStop != null) {
-                try {
-                    redisToStop.stop();
-                } catch (IOException e) {
-                    System.err.println("redis-server did not stop cleanly: " + e);
-                }
-            }
+            stopEmbedded(mongoToStop, redisToStop);
         }, "wxim-local-shutdown"));
 
         long millis = (System.nanoTime() - started) / 1_000_000;
@@ -86,6 +86,19 @@ public final class LocalLauncher {
                         + "  Data      %s   (Redis %s:%d, Mongo %s)%n"
                         + "  Stop with Ctrl+C.%n%n",
                 millis, gatewayPort, gatewayPort, gatewayPort, data, redisHost, redisPort, mongoUri);
+    }
+
+    private static void stopEmbedded(MongoServer mongo, RedisServer redis) {
+        if (mongo != null) {
+            mongo.shutdown();
+        }
+        if (redis != null) {
+            try {
+                redis.stop();
+            } catch (IOException e) {
+                System.err.println("redis-server did not stop cleanly: " + e);
+            }
+        }
     }
 
     private static String env(String name, String fallback) {

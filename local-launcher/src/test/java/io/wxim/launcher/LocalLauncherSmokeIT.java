@@ -1,0 +1,96 @@
+package io.wxim.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.wxim.protocol.ServerFrame;
+import io.wxim.testinfra.TestInfra;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Command 1 of the README, for real: the packaged exec jar (what ./run-local.sh starts) runs as its own process with
+ * embedded Redis and the H2-backed Mongo store, prints where to open it, serves the demo, logs a user in, welcomes a
+ * WebSocket, and stops cleanly on SIGTERM without ERROR lines. Runs after packaging (failsafe), so a jar missing a
+ * runtime dependency fails the build.
+ */
+class LocalLauncherSmokeIT {
+    private static final Duration STARTUP = Duration.ofSeconds(120);
+    private final StringBuffer output = new StringBuffer();
+
+    @Test
+    @Timeout(value = 240, unit = TimeUnit.SECONDS)
+    void startsTheWholeSystemFromTheExecJar_servesTheDemo_logsIn_andStopsCleanly() throws Exception {
+        Path jar = Path.of(System.getProperty("launcher.jar"));
+        assertThat(jar).exists();
+        int port = TestInfra.freePort(); // the services take the next three ports
+        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", "-jar", jar.toString()).redirectErrorStream(true);
+        builder.environment().put("WXIM_DATA", Files.createTempDirectory("wxim-smoke").toString());
+        builder.environment().put("WXIM_PORT", String.valueOf(port));
+        builder.environment().put("WXIM_REDIS_PORT", String.valueOf(TestInfra.freePort()));
+        builder.environment().put("WXIM_MONGO_PORT", String.valueOf(TestInfra.freePort()));
+        Process process = builder.start();
+        String banner = "Open      http://localhost:" + port + "/";
+        CompletableFuture<Void> started = new CompletableFuture<>();
+        Thread drain = new Thread(() -> drain(process, banner, started), "launcher-output");
+        drain.setDaemon(true);
+        drain.start();
+        try {
+            started.get(STARTUP.toSeconds(), TimeUnit.SECONDS);
+            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+            String base = "http://127.0.0.1:" + port;
+            HttpResponse<String> demo = http.send(HttpRequest.newBuilder(URI.create(base + "/")).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(demo.statusCode()).isEqualTo(200);
+            assertThat(demo.body()).contains("<title>wxim demo</title>");
+            HttpResponse<String> login = http.send(HttpRequest.newBuilder(URI.create(base + "/api/auth/dev-login"))
+                    .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"nickname\":\"smoke\"}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(login.statusCode()).as(login.body()).isEqualTo(200);
+            String token = login.body().replaceAll(".*\"accessToken\":\"([^\"]+)\".*", "$1");
+            try (WsClient client = WsClient.connect(http, port, token)) {
+                assertThat(client.await(ServerFrame.Welcome.class).user().nickname()).isEqualTo("smoke");
+            }
+
+            process.destroy(); // SIGTERM: the launcher's shutdown hook stops services, Mongo and redis-server
+            assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("stopped within 60s:%n%s", output).isTrue();
+            drain.join(5_000);
+            assertThat(output.toString().lines().filter(line -> line.contains(" ERROR "))).as("ERROR lines").isEmpty();
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new AssertionError("no banner within " + STARTUP + ":\n" + output, e);
+        } finally {
+            if (process.isAlive()) {
+                process.destroyForcibly();
+            }
+        }
+    }
+
+    /** Reads the launcher's output until it ends (so it never blocks on a full pipe); signals the banner. */
+    private void drain(Process process, String banner, CompletableFuture<Void> started) {
+        try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = lines.readLine()) != null) {
+                output.append(line).append('\n');
+                if (line.contains(banner)) {
+                    started.complete(null);
+                }
+            }
+        } catch (IOException e) {
+            started.completeExceptionally(e);
+        }
+        started.completeExceptionally(new IllegalStateException("launcher exited:\n" + output));
+    }
+}
