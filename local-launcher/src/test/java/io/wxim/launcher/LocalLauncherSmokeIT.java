@@ -35,7 +35,7 @@ class LocalLauncherSmokeIT {
     void startsTheWholeSystemFromTheExecJar_servesTheDemo_logsIn_andStopsCleanly() throws Exception {
         Path jar = Path.of(System.getProperty("launcher.jar"));
         assertThat(jar).exists();
-        int port = TestInfra.freePort(); // the services take the next three ports
+        int port = freePortBlock(); // the services take the next three ports, actuators those + 1000
         ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx512m", "-jar", jar.toString()).redirectErrorStream(true);
         builder.environment().put("WXIM_DATA", Files.createTempDirectory("wxim-smoke").toString());
@@ -75,6 +75,29 @@ class LocalLauncherSmokeIT {
             if (process.isAlive()) {
                 process.destroyForcibly();
             }
+        }
+    }
+
+    /**
+     * A base port below Linux's ephemeral range (32768+) such that base..base+3 and base+1000..base+1003 are all free
+     * now: the launcher binds all eight, and a random ephemeral base can collide with a client socket.
+     */
+    private static int freePortBlock() {
+        java.util.Random random = new java.util.Random();
+        for (int attempt = 0; attempt < 50; attempt++) {
+            int base = 20000 + random.nextInt(9000);
+            if (java.util.stream.IntStream.of(0, 1, 2, 3, 1000, 1001, 1002, 1003).allMatch(i -> isFree(base + i))) {
+                return base;
+            }
+        }
+        throw new IllegalStateException("no free block of ports");
+    }
+
+    private static boolean isFree(int port) {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return true;
+        } catch (IOException e) {
+            return false;
         }
     }
 
