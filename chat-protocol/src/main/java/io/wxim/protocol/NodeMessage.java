@@ -40,9 +40,4 @@ public record NodeMessage(Kind kind, String conn, String user, List<String> conv
     public static NodeMessage unsubscribe(String user, List<String> convs, String conn, long ref, List<String> frames) {
         return new NodeMessage(Kind.UNSUBSCRIBE, conn, user, convs, frames, ref);
     }
-
-    /** The same message with its ref set (handlers build the message, the dispatcher knows the ref). */
-    public NodeMessage withRef(long newRef) {
-        return new NodeMessage(kind, conn, user, convs, frames, newRef);
-    }
 }

@@ -86,7 +86,7 @@ public class CommandDispatcher implements CommandHandler {
                 .onErrorResume(e -> Mono.just(reply(cmd, List.of(toError(cmd, e, rid, cmid)))))
                 .switchIfEmpty(Mono.fromSupplier(() -> reply(cmd, List.of(
                         ServerFrame.Error.of(rid, cmid, ErrorCode.INTERNAL, "no result")))))
-                .flatMap(message -> send(cmd, message.withRef(cmd.ref())));
+                .flatMap(message -> send(cmd, message));
     }
 
     private Mono<Void> send(Command cmd, NodeMessage message) {

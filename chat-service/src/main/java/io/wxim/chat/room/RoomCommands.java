@@ -93,8 +93,7 @@ public class RoomCommands {
         return rooms.leave(conv, user.id())
                 .then(presence.markOffline(conv, user.id()))
                 .flatMap(online -> deliveries.toConversation(conv, new ServerFrame.MemberLeft(conv, user, online)))
-                .then(otherNodes(cmd).concatMap(node -> deliveries.toNode(node,
-                        NodeMessage.unsubscribe(user.id(), List.of(conv), null, 0, List.of()))).then())
+                .then(toOtherNodes(cmd, NodeMessage.unsubscribe(user.id(), List.of(conv), null, 0, List.of())))
                 .thenReturn(NodeMessage.unsubscribe(user.id(), List.of(conv), cmd.conn(), cmd.ref(),
                         List.of(deliveries.encode(new ServerFrame.Left(frame.rid(), conv)))));
     }
@@ -109,16 +108,18 @@ public class RoomCommands {
     /** The user's other gateways subscribe now; the requester's gateway subscribes, then writes {@code joined}. */
     private Mono<NodeMessage> subscribeEverywhere(Command cmd, String conv, ServerFrame.Joined joined) {
         String userId = cmd.user().id();
-        return otherNodes(cmd)
-                .concatMap(node -> deliveries.toNode(node, NodeMessage.subscribe(userId, List.of(conv), null, 0, List.of())))
+        return toOtherNodes(cmd, NodeMessage.subscribe(userId, List.of(conv), null, 0, List.of()))
                 .then(Mono.fromSupplier(() -> NodeMessage.subscribe(userId, List.of(conv), cmd.conn(), cmd.ref(),
                         List.of(deliveries.encode(joined)))));
     }
 
-    private Flux<String> otherNodes(Command cmd) {
+    /** Sends a subscription change to every other gateway node where the user has connections. */
+    private Mono<Void> toOtherNodes(Command cmd, NodeMessage change) {
         return presence.connections(cmd.user().id())
                 .flatMapMany(conns -> Flux.fromIterable(Set.copyOf(conns.values())))
-                .filter(node -> !node.equals(cmd.node()));
+                .filter(node -> !node.equals(cmd.node()))
+                .concatMap(node -> deliveries.toNode(node, change))
+                .then();
     }
 
     private NodeMessage reply(Command cmd, ServerFrame frame) {

@@ -179,13 +179,7 @@ public final class ConnectionRegistry {
             if (subscribed.get(i)) {
                 removeFromConversation(connection, conv);
             } else {
-                Set<Connection> members = byConversation.get(conv);
-                if (members != null) {
-                    members.remove(connection);
-                    if (members.isEmpty()) {
-                        byConversation.remove(conv);
-                    }
-                }
+                dropFromIndex(connection, conv);
             }
         }
     }
@@ -204,13 +198,21 @@ public final class ConnectionRegistry {
     }
 
     private void removeFromConversation(Connection connection, String conv) {
-        Set<Connection> members = byConversation.get(conv);
-        if (members != null && members.remove(connection)) {
-            if (members.isEmpty()) {
-                byConversation.remove(conv);
-            }
+        if (dropFromIndex(connection, conv)) {
             subscriptions.release(conv);
         }
+    }
+
+    /** Removes the connection from the conversation's local members; true if it was there. */
+    private boolean dropFromIndex(Connection connection, String conv) {
+        Set<Connection> members = byConversation.get(conv);
+        if (members == null || !members.remove(connection)) {
+            return false;
+        }
+        if (members.isEmpty()) {
+            byConversation.remove(conv);
+        }
+        return true;
     }
 
     /** Writes one already-encoded frame to every local connection in the conversation; one failure never stops the rest. */

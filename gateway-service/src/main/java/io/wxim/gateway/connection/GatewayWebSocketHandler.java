@@ -95,16 +95,12 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
                 .thenMany(session.receive().timeout(props.idleTimeout()))
                 .concatMap(message -> onMessage(conn, limiter, message))
                 .then()
-                .onErrorResume(TimeoutException.class, e -> {
-                    conn.close(CloseCode.IDLE_TIMEOUT);
-                    return Mono.never();
-                })
-                .onErrorResume(SessionStartException.class, e -> {
-                    conn.close(CloseCode.TRY_AGAIN);
-                    return Mono.never();
-                })
-                .onErrorResume(GatewayWebSocketHandler::isFrameViolation, e -> {
-                    conn.close(frameViolation(e));
+                .onErrorResume(e -> {
+                    CloseCode code = closeCodeFor(e);
+                    if (code == null) {
+                        return Mono.error(e);
+                    }
+                    conn.close(code); // the closer below sends it; the race ends when the socket closes
                     return Mono.never();
                 });
         // The close frame (with its code) must go out before the session's streams are cancelled: cancelling them
@@ -209,15 +205,18 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
         return java.util.Optional.of(left.isNegative() ? Duration.ZERO : left);
     }
 
-    private static boolean isFrameViolation(Throwable e) {
-        return frameViolation(e) != null;
-    }
-
     /**
-     * The close code for a frame Netty refused: an oversized single frame or fragmented message (1009), invalid
-     * UTF-8 (1007), bad framing (1002); null if the error is not about a frame.
+     * The close code for an error that ends the inbound side: idle timeout (4004), no welcome (4000), or a frame Netty
+     * refused: an oversized frame or fragmented message (1009), invalid UTF-8 (1007), bad framing (1002). Null for
+     * anything else.
      */
-    private static CloseCode frameViolation(Throwable e) {
+    private static CloseCode closeCodeFor(Throwable e) {
+        if (e instanceof TimeoutException) {
+            return CloseCode.IDLE_TIMEOUT;
+        }
+        if (e instanceof SessionStartException) {
+            return CloseCode.TRY_AGAIN;
+        }
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof CorruptedWebSocketFrameException c) {
                 return CloseCode.of(c.closeStatus().code());
