@@ -17,7 +17,17 @@ import java.util.Map;
         @JsonSubTypes.Type(value = ClientFrame.CreateRoom.class, name = "create"),
         @JsonSubTypes.Type(value = ClientFrame.Join.class, name = "join"),
         @JsonSubTypes.Type(value = ClientFrame.Leave.class, name = "leave"),
-        @JsonSubTypes.Type(value = ClientFrame.ListMembers.class, name = "members")
+        @JsonSubTypes.Type(value = ClientFrame.ListMembers.class, name = "members"),
+        @JsonSubTypes.Type(value = ClientFrame.Read.class, name = "read"),
+        @JsonSubTypes.Type(value = ClientFrame.Typing.class, name = "typing"),
+        @JsonSubTypes.Type(value = ClientFrame.Recall.class, name = "recall"),
+        @JsonSubTypes.Type(value = ClientFrame.Status.class, name = "status"),
+        @JsonSubTypes.Type(value = ClientFrame.PairRequest.class, name = "pairRequest"),
+        @JsonSubTypes.Type(value = ClientFrame.PairCancel.class, name = "pairCancel"),
+        @JsonSubTypes.Type(value = ClientFrame.PairPending.class, name = "pairPending"),
+        @JsonSubTypes.Type(value = ClientFrame.PairAccept.class, name = "pairAccept"),
+        @JsonSubTypes.Type(value = ClientFrame.PairDecline.class, name = "pairDecline"),
+        @JsonSubTypes.Type(value = ClientFrame.PairLeave.class, name = "pairLeave")
 })
 public sealed interface ClientFrame {
     /** Longest text body accepted, in Unicode code points (an emoji counts as one). */
@@ -34,12 +44,24 @@ public sealed interface ClientFrame {
         }
     }
 
-    /** Send a text message. {@code cmid} is the client's idempotency key: resending it never stores twice. */
-    record Send(String rid, String cmid, String conv, String body) implements ClientFrame {
+    /**
+     * Send a text message to a conversation ({@code conv}) or directly to a user ({@code to}: the server derives the
+     * direct conversation of the two users; exactly one of the two is given). {@code cmid} is the client's
+     * idempotency key: resending it never stores twice.
+     */
+    record Send(String rid, String cmid, String conv, String to, String body) implements ClientFrame {
+        public Send(String rid, String cmid, String conv, String body) {
+            this(rid, cmid, conv, null, body);
+        }
+
         public Send {
             rid = Conversations.optionalClientId("rid", rid);
             cmid = Conversations.requireClientId("cmid", cmid);
-            conv = Conversations.requireConv(conv);
+            if ((conv == null) == (to == null)) {
+                throw new ProtocolException(ErrorCode.BAD_REQUEST, "give exactly one of conv and to");
+            }
+            conv = conv == null ? null : Conversations.requireConv(conv);
+            to = to == null ? null : Conversations.requireUserId("to", to);
             if (body == null || body.isBlank()) {
                 throw new ProtocolException(ErrorCode.BAD_REQUEST, "body is required");
             }
@@ -109,6 +131,90 @@ public sealed interface ClientFrame {
     /** List the members of a conversation that are online now. */
     record ListMembers(String rid, String conv) implements ClientFrame {
         public ListMembers {
+            rid = Conversations.optionalClientId("rid", rid);
+            conv = Conversations.requireConv(conv);
+        }
+    }
+
+    /** Marks the conversation read up to {@code seq} for all of the user's devices. */
+    record Read(String rid, String conv, long seq) implements ClientFrame {
+        public Read {
+            rid = Conversations.optionalClientId("rid", rid);
+            conv = Conversations.requireConv(conv);
+            if (seq < 0) {
+                throw new ProtocolException(ErrorCode.BAD_REQUEST, "seq must be >= 0");
+            }
+        }
+    }
+
+    /** "I am typing" in a direct or pair conversation; not stored; at most one per conversation every 2 seconds. */
+    record Typing(String rid, String conv) implements ClientFrame {
+        public Typing {
+            rid = Conversations.optionalClientId("rid", rid);
+            conv = Conversations.requireConv(conv);
+        }
+    }
+
+    /** Recalls one's own message {@code seq} of {@code conv} within the recall window. */
+    record Recall(String rid, String conv, long seq) implements ClientFrame {
+        public Recall {
+            rid = Conversations.optionalClientId("rid", rid);
+            conv = Conversations.requireConv(conv);
+            if (seq < 1) {
+                throw new ProtocolException(ErrorCode.BAD_REQUEST, "seq must be >= 1");
+            }
+        }
+    }
+
+    /** Online status (online / offline with last seen) of a user who shares a conversation with the requester. */
+    record Status(String rid, String user) implements ClientFrame {
+        public Status {
+            rid = Conversations.optionalClientId("rid", rid);
+            user = Conversations.requireUserId("user", user);
+        }
+    }
+
+    /** Asks {@code to} for a 1v1 pair session. */
+    record PairRequest(String rid, String to) implements ClientFrame {
+        public PairRequest {
+            rid = Conversations.optionalClientId("rid", rid);
+            to = Conversations.requireUserId("to", to);
+        }
+    }
+
+    /** Withdraws one's own pending request to {@code to}. */
+    record PairCancel(String rid, String to) implements ClientFrame {
+        public PairCancel {
+            rid = Conversations.optionalClientId("rid", rid);
+            to = Conversations.requireUserId("to", to);
+        }
+    }
+
+    /** Lists the requests waiting for this user's answer. */
+    record PairPending(String rid) implements ClientFrame {
+        public PairPending {
+            rid = Conversations.optionalClientId("rid", rid);
+        }
+    }
+
+    /** Accepts the pending request from {@code from}: both get {@code pairStarted}. */
+    record PairAccept(String rid, String from) implements ClientFrame {
+        public PairAccept {
+            rid = Conversations.optionalClientId("rid", rid);
+            from = Conversations.requireUserId("from", from);
+        }
+    }
+
+    record PairDecline(String rid, String from) implements ClientFrame {
+        public PairDecline {
+            rid = Conversations.optionalClientId("rid", rid);
+            from = Conversations.requireUserId("from", from);
+        }
+    }
+
+    /** Ends the pair session {@code conv}; the peer gets {@code pairEnded}. */
+    record PairLeave(String rid, String conv) implements ClientFrame {
+        public PairLeave {
             rid = Conversations.optionalClientId("rid", rid);
             conv = Conversations.requireConv(conv);
         }

@@ -13,6 +13,15 @@ public enum ErrorCode {
     NOT_FOUND("not_found", false),
     /** A field is too long (message body, room name). Do not retry unchanged. */
     TOO_LARGE("too_large", false),
+    /**
+     * The request contradicts the current state: a pair request to or from someone already in a pair session, or a
+     * message to a pair session that has ended. Do not retry unchanged.
+     */
+    CONFLICT("conflict", false),
+    /** The user may not do this to this object (recalling someone else's message). Do not retry. */
+    FORBIDDEN("forbidden", false),
+    /** Too late: the recall window of the message has passed. Do not retry. */
+    EXPIRED("expired", false),
     /** The user sends faster than allowed. Retry after a delay. */
     RATE_LIMITED("rate_limited", true),
     /** A backend did not answer in time or is down. Retry (sends are idempotent by cmid). */

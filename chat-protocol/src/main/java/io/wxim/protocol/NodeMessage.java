@@ -12,6 +12,8 @@ import java.util.List;
  *   <li>{@code SUBSCRIBE}: every local connection of {@code user} now receives the conversations {@code convs};
  *       once the node's subscription is active, write {@code frames} to {@code conn} (if set).</li>
  *   <li>{@code UNSUBSCRIBE}: the same, removing {@code convs}.</li>
+ *   <li>{@code USER}: write {@code frames} to every local connection of {@code user} except {@code conn} (if set;
+ *       that connection got its own reply). Direct and pair conversations and pairing events travel this way.</li>
  * </ul>
  * {@code frames} are encoded {@link ServerFrame}s written as they are. {@code ref}, when not 0, completes the
  * connection's command with that ref. {@code user} is always the connection's user: a gateway drops a message whose
@@ -19,7 +21,7 @@ import java.util.List;
  */
 @JsonInclude(JsonInclude.Include.NON_DEFAULT)
 public record NodeMessage(Kind kind, String conn, String user, List<String> convs, List<String> frames, long ref) {
-    public enum Kind { REPLY, SUBSCRIBE, UNSUBSCRIBE }
+    public enum Kind { REPLY, SUBSCRIBE, UNSUBSCRIBE, USER }
 
     public NodeMessage {
         if (kind == null) {
@@ -31,6 +33,11 @@ public record NodeMessage(Kind kind, String conn, String user, List<String> conv
 
     public static NodeMessage reply(String user, String conn, long ref, List<String> frames) {
         return new NodeMessage(Kind.REPLY, conn, user, List.of(), frames, ref);
+    }
+
+    /** Frames for every local connection of {@code user} but {@code exceptConn} (null: all of them). */
+    public static NodeMessage toUser(String user, String exceptConn, List<String> frames) {
+        return new NodeMessage(Kind.USER, exceptConn, user, List.of(), frames, 0);
     }
 
     public static NodeMessage subscribe(String user, List<String> convs, String conn, long ref, List<String> frames) {

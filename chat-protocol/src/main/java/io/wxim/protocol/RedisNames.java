@@ -16,6 +16,17 @@ public final class RedisNames {
     private static final String CONNS = "im:chat:conns:";
     private static final String PROFILE = "im:chat:profile:";
     private static final String CLOSED = "im:chat:closed:";
+    private static final String LAST_SEEN = "im:chat:lastseen:";
+    private static final String TYPING = "im:chat:typing:";
+    // chat-service pairing keys
+    private static final String PAIR_IN = "im:chat:pair:in:";
+    private static final String PAIR_OUT = "im:chat:pair:out:";
+    private static final String PAIR_OF = "im:chat:pair:of:";
+    private static final String PAIR_SESSION = "im:chat:pair:session:";
+    /** Sorted set "requester|target" by expiry time (epoch ms) of every pending pair request. */
+    public static final String PAIR_EXPIRIES = "im:chat:pair:expiries";
+    /** Sorted set of user ids in a pair session who went offline, by the end of their grace period (epoch ms). */
+    public static final String PAIR_LOST = "im:chat:pair:lost";
 
     // auth-service keys
     private static final String REFRESH = "im:auth:refresh:";
@@ -51,6 +62,36 @@ public final class RedisNames {
     /** Hash of a user's display profile (nickname, avatarUrl), refreshed from the token at every connect. */
     public static String profile(String userId) {
         return PROFILE + userId;
+    }
+
+    /** Epoch ms when the user's last connection closed. */
+    public static String lastSeen(String userId) {
+        return LAST_SEEN + userId;
+    }
+
+    /** Short-lived marker limiting typing events of one user in one conversation. */
+    public static String typing(String conv, String userId) {
+        return TYPING + conv + ":" + userId;
+    }
+
+    /** Hash requester -> "expiresAt|conv" of the pair requests waiting for this user's answer. */
+    public static String pairIncoming(String userId) {
+        return PAIR_IN + userId;
+    }
+
+    /** Hash target -> expiresAt of this user's own pending requests. */
+    public static String pairOutgoing(String userId) {
+        return PAIR_OUT + userId;
+    }
+
+    /** The pair session conversation this user is in now (absent when none). */
+    public static String pairOf(String userId) {
+        return PAIR_OF + userId;
+    }
+
+    /** Hash {@code a}, {@code b}, {@code startedAt} of an active pair session. */
+    public static String pairSession(String conv) {
+        return PAIR_SESSION + conv;
     }
 
     /** One refresh token (by SHA-256 of the token) -> its session. */

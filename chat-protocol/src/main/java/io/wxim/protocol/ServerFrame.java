@@ -20,13 +20,29 @@ import java.util.List;
         @JsonSubTypes.Type(value = ServerFrame.MemberJoined.class, name = "memberJoined"),
         @JsonSubTypes.Type(value = ServerFrame.MemberLeft.class, name = "memberLeft"),
         @JsonSubTypes.Type(value = ServerFrame.Presence.class, name = "presence"),
+        @JsonSubTypes.Type(value = ServerFrame.ReadMark.class, name = "read"),
+        @JsonSubTypes.Type(value = ServerFrame.Typing.class, name = "typing"),
+        @JsonSubTypes.Type(value = ServerFrame.Recalled.class, name = "recalled"),
+        @JsonSubTypes.Type(value = ServerFrame.Status.class, name = "status"),
+        @JsonSubTypes.Type(value = ServerFrame.PairRequestSent.class, name = "pairRequestSent"),
+        @JsonSubTypes.Type(value = ServerFrame.PairRequested.class, name = "pairRequested"),
+        @JsonSubTypes.Type(value = ServerFrame.PairRequests.class, name = "pairRequests"),
+        @JsonSubTypes.Type(value = ServerFrame.PairRequestClosed.class, name = "pairRequestClosed"),
+        @JsonSubTypes.Type(value = ServerFrame.PairStarted.class, name = "pairStarted"),
+        @JsonSubTypes.Type(value = ServerFrame.PairEnded.class, name = "pairEnded"),
         @JsonSubTypes.Type(value = ServerFrame.Error.class, name = "error")
 })
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public sealed interface ServerFrame {
 
-    /** A conversation the user is in, with its newest seq (0 when empty). */
-    record ConversationInfo(String conv, String name, long lastSeq, long online) {
+    /**
+     * A conversation the user is in, with its newest seq (0 when empty). {@code peer} is the other user of a direct
+     * or pair conversation (null for rooms, whose {@code online} is the online member count; 0 otherwise).
+     */
+    record ConversationInfo(String conv, String name, long lastSeq, long online, UserRef peer) {
+        public ConversationInfo(String conv, String name, long lastSeq, long online) {
+            this(conv, name, lastSeq, online, null);
+        }
     }
 
     /** First frame after the handshake: who you are, your conversations, the heartbeat to keep. */
@@ -43,9 +59,15 @@ public sealed interface ServerFrame {
     record Ack(String rid, String cmid, String conv, long seq, String id, long ts) implements ServerFrame {
     }
 
-    /** A stored message, pushed live or returned by sync/history. */
-    record Message(String conv, long seq, String id, UserRef from, String cmid, String kind, String body, long ts)
-            implements ServerFrame {
+    /**
+     * A stored message, pushed live or returned by sync/history. A recalled message has {@code recalled: true} and
+     * no body (the field is absent otherwise).
+     */
+    record Message(String conv, long seq, String id, UserRef from, String cmid, String kind, String body, long ts,
+                   Boolean recalled) implements ServerFrame {
+        public Message(String conv, long seq, String id, UserRef from, String cmid, String kind, String body, long ts) {
+            this(conv, seq, id, from, cmid, kind, body, ts, null);
+        }
     }
 
     /** Messages after the requested seq, in seq order; {@code more} means ask again from the last seq. */
@@ -85,6 +107,58 @@ public sealed interface ServerFrame {
 
     /** A member came online or went offline (first connection opened / last one closed). */
     record Presence(String conv, UserRef user, String status, long online) implements ServerFrame {
+    }
+
+    /** The user's read position in {@code conv} (the reply to {@code read}, and pushed to the user's other devices). */
+    record ReadMark(String rid, String conv, long seq, long unread) implements ServerFrame {
+    }
+
+    /** {@code user} is typing in {@code conv} (direct and pair conversations only; shown for a few seconds). */
+    record Typing(String conv, UserRef user) implements ServerFrame {
+    }
+
+    /** Message {@code seq} of {@code conv} was recalled by its sender: drop its body. */
+    record Recalled(String rid, String conv, long seq, String id, String by) implements ServerFrame {
+    }
+
+    /** {@code status} is {@code online} or {@code offline}; {@code lastSeen} (epoch ms) is set when offline and known. */
+    record Status(String rid, UserRef user, String status, Long lastSeen) implements ServerFrame {
+    }
+
+    /** Reply to {@code pairRequest}: the request waits for {@code to} until {@code expiresAt} (epoch ms). */
+    record PairRequestSent(String rid, UserRef to, long expiresAt) implements ServerFrame {
+    }
+
+    /** Someone asks this user for a pair session (answer with pairAccept / pairDecline). */
+    record PairRequested(UserRef from, long expiresAt) implements ServerFrame {
+    }
+
+    record PendingRequest(UserRef from, long expiresAt) {
+    }
+
+    /** Reply to {@code pairPending}: requests waiting for this user's answer, oldest first. */
+    record PairRequests(String rid, List<PendingRequest> requests) implements ServerFrame {
+        public PairRequests {
+            requests = List.copyOf(requests);
+        }
+    }
+
+    /**
+     * The request {@code from} -> {@code to} is gone without a session: {@code reason} is {@code cancelled},
+     * {@code declined}, {@code expired} or {@code busy} (one of the two started another pair session).
+     */
+    record PairRequestClosed(String rid, String from, String to, String reason) implements ServerFrame {
+    }
+
+    /** A pair session started: chat in {@code conv} with {@code peer}. */
+    record PairStarted(String rid, String conv, UserRef peer) implements ServerFrame {
+    }
+
+    /**
+     * The pair session ended: {@code reason} is {@code left} (this user left), {@code peer_left} or
+     * {@code peer_offline} (the peer was offline longer than the grace period). History stays readable.
+     */
+    record PairEnded(String rid, String conv, String peer, String reason) implements ServerFrame {
     }
 
     /** A request failed. {@code retry} tells the client whether the same request may succeed later. */

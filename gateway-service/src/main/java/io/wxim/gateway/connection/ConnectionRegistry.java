@@ -111,6 +111,10 @@ public final class ConnectionRegistry {
      * so a client is never told it receives a conversation it does not.
      */
     public Mono<Void> apply(NodeMessage message) {
+        if (message.kind() == NodeMessage.Kind.USER) {
+            deliverToUser(message.user(), message.conn(), message.frames());
+            return Mono.empty();
+        }
         Connection target = message.conn() == null ? null : byId.get(message.conn());
         if (target != null && message.user() != null && !target.user().id().equals(message.user())) {
             log.warn("dropping node message for another user's connection: connId={}", message.conn());
@@ -119,7 +123,7 @@ public final class ConnectionRegistry {
         Mono<Boolean> change = switch (message.kind()) {
             case SUBSCRIBE -> subscribe(message.user(), message.convs());
             case UNSUBSCRIBE -> unsubscribe(message.user(), message.convs()).thenReturn(true);
-            case REPLY -> Mono.just(true);
+            case REPLY, USER -> Mono.just(true);
         };
         return change.map(applied -> {
             if (target != null) {
@@ -213,6 +217,29 @@ public final class ConnectionRegistry {
             byConversation.remove(conv);
         }
         return true;
+    }
+
+    /** Writes frames to every local connection of the user except {@code exceptConn}. */
+    private void deliverToUser(String userId, String exceptConn, List<String> frames) {
+        if (userId == null) {
+            return;
+        }
+        int delivered = 0;
+        for (Connection connection : byUser.getOrDefault(userId, Set.of())) {
+            if (connection.id().equals(exceptConn)) {
+                continue;
+            }
+            for (String frame : frames) {
+                try {
+                    if (connection.deliver(frame)) {
+                        delivered++;
+                    }
+                } catch (RuntimeException e) {
+                    log.warn("delivery failed: connId={} userId={} error={}", connection.id(), userId, e.toString());
+                }
+            }
+        }
+        framesOut.increment(delivered);
     }
 
     /** Writes one already-encoded frame to every local connection in the conversation; one failure never stops the rest. */
