@@ -3,6 +3,9 @@ package io.wxim.history.api;
 import io.wxim.history.membership.MembershipUnavailableException;
 import io.wxim.history.message.HistoryBusyException;
 import io.wxim.history.message.InvalidRequestException;
+import io.wxim.history.message.MessageNotFoundException;
+import io.wxim.history.message.NotYourMessageException;
+import io.wxim.history.message.RecallWindowPassedException;
 import io.wxim.history.message.StoreUnavailableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,6 +36,21 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
     @ExceptionHandler(ConversationNotFoundException.class)
     ResponseEntity<ProblemDetail> notFound(ConversationNotFoundException e) {
         return problem(HttpStatus.NOT_FOUND, "conversation not found");
+    }
+
+    @ExceptionHandler(MessageNotFoundException.class)
+    ResponseEntity<ProblemDetail> messageNotFound(MessageNotFoundException e) {
+        return problem(HttpStatus.NOT_FOUND, "message not found");
+    }
+
+    @ExceptionHandler(NotYourMessageException.class)
+    ResponseEntity<ProblemDetail> notYourMessage(NotYourMessageException e) {
+        return problem(HttpStatus.FORBIDDEN, "not your message");
+    }
+
+    @ExceptionHandler(RecallWindowPassedException.class)
+    ResponseEntity<ProblemDetail> recallWindowPassed(RecallWindowPassedException e) {
+        return problem(HttpStatus.GONE, "recall window has passed");
     }
 
     @ExceptionHandler(HistoryBusyException.class)

@@ -7,6 +7,7 @@ import io.wxim.history.message.MessageService;
 import io.wxim.history.message.PageQuery;
 import io.wxim.history.message.StoredMessage;
 import io.wxim.protocol.Conversations;
+import io.wxim.protocol.ServerFrame;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -28,7 +29,7 @@ import reactor.core.publisher.Mono;
 @RestController
 @RequestMapping("/internal")
 class InternalMessageController {
-    /** Parallel reads for one last-seqs request: enough to hide latency, small enough to be fair to others. */
+    /** Parallel reads for one last-seqs/last-messages request: enough to hide latency, small enough to be fair to others. */
     private static final int LAST_SEQ_CONCURRENCY = 16;
 
     private final MessageService messages;
@@ -52,9 +53,39 @@ class InternalMessageController {
         return messages.page(conv, query);
     }
 
+    /** Recalls a message for its sender: 200 with the recalled message, 404, 403 or 410 (see MessageService#recall). */
+    @PostMapping("/conversations/{conv}/messages/{seq}/recall")
+    Mono<StoredMessage> recall(@PathVariable String conv, @PathVariable long seq, @RequestBody RecallRequest request) {
+        requireConv(conv);
+        if (seq < 1) {
+            throw new InvalidRequestException("seq must be at least 1");
+        }
+        if (request == null) {
+            throw new InvalidRequestException("body is required");
+        }
+        RecallRequest valid = request.validate();
+        return messages.recall(conv, seq, valid.by(), valid.notBefore());
+    }
+
     @PostMapping("/last-seqs")
     Mono<Map<String, Long>> lastSeqs(@RequestBody LastSeqsRequest request) {
-        List<String> convs = request.convs();
+        return Flux.fromIterable(requireConvs(request))
+                .flatMapSequential(conv -> messages.lastSeq(conv).map(seq -> Map.entry(conv, seq)), LAST_SEQ_CONCURRENCY)
+                .collect(LinkedHashMap::new, (map, e) -> map.put(e.getKey(), e.getValue()));
+    }
+
+    /** The newest message of each conversation that has one; empty conversations are left out. */
+    @PostMapping("/last-messages")
+    Mono<Map<String, ServerFrame.Message>> lastMessages(@RequestBody LastSeqsRequest request) {
+        return Flux.fromIterable(requireConvs(request))
+                .flatMapSequential(conv -> messages.newest(conv).map(m -> Map.entry(conv, m.toFrame())),
+                        LAST_SEQ_CONCURRENCY)
+                .collect(LinkedHashMap::new, (map, e) -> map.put(e.getKey(), e.getValue()));
+    }
+
+    /** The distinct convs of a last-seqs/last-messages request, in request order; 400 unless all valid and few enough. */
+    private List<String> requireConvs(LastSeqsRequest request) {
+        List<String> convs = request == null ? null : request.convs();
         if (convs == null) {
             throw new InvalidRequestException("convs is required");
         }
@@ -62,10 +93,7 @@ class InternalMessageController {
             throw new InvalidRequestException("at most " + props.maxLastSeqConversations() + " convs per request");
         }
         convs.forEach(InternalMessageController::requireConv);
-        List<String> unique = List.copyOf(new LinkedHashSet<>(convs));
-        return Flux.fromIterable(unique)
-                .flatMapSequential(conv -> messages.lastSeq(conv).map(seq -> Map.entry(conv, seq)), LAST_SEQ_CONCURRENCY)
-                .collect(LinkedHashMap::new, (map, e) -> map.put(e.getKey(), e.getValue()));
+        return List.copyOf(new LinkedHashSet<>(convs));
     }
 
     private static void requireConv(String conv) {

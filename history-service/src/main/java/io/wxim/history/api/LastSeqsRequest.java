@@ -2,6 +2,6 @@ package io.wxim.history.api;
 
 import java.util.List;
 
-/** Body of {@code POST /internal/last-seqs}. */
+/** Body of {@code POST /internal/last-seqs} and {@code POST /internal/last-messages}. */
 record LastSeqsRequest(List<String> convs) {
 }

@@ -9,15 +9,18 @@ import java.util.concurrent.TimeoutException;
 import org.bson.Document;
 import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.data.domain.Sort;
+import org.springframework.data.mongodb.core.FindAndModifyOptions;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 import org.springframework.data.mongodb.core.index.Index;
 import org.springframework.data.mongodb.core.query.Criteria;
 import org.springframework.data.mongodb.core.query.Query;
+import org.springframework.data.mongodb.core.query.Update;
 import reactor.core.publisher.Mono;
 
 /**
  * The {@code messages} collection. Documents are
- * {@code {_id, conv, seq, from: {id, nickname, avatarUrl}, cmid, kind, body, ts}}; two unique indexes make the
+ * {@code {_id, conv, seq, from: {id, nickname, avatarUrl}, cmid, kind, body, ts}}; a recalled message has
+ * {@code recalled: true} and no {@code body}. Two unique indexes make the
  * database the arbiter of ordering and idempotency: {@code conv_seq (conv, seq)} and
  * {@code conv_from_cmid (conv, from.id, cmid)}. Every call is bounded by the Mongo timeout; a timeout or an
  * unreachable server becomes {@link StoreUnavailableException}. Writes wait until the indexes exist.
@@ -72,6 +75,30 @@ public class MessageRepository {
         return bounded(mongo.findOne(query, Document.class, COLLECTION)).map(MessageRepository::fromDocument);
     }
 
+    /** The message {@code (conv, seq)}, or empty. */
+    Mono<StoredMessage> findBySeq(String conv, long seq) {
+        Query query = Query.query(Criteria.where("conv").is(conv).and("seq").is(seq));
+        return bounded(mongo.findOne(query, Document.class, COLLECTION)).map(MessageRepository::fromDocument);
+    }
+
+    /** The newest message of the conversation (one indexed read: sort seq desc, limit 1), or empty. */
+    Mono<StoredMessage> newest(String conv) {
+        Query query = Query.query(Criteria.where("conv").is(conv)).with(Sort.by(Sort.Direction.DESC, "seq")).limit(1);
+        return bounded(mongo.findOne(query, Document.class, COLLECTION)).map(MessageRepository::fromDocument);
+    }
+
+    /**
+     * Atomically marks {@code (conv, seq)} recalled and drops its body, if {@code by} sent it and it is not older than
+     * {@code notBefore} (epoch ms). Answers the updated message, or empty when no document matched all of that.
+     */
+    Mono<StoredMessage> markRecalled(String conv, long seq, String by, long notBefore) {
+        Query query = Query.query(Criteria.where("conv").is(conv).and("seq").is(seq).and("from.id").is(by)
+                .and("ts").gte(notBefore));
+        Update update = new Update().set("recalled", true).unset("body");
+        return bounded(mongo.findAndModify(query, update, FindAndModifyOptions.options().returnNew(true),
+                Document.class, COLLECTION)).map(MessageRepository::fromDocument);
+    }
+
     /** Reads one page; fetches one extra row to know whether there is more in that direction. */
     public Mono<MessagePage> page(String conv, PageQuery page) {
         Criteria criteria = Criteria.where("conv").is(conv);
@@ -113,21 +140,26 @@ public class MessageRepository {
         if (m.from().avatarUrl() != null) {
             from.append("avatarUrl", m.from().avatarUrl());
         }
-        return new Document("_id", m.id())
+        Document doc = new Document("_id", m.id())
                 .append("conv", m.conv())
                 .append("seq", m.seq())
                 .append("from", from)
                 .append("cmid", m.cmid())
-                .append("kind", m.kind())
-                .append("body", m.body())
-                .append("ts", m.ts());
+                .append("kind", m.kind());
+        if (m.recalled()) {
+            doc.append("recalled", true);
+        } else {
+            doc.append("body", m.body());
+        }
+        return doc.append("ts", m.ts());
     }
 
     static StoredMessage fromDocument(Document d) {
         Document from = d.get("from", Document.class);
         UserRef sender = new UserRef(from.getString("id"), from.getString("nickname"), from.getString("avatarUrl"));
+        boolean recalled = Boolean.TRUE.equals(d.get("recalled"));
         return new StoredMessage(d.getString("conv"), ((Number) d.get("seq")).longValue(), d.getString("_id"), sender,
-                d.getString("cmid"), d.getString("kind"), d.getString("body"), ((Number) d.get("ts")).longValue(),
-                false);
+                d.getString("cmid"), d.getString("kind"), recalled ? null : d.getString("body"),
+                ((Number) d.get("ts")).longValue(), false, recalled);
     }
 }

@@ -74,6 +74,45 @@ public class MessageService {
         return repository.page(conv, query);
     }
 
+    /** The newest message of a conversation, or empty when it has none. */
+    public Mono<StoredMessage> newest(String conv) {
+        return repository.newest(conv);
+    }
+
+    /**
+     * Recalls message {@code seq} of {@code conv} for its sender {@code by} if it is not older than {@code notBefore}
+     * (epoch ms): one conditional update. Only if it matched nothing, one read tells why: no such message
+     * ({@link MessageNotFoundException}), another sender ({@link NotYourMessageException}), already recalled by
+     * {@code by} (answered as recalled, so a retry succeeds even past the window) or too old
+     * ({@link RecallWindowPassedException}). Not serialized with stores: the update is atomic on its own.
+     */
+    public Mono<StoredMessage> recall(String conv, long seq, String by, long notBefore) {
+        return repository.markRecalled(conv, seq, by, notBefore)
+                .doOnNext(m -> log.debug("recalled conversationId={} seq={} userId={}", conv, seq, by))
+                .switchIfEmpty(Mono.defer(() -> explainNoRecall(conv, seq, by, notBefore)));
+    }
+
+    private Mono<StoredMessage> explainNoRecall(String conv, long seq, String by, long notBefore) {
+        return repository.findBySeq(conv, seq)
+                .switchIfEmpty(Mono.error(MessageNotFoundException::new))
+                .flatMap(m -> {
+                    if (!m.from().id().equals(by)) {
+                        log.debug("recall denied conversationId={} seq={} userId={}", conv, seq, by);
+                        return Mono.error(new NotYourMessageException());
+                    }
+                    if (m.recalled()) {
+                        return Mono.just(m);
+                    }
+                    if (m.ts() < notBefore) {
+                        log.debug("recall too late conversationId={} seq={} userId={}", conv, seq, by);
+                        return Mono.error(new RecallWindowPassedException());
+                    }
+                    // Stored between the update and this read: it is recallable now, so the same update matches.
+                    return repository.markRecalled(conv, seq, by, notBefore)
+                            .switchIfEmpty(Mono.error(() -> new HistoryBusyException("conversation is busy, retry")));
+                });
+    }
+
     /** How often another replica took the seq this instance tried (each costs a re-read and a retry). */
     public long seqConflicts() {
         return seqConflicts.get();
@@ -91,7 +130,7 @@ public class MessageService {
         return knownLastSeq(m.conv(), attempt > 1)
                 .flatMap(last -> {
                     StoredMessage candidate = new StoredMessage(m.conv(), last + 1, new ObjectId().toHexString(),
-                            m.from(), m.cmid(), m.kind(), m.body(), clock.millis(), false);
+                            m.from(), m.cmid(), m.kind(), m.body(), clock.millis(), false, false);
                     return repository.insert(candidate);
                 })
                 .doOnNext(stored -> {

@@ -11,7 +11,7 @@ public record NewMessage(String conv, UserRef from, String cmid, String kind, St
     /** The only kind stored today. */
     public static final String TEXT = "text";
     /** Longest sender id, nickname and avatar URL accepted (characters); generous, they come from our own tokens. */
-    static final int MAX_USER_ID = 128;
+    public static final int MAX_USER_ID = 128;
     static final int MAX_NICKNAME = 128;
     static final int MAX_AVATAR_URL = 2048;
 

@@ -119,6 +119,25 @@ class HistoryApiIntegrationTests {
     }
 
     @Test
+    void servesRecalledMessageWithoutBody_whenSenderRecalledIt() {
+        StepVerifier.create(messages.recall(conv, 6, "bob", 0))
+                .assertNext(recalled -> assertThat(recalled.recalled()).isTrue())
+                .expectComplete()
+                .verify(TIMEOUT);
+
+        history("", token(ALICE))
+                .expectStatus().isOk()
+                .expectBody()
+                .jsonPath("$.messages[*].seq").isEqualTo(List.of(5, 6, 7))
+                .jsonPath("$.messages[0].body").isEqualTo("m5")
+                .jsonPath("$.messages[0].recalled").doesNotExist()
+                .jsonPath("$.messages[1].recalled").isEqualTo(true)
+                .jsonPath("$.messages[1].body").doesNotExist()
+                .jsonPath("$.messages[1].cmid").isEqualTo("c6")
+                .jsonPath("$.messages[2].body").isEqualTo("m7");
+    }
+
+    @Test
     void returnsPageRightAfterBound_whenAfterGiven() {
         history("?after=2&limit=3", token(ALICE))
                 .expectStatus().isOk()

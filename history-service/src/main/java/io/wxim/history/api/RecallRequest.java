@@ -1,0 +1,22 @@
+package io.wxim.history.api;
+
+import io.wxim.history.message.InvalidRequestException;
+import io.wxim.history.message.NewMessage;
+
+/**
+ * Body of {@code POST /internal/conversations/{conv}/messages/{seq}/recall}: who recalls, and the oldest {@code ts}
+ * (epoch ms) still recallable. chat-service has checked membership and computes {@code notBefore = now - window}.
+ */
+record RecallRequest(String by, Long notBefore) {
+
+    /** Throws {@link InvalidRequestException} (never echoing input) unless both fields are usable. */
+    RecallRequest validate() {
+        if (by == null || by.isBlank() || by.length() > NewMessage.MAX_USER_ID) {
+            throw new InvalidRequestException("by is required (1-" + NewMessage.MAX_USER_ID + " characters)");
+        }
+        if (notBefore == null) {
+            throw new InvalidRequestException("notBefore is required (epoch millis)");
+        }
+        return this;
+    }
+}

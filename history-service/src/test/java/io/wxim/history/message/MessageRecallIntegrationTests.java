@@ -1,0 +1,193 @@
+package io.wxim.history.message;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.mongodb.reactivestreams.client.MongoClient;
+import com.mongodb.reactivestreams.client.MongoClients;
+import io.wxim.history.config.HistoryProperties;
+import io.wxim.protocol.ServerFrame;
+import io.wxim.testinfra.TestInfra;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.UUID;
+import org.bson.Document;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
+import org.springframework.data.mongodb.core.query.Criteria;
+import org.springframework.data.mongodb.core.query.Query;
+import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
+
+/** Recall and newest-message reads against a real MongoDB-compatible server; stores run with a fixed clock. */
+@Timeout(60)
+class MessageRecallIntegrationTests {
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+    private static final String DB = "im_history_test_recall_" + UUID.randomUUID().toString().substring(0, 8);
+    private static final long NOW = 1_700_000_000_000L;
+
+    private static MongoClient client;
+    private static ReactiveMongoTemplate mongo;
+
+    private MessageService service;
+    private String conv;
+
+    @BeforeAll
+    static void connect() {
+        client = MongoClients.create(TestInfra.mongoUri(DB));
+        mongo = new ReactiveMongoTemplate(client, DB);
+    }
+
+    @AfterAll
+    static void close() {
+        client.close();
+    }
+
+    @BeforeEach
+    void start() {
+        HistoryProperties props = HistoryProperties.defaults();
+        Clock clock = Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC);
+        service = new MessageService(new MessageRepository(mongo, props.mongoTimeout()), props, clock);
+        conv = "r:recall" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    @Test
+    void recallsAndDropsBody_whenSenderRecallsWithinWindow() {
+        StoredMessage stored = block(service.store(text("alice", "c1", "secret")));
+
+        StepVerifier.create(service.recall(conv, stored.seq(), "alice", NOW - 60_000))
+                .assertNext(m -> {
+                    assertThat(m.recalled()).isTrue();
+                    assertThat(m.body()).isNull();
+                    assertThat(m.duplicate()).isFalse();
+                    assertThat(m.seq()).isEqualTo(stored.seq());
+                    assertThat(m.id()).isEqualTo(stored.id());
+                    assertThat(m.ts()).isEqualTo(NOW);
+                })
+                .expectComplete()
+                .verify(TIMEOUT);
+
+        Document doc = block(rawDocument(stored.seq()));
+        assertThat(doc).containsEntry("recalled", true).doesNotContainKey("body").containsEntry("cmid", "c1");
+
+        StepVerifier.create(service.page(conv, PageQuery.after(0L, null, 100, 200)))
+                .assertNext(page -> {
+                    assertThat(page.messages()).hasSize(1);
+                    ServerFrame.Message frame = page.messages().get(0);
+                    assertThat(frame.recalled()).isTrue();
+                    assertThat(frame.body()).isNull();
+                    assertThat(frame.from().id()).isEqualTo("alice");
+                })
+                .expectComplete()
+                .verify(TIMEOUT);
+    }
+
+    @Test
+    void answersRecalledAgain_whenRetriedAfterWindow() {
+        StoredMessage stored = block(service.store(text("alice", "c1", "secret")));
+        block(service.recall(conv, stored.seq(), "alice", NOW));
+
+        StepVerifier.create(service.recall(conv, stored.seq(), "alice", NOW + 1))
+                .assertNext(m -> {
+                    assertThat(m.recalled()).isTrue();
+                    assertThat(m.body()).isNull();
+                    assertThat(m.id()).isEqualTo(stored.id());
+                })
+                .expectComplete()
+                .verify(TIMEOUT);
+    }
+
+    @Test
+    void rejectsAndLeavesMessage_whenAnotherUserRecalls() {
+        StoredMessage stored = block(service.store(text("alice", "c1", "mine")));
+
+        StepVerifier.create(service.recall(conv, stored.seq(), "mallory", NOW - 60_000))
+                .expectError(NotYourMessageException.class)
+                .verify(TIMEOUT);
+        assertThat(block(rawDocument(stored.seq()))).containsEntry("body", "mine").doesNotContainKey("recalled");
+    }
+
+    @Test
+    void rejectsAndLeavesMessage_whenWindowHasPassed() {
+        StoredMessage stored = block(service.store(text("alice", "c1", "old")));
+
+        StepVerifier.create(service.recall(conv, stored.seq(), "alice", NOW + 1))
+                .expectError(RecallWindowPassedException.class)
+                .verify(TIMEOUT);
+        assertThat(block(rawDocument(stored.seq()))).containsEntry("body", "old").doesNotContainKey("recalled");
+    }
+
+    @Test
+    void rejects_whenNoSuchMessage() {
+        block(service.store(text("alice", "c1", "only")));
+
+        StepVerifier.create(service.recall(conv, 2, "alice", 0))
+                .expectError(MessageNotFoundException.class)
+                .verify(TIMEOUT);
+        StepVerifier.create(service.recall(conv + "x", 1, "alice", 0))
+                .expectError(MessageNotFoundException.class)
+                .verify(TIMEOUT);
+    }
+
+    @Test
+    void returnsRecalledOriginal_whenSameClientMessageResentAfterRecall() {
+        StoredMessage stored = block(service.store(text("alice", "c1", "oops")));
+        block(service.store(text("bob", "c1", "other")));
+        block(service.recall(conv, stored.seq(), "alice", NOW));
+
+        StepVerifier.create(service.store(text("alice", "c1", "oops")))
+                .assertNext(again -> {
+                    assertThat(again.duplicate()).isTrue();
+                    assertThat(again.recalled()).isTrue();
+                    assertThat(again.body()).isNull();
+                    assertThat(again.seq()).isEqualTo(stored.seq());
+                    assertThat(again.id()).isEqualTo(stored.id());
+                })
+                .expectComplete()
+                .verify(TIMEOUT);
+        StepVerifier.create(mongo.count(Query.query(Criteria.where("conv").is(conv)), MessageRepository.COLLECTION))
+                .expectNext(2L)
+                .expectComplete()
+                .verify(TIMEOUT);
+    }
+
+    @Test
+    void returnsNewestMessage_orEmptyForEmptyConversation() {
+        block(service.store(text("alice", "c1", "first")));
+        block(service.store(text("bob", "c2", "second")));
+        StoredMessage last = block(service.store(text("alice", "c3", "third")));
+
+        StepVerifier.create(service.newest(conv))
+                .assertNext(m -> {
+                    assertThat(m.seq()).isEqualTo(3);
+                    assertThat(m.id()).isEqualTo(last.id());
+                    assertThat(m.body()).isEqualTo("third");
+                    assertThat(m.recalled()).isFalse();
+                })
+                .expectComplete()
+                .verify(TIMEOUT);
+        StepVerifier.create(service.newest(conv + "empty"))
+                .expectComplete()
+                .verify(TIMEOUT);
+    }
+
+    private NewMessage text(String from, String cmid, String body) {
+        return NewMessage.of(conv, from, null, null, cmid, "text", body, 4000);
+    }
+
+    private Mono<Document> rawDocument(long seq) {
+        return mongo.findOne(Query.query(Criteria.where("conv").is(conv).and("seq").is(seq)), Document.class,
+                MessageRepository.COLLECTION);
+    }
+
+    private static <T> T block(Mono<T> mono) {
+        T value = mono.block(TIMEOUT);
+        assertThat(value).isNotNull();
+        return value;
+    }
+}
