@@ -17,10 +17,12 @@ import java.util.List;
  * </ul>
  * {@code frames} are encoded {@link ServerFrame}s written as they are. {@code ref}, when not 0, completes the
  * connection's command with that ref. {@code user} is always the connection's user: a gateway drops a message whose
- * connection now belongs to someone else (a stale reply must never reach another user).
+ * connection now belongs to someone else (a stale reply must never reach another user). {@code ref} is always
+ * written, also when 0: the strict codec refuses a missing primitive.
  */
 @JsonInclude(JsonInclude.Include.NON_DEFAULT)
-public record NodeMessage(Kind kind, String conn, String user, List<String> convs, List<String> frames, long ref) {
+public record NodeMessage(Kind kind, String conn, String user, List<String> convs, List<String> frames,
+                          @JsonInclude(JsonInclude.Include.ALWAYS) long ref) {
     public enum Kind { REPLY, SUBSCRIBE, UNSUBSCRIBE, USER }
 
     public NodeMessage {

@@ -19,14 +19,16 @@ public final class RedisNames {
     private static final String LAST_SEEN = "im:chat:lastseen:";
     private static final String TYPING = "im:chat:typing:";
     // chat-service pairing keys
-    private static final String PAIR_IN = "im:chat:pair:in:";
-    private static final String PAIR_OUT = "im:chat:pair:out:";
-    private static final String PAIR_OF = "im:chat:pair:of:";
-    private static final String PAIR_SESSION = "im:chat:pair:session:";
+    /** Prefix of every pairing key (the pairing scripts derive other users' keys from it). */
+    public static final String PAIR_PREFIX = "im:chat:pair:";
+    private static final String PAIR_IN = PAIR_PREFIX + "in:";
+    private static final String PAIR_OUT = PAIR_PREFIX + "out:";
+    private static final String PAIR_OF = PAIR_PREFIX + "of:";
+    private static final String PAIR_SESSION = PAIR_PREFIX + "session:";
     /** Sorted set "requester|target" by expiry time (epoch ms) of every pending pair request. */
-    public static final String PAIR_EXPIRIES = "im:chat:pair:expiries";
+    public static final String PAIR_EXPIRIES = PAIR_PREFIX + "expiries";
     /** Sorted set of user ids in a pair session who went offline, by the end of their grace period (epoch ms). */
-    public static final String PAIR_LOST = "im:chat:pair:lost";
+    public static final String PAIR_LOST = PAIR_PREFIX + "lost";
 
     // auth-service keys
     private static final String REFRESH = "im:auth:refresh:";

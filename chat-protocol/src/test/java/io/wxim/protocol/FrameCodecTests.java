@@ -21,6 +21,24 @@ class FrameCodecTests {
     }
 
     @Test
+    void decodesTheDirectAndPairingFrames() {
+        assertThat(codec.decodeClient("{\"type\":\"send\",\"cmid\":\"c\",\"to\":\"u_1-x\",\"body\":\"hi\"}"))
+                .isEqualTo(new ClientFrame.Send(null, "c", null, "u_1-x", "hi"));
+        assertThat(codec.decodeClient("{\"type\":\"read\",\"conv\":\"d:ab\",\"seq\":3}"))
+                .isEqualTo(new ClientFrame.Read(null, "d:ab", 3));
+        assertThat(codec.decodeClient("{\"type\":\"recall\",\"rid\":\"r\",\"conv\":\"r:x\",\"seq\":1}"))
+                .isEqualTo(new ClientFrame.Recall("r", "r:x", 1));
+        assertThat(codec.decodeClient("{\"type\":\"typing\",\"conv\":\"p:ab\"}")).isEqualTo(new ClientFrame.Typing(null, "p:ab"));
+        assertThat(codec.decodeClient("{\"type\":\"status\",\"user\":\"u1\"}")).isEqualTo(new ClientFrame.Status(null, "u1"));
+        assertThat(codec.decodeClient("{\"type\":\"pairRequest\",\"to\":\"u2\"}")).isEqualTo(new ClientFrame.PairRequest(null, "u2"));
+        assertThat(codec.decodeClient("{\"type\":\"pairCancel\",\"to\":\"u2\"}")).isEqualTo(new ClientFrame.PairCancel(null, "u2"));
+        assertThat(codec.decodeClient("{\"type\":\"pairPending\"}")).isEqualTo(new ClientFrame.PairPending(null));
+        assertThat(codec.decodeClient("{\"type\":\"pairAccept\",\"from\":\"u2\"}")).isEqualTo(new ClientFrame.PairAccept(null, "u2"));
+        assertThat(codec.decodeClient("{\"type\":\"pairDecline\",\"from\":\"u2\"}")).isEqualTo(new ClientFrame.PairDecline(null, "u2"));
+        assertThat(codec.decodeClient("{\"type\":\"pairLeave\",\"conv\":\"p:ab\"}")).isEqualTo(new ClientFrame.PairLeave(null, "p:ab"));
+    }
+
+    @Test
     void decodesSync_withSeqPerConversation() {
         ClientFrame frame = codec.decodeClient("{\"type\":\"sync\",\"convs\":{\"r:lobby\":3,\"r:abc\":0}}");
         assertThat(frame).isInstanceOfSatisfying(ClientFrame.Sync.class, sync -> {
@@ -48,6 +66,17 @@ class FrameCodecTests {
             "{\"type\":\"join\",\"conv\":\"r:../x\"}               | bad_request",
             "{\"type\":\"ping\"} {\"type\":\"ping\"}               | bad_request",
             "{\"type\":7}                                          | unknown_type",
+            "{\"type\":\"send\",\"cmid\":\"c\",\"body\":\"x\"}     | bad_request",
+            "{\"type\":\"send\",\"cmid\":\"c\",\"conv\":\"r:lobby\",\"to\":\"u1\",\"body\":\"x\"} | bad_request",
+            "{\"type\":\"send\",\"cmid\":\"c\",\"to\":{\"$ne\":1},\"body\":\"x\"} | bad_request",
+            "{\"type\":\"send\",\"cmid\":\"c\",\"to\":\"u:1\",\"body\":\"x\"} | bad_request",
+            "{\"type\":\"read\",\"conv\":\"r:lobby\"}              | bad_request",
+            "{\"type\":\"read\",\"conv\":\"r:lobby\",\"seq\":-1}     | bad_request",
+            "{\"type\":\"recall\",\"conv\":\"r:lobby\",\"seq\":0}     | bad_request",
+            "{\"type\":\"status\",\"user\":\"\"}                    | bad_request",
+            "{\"type\":\"pairRequest\"}                           | bad_request",
+            "{\"type\":\"pairAccept\",\"from\":\"../x\"}            | bad_request",
+            "{\"type\":\"pairLeave\",\"conv\":\"p:a.b\"}            | bad_request",
     })
     void rejectsInvalidFrames_withTheDocumentedCode(String json, String code) {
         assertThatThrownBy(() -> codec.decodeClient(json))
@@ -98,6 +127,18 @@ class FrameCodecTests {
                 new ServerFrame.MemberJoined("r:x", alice, 1),
                 new ServerFrame.MemberLeft("r:x", alice, 0),
                 new ServerFrame.Presence("r:x", alice, "online", 1),
+                new ServerFrame.Message("d:x", 2, "m2", alice, "c2", "text", null, 6, true),
+                new ServerFrame.Welcome(alice, List.of(new ServerFrame.ConversationInfo("d:x", "Bob", 3, 0, alice)), 25),
+                new ServerFrame.ReadMark("r", "d:x", 2, 1),
+                new ServerFrame.Typing("d:x", alice),
+                new ServerFrame.Recalled("r", "d:x", 2, "m2", "u1"),
+                new ServerFrame.Status("r", alice, "offline", 7L),
+                new ServerFrame.PairRequestSent("r", alice, 9),
+                new ServerFrame.PairRequested(alice, 9),
+                new ServerFrame.PairRequests("r", List.of(new ServerFrame.PendingRequest(alice, 9))),
+                new ServerFrame.PairRequestClosed(null, "u1", "u2", "expired"),
+                new ServerFrame.PairStarted("r", "p:x", alice),
+                new ServerFrame.PairEnded(null, "p:x", "u2", "peer_offline"),
                 ServerFrame.Error.of("r", "c1", ErrorCode.NOT_FOUND, "no such conversation"));
         for (ServerFrame frame : frames) {
             assertThat(codec.decodeServer(codec.encode(frame))).isEqualTo(frame);
@@ -111,6 +152,11 @@ class FrameCodecTests {
         assertThat(codec.read(codec.write(command), Command.class)).isEqualTo(command);
         NodeMessage node = NodeMessage.subscribe("u2", List.of("r:lobby"), "c9", 4, List.of("{\"type\":\"joined\"}"));
         assertThat(codec.read(codec.write(node), NodeMessage.class)).isEqualTo(node);
+        // ref 0 (no command to complete): a subscription change for other devices, frames for a user
+        NodeMessage change = NodeMessage.subscribe("u2", List.of("r:x"), null, 0, List.of());
+        assertThat(codec.read(codec.write(change), NodeMessage.class)).isEqualTo(change);
+        NodeMessage toUser = NodeMessage.toUser("u2", "c9", List.of("{\"type\":\"typing\"}"));
+        assertThat(codec.read(codec.write(toUser), NodeMessage.class)).isEqualTo(toUser);
     }
 
     @Test

@@ -104,8 +104,9 @@ public final class LocalSystem implements AutoCloseable {
         historyProps.put("spring.security.oauth2.resourceserver.jwt.jwk-set-uri", auth + "/api/auth/jwks");
         run(HistoryApplication.class, "history-service", historyProps);
 
-        Map<String, String> chatProps = base(ChatApplication.CONFIG_NAME, p.chat(), "chat", SECURITY);
+        Map<String, String> chatProps = base(ChatApplication.CONFIG_NAME, p.chat(), "chat", "");
         chatProps.put("im.chat.history.base-url", history);
+        chatProps.put("spring.security.oauth2.resourceserver.jwt.jwk-set-uri", auth + "/api/auth/jwks");
         run(ChatApplication.class, ChatApplication.CONFIG_NAME, chatProps);
 
         int index = 0;
@@ -116,6 +117,7 @@ public final class LocalSystem implements AutoCloseable {
             gw.put("im.gateway.auth.jwks-uri", auth + "/api/auth/jwks");
             gw.put("im.gateway.routes.auth", auth);
             gw.put("im.gateway.routes.history", history);
+            gw.put("im.gateway.routes.chat", chat);
             gw.put("spring.web.resources.add-mappings", "true");
             gw.put("spring.web.resources.static-locations", "classpath:/wxim-web-demo/");
             if (p.managementOffset() != 0) {

@@ -47,6 +47,9 @@ abstract class EndToEndTestBase {
 
     /** The key auth-service signs with (written to a file for it), so tests can forge tokens precisely. */
     protected static final RSAKey SIGNING_KEY = newSigningKey();
+    protected static final Duration REQUEST_TTL = Duration.ofSeconds(5);
+    protected static final Duration PAIR_GRACE = Duration.ofSeconds(2);
+    protected static final Duration RECALL_WINDOW = Duration.ofSeconds(3);
 
     private static RSAKey newSigningKey() {
         try {
@@ -78,7 +81,12 @@ abstract class EndToEndTestBase {
             shared = LocalSystem.start(new LocalSystem.Options(TestInfra.redisHost(), TestInfra.redisPort(),
                     TestInfra.mongoUri(), "e2e" + UUID.randomUUID().toString().substring(0, 6) + "_",
                     new LocalSystem.Ports(TestInfra.freePort(), TestInfra.freePort(), TestInfra.freePort(), 0),
-                    List.of(sharedGw1, sharedGw2), true, Map.of("im.auth.signing.key-file", signingKeyFile())));
+                    List.of(sharedGw1, sharedGw2), true, Map.of("im.auth.signing.key-file", signingKeyFile(),
+                            // short enough to test expiry, grace and the recall window in seconds
+                            "im.chat.pair.request-ttl", REQUEST_TTL.toMillis() + "ms",
+                            "im.chat.pair.grace", PAIR_GRACE.toMillis() + "ms",
+                            "im.chat.pair.sweep-interval", "200ms",
+                            "im.chat.recall-window", RECALL_WINDOW.toMillis() + "ms")));
             LocalSystem started = shared;
             Runtime.getRuntime().addShutdownHook(new Thread(started::close, "e2e-system-stop"));
         }

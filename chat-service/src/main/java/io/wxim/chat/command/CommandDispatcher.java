@@ -1,6 +1,9 @@
 package io.wxim.chat.command;
 
 import io.wxim.chat.config.ChatProperties;
+import io.wxim.chat.direct.DirectCommands;
+import io.wxim.chat.pair.PairCommands;
+import io.wxim.chat.read.ReadCommands;
 import io.wxim.chat.message.MessageService;
 import io.wxim.chat.room.RoomCommands;
 import io.wxim.chat.routing.Deliveries;
@@ -31,15 +34,21 @@ public class CommandDispatcher implements CommandHandler {
     private final SessionService sessions;
     private final RoomCommands rooms;
     private final MessageService messages;
+    private final PairCommands pairs;
+    private final ReadCommands reads;
+    private final DirectCommands directs;
     private final Deliveries deliveries;
     private final java.time.Duration deadline;
 
-    public CommandDispatcher(SessionService sessions, RoomCommands rooms, MessageService messages, Deliveries deliveries,
-                             ChatProperties props) {
+    public CommandDispatcher(SessionService sessions, RoomCommands rooms, MessageService messages, PairCommands pairs,
+                             ReadCommands reads, DirectCommands directs, Deliveries deliveries, ChatProperties props) {
         this.deadline = props.commandDeadline();
         this.sessions = sessions;
         this.rooms = rooms;
         this.messages = messages;
+        this.pairs = pairs;
+        this.reads = reads;
+        this.directs = directs;
         this.deliveries = deliveries;
     }
 
@@ -69,6 +78,26 @@ public class CommandDispatcher implements CommandHandler {
             return rooms.leave(cmd, leave);
         } else if (frame instanceof ClientFrame.ListMembers members) {
             return rooms.members(cmd, members);
+        } else if (frame instanceof ClientFrame.Read read) {
+            return reads.read(cmd, read);
+        } else if (frame instanceof ClientFrame.Typing typing) {
+            return directs.typing(cmd, typing);
+        } else if (frame instanceof ClientFrame.Recall recall) {
+            return messages.recall(cmd.user(), recall).map(frame2 -> reply(cmd, List.of(frame2)));
+        } else if (frame instanceof ClientFrame.Status status) {
+            return directs.status(cmd, status);
+        } else if (frame instanceof ClientFrame.PairRequest request) {
+            return pairs.request(cmd, request);
+        } else if (frame instanceof ClientFrame.PairCancel cancel) {
+            return pairs.cancel(cmd, cancel);
+        } else if (frame instanceof ClientFrame.PairPending pending) {
+            return pairs.pending(cmd, pending);
+        } else if (frame instanceof ClientFrame.PairAccept accept) {
+            return pairs.accept(cmd, accept);
+        } else if (frame instanceof ClientFrame.PairDecline decline) {
+            return pairs.decline(cmd, decline);
+        } else if (frame instanceof ClientFrame.PairLeave leave) {
+            return pairs.leave(cmd, leave);
         } else if (frame instanceof ClientFrame.Ping ping) {
             return Mono.just(reply(cmd, List.of(new ServerFrame.Pong(ping.rid(), System.currentTimeMillis()))));
         }

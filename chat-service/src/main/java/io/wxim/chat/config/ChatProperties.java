@@ -25,6 +25,10 @@ import org.springframework.validation.annotation.Validated;
  * @param commandDeadline bound on running one command; below the gateway's 10s wait, so a connection's next command
  *                        never starts while this one still runs
  * @param maxRoomsPerUser rooms one user may be a member of (every connect loads them all)
+ * @param pair          1v1 pairing
+ * @param recallWindow  how long after sending its sender may recall a message
+ * @param typingInterval at most one typing event per user and conversation in this interval; more get rate_limited
+ * @param maxConversationsListed most conversations in {@code welcome} and in the conversation list (newest joined first)
  */
 @Validated
 @ConfigurationProperties("im.chat")
@@ -39,20 +43,27 @@ public record ChatProperties(
         @Min(1) @DefaultValue("500") int maxMembersListed,
         @Min(5) @DefaultValue("25") int heartbeatSeconds,
         @DefaultValue("8s") Duration commandDeadline,
-        @Min(1) @DefaultValue("100") int maxRoomsPerUser) {
+        @Min(1) @DefaultValue("100") int maxRoomsPerUser,
+        @Valid @DefaultValue Pair pair,
+        @DefaultValue("2m") Duration recallWindow,
+        @DefaultValue("2s") Duration typingInterval,
+        @Min(1) @DefaultValue("300") int maxConversationsListed) {
 
     /** The defaults, for code and tests that run without Spring. */
     public static ChatProperties defaults() {
         return new ChatProperties(null, new Stream(64, Duration.ofSeconds(1), 64, Duration.ofSeconds(15),
                 Duration.ofSeconds(5), 5),
                 new History("http://localhost:8082", Duration.ofSeconds(2), 2, 100, 500, DataSize.ofMegabytes(4)),
-                Duration.ofSeconds(2), Duration.ofSeconds(3), "Lobby", 200, 500, 25, Duration.ofSeconds(8), 100);
+                Duration.ofSeconds(2), Duration.ofSeconds(3), "Lobby", 200, 500, 25, Duration.ofSeconds(8), 100,
+                new Pair(Duration.ofMinutes(2), Duration.ofSeconds(30), Duration.ofSeconds(1), 10, 50),
+                Duration.ofMinutes(2), Duration.ofSeconds(2), 300);
     }
 
     /** The same settings with another consumer name and stream section. */
     public ChatProperties with(String newConsumerName, Stream newStream) {
         return new ChatProperties(newConsumerName, newStream, history, redisTimeout, mongoTimeout, lobbyName,
-                maxRoomsListed, maxMembersListed, heartbeatSeconds, commandDeadline, maxRoomsPerUser);
+                maxRoomsListed, maxMembersListed, heartbeatSeconds, commandDeadline, maxRoomsPerUser, pair, recallWindow,
+                typingInterval, maxConversationsListed);
     }
 
     /**
@@ -89,5 +100,20 @@ public record ChatProperties(
             @Min(1) @DefaultValue("100") int syncPage,
             @Min(1) @DefaultValue("500") int syncBudget,
             @DefaultValue("4MB") DataSize maxResponseSize) {
+    }
+
+    /**
+     * @param requestTtl    a pair request not answered in this time expires (both sides get pairRequestClosed)
+     * @param grace         a user in a pair session who is offline this long ends it (the peer gets peer_offline)
+     * @param sweepInterval how often expired requests and lost peers are looked for (each instance; claims are atomic)
+     * @param maxOutgoing   pending requests one user may have sent
+     * @param maxIncoming   pending requests one user may be waiting to answer
+     */
+    public record Pair(
+            @DefaultValue("2m") Duration requestTtl,
+            @DefaultValue("30s") Duration grace,
+            @DefaultValue("1s") Duration sweepInterval,
+            @Min(1) @DefaultValue("10") int maxOutgoing,
+            @Min(1) @DefaultValue("50") int maxIncoming) {
     }
 }

@@ -30,6 +30,9 @@ public class HistoryClient {
     private static final ParameterizedTypeReference<Map<String, Long>> SEQ_MAP = new ParameterizedTypeReference<>() {
     };
 
+    /** history-service's limit of conversations per last-seqs / last-messages request. */
+    private static final int MAX_CONVERSATIONS_PER_CALL = 200;
+
     private final WebClient web;
     private final ChatProperties.History props;
 
@@ -43,9 +46,10 @@ public class HistoryClient {
 
     /** What history-service returns for a stored message. */
     public record Stored(String conv, long seq, String id, UserRef from, String cmid, String kind, String body, long ts,
-                         boolean duplicate) {
+                         boolean duplicate, boolean recalled) {
         ServerFrame.Message toFrame() {
-            return new ServerFrame.Message(conv, seq, id, from, cmid, kind, body, ts);
+            return new ServerFrame.Message(conv, seq, id, from, cmid, kind, recalled ? null : body, ts,
+                    recalled ? Boolean.TRUE : null);
         }
     }
 
@@ -62,6 +66,13 @@ public class HistoryClient {
     record LastSeqsRequest(Collection<String> convs) {
     }
 
+    record RecallRequest(String by, long notBefore) {
+    }
+
+    private static final ParameterizedTypeReference<Map<String, ServerFrame.Message>> MESSAGE_MAP =
+            new ParameterizedTypeReference<>() {
+            };
+
     public Mono<Stored> store(String conv, UserRef from, String cmid, String body) {
         return call("store", web.post().uri("/internal/messages")
                 .bodyValue(new StoreRequest(conv, from, cmid, "text", body))
@@ -75,10 +86,48 @@ public class HistoryClient {
                 .retrieve().bodyToMono(Page.class));
     }
 
+    /** The newest seq of each conversation (0 when empty), asked in chunks the internal API accepts. */
     public Mono<Map<String, Long>> lastSeqs(Collection<String> convs) {
-        return call("lastSeqs", web.post().uri("/internal/last-seqs")
-                .bodyValue(new LastSeqsRequest(convs))
-                .retrieve().bodyToMono(SEQ_MAP));
+        return chunked(convs, chunk -> call("lastSeqs", web.post().uri("/internal/last-seqs")
+                .bodyValue(new LastSeqsRequest(chunk))
+                .retrieve().bodyToMono(SEQ_MAP)));
+    }
+
+    /** Runs {@code call} per chunk of at most {@link #MAX_CONVERSATIONS_PER_CALL} and merges the answers. */
+    private static <V> Mono<Map<String, V>> chunked(Collection<String> convs,
+                                                    java.util.function.Function<List<String>, Mono<Map<String, V>>> call) {
+        List<String> all = List.copyOf(convs);
+        if (all.size() <= MAX_CONVERSATIONS_PER_CALL) {
+            return call.apply(all);
+        }
+        return reactor.core.publisher.Flux.range(0, (all.size() + MAX_CONVERSATIONS_PER_CALL - 1) / MAX_CONVERSATIONS_PER_CALL)
+                .concatMap(i -> call.apply(all.subList(i * MAX_CONVERSATIONS_PER_CALL,
+                        Math.min(all.size(), (i + 1) * MAX_CONVERSATIONS_PER_CALL))))
+                .collect(java.util.LinkedHashMap::new, Map::putAll);
+    }
+
+    /** The newest message of each conversation that has one. */
+    public Mono<Map<String, ServerFrame.Message>> lastMessages(Collection<String> convs) {
+        return chunked(convs, chunk -> call("lastMessages", web.post().uri("/internal/last-messages")
+                .bodyValue(new LastSeqsRequest(chunk))
+                .retrieve().bodyToMono(MESSAGE_MAP)));
+    }
+
+    /**
+     * Recalls message {@code seq} of {@code conv} if {@code by} sent it at or after {@code notBefore}. NOT_FOUND if
+     * there is no such message, FORBIDDEN if someone else sent it, EXPIRED if it is older than {@code notBefore}.
+     */
+    public Mono<Stored> recall(String conv, long seq, String by, long notBefore) {
+        return call("recall", web.post().uri("/internal/conversations/{conv}/messages/{seq}/recall", conv, seq)
+                .bodyValue(new RecallRequest(by, notBefore))
+                .retrieve()
+                .onStatus(status -> status.value() == 404, r -> Mono.error(
+                        new ProtocolException(ErrorCode.NOT_FOUND, "no such message")))
+                .onStatus(status -> status.value() == 403, r -> Mono.error(
+                        new ProtocolException(ErrorCode.FORBIDDEN, "only the sender can recall a message")))
+                .onStatus(status -> status.value() == 410, r -> Mono.error(
+                        new ProtocolException(ErrorCode.EXPIRED, "the recall window has passed")))
+                .bodyToMono(Stored.class));
     }
 
     private <T> Mono<T> call(String operation, Mono<T> request) {

@@ -1,44 +1,97 @@
 package io.wxim.chat.message;
 
 import io.wxim.chat.config.ChatProperties;
+import io.wxim.chat.direct.DirectService;
+import io.wxim.chat.pair.PairRepository;
+import io.wxim.chat.read.ReadCursorRepository;
 import io.wxim.chat.room.RoomService;
-import io.wxim.chat.routing.Deliveries;
+import io.wxim.chat.routing.MemberDeliveries;
+import io.wxim.protocol.Conversations;
 import io.wxim.protocol.ClientFrame;
 import io.wxim.protocol.ErrorCode;
 import io.wxim.protocol.ProtocolException;
 import io.wxim.protocol.ServerFrame;
 import io.wxim.protocol.UserRef;
 import java.util.List;
+import java.time.Clock;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
  * The send and sync use cases. A message is acknowledged only after history-service stored it (and gave it its
- * seq); then it is published once to the conversation's channel. A retried send (same cmid) gets the original ack
- * and is published again, harmlessly: clients drop duplicates by seq.
+ * seq); then it is published once to its members (a room's channel, or both users of a direct or pair conversation
+ * on every device). A retried send (same cmid) gets the original ack and is published again, harmlessly: clients
+ * drop duplicates by seq. Sending moves the sender's read cursor to the message (one's own messages are not unread).
  */
 @Service
 public class MessageService {
-    private final RoomService rooms;
-    private final HistoryClient history;
-    private final Deliveries deliveries;
-    private final ChatProperties props;
+    private static final Logger log = LoggerFactory.getLogger(MessageService.class);
 
-    public MessageService(RoomService rooms, HistoryClient history, Deliveries deliveries, ChatProperties props) {
+    private final RoomService rooms;
+    private final DirectService directs;
+    private final PairRepository pairs;
+    private final ReadCursorRepository cursors;
+    private final HistoryClient history;
+    private final MemberDeliveries deliveries;
+    private final ChatProperties props;
+    private final Clock clock;
+
+    public MessageService(RoomService rooms, DirectService directs, PairRepository pairs, ReadCursorRepository cursors,
+                          HistoryClient history, MemberDeliveries deliveries, ChatProperties props, Clock clock) {
         this.rooms = rooms;
+        this.directs = directs;
+        this.pairs = pairs;
+        this.cursors = cursors;
         this.history = history;
         this.deliveries = deliveries;
         this.props = props;
+        this.clock = clock;
     }
 
     public Mono<ServerFrame> send(UserRef from, ClientFrame.Send send) {
-        return rooms.requireMember(send.conv(), from.id())
-                .then(history.store(send.conv(), from, send.cmid(), send.body()))
-                .flatMap(stored -> deliveries.toConversation(stored.conv(), stored.toFrame())
+        return target(from.id(), send)
+                .flatMap(conv -> history.store(conv, from, send.cmid(), send.body()))
+                .flatMap(stored -> deliveries.toMembers(stored.conv(), stored.toFrame())
+                        .then(cursors.advance(stored.conv(), from.id(), stored.seq())
+                                .doOnError(e -> log.warn("read cursor not moved: conversationId={} error={}",
+                                        stored.conv(), e.toString()))
+                                .onErrorResume(e -> Mono.empty()))
                         .thenReturn(new ServerFrame.Ack(send.rid(), send.cmid(), stored.conv(), stored.seq(),
                                 stored.id(), stored.ts())));
+    }
+
+    /**
+     * Where a send goes, after authorization: {@code to} opens the direct conversation with that user; a pair
+     * conversation takes messages only while the session is active (CONFLICT after it ended); anything else needs
+     * membership (NOT_FOUND otherwise).
+     */
+    private Mono<String> target(String userId, ClientFrame.Send send) {
+        if (send.to() != null) {
+            return directs.open(userId, send.to());
+        }
+        String conv = send.conv();
+        if (Conversations.isPair(conv)) {
+            return pairs.sessionOf(userId).filter(conv::equals)
+                    .switchIfEmpty(rooms.isMember(conv, userId).flatMap(member -> Mono.error(member
+                            ? new ProtocolException(ErrorCode.CONFLICT, "the pair session has ended")
+                            : RoomService.notFound())));
+        }
+        return rooms.requireMember(conv, userId).thenReturn(conv);
+    }
+
+    /** Recalls the user's own message within the recall window; every member gets a {@code recalled} event. */
+    public Mono<ServerFrame> recall(UserRef user, ClientFrame.Recall recall) {
+        long notBefore = clock.millis() - props.recallWindow().toMillis();
+        return rooms.requireMember(recall.conv(), user.id())
+                .then(history.recall(recall.conv(), recall.seq(), user.id(), notBefore))
+                .flatMap(stored -> deliveries.toMembers(stored.conv(),
+                                new ServerFrame.Recalled(null, stored.conv(), stored.seq(), stored.id(), user.id()))
+                        .thenReturn(new ServerFrame.Recalled(recall.rid(), stored.conv(), stored.seq(), stored.id(),
+                                user.id())));
     }
 
     /**

@@ -1,17 +1,14 @@
 package io.wxim.chat.presence;
 
 import io.wxim.chat.config.ChatProperties;
+import io.wxim.chat.config.RedisScripts;
 import io.wxim.protocol.RedisNames;
 import io.wxim.protocol.UserRef;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import org.springframework.core.io.ClassPathResource;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.stereotype.Repository;
@@ -24,9 +21,9 @@ import reactor.core.publisher.Mono;
  */
 @Repository
 public class PresenceRepository {
-    private static final RedisScript<Long> CONNECT = script("redis/connect.lua");
-    private static final RedisScript<Long> DISCONNECT = script("redis/disconnect.lua");
-    private static final RedisScript<Long> MARK_ONLINE = script("redis/mark_online.lua");
+    private static final RedisScript<Long> CONNECT = RedisScripts.load("redis/connect.lua", Long.class);
+    private static final RedisScript<Long> DISCONNECT = RedisScripts.load("redis/disconnect.lua", Long.class);
+    private static final RedisScript<Long> MARK_ONLINE = RedisScripts.load("redis/mark_online.lua", Long.class);
     /** Longer than a command can be redelivered (claim idle x max deliveries), so late CONNECTs are recognized. */
     private static final long TOMBSTONE_SECONDS = 600;
 
@@ -35,18 +32,6 @@ public class PresenceRepository {
 
     private final ReactiveStringRedisTemplate redis;
     private final Duration timeout;
-
-    /**
-     * Reads the script once, when the class loads at startup: a resource-backed RedisScript would read the file
-     * lazily on first use, i.e. on an event loop (found by BlockHound).
-     */
-    private static RedisScript<Long> script(String path) {
-        try {
-            return RedisScript.of(new ClassPathResource(path).getContentAsString(StandardCharsets.UTF_8), Long.class);
-        } catch (IOException e) {
-            throw new UncheckedIOException("missing Redis script " + path, e);
-        }
-    }
 
     public PresenceRepository(ReactiveStringRedisTemplate redis, ChatProperties props) {
         this.redis = redis;
@@ -64,11 +49,24 @@ public class PresenceRepository {
     }
 
     /** Removes a connection (leaving a tombstone); if it was the user's last, removes the user from {@code convs}' online sets. Emits true when the user just went offline. */
-    public Mono<Boolean> disconnect(String userId, String conn, List<String> convs) {
-        List<String> keys = new ArrayList<>(List.of(RedisNames.connections(userId), RedisNames.closedConnection(conn)));
+    public Mono<Boolean> disconnect(String userId, String conn, List<String> convs, long now) {
+        List<String> keys = new ArrayList<>(List.of(RedisNames.connections(userId), RedisNames.closedConnection(conn),
+                RedisNames.lastSeen(userId)));
         convs.forEach(conv -> keys.add(RedisNames.online(conv)));
-        return redis.execute(DISCONNECT, keys, List.of(conn, userId, String.valueOf(TOMBSTONE_SECONDS)))
+        return redis.execute(DISCONNECT, keys, List.of(conn, userId, String.valueOf(TOMBSTONE_SECONDS), String.valueOf(now)))
                 .next().map(r -> r == 1L).timeout(timeout);
+    }
+
+    /** Whether the user has an open connection now, and when their last one closed (null if unknown). */
+    public record Status(boolean online, Long lastSeen) {
+    }
+
+    public Mono<Status> status(String userId) {
+        return redis.opsForHash().size(RedisNames.connections(userId))
+                .zipWith(redis.opsForValue().get(RedisNames.lastSeen(userId)).map(Long::parseLong).map(java.util.Optional::of)
+                        .defaultIfEmpty(java.util.Optional.empty()))
+                .map(t -> new Status(t.getT1() > 0, t.getT2().orElse(null)))
+                .timeout(timeout);
     }
 
     /** connId -> node of the user's open connections. */

@@ -68,10 +68,33 @@ public class RoomRepository {
                 .timeout(timeout);
     }
 
-    public Mono<Long> countMemberships(String userId) {
-        return mongo.count(Query.query(Criteria.where("userId").is(userId)), Membership.class).timeout(timeout);
+    /** Rooms the user is a member of (direct and pair conversations do not count). */
+    public Mono<Long> countRoomMemberships(String userId) {
+        Query query = Query.query(Criteria.where("userId").is(userId).and("conv").regex("^r:"));
+        return mongo.count(query, Membership.class).timeout(timeout);
     }
 
+    /** True if the two users share a conversation other than the lobby (a room, a direct or a pair conversation). */
+    public Mono<Boolean> shareConversation(String userA, String userB) {
+        return conversationsOf(userA).collectList().flatMap(convs -> convs.isEmpty() ? Mono.just(false)
+                : mongo.exists(Query.query(Criteria.where("userId").is(userB).and("conv").in(convs)), Membership.class)
+                        .timeout(timeout));
+    }
+
+    /** The user's rooms, oldest joined first (at most maxRoomsPerUser). */
+    public Flux<String> roomsOf(String userId) {
+        Query query = Query.query(Criteria.where("userId").is(userId).and("conv").regex("^r:")).with(Sort.by("joinedAt"));
+        return mongo.find(query, Membership.class).map(Membership::conv).timeout(timeout);
+    }
+
+    /** The user's direct and pair conversations, newest joined first, at most {@code limit}. */
+    public Flux<String> directsOf(String userId, int limit) {
+        Query query = Query.query(Criteria.where("userId").is(userId).and("conv").regex("^[dp]:"))
+                .with(Sort.by(Sort.Direction.DESC, "joinedAt")).limit(limit);
+        return mongo.find(query, Membership.class).map(Membership::conv).timeout(timeout);
+    }
+
+    /** The user's conversations, oldest joined first. */
     public Flux<String> conversationsOf(String userId) {
         Query query = Query.query(Criteria.where("userId").is(userId)).with(Sort.by("joinedAt"));
         return mongo.find(query, Membership.class).map(Membership::conv).timeout(timeout);

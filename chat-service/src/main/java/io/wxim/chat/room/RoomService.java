@@ -66,12 +66,17 @@ public class RoomService {
 
     /** The lobby first, then the user's rooms in the order joined. */
     public Mono<List<String>> conversationsOf(String userId) {
-        return Flux.concat(Mono.just(Conversations.LOBBY), rooms.conversationsOf(userId)).distinct().collectList();
+        return Flux.concat(Mono.just(Conversations.LOBBY), rooms.roomsOf(userId)).distinct().collectList();
+    }
+
+    /** The user's direct and pair conversations, newest first, at most {@code maxConversationsListed}. */
+    public Mono<List<String>> directsOf(String userId) {
+        return rooms.directsOf(userId, props.maxConversationsListed()).collectList();
     }
 
     /** Display names by conversation id, in the order given (unknown rooms omitted). */
     public Mono<Map<String, String>> names(Collection<String> convs) {
-        List<String> roomIds = convs.stream().filter(c -> !Conversations.LOBBY.equals(c))
+        List<String> roomIds = convs.stream().filter(c -> Conversations.isRoom(c) && !Conversations.LOBBY.equals(c))
                 .map(c -> c.substring(Conversations.ROOM_PREFIX.length())).toList();
         return rooms.findRooms(roomIds).collectMap(r -> Conversations.room(r.id()), Room::name).map(found -> {
             Map<String, String> names = new LinkedHashMap<>();
@@ -101,7 +106,7 @@ public class RoomService {
 
     /** TOO_LARGE once the user is in {@code maxRoomsPerUser} rooms. */
     private Mono<Void> requireRoomForMore(String userId) {
-        return rooms.countMemberships(userId).flatMap(count -> count >= props.maxRoomsPerUser()
+        return rooms.countRoomMemberships(userId).flatMap(count -> count >= props.maxRoomsPerUser()
                 ? Mono.error(new ProtocolException(ErrorCode.TOO_LARGE, "room limit reached: " + props.maxRoomsPerUser()))
                 : Mono.empty());
     }
@@ -121,6 +126,9 @@ public class RoomService {
     public Mono<Void> leave(String conv, String userId) {
         if (Conversations.LOBBY.equals(conv)) {
             return Mono.error(new ProtocolException(ErrorCode.BAD_REQUEST, "the lobby cannot be left"));
+        }
+        if (!Conversations.isRoom(conv)) {
+            return Mono.error(notFound()); // direct conversations are not left; pair sessions end with pairLeave
         }
         return rooms.removeMember(conv, userId)
                 .flatMap(removed -> removed ? Mono.<Void>empty() : Mono.error(notFound()));

@@ -1,8 +1,11 @@
 package io.wxim.chat.session;
 
 import io.wxim.chat.config.ChatProperties;
+import io.wxim.chat.direct.DirectService;
 import io.wxim.chat.message.HistoryClient;
+import io.wxim.chat.pair.PairRepository;
 import io.wxim.chat.presence.PresenceRepository;
+import io.wxim.chat.profile.ProfileService;
 import io.wxim.chat.room.RoomService;
 import io.wxim.chat.routing.Deliveries;
 import io.wxim.protocol.Command;
@@ -10,6 +13,8 @@ import io.wxim.protocol.Conversations;
 import io.wxim.protocol.NodeMessage;
 import io.wxim.protocol.ServerFrame;
 import io.wxim.protocol.UserRef;
+import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.springframework.stereotype.Service;
@@ -20,46 +25,67 @@ import reactor.core.publisher.Mono;
  * Connection lifecycle: registers presence, tells the gateway which conversations to subscribe the connection to,
  * and welcomes the client; on the first connection / last disconnection of a user, announces presence to the user's
  * conversations (in the lobby as memberJoined / memberLeft, since being online is being in the lobby).
+ * Rooms are delivered through per-conversation subscriptions; direct and pair conversations reach the user's
+ * connections directly, so they are listed in {@code welcome} (for sync) but not subscribed. A user in a pair session
+ * who goes offline starts the session's grace period; connecting again cancels it.
  */
 @Service
 public class SessionService {
     private final PresenceRepository presence;
     private final RoomService rooms;
+    private final ProfileService profiles;
+    private final DirectService directService;
+    private final PairRepository pairs;
     private final HistoryClient history;
     private final Deliveries deliveries;
     private final ChatProperties props;
+    private final Clock clock;
 
-    public SessionService(PresenceRepository presence, RoomService rooms, HistoryClient history,
-                          Deliveries deliveries, ChatProperties props) {
+    public SessionService(PresenceRepository presence, RoomService rooms, ProfileService profiles, DirectService directService,
+                          PairRepository pairs, HistoryClient history, Deliveries deliveries, ChatProperties props,
+                          Clock clock) {
         this.presence = presence;
         this.rooms = rooms;
+        this.profiles = profiles;
+        this.directService = directService;
+        this.pairs = pairs;
         this.history = history;
         this.deliveries = deliveries;
         this.props = props;
+        this.clock = clock;
     }
 
     public Mono<NodeMessage> connect(Command cmd) {
         UserRef user = cmd.user();
-        return rooms.conversationsOf(user.id()).flatMap(convs -> presence.connect(user, cmd.node(), cmd.conn(), convs)
-                .flatMap(outcome -> {
-                    if (outcome == PresenceRepository.Connect.ALREADY_CLOSED) {
-                        // the connection closed before this CONNECT ran: nothing to welcome
-                        return Mono.just(NodeMessage.reply(user.id(), cmd.conn(), cmd.ref(), List.of()));
-                    }
-                    boolean cameOnline = outcome == PresenceRepository.Connect.CAME_ONLINE;
-                    return presence.onlineCounts(convs).collectList()
-                            .flatMap(counts -> announce(cameOnline, convs, counts, user, true).thenReturn(counts))
-                            .flatMap(counts -> welcome(user, convs, counts))
-                            .map(welcome -> NodeMessage.subscribe(user.id(), welcomeConvs(welcome), cmd.conn(),
-                                    cmd.ref(), List.of(deliveries.encode(welcome))));
-                }));
+        return profiles.record(user)
+                .then(Mono.zip(rooms.conversationsOf(user.id()), rooms.directsOf(user.id())))
+                .flatMap(t -> connect(cmd, t.getT1(), t.getT2()));
+    }
+
+    private Mono<NodeMessage> connect(Command cmd, List<String> convs, List<String> directs) {
+        UserRef user = cmd.user();
+        return presence.connect(user, cmd.node(), cmd.conn(), convs).flatMap(outcome -> {
+            if (outcome == PresenceRepository.Connect.ALREADY_CLOSED) {
+                // the connection closed before this CONNECT ran: nothing to welcome
+                return Mono.just(NodeMessage.reply(user.id(), cmd.conn(), cmd.ref(), List.of()));
+            }
+            boolean cameOnline = outcome == PresenceRepository.Connect.CAME_ONLINE;
+            return pairs.clearLost(user.id())
+                    .then(presence.onlineCounts(convs).collectList())
+                    .flatMap(counts -> announce(cameOnline, convs, counts, user, true).thenReturn(counts))
+                    .flatMap(counts -> welcome(user, convs, counts, directs))
+                    .map(welcome -> NodeMessage.subscribe(user.id(), roomsOf(welcome), cmd.conn(),
+                            cmd.ref(), List.of(deliveries.encode(welcome))));
+        });
     }
 
     public Mono<Void> disconnect(Command cmd) {
         UserRef user = cmd.user();
-        return rooms.conversationsOf(user.id()).flatMap(convs -> presence.disconnect(user.id(), cmd.conn(), convs)
+        long now = clock.millis();
+        return rooms.conversationsOf(user.id()).flatMap(convs -> presence.disconnect(user.id(), cmd.conn(), convs, now)
                 .flatMap(wentOffline -> !wentOffline ? Mono.<Void>empty()
-                        : presence.onlineCounts(convs).collectList()
+                        : pairs.markLost(user.id(), now + props.pair().grace().toMillis())
+                                .then(presence.onlineCounts(convs).collectList())
                                 .flatMap(counts -> announce(true, convs, counts, user, false))));
     }
 
@@ -75,11 +101,15 @@ public class SessionService {
                 .then();
     }
 
-    private Mono<ServerFrame.Welcome> welcome(UserRef user, List<String> convs, List<Long> counts) {
-        return Mono.zip(rooms.names(convs), history.lastSeqs(convs)).map(t -> {
+    /** Rooms (with online counts) first, then direct and pair conversations (with the peer), newest first. */
+    private Mono<ServerFrame.Welcome> welcome(UserRef user, List<String> convs, List<Long> counts, List<String> directs) {
+        List<String> all = new ArrayList<>(convs);
+        all.addAll(directs);
+        return Mono.zip(rooms.names(convs), history.lastSeqs(all), directService.peersOf(user.id(), directs)).map(t -> {
             Map<String, String> names = t.getT1();
             Map<String, Long> seqs = t.getT2();
-            List<ServerFrame.ConversationInfo> infos = new java.util.ArrayList<>();
+            Map<String, UserRef> peerOf = t.getT3();
+            List<ServerFrame.ConversationInfo> infos = new ArrayList<>();
             for (int i = 0; i < convs.size(); i++) {
                 String conv = convs.get(i);
                 if (names.containsKey(conv)) {
@@ -87,12 +117,20 @@ public class SessionService {
                             counts.get(i)));
                 }
             }
+            for (String conv : directs) {
+                UserRef peer = peerOf.get(conv);
+                if (peer != null) {
+                    infos.add(new ServerFrame.ConversationInfo(conv, peer.nickname() == null ? peer.id() : peer.nickname(),
+                            seqs.getOrDefault(conv, 0L), 0, peer));
+                }
+            }
             return new ServerFrame.Welcome(user, infos, props.heartbeatSeconds());
         });
     }
 
-    private static List<String> welcomeConvs(ServerFrame.Welcome welcome) {
-        return welcome.conversations().stream().map(ServerFrame.ConversationInfo::conv).toList();
+    private static List<String> roomsOf(ServerFrame.Welcome welcome) {
+        return welcome.conversations().stream().map(ServerFrame.ConversationInfo::conv)
+                .filter(Conversations::isRoom).toList();
     }
 
     private static ServerFrame online(String conv, UserRef user, long online) {

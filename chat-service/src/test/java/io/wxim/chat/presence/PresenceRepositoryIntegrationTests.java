@@ -45,17 +45,20 @@ class PresenceRepositoryIntegrationTests {
         StepVerifier.create(presence.connect(alice, "gw2", "c2", convs)).expectNext(PresenceRepository.Connect.ALREADY_ONLINE).verifyComplete();
         assertThat(online()).containsExactly(1L, 1L);
 
-        StepVerifier.create(presence.disconnect(alice.id(), "c1", convs)).expectNext(false).verifyComplete();
+        StepVerifier.create(presence.disconnect(alice.id(), "c1", convs, 1000L)).expectNext(false).verifyComplete();
         assertThat(online()).containsExactly(1L, 1L); // still connected through c2
-        StepVerifier.create(presence.disconnect(alice.id(), "c2", convs)).expectNext(true).verifyComplete();
-        StepVerifier.create(presence.disconnect(alice.id(), "c2", convs)).expectNext(false).verifyComplete(); // redelivery
+        assertThat(presence.status(alice.id()).block(Duration.ofSeconds(5)).online()).isTrue();
+        StepVerifier.create(presence.disconnect(alice.id(), "c2", convs, 1000L)).expectNext(true).verifyComplete();
+        assertThat(presence.status(alice.id()).block(Duration.ofSeconds(5)))
+                .isEqualTo(new PresenceRepository.Status(false, 1000L)); // last seen: when the last connection closed
+        StepVerifier.create(presence.disconnect(alice.id(), "c2", convs, 1000L)).expectNext(false).verifyComplete(); // redelivery
         assertThat(online()).containsExactly(0L, 0L);
         StepVerifier.create(redis.hasKey(RedisNames.connections(alice.id()))).expectNext(false).verifyComplete();
     }
 
     @Test
     void ignoresAConnectProcessedAfterItsDisconnect() {
-        StepVerifier.create(presence.disconnect(alice.id(), "c9", convs)).expectNext(false).verifyComplete();
+        StepVerifier.create(presence.disconnect(alice.id(), "c9", convs, 1000L)).expectNext(false).verifyComplete();
         StepVerifier.create(presence.connect(alice, "gw1", "c9", convs)).expectNext(PresenceRepository.Connect.ALREADY_CLOSED).verifyComplete();
         assertThat(online()).containsExactly(0L, 0L);
         StepVerifier.create(redis.hasKey(RedisNames.connections(alice.id()))).expectNext(false).verifyComplete();

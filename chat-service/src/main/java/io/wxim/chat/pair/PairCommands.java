@@ -1,0 +1,186 @@
+package io.wxim.chat.pair;
+
+import io.wxim.chat.config.ChatProperties;
+import io.wxim.chat.direct.Peers;
+import io.wxim.chat.direct.PeersRepository;
+import io.wxim.chat.presence.PresenceRepository;
+import io.wxim.chat.profile.ProfileService;
+import io.wxim.chat.room.RoomRepository;
+import io.wxim.chat.routing.Deliveries;
+import io.wxim.protocol.ClientFrame;
+import io.wxim.protocol.Command;
+import io.wxim.protocol.Conversations;
+import io.wxim.protocol.ErrorCode;
+import io.wxim.protocol.NodeMessage;
+import io.wxim.protocol.ProtocolException;
+import io.wxim.protocol.ServerFrame;
+import io.wxim.protocol.UserRef;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.List;
+import org.springframework.stereotype.Service;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * The 1v1 pairing flow of the original mini-programs: request -> wait -> accept (or decline / cancel / expire) ->
+ * chat in a pair conversation ({@code p:<id>}) -> leave (or the peer is lost). State transitions are atomic in
+ * {@link PairRepository}; this class validates, records the durable part (the session's two members in MongoDB, so
+ * its history stays readable) and tells every device of both users.
+ */
+@Service
+public class PairCommands {
+    private static final char[] ID_CHARS = "abcdefghijkmnpqrstuvwxyz23456789".toCharArray();
+
+    private final PairRepository pairs;
+    private final ProfileService profiles;
+    private final PeersRepository peers;
+    private final RoomRepository memberships;
+    private final PresenceRepository presence;
+    private final Deliveries deliveries;
+    private final ChatProperties.Pair props;
+    private final Clock clock;
+    private final SecureRandom random = new SecureRandom();
+
+    public PairCommands(PairRepository pairs, ProfileService profiles, PeersRepository peers, RoomRepository memberships,
+                        PresenceRepository presence, Deliveries deliveries, ChatProperties props, Clock clock) {
+        this.pairs = pairs;
+        this.profiles = profiles;
+        this.peers = peers;
+        this.memberships = memberships;
+        this.presence = presence;
+        this.deliveries = deliveries;
+        this.props = props.pair();
+        this.clock = clock;
+    }
+
+    public Mono<NodeMessage> request(Command cmd, ClientFrame.PairRequest frame) {
+        UserRef me = cmd.user();
+        if (me.id().equals(frame.to())) {
+            return Mono.error(new ProtocolException(ErrorCode.BAD_REQUEST, "cannot pair with yourself"));
+        }
+        long now = clock.millis();
+        return profiles.require(frame.to()).flatMap(target -> pairs.request(me.id(), target.id(),
+                        now + props.requestTtl().toMillis(), newConv(), props.maxOutgoing(), props.maxIncoming(), now)
+                .flatMap(result -> switch (result.status()) {
+                    case "created", "pending" -> deliveries.toUser(target.id(), new ServerFrame.PairRequested(me, result.expiresAt()))
+                            .then(deliveries.toUser(me.id(), cmd.conn(), List.of(
+                                    new ServerFrame.PairRequestSent(null, target, result.expiresAt()))))
+                            .thenReturn(reply(cmd, new ServerFrame.PairRequestSent(frame.rid(), target, result.expiresAt())));
+                    case "busy_self" -> Mono.<NodeMessage>error(conflict("you are in a pair session; leave it first"));
+                    case "busy_peer" -> Mono.<NodeMessage>error(conflict("the user is in a pair session"));
+                    case "too_many_out" -> Mono.<NodeMessage>error(new ProtocolException(ErrorCode.TOO_LARGE,
+                            "at most " + props.maxOutgoing() + " pending requests"));
+                    default -> Mono.<NodeMessage>error(new ProtocolException(ErrorCode.TOO_LARGE, "the user has too many pending requests"));
+                }));
+    }
+
+    public Mono<NodeMessage> cancel(Command cmd, ClientFrame.PairCancel frame) {
+        String me = cmd.user().id();
+        return closeRequest(cmd, frame.rid(), me, frame.to(), "cancelled", frame.to());
+    }
+
+    public Mono<NodeMessage> decline(Command cmd, ClientFrame.PairDecline frame) {
+        String me = cmd.user().id();
+        return closeRequest(cmd, frame.rid(), frame.from(), me, "declined", frame.from());
+    }
+
+    /** Removes {@code from -> to}; the other side ({@code other}) and the actor's other devices are told. */
+    private Mono<NodeMessage> closeRequest(Command cmd, String rid, String from, String to, String reason, String other) {
+        return pairs.remove(from, to).flatMap(removed -> {
+            if (!removed) {
+                return Mono.error(new ProtocolException(ErrorCode.NOT_FOUND, "no such pair request"));
+            }
+            ServerFrame.PairRequestClosed event = new ServerFrame.PairRequestClosed(null, from, to, reason);
+            return deliveries.toUser(other, event)
+                    .then(deliveries.toUser(cmd.user().id(), cmd.conn(), List.of(event)))
+                    .thenReturn(reply(cmd, new ServerFrame.PairRequestClosed(rid, from, to, reason)));
+        });
+    }
+
+    public Mono<NodeMessage> pending(Command cmd, ClientFrame.PairPending frame) {
+        return pairs.incoming(cmd.user().id(), clock.millis()).collectList()
+                .flatMap(incoming -> profiles.findAll(incoming.stream().map(PairRepository.Incoming::from).toList())
+                        .map(found -> incoming.stream()
+                                .map(in -> new ServerFrame.PendingRequest(
+                                        found.getOrDefault(in.from(), new UserRef(in.from(), null, null)), in.expiresAt()))
+                                .toList()))
+                .map(requests -> reply(cmd, new ServerFrame.PairRequests(frame.rid(), requests)));
+    }
+
+    public Mono<NodeMessage> accept(Command cmd, ClientFrame.PairAccept frame) {
+        UserRef me = cmd.user();
+        long now = clock.millis();
+        return pairs.accept(me.id(), frame.from(), now).flatMap(result -> switch (result.status()) {
+            case "started", "already" -> started(cmd, frame, result, now);
+            case "busy_self" -> Mono.<NodeMessage>error(conflict("you are in a pair session; leave it first"));
+            case "busy_peer" -> Mono.<NodeMessage>error(conflict("the user is in another pair session"));
+            default -> Mono.<NodeMessage>error(new ProtocolException(ErrorCode.NOT_FOUND, "no such pair request (it may have expired)"));
+        });
+    }
+
+    /** Records both members durably, then tells both users (and every other request that just closed). */
+    private Mono<NodeMessage> started(Command cmd, ClientFrame.PairAccept frame, PairRepository.AcceptResult result, long now) {
+        UserRef me = cmd.user();
+        String conv = result.conv();
+        return peers.ensure(new Peers(conv, List.of(frame.from(), me.id()), now))
+                .then(memberships.addMember(conv, frame.from(), now))
+                .then(memberships.addMember(conv, me.id(), now))
+                .then(profiles.findAll(List.of(frame.from(), me.id())))
+                .flatMap(found -> {
+                    UserRef requester = found.getOrDefault(frame.from(), new UserRef(frame.from(), null, null));
+                    return deliveries.toUser(frame.from(), new ServerFrame.PairStarted(null, conv, me))
+                            .then(deliveries.toUser(me.id(), cmd.conn(), List.of(new ServerFrame.PairStarted(null, conv, requester))))
+                            .then(notifyClosed(result.closed()))
+                            .then(startGraceIfOffline(frame.from(), now))
+                            .thenReturn(reply(cmd, new ServerFrame.PairStarted(frame.rid(), conv, requester)));
+                });
+    }
+
+    private Mono<Void> notifyClosed(List<String[]> closed) {
+        return Flux.fromIterable(closed).concatMap(c -> {
+            ServerFrame.PairRequestClosed event = new ServerFrame.PairRequestClosed(null, c[0], c[1], "busy");
+            return deliveries.toUser(c[0], event).then(deliveries.toUser(c[1], event));
+        }).then();
+    }
+
+    /** A requester who is offline when accepted gets the same grace period as one who drops out later. */
+    private Mono<Void> startGraceIfOffline(String userId, long now) {
+        return presence.connections(userId).flatMap(conns -> conns.isEmpty()
+                ? pairs.markLost(userId, now + props.grace().toMillis()).then() : Mono.empty());
+    }
+
+    public Mono<NodeMessage> leave(Command cmd, ClientFrame.PairLeave frame) {
+        String me = cmd.user().id();
+        if (!Conversations.isPair(frame.conv())) {
+            return Mono.error(new ProtocolException(ErrorCode.NOT_FOUND, "you are not in this pair session"));
+        }
+        return pairs.leave(me, frame.conv(), clock.millis())
+                .switchIfEmpty(Mono.error(() -> new ProtocolException(ErrorCode.NOT_FOUND, "you are not in this pair session")))
+                .flatMap(peer -> ended(frame.conv(), me, peer, "peer_left")
+                        .then(deliveries.toUser(me, cmd.conn(), List.of(new ServerFrame.PairEnded(null, frame.conv(), peer, "left"))))
+                        .thenReturn(reply(cmd, new ServerFrame.PairEnded(frame.rid(), frame.conv(), peer, "left"))));
+    }
+
+    /** Tells {@code peer} that the session with {@code user} ended for {@code reason}. */
+    Mono<Void> ended(String conv, String user, String peer, String reason) {
+        return peer.isEmpty() ? Mono.empty() : deliveries.toUser(peer, new ServerFrame.PairEnded(null, conv, user, reason));
+    }
+
+    private String newConv() {
+        char[] id = new char[16];
+        for (int i = 0; i < id.length; i++) {
+            id[i] = ID_CHARS[random.nextInt(ID_CHARS.length)];
+        }
+        return Conversations.PAIR_PREFIX + new String(id);
+    }
+
+    private static ProtocolException conflict(String message) {
+        return new ProtocolException(ErrorCode.CONFLICT, message);
+    }
+
+    private NodeMessage reply(Command cmd, ServerFrame frame) {
+        return NodeMessage.reply(cmd.user().id(), cmd.conn(), cmd.ref(), List.of(deliveries.encode(frame)));
+    }
+
+}

@@ -1,0 +1,162 @@
+package io.wxim.chat.pair;
+
+import io.wxim.chat.config.ChatProperties;
+import io.wxim.chat.config.RedisScripts;
+import io.wxim.protocol.RedisNames;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.springframework.data.domain.Range;
+import org.springframework.data.redis.connection.Limit;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.data.redis.core.script.RedisScript;
+import org.springframework.stereotype.Repository;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Pairing state in Redis. Every transition is one Lua script, so it is atomic across gateways and chat-service
+ * instances: two concurrent accepts cannot pair a user twice, and the accept that pairs two users removes all their
+ * other waiting requests in the same step. Keys: {@link RedisNames#pairIncoming}, {@link RedisNames#pairOutgoing},
+ * {@link RedisNames#pairOf}, {@link RedisNames#pairSession}, {@link RedisNames#PAIR_EXPIRIES},
+ * {@link RedisNames#PAIR_LOST}.
+ */
+@Repository
+public class PairRepository {
+    private static final RedisScript<String> REQUEST = RedisScripts.load("redis/pair_request.lua", String.class);
+    private static final RedisScript<Long> REMOVE = RedisScripts.load("redis/pair_remove.lua", Long.class);
+    private static final RedisScript<Long> EXPIRE = RedisScripts.load("redis/pair_expire.lua", Long.class);
+    private static final RedisScript<String> ACCEPT = RedisScripts.load("redis/pair_accept.lua", String.class);
+    private static final RedisScript<String> END = RedisScripts.load("redis/pair_end.lua", String.class);
+    private static final RedisScript<Long> MARK_LOST = RedisScripts.load("redis/pair_mark_lost.lua", Long.class);
+
+    /** Outcome of a request: {@code status} is created, pending (already), busy_self, busy_peer, too_many_out or too_many_in. */
+    public record RequestResult(String status, long expiresAt, String conv) {
+    }
+
+    /** A waiting request to this user. */
+    public record Incoming(String from, long expiresAt) {
+    }
+
+    /** Outcome of an accept: {@code status} is started, already (idempotent retry), none, busy_self or busy_peer. */
+    public record AcceptResult(String status, String conv, List<String[]> closed) {
+    }
+
+    private final ReactiveStringRedisTemplate redis;
+    private final Duration timeout;
+
+    public PairRepository(ReactiveStringRedisTemplate redis, ChatProperties props) {
+        this.redis = redis;
+        this.timeout = props.redisTimeout();
+    }
+
+    public Mono<RequestResult> request(String from, String to, long expiresAt, String conv, int maxOut, int maxIn, long now) {
+        List<String> keys = List.of(RedisNames.pairIncoming(to), RedisNames.pairOutgoing(from), RedisNames.pairOf(from),
+                RedisNames.pairOf(to), RedisNames.PAIR_EXPIRIES);
+        List<String> args = List.of(from, to, String.valueOf(expiresAt), conv, String.valueOf(maxOut),
+                String.valueOf(maxIn), String.valueOf(now));
+        return redis.execute(REQUEST, keys, args).next().timeout(timeout).map(r -> {
+            String[] parts = r.split("\\|");
+            if (parts.length == 3) {
+                return new RequestResult("1".equals(parts[0]) ? "created" : "pending", Long.parseLong(parts[1]), parts[2]);
+            }
+            return new RequestResult(r, 0, null);
+        });
+    }
+
+    /** Removes the request {@code from -> to}; emits true if there was one. */
+    public Mono<Boolean> remove(String from, String to) {
+        return redis.execute(REMOVE, List.of(RedisNames.pairIncoming(to), RedisNames.pairOutgoing(from),
+                RedisNames.PAIR_EXPIRIES), List.of(from, to)).next().timeout(timeout).map(r -> r == 1L);
+    }
+
+    /** Requests waiting for {@code userId}'s answer that have not expired, oldest first. */
+    public Flux<Incoming> incoming(String userId, long now) {
+        return redis.<String, String>opsForHash().entries(RedisNames.pairIncoming(userId))
+                .map(e -> new Incoming(e.getKey(), Long.parseLong(e.getValue().substring(0, e.getValue().indexOf('|')))))
+                .filter(in -> in.expiresAt() > now)
+                .sort((a, b) -> Long.compare(a.expiresAt(), b.expiresAt()))
+                .timeout(timeout);
+    }
+
+    public Mono<AcceptResult> accept(String target, String from, long now) {
+        List<String> keys = List.of(RedisNames.pairIncoming(target), RedisNames.pairOf(target), RedisNames.pairOf(from),
+                RedisNames.PAIR_EXPIRIES);
+        return redis.execute(ACCEPT, keys, List.of(target, from, String.valueOf(now), RedisNames.PAIR_PREFIX))
+                .next().timeout(timeout).map(PairRepository::acceptResult);
+    }
+
+    private static AcceptResult acceptResult(String r) {
+        String[] parts = r.split("\\|", -1);
+        if ("1".equals(parts[0]) || "2".equals(parts[0])) {
+            List<String[]> closed = new ArrayList<>();
+            if (parts.length > 2 && !parts[2].isEmpty()) {
+                Arrays.stream(parts[2].split(",")).forEach(c -> closed.add(c.split(">")));
+            }
+            return new AcceptResult("1".equals(parts[0]) ? "started" : "already", parts[1], closed);
+        }
+        return new AcceptResult(r, null, List.of());
+    }
+
+    /** The pair session the user is in now, or empty. */
+    public Mono<String> sessionOf(String userId) {
+        return redis.opsForValue().get(RedisNames.pairOf(userId)).timeout(timeout);
+    }
+
+    /** Ends the session because the user left; emits the peer, or empty if the user is not in that session. */
+    public Mono<String> leave(String userId, String conv, long now) {
+        return end(userId, conv, "leave", now);
+    }
+
+    /** Ends the session if the user's grace period passed and they are still offline; emits the peer if it ended. */
+    public Mono<String> endIfLost(String userId, String conv, long now) {
+        return end(userId, conv, "lost", now);
+    }
+
+    private Mono<String> end(String userId, String conv, String mode, long now) {
+        List<String> keys = List.of(RedisNames.pairOf(userId), RedisNames.PAIR_LOST, RedisNames.connections(userId));
+        return redis.execute(END, keys, List.of(userId, conv, RedisNames.PAIR_PREFIX, mode, String.valueOf(now)))
+                .next().timeout(timeout)
+                .filter(r -> r.startsWith("1|"))
+                .map(r -> r.substring(2));
+    }
+
+    /** Starts the user's grace period if they are in a session (kept if already running). */
+    public Mono<Boolean> markLost(String userId, long deadline) {
+        return redis.execute(MARK_LOST, List.of(RedisNames.pairOf(userId), RedisNames.PAIR_LOST),
+                List.of(userId, String.valueOf(deadline))).next().timeout(timeout).map(r -> r == 1L);
+    }
+
+    /** The user is back: cancels the grace period. */
+    public Mono<Void> clearLost(String userId) {
+        return redis.opsForZSet().remove(RedisNames.PAIR_LOST, userId).timeout(timeout).then();
+    }
+
+    /** Up to {@code max} requests ("from|to") whose expiry has passed. */
+    public Flux<String> dueRequests(long now, int max) {
+        return redis.opsForZSet().rangeByScore(RedisNames.PAIR_EXPIRIES, Range.closed(0.0, (double) now),
+                Limit.limit().count(max)).timeout(timeout);
+    }
+
+    /** Expires one due request; emits true if this call claimed it. */
+    public Mono<Boolean> expire(String from, String to, long now) {
+        return redis.execute(EXPIRE, List.of(RedisNames.PAIR_EXPIRIES, RedisNames.pairIncoming(to), RedisNames.pairOutgoing(from)),
+                List.of(from, to, String.valueOf(now))).next().timeout(timeout).map(r -> r == 1L);
+    }
+
+    /** Up to {@code max} users whose grace period has passed. */
+    public Flux<String> dueLost(long now, int max) {
+        return redis.opsForZSet().rangeByScore(RedisNames.PAIR_LOST, Range.closed(0.0, (double) now),
+                Limit.limit().count(max)).timeout(timeout);
+    }
+
+    /** The two users of an active session ({@code a} requested, {@code b} accepted), or empty once it ended. */
+    public Mono<Map<String, String>> session(String conv) {
+        return redis.<String, String>opsForHash().entries(RedisNames.pairSession(conv))
+                .collectMap(Map.Entry::getKey, Map.Entry::getValue)
+                .filter(m -> !m.isEmpty())
+                .timeout(timeout);
+    }
+}

@@ -1,0 +1,83 @@
+package io.wxim.chat.pair;
+
+import io.wxim.chat.config.ChatProperties;
+import io.wxim.chat.routing.Deliveries;
+import io.wxim.protocol.ServerFrame;
+import java.time.Clock;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.stereotype.Component;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Expires pair requests and ends sessions whose peer stayed offline past the grace period. Runs in every
+ * chat-service instance; each due entry is claimed by one atomic script, so exactly one instance acts on it.
+ */
+@Component
+class PairSweeper implements SmartLifecycle {
+    private static final Logger log = LoggerFactory.getLogger(PairSweeper.class);
+    private static final int BATCH = 100;
+
+    private final PairRepository pairs;
+    private final PairCommands commands;
+    private final Deliveries deliveries;
+    private final Duration interval;
+    private final Clock clock;
+    private volatile Disposable running;
+
+    PairSweeper(PairRepository pairs, PairCommands commands, Deliveries deliveries, ChatProperties props, Clock clock) {
+        this.pairs = pairs;
+        this.commands = commands;
+        this.deliveries = deliveries;
+        this.interval = props.pair().sweepInterval();
+        this.clock = clock;
+    }
+
+    @Override
+    public void start() {
+        running = Flux.interval(interval, interval)
+                .onBackpressureDrop()
+                .concatMap(tick -> sweepOnce().onErrorResume(e -> {
+                    log.warn("pair sweep failed: error={}", e.toString());
+                    return Mono.empty();
+                }), 1)
+                .subscribe();
+    }
+
+    /** One pass: expired requests, then lost peers. Completes when done. */
+    Mono<Void> sweepOnce() {
+        long now = clock.millis();
+        Mono<Void> requests = pairs.dueRequests(now, BATCH).concatMap(entry -> {
+            String[] fromTo = entry.split("\\|");
+            return pairs.expire(fromTo[0], fromTo[1], now).filter(Boolean::booleanValue).flatMap(claimed -> {
+                ServerFrame.PairRequestClosed event = new ServerFrame.PairRequestClosed(null, fromTo[0], fromTo[1], "expired");
+                return deliveries.toUser(fromTo[0], event).then(deliveries.toUser(fromTo[1], event));
+            });
+        }).then();
+        Mono<Void> lost = pairs.dueLost(now, BATCH).concatMap(user -> pairs.sessionOf(user)
+                .flatMap(conv -> pairs.endIfLost(user, conv, now)
+                        .flatMap(peer -> {
+                            log.info("pair session ended, peer lost: conversationId={} userId={}", conv, user);
+                            return commands.ended(conv, user, peer, "peer_offline");
+                        }))
+                .switchIfEmpty(pairs.clearLost(user))).then();
+        return requests.then(lost);
+    }
+
+    @Override
+    public void stop() {
+        Disposable current = running;
+        if (current != null) {
+            current.dispose();
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running != null && !running.isDisposed();
+    }
+}

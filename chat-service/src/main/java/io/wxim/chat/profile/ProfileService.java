@@ -1,0 +1,75 @@
+package io.wxim.chat.profile;
+
+import io.wxim.chat.config.ChatProperties;
+import io.wxim.protocol.ErrorCode;
+import io.wxim.protocol.ProtocolException;
+import io.wxim.protocol.RedisNames;
+import io.wxim.protocol.UserRef;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Map;
+import java.util.Objects;
+import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
+import org.springframework.data.mongodb.core.query.Criteria;
+import org.springframework.data.mongodb.core.query.Query;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.stereotype.Service;
+import reactor.core.publisher.Mono;
+
+/**
+ * Known users and their display profiles. The durable copy is in MongoDB; the Redis profile hash (written by the
+ * connect script) tells whether it changed, so a connect costs a Mongo write only when the profile is new or changed.
+ */
+@Service
+public class ProfileService {
+    private final ReactiveMongoTemplate mongo;
+    private final ReactiveStringRedisTemplate redis;
+    private final Duration mongoTimeout;
+    private final Duration redisTimeout;
+    private final Clock clock;
+
+    public ProfileService(ReactiveMongoTemplate mongo, ReactiveStringRedisTemplate redis, ChatProperties props, Clock clock) {
+        this.mongo = mongo;
+        this.redis = redis;
+        this.mongoTimeout = props.mongoTimeout();
+        this.redisTimeout = props.redisTimeout();
+        this.clock = clock;
+    }
+
+    /** Records the profile from a verified token; a Mongo write only if it differs from the cached copy. */
+    public Mono<Void> record(UserRef user) {
+        return redis.<String, String>opsForHash().entries(RedisNames.profile(user.id()))
+                .collectMap(Map.Entry::getKey, Map.Entry::getValue)
+                .timeout(redisTimeout)
+                .flatMap(cached -> unchanged(cached, user) ? Mono.<Void>empty()
+                        : mongo.save(new Profile(user.id(), user.nickname(), user.avatarUrl(), clock.millis()))
+                                .timeout(mongoTimeout).then());
+    }
+
+    /** The user's profile; NOT_FOUND if the user never connected (unknown to chat). */
+    public Mono<UserRef> require(String userId) {
+        return mongo.findById(userId, Profile.class).timeout(mongoTimeout)
+                .map(Profile::toRef)
+                .switchIfEmpty(Mono.error(() -> new ProtocolException(ErrorCode.NOT_FOUND, "no such user")));
+    }
+
+    /** Profiles by id (unknown ids are missing from the map). */
+    public Mono<Map<String, UserRef>> findAll(Collection<String> userIds) {
+        if (userIds.isEmpty()) {
+            return Mono.just(Map.of());
+        }
+        return mongo.find(Query.query(Criteria.where("_id").in(userIds)), Profile.class).timeout(mongoTimeout)
+                .collectMap(Profile::id, Profile::toRef);
+    }
+
+    private static boolean unchanged(Map<String, String> cached, UserRef user) {
+        return !cached.isEmpty()
+                && Objects.equals(emptyToNull(cached.get("nickname")), emptyToNull(user.nickname()))
+                && Objects.equals(emptyToNull(cached.get("avatarUrl")), emptyToNull(user.avatarUrl()));
+    }
+
+    private static String emptyToNull(String s) {
+        return s == null || s.isEmpty() ? null : s;
+    }
+}

@@ -1,0 +1,62 @@
+-- ARGV[1] (the target) accepts the request of ARGV[2]: starts the pair session, atomically.
+-- KEYS[1] = im:chat:pair:in:<target>, KEYS[2] = im:chat:pair:of:<target>, KEYS[3] = im:chat:pair:of:<from>,
+-- KEYS[4] = im:chat:pair:expiries
+-- ARGV[1] = target, ARGV[2] = from, ARGV[3] = now (ms), ARGV[4] = key prefix "im:chat:pair:"
+-- Both users' other pending requests (in and out) are removed in the same step, so no waiting entry outlives a
+-- pairing. The keys of those other users are derived from ARGV[4] (single Redis or one hash slot: see
+-- docs/architecture.md).
+-- Returns "1|conv|closed" (started; closed = comma-separated "requester>target" requests removed),
+-- "2|conv" (already started by this very request: an idempotent retry), "none" (no such request, or expired),
+-- "busy_self" or "busy_peer".
+local prefix = ARGV[4]
+local target, from = ARGV[1], ARGV[2]
+local value = redis.call('HGET', KEYS[1], from)
+if not value then
+  local current = redis.call('GET', KEYS[2])
+  if current then
+    local a, b = unpack(redis.call('HMGET', prefix .. 'session:' .. current, 'a', 'b'))
+    if (a == from and b == target) or (a == target and b == from) then
+      return '2|' .. current
+    end
+  end
+  return 'none'
+end
+local sep = string.find(value, '|', 1, true)
+local expiresAt = tonumber(string.sub(value, 1, sep - 1))
+local conv = string.sub(value, sep + 1)
+local function remove(requester, to)
+  redis.call('HDEL', prefix .. 'in:' .. to, requester)
+  redis.call('HDEL', prefix .. 'out:' .. requester, to)
+  redis.call('ZREM', KEYS[4], requester .. '|' .. to)
+end
+if expiresAt <= tonumber(ARGV[3]) then
+  remove(from, target)
+  return 'none'
+end
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  remove(from, target)
+  return 'busy_self'
+end
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  remove(from, target)
+  return 'busy_peer'
+end
+local closed = {}
+for _, user in ipairs({target, from}) do
+  for _, requester in ipairs(redis.call('HKEYS', prefix .. 'in:' .. user)) do
+    remove(requester, user)
+    if not (requester == from and user == target) then
+      table.insert(closed, requester .. '>' .. user)
+    end
+  end
+  for _, to in ipairs(redis.call('HKEYS', prefix .. 'out:' .. user)) do
+    remove(user, to)
+    if not (user == from and to == target) then
+      table.insert(closed, user .. '>' .. to)
+    end
+  end
+end
+redis.call('SET', KEYS[2], conv)
+redis.call('SET', KEYS[3], conv)
+redis.call('HSET', prefix .. 'session:' .. conv, 'a', from, 'b', target, 'startedAt', ARGV[3])
+return '1|' .. conv .. '|' .. table.concat(closed, ',')
