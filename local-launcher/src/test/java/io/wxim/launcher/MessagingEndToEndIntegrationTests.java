@@ -91,6 +91,38 @@ class MessagingEndToEndIntegrationTests extends EndToEndTestBase {
         }
     }
 
+    /**
+     * Two devices of one user on different gateways: joining on one subscribes the other too, and both get every
+     * message of the room, including those the user sends from the other device. Leaving stops both.
+     */
+    @Test
+    void aRoomJoinedOnOneDevice_reachesEveryDeviceOfTheUser() {
+        Login alice = login("alice");
+        Login bob = login("bob");
+        try (WsClient a1 = WsClient.connect(http, gw1, alice.token());
+             WsClient a2 = WsClient.connect(http, gw2, alice.token());
+             WsClient b = WsClient.connect(http, gw1, bob.token())) {
+            a1.await(ServerFrame.Welcome.class);
+            a2.await(ServerFrame.Welcome.class);
+            b.await(ServerFrame.Welcome.class);
+            b.send("{\"type\":\"create\",\"rid\":\"c1\",\"name\":\"Two devices\"}");
+            String room = b.await(ServerFrame.Joined.class, f -> "c1".equals(f.rid())).conv();
+            a1.send("{\"type\":\"join\",\"rid\":\"j1\",\"conv\":\"" + room + "\"}");
+            a1.await(ServerFrame.Joined.class, f -> "j1".equals(f.rid()));
+
+            b.send(send("m1", room, "to both devices"));
+            b.await(ServerFrame.Ack.class, f -> "m1".equals(f.cmid()));
+            assertThat(a1.await(ServerFrame.Message.class, f -> f.conv().equals(room)).body()).isEqualTo("to both devices");
+            assertThat(a2.await(ServerFrame.Message.class, f -> f.conv().equals(room)).body()).isEqualTo("to both devices");
+            a1.send(send("m2", room, "from device one"));
+            a1.await(ServerFrame.Ack.class, f -> "m2".equals(f.cmid()));
+            assertThat(a2.await(ServerFrame.Message.class, f -> f.conv().equals(room) && f.seq() == 2).from().id())
+                    .isEqualTo(alice.userId());
+            assertThat(b.await(ServerFrame.Message.class, f -> f.conv().equals(room) && f.seq() == 2).body())
+                    .isEqualTo("from device one");
+        }
+    }
+
     @Test
     void syncsExactlyTheMissedMessages_afterReconnectingToTheOtherGateway() {
         Login carol = login("carol");
