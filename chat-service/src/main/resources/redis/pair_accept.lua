@@ -1,7 +1,10 @@
 -- ARGV[1] (the target) accepts the request of ARGV[2]: starts the pair session, atomically.
 -- KEYS[1] = im:chat:pair:in:<target>, KEYS[2] = im:chat:pair:of:<target>, KEYS[3] = im:chat:pair:of:<from>,
--- KEYS[4] = im:chat:pair:expiries
--- ARGV[1] = target, ARGV[2] = from, ARGV[3] = now (ms), ARGV[4] = key prefix "im:chat:pair:"
+-- KEYS[4] = im:chat:pair:expiries, KEYS[5] = im:chat:conns:<target>, KEYS[6] = im:chat:conns:<from>,
+-- KEYS[7] = im:chat:pair:lost
+-- ARGV[1] = target, ARGV[2] = from, ARGV[3] = now (ms), ARGV[4] = key prefix "im:chat:pair:",
+-- ARGV[5] = end of the grace period (ms) for a user who is offline as the session starts (either of the two: the
+-- requester may have gone, and the accepter's DISCONNECT may have been processed before this accept)
 -- Both users' other pending requests (in and out) are removed in the same step, so no waiting entry outlives a
 -- pairing. The keys of those other users are derived from ARGV[4] (single Redis or one hash slot: see
 -- docs/architecture.md).
@@ -59,4 +62,10 @@ end
 redis.call('SET', KEYS[2], conv)
 redis.call('SET', KEYS[3], conv)
 redis.call('HSET', prefix .. 'session:' .. conv, 'a', from, 'b', target, 'startedAt', ARGV[3])
+if redis.call('HLEN', KEYS[5]) == 0 then
+  redis.call('ZADD', KEYS[7], 'NX', ARGV[5], target)
+end
+if redis.call('HLEN', KEYS[6]) == 0 then
+  redis.call('ZADD', KEYS[7], 'NX', ARGV[5], from)
+end
 return '1|' .. conv .. '|' .. table.concat(closed, ',')

@@ -38,10 +38,13 @@ public sealed interface ServerFrame {
     /**
      * A conversation the user is in, with its newest seq (0 when empty). {@code peer} is the other user of a direct
      * or pair conversation (null for rooms, whose {@code online} is the online member count; 0 otherwise).
+     * {@code active} is set for pair conversations only: whether the session is still on (a client that missed a
+     * {@code pairEnded} while away learns it here).
      */
-    record ConversationInfo(String conv, String name, long lastSeq, long online, UserRef peer) {
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record ConversationInfo(String conv, String name, long lastSeq, long online, UserRef peer, Boolean active) {
         public ConversationInfo(String conv, String name, long lastSeq, long online) {
-            this(conv, name, lastSeq, online, null);
+            this(conv, name, lastSeq, online, null, null);
         }
     }
 

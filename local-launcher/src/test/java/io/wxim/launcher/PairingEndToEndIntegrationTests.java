@@ -170,7 +170,8 @@ class PairingEndToEndIntegrationTests extends EndToEndTestBase {
             b.close();
             sleepQuietly(PAIR_GRACE.toMillis() / 4);
             b = WsClient.connect(http, gw1, bob.token());
-            b.await(ServerFrame.Welcome.class);
+            assertThat(b.await(ServerFrame.Welcome.class).conversations()).filteredOn(i -> i.conv().equals(conv))
+                    .singleElement().satisfies(i -> assertThat(i.active()).isTrue());
             sleepQuietly(PAIR_GRACE.toMillis() + 1000);
             assertThat(a.received()).noneMatch(f -> f instanceof ServerFrame.PairEnded);
             b.send(send("still", conv, "still here"));
@@ -184,6 +185,15 @@ class PairingEndToEndIntegrationTests extends EndToEndTestBase {
             assertThat(ended.reason()).isEqualTo("peer_offline");
             assertThat(ended.peer()).isEqualTo(bob.userId());
             assertThat(Duration.ofNanos(System.nanoTime() - gone)).isGreaterThanOrEqualTo(PAIR_GRACE.minusMillis(300));
+
+            // bob, back later, learns from his welcome that the session is over (he was away when it ended)
+            try (WsClient back = WsClient.connect(http, gw2, bob.token())) {
+                ServerFrame.ConversationInfo info = back.await(ServerFrame.Welcome.class).conversations().stream()
+                        .filter(i -> i.conv().equals(conv)).findFirst().orElseThrow();
+                assertThat(info.active()).isFalse();
+                assertThat(info.peer().id()).isEqualTo(alice.userId());
+                assertThat(info.lastSeq()).isEqualTo(1);
+            }
         }
         assertNoPairingState(Set.of(alice.userId(), bob.userId()));
     }

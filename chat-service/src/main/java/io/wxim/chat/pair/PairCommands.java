@@ -3,7 +3,6 @@ package io.wxim.chat.pair;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.direct.Peers;
 import io.wxim.chat.direct.PeersRepository;
-import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.chat.profile.ProfileService;
 import io.wxim.chat.room.RoomRepository;
 import io.wxim.chat.routing.Deliveries;
@@ -36,19 +35,17 @@ public class PairCommands {
     private final ProfileService profiles;
     private final PeersRepository peers;
     private final RoomRepository memberships;
-    private final PresenceRepository presence;
     private final Deliveries deliveries;
     private final ChatProperties.Pair props;
     private final Clock clock;
     private final SecureRandom random = new SecureRandom();
 
     public PairCommands(PairRepository pairs, ProfileService profiles, PeersRepository peers, RoomRepository memberships,
-                        PresenceRepository presence, Deliveries deliveries, ChatProperties props, Clock clock) {
+                        Deliveries deliveries, ChatProperties props, Clock clock) {
         this.pairs = pairs;
         this.profiles = profiles;
         this.peers = peers;
         this.memberships = memberships;
-        this.presence = presence;
         this.deliveries = deliveries;
         this.props = props.pair();
         this.clock = clock;
@@ -111,7 +108,7 @@ public class PairCommands {
     public Mono<NodeMessage> accept(Command cmd, ClientFrame.PairAccept frame) {
         UserRef me = cmd.user();
         long now = clock.millis();
-        return pairs.accept(me.id(), frame.from(), now).flatMap(result -> switch (result.status()) {
+        return pairs.accept(me.id(), frame.from(), now, now + props.grace().toMillis()).flatMap(result -> switch (result.status()) {
             case "started", "already" -> started(cmd, frame, result, now);
             case "busy_self" -> Mono.<NodeMessage>error(conflict("you are in a pair session; leave it first"));
             case "busy_peer" -> Mono.<NodeMessage>error(conflict("the user is in another pair session"));
@@ -132,7 +129,6 @@ public class PairCommands {
                     return deliveries.toUser(frame.from(), new ServerFrame.PairStarted(null, conv, me))
                             .then(deliveries.toUser(me.id(), cmd.conn(), List.of(new ServerFrame.PairStarted(null, conv, requester))))
                             .then(notifyClosed(result.closed()))
-                            .then(startGraceIfOffline(frame.from(), now))
                             .thenReturn(reply(cmd, new ServerFrame.PairStarted(frame.rid(), conv, requester)));
                 });
     }
@@ -142,12 +138,6 @@ public class PairCommands {
             ServerFrame.PairRequestClosed event = new ServerFrame.PairRequestClosed(null, c[0], c[1], "busy");
             return deliveries.toUser(c[0], event).then(deliveries.toUser(c[1], event));
         }).then();
-    }
-
-    /** A requester who is offline when accepted gets the same grace period as one who drops out later. */
-    private Mono<Void> startGraceIfOffline(String userId, long now) {
-        return presence.connections(userId).flatMap(conns -> conns.isEmpty()
-                ? pairs.markLost(userId, now + props.grace().toMillis()).then() : Mono.empty());
     }
 
     public Mono<NodeMessage> leave(Command cmd, ClientFrame.PairLeave frame) {

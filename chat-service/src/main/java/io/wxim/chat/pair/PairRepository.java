@@ -81,10 +81,16 @@ public class PairRepository {
                 .timeout(timeout);
     }
 
-    public Mono<AcceptResult> accept(String target, String from, long now) {
+    /**
+     * {@code target} accepts {@code from}'s request. Either user offline at that moment gets a grace period ending at
+     * {@code graceDeadline}, as if they had just gone offline.
+     */
+    public Mono<AcceptResult> accept(String target, String from, long now, long graceDeadline) {
         List<String> keys = List.of(RedisNames.pairIncoming(target), RedisNames.pairOf(target), RedisNames.pairOf(from),
-                RedisNames.PAIR_EXPIRIES);
-        return redis.execute(ACCEPT, keys, List.of(target, from, String.valueOf(now), RedisNames.PAIR_PREFIX))
+                RedisNames.PAIR_EXPIRIES, RedisNames.connections(target), RedisNames.connections(from),
+                RedisNames.PAIR_LOST);
+        return redis.execute(ACCEPT, keys, List.of(target, from, String.valueOf(now), RedisNames.PAIR_PREFIX,
+                        String.valueOf(graceDeadline)))
                 .next().timeout(timeout).map(PairRepository::acceptResult);
     }
 

@@ -58,13 +58,14 @@ class PairSweeper implements SmartLifecycle {
                 return deliveries.toUser(fromTo[0], event).then(deliveries.toUser(fromTo[1], event));
             });
         }).then();
+        // the end script claims a due entry itself; an entry whose user is in no session any more is just dropped
         Mono<Void> lost = pairs.dueLost(now, BATCH).concatMap(user -> pairs.sessionOf(user)
-                .flatMap(conv -> pairs.endIfLost(user, conv, now)
-                        .flatMap(peer -> {
-                            log.info("pair session ended, peer lost: conversationId={} userId={}", conv, user);
-                            return commands.ended(conv, user, peer, "peer_offline");
-                        }))
-                .switchIfEmpty(pairs.clearLost(user))).then();
+                .map(java.util.Optional::of).defaultIfEmpty(java.util.Optional.empty())
+                .flatMap(session -> session.isEmpty() ? pairs.clearLost(user)
+                        : pairs.endIfLost(user, session.get(), now).flatMap(peer -> {
+                            log.info("pair session ended, peer lost: conversationId={} userId={}", session.get(), user);
+                            return commands.ended(session.get(), user, peer, "peer_offline");
+                        }))).then();
         return requests.then(lost);
     }
 

@@ -23,6 +23,9 @@ import reactor.core.publisher.Mono;
  */
 @Service
 public class ProfileService {
+    /** Field of the Redis profile hash set once the profile is stored in MongoDB. */
+    private static final String STORED = "stored";
+
     private final ReactiveMongoTemplate mongo;
     private final ReactiveStringRedisTemplate redis;
     private final Duration mongoTimeout;
@@ -37,14 +40,23 @@ public class ProfileService {
         this.clock = clock;
     }
 
-    /** Records the profile from a verified token; a Mongo write only if it differs from the cached copy. */
+    /**
+     * Records the profile from a verified token; a Mongo write only if the cached copy differs or was never confirmed
+     * stored (its {@code stored} field is set after the write, so a Redis copy from before profiles were durable, or
+     * from a write that failed, is stored again).
+     */
     public Mono<Void> record(UserRef user) {
-        return redis.<String, String>opsForHash().entries(RedisNames.profile(user.id()))
+        String key = RedisNames.profile(user.id());
+        return redis.<String, String>opsForHash().entries(key)
                 .collectMap(Map.Entry::getKey, Map.Entry::getValue)
                 .timeout(redisTimeout)
                 .flatMap(cached -> unchanged(cached, user) ? Mono.<Void>empty()
                         : mongo.save(new Profile(user.id(), user.nickname(), user.avatarUrl(), clock.millis()))
-                                .timeout(mongoTimeout).then());
+                                .timeout(mongoTimeout)
+                                .then(redis.opsForHash().putAll(key, Map.of(STORED, "1",
+                                        "nickname", nullToEmpty(user.nickname()), "avatarUrl", nullToEmpty(user.avatarUrl())))
+                                        .timeout(redisTimeout))
+                                .then());
     }
 
     /** The user's profile; NOT_FOUND if the user never connected (unknown to chat). */
@@ -64,9 +76,13 @@ public class ProfileService {
     }
 
     private static boolean unchanged(Map<String, String> cached, UserRef user) {
-        return !cached.isEmpty()
+        return "1".equals(cached.get(STORED))
                 && Objects.equals(emptyToNull(cached.get("nickname")), emptyToNull(user.nickname()))
                 && Objects.equals(emptyToNull(cached.get("avatarUrl")), emptyToNull(user.avatarUrl()));
+    }
+
+    private static String nullToEmpty(String s) {
+        return s == null ? "" : s;
     }
 
     private static String emptyToNull(String s) {

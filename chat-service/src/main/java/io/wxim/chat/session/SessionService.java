@@ -105,10 +105,12 @@ public class SessionService {
     private Mono<ServerFrame.Welcome> welcome(UserRef user, List<String> convs, List<Long> counts, List<String> directs) {
         List<String> all = new ArrayList<>(convs);
         all.addAll(directs);
-        return Mono.zip(rooms.names(convs), history.lastSeqs(all), directService.peersOf(user.id(), directs)).map(t -> {
+        return Mono.zip(rooms.names(convs), history.lastSeqs(all), directService.peersOf(user.id(), directs),
+                pairs.sessionOf(user.id()).defaultIfEmpty("")).map(t -> {
             Map<String, String> names = t.getT1();
             Map<String, Long> seqs = t.getT2();
             Map<String, UserRef> peerOf = t.getT3();
+            String activePair = t.getT4();
             List<ServerFrame.ConversationInfo> infos = new ArrayList<>();
             for (int i = 0; i < convs.size(); i++) {
                 String conv = convs.get(i);
@@ -121,7 +123,7 @@ public class SessionService {
                 UserRef peer = peerOf.get(conv);
                 if (peer != null) {
                     infos.add(new ServerFrame.ConversationInfo(conv, peer.nickname() == null ? peer.id() : peer.nickname(),
-                            seqs.getOrDefault(conv, 0L), 0, peer));
+                            seqs.getOrDefault(conv, 0L), 0, peer, Conversations.isPair(conv) ? conv.equals(activePair) : null));
                 }
             }
             return new ServerFrame.Welcome(user, infos, props.heartbeatSeconds());

@@ -60,14 +60,14 @@ class PairRepositoryIntegrationTests {
         assertThat(again.status()).isEqualTo("pending");
         assertThat(again.conv()).isEqualTo("p:1" + s); // the first request's session id is kept
 
-        assertThat(pairs.accept(b, a, NOW).block(WAIT).status()).isEqualTo("started");
+        assertThat(pairs.accept(b, a, NOW, NOW).block(WAIT).status()).isEqualTo("started");
         assertThat(request(c, a, "p:2" + s).status()).isEqualTo("busy_peer");
         assertThat(request(a, c, "p:3" + s).status()).isEqualTo("busy_self");
         // a retried accept answers the same session; a stranger's accept finds nothing
-        PairRepository.AcceptResult retry = pairs.accept(b, a, NOW).block(WAIT);
+        PairRepository.AcceptResult retry = pairs.accept(b, a, NOW, NOW).block(WAIT);
         assertThat(retry.status()).isEqualTo("already");
         assertThat(retry.conv()).isEqualTo("p:1" + s);
-        assertThat(pairs.accept(c, a, NOW).block(WAIT).status()).isEqualTo("none");
+        assertThat(pairs.accept(c, a, NOW, NOW).block(WAIT).status()).isEqualTo("none");
     }
 
     @Test
@@ -83,7 +83,7 @@ class PairRepositoryIntegrationTests {
         request(z, a, "p:za" + s); // someone waiting for a
         request(b, x, "p:bx" + s); // b's own outgoing request
 
-        PairRepository.AcceptResult result = pairs.accept(b, a, NOW).block(WAIT);
+        PairRepository.AcceptResult result = pairs.accept(b, a, NOW, NOW).block(WAIT);
         assertThat(result.status()).isEqualTo("started");
         assertThat(result.closed()).extracting(c -> c[0] + ">" + c[1])
                 .containsExactlyInAnyOrder(x + ">" + b, a + ">" + y, z + ">" + a, b + ">" + x);
@@ -114,7 +114,7 @@ class PairRepositoryIntegrationTests {
         }
         // every accept at once, twice over (as two devices would)
         List<PairRepository.AcceptResult> results = Flux.fromIterable(requests).concatWith(Flux.fromIterable(requests))
-                .flatMap(r -> pairs.accept(r[1], r[0], NOW), 64)
+                .flatMap(r -> pairs.accept(r[1], r[0], NOW, NOW), 64)
                 .collectList().block(Duration.ofSeconds(30));
         assertThat(results).hasSize(200);
         List<String> started = results.stream().filter(r -> r.status().equals("started")).map(PairRepository.AcceptResult::conv).toList();
@@ -141,7 +141,7 @@ class PairRepositoryIntegrationTests {
         String b = user("b");
         request(a, b, "p:e" + s);
         assertThat(pairs.expire(a, b, NOW).block(WAIT)).isFalse(); // not due yet
-        assertThat(pairs.accept(b, a, LATER).block(WAIT).status()).isEqualTo("none"); // due: refused and removed
+        assertThat(pairs.accept(b, a, LATER, LATER).block(WAIT).status()).isEqualTo("none"); // due: refused and removed
         assertThat(redis.hasKey(RedisNames.pairIncoming(b)).block(WAIT)).isFalse();
 
         request(a, b, "p:f" + s);
@@ -156,8 +156,11 @@ class PairRepositoryIntegrationTests {
         String a = user("a");
         String b = user("b");
         request(a, b, "p:g" + s);
-        pairs.accept(b, a, NOW).block(WAIT);
-        assertThat(pairs.markLost(a, NOW + 2_000).block(WAIT)).isTrue();
+        // neither has a connection as the session starts: both get the grace period at once
+        pairs.accept(b, a, NOW, NOW + 2_000).block(WAIT);
+        assertThat(redis.opsForZSet().score(RedisNames.PAIR_LOST, a).block(WAIT)).isEqualTo(NOW + 2_000.0);
+        assertThat(redis.opsForZSet().score(RedisNames.PAIR_LOST, b).block(WAIT)).isEqualTo(NOW + 2_000.0);
+        assertThat(pairs.markLost(a, NOW + 9_000).block(WAIT)).isTrue(); // running already: the deadline is kept
         assertThat(pairs.endIfLost(a, "p:g" + s, NOW + 1_000).blockOptional(WAIT)).isEmpty(); // still in grace
 
         // a is connected again (a connection registered): the timer is dropped, the session kept

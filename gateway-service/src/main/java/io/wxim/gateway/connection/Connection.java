@@ -4,6 +4,8 @@ import io.wxim.protocol.CloseCode;
 import io.wxim.protocol.NodeMessage;
 import io.wxim.protocol.UserRef;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -27,6 +29,10 @@ public final class Connection {
     private final AtomicLong refs = new AtomicLong();
     private final Runnable onSlowConsumer;
     private final AtomicReference<Pending> pending = new AtomicReference<>();
+    /** Frames for the user that arrived before this connection's welcome, written right after it (guarded by this). */
+    private List<String> early = new ArrayList<>();
+    /** Frames held for the welcome beyond this are dropped; the client's sync after the welcome repairs any gap. */
+    static final int MAX_EARLY_FRAMES = 256;
 
     /** The command in flight: its ref and the sink its reply completes, swapped as one value. */
     private record Pending(long ref, Sinks.One<NodeMessage.Kind> reply) {
@@ -64,6 +70,34 @@ public final class Connection {
             return false;
         }
         return result.isSuccess();
+    }
+
+    /**
+     * Enqueues a frame addressed to the user (direct and pair messages, pairing events) rather than to this
+     * connection's command. Until the welcome is written such frames are held, so the welcome is always the first
+     * frame; {@link #markWelcomed()} releases them in order.
+     */
+    public boolean deliverToUser(String frame) {
+        synchronized (this) {
+            if (early != null) {
+                if (early.size() < MAX_EARLY_FRAMES) {
+                    early.add(frame);
+                }
+                return true;
+            }
+            return deliver(frame);
+        }
+    }
+
+    /** The welcome was enqueued: frames held for the user follow it, then every frame goes straight through. */
+    void markWelcomed() {
+        synchronized (this) {
+            List<String> held = early;
+            early = null;
+            if (held != null) {
+                held.forEach(this::deliver);
+            }
+        }
     }
 
     Flux<String> outbound() {

@@ -130,6 +130,9 @@ public final class ConnectionRegistry {
                 if (applied) {
                     message.frames().forEach(target::deliver);
                     framesOut.increment(message.frames().size());
+                    if (message.kind() == NodeMessage.Kind.SUBSCRIBE) {
+                        target.markWelcomed(); // the first SUBSCRIBE for a connection carries its welcome
+                    }
                 } else {
                     target.deliver(unavailable);
                 }
@@ -231,7 +234,7 @@ public final class ConnectionRegistry {
             }
             for (String frame : frames) {
                 try {
-                    if (connection.deliver(frame)) {
+                    if (connection.deliverToUser(frame)) {
                         delivered++;
                     }
                 } catch (RuntimeException e) {

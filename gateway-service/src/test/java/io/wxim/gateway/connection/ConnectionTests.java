@@ -34,6 +34,33 @@ class ConnectionTests {
     }
 
     @Test
+    void holdsFramesForTheUser_untilTheWelcome_thenKeepsTheirOrder() {
+        Connection c = new Connection("c2", new UserRef("u1", "A", null), Connection.MAX_EARLY_FRAMES + 16, slow::incrementAndGet);
+        assertThat(c.deliverToUser("dm1")).isTrue();
+        assertThat(c.deliverToUser("dm2")).isTrue();
+        c.deliver("welcome");
+        c.markWelcomed();
+        c.deliverToUser("dm3");
+        c.markWelcomed(); // a later SUBSCRIBE (join) changes nothing
+        c.deliver("joined");
+        c.completeOutbound();
+        StepVerifier.create(c.outbound()).expectNext("welcome", "dm1", "dm2", "dm3", "joined").expectComplete()
+                .verify(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void dropsFramesBeyondTheEarlyLimit_withoutClosing() {
+        Connection c = new Connection("c3", new UserRef("u1", "A", null), Connection.MAX_EARLY_FRAMES + 16, slow::incrementAndGet);
+        for (int i = 0; i < Connection.MAX_EARLY_FRAMES + 10; i++) {
+            assertThat(c.deliverToUser("f" + i)).isTrue();
+        }
+        c.markWelcomed();
+        c.completeOutbound();
+        StepVerifier.create(c.outbound().count()).expectNext((long) Connection.MAX_EARLY_FRAMES).verifyComplete();
+        assertThat(slow).hasValue(0);
+    }
+
+    @Test
     void firstCloseCodeWins() {
         connection.close(CloseCode.IDLE_TIMEOUT);
         connection.close(CloseCode.SLOW_CONSUMER);
