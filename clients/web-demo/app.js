@@ -1,6 +1,7 @@
 // wxim local demo: plain browser JavaScript, no build step. Shows the protocol (docs/protocol.md) in action:
 // welcome -> sync from the last seq, dedupe by seq, outbox resent with the same cmid after reconnect,
-// reconnect with exponential backoff and full jitter, app-level ping.
+// reconnect with exponential backoff and full jitter, app-level ping; direct messages, the 1v1 pairing flow
+// (request -> accept -> chat -> leave), unread counts with read marks, typing and recall.
 (() => {
   'use strict';
   const $ = (id) => document.getElementById(id);
@@ -10,6 +11,11 @@
     lastSeq: {},    // conv -> highest contiguous seq held
     messages: {},   // conv -> Map(seq -> message)
     outbox: new Map(), // cmid -> send frame, until acked
+    chats: {},      // d:/p: conv -> {peer, active}
+    unread: {},     // conv -> unread count
+    requests: new Map(), // requester id -> {from, expiresAt}
+    activePair: null, typingAt: 0,
+    readSeq: {},    // conv -> seq last marked read from here
   };
 
   $('login-form').onsubmit = async (e) => {
@@ -81,6 +87,8 @@
         const wanted = {};
         for (const c of f.conversations) {
           state.names[c.conv] = c.name;
+          if (c.peer) state.chats[c.conv] = { peer: c.peer, active: c.active };
+          if (c.active) state.activePair = c.conv;
           state.online[c.conv] = c.online;
           // a conversation seen for the first time: start from its 50 newest messages
           if (!(c.conv in state.lastSeq)) state.lastSeq[c.conv] = Math.max(0, c.lastSeq - 50);
@@ -89,15 +97,74 @@
         sync(wanted);
         for (const frame of state.outbox.values()) send(frame); // same cmid: stored once
         send({ type: 'rooms' });
+        send({ type: 'members', conv: 'r:lobby' });
+        send({ type: 'pairPending' });
+        loadUnread();
         render();
         break;
       }
-      case 'message': addMessage(f); break;
+      case 'message':
+        if (!state.chats[f.conv] && !f.conv.startsWith('r:')) {
+          const peer = f.from.id === state.me.id ? null : f.from;
+          if (peer) { state.chats[f.conv] = { peer }; state.names[f.conv] = peer.nickname || peer.id; }
+        }
+        if (f.from.id !== state.me.id && f.conv !== state.current) state.unread[f.conv] = (state.unread[f.conv] || 0) + 1;
+        addMessage(f);
+        renderChats();
+        break;
       case 'synced':
         f.messages.forEach(addMessage);
         if (f.more) sync({ [f.conv]: state.lastSeq[f.conv] });
         break;
-      case 'ack': state.outbox.delete(f.cmid); break;
+      case 'ack': {
+        const sent = state.outbox.get(f.cmid);
+        state.outbox.delete(f.cmid);
+        if (sent && sent.to) { // first message to someone: the server named the conversation
+          const peer = state.people?.find((p) => p.id === sent.to) || { id: sent.to };
+          state.chats[f.conv] = { peer };
+          state.names[f.conv] = peer.nickname || peer.id;
+          if (state.current === 'to:' + sent.to) { state.current = f.conv; render(); }
+          renderChats();
+        }
+        break;
+      }
+      case 'members': if (f.conv === 'r:lobby') { state.people = f.members; renderPeople(); } break;
+      case 'pairRequested': state.requests.set(f.from.id, f); renderRequests(); break;
+      case 'pairRequests': state.requests = new Map(f.requests.map((r) => [r.from.id, r])); renderRequests(); break;
+      case 'pairRequestSent': event(state.current, `pair request sent to ${f.to.nickname || f.to.id}`); break;
+      case 'pairRequestClosed':
+        state.requests.delete(f.from);
+        renderRequests();
+        event(state.current, `pair request ${f.reason}`);
+        break;
+      case 'pairStarted':
+        state.requests.clear();
+        state.activePair = f.conv;
+        state.chats[f.conv] = { peer: f.peer, active: true };
+        state.names[f.conv] = `1v1 · ${f.peer.nickname || f.peer.id}`;
+        if (!(f.conv in state.lastSeq)) state.lastSeq[f.conv] = 0;
+        state.current = f.conv;
+        renderRequests();
+        renderChats();
+        render();
+        break;
+      case 'pairEnded':
+        if (state.chats[f.conv]) state.chats[f.conv].active = false;
+        if (state.activePair === f.conv) state.activePair = null;
+        event(f.conv, f.reason === 'left' ? 'you left the pair session' : f.reason === 'peer_left'
+          ? 'your partner left' : 'your partner went offline');
+        renderHeader();
+        renderChats();
+        break;
+      case 'typing':
+        if (f.conv === state.current) { $('typing').textContent = `${f.user.nickname || f.user.id} is typing…`; state.typingShown = Date.now(); setTimeout(clearTyping, 3000); }
+        break;
+      case 'recalled': {
+        const m = state.messages[f.conv]?.get(f.seq);
+        if (m) { m.recalled = true; delete m.body; if (f.conv === state.current) render(); }
+        break;
+      }
+      case 'read': state.unread[f.conv] = f.unread; renderChats(); break;
       case 'rooms':
         f.rooms.forEach((r) => { state.online[r.conv] = r.online; });
         renderRooms(f.rooms);
@@ -160,7 +227,10 @@
     $('conv-title').textContent = state.names[state.current] || state.current;
     const n = state.online[state.current];
     $('online').textContent = n === undefined ? '' : `${n} online`;
-    $('leave').hidden = state.current === 'r:lobby';
+    const pair = state.current.startsWith('p:');
+    $('leave').hidden = state.current === 'r:lobby' || state.current.startsWith('d:') || state.current.startsWith('to:')
+      || (pair && state.activePair !== state.current);
+    $('leave').textContent = pair ? 'Leave 1v1' : 'Leave';
   }
 
   function render() {
@@ -175,11 +245,124 @@
       from.className = 'from';
       from.textContent = `${m.from.nickname || m.from.id} · #${m.seq}`;
       const body = document.createElement('div');
-      body.textContent = m.body;
+      body.textContent = m.recalled ? '(message recalled)' : m.body;
+      if (m.recalled) body.className = 'hint';
       li.append(from, body);
+      if (m.from.id === state.me.id && !m.recalled && Date.now() - m.ts < 120000) {
+        const recall = document.createElement('button');
+        recall.className = 'link';
+        recall.textContent = 'recall';
+        recall.onclick = () => send({ type: 'recall', conv: m.conv, seq: m.seq });
+        from.append(' ', recall);
+      }
       list.append(li);
     }
     list.lastElementChild?.scrollIntoView();
+    markRead();
+    renderChats();
+  }
+
+  /** The newest seq held for the open conversation is read: tell the server (all devices follow). */
+  function markRead() {
+    const conv = state.current;
+    const seq = state.lastSeq[conv];
+    state.unread[conv] = 0;
+    if (conv.startsWith('to:') || !seq || (state.readSeq[conv] || 0) >= seq) return;
+    state.readSeq[conv] = seq;
+    send({ type: 'read', conv, seq });
+  }
+
+  async function loadUnread() {
+    const res = await fetch('/api/chat/conversations', { headers: { Authorization: `Bearer ${state.token}` } });
+    if (!res.ok) return;
+    for (const c of (await res.json()).conversations) {
+      state.unread[c.conv] = c.conv === state.current ? 0 : c.unread;
+      if (c.peer) state.chats[c.conv] = { peer: c.peer, active: c.active };
+    }
+    renderChats();
+    renderRooms(state.rooms);
+  }
+
+  function clearTyping() {
+    if (Date.now() - (state.typingShown || 0) >= 2900) $('typing').textContent = '';
+  }
+
+  function open(conv) {
+    state.current = conv;
+    $('typing').textContent = '';
+    render();
+    renderRooms(state.rooms);
+  }
+
+  function badge(conv) {
+    const n = state.unread[conv];
+    if (!n) return null;
+    const b = document.createElement('span');
+    b.className = 'badge';
+    b.textContent = n;
+    return b;
+  }
+
+  function renderChats() {
+    const ul = $('chats');
+    ul.replaceChildren();
+    for (const [conv, chat] of Object.entries(state.chats)) {
+      const li = document.createElement('li');
+      li.className = conv === state.current ? 'active' : '';
+      const name = document.createElement('span');
+      const who = chat.peer.nickname || chat.peer.id;
+      name.textContent = conv.startsWith('p:') ? `1v1 · ${who}${chat.active ? '' : ' (ended)'}` : who;
+      li.append(name);
+      const b = badge(conv);
+      if (b) li.append(b);
+      li.onclick = () => open(conv);
+      ul.append(li);
+    }
+  }
+
+  function renderPeople() {
+    const ul = $('people');
+    ul.replaceChildren();
+    for (const p of state.people || []) {
+      if (p.id === state.me.id) continue;
+      const li = document.createElement('li');
+      const name = document.createElement('span');
+      name.textContent = p.nickname || p.id;
+      const dm = document.createElement('button');
+      dm.textContent = 'Message';
+      dm.onclick = () => {
+        const existing = Object.entries(state.chats).find(([c, ch]) => c.startsWith('d:') && ch.peer.id === p.id);
+        if (existing) { open(existing[0]); return; }
+        state.names['to:' + p.id] = p.nickname || p.id;
+        open('to:' + p.id);
+      };
+      const pair = document.createElement('button');
+      pair.textContent = '1v1';
+      pair.title = 'Ask for a 1v1 session';
+      pair.onclick = () => send({ type: 'pairRequest', to: p.id });
+      li.append(name, dm, pair);
+      ul.append(li);
+    }
+  }
+
+  function renderRequests() {
+    const ul = $('requests');
+    ul.replaceChildren();
+    $('requests-title').hidden = state.requests.size === 0;
+    for (const r of state.requests.values()) {
+      const li = document.createElement('li');
+      const name = document.createElement('span');
+      name.textContent = `${r.from.nickname || r.from.id} wants a 1v1`;
+      const yes = document.createElement('button');
+      yes.textContent = 'Accept';
+      yes.onclick = () => send({ type: 'pairAccept', from: r.from.id });
+      const no = document.createElement('button');
+      no.textContent = 'Decline';
+      no.className = 'secondary';
+      no.onclick = () => send({ type: 'pairDecline', from: r.from.id });
+      li.append(name, yes, no);
+      ul.append(li);
+    }
   }
 
   function renderRooms(rooms) {
@@ -195,9 +378,12 @@
       const count = document.createElement('span');
       count.className = 'hint';
       count.textContent = state.online[r.conv] ?? r.online;
-      li.append(name, count);
+      li.append(name);
+      const b = r.member ? badge(r.conv) : null;
+      if (b) li.append(b);
+      li.append(count);
       li.onclick = () => {
-        if (r.member) { state.current = r.conv; render(); renderRooms(rooms); }
+        if (r.member) open(r.conv);
         else send({ type: 'join', conv: r.conv });
       };
       ul.append(li);
@@ -209,7 +395,9 @@
     const body = $('body').value;
     if (!body.trim()) return;
     const cmid = `c-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-    const frame = { type: 'send', cmid, conv: state.current, body };
+    const frame = state.current.startsWith('to:')
+      ? { type: 'send', cmid, to: state.current.slice(3), body }
+      : { type: 'send', cmid, conv: state.current, body };
     state.outbox.set(cmid, frame);
     send(frame);
     $('body').value = '';
@@ -220,5 +408,14 @@
     $('room-name').value = '';
   };
   $('refresh').onclick = () => send({ type: 'rooms' });
-  $('leave').onclick = () => send({ type: 'leave', conv: state.current });
+  $('leave').onclick = () => send(state.current.startsWith('p:')
+    ? { type: 'pairLeave', conv: state.current } : { type: 'leave', conv: state.current });
+  $('body').oninput = () => { // typing, in direct and 1v1 conversations, at most every 2 s
+    const c = state.current;
+    if ((c.startsWith('d:') || c.startsWith('p:')) && Date.now() - state.typingAt > 2100) {
+      state.typingAt = Date.now();
+      send({ type: 'typing', conv: c });
+    }
+  };
+  setInterval(() => { if (state.me) send({ type: 'members', conv: 'r:lobby' }); }, 15000);
 })();
