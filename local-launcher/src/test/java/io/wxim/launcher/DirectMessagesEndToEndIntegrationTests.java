@@ -64,10 +64,10 @@ class DirectMessagesEndToEndIntegrationTests extends EndToEndTestBase {
                         .containsExactly("hi bob 1", "hi bob 2", "hi bob 3");
 
                 // unread: 3 for bob, 0 for alice (own messages count as read)
-                assertThat(summary(bob, conv).get("unread").asLong()).isEqualTo(3);
-                assertThat(summary(bob, conv).get("kind").asString()).isEqualTo("direct");
-                assertThat(summary(bob, conv).get("lastMessage").get("seq").asLong()).isEqualTo(3);
-                assertThat(summary(alice, conv).get("unread").asLong()).isEqualTo(0);
+                assertThat(conversationEntry(bob, conv).get("unread").asLong()).isEqualTo(3);
+                assertThat(conversationEntry(bob, conv).get("kind").asString()).isEqualTo("direct");
+                assertThat(conversationEntry(bob, conv).get("lastMessage").get("seq").asLong()).isEqualTo(3);
+                assertThat(conversationEntry(alice, conv).get("unread").asLong()).isEqualTo(0);
 
                 // a read mark on one device moves the shared cursor and reaches the other device
                 b1.send("{\"type\":\"read\",\"rid\":\"r1\",\"conv\":\"" + conv + "\",\"seq\":2}");
@@ -77,7 +77,7 @@ class DirectMessagesEndToEndIntegrationTests extends EndToEndTestBase {
                 ServerFrame.ReadMark pushed = b2.await(ServerFrame.ReadMark.class, f -> f.conv().equals(conv));
                 assertThat(pushed.seq()).isEqualTo(2);
                 assertThat(pushed.rid()).isNull();
-                assertThat(summary(bob, conv).get("unread").asLong()).isEqualTo(1);
+                assertThat(conversationEntry(bob, conv).get("unread").asLong()).isEqualTo(1);
                 // a cursor never moves back, and cannot pass the newest message
                 b2.send("{\"type\":\"read\",\"rid\":\"r2\",\"conv\":\"" + conv + "\",\"seq\":1}");
                 assertThat(b2.await(ServerFrame.ReadMark.class, f -> "r2".equals(f.rid())).seq()).isEqualTo(2);
@@ -90,8 +90,8 @@ class DirectMessagesEndToEndIntegrationTests extends EndToEndTestBase {
                 assertThat(a1.await(ServerFrame.Message.class, f -> f.conv().equals(conv) && f.seq() == 4).body()).isEqualTo("hello alice");
                 assertThat(a2.await(ServerFrame.Message.class, f -> f.conv().equals(conv) && f.seq() == 4).body()).isEqualTo("hello alice");
                 assertThat(b2.await(ServerFrame.Message.class, f -> f.conv().equals(conv) && f.seq() == 4).from().id()).isEqualTo(bob.userId());
-                assertThat(summary(bob, conv).get("unread").asLong()).isEqualTo(0);
-                assertThat(summary(alice, conv).get("unread").asLong()).isEqualTo(1);
+                assertThat(conversationEntry(bob, conv).get("unread").asLong()).isEqualTo(0);
+                assertThat(conversationEntry(alice, conv).get("unread").asLong()).isEqualTo(1);
 
                 // typing reaches the peer; a second one at once is rate limited; rooms have none
                 a1.send("{\"type\":\"typing\",\"rid\":\"t1\",\"conv\":\"" + conv + "\"}");
@@ -229,15 +229,5 @@ class DirectMessagesEndToEndIntegrationTests extends EndToEndTestBase {
         }
     }
 
-    /** The user's entry for {@code conv} in the conversation list (through the gateway's /api proxy). */
-    private JsonNode summary(Login user, String conv) throws Exception {
-        JsonNode list = getJson(gw2, "/api/chat/conversations", user.token());
-        for (JsonNode c : list.get("conversations")) {
-            if (c.get("conv").asString().equals(conv)) {
-                return c;
-            }
-        }
-        throw new AssertionError("no " + conv + " in " + list);
-    }
 
 }

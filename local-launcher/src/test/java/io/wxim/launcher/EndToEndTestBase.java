@@ -151,6 +151,17 @@ abstract class EndToEndTestBase {
         return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** The user's entry for {@code conv} in their conversation list ({@code GET /api/chat/conversations}). */
+    protected JsonNode conversationEntry(Login user, String conv) throws Exception {
+        JsonNode list = getJson(gw2, "/api/chat/conversations", user.token());
+        for (JsonNode c : list.get("conversations")) {
+            if (c.get("conv").asString().equals(conv)) {
+                return c;
+            }
+        }
+        throw new AssertionError("no " + conv + " in " + list);
+    }
+
     protected JsonNode getJson(int port, String path, String token) throws Exception {
         HttpResponse<String> response = get(port, path, token);
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);

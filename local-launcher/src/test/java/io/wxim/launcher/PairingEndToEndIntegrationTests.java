@@ -103,7 +103,7 @@ class PairingEndToEndIntegrationTests extends EndToEndTestBase {
 
             // the ended session stays readable and listed, inactive
             assertThat(getJson(gw2, "/api/history/" + conv, bob.token()).get("messages").size()).isEqualTo(1);
-            JsonNode entry = entry(bob, conv);
+            JsonNode entry = conversationEntry(bob, conv);
             assertThat(entry.get("kind").asString()).isEqualTo("pair");
             assertThat(entry.get("active").asBoolean()).isFalse();
             assertThat(entry.get("unread").asLong()).isEqualTo(1);
@@ -314,14 +314,6 @@ class PairingEndToEndIntegrationTests extends EndToEndTestBase {
         }
     }
 
-    private JsonNode entry(Login user, String conv) throws Exception {
-        for (JsonNode c : getJson(gw1, "/api/chat/conversations", user.token()).get("conversations")) {
-            if (c.get("conv").asString().equals(conv)) {
-                return c;
-            }
-        }
-        throw new AssertionError("no " + conv);
-    }
 
     private static org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory factory;
 
