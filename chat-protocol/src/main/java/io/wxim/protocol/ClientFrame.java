@@ -27,7 +27,8 @@ import java.util.Map;
         @JsonSubTypes.Type(value = ClientFrame.PairPending.class, name = "pairPending"),
         @JsonSubTypes.Type(value = ClientFrame.PairAccept.class, name = "pairAccept"),
         @JsonSubTypes.Type(value = ClientFrame.PairDecline.class, name = "pairDecline"),
-        @JsonSubTypes.Type(value = ClientFrame.PairLeave.class, name = "pairLeave")
+        @JsonSubTypes.Type(value = ClientFrame.PairLeave.class, name = "pairLeave"),
+        @JsonSubTypes.Type(value = ClientFrame.Auth.class, name = "auth")
 })
 public sealed interface ClientFrame {
     /** Longest text body accepted, in Unicode code points (an emoji counts as one). */
@@ -217,6 +218,30 @@ public sealed interface ClientFrame {
         public PairLeave {
             rid = Conversations.optionalClientId("rid", rid);
             conv = Conversations.requireConv(conv);
+        }
+    }
+
+    /**
+     * In-band token refresh: a new access token for the same user replaces the connection's token before it
+     * expires (answered by the gateway itself with {@code authed}).
+     */
+    record Auth(String rid, String token) implements ClientFrame {
+        /** Far above a real access token (about 800 characters). */
+        public static final int MAX_TOKEN_CHARS = 4096;
+
+        public Auth {
+            rid = Conversations.optionalClientId("rid", rid);
+            if (token == null || token.isBlank()) {
+                throw new ProtocolException(ErrorCode.BAD_REQUEST, "token is required");
+            }
+            if (token.length() > MAX_TOKEN_CHARS) {
+                throw new ProtocolException(ErrorCode.TOO_LARGE, "token longer than " + MAX_TOKEN_CHARS + " characters");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "Auth[rid=" + rid + ", token=<redacted>]"; // never log a token
         }
     }
 }

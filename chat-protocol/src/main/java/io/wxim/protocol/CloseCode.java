@@ -17,6 +17,8 @@ public enum CloseCode {
     IDLE_TIMEOUT(4004, "idle timeout", true),
     /** The token is not valid; log in again, do not reconnect with it. */
     INVALID_TOKEN(4500, "invalid token", false),
+    /** The session was revoked (logout, ban, or a reused refresh token): log in again, do not reconnect with it. */
+    SESSION_REVOKED(4501, "session revoked", false),
     /** The user has too many open connections. */
     TOO_MANY_CONNECTIONS(4503, "too many connections", false),
     /** A single frame was larger than the limit (RFC 6455 code). Reconnecting is fine; resending that frame is not. */

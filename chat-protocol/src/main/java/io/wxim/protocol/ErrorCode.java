@@ -22,6 +22,11 @@ public enum ErrorCode {
     FORBIDDEN("forbidden", false),
     /** Too late: the recall window of the message has passed. Do not retry. */
     EXPIRED("expired", false),
+    /**
+     * The token in an {@code auth} frame was refused (invalid, expired, revoked, or another user's). The connection
+     * keeps its current token until that expires; get a new token (refresh or log in) and send {@code auth} again.
+     */
+    UNAUTHORIZED("unauthorized", false),
     /** The user sends faster than allowed. Retry after a delay. */
     RATE_LIMITED("rate_limited", true),
     /** A backend did not answer in time or is down. Retry (sends are idempotent by cmid). */

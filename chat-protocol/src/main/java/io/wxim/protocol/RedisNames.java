@@ -32,6 +32,12 @@ public final class RedisNames {
 
     // auth-service keys
     private static final String REFRESH = "im:auth:refresh:";
+    private static final String REFRESH_USED = "im:auth:refresh-used:";
+    private static final String FAMILY = "im:auth:family:";
+    private static final String REVOKED_SESSION = "im:auth:revoked:sid:";
+    private static final String REVOKED_USER = "im:auth:revoked:user:";
+    /** Pub/sub channel of {@link Revocation}s: gateways close the matching connections. */
+    public static final String REVOCATIONS = "im:auth:revocations";
 
     private RedisNames() {
     }
@@ -94,6 +100,26 @@ public final class RedisNames {
     /** Hash {@code a}, {@code b}, {@code startedAt} of an active pair session. */
     public static String pairSession(String conv) {
         return PAIR_SESSION + conv;
+    }
+
+    /** A refresh token already rotated (by hash) -> its session: presenting it again revokes the session. */
+    public static String refreshUsed(String tokenHash) {
+        return REFRESH_USED + tokenHash;
+    }
+
+    /** A session (refresh token family) -> the hash of its current refresh token. */
+    public static String refreshFamily(String sessionId) {
+        return FAMILY + sessionId;
+    }
+
+    /** Marker of a revoked session ({@code sid} claim of access tokens); lives as long as an access token. */
+    public static String revokedSession(String sessionId) {
+        return REVOKED_SESSION + sessionId;
+    }
+
+    /** Epoch second: every access token of the user issued at or before it is revoked (ban). */
+    public static String revokedUser(String userId) {
+        return REVOKED_USER + userId;
     }
 
     /** One refresh token (by SHA-256 of the token) -> its session. */

@@ -30,6 +30,7 @@ import java.util.List;
         @JsonSubTypes.Type(value = ServerFrame.PairRequestClosed.class, name = "pairRequestClosed"),
         @JsonSubTypes.Type(value = ServerFrame.PairStarted.class, name = "pairStarted"),
         @JsonSubTypes.Type(value = ServerFrame.PairEnded.class, name = "pairEnded"),
+        @JsonSubTypes.Type(value = ServerFrame.Authed.class, name = "authed"),
         @JsonSubTypes.Type(value = ServerFrame.Error.class, name = "error")
 })
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -162,6 +163,10 @@ public sealed interface ServerFrame {
      * {@code peer_offline} (the peer was offline longer than the grace period). History stays readable.
      */
     record PairEnded(String rid, String conv, String peer, String reason) implements ServerFrame {
+    }
+
+    /** The connection now runs on the token sent in {@code auth}, valid until {@code expiresAt} (epoch ms). */
+    record Authed(String rid, long expiresAt) implements ServerFrame {
     }
 
     /** A request failed. {@code retry} tells the client whether the same request may succeed later. */

@@ -31,6 +31,27 @@ class RefreshTokenRepository {
                 .flatMap(ok -> ok ? Mono.empty() : Mono.error(new IllegalStateException("refresh token not stored")));
     }
 
+    /** Stores the session's current token and remembers it as the family's current one (to revoke it later). */
+    Mono<Void> saveCurrent(String tokenHash, RefreshSession session, Duration ttl) {
+        return save(tokenHash, session, ttl)
+                .then(redis.opsForValue().set(RedisNames.refreshFamily(session.familyId()), tokenHash, ttl)
+                        .timeout(props.redisTimeout()))
+                .then();
+    }
+
+    /** Remembers a rotated token, so presenting it again is recognized as reuse (for as long as it could live). */
+    Mono<Void> markUsed(String tokenHash, RefreshSession session, Duration ttl) {
+        return redis.opsForValue().set(RedisNames.refreshUsed(tokenHash), json.writeValueAsString(session), ttl)
+                .timeout(props.redisTimeout()).then();
+    }
+
+    /** The session of a token that was already rotated, or empty. */
+    Mono<RefreshSession> findUsed(String tokenHash) {
+        return redis.opsForValue().get(RedisNames.refreshUsed(tokenHash))
+                .timeout(props.redisTimeout())
+                .map(value -> json.readValue(value, RefreshSession.class));
+    }
+
     /** Atomically reads and deletes the entry (GETDEL): of two concurrent takes, only one gets the session. */
     Mono<RefreshSession> take(String tokenHash) {
         return redis.opsForValue()

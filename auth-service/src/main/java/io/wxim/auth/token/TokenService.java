@@ -1,6 +1,7 @@
 package io.wxim.auth.token;
 
 import io.wxim.auth.config.AuthProperties;
+import io.wxim.auth.user.BanService;
 import io.wxim.auth.user.UserService;
 import io.wxim.protocol.UserRef;
 import java.nio.charset.StandardCharsets;
@@ -28,39 +29,45 @@ public class TokenService {
     private final AccessTokenIssuer accessTokens;
     private final RefreshTokenRepository refreshTokens;
     private final UserService users;
+    private final BanService bans;
+    private final SessionRevoker revoker;
     private final AuthProperties props;
     private final SecureRandom random;
     private final Clock clock;
 
     TokenService(AccessTokenIssuer accessTokens, RefreshTokenRepository refreshTokens, UserService users,
-                 AuthProperties props, SecureRandom random, Clock clock) {
+                 BanService bans, SessionRevoker revoker, AuthProperties props, SecureRandom random, Clock clock) {
         this.accessTokens = accessTokens;
         this.refreshTokens = refreshTokens;
         this.users = users;
+        this.bans = bans;
+        this.revoker = revoker;
         this.props = props;
         this.random = random;
         this.clock = clock;
     }
 
-    /** A new pair after a successful login; starts a new refresh token family. */
+    /** A new pair after a successful login; starts a new session (refresh token family). 403 for a banned user. */
     public Mono<TokenResponse> issueFor(UserRef user) {
-        return issue(user, UUID.randomUUID().toString());
+        return bans.requireNotBanned(user.id()).then(issue(user, UUID.randomUUID().toString()));
     }
 
     /**
-     * Trades a refresh token for a new pair in the same family. The old token is taken atomically, so it works
-     * once; unknown, expired or used tokens, and tokens of users that no longer exist, fail with 401.
+     * Trades a refresh token for a new pair in the same session (family). The old token is taken atomically, so it
+     * works once, and is remembered as used: presenting a used token again means it was copied, so the whole session
+     * is revoked (its current refresh token stops working and its connections are closed) and the answer is 401.
+     * Unknown or expired tokens, and users that no longer exist, fail with 401; banned users with 403.
      */
     public Mono<TokenResponse> refresh(String refreshToken) {
         if (refreshToken == null || !REFRESH_TOKEN_SHAPE.matcher(refreshToken).matches()) {
             return Mono.error(new InvalidRefreshTokenException());
         }
-        return refreshTokens.take(sha256Hex(refreshToken))
-                .switchIfEmpty(Mono.defer(() -> {
-                    log.debug("refresh rejected: token unknown, expired or used");
-                    return Mono.error(new InvalidRefreshTokenException());
-                }))
-                .flatMap(session -> users.findById(session.userId())
+        String hash = sha256Hex(refreshToken);
+        return refreshTokens.take(hash)
+                .switchIfEmpty(Mono.defer(() -> reused(hash)))
+                .flatMap(session -> refreshTokens.markUsed(hash, session, props.token().refreshTtl())
+                        .then(bans.requireNotBanned(session.userId()))
+                        .then(users.findById(session.userId()))
                         .switchIfEmpty(Mono.defer(() -> {
                             log.warn("refresh rejected: user gone userId={}", session.userId());
                             return Mono.error(new InvalidRefreshTokenException());
@@ -68,12 +75,25 @@ public class TokenService {
                         .flatMap(user -> issue(user, session.familyId())));
     }
 
+    /** A token that is not current: if it was rotated before, revoke its session (reuse), then 401 either way. */
+    private Mono<RefreshSession> reused(String hash) {
+        return refreshTokens.findUsed(hash)
+                .flatMap(session -> {
+                    log.warn("refresh token reused, session revoked: userId={}", session.userId());
+                    return revoker.revokeSession(session.userId(), session.familyId(), "refresh token reuse");
+                })
+                .then(Mono.defer(() -> {
+                    log.debug("refresh rejected: token unknown, expired, used or revoked");
+                    return Mono.<RefreshSession>error(new InvalidRefreshTokenException());
+                }));
+    }
+
     private Mono<TokenResponse> issue(UserRef user, String familyId) {
         return Mono.defer(() -> {
-            AccessToken access = accessTokens.issue(user);
+            AccessToken access = accessTokens.issue(user, familyId);
             String refresh = newRefreshToken();
             RefreshSession session = new RefreshSession(user.id(), familyId, access.issuedAt());
-            return refreshTokens.save(sha256Hex(refresh), session, props.token().refreshTtl())
+            return refreshTokens.saveCurrent(sha256Hex(refresh), session, props.token().refreshTtl())
                     .then(Mono.fromSupplier(() -> new TokenResponse(access.value(), refresh, TokenResponse.BEARER,
                             props.token().accessTtl().toSeconds(), user)));
         });

@@ -34,7 +34,7 @@ class AccessTokenIssuerTests {
 
     @Test
     void signsTokenVerifiableWithPublicJwk_withKidAndClaims() throws Exception {
-        AccessToken token = issuer.issue(new UserRef("uabcdefghijklmnopqrst", "Alice", "https://img.example/a.png"));
+        AccessToken token = issuer.issue(new UserRef("uabcdefghijklmnopqrst", "Alice", "https://img.example/a.png"), "s1");
 
         SignedJWT jwt = SignedJWT.parse(token.value());
         assertThat(jwt.verify(new RSASSAVerifier(key.toPublicJWK()))).isTrue();
@@ -48,11 +48,12 @@ class AccessTokenIssuerTests {
         assertThat(claims.getJWTID()).isNotBlank();
         assertThat(claims.getStringClaim("name")).isEqualTo("Alice");
         assertThat(claims.getStringClaim("picture")).isEqualTo("https://img.example/a.png");
+        assertThat(claims.getStringClaim("sid")).isEqualTo("s1");
     }
 
     @Test
     void setsExpToIatPlusTtl_inWholeSeconds() throws Exception {
-        AccessToken token = issuer.issue(new UserRef("u1", "Alice", null));
+        AccessToken token = issuer.issue(new UserRef("u1", "Alice", null), "s1");
 
         JWTClaimsSet claims = SignedJWT.parse(token.value()).getJWTClaimsSet();
         assertThat(claims.getIssueTime().toInstant()).isEqualTo(Instant.parse("2026-11-22T10:15:30Z"));
@@ -64,7 +65,7 @@ class AccessTokenIssuerTests {
 
     @Test
     void writesAudienceAsSingleString_andOmitsPicture_whenUserHasNoAvatar() throws Exception {
-        AccessToken token = issuer.issue(new UserRef("u1", "Bob", null));
+        AccessToken token = issuer.issue(new UserRef("u1", "Bob", null), "s1");
 
         String payload = new String(Base64.getUrlDecoder().decode(token.value().split("\\.")[1]),
                 StandardCharsets.UTF_8);
@@ -76,15 +77,15 @@ class AccessTokenIssuerTests {
     void usesFreshJti_forEachToken() throws Exception {
         UserRef user = new UserRef("u1", "Bob", null);
 
-        String first = SignedJWT.parse(issuer.issue(user).value()).getJWTClaimsSet().getJWTID();
-        String second = SignedJWT.parse(issuer.issue(user).value()).getJWTClaimsSet().getJWTID();
+        String first = SignedJWT.parse(issuer.issue(user, "s1").value()).getJWTClaimsSet().getJWTID();
+        String second = SignedJWT.parse(issuer.issue(user, "s1").value()).getJWTClaimsSet().getJWTID();
 
         assertThat(first).isNotEqualTo(second);
     }
 
     @Test
     void failsVerification_withAnotherKey() throws Exception {
-        AccessToken token = issuer.issue(new UserRef("u1", "Bob", null));
+        AccessToken token = issuer.issue(new UserRef("u1", "Bob", null), "s1");
 
         RSAKey other = KeyMaterialLoader.generate(null);
         assertThat(SignedJWT.parse(token.value()).verify(new RSASSAVerifier(other.toPublicJWK()))).isFalse();

@@ -27,8 +27,14 @@ import org.springframework.security.web.server.util.matcher.PathPatternParserSer
 @EnableWebFluxSecurity
 class SecurityConfig {
 
+    /** Signature (RS256, JWKS), exp/nbf, audience and subject, then revocation (logout, ban, refresh reuse). */
     @Bean
-    ReactiveJwtDecoder jwtDecoder(GatewayProperties props) {
+    ReactiveJwtDecoder jwtDecoder(GatewayProperties props, io.wxim.gateway.auth.RevocationCheck revocations) {
+        ReactiveJwtDecoder verified = signatureDecoder(props);
+        return token -> verified.decode(token).flatMap(revocations::check);
+    }
+
+    private static ReactiveJwtDecoder signatureDecoder(GatewayProperties props) {
         NimbusReactiveJwtDecoder decoder = NimbusReactiveJwtDecoder.withJwkSetUri(props.auth().jwksUri())
                 .jwsAlgorithm(SignatureAlgorithm.RS256)
                 .build();

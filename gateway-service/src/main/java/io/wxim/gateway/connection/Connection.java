@@ -29,6 +29,12 @@ public final class Connection {
     private final AtomicLong refs = new AtomicLong();
     private final Runnable onSlowConsumer;
     private final AtomicReference<Pending> pending = new AtomicReference<>();
+    /** The session ({@code sid}) and expiry of the token the connection runs on; replaced by an in-band refresh. */
+    private volatile Credentials credentials = new Credentials(null, null);
+
+    /** What the current token says about the session; {@code expiresAt} null means no expiry. */
+    public record Credentials(String sessionId, java.time.Instant expiresAt) {
+    }
     /** Frames for the user that arrived before this connection's welcome, written right after it (guarded by this). */
     private List<String> early = new ArrayList<>();
     /** Frames held for the welcome beyond this are dropped; the client's sync after the welcome repairs any gap. */
@@ -51,6 +57,15 @@ public final class Connection {
 
     public UserRef user() {
         return user;
+    }
+
+    public Credentials credentials() {
+        return credentials;
+    }
+
+    /** The connection now runs on a token of this session with this expiry (at the handshake and on {@code auth}). */
+    public void authenticate(String sessionId, java.time.Instant expiresAt) {
+        credentials = new Credentials(sessionId, expiresAt);
     }
 
     Set<String> conversations() {

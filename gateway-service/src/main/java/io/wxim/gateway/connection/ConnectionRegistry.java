@@ -96,6 +96,21 @@ public final class ConnectionRegistry {
         return byId.size();
     }
 
+    /**
+     * Closes (with 4501) the user's connections of session {@code sid}, or all of the user's connections when
+     * {@code sid} is null; returns how many.
+     */
+    public int revoke(String userId, String sid) {
+        int closed = 0;
+        for (Connection connection : byUser.getOrDefault(userId, Set.of())) {
+            if (sid == null || sid.equals(connection.credentials().sessionId())) {
+                connection.close(io.wxim.protocol.CloseCode.SESSION_REVOKED);
+                closed++;
+            }
+        }
+        return closed;
+    }
+
     public boolean isDraining() {
         return draining;
     }

@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.security.oauth2.jwt.Jwt;
+import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
 import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationToken;
 import org.springframework.stereotype.Component;
 import org.springframework.web.reactive.socket.CloseStatus;
@@ -54,9 +55,12 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
     private final String bootId = Long.toString(new java.security.SecureRandom().nextLong() & Long.MAX_VALUE, 36);
     private final Counter framesIn;
     private final Counter rateLimited;
+    private final ReactiveJwtDecoder tokens;
 
     public GatewayWebSocketHandler(ConnectionRegistry registry, CommandPublisher commands, FrameCodec codec,
-                                   GatewayProperties props, NodeIdentity node, MeterRegistry meters) {
+                                   GatewayProperties props, NodeIdentity node, MeterRegistry meters,
+                                   ReactiveJwtDecoder tokens) {
+        this.tokens = tokens;
         this.registry = registry;
         this.commands = commands;
         this.codec = codec;
@@ -87,6 +91,7 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
             log.warn("too many connections: userId={} node={}", user.id(), node);
             return close(session, CloseCode.TOO_MANY_CONNECTIONS);
         }
+        conn.authenticate(jwt.getClaimAsString("sid"), jwt.getExpiresAt());
         log.info("connection opened: userId={} connId={}", user.id(), connId);
         RateLimiter limiter = new RateLimiter(props.ratePerSecond(), props.rateBurst(), System.nanoTime());
 
@@ -112,9 +117,13 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
                         .onErrorResume(e -> Mono.empty()))
                 .then(Mono.delay(CLOSE_TIMEOUT))
                 .then();
-        Mono<Void> expiry = untilExpiry(jwt)
-                .map(d -> Mono.delay(d).doOnNext(t -> conn.close(CloseCode.TOKEN_EXPIRED)).then(Mono.<Void>never()))
-                .orElse(Mono.never());
+        // Sleeps until the current token's expiry; an in-band refresh ({@code auth}) moves it, so wake up and check.
+        Mono<Void> expiry = Mono.defer(() -> untilExpiry(conn).map(Mono::delay).orElse(Mono.never()))
+                .repeat()
+                .filter(tick -> untilExpiry(conn).map(Duration::isZero).orElse(false))
+                .next()
+                .doOnNext(t -> conn.close(CloseCode.TOKEN_EXPIRED))
+                .then(Mono.<Void>never());
 
         return Mono.firstWithSignal(input, output, closer, expiry)
                 .onErrorResume(e -> {
@@ -158,7 +167,30 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
             conn.deliver(codec.encode(new ServerFrame.Pong(ping.rid(), System.currentTimeMillis())));
             return Mono.empty();
         }
+        if (frame instanceof ClientFrame.Auth auth) {
+            return reauthenticate(conn, auth);
+        }
         return forward(conn, frame);
+    }
+
+    /**
+     * In-band refresh: a valid, unrevoked token of the same user replaces the connection's token (its session and
+     * expiry), so a long session never has to reconnect. Anything else is {@code unauthorized}; the connection keeps
+     * its current token until it expires.
+     */
+    private Mono<Void> reauthenticate(Connection conn, ClientFrame.Auth auth) {
+        return tokens.decode(auth.token())
+                .filter(jwt -> conn.user().id().equals(jwt.getSubject()))
+                .map(jwt -> {
+                    conn.authenticate(jwt.getClaimAsString("sid"), jwt.getExpiresAt());
+                    long expiresAt = jwt.getExpiresAt() == null ? 0 : jwt.getExpiresAt().toEpochMilli();
+                    conn.deliver(codec.encode(new ServerFrame.Authed(auth.rid(), expiresAt)));
+                    return true;
+                })
+                .onErrorResume(e -> Mono.just(false))
+                .defaultIfEmpty(false)
+                .flatMap(ok -> ok ? Mono.<Void>empty() : reject(conn, ServerFrame.Error.of(auth.rid(), null,
+                        ErrorCode.UNAUTHORIZED, "token refused: invalid, expired, revoked or not yours")));
     }
 
     /** Hands one frame to chat-service and waits for its reply, so a connection never has two commands in flight. */
@@ -196,8 +228,8 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
         return session.close(new CloseStatus(code.code(), code.reason()));
     }
 
-    private static java.util.Optional<Duration> untilExpiry(Jwt jwt) {
-        Instant exp = jwt.getExpiresAt();
+    private static java.util.Optional<Duration> untilExpiry(Connection conn) {
+        Instant exp = conn.credentials().expiresAt();
         if (exp == null) {
             return java.util.Optional.empty();
         }

@@ -1,0 +1,76 @@
+package io.wxim.auth.token;
+
+import io.wxim.auth.config.AuthProperties;
+import io.wxim.protocol.RedisNames;
+import io.wxim.protocol.Revocation;
+import java.time.Clock;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.stereotype.Component;
+import reactor.core.publisher.Mono;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Ends sessions early. A session is one refresh token family ({@code sid} in access tokens). Revoking it deletes
+ * its current refresh token and leaves a marker for as long as an access token of it can live, which gateways check
+ * at every handshake; a {@link Revocation} on {@link RedisNames#REVOCATIONS} makes every gateway close the session's
+ * open connections at once. Revoking a user (ban) does the same for every session of the user.
+ */
+@Component
+public class SessionRevoker {
+    private static final Logger log = LoggerFactory.getLogger(SessionRevoker.class);
+
+    private final ReactiveStringRedisTemplate redis;
+    private final JsonMapper json;
+    private final AuthProperties props;
+    private final Clock clock;
+
+    SessionRevoker(ReactiveStringRedisTemplate redis, JsonMapper json, AuthProperties props, Clock clock) {
+        this.redis = redis;
+        this.json = json;
+        this.props = props;
+        this.clock = clock;
+    }
+
+    /** Revokes one session of the user: its refresh token stops working and its connections are closed. */
+    public Mono<Void> revokeSession(String userId, String sessionId, String reason) {
+        String family = RedisNames.refreshFamily(sessionId);
+        return redis.opsForValue().getAndDelete(family)
+                .flatMap(tokenHash -> redis.delete(RedisNames.refreshToken(tokenHash)))
+                .then(redis.opsForValue().set(RedisNames.revokedSession(sessionId), userId, markerTtl()))
+                .then(publish(new Revocation(userId, sessionId)))
+                .timeout(props.redisTimeout().multipliedBy(3))
+                .doOnSuccess(v -> log.info("session revoked: userId={} reason={}", userId, reason));
+    }
+
+    /**
+     * Revokes every access token the user holds now (those issued up to this second) and closes every connection.
+     * Refresh tokens are refused separately (the ban is checked at refresh).
+     */
+    public Mono<Void> revokeUser(String userId, String reason) {
+        long now = clock.instant().getEpochSecond();
+        return redis.opsForValue().set(RedisNames.revokedUser(userId), String.valueOf(now), markerTtl())
+                .then(publish(new Revocation(userId, null)))
+                .timeout(props.redisTimeout().multipliedBy(2))
+                .doOnSuccess(v -> log.info("user sessions revoked: userId={} reason={}", userId, reason));
+    }
+
+    /** True if the token (user, session, issued-at second) was revoked by a logout, a reuse or a ban. */
+    public Mono<Boolean> isRevoked(String userId, String sessionId, long issuedAtSecond) {
+        return redis.opsForValue().multiGet(java.util.List.of(RedisNames.revokedSession(sessionId), RedisNames.revokedUser(userId)))
+                .timeout(props.redisTimeout())
+                .map(values -> values.get(0) != null
+                        || (values.get(1) != null && issuedAtSecond <= Long.parseLong(values.get(1))));
+    }
+
+    /** As long as the longest-lived access token, plus clock skew. */
+    private Duration markerTtl() {
+        return props.token().accessTtl().plusMinutes(1);
+    }
+
+    private Mono<Void> publish(Revocation revocation) {
+        return redis.convertAndSend(RedisNames.REVOCATIONS, json.writeValueAsString(revocation)).then();
+    }
+}
