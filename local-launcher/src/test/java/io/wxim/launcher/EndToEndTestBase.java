@@ -3,6 +3,17 @@ package io.wxim.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.nimbusds.jose.JOSEException;
+import java.util.concurrent.CompletionException;
+import java.util.Date;
+import java.time.Instant;
+import java.net.http.WebSocketHandshakeException;
+import java.net.http.WebSocket;
+import com.nimbusds.jwt.SignedJWT;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jose.crypto.RSASSASigner;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import io.wxim.protocol.ServerFrame;
@@ -36,6 +47,7 @@ abstract class EndToEndTestBase {
     private static LocalSystem shared;
     private static int sharedGw1;
     private static int sharedGw2;
+    private static int sharedAuth;
 
     protected final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     protected final LocalSystem system = system();
@@ -78,9 +90,10 @@ abstract class EndToEndTestBase {
         if (shared == null) {
             sharedGw1 = TestInfra.freePort();
             sharedGw2 = TestInfra.freePort();
+            sharedAuth = TestInfra.freePort();
             shared = LocalSystem.start(new LocalSystem.Options(TestInfra.redisHost(), TestInfra.redisPort(),
                     TestInfra.mongoUri(), "e2e" + UUID.randomUUID().toString().substring(0, 6) + "_",
-                    new LocalSystem.Ports(TestInfra.freePort(), TestInfra.freePort(), TestInfra.freePort(), 0),
+                    new LocalSystem.Ports(sharedAuth, TestInfra.freePort(), TestInfra.freePort(), 0),
                     List.of(sharedGw1, sharedGw2), true, Map.of("im.auth.signing.key-file", signingKeyFile(),
                             // short enough to test expiry, grace and the recall window in seconds
                             "im.chat.pair.request-ttl", REQUEST_TTL.toMillis() + "ms",
@@ -91,6 +104,11 @@ abstract class EndToEndTestBase {
             Runtime.getRuntime().addShutdownHook(new Thread(started::close, "e2e-system-stop"));
         }
         return shared;
+    }
+
+    /** auth-service's own port (its internal API is not routed by the gateways). */
+    protected static int authPort() {
+        return sharedAuth;
     }
 
     /** Syncs one conversation from {@code after} page by page until {@code more} is false; all pages in order. */
@@ -166,5 +184,34 @@ abstract class EndToEndTestBase {
         HttpResponse<String> response = get(port, path, token);
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         return JSON.readTree(response.body());
+    }
+
+    /** Claims of a valid token for a fixed forged user (5 minutes); tests change one thing at a time. */
+    protected static JWTClaimsSet.Builder claims() {
+        Instant now = Instant.now();
+        return new JWTClaimsSet.Builder().issuer("wxim").audience("wxim").subject("uforged0000000000001")
+                .claim("name", "Forged").issueTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(300)));
+    }
+
+    /** Signs like auth-service does when {@code key} is {@link #SIGNING_KEY} (same kid: its thumbprint). */
+    protected static String sign(JWTClaimsSet claims, RSAKey key) throws Exception {
+        String kid = key == SIGNING_KEY ? SIGNING_KEY.computeThumbprint().toString() : key.getKeyID();
+        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(kid).type(JOSEObjectType.JWT).build(), claims);
+        jwt.sign(new RSASSASigner(key));
+        return jwt.serialize();
+    }
+
+    /** The HTTP status of a refused handshake (fails the test if the upgrade succeeds). */
+    protected int handshakeStatus(String token) {
+        try {
+            WebSocket socket = http.newWebSocketBuilder().header("Authorization", "Bearer " + token)
+                    .buildAsync(URI.create("ws://127.0.0.1:" + gw1 + "/ws"), new WebSocket.Listener() {
+                    }).orTimeout(10, TimeUnit.SECONDS).join();
+            socket.abort();
+            throw new AssertionError("the handshake was accepted");
+        } catch (CompletionException e) {
+            assertThat(e.getCause()).isInstanceOf(WebSocketHandshakeException.class);
+            return ((WebSocketHandshakeException) e.getCause()).getResponse().statusCode();
+        }
     }
 }

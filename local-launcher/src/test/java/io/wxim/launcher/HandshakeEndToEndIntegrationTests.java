@@ -72,31 +72,4 @@ class HandshakeEndToEndIntegrationTests extends EndToEndTestBase {
     void refusesSubjectsThatAreNotUserIds() throws Exception {
         assertThat(handshakeStatus(sign(claims().subject("u1\",\"$gt\":\"").build(), SIGNING_KEY))).isEqualTo(401);
     }
-
-    private static JWTClaimsSet.Builder claims() {
-        Instant now = Instant.now();
-        return new JWTClaimsSet.Builder().issuer("wxim").audience("wxim").subject("uforged0000000000001")
-                .claim("name", "Forged").issueTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(300)));
-    }
-
-    private static String sign(JWTClaimsSet claims, RSAKey key) throws Exception {
-        String kid = key == SIGNING_KEY ? SIGNING_KEY.computeThumbprint().toString() : key.getKeyID();
-        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(kid).type(JOSEObjectType.JWT).build(), claims);
-        jwt.sign(new RSASSASigner(key));
-        return jwt.serialize();
-    }
-
-    /** The HTTP status of a refused handshake (fails the test if the upgrade succeeds). */
-    private int handshakeStatus(String token) {
-        try {
-            WebSocket socket = http.newWebSocketBuilder().header("Authorization", "Bearer " + token)
-                    .buildAsync(URI.create("ws://127.0.0.1:" + gw1 + "/ws"), new WebSocket.Listener() {
-                    }).orTimeout(10, TimeUnit.SECONDS).join();
-            socket.abort();
-            throw new AssertionError("the handshake was accepted");
-        } catch (CompletionException e) {
-            assertThat(e.getCause()).isInstanceOf(WebSocketHandshakeException.class);
-            return ((WebSocketHandshakeException) e.getCause()).getResponse().statusCode();
-        }
-    }
 }
