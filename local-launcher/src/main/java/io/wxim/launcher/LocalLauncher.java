@@ -2,9 +2,14 @@ package io.wxim.launcher;
 
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import io.wxim.wechatfake.FakeWeChatServer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import redis.embedded.RedisServer;
@@ -12,8 +17,10 @@ import redis.embedded.RedisServer;
 /**
  * One command, whole system: an embedded redis-server (the real binary, AOF on, data under the data directory),
  * an embedded MongoDB-compatible server (mongo-java-server with its H2 file backend, so history survives restarts),
- * auth, history, chat and one gateway with dev login enabled. Setting {@code REDIS_HOST}/{@code REDIS_PORT} or
- * {@code MONGODB_URI} uses those servers instead. LOCAL ONLY: dev login lets anyone sign in as any nickname.
+ * auth, history, chat and one gateway with dev login enabled, and WeChat login pointed at an in-process
+ * {@link FakeWeChatServer} (any code {@code code-<anything>} logs in; fake appid, AppSecret and session_key vault key
+ * are made up at each start). Setting {@code REDIS_HOST}/{@code REDIS_PORT} or {@code MONGODB_URI} uses those servers
+ * instead. LOCAL ONLY: dev login lets anyone sign in as any nickname, and so does the fake WeChat.
  *
  * <p>Environment: {@code WXIM_DATA} (data directory, default {@code ./.local-data}), {@code WXIM_PORT} (gateway,
  * default 8080; services use the next three ports, embedded Redis {@code WXIM_REDIS_PORT} default 6390,
@@ -58,15 +65,23 @@ public final class LocalLauncher {
             mongoUri = "mongodb://127.0.0.1:" + mongoPort;
         }
 
+        SecureRandom random = new SecureRandom();
+        FakeWeChatServer wechat = FakeWeChatServer.start("wx" + HexFormat.of().formatHex(randomBytes(random, 8)),
+                HexFormat.of().formatHex(randomBytes(random, 16)));
+
+        Map<String, String> extra = new LinkedHashMap<>();
+        extra.put("im.gateway.allowed-origins", "http://localhost:" + gatewayPort + ",http://127.0.0.1:" + gatewayPort);
+        extra.putAll(fakeWeChatLogin(wechat, random));
+
         LocalSystem system;
         try {
             system = LocalSystem.start(new LocalSystem.Options(redisHost, redisPort, mongoUri, "im_",
                     new LocalSystem.Ports(gatewayPort + 1, gatewayPort + 2, gatewayPort + 3, 1000),
-                    List.of(gatewayPort), true,
-                    Map.of("im.gateway.allowed-origins", "http://localhost:" + gatewayPort + ",http://127.0.0.1:" + gatewayPort)));
+                    List.of(gatewayPort), true, extra));
         } catch (RuntimeException e) {
             // The embedded servers' threads would keep the JVM alive: stop them and exit with an error.
             System.err.println("wxim did not start: " + e);
+            wechat.close();
             stopEmbedded(mongo, redis);
             System.exit(1);
             return;
@@ -76,6 +91,7 @@ public final class LocalLauncher {
         MongoServer mongoToStop = mongo;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             system.close();
+            wechat.close();
             stopEmbedded(mongoToStop, redisToStop);
         }, "wxim-local-shutdown"));
 
@@ -83,9 +99,34 @@ public final class LocalLauncher {
         System.out.printf("%n  wxim is running (started in %d ms). LOCAL ONLY: dev login is enabled.%n"
                         + "  Open      http://localhost:%d/%n"
                         + "  WebSocket ws://localhost:%d/ws   API http://localhost:%d/api/**%n"
+                        + "  WeChat    login goes to a local fake WeChat at %s: any code `code-<anything>` logs in%n"
                         + "  Data      %s   (Redis %s:%d, Mongo %s)%n"
                         + "  Stop with Ctrl+C.%n%n",
-                millis, gatewayPort, gatewayPort, gatewayPort, data, redisHost, redisPort, mongoUri);
+                millis, gatewayPort, gatewayPort, gatewayPort, wechat.baseUrl(), data, redisHost, redisPort, mongoUri);
+    }
+
+    /**
+     * auth-service's WeChat login settings for the fake: its URL, its made-up appid and AppSecret, and a fresh
+     * session_key vault key (so session keys sealed in an earlier run no longer open; they are only kept for 3 days).
+     * The file variants are blanked so that WECHAT_SECRET_FILE / WECHAT_VAULT_KEY_FILE in the developer's environment
+     * cannot clash with these.
+     */
+    private static Map<String, String> fakeWeChatLogin(FakeWeChatServer wechat, SecureRandom random) {
+        Map<String, String> props = new LinkedHashMap<>();
+        props.put("im.auth.wechat.enabled", "true");
+        props.put("im.auth.wechat.base-url", wechat.baseUrl());
+        props.put("im.auth.wechat.app-id", wechat.appId());
+        props.put("im.auth.wechat.secret", wechat.secret());
+        props.put("im.auth.wechat.secret-file", "");
+        props.put("im.auth.wechat.vault-key", Base64.getEncoder().encodeToString(randomBytes(random, 32)));
+        props.put("im.auth.wechat.vault-key-file", "");
+        return props;
+    }
+
+    private static byte[] randomBytes(SecureRandom random, int count) {
+        byte[] bytes = new byte[count];
+        random.nextBytes(bytes);
+        return bytes;
     }
 
     private static void stopEmbedded(MongoServer mongo, RedisServer redis) {

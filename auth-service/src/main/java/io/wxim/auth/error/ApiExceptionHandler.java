@@ -1,5 +1,6 @@
 package io.wxim.auth.error;
 
+import io.wxim.auth.wechat.WeChatLoginException;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -23,7 +24,9 @@ import reactor.core.publisher.Mono;
  * The one place where errors become HTTP answers: {@code application/problem+json} with status, title and a short
  * detail, never a stack trace or exception class name. Spring's web exceptions (400, 404, 405, 415, ...) are
  * handled by the base class; {@code ErrorResponseException}s (e.g. an invalid refresh token, 401) carry their own
- * ProblemDetail; timeouts and unreachable stores are 503; anything else is a 500 with a generic detail.
+ * ProblemDetail; a failed WeChat login gets its own status plus the properties {@code code} (stable reason) and
+ * {@code retryable}, and {@code Retry-After} on 429 and 503; timeouts and unreachable stores are 503; anything else
+ * is a 500 with a generic detail.
  */
 @RestControllerAdvice
 class ApiExceptionHandler extends ResponseEntityExceptionHandler {
@@ -51,6 +54,18 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
                 "The request body is missing or is not valid JSON of the expected shape.");
         problem.setTitle("Malformed request");
         return handleExceptionInternal(ex, problem, headers, HttpStatus.BAD_REQUEST, exchange);
+    }
+
+    /** Already logged where it arose (without secrets); its message is a fixed text meant for the client. */
+    @ExceptionHandler(WeChatLoginException.class)
+    Mono<ResponseEntity<Object>> handleWeChatLogin(WeChatLoginException ex, ServerWebExchange exchange) {
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(ex.status(), ex.getMessage());
+        problem.setTitle("WeChat login failed");
+        problem.setProperty("code", ex.code());
+        problem.setProperty("retryable", ex.retryable());
+        HttpHeaders headers = new HttpHeaders();
+        ex.retryAfter().ifPresent(after -> headers.set(HttpHeaders.RETRY_AFTER, String.valueOf(after.toSeconds())));
+        return handleExceptionInternal(ex, problem, headers, ex.status(), exchange);
     }
 
     @ExceptionHandler({TimeoutException.class, DataAccessResourceFailureException.class})

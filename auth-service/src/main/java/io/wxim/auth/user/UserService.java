@@ -35,6 +35,29 @@ public class UserService {
                 .map(UserService::toRef);
     }
 
+    /** The id of the user that {@code key} is linked to for this login method, or empty. */
+    public Mono<String> findUserId(LoginMethod method, String key) {
+        return users.findLink(method, key).map(LoginLink::userId);
+    }
+
+    /**
+     * Links {@code key} to {@code userId} unless it is linked already. Answers the user id the key is linked to
+     * afterwards: {@code userId}, or the other user it was (or concurrently became) linked to; an existing link is
+     * never moved.
+     */
+    public Mono<String> linkIfAbsent(LoginMethod method, String key, String userId) {
+        return users.insertLink(method, new LoginLink(key, userId))
+                .map(LoginLink::userId)
+                .doOnNext(id -> log.info("login linked: userId={} method={}", id, method))
+                .onErrorResume(DuplicateKeyException.class, e -> users.findLink(method, key).map(LoginLink::userId))
+                .switchIfEmpty(Mono.error(new IllegalStateException("login link vanished after a duplicate key")));
+    }
+
+    /** Stores the non-null profile fields on the user (created if absent) and answers the new state. */
+    public Mono<UserRef> updateProfile(String userId, ProfileUpdate profile) {
+        return users.upsertProfile(userId, profile, clock.instant()).map(UserService::toRef);
+    }
+
     /** The user with this id, or empty. */
     public Mono<UserRef> findById(String userId) {
         return users.findById(userId).map(UserService::toRef);
