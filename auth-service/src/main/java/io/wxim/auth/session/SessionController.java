@@ -3,7 +3,7 @@ package io.wxim.auth.session;
 import com.nimbusds.jwt.JWTClaimsSet;
 import io.wxim.auth.token.AccessTokenVerifier;
 import io.wxim.auth.token.SessionRevoker;
-import io.wxim.auth.user.ProfileService;
+import io.wxim.auth.user.UserService;
 import io.wxim.auth.user.ProfileUpdate;
 import io.wxim.protocol.UserRef;
 import jakarta.validation.Valid;
@@ -29,12 +29,12 @@ import reactor.core.publisher.Mono;
 class SessionController {
     private final AccessTokenVerifier verifier;
     private final SessionRevoker revoker;
-    private final ProfileService profiles;
+    private final UserService users;
 
-    SessionController(AccessTokenVerifier verifier, SessionRevoker revoker, ProfileService profiles) {
+    SessionController(AccessTokenVerifier verifier, SessionRevoker revoker, UserService users) {
         this.verifier = verifier;
         this.revoker = revoker;
-        this.profiles = profiles;
+        this.users = users;
     }
 
     @PostMapping("/api/auth/logout")
@@ -49,7 +49,9 @@ class SessionController {
     Mono<UserRef> profile(@RequestHeader(name = HttpHeaders.AUTHORIZATION, required = false) String authorization,
                           @Valid @RequestBody ProfileRequest request) {
         return signedIn(authorization)
-                .flatMap(claims -> profiles.update(claims.getSubject(), new ProfileUpdate(request.nickname(), request.avatarUrl())))
+                // only an existing user: the upsert must not recreate a deleted one from a token
+                .flatMap(claims -> users.findById(claims.getSubject())
+                        .flatMap(user -> users.updateProfile(user.id(), new ProfileUpdate(request.nickname(), request.avatarUrl()))))
                 .switchIfEmpty(Mono.error(() -> new ErrorResponseException(HttpStatus.UNAUTHORIZED,
                         ProblemDetail.forStatusAndDetail(HttpStatus.UNAUTHORIZED, "No such user."), null)));
     }
