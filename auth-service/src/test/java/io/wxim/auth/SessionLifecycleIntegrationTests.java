@@ -52,7 +52,10 @@ class SessionLifecycleIntegrationTests {
         registry.add("management.server.port", () -> 0);
         registry.add("im.auth.dev-login.enabled", () -> true);
         registry.add("im.auth.signing.generate-if-missing", () -> true);
+        registry.add("im.auth.admin-token", () -> ADMIN);
     }
+
+    private static final String ADMIN = "admin-" + UUID.randomUUID() + UUID.randomUUID();
 
     @Autowired
     WebTestClient client;
@@ -94,6 +97,7 @@ class SessionLifecycleIntegrationTests {
         assertThat(redis.hasKey(RedisNames.revokedSession(sid)).block(TIMEOUT)).isTrue();
         awaitPublished(new Revocation(login.user().id(), sid));
 
+        assertThat(redis.hasKey(RedisNames.revokedFamily(sid)).block(TIMEOUT)).isTrue();
         // another session of the same user is untouched
         TokenResponse other = devLogin(login.user().nickname());
         refresh(other.refreshToken()).expectStatus().isOk();
@@ -126,8 +130,13 @@ class SessionLifecycleIntegrationTests {
         TokenResponse login = devLogin(unique("Troll"));
         String userId = login.user().id();
 
-        client.post().uri("/internal/users/{id}/ban", "unobody0000").exchange().expectStatus().isNotFound();
-        client.post().uri("/internal/users/{id}/ban", userId).exchange().expectStatus().isNoContent();
+        client.post().uri("/internal/users/{id}/ban", userId).exchange().expectStatus().isUnauthorized();
+        client.post().uri("/internal/users/{id}/ban", userId).header("Authorization", "Bearer wrong-" + ADMIN).exchange()
+                .expectStatus().isUnauthorized();
+        client.post().uri("/internal/users/{id}/ban", "unobody0000").header("Authorization", "Bearer " + ADMIN).exchange()
+                .expectStatus().isNotFound();
+        client.post().uri("/internal/users/{id}/ban", userId).header("Authorization", "Bearer " + ADMIN).exchange()
+                .expectStatus().isNoContent();
         awaitPublished(new Revocation(userId, null));
         assertThat(redis.hasKey(RedisNames.revokedUser(userId)).block(TIMEOUT)).isTrue();
 
@@ -139,8 +148,14 @@ class SessionLifecycleIntegrationTests {
                 .contentType(MediaType.APPLICATION_JSON).bodyValue(Map.of("nickname", "x")).exchange()
                 .expectStatus().isUnauthorized();
 
-        client.delete().uri("/internal/users/{id}/ban", userId).exchange().expectStatus().isNoContent();
-        assertThat(devLogin(login.user().nickname()).user().id()).isEqualTo(userId);
+        client.delete().uri("/internal/users/{id}/ban", userId).header("Authorization", "Bearer " + ADMIN).exchange()
+                .expectStatus().isNoContent();
+        // lifting the ban does not revive the sessions it ended; a new login (after the ban's margin) works
+        refresh(login.refreshToken()).expectStatus().isUnauthorized();
+        sleep(6000);
+        TokenResponse again = devLogin(login.user().nickname());
+        assertThat(again.user().id()).isEqualTo(userId);
+        refresh(again.refreshToken()).expectStatus().isOk();
     }
 
     @Test
@@ -161,6 +176,14 @@ class SessionLifecycleIntegrationTests {
                 .exchange().expectStatus().isBadRequest();
         client.put().uri("/api/auth/profile").contentType(MediaType.APPLICATION_JSON)
                 .bodyValue(Map.of("nickname", "x")).exchange().expectStatus().isUnauthorized();
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void awaitPublished(Revocation expected) {

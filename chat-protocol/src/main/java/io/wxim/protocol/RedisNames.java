@@ -35,6 +35,7 @@ public final class RedisNames {
     private static final String REFRESH_USED = "im:auth:refresh-used:";
     private static final String FAMILY = "im:auth:family:";
     private static final String REVOKED_SESSION = "im:auth:revoked:sid:";
+    private static final String REVOKED_FAMILY = "im:auth:revoked:family:";
     private static final String REVOKED_USER = "im:auth:revoked:user:";
     /** Pub/sub channel of {@link Revocation}s: gateways close the matching connections. */
     public static final String REVOCATIONS = "im:auth:revocations";
@@ -117,7 +118,15 @@ public final class RedisNames {
         return REVOKED_SESSION + sessionId;
     }
 
-    /** Epoch second: every access token of the user issued at or before it is revoked (ban). */
+    /** Tombstone of a revoked session for as long as its refresh tokens could live: no refresh succeeds in it again. */
+    public static String revokedFamily(String sessionId) {
+        return REVOKED_FAMILY + sessionId;
+    }
+
+    /**
+     * Epoch second: every token of the user issued at or before it is revoked (ban): access tokens at the gateways,
+     * refresh sessions at auth-service (so lifting a ban does not revive them).
+     */
     public static String revokedUser(String userId) {
         return REVOKED_USER + userId;
     }

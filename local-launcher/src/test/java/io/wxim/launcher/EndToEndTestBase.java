@@ -60,6 +60,8 @@ abstract class EndToEndTestBase {
     /** The key auth-service signs with (written to a file for it), so tests can forge tokens precisely. */
     protected static final RSAKey SIGNING_KEY = newSigningKey();
     protected static final Duration REQUEST_TTL = Duration.ofSeconds(5);
+    /** auth-service's internal admin API token in the shared test system. */
+    protected static final String ADMIN_TOKEN = "admin-" + UUID.randomUUID() + UUID.randomUUID();
     protected static final Duration PAIR_GRACE = Duration.ofSeconds(2);
     protected static final Duration RECALL_WINDOW = Duration.ofSeconds(3);
 
@@ -99,7 +101,8 @@ abstract class EndToEndTestBase {
                             "im.chat.pair.request-ttl", REQUEST_TTL.toMillis() + "ms",
                             "im.chat.pair.grace", PAIR_GRACE.toMillis() + "ms",
                             "im.chat.pair.sweep-interval", "200ms",
-                            "im.chat.recall-window", RECALL_WINDOW.toMillis() + "ms")));
+                            "im.chat.recall-window", RECALL_WINDOW.toMillis() + "ms",
+                            "im.auth.admin-token", ADMIN_TOKEN)));
             LocalSystem started = shared;
             Runtime.getRuntime().addShutdownHook(new Thread(started::close, "e2e-system-stop"));
         }

@@ -88,7 +88,8 @@ class SessionEndToEndIntegrationTests extends EndToEndTestBase {
             two.await(ServerFrame.Welcome.class);
             HttpResponse<String> ban = http.send(HttpRequest.newBuilder(
                             URI.create("http://127.0.0.1:" + authPort() + "/internal/users/" + troll.userId() + "/ban"))
-                    .timeout(SECONDS).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+                    .timeout(SECONDS).header("Authorization", "Bearer " + ADMIN_TOKEN)
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(ban.statusCode()).isEqualTo(204);
             assertThat(one.closeCode(SECONDS)).isEqualTo(CloseCode.SESSION_REVOKED.code());
             assertThat(two.closeCode(SECONDS)).isEqualTo(CloseCode.SESSION_REVOKED.code());

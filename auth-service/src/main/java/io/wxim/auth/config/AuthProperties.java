@@ -16,6 +16,8 @@ import org.springframework.validation.annotation.Validated;
  * @param signing      the RS256 signing key
  * @param redisTimeout bound on every Redis call; Redis answers in well under 1 ms, so 2s means it is down
  * @param mongoTimeout bound on every Mongo call; a keyed read or upsert takes a few ms, so 3s means trouble
+ * @param adminToken   bearer token of the internal admin API ({@code /internal/users/{id}/ban}); unset: that API
+ *                     answers 404. A secret (env {@code IM_AUTH_ADMIN_TOKEN}), at least 32 characters
  */
 @Validated
 @ConfigurationProperties("im.auth")
@@ -24,11 +26,23 @@ public record AuthProperties(
         @Valid @DefaultValue Token token,
         @Valid @DefaultValue Signing signing,
         @DefaultValue("2s") Duration redisTimeout,
-        @DefaultValue("3s") Duration mongoTimeout) {
+        @DefaultValue("3s") Duration mongoTimeout,
+        String adminToken) {
 
     public AuthProperties {
         requirePositive(redisTimeout, "im.auth.redis-timeout");
         requirePositive(mongoTimeout, "im.auth.mongo-timeout");
+        adminToken = adminToken == null || adminToken.isBlank() ? null : adminToken.strip();
+        if (adminToken != null && adminToken.length() < 32) {
+            throw new IllegalArgumentException("im.auth.admin-token must be at least 32 characters");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "AuthProperties[devLogin=" + devLogin + ", token=" + token + ", signing=" + signing
+                + ", redisTimeout=" + redisTimeout + ", mongoTimeout=" + mongoTimeout
+                + ", adminToken=" + (adminToken == null ? "unset" : "<redacted>") + "]";
     }
 
     /**

@@ -1,35 +1,59 @@
 package io.wxim.auth.session;
 
+import io.wxim.auth.config.AuthProperties;
 import io.wxim.auth.token.SessionRevoker;
 import io.wxim.auth.user.BanService;
 import io.wxim.protocol.Conversations;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Clock;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
 import reactor.core.publisher.Mono;
 
 /**
- * Internal (operators and other services; never routed by the gateway, kept private by the network policy):
+ * Internal admin API (never routed by the gateway, kept private by the network policy, and it needs
+ * {@code Authorization: Bearer <im.auth.admin-token>}; without a configured token it does not exist: 404):
  * {@code POST /internal/users/{id}/ban} refuses the user's logins and refreshes and closes every connection they
- * have on every gateway within seconds; {@code DELETE} lifts the ban (tokens already revoked stay revoked).
+ * have on every gateway within seconds; {@code DELETE} lifts the ban (tokens issued before it stay revoked).
  */
 @RestController
 class BanController {
     private final BanService bans;
     private final SessionRevoker revoker;
     private final Clock clock;
+    private final byte[] adminToken;
 
-    BanController(BanService bans, SessionRevoker revoker, Clock clock) {
+    BanController(BanService bans, SessionRevoker revoker, Clock clock, AuthProperties props) {
         this.bans = bans;
         this.revoker = revoker;
         this.clock = clock;
+        this.adminToken = props.adminToken() == null ? null : props.adminToken().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** 404 when the admin API is off, 401 without the admin token; null when the caller may proceed. */
+    private ResponseEntity<Void> refused(String authorization) {
+        if (adminToken == null) {
+            return ResponseEntity.notFound().build();
+        }
+        byte[] given = authorization != null && authorization.startsWith("Bearer ")
+                ? authorization.substring(7).getBytes(StandardCharsets.UTF_8) : new byte[0];
+        return MessageDigest.isEqual(adminToken, given) ? null : ResponseEntity.status(HttpStatus.UNAUTHORIZED).build();
     }
 
     @PostMapping("/internal/users/{userId}/ban")
-    Mono<ResponseEntity<Void>> ban(@PathVariable String userId) {
+    Mono<ResponseEntity<Void>> ban(@PathVariable String userId,
+                                   @RequestHeader(name = HttpHeaders.AUTHORIZATION, required = false) String authorization) {
+        ResponseEntity<Void> refused = refused(authorization);
+        if (refused != null) {
+            return Mono.just(refused);
+        }
         if (!Conversations.isValidUserId(userId)) {
             return Mono.just(ResponseEntity.notFound().build());
         }
@@ -39,7 +63,12 @@ class BanController {
     }
 
     @DeleteMapping("/internal/users/{userId}/ban")
-    Mono<ResponseEntity<Void>> unban(@PathVariable String userId) {
+    Mono<ResponseEntity<Void>> unban(@PathVariable String userId,
+                                     @RequestHeader(name = HttpHeaders.AUTHORIZATION, required = false) String authorization) {
+        ResponseEntity<Void> refused = refused(authorization);
+        if (refused != null) {
+            return Mono.just(refused);
+        }
         if (!Conversations.isValidUserId(userId)) {
             return Mono.just(ResponseEntity.notFound().build());
         }

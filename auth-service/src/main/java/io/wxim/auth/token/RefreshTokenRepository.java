@@ -3,6 +3,8 @@ package io.wxim.auth.token;
 import io.wxim.auth.config.AuthProperties;
 import io.wxim.protocol.RedisNames;
 import java.time.Duration;
+import java.util.List;
+import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.stereotype.Repository;
 import reactor.core.publisher.Mono;
@@ -14,6 +16,14 @@ import tools.jackson.databind.json.JsonMapper;
  */
 @Repository
 class RefreshTokenRepository {
+    /** KEYS: the token, its used marker; ARGV: marker TTL in seconds. Returns the session JSON, or nil. */
+    private static final RedisScript<String> TAKE = RedisScript.of("""
+            local v = redis.call('GET', KEYS[1])
+            if not v then return false end
+            redis.call('DEL', KEYS[1])
+            redis.call('SET', KEYS[2], v, 'EX', tonumber(ARGV[1]))
+            return v""", String.class);
+
     private final ReactiveStringRedisTemplate redis;
     private final JsonMapper json;
     private final AuthProperties props;
@@ -39,10 +49,16 @@ class RefreshTokenRepository {
                 .then();
     }
 
-    /** Remembers a rotated token, so presenting it again is recognized as reuse (for as long as it could live). */
-    Mono<Void> markUsed(String tokenHash, RefreshSession session, Duration ttl) {
-        return redis.opsForValue().set(RedisNames.refreshUsed(tokenHash), json.writeValueAsString(session), ttl)
-                .timeout(props.redisTimeout()).then();
+    /**
+     * Takes the current token and remembers it as used in one atomic step: of two concurrent presentations one gets
+     * the session and the other finds it used (a reuse), never two plain "unknown" answers.
+     */
+    Mono<RefreshSession> takeAndMarkUsed(String tokenHash, Duration ttl) {
+        return redis.execute(TAKE, List.of(RedisNames.refreshToken(tokenHash), RedisNames.refreshUsed(tokenHash)),
+                        List.of(String.valueOf(ttl.toSeconds())))
+                .next()
+                .timeout(props.redisTimeout())
+                .map(value -> json.readValue(value, RefreshSession.class));
     }
 
     /** The session of a token that was already rotated, or empty. */
@@ -52,11 +68,4 @@ class RefreshTokenRepository {
                 .map(value -> json.readValue(value, RefreshSession.class));
     }
 
-    /** Atomically reads and deletes the entry (GETDEL): of two concurrent takes, only one gets the session. */
-    Mono<RefreshSession> take(String tokenHash) {
-        return redis.opsForValue()
-                .getAndDelete(RedisNames.refreshToken(tokenHash))
-                .timeout(props.redisTimeout())
-                .map(value -> json.readValue(value, RefreshSession.class));
-    }
 }

@@ -22,6 +22,8 @@ import tools.jackson.databind.json.JsonMapper;
 public class SessionRevoker {
     private static final Logger log = LoggerFactory.getLogger(SessionRevoker.class);
 
+    private static final Duration BAN_MARGIN = Duration.ofSeconds(5);
+
     private final ReactiveStringRedisTemplate redis;
     private final JsonMapper json;
     private final AuthProperties props;
@@ -37,7 +39,10 @@ public class SessionRevoker {
     /** Revokes one session of the user: its refresh token stops working and its connections are closed. */
     public Mono<Void> revokeSession(String userId, String sessionId, String reason) {
         String family = RedisNames.refreshFamily(sessionId);
-        return redis.opsForValue().getAndDelete(family)
+        // the tombstone first: whatever fails after it, no refresh succeeds in this session again, also one that
+        // is rotating right now (it checks the tombstone after taking its token)
+        return redis.opsForValue().set(RedisNames.revokedFamily(sessionId), userId, props.token().refreshTtl())
+                .then(redis.opsForValue().getAndDelete(family))
                 .flatMap(tokenHash -> redis.delete(RedisNames.refreshToken(tokenHash)))
                 .then(redis.opsForValue().set(RedisNames.revokedSession(sessionId), userId, markerTtl()))
                 .then(publish(new Revocation(userId, sessionId)))
@@ -50,11 +55,21 @@ public class SessionRevoker {
      * Refresh tokens are refused separately (the ban is checked at refresh).
      */
     public Mono<Void> revokeUser(String userId, String reason) {
-        long now = clock.instant().getEpochSecond();
-        return redis.opsForValue().set(RedisNames.revokedUser(userId), String.valueOf(now), markerTtl())
+        // a few seconds ahead: a login or refresh that passed the ban check just before the ban was stored (on any
+        // instance, with some clock skew) still signs a token at or before this second
+        long until = clock.instant().plus(BAN_MARGIN).getEpochSecond();
+        return redis.opsForValue().set(RedisNames.revokedUser(userId), String.valueOf(until), props.token().refreshTtl())
                 .then(publish(new Revocation(userId, null)))
                 .timeout(props.redisTimeout().multipliedBy(2))
                 .doOnSuccess(v -> log.info("user sessions revoked: userId={} reason={}", userId, reason));
+    }
+
+    /** True if the refresh session may not rotate any more: revoked, or issued before its user's ban. */
+    public Mono<Boolean> isRefreshRevoked(String userId, String sessionId, long issuedAtSecond) {
+        return redis.opsForValue().multiGet(java.util.List.of(RedisNames.revokedFamily(sessionId), RedisNames.revokedUser(userId)))
+                .timeout(props.redisTimeout())
+                .map(values -> values.get(0) != null
+                        || (values.get(1) != null && issuedAtSecond <= Long.parseLong(values.get(1))));
     }
 
     /** True if the token (user, session, issued-at second) was revoked by a logout, a reuse or a ban. */

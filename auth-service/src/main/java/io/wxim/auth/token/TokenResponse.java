@@ -13,4 +13,9 @@ import io.wxim.protocol.UserRef;
  */
 public record TokenResponse(String accessToken, String refreshToken, String tokenType, long expiresIn, UserRef user) {
     public static final String BEARER = "Bearer";
+
+    @Override
+    public String toString() {
+        return "TokenResponse[user=" + user + ", expiresIn=" + expiresIn + ", tokens=<redacted>]"; // never log tokens
+    }
 }

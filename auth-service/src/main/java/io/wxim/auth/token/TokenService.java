@@ -63,10 +63,11 @@ public class TokenService {
             return Mono.error(new InvalidRefreshTokenException());
         }
         String hash = sha256Hex(refreshToken);
-        return refreshTokens.take(hash)
+        return refreshTokens.takeAndMarkUsed(hash, props.token().refreshTtl())
                 .switchIfEmpty(Mono.defer(() -> reused(hash)))
-                .flatMap(session -> refreshTokens.markUsed(hash, session, props.token().refreshTtl())
-                        .then(bans.requireNotBanned(session.userId()))
+                .flatMap(session -> bans.requireNotBanned(session.userId())
+                        .then(revoker.isRefreshRevoked(session.userId(), session.familyId(), session.issuedAt().getEpochSecond()))
+                        .flatMap(revoked -> revoked ? Mono.<Void>error(new InvalidRefreshTokenException()) : Mono.<Void>empty())
                         .then(users.findById(session.userId()))
                         .switchIfEmpty(Mono.defer(() -> {
                             log.warn("refresh rejected: user gone userId={}", session.userId());

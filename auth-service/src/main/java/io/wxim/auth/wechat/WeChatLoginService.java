@@ -42,7 +42,9 @@ class WeChatLoginService {
         return wechat.exchange(request.code())
                 .flatMap(session -> {
                     WeChatUserInfo info = userInfo(request, session);
-                    String unionId = session.unionId() != null ? session.unionId() : info.unionId();
+                    // only code2session's unionid (server to server) links accounts: encryptedData is AES-CBC without
+                    // integrity, so a client that flips IV bits can steer its first block
+                    String unionId = session.unionId();
                     return resolveUser(session.openId(), unionId, info.profile())
                             .flatMap(user -> sessionKeys.save(user.id(), session.sessionKey()).thenReturn(user));
                 })

@@ -159,7 +159,7 @@ class WeChatLoginIntegrationTests {
     }
 
     @Test
-    void takesProfileAndUnionId_fromEncryptedData() {
+    void takesTheProfile_fromEncryptedData_butNeverLinksItsUnionId() {
         String code = unique("hal");
         String sessionKey = WeChatTestData.sessionKey();
         WECHAT.useSessionKey(code, sessionKey);
@@ -171,7 +171,8 @@ class WeChatLoginIntegrationTests {
 
         assertThat(login.user().nickname()).isEqualTo("哈尔");
         assertThat(login.user().avatarUrl()).isEqualTo("https://a.example/h.png");
-        assertThat(userIdOf(LoginMethod.WECHAT_UNION, unionId)).isEqualTo(login.user().id());
+        // encryptedData is AES-CBC without integrity: only code2session's unionid (server to server) links accounts
+        assertThat(userIdOf(LoginMethod.WECHAT_UNION, unionId)).isNull();
     }
 
     @Test

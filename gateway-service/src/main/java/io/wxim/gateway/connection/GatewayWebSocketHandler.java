@@ -22,6 +22,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import io.wxim.gateway.auth.RevocationCheck;
+import org.springframework.security.oauth2.jwt.BadJwtException;
 import org.springframework.security.oauth2.jwt.Jwt;
 import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
 import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationToken;
@@ -56,11 +58,15 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
     private final Counter framesIn;
     private final Counter rateLimited;
     private final ReactiveJwtDecoder tokens;
+    private final RevocationCheck revocations;
+    /** The expiry timer wakes at least this often, so a token swapped in-band for one expiring sooner is honoured. */
+    private static final Duration EXPIRY_RECHECK = Duration.ofSeconds(30);
 
     public GatewayWebSocketHandler(ConnectionRegistry registry, CommandPublisher commands, FrameCodec codec,
                                    GatewayProperties props, NodeIdentity node, MeterRegistry meters,
-                                   ReactiveJwtDecoder tokens) {
+                                   ReactiveJwtDecoder tokens, RevocationCheck revocations) {
         this.tokens = tokens;
+        this.revocations = revocations;
         this.registry = registry;
         this.commands = commands;
         this.codec = codec;
@@ -96,7 +102,9 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
         RateLimiter limiter = new RateLimiter(props.ratePerSecond(), props.rateBurst(), System.nanoTime());
 
         Mono<Void> output = session.send(conn.outbound().map(session::textMessage));
-        Mono<Void> input = start(conn)
+        // Checked again now that the connection is registered: a revocation published between the handshake check and
+        // the registration found no connection to close.
+        Mono<Void> input = revocations.check(jwt).then(start(conn))
                 .thenMany(session.receive().timeout(props.idleTimeout()))
                 .concatMap(message -> onMessage(conn, limiter, message))
                 .then()
@@ -118,7 +126,9 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
                 .then(Mono.delay(CLOSE_TIMEOUT))
                 .then();
         // Sleeps until the current token's expiry; an in-band refresh ({@code auth}) moves it, so wake up and check.
-        Mono<Void> expiry = Mono.defer(() -> untilExpiry(conn).map(Mono::delay).orElse(Mono.never()))
+        Mono<Void> expiry = Mono.defer(() -> untilExpiry(conn)
+                        .map(d -> Mono.delay(d.compareTo(EXPIRY_RECHECK) > 0 ? EXPIRY_RECHECK : d))
+                        .orElse(Mono.never()))
                 .repeat()
                 .filter(tick -> untilExpiry(conn).map(Duration::isZero).orElse(false))
                 .next()
@@ -181,11 +191,16 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
     private Mono<Void> reauthenticate(Connection conn, ClientFrame.Auth auth) {
         return tokens.decode(auth.token())
                 .filter(jwt -> conn.user().id().equals(jwt.getSubject()))
-                .map(jwt -> {
+                .flatMap(jwt -> {
                     conn.authenticate(jwt.getClaimAsString("sid"), jwt.getExpiresAt());
                     long expiresAt = jwt.getExpiresAt() == null ? 0 : jwt.getExpiresAt().toEpochMilli();
                     conn.deliver(codec.encode(new ServerFrame.Authed(auth.rid(), expiresAt)));
-                    return true;
+                    // again after switching: a revocation of the new session published meanwhile found the old one
+                    return revocations.check(jwt).thenReturn(true)
+                            .onErrorResume(e -> {
+                                conn.close(CloseCode.SESSION_REVOKED);
+                                return Mono.just(true);
+                            });
                 })
                 .onErrorResume(e -> Mono.just(false))
                 .defaultIfEmpty(false)
@@ -248,6 +263,9 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
         }
         if (e instanceof SessionStartException) {
             return CloseCode.TRY_AGAIN;
+        }
+        if (e instanceof BadJwtException) {
+            return CloseCode.SESSION_REVOKED; // the re-check after registration
         }
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof CorruptedWebSocketFrameException c) {
