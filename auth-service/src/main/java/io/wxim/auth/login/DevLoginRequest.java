@@ -1,6 +1,7 @@
 package io.wxim.auth.login;
 
 import jakarta.validation.constraints.NotNull;
+import io.wxim.auth.user.ProfileUpdate;
 import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
 
@@ -14,10 +15,10 @@ import jakarta.validation.constraints.Size;
 record DevLoginRequest(
         @NotNull(message = "is required")
         @Size(min = 1, max = 32, message = "must be 1 to 32 characters")
-        @Pattern(regexp = "[^\\p{Cc}\\p{Zl}\\p{Zp}]*", message = "must not contain control characters")
+        @Pattern(regexp = ProfileUpdate.NICKNAME_PATTERN, message = "must not contain control characters")
         String nickname,
         @Size(max = 512, message = "must be at most 512 characters")
-        @Pattern(regexp = "(?i)https?://[^\\s\\p{Cc}/?#]+([/?#][^\\s\\p{Cc}]*)?", message = "must be an http(s) URL")
+        @Pattern(regexp = ProfileUpdate.AVATAR_URL_PATTERN, message = "must be an http(s) URL")
         String avatarUrl) {
 
     DevLoginRequest {

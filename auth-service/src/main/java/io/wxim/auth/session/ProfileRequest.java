@@ -1,5 +1,6 @@
 package io.wxim.auth.session;
 
+import io.wxim.auth.user.ProfileUpdate;
 import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
 
@@ -10,10 +11,10 @@ import jakarta.validation.constraints.Size;
  */
 record ProfileRequest(
         @Size(min = 1, max = 32, message = "must be 1 to 32 characters")
-        @Pattern(regexp = "[^\\p{Cc}\\p{Zl}\\p{Zp}]*", message = "must not contain control characters")
+        @Pattern(regexp = ProfileUpdate.NICKNAME_PATTERN, message = "must not contain control characters")
         String nickname,
         @Size(max = 512, message = "must be at most 512 characters")
-        @Pattern(regexp = "(?i)https?://[^\\s\\p{Cc}/?#]+([/?#][^\\s\\p{Cc}]*)?", message = "must be an http(s) URL")
+        @Pattern(regexp = ProfileUpdate.AVATAR_URL_PATTERN, message = "must be an http(s) URL")
         String avatarUrl) {
 
     ProfileRequest {

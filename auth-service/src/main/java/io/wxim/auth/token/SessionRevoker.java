@@ -66,18 +66,18 @@ public class SessionRevoker {
 
     /** True if the refresh session may not rotate any more: revoked, or issued before its user's ban. */
     public Mono<Boolean> isRefreshRevoked(String userId, String sessionId, long issuedAtSecond) {
-        return redis.opsForValue().multiGet(java.util.List.of(RedisNames.revokedFamily(sessionId), RedisNames.revokedUser(userId)))
-                .timeout(props.redisTimeout())
-                .map(values -> values.get(0) != null
-                        || (values.get(1) != null && issuedAtSecond <= Long.parseLong(values.get(1))));
+        return revoked(RedisNames.revokedFamily(sessionId), userId, issuedAtSecond);
     }
 
-    /** True if the token (user, session, issued-at second) was revoked by a logout, a reuse or a ban. */
+    /** True if the access token (user, session, issued-at second) was revoked by a logout, a reuse or a ban. */
     public Mono<Boolean> isRevoked(String userId, String sessionId, long issuedAtSecond) {
-        return redis.opsForValue().multiGet(java.util.List.of(RedisNames.revokedSession(sessionId), RedisNames.revokedUser(userId)))
+        return revoked(RedisNames.revokedSession(sessionId), userId, issuedAtSecond);
+    }
+
+    private Mono<Boolean> revoked(String sessionKey, String userId, long issuedAtSecond) {
+        return redis.opsForValue().multiGet(java.util.List.of(sessionKey, RedisNames.revokedUser(userId)))
                 .timeout(props.redisTimeout())
-                .map(values -> values.get(0) != null
-                        || (values.get(1) != null && issuedAtSecond <= Long.parseLong(values.get(1))));
+                .map(values -> Revocation.revoked(values.get(0), values.get(1), issuedAtSecond));
     }
 
     /** As long as the longest-lived access token, plus clock skew. */

@@ -7,4 +7,8 @@ package io.wxim.auth.user;
  * @param avatarUrl http(s) URL of the avatar, or null
  */
 public record ProfileUpdate(String nickname, String avatarUrl) {
+    /** Nicknames: no control, line or paragraph separator characters (length 1-32 is checked separately). */
+    public static final String NICKNAME_PATTERN = "[^\\p{Cc}\\p{Zl}\\p{Zp}]*";
+    /** Avatar URLs: http(s) with a host, no white space or control characters (at most 512 characters). */
+    public static final String AVATAR_URL_PATTERN = "(?i)https?://[^\\s\\p{Cc}/?#]+([/?#][^\\s\\p{Cc}]*)?";
 }

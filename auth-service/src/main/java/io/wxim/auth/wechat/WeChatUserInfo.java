@@ -34,7 +34,7 @@ record WeChatUserInfo(String nickname, String avatarUrl, String unionId) {
     private static final int IV_BYTES = 16;
     private static final int MAX_UNION_ID = 128;
     private static final Pattern CONTROL = Pattern.compile("[\\p{Cc}\\p{Zl}\\p{Zp}]");
-    private static final Pattern AVATAR_URL = Pattern.compile("(?i)https?://[^\\s\\p{Cc}/?#]+([/?#][^\\s\\p{Cc}]*)?");
+    private static final Pattern AVATAR_URL = Pattern.compile(ProfileUpdate.AVATAR_URL_PATTERN);
 
     ProfileUpdate profile() {
         return new ProfileUpdate(nickname, avatarUrl);

@@ -2,6 +2,7 @@ package io.wxim.gateway.auth;
 
 import io.wxim.gateway.config.GatewayProperties;
 import io.wxim.protocol.RedisNames;
+import io.wxim.protocol.Revocation;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,11 +38,7 @@ public class RevocationCheck {
         long issuedAt = jwt.getIssuedAt() == null ? 0 : jwt.getIssuedAt().getEpochSecond();
         return redis.opsForValue().multiGet(keys)
                 .timeout(props.redisTimeout())
-                .map(values -> {
-                    String userRevokedAt = values.get(0);
-                    boolean sessionRevoked = values.size() > 1 && values.get(1) != null;
-                    return sessionRevoked || (userRevokedAt != null && issuedAt <= Long.parseLong(userRevokedAt));
-                })
+                .map(values -> Revocation.revoked(values.size() > 1 ? values.get(1) : null, values.get(0), issuedAt))
                 .onErrorResume(e -> {
                     log.warn("revocation check skipped, Redis did not answer: userId={} error={}", jwt.getSubject(), e.toString());
                     return Mono.just(false);
