@@ -4,4 +4,15 @@
 # e.g. ./run-tests.sh -pl gateway-service -am  or  -Dtest.infra=containers
 set -euo pipefail
 cd "$(dirname "$0")"
+
+# chat-protocol's JsInteropTests run the reference JS side of the secure channel (node-forge, node:crypto).
+if [ ! -d clients/crypto-interop/node_modules ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "run-tests.sh: npm is missing. Install Node.js 18+ with npm (Debian: apt-get install nodejs npm);" \
+      "the JS interop tests need clients/crypto-interop/node_modules." >&2
+    exit 1
+  fi
+  npm ci --prefix clients/crypto-interop --no-audit --no-fund
+fi
+
 exec mvn -B verify "$@"
