@@ -7,6 +7,10 @@ cd "$(dirname "$0")"
 
 # chat-protocol's JsInteropTests run the reference JS side of the secure channel (node-forge, node:crypto).
 if [ ! -d clients/crypto-interop/node_modules ]; then
+  if ! command -v npm >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "run-tests.sh: installing Node.js and npm (apt) for the JS interop tests..."
+    DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm
+  fi
   if ! command -v npm >/dev/null 2>&1; then
     echo "run-tests.sh: npm is missing. Install Node.js 18+ with npm (Debian: apt-get install nodejs npm);" \
       "the JS interop tests need clients/crypto-interop/node_modules." >&2
