@@ -68,6 +68,10 @@ class SessionEndToEndIntegrationTests extends EndToEndTestBase {
             assertThat(handshakeStatus(phone.access())).isEqualTo(401);
             assertThat(post("/api/auth/refresh", "{\"refreshToken\":\"" + phone.refresh() + "\"}", null).statusCode())
                     .isEqualTo(401);
+            // every API behind the edge refuses it too; the other session still reads
+            assertThat(get(gw2, "/api/chat/conversations", phone.access()).statusCode()).isEqualTo(401);
+            assertThat(get(gw1, "/api/history/r:lobby", phone.access()).statusCode()).isEqualTo(401);
+            assertThat(get(gw2, "/api/chat/conversations", laptop.access()).statusCode()).isEqualTo(200);
             // the user's other session is untouched
             other.send("{\"type\":\"ping\",\"rid\":\"p1\"}");
             other.await(ServerFrame.Pong.class, f -> "p1".equals(f.rid()));

@@ -10,7 +10,9 @@ import org.slf4j.LoggerFactory;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.io.buffer.DataBuffer;
+import io.wxim.gateway.auth.RevokedTokenException;
 import org.springframework.http.HttpHeaders;
+import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
@@ -27,6 +29,8 @@ import reactor.core.publisher.Mono;
  * The single edge for {@code /api/**}: {@code /api/{name}/...} is streamed to the service configured under
  * {@code im.gateway.routes.{name}} (bodies are never buffered whole), with hop-by-hop headers removed and a bound on
  * the time to response headers. Unknown routes get 404, an unreachable service 502, a slow one 504 (ProblemDetail).
+ * A bearer token whose session was revoked (logout, ban, refresh reuse) gets 401 here, for every service behind the
+ * edge; any other token is passed on as it is, and each service verifies it.
  */
 @Configuration(proxyBeanMethods = false)
 class ApiProxyRouter {
@@ -35,10 +39,23 @@ class ApiProxyRouter {
             "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length");
 
     @Bean
-    RouterFunction<ServerResponse> apiRoutes(WebClient.Builder builder, GatewayProperties props) {
+    RouterFunction<ServerResponse> apiRoutes(WebClient.Builder builder, GatewayProperties props, ReactiveJwtDecoder tokens) {
         WebClient client = builder.build();
         return RouterFunctions.route(request -> request.path().startsWith("/api/"),
-                request -> proxy(client, props, request));
+                request -> notRevoked(tokens, request).flatMap(ok -> ok ? proxy(client, props, request)
+                        : problem(HttpStatus.UNAUTHORIZED, "the session has ended; log in again")));
+    }
+
+    /** False only for a valid bearer token that was revoked; no token, or an invalid one, is the service's call. */
+    private static Mono<Boolean> notRevoked(ReactiveJwtDecoder tokens, ServerRequest request) {
+        String authorization = request.headers().firstHeader(HttpHeaders.AUTHORIZATION);
+        if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return Mono.just(true);
+        }
+        return tokens.decode(authorization.substring(7).strip())
+                .thenReturn(true)
+                .onErrorResume(RevokedTokenException.class, e -> Mono.just(false))
+                .onErrorResume(e -> Mono.just(true));
     }
 
     private Mono<ServerResponse> proxy(WebClient client, GatewayProperties props, ServerRequest request) {

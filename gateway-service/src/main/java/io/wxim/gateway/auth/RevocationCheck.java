@@ -7,7 +7,6 @@ import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
-import org.springframework.security.oauth2.jwt.BadJwtException;
 import org.springframework.security.oauth2.jwt.Jwt;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
@@ -30,7 +29,7 @@ public class RevocationCheck {
         this.props = props;
     }
 
-    /** Emits the token if it is not revoked; fails with {@link BadJwtException} (a 401 at the handshake) if it is. */
+    /** Emits the token if it is not revoked; fails with {@link RevokedTokenException} (a 401 at the handshake) if it is. */
     public Mono<Jwt> check(Jwt jwt) {
         String sid = jwt.getClaimAsString("sid");
         String userKey = RedisNames.revokedUser(jwt.getSubject());
@@ -43,6 +42,6 @@ public class RevocationCheck {
                     log.warn("revocation check skipped, Redis did not answer: userId={} error={}", jwt.getSubject(), e.toString());
                     return Mono.just(false);
                 })
-                .flatMap(revoked -> revoked ? Mono.error(new BadJwtException("token revoked")) : Mono.just(jwt));
+                .flatMap(revoked -> revoked ? Mono.error(new RevokedTokenException()) : Mono.just(jwt));
     }
 }

@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import io.wxim.gateway.auth.RevocationCheck;
-import org.springframework.security.oauth2.jwt.BadJwtException;
+import io.wxim.gateway.auth.RevokedTokenException;
 import org.springframework.security.oauth2.jwt.Jwt;
 import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
 import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationToken;
@@ -264,7 +264,7 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
         if (e instanceof SessionStartException) {
             return CloseCode.TRY_AGAIN;
         }
-        if (e instanceof BadJwtException) {
+        if (e instanceof RevokedTokenException) {
             return CloseCode.SESSION_REVOKED; // the re-check after registration
         }
         for (Throwable t = e; t != null; t = t.getCause()) {
