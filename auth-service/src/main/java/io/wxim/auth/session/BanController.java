@@ -7,6 +7,7 @@ import io.wxim.protocol.Conversations;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Clock;
+import java.util.function.Supplier;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
@@ -37,41 +38,29 @@ class BanController {
         this.adminToken = props.adminToken() == null ? null : props.adminToken().getBytes(StandardCharsets.UTF_8);
     }
 
-    /** 404 when the admin API is off, 401 without the admin token; null when the caller may proceed. */
-    private ResponseEntity<Void> refused(String authorization) {
-        if (adminToken == null) {
-            return ResponseEntity.notFound().build();
-        }
-        byte[] given = authorization != null && authorization.startsWith("Bearer ")
-                ? authorization.substring(7).getBytes(StandardCharsets.UTF_8) : new byte[0];
-        return MessageDigest.isEqual(adminToken, given) ? null : ResponseEntity.status(HttpStatus.UNAUTHORIZED).build();
-    }
-
     @PostMapping("/internal/users/{userId}/ban")
     Mono<ResponseEntity<Void>> ban(@PathVariable String userId,
                                    @RequestHeader(name = HttpHeaders.AUTHORIZATION, required = false) String authorization) {
-        ResponseEntity<Void> refused = refused(authorization);
-        if (refused != null) {
-            return Mono.just(refused);
-        }
-        if (!Conversations.isValidUserId(userId)) {
-            return Mono.just(ResponseEntity.notFound().build());
-        }
-        return bans.ban(userId, clock.instant()).flatMap(found -> found
+        return admin(authorization, userId, () -> bans.ban(userId, clock.instant()).flatMap(found -> found
                 ? revoker.revokeUser(userId, "ban").thenReturn(ResponseEntity.noContent().<Void>build())
-                : Mono.just(ResponseEntity.notFound().<Void>build()));
+                : Mono.just(ResponseEntity.notFound().<Void>build())));
     }
 
     @DeleteMapping("/internal/users/{userId}/ban")
     Mono<ResponseEntity<Void>> unban(@PathVariable String userId,
                                      @RequestHeader(name = HttpHeaders.AUTHORIZATION, required = false) String authorization) {
-        ResponseEntity<Void> refused = refused(authorization);
-        if (refused != null) {
-            return Mono.just(refused);
-        }
-        if (!Conversations.isValidUserId(userId)) {
+        return admin(authorization, userId, () -> bans.unban(userId).thenReturn(ResponseEntity.noContent().<Void>build()));
+    }
+
+    /** 404 when the admin API is off or the id is malformed, 401 without the admin token; else runs the action. */
+    private Mono<ResponseEntity<Void>> admin(String authorization, String userId,
+                                             Supplier<Mono<ResponseEntity<Void>>> action) {
+        if (adminToken == null || !Conversations.isValidUserId(userId)) {
             return Mono.just(ResponseEntity.notFound().build());
         }
-        return bans.unban(userId).thenReturn(ResponseEntity.noContent().build());
+        byte[] given = authorization != null && authorization.startsWith("Bearer ")
+                ? authorization.substring(7).getBytes(StandardCharsets.UTF_8) : new byte[0];
+        return MessageDigest.isEqual(adminToken, given) ? action.get()
+                : Mono.just(ResponseEntity.status(HttpStatus.UNAUTHORIZED).build());
     }
 }
