@@ -6,9 +6,12 @@ import io.wxim.protocol.ServerFrame;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
-/** Runs after the other end-to-end suites (it stops gateway 2; see junit-platform.properties). */
-@org.junit.jupiter.api.Order(Integer.MAX_VALUE)
-class DrainEndToEndIntegrationTests extends EndToEndTestBase {
+/**
+ * Runs in failsafe's JVM, apart from the other end-to-end suites: stopping a gateway context disposes the Reactor
+ * Netty event loops every server in the JVM shares, so after it the shared system is gone (and surefire could not
+ * rerun a flaky end-to-end test after it).
+ */
+class DrainEndToEndIT extends EndToEndTestBase {
 
     @Test
     void closesSocketsWithGoingAway_whenAGatewayShutsDown() {
