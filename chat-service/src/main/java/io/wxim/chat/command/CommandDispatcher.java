@@ -110,8 +110,10 @@ public class CommandDispatcher implements CommandHandler {
      * goes as one message per frame, so no single pub/sub message grows with the number of conversations.
      */
     private Mono<Void> replyTo(Command cmd, Mono<NodeMessage> work, String rid, String cmid) {
-        return work
-                .timeout(deadline)
+        return Mono.using(() -> Mono.delay(deadline.dividedBy(2)).subscribe(t -> StallDiagnostics.dumpOnce(log,
+                                "userId=" + cmd.user().id() + " connId=" + cmd.conn() + " event=" + cmd.event()
+                                        + (cmd.frame() == null ? "" : " type=" + cmd.frame().getClass().getSimpleName()))),
+                        watchdog -> work.timeout(deadline), reactor.core.Disposable::dispose)
                 .onErrorResume(e -> Mono.just(reply(cmd, List.of(toError(cmd, e, rid, cmid)))))
                 .switchIfEmpty(Mono.fromSupplier(() -> reply(cmd, List.of(
                         ServerFrame.Error.of(rid, cmid, ErrorCode.INTERNAL, "no result")))))
