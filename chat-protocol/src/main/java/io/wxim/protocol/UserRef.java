@@ -10,4 +10,9 @@ public record UserRef(String id, String nickname, String avatarUrl) {
             throw new ProtocolException(ErrorCode.BAD_REQUEST, "user id is required");
         }
     }
+
+    /** What to show for the user: the nickname, or the id when there is none. */
+    public String displayName() {
+        return nickname == null ? id : nickname;
+    }
 }

@@ -132,7 +132,7 @@ public class CommandDispatcher implements CommandHandler {
     }
 
     private NodeMessage reply(Command cmd, List<? extends ServerFrame> frames) {
-        return NodeMessage.reply(cmd.user().id(), cmd.conn(), cmd.ref(), frames.stream().map(deliveries::encode).toList());
+        return deliveries.reply(cmd, frames);
     }
 
     private static ServerFrame.Error toError(Command cmd, Throwable e, String rid, String cmid) {

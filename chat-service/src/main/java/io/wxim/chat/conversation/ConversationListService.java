@@ -67,7 +67,7 @@ public class ConversationListService {
                 UserRef peer = peers.get(conv);
                 boolean pair = Conversations.isPair(conv);
                 list.add(new ConversationSummary(conv, pair ? "pair" : "direct",
-                        peer.nickname() == null ? peer.id() : peer.nickname(), peer, lastSeq, unread, message,
+                        peer.displayName(), peer, lastSeq, unread, message,
                         pair ? conv.equals(activePair) : null));
             }
         }

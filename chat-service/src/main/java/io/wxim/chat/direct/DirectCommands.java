@@ -5,6 +5,7 @@ import io.wxim.chat.pair.PairRepository;
 import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.chat.profile.ProfileService;
 import io.wxim.chat.room.RoomRepository;
+import io.wxim.chat.room.RoomService;
 import io.wxim.chat.routing.Deliveries;
 import io.wxim.protocol.ClientFrame;
 import io.wxim.protocol.Command;
@@ -29,6 +30,7 @@ public class DirectCommands {
     private final PeersRepository peers;
     private final PairRepository pairs;
     private final RoomRepository memberships;
+    private final RoomService rooms;
     private final PresenceRepository presence;
     private final ProfileService profiles;
     private final Deliveries deliveries;
@@ -36,12 +38,13 @@ public class DirectCommands {
     private final Duration typingInterval;
     private final Duration redisTimeout;
 
-    public DirectCommands(PeersRepository peers, PairRepository pairs, RoomRepository memberships,
+    public DirectCommands(PeersRepository peers, PairRepository pairs, RoomRepository memberships, RoomService rooms,
                           PresenceRepository presence, ProfileService profiles, Deliveries deliveries,
                           ReactiveStringRedisTemplate redis, ChatProperties props) {
         this.peers = peers;
         this.pairs = pairs;
         this.memberships = memberships;
+        this.rooms = rooms;
         this.presence = presence;
         this.profiles = profiles;
         this.deliveries = deliveries;
@@ -58,7 +61,7 @@ public class DirectCommands {
         }
         Mono<Void> allowed = Conversations.isPair(conv)
                 ? pairs.sessionOf(me).filter(conv::equals).switchIfEmpty(Mono.error(notFound())).then()
-                : memberships.isMember(conv, me).flatMap(member -> member ? Mono.<Void>empty() : Mono.error(notFound()));
+                : rooms.requireMember(conv, me);
         return allowed
                 .then(redis.opsForValue().setIfAbsent(RedisNames.typing(conv, me), "1", typingInterval).timeout(redisTimeout))
                 .flatMap(first -> {
@@ -68,7 +71,7 @@ public class DirectCommands {
                     }
                     return peers.find(conv).map(p -> p.peerOf(me))
                             .flatMap(peer -> deliveries.toUser(peer, new ServerFrame.Typing(conv, cmd.user())))
-                            .thenReturn(NodeMessage.reply(me, cmd.conn(), cmd.ref(), List.of()));
+                            .thenReturn(deliveries.reply(cmd, List.of()));
                 });
     }
 
@@ -82,7 +85,7 @@ public class DirectCommands {
                     PresenceRepository.Status s = t.getT2();
                     ServerFrame.Status status = new ServerFrame.Status(frame.rid(), t.getT1(), s.online() ? "online" : "offline",
                             s.online() ? null : s.lastSeen());
-                    return NodeMessage.reply(me, cmd.conn(), cmd.ref(), List.of(deliveries.encode(status)));
+                    return deliveries.reply(cmd, status);
                 });
     }
 

@@ -49,11 +49,21 @@ public class DirectService {
         String conv = conversationOf(from, to);
         return memberships.isMember(conv, from).flatMap(member -> member ? Mono.just(conv)
                 : profiles.require(to)
-                        .then(peers.ensure(new Peers(conv, sorted(from, to), clock.millis())))
                         // the recipient first: the sender's membership is what marks the conversation complete
-                        .then(memberships.addMember(conv, to, clock.millis()))
-                        .then(memberships.addMember(conv, from, clock.millis()))
+                        .then(recordMembers(conv, to, from, clock.millis()))
                         .thenReturn(conv));
+    }
+
+    /**
+     * Records the two users of a direct or pair conversation durably (idempotent): who they are ({@link Peers}), then
+     * their memberships, {@code first} before {@code second}; so a conversation whose {@code second} is a member is
+     * complete.
+     */
+    public Mono<Void> recordMembers(String conv, String first, String second, long now) {
+        return peers.ensure(new Peers(conv, sorted(first, second), now))
+                .then(memberships.addMember(conv, first, now))
+                .then(memberships.addMember(conv, second, now))
+                .then();
     }
 
     /** The other user (with profile) of each of {@code userId}'s direct and pair conversations in {@code convs}. */

@@ -1,10 +1,8 @@
 package io.wxim.chat.pair;
 
 import io.wxim.chat.config.ChatProperties;
-import io.wxim.chat.direct.Peers;
-import io.wxim.chat.direct.PeersRepository;
+import io.wxim.chat.direct.DirectService;
 import io.wxim.chat.profile.ProfileService;
-import io.wxim.chat.room.RoomRepository;
 import io.wxim.chat.routing.Deliveries;
 import io.wxim.protocol.ClientFrame;
 import io.wxim.protocol.Command;
@@ -33,19 +31,17 @@ public class PairCommands {
 
     private final PairRepository pairs;
     private final ProfileService profiles;
-    private final PeersRepository peers;
-    private final RoomRepository memberships;
+    private final DirectService directs;
     private final Deliveries deliveries;
     private final ChatProperties.Pair props;
     private final Clock clock;
     private final SecureRandom random = new SecureRandom();
 
-    public PairCommands(PairRepository pairs, ProfileService profiles, PeersRepository peers, RoomRepository memberships,
+    public PairCommands(PairRepository pairs, ProfileService profiles, DirectService directs,
                         Deliveries deliveries, ChatProperties props, Clock clock) {
         this.pairs = pairs;
         this.profiles = profiles;
-        this.peers = peers;
-        this.memberships = memberships;
+        this.directs = directs;
         this.deliveries = deliveries;
         this.props = props.pair();
         this.clock = clock;
@@ -63,7 +59,7 @@ public class PairCommands {
                     case "created", "pending" -> deliveries.toUser(target.id(), new ServerFrame.PairRequested(me, result.expiresAt()))
                             .then(deliveries.toUser(me.id(), cmd.conn(), List.of(
                                     new ServerFrame.PairRequestSent(null, target, result.expiresAt()))))
-                            .thenReturn(reply(cmd, new ServerFrame.PairRequestSent(frame.rid(), target, result.expiresAt())));
+                            .thenReturn(deliveries.reply(cmd, new ServerFrame.PairRequestSent(frame.rid(), target, result.expiresAt())));
                     case "busy_self" -> Mono.<NodeMessage>error(conflict("you are in a pair session; leave it first"));
                     case "busy_peer" -> Mono.<NodeMessage>error(conflict("the user is in a pair session"));
                     case "too_many_out" -> Mono.<NodeMessage>error(new ProtocolException(ErrorCode.TOO_LARGE,
@@ -91,7 +87,7 @@ public class PairCommands {
             ServerFrame.PairRequestClosed event = new ServerFrame.PairRequestClosed(null, from, to, reason);
             return deliveries.toUser(other, event)
                     .then(deliveries.toUser(cmd.user().id(), cmd.conn(), List.of(event)))
-                    .thenReturn(reply(cmd, new ServerFrame.PairRequestClosed(rid, from, to, reason)));
+                    .thenReturn(deliveries.reply(cmd, new ServerFrame.PairRequestClosed(rid, from, to, reason)));
         });
     }
 
@@ -102,7 +98,7 @@ public class PairCommands {
                                 .map(in -> new ServerFrame.PendingRequest(
                                         found.getOrDefault(in.from(), new UserRef(in.from(), null, null)), in.expiresAt()))
                                 .toList()))
-                .map(requests -> reply(cmd, new ServerFrame.PairRequests(frame.rid(), requests)));
+                .map(requests -> deliveries.reply(cmd, new ServerFrame.PairRequests(frame.rid(), requests)));
     }
 
     public Mono<NodeMessage> accept(Command cmd, ClientFrame.PairAccept frame) {
@@ -120,16 +116,14 @@ public class PairCommands {
     private Mono<NodeMessage> started(Command cmd, ClientFrame.PairAccept frame, PairRepository.AcceptResult result, long now) {
         UserRef me = cmd.user();
         String conv = result.conv();
-        return peers.ensure(new Peers(conv, List.of(frame.from(), me.id()), now))
-                .then(memberships.addMember(conv, frame.from(), now))
-                .then(memberships.addMember(conv, me.id(), now))
+        return directs.recordMembers(conv, frame.from(), me.id(), now)
                 .then(profiles.findAll(List.of(frame.from(), me.id())))
                 .flatMap(found -> {
                     UserRef requester = found.getOrDefault(frame.from(), new UserRef(frame.from(), null, null));
                     return deliveries.toUser(frame.from(), new ServerFrame.PairStarted(null, conv, me))
                             .then(deliveries.toUser(me.id(), cmd.conn(), List.of(new ServerFrame.PairStarted(null, conv, requester))))
                             .then(notifyClosed(result.closed()))
-                            .thenReturn(reply(cmd, new ServerFrame.PairStarted(frame.rid(), conv, requester)));
+                            .thenReturn(deliveries.reply(cmd, new ServerFrame.PairStarted(frame.rid(), conv, requester)));
                 });
     }
 
@@ -149,7 +143,7 @@ public class PairCommands {
                 .switchIfEmpty(Mono.error(() -> new ProtocolException(ErrorCode.NOT_FOUND, "you are not in this pair session")))
                 .flatMap(peer -> ended(frame.conv(), me, peer, "peer_left")
                         .then(deliveries.toUser(me, cmd.conn(), List.of(new ServerFrame.PairEnded(null, frame.conv(), peer, "left"))))
-                        .thenReturn(reply(cmd, new ServerFrame.PairEnded(frame.rid(), frame.conv(), peer, "left"))));
+                        .thenReturn(deliveries.reply(cmd, new ServerFrame.PairEnded(frame.rid(), frame.conv(), peer, "left"))));
     }
 
     /** Tells {@code peer} that the session with {@code user} ended for {@code reason}. */
@@ -169,8 +163,5 @@ public class PairCommands {
         return new ProtocolException(ErrorCode.CONFLICT, message);
     }
 
-    private NodeMessage reply(Command cmd, ServerFrame frame) {
-        return NodeMessage.reply(cmd.user().id(), cmd.conn(), cmd.ref(), List.of(deliveries.encode(frame)));
-    }
 
 }

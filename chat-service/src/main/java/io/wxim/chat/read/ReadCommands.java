@@ -45,8 +45,7 @@ public class ReadCommands {
                     return cursors.advance(conv, me, frame.seq()).flatMap(seq -> {
                         long unread = Math.max(0, last - seq);
                         return deliveries.toUser(me, cmd.conn(), List.of(new ServerFrame.ReadMark(null, conv, seq, unread)))
-                                .thenReturn(NodeMessage.reply(me, cmd.conn(), cmd.ref(), List.of(
-                                        deliveries.encode(new ServerFrame.ReadMark(frame.rid(), conv, seq, unread)))));
+                                .thenReturn(deliveries.reply(cmd, new ServerFrame.ReadMark(frame.rid(), conv, seq, unread)));
                     });
                 });
     }

@@ -61,7 +61,7 @@ public class RoomCommands {
                         return infos;
                     });
                 });
-        return listed.map(infos -> reply(cmd, new ServerFrame.Rooms(frame.rid(), infos)));
+        return listed.map(infos -> deliveries.reply(cmd, new ServerFrame.Rooms(frame.rid(), infos)));
     }
 
     public Mono<NodeMessage> create(Command cmd, ClientFrame.CreateRoom frame) {
@@ -102,7 +102,7 @@ public class RoomCommands {
         return rooms.requireMember(frame.conv(), cmd.user().id())
                 .thenMany(presence.onlineMembers(frame.conv(), props.maxMembersListed()))
                 .collectList()
-                .map(members -> reply(cmd, new ServerFrame.Members(frame.rid(), frame.conv(), members)));
+                .map(members -> deliveries.reply(cmd, new ServerFrame.Members(frame.rid(), frame.conv(), members)));
     }
 
     /** The user's other gateways subscribe now; the requester's gateway subscribes, then writes {@code joined}. */
@@ -122,7 +122,4 @@ public class RoomCommands {
                 .then();
     }
 
-    private NodeMessage reply(Command cmd, ServerFrame frame) {
-        return NodeMessage.reply(cmd.user().id(), cmd.conn(), cmd.ref(), List.of(deliveries.encode(frame)));
-    }
 }

@@ -2,6 +2,7 @@ package io.wxim.chat.routing;
 
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.presence.PresenceRepository;
+import io.wxim.protocol.Command;
 import io.wxim.protocol.FrameCodec;
 import io.wxim.protocol.NodeMessage;
 import io.wxim.protocol.RedisNames;
@@ -54,6 +55,15 @@ public class Deliveries {
 
     public Mono<Void> toUser(String userId, ServerFrame frame) {
         return toUser(userId, null, List.of(frame));
+    }
+
+    /** The reply that completes {@code cmd}: these frames, written to the command's connection. */
+    public NodeMessage reply(Command cmd, List<? extends ServerFrame> frames) {
+        return NodeMessage.reply(cmd.user().id(), cmd.conn(), cmd.ref(), frames.stream().map(codec::encode).toList());
+    }
+
+    public NodeMessage reply(Command cmd, ServerFrame frame) {
+        return reply(cmd, List.of(frame));
     }
 
     public String encode(ServerFrame frame) {

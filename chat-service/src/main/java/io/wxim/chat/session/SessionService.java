@@ -67,7 +67,7 @@ public class SessionService {
         return presence.connect(user, cmd.node(), cmd.conn(), convs).flatMap(outcome -> {
             if (outcome == PresenceRepository.Connect.ALREADY_CLOSED) {
                 // the connection closed before this CONNECT ran: nothing to welcome
-                return Mono.just(NodeMessage.reply(user.id(), cmd.conn(), cmd.ref(), List.of()));
+                return Mono.just(deliveries.reply(cmd, List.of()));
             }
             boolean cameOnline = outcome == PresenceRepository.Connect.CAME_ONLINE;
             return pairs.clearLost(user.id())
@@ -122,7 +122,7 @@ public class SessionService {
             for (String conv : directs) {
                 UserRef peer = peerOf.get(conv);
                 if (peer != null) {
-                    infos.add(new ServerFrame.ConversationInfo(conv, peer.nickname() == null ? peer.id() : peer.nickname(),
+                    infos.add(new ServerFrame.ConversationInfo(conv, peer.displayName(),
                             seqs.getOrDefault(conv, 0L), 0, peer, Conversations.isPair(conv) ? conv.equals(activePair) : null));
                 }
             }
