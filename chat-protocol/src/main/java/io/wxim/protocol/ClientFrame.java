@@ -28,7 +28,8 @@ import java.util.Map;
         @JsonSubTypes.Type(value = ClientFrame.PairAccept.class, name = "pairAccept"),
         @JsonSubTypes.Type(value = ClientFrame.PairDecline.class, name = "pairDecline"),
         @JsonSubTypes.Type(value = ClientFrame.PairLeave.class, name = "pairLeave"),
-        @JsonSubTypes.Type(value = ClientFrame.Auth.class, name = "auth")
+        @JsonSubTypes.Type(value = ClientFrame.Auth.class, name = "auth"),
+        @JsonSubTypes.Type(value = ClientFrame.Secure.class, name = "secure")
 })
 public sealed interface ClientFrame {
     /** Longest text body accepted, in Unicode code points (an emoji counts as one). */
@@ -242,6 +243,36 @@ public sealed interface ClientFrame {
         @Override
         public String toString() {
             return "Auth[rid=" + rid + ", token=<redacted>]"; // never log a token
+        }
+    }
+
+    /**
+     * Switches the connection to encrypted frames (answered by the gateway itself with {@code secured}): {@code key}
+     * is a fresh 32-byte AES-256 key wrapped with RSA-OAEP (SHA-256, MGF1-SHA-256) for the public key {@code kid} of
+     * {@code GET /api/auth/keys}, base64 with padding. Once per connection.
+     */
+    record Secure(String rid, String kid, String key) implements ClientFrame {
+        /** Key ids are short tokens; the server's are 22 base64url characters. */
+        private static final java.util.regex.Pattern KID = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{1,64}");
+        /** A 4096-bit RSA block in base64 is 684 characters. */
+        public static final int MAX_KEY_CHARS = 1024;
+
+        public Secure {
+            rid = Conversations.optionalClientId("rid", rid);
+            if (kid == null || !KID.matcher(kid).matches()) {
+                throw new ProtocolException(ErrorCode.BAD_REQUEST, "kid is required: 1-64 characters [A-Za-z0-9_-]");
+            }
+            if (key == null || key.isBlank()) {
+                throw new ProtocolException(ErrorCode.BAD_REQUEST, "key is required");
+            }
+            if (key.length() > MAX_KEY_CHARS) {
+                throw new ProtocolException(ErrorCode.TOO_LARGE, "key longer than " + MAX_KEY_CHARS + " characters");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "Secure[rid=" + rid + ", kid=" + kid + ", key=<redacted>]";
         }
     }
 }

@@ -15,6 +15,12 @@ public enum CloseCode {
     TOKEN_EXPIRED(4003, "token expired", true),
     /** No frame (not even a ping) within the idle timeout; reconnect. */
     IDLE_TIMEOUT(4004, "idle timeout", true),
+    /**
+     * On an encrypted connection, a frame failed to open (tampered, replayed, reordered, not sealed, or sealed with
+     * another key); the reason is deliberately the same for all. Reconnect with a fresh key and resend what was not
+     * acknowledged.
+     */
+    SECURE_CHANNEL_FAILED(4005, "invalid secure frame", true),
     /** The token is not valid; log in again, do not reconnect with it. */
     INVALID_TOKEN(4500, "invalid token", false),
     /** The session was revoked (logout, ban, or a reused refresh token): log in again, do not reconnect with it. */

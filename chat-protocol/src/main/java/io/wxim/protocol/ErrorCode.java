@@ -27,6 +27,13 @@ public enum ErrorCode {
      * keeps its current token until that expires; get a new token (refresh or log in) and send {@code auth} again.
      */
     UNAUTHORIZED("unauthorized", false),
+    /**
+     * The key id in a {@code secure} frame is unknown or retired (keys rotate). Fetch {@code GET /api/auth/keys}
+     * again and retry with the current key.
+     */
+    UNKNOWN_KEY("unknown_key", true),
+    /** This server does not offer the requested feature (payload encryption switched off). Do not retry. */
+    UNSUPPORTED("unsupported", false),
     /** The user sends faster than allowed. Retry after a delay. */
     RATE_LIMITED("rate_limited", true),
     /** A backend did not answer in time or is down. Retry (sends are idempotent by cmid). */

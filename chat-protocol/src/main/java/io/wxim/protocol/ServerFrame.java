@@ -31,6 +31,7 @@ import java.util.List;
         @JsonSubTypes.Type(value = ServerFrame.PairStarted.class, name = "pairStarted"),
         @JsonSubTypes.Type(value = ServerFrame.PairEnded.class, name = "pairEnded"),
         @JsonSubTypes.Type(value = ServerFrame.Authed.class, name = "authed"),
+        @JsonSubTypes.Type(value = ServerFrame.Secured.class, name = "secured"),
         @JsonSubTypes.Type(value = ServerFrame.Error.class, name = "error")
 })
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -167,6 +168,13 @@ public sealed interface ServerFrame {
 
     /** The connection now runs on the token sent in {@code auth}, valid until {@code expiresAt} (epoch ms). */
     record Authed(String rid, long expiresAt) implements ServerFrame {
+    }
+
+    /**
+     * The answer to {@code secure}, the last plaintext frame of the connection: every frame after it, in both
+     * directions, is a sealed {@code sec} frame under the key the client sent.
+     */
+    record Secured(String rid, String kid) implements ServerFrame {
     }
 
     /** A request failed. {@code retry} tells the client whether the same request may succeed later. */

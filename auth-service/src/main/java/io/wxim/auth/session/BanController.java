@@ -1,11 +1,10 @@
 package io.wxim.auth.session;
 
 import io.wxim.auth.config.AuthProperties;
+import io.wxim.auth.config.BearerSecret;
 import io.wxim.auth.token.SessionRevoker;
 import io.wxim.auth.user.BanService;
 import io.wxim.protocol.Conversations;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.function.Supplier;
 import org.springframework.http.HttpHeaders;
@@ -29,13 +28,13 @@ class BanController {
     private final BanService bans;
     private final SessionRevoker revoker;
     private final Clock clock;
-    private final byte[] adminToken;
+    private final BearerSecret adminToken;
 
     BanController(BanService bans, SessionRevoker revoker, Clock clock, AuthProperties props) {
         this.bans = bans;
         this.revoker = revoker;
         this.clock = clock;
-        this.adminToken = props.adminToken() == null ? null : props.adminToken().getBytes(StandardCharsets.UTF_8);
+        this.adminToken = BearerSecret.of(props.adminToken(), "im.auth.admin-token");
     }
 
     @PostMapping("/internal/users/{userId}/ban")
@@ -55,12 +54,10 @@ class BanController {
     /** 404 when the admin API is off or the id is malformed, 401 without the admin token; else runs the action. */
     private Mono<ResponseEntity<Void>> admin(String authorization, String userId,
                                              Supplier<Mono<ResponseEntity<Void>>> action) {
-        if (adminToken == null || !Conversations.isValidUserId(userId)) {
+        if (!adminToken.isSet() || !Conversations.isValidUserId(userId)) {
             return Mono.just(ResponseEntity.notFound().build());
         }
-        byte[] given = authorization != null && authorization.startsWith("Bearer ")
-                ? authorization.substring(7).getBytes(StandardCharsets.UTF_8) : new byte[0];
-        return MessageDigest.isEqual(adminToken, given) ? action.get()
+        return adminToken.matches(authorization) ? action.get()
                 : Mono.just(ResponseEntity.status(HttpStatus.UNAUTHORIZED).build());
     }
 }

@@ -57,6 +57,13 @@ class WeChatLoginDisabledIntegrationTests {
     }
 
     @Test
+    void encryptionKeyPathsDoNotExist_whenEncryptionDisabled() {
+        client.get().uri("/api/auth/keys").exchange().expectStatus().isNotFound();
+        client.get().uri("/internal/encryption-keys").header("Authorization", "Bearer " + "x".repeat(40))
+                .exchange().expectStatus().isNotFound();
+    }
+
+    @Test
     void keepsDevLogin_whenWeChatLoginDisabled() {
         client.post().uri("/api/auth/dev-login")
                 .contentType(MediaType.APPLICATION_JSON)
