@@ -72,6 +72,7 @@ public final class LocalLauncher {
         Map<String, String> extra = new LinkedHashMap<>();
         extra.put("im.gateway.allowed-origins", "http://localhost:" + gatewayPort + ",http://127.0.0.1:" + gatewayPort);
         extra.putAll(fakeWeChatLogin(wechat, random));
+        extra.put("im.auth.encryption.key-encryption-key", localKeyEncryptionKey(data, random));
 
         LocalSystem system;
         try {
@@ -121,6 +122,25 @@ public final class LocalLauncher {
         props.put("im.auth.wechat.vault-key", Base64.getEncoder().encodeToString(randomBytes(random, 32)));
         props.put("im.auth.wechat.vault-key-file", "");
         return props;
+    }
+
+    /**
+     * The key that seals payload-encryption private keys in the local store, kept next to the data (owner-only) so
+     * that keys created in an earlier run still open. A deployment mounts its own as a secret instead.
+     */
+    private static String localKeyEncryptionKey(Path data, SecureRandom random) throws IOException {
+        Path file = data.resolve("key-encryption-key");
+        if (Files.isRegularFile(file)) {
+            return Files.readString(file).strip();
+        }
+        String key = Base64.getEncoder().encodeToString(randomBytes(random, 32));
+        Files.writeString(file, key + "\n");
+        try {
+            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system: the data directory's own permissions apply
+        }
+        return key;
     }
 
     private static byte[] randomBytes(SecureRandom random, int count) {

@@ -94,9 +94,16 @@ public final class LocalSystem implements AutoCloseable {
         String history = "http://127.0.0.1:" + p.history();
         String chat = "http://127.0.0.1:" + p.chat();
 
+        // Payload encryption is on: a fresh gateway token per start, and the key-encryption key from the options
+        // (the launcher keeps one under its data directory) or a fresh one.
+        String gatewayKeysToken = randomBase64(32);
         Map<String, String> authProps = base("auth-service", p.auth(), "auth", SECURITY);
         authProps.put("im.auth.dev-login.enabled", String.valueOf(options.devLogin()));
         authProps.put("im.auth.signing.generate-if-missing", "true");
+        authProps.put("im.auth.encryption.enabled", "true");
+        authProps.put("im.auth.encryption.gateway-token", gatewayKeysToken);
+        authProps.putIfAbsent("im.auth.encryption.key-encryption-key", randomBase64(32));
+        authProps.put("im.auth.encryption.key-encryption-key-file", "");
         run(AuthApplication.class, "auth-service", authProps);
 
         Map<String, String> historyProps = base("history-service", p.history(), "history", REDIS);
@@ -118,6 +125,9 @@ public final class LocalSystem implements AutoCloseable {
             gw.put("im.gateway.routes.auth", auth);
             gw.put("im.gateway.routes.history", history);
             gw.put("im.gateway.routes.chat", chat);
+            gw.put("im.gateway.secure.enabled", "true");
+            gw.put("im.gateway.secure.keys-uri", auth + "/internal/encryption-keys");
+            gw.put("im.gateway.secure.token", gatewayKeysToken);
             gw.put("spring.web.resources.add-mappings", "true");
             gw.put("spring.web.resources.static-locations", "classpath:/wxim-web-demo/");
             if (p.managementOffset() != 0) {
@@ -125,6 +135,12 @@ public final class LocalSystem implements AutoCloseable {
             }
             run(GatewayApplication.class, GatewayApplication.CONFIG_NAME, gw);
         }
+    }
+
+    private static String randomBase64(int bytes) {
+        byte[] random = new byte[bytes];
+        new java.security.SecureRandom().nextBytes(random);
+        return java.util.Base64.getEncoder().encodeToString(random);
     }
 
     private Map<String, String> base(String name, int port, String db, String exclude) {

@@ -64,6 +64,8 @@ abstract class EndToEndTestBase {
     protected static final String ADMIN_TOKEN = "admin-" + UUID.randomUUID() + UUID.randomUUID();
     protected static final Duration PAIR_GRACE = Duration.ofSeconds(2);
     protected static final Duration RECALL_WINDOW = Duration.ofSeconds(3);
+    protected static final Duration KEY_ROTATION = Duration.ofSeconds(10);
+    protected static final Duration KEY_OVERLAP = Duration.ofSeconds(5);
 
     private static RSAKey newSigningKey() {
         try {
@@ -96,13 +98,20 @@ abstract class EndToEndTestBase {
             shared = LocalSystem.start(new LocalSystem.Options(TestInfra.redisHost(), TestInfra.redisPort(),
                     TestInfra.mongoUri(), "e2e" + UUID.randomUUID().toString().substring(0, 6) + "_",
                     new LocalSystem.Ports(sharedAuth, TestInfra.freePort(), TestInfra.freePort(), 0),
-                    List.of(sharedGw1, sharedGw2), true, Map.of("im.auth.signing.key-file", signingKeyFile(),
+                    List.of(sharedGw1, sharedGw2), true, Map.ofEntries(Map.entry("im.auth.signing.key-file", signingKeyFile()),
                             // short enough to test expiry, grace and the recall window in seconds
-                            "im.chat.pair.request-ttl", REQUEST_TTL.toMillis() + "ms",
-                            "im.chat.pair.grace", PAIR_GRACE.toMillis() + "ms",
-                            "im.chat.pair.sweep-interval", "200ms",
-                            "im.chat.recall-window", RECALL_WINDOW.toMillis() + "ms",
-                            "im.auth.admin-token", ADMIN_TOKEN)));
+                            Map.entry("im.chat.pair.request-ttl", REQUEST_TTL.toMillis() + "ms"),
+                            Map.entry("im.chat.pair.grace", PAIR_GRACE.toMillis() + "ms"),
+                            Map.entry("im.chat.pair.sweep-interval", "200ms"),
+                            Map.entry("im.chat.recall-window", RECALL_WINDOW.toMillis() + "ms"),
+                            Map.entry("im.auth.admin-token", ADMIN_TOKEN),
+                            // encryption keys rotate within a test: current for 10s, accepted 5s longer
+                            Map.entry("im.auth.encryption.rotation-period", KEY_ROTATION.toMillis() + "ms"),
+                            Map.entry("im.auth.encryption.overlap", KEY_OVERLAP.toMillis() + "ms"),
+                            Map.entry("im.auth.encryption.lead", "3s"),
+                            Map.entry("im.auth.encryption.check-interval", "250ms"),
+                            Map.entry("im.gateway.secure.refresh-interval", "1s"),
+                            Map.entry("im.gateway.secure.min-refetch", "200ms"))));
             LocalSystem started = shared;
             Runtime.getRuntime().addShutdownHook(new Thread(started::close, "e2e-system-stop"));
         }

@@ -2,6 +2,8 @@ package io.wxim.launcher;
 
 import io.wxim.protocol.FrameCodec;
 import io.wxim.protocol.ServerFrame;
+import io.wxim.protocol.crypto.FrameCipher;
+import io.wxim.protocol.crypto.KeyWrap;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
@@ -28,6 +30,11 @@ final class WsClient implements AutoCloseable {
     private final CompletableFuture<Integer> closed = new CompletableFuture<>();
     private final boolean reading;
     private WebSocket socket;
+    /** Every text frame as received (sealed ones still sealed), in order. */
+    private final List<String> raw = java.util.Collections.synchronizedList(new ArrayList<>());
+    /** Set by {@link #secure}: seals what this client sends from then on, and opens what follows {@code secured}. */
+    private volatile FrameCipher cipher;
+    private volatile boolean openInbound;
 
     private WsClient(boolean reading) {
         this.reading = reading;
@@ -57,8 +64,14 @@ final class WsClient implements AutoCloseable {
             public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
                 partial.append(data);
                 if (last) {
-                    frames.add(codec.decodeServer(partial.toString()));
+                    String text = partial.toString();
                     partial.setLength(0);
+                    raw.add(text);
+                    ServerFrame frame = codec.decodeServer(openInbound ? cipher.open(text) : text);
+                    if (frame instanceof ServerFrame.Secured) {
+                        openInbound = true; // every frame after it is sealed
+                    }
+                    frames.add(frame);
                 }
                 if (reading) {
                     webSocket.request(1);
@@ -79,8 +92,38 @@ final class WsClient implements AutoCloseable {
         };
     }
 
+    /** Sends a frame, sealed if this client switched to encryption. */
     void send(String json) {
-        socket.sendText(json, true).orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join();
+        FrameCipher sealer = cipher;
+        sendRaw(sealer == null ? json : sealer.seal(json));
+    }
+
+    /** Sends text exactly as given (crafted, replayed or plaintext frames). */
+    void sendRaw(String text) {
+        socket.sendText(text, true).orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join();
+    }
+
+    /**
+     * Sends {@code secure} with this key wrapped for {@code publicKey} and seals everything sent afterwards; frames
+     * after the server's {@code secured} are opened.
+     */
+    void secure(String rid, String kid, java.security.interfaces.RSAPublicKey publicKey) {
+        byte[] key = new byte[32];
+        new java.security.SecureRandom().nextBytes(key);
+        String wrapped = java.util.Base64.getEncoder().encodeToString(KeyWrap.wrap(publicKey, key));
+        sendRaw("{\"type\":\"secure\",\"rid\":\"" + rid + "\",\"kid\":\"" + kid + "\",\"key\":\"" + wrapped + "\"}");
+        cipher = FrameCipher.forClient(key);
+    }
+
+    /** Seals a frame with this client's cipher without sending it (advances the counter). */
+    String seal(String json) {
+        return cipher.seal(json);
+    }
+
+    List<String> rawFrames() {
+        synchronized (raw) {
+            return List.copyOf(raw);
+        }
     }
 
     /**

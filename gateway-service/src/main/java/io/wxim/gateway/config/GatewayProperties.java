@@ -23,6 +23,7 @@ import org.springframework.validation.annotation.Validated;
  * @param proxyTimeout    bound on a proxied /api call until response headers arrive
  * @param redisTimeout    bound on every Redis call
  * @param streamMaxLen    approximate cap of the command stream (XADD MAXLEN ~); consumed entries are history only
+ * @param secure          optional payload encryption on /ws (the {@code secure} frame)
  */
 @Validated
 @ConfigurationProperties("im.gateway")
@@ -34,7 +35,8 @@ public record GatewayProperties(
         @DefaultValue Map<String, String> routes,
         @DefaultValue("10s") Duration proxyTimeout,
         @DefaultValue("2s") Duration redisTimeout,
-        @Min(1000) @DefaultValue("100000") long streamMaxLen) {
+        @Min(1000) @DefaultValue("100000") long streamMaxLen,
+        @Valid @DefaultValue Secure secure) {
 
     public GatewayProperties {
         allowedOrigins = allowedOrigins.stream().filter(o -> !o.isBlank()).toList();
@@ -70,5 +72,40 @@ public record GatewayProperties(
             @Min(1) @DefaultValue("10") int maxConnectionsPerUser,
             @Min(1) @DefaultValue("20") int ratePerSecond,
             @Min(1) @DefaultValue("40") int rateBurst) {
+    }
+
+    /**
+     * @param enabled           whether clients may switch a connection to encrypted frames. Default false; needs
+     *                          auth-service's {@code im.auth.encryption.enabled} and the token below
+     * @param keysUri           auth-service's private-key endpoint for gateways (internal network only)
+     * @param token             bearer token for it, the same as auth-service's {@code im.auth.encryption.gateway-token}
+     *                          (env {@code IM_GATEWAY_KEYS_TOKEN}); required when enabled
+     * @param refreshInterval   how often the key set is fetched; must stay well below auth-service's rotation lead
+     *                          (10 minutes), so a new key is here before any client uses it
+     * @param minRefetch        an unknown key id triggers a fetch at once, at most this often
+     * @param handshakesPerUser secure handshakes (one RSA decryption each) one user may start per minute on this
+     *                          gateway; beyond, {@code rate_limited}
+     * @param handshakesPerIp   the same per client IP address (mobile carriers put many users behind one address,
+     *                          so it is higher)
+     */
+    public record Secure(
+            @DefaultValue("false") boolean enabled,
+            @DefaultValue("http://localhost:8081/internal/encryption-keys") java.net.URI keysUri,
+            String token,
+            @DefaultValue("60s") Duration refreshInterval,
+            @DefaultValue("5s") Duration minRefetch,
+            @Min(1) @DefaultValue("20") int handshakesPerUser,
+            @Min(1) @DefaultValue("300") int handshakesPerIp) {
+
+        public Secure {
+            token = token == null || token.isBlank() ? null : token.strip();
+        }
+
+        @Override
+        public String toString() {
+            return "Secure[enabled=" + enabled + ", keysUri=" + keysUri + ", token=" + (token == null ? "unset" : "<redacted>")
+                    + ", refreshInterval=" + refreshInterval + ", minRefetch=" + minRefetch
+                    + ", handshakesPerUser=" + handshakesPerUser + ", handshakesPerIp=" + handshakesPerIp + "]";
+        }
     }
 }

@@ -3,6 +3,8 @@ package io.wxim.gateway.connection;
 import io.wxim.protocol.CloseCode;
 import io.wxim.protocol.NodeMessage;
 import io.wxim.protocol.UserRef;
+import io.wxim.protocol.crypto.FrameCipher;
+import io.wxim.protocol.crypto.SecureChannelException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,6 +37,18 @@ public final class Connection {
     /** What the current token says about the session; {@code expiresAt} null means no expiry. */
     public record Credentials(String sessionId, java.time.Instant expiresAt) {
     }
+    /** Opens inbound frames once the client sent {@code secure}; null while the connection is plaintext. */
+    private volatile FrameCipher inboundCipher;
+    /** Seals outbound frames once the {@code secured} answer has passed the outbound pipeline. */
+    private volatile FrameCipher outboundCipher;
+    /** The {@code secured} frame (compared by identity) whose passage switches the outbound side, and its cipher. */
+    private volatile SecureSwitch pendingSwitch;
+    /** A sealed frame failed to open: every later one is refused too, while the close is on its way. */
+    private volatile boolean secureFailed;
+
+    private record SecureSwitch(String securedFrame, FrameCipher cipher) {
+    }
+
     /** Frames for the user that arrived before this connection's welcome, written right after it (guarded by this). */
     private List<String> early = new ArrayList<>();
     /** Frames held for the welcome beyond this are dropped; the client's sync after the welcome repairs any gap. */
@@ -117,6 +131,62 @@ public final class Connection {
 
     Flux<String> outbound() {
         return outbound.asFlux();
+    }
+
+    /**
+     * Switches the connection to encrypted frames: inbound at once (the client seals everything after its
+     * {@code secure}), outbound right after {@code securedFrame}, which is queued now and written as the last plaintext
+     * frame. False if the connection is already encrypted.
+     */
+    public boolean switchToSecure(FrameCipher cipher, String securedFrame) {
+        synchronized (this) {
+            if (inboundCipher != null) {
+                return false;
+            }
+            inboundCipher = cipher;
+            pendingSwitch = new SecureSwitch(securedFrame, cipher);
+            deliver(securedFrame);
+            return true;
+        }
+    }
+
+    public boolean isSecure() {
+        return inboundCipher != null;
+    }
+
+    /**
+     * The plaintext of an inbound sealed frame (counter, tag and direction checked by {@link FrameCipher#open}).
+     * After one failure every later frame fails too.
+     *
+     * @throws SecureChannelException the uniform failure
+     */
+    String openInbound(String sealed) {
+        if (secureFailed) {
+            throw new SecureChannelException(FrameCipher.FAILURE);
+        }
+        try {
+            return inboundCipher.open(sealed);
+        } catch (SecureChannelException e) {
+            secureFailed = true;
+            throw e;
+        }
+    }
+
+    /**
+     * The bytes to write for a queued frame: sealed once the connection's outbound side is encrypted. Called only by
+     * the single outbound pipeline, in queue order, which is what orders counters and the switch.
+     */
+    String toWire(String frame) {
+        FrameCipher cipher = outboundCipher;
+        if (cipher != null) {
+            return cipher.seal(frame);
+        }
+        SecureSwitch pending = pendingSwitch;
+        if (pending != null && pending.securedFrame() == frame) { // identity: this very frame, not an equal one
+            outboundCipher = pending.cipher();
+            pendingSwitch = null;
+        }
+        return frame;
     }
 
     /** Asks the session to close with this code (first code wins). */

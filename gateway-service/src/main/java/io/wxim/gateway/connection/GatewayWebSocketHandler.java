@@ -14,6 +14,8 @@ import io.wxim.protocol.NodeMessage;
 import io.wxim.protocol.ProtocolException;
 import io.wxim.protocol.ServerFrame;
 import io.wxim.protocol.UserRef;
+import io.wxim.protocol.crypto.SecureChannelException;
+import io.wxim.gateway.secure.SecureHandshake;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import java.time.Duration;
@@ -59,12 +61,16 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
     private final Counter rateLimited;
     private final ReactiveJwtDecoder tokens;
     private final RevocationCheck revocations;
+    private final SecureHandshake secureHandshake;
+    private final Counter secureFailures;
     /** The expiry timer wakes at least this often, so a token swapped in-band for one expiring sooner is honoured. */
     private static final Duration EXPIRY_RECHECK = Duration.ofSeconds(30);
 
     public GatewayWebSocketHandler(ConnectionRegistry registry, CommandPublisher commands, FrameCodec codec,
                                    GatewayProperties props, NodeIdentity node, MeterRegistry meters,
-                                   ReactiveJwtDecoder tokens, RevocationCheck revocations) {
+                                   ReactiveJwtDecoder tokens, RevocationCheck revocations, SecureHandshake secureHandshake) {
+        this.secureHandshake = secureHandshake;
+        this.secureFailures = meters.counter("im.gateway.secure.failures");
         this.tokens = tokens;
         this.revocations = revocations;
         this.registry = registry;
@@ -101,12 +107,14 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
         log.info("connection opened: userId={} connId={}", user.id(), connId);
         RateLimiter limiter = new RateLimiter(props.ratePerSecond(), props.rateBurst(), System.nanoTime());
 
-        Mono<Void> output = session.send(conn.outbound().map(session::textMessage));
+        String clientAddress = session.getHandshakeInfo().getRemoteAddress() == null ? "unknown"
+                : session.getHandshakeInfo().getRemoteAddress().getAddress().getHostAddress();
+        Mono<Void> output = session.send(conn.outbound().map(frame -> session.textMessage(conn.toWire(frame))));
         // Checked again now that the connection is registered: a revocation published between the handshake check and
         // the registration found no connection to close.
         Mono<Void> input = revocations.check(jwt).then(start(conn))
                 .thenMany(session.receive().timeout(props.idleTimeout()))
-                .concatMap(message -> onMessage(conn, limiter, message))
+                .concatMap(message -> onMessage(conn, limiter, message, clientAddress))
                 .then()
                 .onErrorResume(e -> {
                     CloseCode code = closeCodeFor(e);
@@ -153,15 +161,24 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
                 .flatMap(kind -> kind == NodeMessage.Kind.SUBSCRIBE ? Mono.<Void>empty() : Mono.error(new SessionStartException()));
     }
 
-    private Mono<Void> onMessage(Connection conn, RateLimiter limiter, WebSocketMessage message) {
+    private Mono<Void> onMessage(Connection conn, RateLimiter limiter, WebSocketMessage message, String clientAddress) {
         if (message.getType() == WebSocketMessage.Type.PING || message.getType() == WebSocketMessage.Type.PONG) {
             return Mono.empty();
         }
         framesIn.increment();
+        boolean secure = conn.isSecure();
         if (message.getType() == WebSocketMessage.Type.BINARY) {
-            return reject(conn, ServerFrame.Error.of(null, null, ErrorCode.BAD_REQUEST, "binary frames are not supported"));
+            return secure ? secureFailure(conn)
+                    : reject(conn, ServerFrame.Error.of(null, null, ErrorCode.BAD_REQUEST, "binary frames are not supported"));
         }
         String text = message.getPayloadAsText();
+        if (secure) {
+            try {
+                text = conn.openInbound(text);
+            } catch (SecureChannelException e) {
+                return secureFailure(conn);
+            }
+        }
         ClientFrame frame;
         try {
             frame = codec.decodeClient(text);
@@ -179,6 +196,9 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
         }
         if (frame instanceof ClientFrame.Auth auth) {
             return reauthenticate(conn, auth);
+        }
+        if (frame instanceof ClientFrame.Secure handshake) {
+            return secureHandshake.handle(conn, handshake, clientAddress);
         }
         return forward(conn, frame);
     }
@@ -220,6 +240,17 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
 
     private static String cmidOf(ClientFrame frame) {
         return frame instanceof ClientFrame.Send send ? send.cmid() : null;
+    }
+
+    /**
+     * A sealed frame did not open (tampered, replayed, reordered, unsealed or binary): the connection is closed with
+     * 4005 and nothing more from it is processed. One reason for every cause, so a peer learns nothing from it.
+     */
+    private Mono<Void> secureFailure(Connection conn) {
+        secureFailures.increment();
+        log.info("secure frame refused: userId={} connId={}", conn.user().id(), conn.id());
+        conn.close(CloseCode.SECURE_CHANNEL_FAILED);
+        return Mono.empty();
     }
 
     private Mono<Void> reject(Connection conn, ServerFrame.Error error) {
