@@ -245,8 +245,28 @@
       from.className = 'from';
       from.textContent = `${m.from.nickname || m.from.id} · #${m.seq}`;
       const body = document.createElement('div');
-      body.textContent = m.recalled ? '(message recalled)' : m.body;
-      if (m.recalled) body.className = 'hint';
+      if (m.recalled) {
+        body.textContent = '(message recalled)';
+        body.className = 'hint';
+      } else if (m.media && m.kind === 'image') {
+        const link = document.createElement('a');
+        link.href = m.media.url;
+        link.target = '_blank';
+        const img = document.createElement('img');
+        img.src = m.media.thumbUrl;
+        img.alt = `picture ${m.media.width}×${m.media.height}`;
+        img.className = 'thumb';
+        link.append(img);
+        body.append(link);
+      } else if (m.media && m.kind === 'audio') {
+        const audio = document.createElement('audio');
+        audio.controls = true;
+        audio.preload = 'none';
+        audio.src = m.media.url;
+        body.append(audio, ` ${Math.round((m.media.duration || 0) / 1000)} s`);
+      } else {
+        body.textContent = m.body;
+      }
       li.append(from, body);
       if (m.from.id === state.me.id && !m.recalled && Date.now() - m.ts < 120000) {
         const recall = document.createElement('button');
@@ -402,6 +422,45 @@
     send(frame);
     $('body').value = '';
   };
+  /** Pictures and voice clips: upload (POST /api/media, as wx.uploadFile does), then send the returned id. */
+  $('file').onchange = async () => {
+    const file = $('file').files[0];
+    $('file').value = '';
+    if (!file || !state.current) return;
+    const form = new FormData();
+    form.append('file', file);
+    setStatus('uploading…');
+    try {
+      const res = await fetch('/api/media', { method: 'POST', headers: { Authorization: `Bearer ${state.token}` }, body: form });
+      const media = await res.json();
+      if (!res.ok) throw new Error(media.detail || res.status);
+      const cmid = `c-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+      const target = state.current.startsWith('to:') ? { to: state.current.slice(3) } : { conv: state.current };
+      const frame = { type: 'send', cmid, ...target, kind: media.kind, media: media.id };
+      if (media.kind === 'audio') frame.duration = await durationOf(file);
+      state.outbox.set(cmid, frame);
+      send(frame);
+      setStatus('online');
+    } catch (err) {
+      setStatus(`upload refused: ${err.message}`);
+    }
+  };
+
+  /** The clip's length in ms, as a recorder would report it (1 s if the browser cannot tell). */
+  function durationOf(file) {
+    return new Promise((resolve) => {
+      const audio = new Audio();
+      audio.preload = 'metadata';
+      audio.onloadedmetadata = () => {
+        URL.revokeObjectURL(audio.src);
+        const ms = Math.round(audio.duration * 1000);
+        resolve(Number.isFinite(ms) && ms > 0 ? Math.min(ms, 600000) : 1000);
+      };
+      audio.onerror = () => resolve(1000);
+      audio.src = URL.createObjectURL(file);
+    });
+  }
+
   $('create-form').onsubmit = (e) => {
     e.preventDefault();
     send({ type: 'create', name: $('room-name').value });

@@ -47,13 +47,28 @@ public sealed interface ClientFrame {
     }
 
     /**
-     * Send a text message to a conversation ({@code conv}) or directly to a user ({@code to}: the server derives the
+     * Send a message to a conversation ({@code conv}) or directly to a user ({@code to}: the server derives the
      * direct conversation of the two users; exactly one of the two is given). {@code cmid} is the client's
-     * idempotency key: resending it never stores twice.
+     * idempotency key: resending it never stores twice. {@code kind} is {@code text} (the default: {@code body}
+     * required), {@code image} or {@code audio} ({@code media}: the id {@code POST /api/media} returned for the
+     * sender's own upload of that kind; no body; audio also needs {@code duration} in milliseconds, as the recorder
+     * reports it).
      */
-    record Send(String rid, String cmid, String conv, String to, String body) implements ClientFrame {
+    record Send(String rid, String cmid, String conv, String to, String kind, String body, String media,
+                Integer duration) implements ClientFrame {
+        public static final String TEXT = "text";
+        public static final String IMAGE = "image";
+        public static final String AUDIO = "audio";
+        /** WeChat's recorder stops at 10 minutes. */
+        public static final int MAX_AUDIO_MILLIS = 600_000;
+        private static final java.util.regex.Pattern MEDIA_ID = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{1,64}");
+
         public Send(String rid, String cmid, String conv, String body) {
-            this(rid, cmid, conv, null, body);
+            this(rid, cmid, conv, null, null, body, null, null);
+        }
+
+        public Send(String rid, String cmid, String conv, String to, String body) {
+            this(rid, cmid, conv, to, null, body, null, null);
         }
 
         public Send {
@@ -64,11 +79,35 @@ public sealed interface ClientFrame {
             }
             conv = conv == null ? null : Conversations.requireConv(conv);
             to = to == null ? null : Conversations.requireUserId("to", to);
-            if (body == null || body.isBlank()) {
-                throw new ProtocolException(ErrorCode.BAD_REQUEST, "body is required");
-            }
-            if (body.length() > MAX_BODY_CHARS && body.codePointCount(0, body.length()) > MAX_BODY_CHARS) {
-                throw new ProtocolException(ErrorCode.TOO_LARGE, "body longer than " + MAX_BODY_CHARS + " characters");
+            kind = kind == null ? TEXT : kind;
+            switch (kind) {
+                case TEXT -> {
+                    if (body == null || body.isBlank()) {
+                        throw new ProtocolException(ErrorCode.BAD_REQUEST, "body is required");
+                    }
+                    if (body.length() > MAX_BODY_CHARS && body.codePointCount(0, body.length()) > MAX_BODY_CHARS) {
+                        throw new ProtocolException(ErrorCode.TOO_LARGE, "body longer than " + MAX_BODY_CHARS + " characters");
+                    }
+                    if (media != null || duration != null) {
+                        throw new ProtocolException(ErrorCode.BAD_REQUEST, "media and duration belong to image and audio messages");
+                    }
+                }
+                case IMAGE, AUDIO -> {
+                    if (media == null || !MEDIA_ID.matcher(media).matches()) {
+                        throw new ProtocolException(ErrorCode.BAD_REQUEST, "media is required: the id POST /api/media returned");
+                    }
+                    if (body != null) {
+                        throw new ProtocolException(ErrorCode.BAD_REQUEST, kind + " messages have no body");
+                    }
+                    if (AUDIO.equals(kind) && (duration == null || duration < 1 || duration > MAX_AUDIO_MILLIS)) {
+                        throw new ProtocolException(ErrorCode.BAD_REQUEST,
+                                "duration is required for audio: 1-" + MAX_AUDIO_MILLIS + " milliseconds");
+                    }
+                    if (IMAGE.equals(kind) && duration != null) {
+                        throw new ProtocolException(ErrorCode.BAD_REQUEST, "images have no duration");
+                    }
+                }
+                default -> throw new ProtocolException(ErrorCode.BAD_REQUEST, "kind must be text, image or audio");
             }
         }
     }

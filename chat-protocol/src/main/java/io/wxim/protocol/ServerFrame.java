@@ -69,9 +69,23 @@ public sealed interface ServerFrame {
      * no body (the field is absent otherwise).
      */
     record Message(String conv, long seq, String id, UserRef from, String cmid, String kind, String body, long ts,
-                   Boolean recalled) implements ServerFrame {
+                   Boolean recalled, Media media) implements ServerFrame {
         public Message(String conv, long seq, String id, UserRef from, String cmid, String kind, String body, long ts) {
-            this(conv, seq, id, from, cmid, kind, body, ts, null);
+            this(conv, seq, id, from, cmid, kind, body, ts, null, null);
+        }
+    }
+
+    /**
+     * The file of an {@code image} or {@code audio} message. {@code url} (and {@code thumbUrl} for images: a small JPEG)
+     * are signed, relative to the gateway origin, and work without headers (for {@code <image src>}) until
+     * {@code expiresAt} (epoch ms); after that ask {@code GET /api/media/{id}/url?conv=} for fresh ones.
+     * {@code duration}: audio length in ms as the sender reported it; {@code width}/{@code height}: image pixels.
+     */
+    record Media(String id, String contentType, long size, Integer width, Integer height, Integer duration,
+                 String url, String thumbUrl, Long expiresAt) {
+        /** The stored part, without URLs. */
+        public Media withoutUrls() {
+            return new Media(id, contentType, size, width, height, duration, null, null, null);
         }
     }
 

@@ -21,6 +21,16 @@ class FrameCodecTests {
     }
 
     @Test
+    void decodesImageAndAudioSends() {
+        assertThat(codec.decodeClient("{\"type\":\"send\",\"cmid\":\"c\",\"conv\":\"r:x\",\"kind\":\"image\",\"media\":\"m_1\"}"))
+                .isEqualTo(new ClientFrame.Send(null, "c", "r:x", null, "image", null, "m_1", null));
+        assertThat(codec.decodeClient("{\"type\":\"send\",\"cmid\":\"c\",\"to\":\"u2\",\"kind\":\"audio\",\"media\":\"m2\",\"duration\":1500}"))
+                .isEqualTo(new ClientFrame.Send(null, "c", null, "u2", "audio", null, "m2", 1500));
+        assertThat(((ClientFrame.Send) codec.decodeClient("{\"type\":\"send\",\"cmid\":\"c\",\"conv\":\"r:x\",\"body\":\"hi\"}")).kind())
+                .isEqualTo("text");
+    }
+
+    @Test
     void decodesTheDirectAndPairingFrames() {
         assertThat(codec.decodeClient("{\"type\":\"send\",\"cmid\":\"c\",\"to\":\"u_1-x\",\"body\":\"hi\"}"))
                 .isEqualTo(new ClientFrame.Send(null, "c", null, "u_1-x", "hi"));
@@ -77,6 +87,16 @@ class FrameCodecTests {
             "{\"type\":\"pairRequest\"}                           | bad_request",
             "{\"type\":\"pairAccept\",\"from\":\"../x\"}            | bad_request",
             "{\"type\":\"pairLeave\",\"conv\":\"p:a.b\"}            | bad_request",
+            "{\"type\":\"send\",\"cmid\":\"c\",\"conv\":\"r:x\",\"kind\":\"video\",\"media\":\"m1\"} | bad_request",
+            "{\"type\":\"send\",\"cmid\":\"c\",\"conv\":\"r:x\",\"kind\":\"image\"} | bad_request",
+            "{\"type\":\"send\",\"cmid\":\"c\",\"conv\":\"r:x\",\"kind\":\"image\",\"media\":\"../etc\"} | bad_request",
+            "{\"type\":\"send\",\"cmid\":\"c\",\"conv\":\"r:x\",\"kind\":\"image\",\"media\":{\"$ne\":1}} | bad_request",
+            "{\"type\":\"send\",\"cmid\":\"c\",\"conv\":\"r:x\",\"kind\":\"image\",\"media\":\"m1\",\"body\":\"x\"} | bad_request",
+            "{\"type\":\"send\",\"cmid\":\"c\",\"conv\":\"r:x\",\"kind\":\"image\",\"media\":\"m1\",\"duration\":5} | bad_request",
+            "{\"type\":\"send\",\"cmid\":\"c\",\"conv\":\"r:x\",\"kind\":\"audio\",\"media\":\"m1\"} | bad_request",
+            "{\"type\":\"send\",\"cmid\":\"c\",\"conv\":\"r:x\",\"kind\":\"audio\",\"media\":\"m1\",\"duration\":0} | bad_request",
+            "{\"type\":\"send\",\"cmid\":\"c\",\"conv\":\"r:x\",\"kind\":\"audio\",\"media\":\"m1\",\"duration\":600001} | bad_request",
+            "{\"type\":\"send\",\"cmid\":\"c\",\"conv\":\"r:x\",\"body\":\"x\",\"media\":\"m1\"} | bad_request",
     })
     void rejectsInvalidFrames_withTheDocumentedCode(String json, String code) {
         assertThatThrownBy(() -> codec.decodeClient(json))
@@ -127,7 +147,8 @@ class FrameCodecTests {
                 new ServerFrame.MemberJoined("r:x", alice, 1),
                 new ServerFrame.MemberLeft("r:x", alice, 0),
                 new ServerFrame.Presence("r:x", alice, "online", 1),
-                new ServerFrame.Message("d:x", 2, "m2", alice, "c2", "text", null, 6, true),
+                new ServerFrame.Message("d:x", 2, "m2", alice, "c2", "text", null, 6, true, null),
+                new ServerFrame.Message("r:x", 3, "m3", alice, "c3", "image", null, 7, null, new ServerFrame.Media("md1", "image/png", 1234, 640, 480, null, "/api/media/md1?exp=1&sig=s", "/api/media/md1?v=thumb&exp=1&sig=t", 1000L)),
                 new ServerFrame.Welcome(alice, List.of(new ServerFrame.ConversationInfo("d:x", "Bob", 3, 0, alice, null),
                         new ServerFrame.ConversationInfo("p:x", "Bob", 1, 0, alice, true)), 25),
                 new ServerFrame.ReadMark("r", "d:x", 2, 1),

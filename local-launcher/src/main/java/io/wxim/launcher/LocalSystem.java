@@ -108,6 +108,7 @@ public final class LocalSystem implements AutoCloseable {
 
         Map<String, String> historyProps = base("history-service", p.history(), "history", REDIS);
         historyProps.put("im.history.chat-base-url", chat);
+        historyProps.putIfAbsent("im.history.media.url-key", randomBase64(32));
         historyProps.put("spring.security.oauth2.resourceserver.jwt.jwk-set-uri", auth + "/api/auth/jwks");
         run(HistoryApplication.class, "history-service", historyProps);
 
@@ -124,6 +125,7 @@ public final class LocalSystem implements AutoCloseable {
             gw.put("im.gateway.auth.jwks-uri", auth + "/api/auth/jwks");
             gw.put("im.gateway.routes.auth", auth);
             gw.put("im.gateway.routes.history", history);
+            gw.put("im.gateway.routes.media", history);
             gw.put("im.gateway.routes.chat", chat);
             gw.put("im.gateway.secure.enabled", "true");
             gw.put("im.gateway.secure.keys-uri", auth + "/internal/encryption-keys");

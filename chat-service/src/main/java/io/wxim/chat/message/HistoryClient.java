@@ -1,6 +1,7 @@
 package io.wxim.chat.message;
 
 import io.wxim.chat.config.ChatProperties;
+import io.wxim.protocol.ClientFrame;
 import io.wxim.protocol.ErrorCode;
 import io.wxim.protocol.ProtocolException;
 import io.wxim.protocol.ServerFrame;
@@ -46,10 +47,10 @@ public class HistoryClient {
 
     /** What history-service returns for a stored message. */
     public record Stored(String conv, long seq, String id, UserRef from, String cmid, String kind, String body, long ts,
-                         boolean duplicate, boolean recalled) {
+                         boolean duplicate, boolean recalled, ServerFrame.Media media) {
         ServerFrame.Message toFrame() {
             return new ServerFrame.Message(conv, seq, id, from, cmid, kind, recalled ? null : body, ts,
-                    recalled ? Boolean.TRUE : null);
+                    recalled ? Boolean.TRUE : null, recalled ? null : media);
         }
     }
 
@@ -60,7 +61,8 @@ public class HistoryClient {
         }
     }
 
-    record StoreRequest(String conv, UserRef from, String cmid, String kind, String body) {
+    record StoreRequest(String conv, UserRef from, String cmid, String kind, String body, String media,
+                        Integer duration) {
     }
 
     record LastSeqsRequest(Collection<String> convs) {
@@ -73,10 +75,19 @@ public class HistoryClient {
             new ParameterizedTypeReference<>() {
             };
 
-    public Mono<Stored> store(String conv, UserRef from, String cmid, String body) {
+    /**
+     * Stores a message of the send's kind in {@code conv}. NOT_FOUND if its media does not exist or is not the
+     * sender's, BAD_REQUEST if the media is of another kind.
+     */
+    public Mono<Stored> store(String conv, UserRef from, ClientFrame.Send send) {
         return call("store", web.post().uri("/internal/messages")
-                .bodyValue(new StoreRequest(conv, from, cmid, "text", body))
-                .retrieve().bodyToMono(Stored.class));
+                .bodyValue(new StoreRequest(conv, from, send.cmid(), send.kind(), send.body(), send.media(), send.duration()))
+                .retrieve()
+                .onStatus(status -> status.value() == 404, r -> Mono.error(
+                        new ProtocolException(ErrorCode.NOT_FOUND, "no such media: upload it first (POST /api/media)")))
+                .onStatus(status -> status.value() == 400, r -> Mono.error(
+                        new ProtocolException(ErrorCode.BAD_REQUEST, "the media does not fit this message (kind or fields)")))
+                .bodyToMono(Stored.class));
     }
 
     public Mono<Page> after(String conv, long afterSeq, int limit) {

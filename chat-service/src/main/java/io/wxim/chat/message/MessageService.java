@@ -54,7 +54,7 @@ public class MessageService {
 
     public Mono<ServerFrame> send(UserRef from, ClientFrame.Send send) {
         return target(from.id(), send)
-                .flatMap(conv -> history.store(conv, from, send.cmid(), send.body()))
+                .flatMap(conv -> history.store(conv, from, send))
                 .flatMap(stored -> deliveries.toMembers(stored.conv(), stored.toFrame())
                         .then(cursors.advance(stored.conv(), from.id(), stored.seq())
                                 .doOnError(e -> log.warn("read cursor not moved: conversationId={} error={}",

@@ -80,7 +80,7 @@ class ApiProxyRouter {
                 .flatMap(entity -> ServerResponse.status(entity.getStatusCode())
                         .headers(h -> copy(entity.getHeaders(), h))
                         .body(BodyInserters.fromDataBuffers(entity.getBody())))
-                .timeout(props.proxyTimeout())
+                .timeout(isUpload(request) ? props.uploadTimeout() : props.proxyTimeout())
                 .onErrorResume(TimeoutException.class, e -> {
                     log.warn("api route timed out: route={}", name);
                     return problem(HttpStatus.GATEWAY_TIMEOUT, "the service did not answer in time");
@@ -89,6 +89,10 @@ class ApiProxyRouter {
                     log.warn("api route unreachable: route={} error={}", name, e.getMessage());
                     return problem(HttpStatus.BAD_GATEWAY, "the service is unavailable");
                 });
+    }
+
+    private static boolean isUpload(ServerRequest request) {
+        return request.headers().contentType().map(MediaType.MULTIPART_FORM_DATA::isCompatibleWith).orElse(false);
     }
 
     private static void copy(HttpHeaders from, HttpHeaders to) {

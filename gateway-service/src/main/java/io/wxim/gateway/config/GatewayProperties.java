@@ -21,6 +21,8 @@ import org.springframework.validation.annotation.Validated;
  *                        Mini-programs send no Origin. Empty by default: only same-origin pages.
  * @param routes          /api/{name}/** -> base URL of the service that serves it
  * @param proxyTimeout    bound on a proxied /api call until response headers arrive
+ * @param uploadTimeout   the same bound for multipart uploads ({@code POST /api/media}), whose whole body must arrive
+ *                        first: 10 MB over a slow mobile link takes a while
  * @param redisTimeout    bound on every Redis call
  * @param streamMaxLen    approximate cap of the command stream (XADD MAXLEN ~); consumed entries are history only
  * @param secure          optional payload encryption on /ws (the {@code secure} frame)
@@ -34,6 +36,7 @@ public record GatewayProperties(
         @DefaultValue List<String> allowedOrigins,
         @DefaultValue Map<String, String> routes,
         @DefaultValue("10s") Duration proxyTimeout,
+        @DefaultValue("120s") Duration uploadTimeout,
         @DefaultValue("2s") Duration redisTimeout,
         @Min(1000) @DefaultValue("100000") long streamMaxLen,
         @Valid @DefaultValue Secure secure) {

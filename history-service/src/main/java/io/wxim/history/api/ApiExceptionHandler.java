@@ -3,6 +3,8 @@ package io.wxim.history.api;
 import io.wxim.history.membership.MembershipUnavailableException;
 import io.wxim.history.message.HistoryBusyException;
 import io.wxim.history.message.InvalidRequestException;
+import io.wxim.history.media.MediaRejectedException;
+import io.wxim.history.message.MediaNotFoundException;
 import io.wxim.history.message.MessageNotFoundException;
 import io.wxim.history.message.NotYourMessageException;
 import io.wxim.history.message.RecallWindowPassedException;
@@ -41,6 +43,16 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
     @ExceptionHandler(MessageNotFoundException.class)
     ResponseEntity<ProblemDetail> messageNotFound(MessageNotFoundException e) {
         return problem(HttpStatus.NOT_FOUND, "message not found");
+    }
+
+    @ExceptionHandler(MediaNotFoundException.class)
+    ResponseEntity<ProblemDetail> mediaNotFound(MediaNotFoundException e) {
+        return problem(HttpStatus.NOT_FOUND, "media not found");
+    }
+
+    @ExceptionHandler(MediaRejectedException.class)
+    ResponseEntity<ProblemDetail> mediaRejected(MediaRejectedException e) {
+        return e.status() == HttpStatus.SERVICE_UNAVAILABLE ? unavailable(e.getMessage()) : problem(e.status(), e.getMessage());
     }
 
     @ExceptionHandler(NotYourMessageException.class)

@@ -1,5 +1,6 @@
 package io.wxim.history.api;
 
+import io.wxim.history.media.MediaUrls;
 import io.wxim.history.config.HistoryProperties;
 import io.wxim.history.membership.ChatMembershipClient;
 import io.wxim.history.message.MessagePage;
@@ -27,8 +28,10 @@ class HistoryController {
     private final MessageService messages;
     private final ChatMembershipClient membership;
     private final HistoryProperties props;
+    private final MediaUrls urls;
 
-    HistoryController(MessageService messages, ChatMembershipClient membership, HistoryProperties props) {
+    HistoryController(MessageService messages, ChatMembershipClient membership, HistoryProperties props, MediaUrls urls) {
+        this.urls = urls;
         this.messages = messages;
         this.membership = membership;
         this.props = props;
@@ -50,7 +53,7 @@ class HistoryController {
                         log.debug("history denied conversationId={} userId={}", conv, userId);
                         return Mono.error(new ConversationNotFoundException());
                     }
-                    return messages.page(conv, query);
+                    return messages.page(conv, query).map(urls::present);
                 });
     }
 }

@@ -5,6 +5,7 @@ import io.wxim.history.message.InvalidRequestException;
 import io.wxim.history.message.MessagePage;
 import io.wxim.history.message.MessageService;
 import io.wxim.history.message.PageQuery;
+import io.wxim.history.media.MediaUrls;
 import io.wxim.history.message.StoredMessage;
 import io.wxim.protocol.Conversations;
 import io.wxim.protocol.ServerFrame;
@@ -34,15 +35,17 @@ class InternalMessageController {
 
     private final MessageService messages;
     private final HistoryProperties props;
+    private final MediaUrls urls;
 
-    InternalMessageController(MessageService messages, HistoryProperties props) {
+    InternalMessageController(MessageService messages, HistoryProperties props, MediaUrls urls) {
         this.messages = messages;
         this.props = props;
+        this.urls = urls;
     }
 
     @PostMapping("/messages")
     Mono<StoredMessage> store(@RequestBody StoreMessageRequest request) {
-        return messages.store(request.toNewMessage(props.maxBodyLength()));
+        return messages.store(request.toNewMessage(props.maxBodyLength())).map(urls::present);
     }
 
     @GetMapping("/conversations/{conv}/messages")
@@ -50,7 +53,7 @@ class InternalMessageController {
                            @RequestParam(required = false) Integer limit) {
         requireConv(conv);
         PageQuery query = PageQuery.after(after, limit, props.syncPageSize(), props.maxPageSize());
-        return messages.page(conv, query);
+        return messages.page(conv, query).map(urls::present);
     }
 
     /** Recalls a message for its sender: 200 with the recalled message, 404, 403 or 410 (see MessageService#recall). */
@@ -64,7 +67,7 @@ class InternalMessageController {
             throw new InvalidRequestException("body is required");
         }
         RecallRequest valid = request.validate();
-        return messages.recall(conv, seq, valid.by(), valid.notBefore());
+        return messages.recall(conv, seq, valid.by(), valid.notBefore()).map(urls::present);
     }
 
     @PostMapping("/last-seqs")
@@ -78,7 +81,7 @@ class InternalMessageController {
     @PostMapping("/last-messages")
     Mono<Map<String, ServerFrame.Message>> lastMessages(@RequestBody LastSeqsRequest request) {
         return Flux.fromIterable(requireConvs(request))
-                .flatMapSequential(conv -> messages.newest(conv).map(m -> Map.entry(conv, m.toFrame())),
+                .flatMapSequential(conv -> messages.newest(conv).map(m -> Map.entry(conv, urls.present(m.toFrame()))),
                         LAST_SEQ_CONCURRENCY)
                 .collect(LinkedHashMap::new, (map, e) -> map.put(e.getKey(), e.getValue()));
     }

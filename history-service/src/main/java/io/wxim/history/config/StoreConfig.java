@@ -2,6 +2,7 @@ package io.wxim.history.config;
 
 import io.wxim.history.message.MessageIndexInitializer;
 import io.wxim.history.message.MessageRepository;
+import io.wxim.history.message.MediaClaims;
 import io.wxim.history.message.MessageService;
 import io.wxim.history.message.MessageStoreHealthIndicator;
 import org.springframework.context.annotation.Bean;
@@ -18,8 +19,8 @@ class StoreConfig {
     }
 
     @Bean
-    MessageService messageService(MessageRepository repository, HistoryProperties props) {
-        return new MessageService(repository, props);
+    MessageService messageService(MessageRepository repository, HistoryProperties props, MediaClaims media) {
+        return new MessageService(repository, props, media);
     }
 
     @Bean

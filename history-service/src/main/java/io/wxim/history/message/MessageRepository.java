@@ -1,5 +1,6 @@
 package io.wxim.history.message;
 
+import io.wxim.protocol.ServerFrame;
 import io.wxim.protocol.UserRef;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,7 +20,7 @@ import reactor.core.publisher.Mono;
 
 /**
  * The {@code messages} collection. Documents are
- * {@code {_id, conv, seq, from: {id, nickname, avatarUrl}, cmid, kind, body, ts}}; a recalled message has
+ * {@code {_id, conv, seq, from: {id, nickname, avatarUrl}, cmid, kind, body | media, ts}}; a recalled message has
  * {@code recalled: true} and no {@code body}. Two unique indexes make the
  * database the arbiter of ordering and idempotency: {@code conv_seq (conv, seq)} and
  * {@code conv_from_cmid (conv, from.id, cmid)}. Every call is bounded by the Mongo timeout; a timeout or an
@@ -148,6 +149,8 @@ public class MessageRepository {
                 .append("kind", m.kind());
         if (m.recalled()) {
             doc.append("recalled", true);
+        } else if (m.media() != null) {
+            doc.append("media", mediaDocument(m.media()));
         } else {
             doc.append("body", m.body());
         }
@@ -158,8 +161,26 @@ public class MessageRepository {
         Document from = d.get("from", Document.class);
         UserRef sender = new UserRef(from.getString("id"), from.getString("nickname"), from.getString("avatarUrl"));
         boolean recalled = Boolean.TRUE.equals(d.get("recalled"));
+        Document media = d.get("media", Document.class);
         return new StoredMessage(d.getString("conv"), ((Number) d.get("seq")).longValue(), d.getString("_id"), sender,
                 d.getString("cmid"), d.getString("kind"), recalled ? null : d.getString("body"),
-                ((Number) d.get("ts")).longValue(), false, recalled);
+                ((Number) d.get("ts")).longValue(), false, recalled, media == null ? null : media(media));
+    }
+
+    /** {@code {id, contentType, size, width?, height?, duration?}}: what a message keeps of its file (no URLs). */
+    private static Document mediaDocument(ServerFrame.Media m) {
+        Document doc = new Document("id", m.id()).append("contentType", m.contentType()).append("size", m.size());
+        if (m.width() != null) {
+            doc.append("width", m.width()).append("height", m.height());
+        }
+        if (m.duration() != null) {
+            doc.append("duration", m.duration());
+        }
+        return doc;
+    }
+
+    private static ServerFrame.Media media(Document d) {
+        return new ServerFrame.Media(d.getString("id"), d.getString("contentType"), ((Number) d.get("size")).longValue(),
+                d.getInteger("width"), d.getInteger("height"), d.getInteger("duration"), null, null, null);
     }
 }

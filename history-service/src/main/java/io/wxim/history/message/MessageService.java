@@ -1,5 +1,6 @@
 package io.wxim.history.message;
 
+import io.wxim.protocol.ServerFrame;
 import io.wxim.history.config.HistoryProperties;
 import java.time.Clock;
 import java.time.Duration;
@@ -37,12 +38,23 @@ public class MessageService {
     private final Duration storeTimeout;
     private final Clock clock;
     private final AtomicLong seqConflicts = new AtomicLong();
+    private final MediaClaims media;
 
+    public MessageService(MessageRepository repository, HistoryProperties props, MediaClaims media) {
+        this(repository, props, Clock.systemUTC(), media);
+    }
+
+    /** For text-only tests: any media message is refused as unknown media. */
     public MessageService(MessageRepository repository, HistoryProperties props) {
-        this(repository, props, Clock.systemUTC());
+        this(repository, props, Clock.systemUTC(), MediaClaims.NONE);
     }
 
     MessageService(MessageRepository repository, HistoryProperties props, Clock clock) {
+        this(repository, props, clock, MediaClaims.NONE);
+    }
+
+    MessageService(MessageRepository repository, HistoryProperties props, Clock clock, MediaClaims media) {
+        this.media = media;
         this.repository = repository;
         this.serializer = new ConversationSerializer(props.maxPendingPerConversation());
         this.lastSeqs = new LastSeqCache(props.seqCacheSize());
@@ -58,7 +70,7 @@ public class MessageService {
      */
     public Mono<StoredMessage> store(NewMessage message) {
         return serializer.run(message.conv(), () -> findOriginal(message)
-                        .switchIfEmpty(Mono.defer(() -> insert(message, 1))))
+                        .switchIfEmpty(Mono.defer(() -> claim(message).flatMap(m -> insert(m, 1)))))
                 .timeout(storeTimeout, Mono.error(() -> {
                     lastSeqs.evict(message.conv());
                     return new StoreUnavailableException("store timed out", null);
@@ -126,11 +138,23 @@ public class MessageService {
                 });
     }
 
-    private Mono<StoredMessage> insert(NewMessage m, int attempt) {
+    /** A message and, for image and audio, what it keeps of its file (checked and claimed for the conversation). */
+    private record Claimed(NewMessage message, ServerFrame.Media media) {
+    }
+
+    private Mono<Claimed> claim(NewMessage m) {
+        if (m.mediaId() == null) {
+            return Mono.just(new Claimed(m, null));
+        }
+        return media.claim(m).map(file -> new Claimed(m, file));
+    }
+
+    private Mono<StoredMessage> insert(Claimed claimed, int attempt) {
+        NewMessage m = claimed.message();
         return knownLastSeq(m.conv(), attempt > 1)
                 .flatMap(last -> {
                     StoredMessage candidate = new StoredMessage(m.conv(), last + 1, new ObjectId().toHexString(),
-                            m.from(), m.cmid(), m.kind(), m.body(), clock.millis(), false, false);
+                            m.from(), m.cmid(), m.kind(), m.body(), clock.millis(), false, false, claimed.media());
                     return repository.insert(candidate);
                 })
                 .doOnNext(stored -> {
@@ -140,12 +164,13 @@ public class MessageService {
                 })
                 .onErrorResume(DuplicateKeyException.class, conflict -> {
                     lastSeqs.evict(m.conv());
-                    return findOriginal(m).switchIfEmpty(Mono.defer(() -> retry(m, attempt)));
+                    return findOriginal(m).switchIfEmpty(Mono.defer(() -> retry(claimed, attempt)));
                 })
                 .doOnError(e -> !(e instanceof HistoryBusyException), e -> lastSeqs.evict(m.conv()));
     }
 
-    private Mono<StoredMessage> retry(NewMessage m, int attempt) {
+    private Mono<StoredMessage> retry(Claimed claimed, int attempt) {
+        NewMessage m = claimed.message();
         if (attempt >= maxAttempts) {
             log.warn("seq contention, giving up conversationId={} clientMsgId={} attempts={}", m.conv(), m.cmid(), attempt);
             return Mono.error(new HistoryBusyException("conversation is busy, retry"));
@@ -153,7 +178,7 @@ public class MessageService {
         seqConflicts.incrementAndGet();
         log.debug("seq conflict conversationId={} clientMsgId={} attempt={}", m.conv(), m.cmid(), attempt);
         long jitterMicros = ThreadLocalRandom.current().nextLong(100, 200L * Math.min(attempt, 10) + 101);
-        return Mono.delay(Duration.ofNanos(jitterMicros * 1000)).then(Mono.defer(() -> insert(m, attempt + 1)));
+        return Mono.delay(Duration.ofNanos(jitterMicros * 1000)).then(Mono.defer(() -> insert(claimed, attempt + 1)));
     }
 
     private Mono<Long> knownLastSeq(String conv, boolean refresh) {

@@ -1,5 +1,6 @@
 package io.wxim.history.message;
 
+import io.wxim.protocol.ClientFrame;
 import io.wxim.protocol.Conversations;
 import io.wxim.protocol.UserRef;
 
@@ -7,16 +8,26 @@ import io.wxim.protocol.UserRef;
  * A message to store, already authorized by chat-service. Construct it with {@link #of}, which validates every field
  * and throws {@link InvalidRequestException} with a message that never echoes the input.
  */
-public record NewMessage(String conv, UserRef from, String cmid, String kind, String body) {
-    /** The only kind stored today. */
-    public static final String TEXT = "text";
+public record NewMessage(String conv, UserRef from, String cmid, String kind, String body, String mediaId,
+                         Integer duration) {
+    public static final String TEXT = ClientFrame.Send.TEXT;
+    public static final String IMAGE = ClientFrame.Send.IMAGE;
+    public static final String AUDIO = ClientFrame.Send.AUDIO;
+    private static final java.util.regex.Pattern MEDIA_ID = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{1,64}");
     /** Longest sender id, nickname and avatar URL accepted (characters); generous, they come from our own tokens. */
     public static final int MAX_USER_ID = 128;
     static final int MAX_NICKNAME = 128;
     static final int MAX_AVATAR_URL = 2048;
 
+    /** A text message. */
     public static NewMessage of(String conv, String fromId, String nickname, String avatarUrl, String cmid,
                                 String kind, String body, int maxBodyLength) {
+        return of(conv, fromId, nickname, avatarUrl, cmid, kind, body, null, null, maxBodyLength);
+    }
+
+    /** Any kind: text needs a body; image and audio need the id of the sender's upload (audio also its duration). */
+    public static NewMessage of(String conv, String fromId, String nickname, String avatarUrl, String cmid,
+                                String kind, String body, String mediaId, Integer duration, int maxBodyLength) {
         if (!Conversations.isValid(conv)) {
             throw new InvalidRequestException("conv must match [rdp]:[A-Za-z0-9_-]{1,64}");
         }
@@ -32,12 +43,28 @@ public record NewMessage(String conv, UserRef from, String cmid, String kind, St
         if (!Conversations.isValidClientId(cmid)) {
             throw new InvalidRequestException("cmid must be 1-64 characters of [A-Za-z0-9_.:-]");
         }
-        if (!TEXT.equals(kind)) {
-            throw new InvalidRequestException("kind must be \"text\"");
+        if (TEXT.equals(kind)) {
+            if (body == null || body.isEmpty() || body.codePointCount(0, body.length()) > maxBodyLength) {
+                throw new InvalidRequestException("body must be 1-" + maxBodyLength + " characters");
+            }
+            if (mediaId != null || duration != null) {
+                throw new InvalidRequestException("a text message has no media or duration");
+            }
+        } else if (IMAGE.equals(kind) || AUDIO.equals(kind)) {
+            if (mediaId == null || !MEDIA_ID.matcher(mediaId).matches()) {
+                throw new InvalidRequestException("media must be 1-64 characters of [A-Za-z0-9_-]");
+            }
+            if (body != null) {
+                throw new InvalidRequestException("an image or audio message has no body");
+            }
+            boolean audio = AUDIO.equals(kind);
+            if (audio != (duration != null) || (audio && (duration < 1 || duration > ClientFrame.Send.MAX_AUDIO_MILLIS))) {
+                throw new InvalidRequestException("audio needs a duration of 1-" + ClientFrame.Send.MAX_AUDIO_MILLIS
+                        + " ms; images have none");
+            }
+        } else {
+            throw new InvalidRequestException("kind must be text, image or audio");
         }
-        if (body == null || body.isEmpty() || body.codePointCount(0, body.length()) > maxBodyLength) {
-            throw new InvalidRequestException("body must be 1-" + maxBodyLength + " characters");
-        }
-        return new NewMessage(conv, new UserRef(fromId, nickname, avatarUrl), cmid, kind, body);
+        return new NewMessage(conv, new UserRef(fromId, nickname, avatarUrl), cmid, kind, body, mediaId, duration);
     }
 }

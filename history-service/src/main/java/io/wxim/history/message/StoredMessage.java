@@ -11,20 +11,29 @@ import io.wxim.protocol.UserRef;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record StoredMessage(String conv, long seq, String id, UserRef from, String cmid, String kind, String body,
-                            long ts, boolean duplicate, boolean recalled) {
+                            long ts, boolean duplicate, boolean recalled, ServerFrame.Media media) {
 
     public StoredMessage {
         if (recalled) {
             body = null;
+            media = null;
         }
     }
 
     StoredMessage asDuplicate() {
-        return new StoredMessage(conv, seq, id, from, cmid, kind, body, ts, true, recalled);
+        return new StoredMessage(conv, seq, id, from, cmid, kind, body, ts, true, recalled, media);
     }
 
-    /** The wire form: {@code recalled} is {@code true} or absent, and a recalled message has no body. */
+    /** The same message with its media replaced (e.g. by a copy carrying signed URLs). */
+    public StoredMessage withMedia(ServerFrame.Media replacement) {
+        return new StoredMessage(conv, seq, id, from, cmid, kind, body, ts, duplicate, recalled, replacement);
+    }
+
+    /**
+     * The wire form: {@code recalled} is {@code true} or absent, and a recalled message has neither body nor media.
+     * Media come as stored (no URLs); {@code MediaUrls} adds them on the way out.
+     */
     public ServerFrame.Message toFrame() {
-        return new ServerFrame.Message(conv, seq, id, from, cmid, kind, body, ts, recalled ? Boolean.TRUE : null);
+        return new ServerFrame.Message(conv, seq, id, from, cmid, kind, body, ts, recalled ? Boolean.TRUE : null, media);
     }
 }

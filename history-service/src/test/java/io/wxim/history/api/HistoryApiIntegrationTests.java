@@ -2,28 +2,18 @@ package io.wxim.history.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.nimbusds.jose.JOSEException;
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.crypto.RSASSASigner;
-import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.RSAKey;
-import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.SignedJWT;
+import io.wxim.history.FakeAuthAndChat;
 import io.wxim.history.message.MessageService;
 import io.wxim.history.message.NewMessage;
 import io.wxim.testinfra.TestInfra;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -36,9 +26,6 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.reactive.server.WebTestClient;
 import reactor.core.publisher.Flux;
-import reactor.core.publisher.Mono;
-import reactor.netty.DisposableServer;
-import reactor.netty.http.server.HttpServer;
 import reactor.test.StepVerifier;
 
 /**
@@ -54,17 +41,17 @@ class HistoryApiIntegrationTests {
     private static final String ALICE = "alice";
     private static final String MALLORY = "mallory";
     /** The fake chat-service answers 500 for this user, and never answers for SLOW. */
-    private static final String BROKEN = "broken";
-    private static final String SLOW = "slow";
+    private static final String BROKEN = FakeAuthAndChat.BROKEN;
+    private static final String SLOW = FakeAuthAndChat.SLOW;
 
-    private static final RSAKey SIGNING_KEY = generateKey("k1");
-    private static final RSAKey UNKNOWN_KEY = generateKey("k1");
-    private static final Set<String> MEMBERS = ConcurrentHashMap.newKeySet();
-    private static final DisposableServer FAKES = startFakes();
+    private static final FakeAuthAndChat FAKES = new FakeAuthAndChat();
+    private static final RSAKey SIGNING_KEY = FAKES.signingKey();
+    private static final RSAKey UNKNOWN_KEY = FakeAuthAndChat.generateKey("k1");
+    private static final Set<String> MEMBERS = FAKES.members();
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {
-        String base = "http://127.0.0.1:" + FAKES.port();
+        String base = FAKES.baseUrl();
         registry.add("spring.mongodb.uri", () -> TestInfra.mongoUri("im_history_test_public_" + UUID.randomUUID()
                 .toString().substring(0, 8)));
         registry.add("spring.security.oauth2.resourceserver.jwt.jwk-set-uri", () -> base + "/jwks");
@@ -73,7 +60,7 @@ class HistoryApiIntegrationTests {
 
     @AfterAll
     static void stopFakes() {
-        FAKES.disposeNow(TIMEOUT);
+        FAKES.close();
     }
 
     @Autowired
@@ -238,60 +225,14 @@ class HistoryApiIntegrationTests {
     }
 
     private static String token(String subject) {
-        return sign(SIGNING_KEY, claims(subject, "wxim", Instant.now().plusSeconds(300)));
+        return FAKES.token(subject);
     }
 
     private static JWTClaimsSet claims(String subject, String audience, Instant expires) {
-        return new JWTClaimsSet.Builder()
-                .subject(subject)
-                .audience(audience)
-                .issuer("http://localhost:8081")
-                .issueTime(Date.from(expires.minusSeconds(900)))
-                .expirationTime(Date.from(expires))
-                .claim("nickname", subject)
-                .build();
+        return FakeAuthAndChat.claims(subject, audience, expires);
     }
 
     private static String sign(RSAKey key, JWTClaimsSet claims) {
-        try {
-            SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID()).build(), claims);
-            jwt.sign(new RSASSASigner(key));
-            return jwt.serialize();
-        } catch (JOSEException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static RSAKey generateKey(String kid) {
-        try {
-            return new RSAKeyGenerator(2048).keyID(kid).generate();
-        } catch (JOSEException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** JWKS of auth-service and the membership endpoint of chat-service, on one port. */
-    private static DisposableServer startFakes() {
-        String jwks = new JWKSet(SIGNING_KEY.toPublicJWK()).toString();
-        return HttpServer.create()
-                .host("127.0.0.1")
-                .port(0)
-                .route(routes -> routes
-                        .get("/jwks", (req, res) -> res.header(HttpHeaders.CONTENT_TYPE, "application/json")
-                                .sendString(Mono.just(jwks)))
-                        .get("/internal/conversations/{conv}/members/{user}", (req, res) -> {
-                            // Spring's WebClient encodes URI variables strictly (':' becomes %3A), as a real server decodes.
-                            String user = URLDecoder.decode(req.param("user"), StandardCharsets.UTF_8);
-                            String conversation = URLDecoder.decode(req.param("conv"), StandardCharsets.UTF_8);
-                            if (BROKEN.equals(user)) {
-                                return res.status(500).send();
-                            }
-                            if (SLOW.equals(user)) {
-                                return Mono.never();
-                            }
-                            boolean member = MEMBERS.contains(conversation + "|" + user);
-                            return res.status(member ? 204 : 404).send();
-                        }))
-                .bindNow(TIMEOUT);
+        return FakeAuthAndChat.sign(key, claims);
     }
 }

@@ -49,6 +49,6 @@ class StoredMessageTests {
 
     private static StoredMessage message(boolean recalled) {
         return new StoredMessage("r:lobby", 3, "0123456789abcdef01234567", ALICE, "c1", "text", "hi", 42L, false,
-                recalled);
+                recalled, null);
     }
 }

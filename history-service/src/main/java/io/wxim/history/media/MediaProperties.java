@@ -1,0 +1,59 @@
+package io.wxim.history.media;
+
+import jakarta.validation.constraints.Min;
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * Image and audio uploads ({@code im.history.media.*}).
+ *
+ * @param maxImageSize          largest image upload; refused (413) while streaming, never buffered beyond it
+ * @param maxAudioSize          largest audio upload. 10 minutes of the recorder's AAC at 48 kbit/s is about 3.6 MB
+ * @param maxImagePixels        width x height above which an image is refused before it is decoded (decompression bombs)
+ * @param thumbnailEdge         longer edge of the JPEG thumbnail made for every image
+ * @param urlTtl                how long a signed URL works (links are reused within a fifth of it, so caches hit)
+ * @param urlKey                HMAC key of signed URLs: base64 of at least 32 random bytes, the same on every
+ *                              history-service instance (env {@code IM_MEDIA_URL_KEY}). Unset: a random key per start
+ *                              (logged as a WARN): URLs then die with the process and do not work across replicas
+ * @param orphanTtl             an upload never sent in a message is deleted after this long
+ * @param sweepInterval         how often orphans are looked for
+ * @param maxConcurrentUploads  uploads processed at once by this instance; beyond, 503 with Retry-After
+ * @param uploadTimeout         bound on receiving and storing one upload
+ */
+@Validated
+@ConfigurationProperties("im.history.media")
+public record MediaProperties(
+        @DefaultValue("10MB") DataSize maxImageSize,
+        @DefaultValue("10MB") DataSize maxAudioSize,
+        @Min(1) @DefaultValue("40000000") long maxImagePixels,
+        @Min(16) @DefaultValue("320") int thumbnailEdge,
+        @DefaultValue("1h") Duration urlTtl,
+        String urlKey,
+        @DefaultValue("24h") Duration orphanTtl,
+        @DefaultValue("10m") Duration sweepInterval,
+        @Min(1) @DefaultValue("8") int maxConcurrentUploads,
+        @DefaultValue("120s") Duration uploadTimeout) {
+
+    public MediaProperties {
+        urlKey = urlKey == null || urlKey.isBlank() ? null : urlKey.strip();
+    }
+
+    long maxSize(MediaKind kind) {
+        return (kind == MediaKind.IMAGE ? maxImageSize : maxAudioSize).toBytes();
+    }
+
+    long maxAnySize() {
+        return Math.max(maxImageSize.toBytes(), maxAudioSize.toBytes());
+    }
+
+    @Override
+    public String toString() {
+        return "MediaProperties[maxImageSize=" + maxImageSize + ", maxAudioSize=" + maxAudioSize + ", maxImagePixels="
+                + maxImagePixels + ", thumbnailEdge=" + thumbnailEdge + ", urlTtl=" + urlTtl + ", urlKey="
+                + (urlKey == null ? "unset" : "<redacted>") + ", orphanTtl=" + orphanTtl + ", sweepInterval="
+                + sweepInterval + ", maxConcurrentUploads=" + maxConcurrentUploads + ", uploadTimeout=" + uploadTimeout + "]";
+    }
+}

@@ -1,0 +1,66 @@
+package io.wxim.history.media;
+
+import static org.springframework.data.mongodb.core.query.Criteria.where;
+import static org.springframework.data.mongodb.core.query.Query.query;
+
+import io.wxim.history.message.StoreUnavailableException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.TimeoutException;
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
+import org.springframework.data.mongodb.core.query.Query;
+import org.springframework.data.mongodb.core.query.Update;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/** Upload metadata in {@code im_history.media}; every call bounded in time (503 when MongoDB does not answer). */
+class MediaRepository {
+    private final ReactiveMongoTemplate mongo;
+    private final Duration timeout;
+
+    MediaRepository(ReactiveMongoTemplate mongo, Duration timeout) {
+        this.mongo = mongo;
+        this.timeout = timeout;
+    }
+
+    Mono<MediaDocument> insert(MediaDocument doc) {
+        return bounded(mongo.insert(doc, MediaDocument.COLLECTION));
+    }
+
+    /** Without the thumbnail bytes. */
+    Mono<MediaDocument> find(String id) {
+        Query q = query(where("_id").is(id));
+        q.fields().exclude("thumbnail");
+        return bounded(mongo.findOne(q, MediaDocument.class, MediaDocument.COLLECTION));
+    }
+
+    Mono<MediaDocument> findWithThumbnail(String id) {
+        return bounded(mongo.findById(id, MediaDocument.class, MediaDocument.COLLECTION));
+    }
+
+    /** Records that the file was sent to {@code conv} (idempotent). */
+    Mono<Void> markUsed(String id, String conv) {
+        return bounded(mongo.updateFirst(query(where("_id").is(id)),
+                new Update().set("used", true).addToSet("usedIn", conv), MediaDocument.COLLECTION)).then();
+    }
+
+    /** Uploads never sent in a message and older than {@code cutoff}, a bounded batch. */
+    Flux<MediaDocument> orphans(Instant cutoff, int limit) {
+        Query q = query(where("used").is(false).and("createdAt").lt(cutoff)).limit(limit);
+        q.fields().exclude("thumbnail");
+        return mongo.find(q, MediaDocument.class, MediaDocument.COLLECTION).timeout(timeout);
+    }
+
+    /** Deletes the document if it is still unused (a message may have claimed it meanwhile). */
+    Mono<Boolean> deleteIfUnused(String id) {
+        return bounded(mongo.remove(query(where("_id").is(id).and("used").is(false)), MediaDocument.COLLECTION))
+                .map(result -> result.getDeletedCount() > 0);
+    }
+
+    private <T> Mono<T> bounded(Mono<T> call) {
+        return call.timeout(timeout)
+                .onErrorMap(TimeoutException.class, e -> new StoreUnavailableException("mongo call timed out", e))
+                .onErrorMap(DataAccessResourceFailureException.class, e -> new StoreUnavailableException("mongo unreachable", e));
+    }
+}

@@ -1,0 +1,57 @@
+package io.wxim.history.media;
+
+import io.wxim.history.membership.ChatMembershipClient;
+import io.wxim.history.message.InvalidRequestException;
+import io.wxim.history.message.MediaClaims;
+import io.wxim.history.message.MediaNotFoundException;
+import io.wxim.history.message.NewMessage;
+import io.wxim.protocol.Conversations;
+import io.wxim.protocol.ServerFrame;
+import reactor.core.publisher.Mono;
+
+/**
+ * Who may use and see a file. Sending: only its uploader, in a message of its kind ({@link MediaClaims}); the
+ * conversation is recorded so that its members may fetch the file. Seeing: its uploader, and members of a
+ * conversation it was sent to; anyone else gets the same 404 as for a file that does not exist.
+ */
+class MediaService implements MediaClaims {
+    private final MediaRepository repository;
+    private final MediaUrls urls;
+    private final ChatMembershipClient membership;
+
+    MediaService(MediaRepository repository, MediaUrls urls, ChatMembershipClient membership) {
+        this.repository = repository;
+        this.urls = urls;
+        this.membership = membership;
+    }
+
+    @Override
+    public Mono<ServerFrame.Media> claim(NewMessage message) {
+        return repository.find(message.mediaId())
+                .filter(doc -> doc.owner().equals(message.from().id()))
+                .switchIfEmpty(Mono.error(MediaNotFoundException::new))
+                .flatMap(doc -> {
+                    if (!doc.kind().equals(message.kind())) {
+                        return Mono.error(new InvalidRequestException("the media's kind does not match the message's kind"));
+                    }
+                    return repository.markUsed(doc.id(), message.conv())
+                            .thenReturn(new ServerFrame.Media(doc.id(), doc.contentType(), doc.size(), doc.width(),
+                                    doc.height(), message.duration(), null, null, null));
+                });
+    }
+
+    /** Fresh signed URLs for {@code userId}: the uploader, or a member of {@code conv} where the file was sent. */
+    Mono<ServerFrame.Media> issue(String mediaId, String userId, String conv) {
+        return repository.find(mediaId)
+                .filterWhen(doc -> doc.owner().equals(userId) ? Mono.just(true)
+                        : conv != null && Conversations.isValid(conv) && doc.usedIn().contains(conv)
+                                ? membership.isMember(conv, userId) : Mono.just(false))
+                .switchIfEmpty(Mono.error(MediaRejectedException::notFound))
+                .map(doc -> urls.present(new ServerFrame.Media(doc.id(), doc.contentType(), doc.size(), doc.width(),
+                        doc.height(), null, null, null, null)));
+    }
+
+    MediaUrls urls() {
+        return urls;
+    }
+}

@@ -1,0 +1,92 @@
+package io.wxim.history.media;
+
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.Semaphore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.core.io.buffer.DataBuffer;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * One upload, end to end: streamed into GridFS through an {@link UploadGuard} (type from the content, size cap while
+ * streaming), then for images the dimensions read from the header and checked against the pixel cap before anything
+ * is decoded, then a thumbnail (decoding off the event loop), then the metadata document. Anything refused or failed
+ * deletes what was stored. At most {@code maxConcurrentUploads} run at once per instance (beyond: 503), each bounded
+ * by {@code uploadTimeout}.
+ */
+class MediaUploads {
+    private static final Logger log = LoggerFactory.getLogger(MediaUploads.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final MediaFiles files;
+    private final MediaRepository repository;
+    private final MediaProperties props;
+    private final Thumbnailer thumbnailer;
+    private final Semaphore permits;
+    private final Clock clock;
+
+    MediaUploads(MediaFiles files, MediaRepository repository, MediaProperties props, Clock clock) {
+        this.files = files;
+        this.repository = repository;
+        this.props = props;
+        this.clock = clock;
+        this.thumbnailer = new Thumbnailer(props.thumbnailEdge(), props.maxImagePixels(), 0.8f);
+        this.permits = new Semaphore(props.maxConcurrentUploads());
+    }
+
+    Mono<MediaDocument> upload(String owner, Flux<DataBuffer> content) {
+        if (!permits.tryAcquire()) {
+            return content.doOnNext(org.springframework.core.io.buffer.DataBufferUtils::release)
+                    .then(Mono.error(MediaRejectedException::busy));
+        }
+        String id = newId();
+        UploadGuard guard = new UploadGuard(props);
+        return files.store(id, content.map(guard::accept))
+                .flatMap(fileId -> {
+                    DetectedType type = guard.finish();
+                    Mono<Inspected> inspected = type.kind() == MediaKind.IMAGE
+                            ? Mono.fromCallable(() -> inspectImage(type, guard.retained())).subscribeOn(Schedulers.boundedElastic())
+                            : Mono.just(new Inspected(null, null, null));
+                    return inspected.map(i -> new MediaDocument(id, owner, type.kind().wire(), type.contentType(),
+                            guard.total(), i.width(), i.height(), fileId, i.thumbnail(), false, List.of(), clock.instant()));
+                })
+                .flatMap(repository::insert)
+                .timeout(props.uploadTimeout())
+                .doOnNext(doc -> log.info("media stored: mediaId={} userId={} kind={} size={}", doc.id(), owner, doc.kind(), doc.size()))
+                .onErrorResume(e -> {
+                    log.info("media refused: userId={} reason={}", owner,
+                            e instanceof MediaRejectedException ? e.getMessage() : e.toString());
+                    return files.delete(id).onErrorResume(x -> Mono.empty()).then(Mono.error(e));
+                })
+                .doFinally(signal -> permits.release());
+    }
+
+    private record Inspected(Integer width, Integer height, byte[] thumbnail) {
+    }
+
+    /** Dimensions from the header and the pixel cap first; only then decode for the thumbnail. */
+    private Inspected inspectImage(DetectedType type, byte[] bytes) {
+        Dimensions dims = ImageDimensions.read(type, bytes, bytes.length)
+                .orElseThrow(() -> MediaRejectedException.badImage("the image's dimensions cannot be read"));
+        if (dims.pixels() > props.maxImagePixels()) {
+            throw MediaRejectedException.tooLarge("image has more than " + props.maxImagePixels() + " pixels");
+        }
+        try {
+            Thumbnailer.Thumbnail thumb = thumbnailer.create(bytes, bytes.length);
+            return new Inspected(dims.width(), dims.height(), thumb.jpeg());
+        } catch (IllegalArgumentException e) {
+            throw MediaRejectedException.badImage("the image cannot be decoded");
+        }
+    }
+
+    private static String newId() {
+        byte[] bytes = new byte[16];
+        RANDOM.nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+}

@@ -1,0 +1,72 @@
+package io.wxim.history.media;
+
+import java.time.Clock;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Deletes uploads never sent in a message once they are older than the orphan TTL, a bounded batch every sweep
+ * interval. The metadata goes first and only while still unused (one conditional delete), so a message claiming the
+ * file at that moment either wins (the file stays) or finds no file (404 to its sender); never a message without bytes.
+ */
+class OrphanSweeper implements SmartLifecycle {
+    private static final Logger log = LoggerFactory.getLogger(OrphanSweeper.class);
+    private static final int BATCH = 100;
+
+    private final MediaRepository repository;
+    private final MediaFiles files;
+    private final MediaProperties props;
+    private final Clock clock;
+    private volatile Disposable task;
+
+    OrphanSweeper(MediaRepository repository, MediaFiles files, MediaProperties props, Clock clock) {
+        this.repository = repository;
+        this.files = files;
+        this.props = props;
+        this.clock = clock;
+    }
+
+    /** One sweep; emits how many uploads were deleted. */
+    Mono<Long> sweep() {
+        return repository.orphans(clock.instant().minus(props.orphanTtl()), BATCH)
+                .concatMap(doc -> repository.deleteIfUnused(doc.id())
+                        .filter(Boolean::booleanValue)
+                        .flatMap(deleted -> files.delete(doc.id()).thenReturn(doc.id())))
+                .count()
+                .doOnNext(n -> {
+                    if (n > 0) {
+                        log.info("orphaned uploads deleted: count={}", n);
+                    }
+                });
+    }
+
+    @Override
+    public void start() {
+        task = Flux.interval(props.sweepInterval(), props.sweepInterval())
+                .onBackpressureDrop()
+                .concatMap(tick -> sweep().onErrorResume(e -> {
+                    log.warn("orphan sweep failed: error={}", e.toString());
+                    return Mono.empty();
+                }), 0)
+                .subscribe();
+    }
+
+    @Override
+    public void stop() {
+        Disposable running = task;
+        task = null;
+        if (running != null) {
+            running.dispose();
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return task != null;
+    }
+}

@@ -1,0 +1,277 @@
+package io.wxim.history.media;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.wxim.history.FakeAuthAndChat;
+import io.wxim.history.message.InvalidRequestException;
+import io.wxim.history.message.MediaNotFoundException;
+import io.wxim.history.message.MessageService;
+import io.wxim.history.message.NewMessage;
+import io.wxim.history.message.StoredMessage;
+import io.wxim.testinfra.MediaSamples;
+import io.wxim.testinfra.TestInfra;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Map;
+import java.util.UUID;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
+import org.springframework.core.ParameterizedTypeReference;
+import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
+import org.springframework.data.mongodb.core.query.Criteria;
+import org.springframework.data.mongodb.core.query.Query;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.http.client.MultipartBodyBuilder;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.web.reactive.server.WebTestClient;
+import org.springframework.web.reactive.function.BodyInserters;
+
+/**
+ * Uploads, signed downloads and who may use and see a file, against a real MongoDB (GridFS) with real JWT
+ * verification (a fake JWKS and membership endpoint). Caps are lowered so oversized files are small.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {"spring.config.name=history-service", "management.server.port=0",
+                "im.history.media.max-image-size=300KB", "im.history.media.max-audio-size=100KB",
+                "im.history.media.max-image-pixels=4000000", "im.history.media.orphan-ttl=1s",
+                "im.history.media.sweep-interval=1h"})
+@AutoConfigureWebTestClient(timeout = "20s")
+@Timeout(120)
+class MediaApiIntegrationTests {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private static final FakeAuthAndChat FAKES = new FakeAuthAndChat();
+    private static final String URL_KEY = Base64.getEncoder().encodeToString("media-url-key-for-tests-0123456789".getBytes());
+
+    @DynamicPropertySource
+    static void properties(DynamicPropertyRegistry registry) {
+        registry.add("spring.mongodb.uri", () -> TestInfra.mongoUri("im_history_media_" + UUID.randomUUID().toString().substring(0, 8)));
+        registry.add("spring.security.oauth2.resourceserver.jwt.jwk-set-uri", () -> FAKES.baseUrl() + "/jwks");
+        registry.add("im.history.chat-base-url", FAKES::baseUrl);
+        registry.add("im.history.media.url-key", () -> URL_KEY);
+    }
+
+    @AfterAll
+    static void stopFakes() {
+        FAKES.close();
+    }
+
+    @Autowired
+    WebTestClient web;
+
+    @Autowired
+    MessageService messages;
+
+    @Autowired
+    ReactiveMongoTemplate mongo;
+
+    @Autowired
+    OrphanSweeper sweeper;
+
+    @Test
+    void uploadsAnImage_andServesItAndItsThumbnailBySignedUrlWithoutAToken() throws Exception {
+        byte[] png = png(800, 400, true);
+        Map<String, Object> uploaded = upload("alice", png, "holiday.png", MediaType.IMAGE_PNG).expectStatus().isCreated()
+                .expectBody(MAP).returnResult().getResponseBody();
+
+        assertThat(uploaded).containsEntry("kind", "image").containsEntry("contentType", "image/png")
+                .containsEntry("width", 800).containsEntry("height", 400);
+        assertThat(((Number) uploaded.get("size")).longValue()).isEqualTo(png.length);
+        String id = (String) uploaded.get("id");
+        assertThat(id).matches("[A-Za-z0-9_-]{22}");
+
+        byte[] served = web.get().uri((String) uploaded.get("url")).exchange()
+                .expectStatus().isOk()
+                .expectHeader().contentType(MediaType.IMAGE_PNG)
+                .expectHeader().valueEquals("X-Content-Type-Options", "nosniff")
+                .expectHeader().valueEquals(HttpHeaders.ACCEPT_RANGES, "bytes")
+                .expectHeader().value(HttpHeaders.CACHE_CONTROL, v -> assertThat(v).contains("private").contains("max-age="))
+                .expectBody(byte[].class).returnResult().getResponseBody();
+        assertThat(served).isEqualTo(png);
+
+        byte[] thumb = web.get().uri((String) uploaded.get("thumbUrl")).exchange()
+                .expectStatus().isOk().expectHeader().contentType(MediaType.IMAGE_JPEG)
+                .expectBody(byte[].class).returnResult().getResponseBody();
+        BufferedImage thumbnail = ImageIO.read(new ByteArrayInputStream(thumb));
+        assertThat(thumbnail.getWidth()).isEqualTo(320);
+        assertThat(thumbnail.getHeight()).isEqualTo(160);
+
+        String etag = web.get().uri((String) uploaded.get("url")).exchange().returnResult(byte[].class)
+                .getResponseHeaders().getETag();
+        web.get().uri((String) uploaded.get("url")).header(HttpHeaders.IF_NONE_MATCH, etag).exchange()
+                .expectStatus().isNotModified();
+    }
+
+    @Test
+    void servesByteRanges_ofAudio() {
+        byte[] wav = wav(50_000);
+        Map<String, Object> uploaded = upload("alice", wav, "voice.wav", MediaType.APPLICATION_OCTET_STREAM)
+                .expectStatus().isCreated().expectBody(MAP).returnResult().getResponseBody();
+        assertThat(uploaded).containsEntry("kind", "audio").containsEntry("contentType", "audio/wav")
+                .doesNotContainKeys("width", "thumbUrl");
+        String url = (String) uploaded.get("url");
+
+        byte[] part = web.get().uri(url).header(HttpHeaders.RANGE, "bytes=1000-1999").exchange()
+                .expectStatus().isEqualTo(206)
+                .expectHeader().valueEquals(HttpHeaders.CONTENT_RANGE, "bytes 1000-1999/" + wav.length)
+                .expectBody(byte[].class).returnResult().getResponseBody();
+        assertThat(part).isEqualTo(Arrays.copyOfRange(wav, 1000, 2000));
+        byte[] tail = web.get().uri(url).header(HttpHeaders.RANGE, "bytes=-10").exchange()
+                .expectStatus().isEqualTo(206).expectBody(byte[].class).returnResult().getResponseBody();
+        assertThat(tail).isEqualTo(Arrays.copyOfRange(wav, wav.length - 10, wav.length));
+        web.get().uri(url).header(HttpHeaders.RANGE, "bytes=" + wav.length + "-").exchange()
+                .expectStatus().isEqualTo(416)
+                .expectHeader().valueEquals(HttpHeaders.CONTENT_RANGE, "bytes */" + wav.length);
+    }
+
+    @Test
+    void refusesWhatIsNotAnAllowedImageOrAudio_andKeepsNothingOfIt() {
+        long before = storedFiles();
+        String svg = "<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>";
+        upload("alice", svg.getBytes(StandardCharsets.UTF_8), "cat.png", MediaType.IMAGE_PNG).expectStatus().isEqualTo(415);
+        upload("alice", "<!DOCTYPE html><html><body>hi</body></html>".getBytes(StandardCharsets.UTF_8), "cat.jpg",
+                MediaType.IMAGE_JPEG).expectStatus().isEqualTo(415);
+        byte[] fakePng = Arrays.copyOf(png(10, 10, false), 200);
+        Arrays.fill(fakePng, 40, 200, (byte) 7); // a PNG signature and header, then garbage
+        upload("alice", fakePng, "cat.png", MediaType.IMAGE_PNG).expectStatus().isBadRequest();
+        upload("alice", MediaSamples.hugePngHeader(100_000, 100_000), "bomb.png", MediaType.IMAGE_PNG).expectStatus().isEqualTo(413);
+        upload("alice", MediaSamples.noisePng(700, 700), "big.png", MediaType.IMAGE_PNG).expectStatus().isEqualTo(413);
+        upload("alice", wav(150_000), "long.wav", MediaType.APPLICATION_OCTET_STREAM).expectStatus().isEqualTo(413);
+        upload("alice", new byte[0], "empty.png", MediaType.IMAGE_PNG).expectStatus().isBadRequest();
+
+        assertThat(storedFiles()).isEqualTo(before);
+        web.post().uri("/api/media").contentType(MediaType.MULTIPART_FORM_DATA)
+                .body(BodyInserters.fromMultipartData(new MultipartBodyBuilder().build()))
+                .exchange().expectStatus().isUnauthorized();
+    }
+
+    @Test
+    void neverUsesTheClientsFileName() {
+        Map<String, Object> uploaded = upload("alice", png(20, 20, false), "../../../etc/passwd.png", MediaType.IMAGE_PNG)
+                .expectStatus().isCreated().expectBody(MAP).returnResult().getResponseBody();
+        String id = (String) uploaded.get("id");
+        assertThat(uploaded.toString()).doesNotContain("passwd").doesNotContain("..");
+        assertThat(mongo.count(Query.query(Criteria.where("filename").is(id)), "fs.files").block(WAIT)).isEqualTo(1);
+        assertThat(mongo.count(Query.query(Criteria.where("filename").regex("passwd")), "fs.files").block(WAIT)).isZero();
+    }
+
+    @Test
+    void refusesTamperedAndExpiredLinks() {
+        Map<String, Object> uploaded = upload("alice", png(20, 20, false), "a.png", MediaType.IMAGE_PNG)
+                .expectStatus().isCreated().expectBody(MAP).returnResult().getResponseBody();
+        String id = (String) uploaded.get("id");
+        String url = (String) uploaded.get("url");
+
+        web.get().uri(url.replace("sig=", "sig=x")).exchange().expectStatus().isForbidden();
+        web.get().uri(url.replace("exp=", "exp=1")).exchange().expectStatus().isForbidden();
+        web.get().uri("/api/media/" + id).exchange().expectStatus().isForbidden();
+        web.get().uri(url + "&v=other").exchange().expectStatus().is4xxClientError();
+        MediaUrls past = new MediaUrls(Base64.getDecoder().decode(URL_KEY), Duration.ofMinutes(1),
+                Clock.fixed(Instant.now().minus(Duration.ofMinutes(10)), ZoneOffset.UTC));
+        String expired = past.present(new io.wxim.protocol.ServerFrame.Media(id, "image/png", 1, 1, 1, null, null, null, null)).url();
+        web.get().uri(expired).exchange().expectStatus().isForbidden();
+    }
+
+    @Test
+    void onlyTheUploaderSendsIt_andOnlyMembersOfAConversationItWasSentToGetLinks() {
+        String conv = "r:media" + UUID.randomUUID().toString().substring(0, 6);
+        FAKES.addMember(conv, "alice");
+        FAKES.addMember(conv, "bob");
+        String id = (String) upload("alice", png(30, 20, false), "a.png", MediaType.IMAGE_PNG).expectStatus().isCreated()
+                .expectBody(MAP).returnResult().getResponseBody().get("id");
+
+        links(id, "alice", null).expectStatus().isOk();
+        links(id, "bob", conv).expectStatus().isNotFound(); // not sent there yet
+
+        assertThatThrownBy(() -> messages.store(image(conv, "bob", "b1", id)).block(WAIT))
+                .isInstanceOf(MediaNotFoundException.class);
+        assertThatThrownBy(() -> messages.store(NewMessage.of(conv, "alice", null, null, "a0", "audio", null, id, 1000, 4000))
+                .block(WAIT)).isInstanceOf(InvalidRequestException.class);
+        assertThatThrownBy(() -> messages.store(image(conv, "alice", "a1", "no-such-media")).block(WAIT))
+                .isInstanceOf(MediaNotFoundException.class);
+
+        StoredMessage stored = messages.store(image(conv, "alice", "a2", id)).block(WAIT);
+        assertThat(stored.media().id()).isEqualTo(id);
+        assertThat(stored.media().width()).isEqualTo(30);
+
+        Map<String, Object> bobs = links(id, "bob", conv).expectStatus().isOk().expectBody(MAP).returnResult().getResponseBody();
+        web.get().uri((String) bobs.get("thumbUrl")).exchange().expectStatus().isOk();
+        links(id, "carol", conv).expectStatus().isNotFound(); // not a member
+        links(id, "bob", null).expectStatus().isNotFound();
+        links(id, "bob", "r:elsewhere").expectStatus().isNotFound();
+
+        // history (as a member) carries the media with fresh links
+        String history = web.get().uri("/api/history/" + conv).header(HttpHeaders.AUTHORIZATION, "Bearer " + FAKES.token("bob"))
+                .exchange().expectStatus().isOk().expectBody(String.class).returnResult().getResponseBody();
+        assertThat(history).contains("\"kind\":\"image\"").contains("\"url\":\"/api/media/" + id + "?exp=")
+                .contains("\"thumbUrl\"");
+    }
+
+    @Test
+    void deletesUploadsNeverSentAfterTheOrphanTtl_andKeepsSentOnes() throws Exception {
+        String conv = "r:orph" + UUID.randomUUID().toString().substring(0, 6);
+        String orphan = (String) upload("alice", png(10, 10, false), "o.png", MediaType.IMAGE_PNG).expectStatus().isCreated()
+                .expectBody(MAP).returnResult().getResponseBody().get("id");
+        String sent = (String) upload("alice", png(12, 12, false), "s.png", MediaType.IMAGE_PNG).expectStatus().isCreated()
+                .expectBody(MAP).returnResult().getResponseBody().get("id");
+        messages.store(image(conv, "alice", "s1", sent)).block(WAIT);
+
+        Thread.sleep(1100); // the orphan TTL of this test is 1s
+        sweeper.sweep().block(WAIT);
+
+        assertThat(mongo.count(Query.query(Criteria.where("filename").is(orphan)), "fs.files").block(WAIT)).isZero();
+        assertThat(mongo.count(Query.query(Criteria.where("_id").is(orphan)), "media").block(WAIT)).isZero();
+        assertThat(mongo.count(Query.query(Criteria.where("filename").is(sent)), "fs.files").block(WAIT)).isEqualTo(1);
+        links(orphan, "alice", null).expectStatus().isNotFound();
+        links(sent, "alice", null).expectStatus().isOk();
+    }
+
+    private static final ParameterizedTypeReference<Map<String, Object>> MAP = new ParameterizedTypeReference<>() {
+    };
+
+    private static NewMessage image(String conv, String from, String cmid, String mediaId) {
+        return NewMessage.of(conv, from, null, null, cmid, "image", null, mediaId, null, 4000);
+    }
+
+    private WebTestClient.ResponseSpec upload(String user, byte[] content, String filename, MediaType declared) {
+        MultipartBodyBuilder body = new MultipartBodyBuilder();
+        body.part("file", content).filename(filename).contentType(declared);
+        body.part("note", "form fields are ignored");
+        return web.post().uri("/api/media")
+                .header(HttpHeaders.AUTHORIZATION, "Bearer " + FAKES.token(user))
+                .contentType(MediaType.MULTIPART_FORM_DATA)
+                .body(BodyInserters.fromMultipartData(body.build()))
+                .exchange();
+    }
+
+    private WebTestClient.ResponseSpec links(String id, String user, String conv) {
+        return web.get().uri("/api/media/" + id + "/url" + (conv == null ? "" : "?conv=" + conv))
+                .header(HttpHeaders.AUTHORIZATION, "Bearer " + FAKES.token(user)).exchange();
+    }
+
+    private long storedFiles() {
+        return mongo.count(new Query(), "fs.files").block(WAIT);
+    }
+
+    private static byte[] png(int width, int height, boolean alpha) {
+        return MediaSamples.png(width, height, alpha);
+    }
+
+    private static byte[] wav(int dataBytes) {
+        return MediaSamples.wav(dataBytes);
+    }
+}
