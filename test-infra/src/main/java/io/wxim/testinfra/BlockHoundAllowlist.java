@@ -51,6 +51,10 @@ public final class BlockHoundAllowlist implements BlockHoundIntegration {
         builder.allowBlockingCallsInside("com.mongodb.internal.Locks", "withInterruptibleLock");
         // Hibernate Validator reads its message bundle from the jar on the first violation, then caches it.
         builder.allowBlockingCallsInside("org.hibernate.validator.resourceloading.PlatformResourceBundleLocator", "loadBundle");
+        // Netty 4.2's adaptive buffer allocator takes a short StampedLock when it grows or frees a magazine (large
+        // bodies such as media uploads); the lock is internal to the allocator and held for microseconds.
+        builder.allowBlockingCallsInside("io.netty.buffer.AdaptivePoolingAllocator$MagazineGroup", "tryExpandMagazines");
+        builder.allowBlockingCallsInside("io.netty.buffer.AdaptivePoolingAllocator$Magazine", "free");
         // The embedded MongoDB-compatible server is test infrastructure with its own Netty threads and blocking
         // H2 storage; it stands in for a separate mongod process.
         builder.allowBlockingCallsInside("de.bwaldvogel.mongo.wire.MongoWireProtocolHandler", "channelRead");

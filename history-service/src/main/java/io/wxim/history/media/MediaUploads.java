@@ -26,7 +26,17 @@ class MediaUploads {
     private final MediaFiles files;
     private final MediaRepository repository;
     private final MediaProperties props;
+    /**
+     * Lossless WebP decodes at full size even when subsampled (about 4 bytes per pixel), so WebP images get a lower
+     * pixel cap: 16 megapixels is 64 MB at most while decoding.
+     */
+    static final long WEBP_MAX_PIXELS = 16_000_000;
+    /** Thumbnails decoded at once by this instance: decoding is CPU-bound, and each decode holds memory. */
+    private static final int MAX_CONCURRENT_DECODES = 2;
+
     private final Thumbnailer thumbnailer;
+    private final Thumbnailer webpThumbnailer;
+    private final Semaphore decodes = new Semaphore(MAX_CONCURRENT_DECODES);
     private final Semaphore permits;
     private final Clock clock;
 
@@ -36,6 +46,7 @@ class MediaUploads {
         this.props = props;
         this.clock = clock;
         this.thumbnailer = new Thumbnailer(props.thumbnailEdge(), props.maxImagePixels(), 0.8f);
+        this.webpThumbnailer = new Thumbnailer(props.thumbnailEdge(), Math.min(props.maxImagePixels(), WEBP_MAX_PIXELS), 0.8f);
         this.permits = new Semaphore(props.maxConcurrentUploads());
     }
 
@@ -73,14 +84,21 @@ class MediaUploads {
     private Inspected inspectImage(DetectedType type, byte[] bytes) {
         Dimensions dims = ImageDimensions.read(type, bytes, bytes.length)
                 .orElseThrow(() -> MediaRejectedException.badImage("the image's dimensions cannot be read"));
-        if (dims.pixels() > props.maxImagePixels()) {
-            throw MediaRejectedException.tooLarge("image has more than " + props.maxImagePixels() + " pixels");
+        boolean webp = "image/webp".equals(type.contentType());
+        long maxPixels = webp ? Math.min(props.maxImagePixels(), WEBP_MAX_PIXELS) : props.maxImagePixels();
+        if (dims.pixels() > maxPixels) {
+            throw MediaRejectedException.tooLarge("image has more than " + maxPixels + " pixels");
         }
+        decodes.acquireUninterruptibly(); // on a boundedElastic thread: waiting here blocks no event loop
         try {
-            Thumbnailer.Thumbnail thumb = thumbnailer.create(bytes, bytes.length);
+            Thumbnailer.Thumbnail thumb = (webp ? webpThumbnailer : thumbnailer).create(bytes, bytes.length);
             return new Inspected(dims.width(), dims.height(), thumb.jpeg());
         } catch (IllegalArgumentException e) {
-            throw MediaRejectedException.badImage("the image cannot be decoded");
+            throw "image too large".equals(e.getMessage())
+                    ? MediaRejectedException.tooLarge("image has more than " + maxPixels + " pixels")
+                    : MediaRejectedException.badImage("the image cannot be decoded");
+        } finally {
+            decodes.release();
         }
     }
 
