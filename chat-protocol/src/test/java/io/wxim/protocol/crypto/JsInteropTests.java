@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -18,8 +16,9 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
+import io.wxim.testinfra.Processes;
+import io.wxim.testinfra.Processes.Result;
+import java.time.Duration;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -63,43 +62,12 @@ class JsInteropTests {
     }
 
     private static Path findInteropDir() {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            Path candidate = dir.resolve("clients/crypto-interop");
-            if (Files.isRegularFile(candidate.resolve("interop.js"))) {
-                return candidate;
-            }
-        }
-        return fail("clients/crypto-interop/interop.js not found above " + Path.of("").toAbsolutePath());
+        return Processes.findUp("clients/crypto-interop", "interop.js");
     }
 
-    private record Result(int exit, String stdout, String stderr) {
-    }
-
-    /** Runs a process with the given stdin, bounded in time; stdout and stderr are read fully and concurrently. */
     private static Result exec(ProcessBuilder builder, String stdin) throws IOException, InterruptedException {
-        Process process = builder.start();
-        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> readAll(process.getInputStream()));
-        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> readAll(process.getErrorStream()));
-        try (OutputStream in = process.getOutputStream()) {
-            in.write(stdin.getBytes(StandardCharsets.UTF_8));
-        }
-        if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            fail(builder.command() + " did not finish within " + TIMEOUT_SECONDS + " s");
-        }
-        try {
-            return new Result(process.exitValue(), out.get(5, TimeUnit.SECONDS), err.get(5, TimeUnit.SECONDS));
-        } catch (Exception e) {
-            return fail("could not read the output of " + builder.command() + ": " + e);
-        }
-    }
-
-    private static String readAll(InputStream stream) {
-        try (stream) {
-            return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Processes.run(builder.command(), builder.directory() == null ? Path.of("").toAbsolutePath() : builder.directory().toPath(),
+                Map.of(), stdin, Duration.ofSeconds(TIMEOUT_SECONDS));
     }
 
     /** Runs {@code node interop.js <command>}; returns its JSON answer, which must come with the expected exit code. */
