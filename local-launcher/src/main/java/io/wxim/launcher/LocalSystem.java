@@ -122,6 +122,7 @@ public final class LocalSystem implements AutoCloseable {
             index++;
             Map<String, String> gw = base(GatewayApplication.CONFIG_NAME, port, null, MONGO);
             gw.put("im.gateway.node-id", "gw" + index);
+            gw.put("im.gateway.own-event-loops", "true"); // stopping one gateway leaves the other services running
             gw.put("im.gateway.auth.jwks-uri", auth + "/api/auth/jwks");
             gw.put("im.gateway.routes.auth", auth);
             gw.put("im.gateway.routes.history", history);

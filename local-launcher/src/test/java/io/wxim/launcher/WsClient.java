@@ -35,6 +35,7 @@ final class WsClient implements AutoCloseable {
     /** Set by {@link #secure}: seals what this client sends from then on, and opens what follows {@code secured}. */
     private volatile FrameCipher cipher;
     private volatile boolean openInbound;
+    private volatile long closedAtNanos;
 
     private WsClient(boolean reading) {
         this.reading = reading;
@@ -81,6 +82,7 @@ final class WsClient implements AutoCloseable {
 
             @Override
             public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+                closedAtNanos = System.nanoTime();
                 closed.complete(statusCode);
                 return null;
             }
@@ -176,6 +178,11 @@ final class WsClient implements AutoCloseable {
     /** The close code the server sent (or -1 on abnormal closure), waiting at most {@code wait}. */
     int closeCode(Duration wait) {
         return closed.orTimeout(wait.toMillis(), TimeUnit.MILLISECONDS).join();
+    }
+
+    /** System.nanoTime() when the server's close arrived (0 while open). */
+    long closedAtNanos() {
+        return closedAtNanos;
     }
 
     boolean isClosed() {

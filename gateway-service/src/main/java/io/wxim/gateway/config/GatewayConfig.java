@@ -26,6 +26,18 @@ import reactor.netty.http.server.WebsocketServerSpec;
 @Configuration(proxyBeanMethods = false)
 class GatewayConfig {
 
+    /**
+     * Event loops of this gateway alone (not Reactor Netty's JVM-wide ones), when several services share one JVM (the
+     * local launcher sets it): stopping this gateway then disposes only its own loops, so the others keep running.
+     */
+    @Bean
+    @org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty("im.gateway.own-event-loops")
+    org.springframework.http.client.ReactorResourceFactory reactorResourceFactory() {
+        org.springframework.http.client.ReactorResourceFactory factory = new org.springframework.http.client.ReactorResourceFactory();
+        factory.setUseGlobalResources(false);
+        return factory;
+    }
+
     @Bean
     FrameCodec frameCodec() {
         return new FrameCodec();

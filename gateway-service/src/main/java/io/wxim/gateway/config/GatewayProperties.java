@@ -63,6 +63,9 @@ public record GatewayProperties(
      * @param idleTimeout           no frame from the client for this long -> close 4004; clients ping every 25s
      * @param commandTimeout        wait for chat-service's answer to one command before answering {@code unavailable}
      * @param maxConnectionsPerUser connections one user may hold on this gateway (mini-programs allow 5 sockets)
+     * @param drainWindow           on shutdown, connections are closed with 4001 spread evenly over this window, so
+     *                              their reconnects do not hit the other gateways all at once; keep it (plus the
+     *                              command timeout) well inside the orchestrator's termination grace period
      * @param ratePerSecond         sustained frames per second per connection; excess frames get {@code rate_limited}
      * @param rateBurst             frames a connection may send at once above the sustained rate
      */
@@ -73,6 +76,7 @@ public record GatewayProperties(
             @DefaultValue("60s") Duration idleTimeout,
             @DefaultValue("10s") Duration commandTimeout,
             @Min(1) @DefaultValue("10") int maxConnectionsPerUser,
+            @DefaultValue("5s") Duration drainWindow,
             @Min(1) @DefaultValue("20") int ratePerSecond,
             @Min(1) @DefaultValue("40") int rateBurst) {
     }

@@ -31,6 +31,7 @@ public final class Connection {
     private final AtomicLong refs = new AtomicLong();
     private final Runnable onSlowConsumer;
     private final AtomicReference<Pending> pending = new AtomicReference<>();
+    private volatile boolean inFlight;
     /** The session ({@code sid}) and expiry of the token the connection runs on; replaced by an in-band refresh. */
     private volatile Credentials credentials = new Credentials(null, null);
 
@@ -209,12 +210,18 @@ public final class Connection {
     long beginCommand() {
         long ref = refs.incrementAndGet();
         pending.set(new Pending(ref, Sinks.one()));
+        inFlight = true;
         return ref;
     }
 
     /** Emits the kind of the message that completed the command (SUBSCRIBE for a successful connect). */
     Mono<NodeMessage.Kind> awaitCommand(Duration timeout) {
-        return pending.get().reply().asMono().timeout(timeout);
+        return pending.get().reply().asMono().timeout(timeout).doFinally(signal -> inFlight = false);
+    }
+
+    /** Whether a command was handed to chat-service and its answer has not arrived (nor timed out) yet. */
+    public boolean commandInFlight() {
+        return inFlight;
     }
 
     /** Completes the in-flight command if {@code ref} is the one awaited; late replies are just delivered. */

@@ -89,11 +89,21 @@ public final class ConnectionRegistry {
 
     /** Stops accepting connections and asks every open one to close with this code; returns how many were open. */
     public int closeAll(io.wxim.protocol.CloseCode code) {
+        startDraining();
+        byId.values().forEach(connection -> connection.close(code));
+        return byId.size();
+    }
+
+    /** From now on no connection is accepted and no new command is started (see {@link #isDraining()}). */
+    public void startDraining() {
         synchronized (this) {
             draining = true;
         }
-        byId.values().forEach(connection -> connection.close(code));
-        return byId.size();
+    }
+
+    /** A snapshot of the open connections. */
+    public java.util.List<Connection> connections() {
+        return java.util.List.copyOf(byId.values());
     }
 
     /**

@@ -228,10 +228,17 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
                         ErrorCode.UNAUTHORIZED, "token refused: invalid, expired, revoked or not yours")));
     }
 
-    /** Hands one frame to chat-service and waits for its reply, so a connection never has two commands in flight. */
+    /**
+     * Hands one frame to chat-service and waits for its reply, so a connection never has two commands in flight.
+     * While the gateway drains no new command starts: {@code unavailable}, and the client retries after reconnecting.
+     */
     private Mono<Void> forward(Connection conn, ClientFrame frame) {
-        long ref = conn.beginCommand();
         String cmid = cmidOf(frame);
+        if (registry.isDraining()) {
+            return reject(conn, ServerFrame.Error.of(frame.rid(), cmid, ErrorCode.UNAVAILABLE,
+                    "this gateway is shutting down; reconnect and retry"));
+        }
+        long ref = conn.beginCommand();
         return commands.publish(new Command(Command.Event.FRAME, node, conn.id(), ref, conn.user(), frame))
                 .then(conn.awaitCommand(props.commandTimeout()))
                 .then()
