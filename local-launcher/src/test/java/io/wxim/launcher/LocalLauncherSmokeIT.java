@@ -63,6 +63,20 @@ class LocalLauncherSmokeIT {
             String token = login.body().replaceAll(".*\"accessToken\":\"([^\"]+)\".*", "$1");
             try (WsClient client = WsClient.connect(http, port, token)) {
                 assertThat(client.await(ServerFrame.Welcome.class).user().nickname()).isEqualTo("smoke");
+                client.send("{\"type\":\"rooms\",\"rid\":\"r1\"}");
+                client.await(ServerFrame.Rooms.class, f -> "r1".equals(f.rid()));
+                // Prometheus metrics on the gateway's management port (its actuator is on port + 1000)
+                HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                        + (port + 1000) + "/actuator/prometheus")).timeout(Duration.ofSeconds(10)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(metrics.statusCode()).isEqualTo(200);
+                assertThat(metrics.body()).contains("im_gateway_connections 1.0")
+                        .contains("im_gateway_command_latency_seconds_bucket")
+                        .contains("im_gateway_frames_in_total");
+                HttpResponse<String> ready = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                        + (port + 1000) + "/actuator/health/readiness")).timeout(Duration.ofSeconds(10)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(ready.body()).contains("UP");
             }
 
             process.destroy(); // SIGTERM: the launcher's shutdown hook stops services, Mongo and redis-server

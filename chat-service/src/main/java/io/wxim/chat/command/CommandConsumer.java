@@ -50,6 +50,7 @@ class CommandConsumer implements SmartLifecycle {
     private final String consumerName;
     private final Counter poison;
     private final Counter processed;
+    private final io.micrometer.core.instrument.Timer latency;
     private final Disposable.Composite running = Disposables.composite();
     private volatile boolean started;
 
@@ -64,6 +65,10 @@ class CommandConsumer implements SmartLifecycle {
         this.consumerName = props.consumerName() != null ? props.consumerName() : "chat-" + UUID.randomUUID();
         this.poison = meters.counter("im.chat.commands.poison");
         this.processed = meters.counter("im.chat.commands.processed");
+        this.latency = io.micrometer.core.instrument.Timer.builder("im.chat.command.latency")
+                .description("from the command's entry in the stream to its completion")
+                .publishPercentileHistogram()
+                .register(meters);
     }
 
     @Override
@@ -119,7 +124,13 @@ class CommandConsumer implements SmartLifecycle {
         }
         return dispatcher.dispatch(command)
                 .then(ack(record.getId()))
-                .doOnSuccess(v -> processed.increment())
+                .doOnSuccess(v -> {
+                    processed.increment();
+                    // a stream entry id starts with the millisecond it was added
+                    String id = record.getId().getValue();
+                    long addedAt = Long.parseLong(id.substring(0, id.indexOf('-')));
+                    latency.record(Math.max(0, System.currentTimeMillis() - addedAt), java.util.concurrent.TimeUnit.MILLISECONDS);
+                })
                 .onErrorResume(e -> {
                     // Left pending: claimed and retried after claimIdle, by this or another instance.
                     log.warn("command not completed, will be retried: recordId={} userId={} connId={} error={}",

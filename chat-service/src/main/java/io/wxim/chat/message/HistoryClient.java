@@ -36,8 +36,11 @@ public class HistoryClient {
 
     private final WebClient web;
     private final ChatProperties.History props;
+    /** Calls to history-service that ran into their timeout (each attempt), for alerting. */
+    private final io.micrometer.core.instrument.Counter timeouts;
 
-    public HistoryClient(WebClient.Builder builder, ChatProperties props) {
+    public HistoryClient(WebClient.Builder builder, ChatProperties props, io.micrometer.core.instrument.MeterRegistry meters) {
+        this.timeouts = meters.counter("im.remote.timeouts", "target", "history");
         this.props = props.history();
         int maxResponse = (int) this.props.maxResponseSize().toBytes();
         this.web = builder.baseUrl(this.props.baseUrl())
@@ -144,6 +147,7 @@ public class HistoryClient {
     private <T> Mono<T> call(String operation, Mono<T> request) {
         Duration timeout = props.timeout();
         return request.timeout(timeout)
+                .doOnError(TimeoutException.class, e -> timeouts.increment())
                 .retryWhen(Retry.backoff(props.retries(), Duration.ofMillis(50)).filter(HistoryClient::isTransient))
                 .onErrorMap(e -> !(e instanceof ProtocolException), e -> {
                     Throwable cause = reactor.core.Exceptions.isRetryExhausted(e) && e.getCause() != null ? e.getCause() : e;

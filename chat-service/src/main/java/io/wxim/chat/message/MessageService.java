@@ -40,8 +40,12 @@ public class MessageService {
     private final ChatProperties props;
     private final Clock clock;
 
+    private final io.micrometer.core.instrument.Counter syncRequests;
+
     public MessageService(RoomService rooms, DirectService directs, PairRepository pairs, ReadCursorRepository cursors,
-                          HistoryClient history, MemberDeliveries deliveries, ChatProperties props, Clock clock) {
+                          HistoryClient history, MemberDeliveries deliveries, ChatProperties props, Clock clock,
+                          io.micrometer.core.instrument.MeterRegistry meters) {
+        this.syncRequests = meters.counter("im.chat.sync.requests");
         this.rooms = rooms;
         this.directs = directs;
         this.pairs = pairs;
@@ -100,6 +104,7 @@ public class MessageService {
      * {@code more: true} with no messages, and the client asks again.
      */
     public Mono<List<ServerFrame>> sync(UserRef user, ClientFrame.Sync sync) {
+        syncRequests.increment();
         int page = sync.limit() == null ? props.history().syncPage() : Math.min(sync.limit(), props.history().syncPage());
         int[] budget = {props.history().syncBudget()};
         return Flux.fromIterable(sync.convs().entrySet().stream().sorted(Map.Entry.comparingByKey()).toList())

@@ -39,10 +39,11 @@ class ApiProxyRouter {
             "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length");
 
     @Bean
-    RouterFunction<ServerResponse> apiRoutes(WebClient.Builder builder, GatewayProperties props, ReactiveJwtDecoder tokens) {
+    RouterFunction<ServerResponse> apiRoutes(WebClient.Builder builder, GatewayProperties props, ReactiveJwtDecoder tokens,
+                                             io.micrometer.core.instrument.MeterRegistry meters) {
         WebClient client = builder.build();
         return RouterFunctions.route(request -> request.path().startsWith("/api/"),
-                request -> notRevoked(tokens, request).flatMap(ok -> ok ? proxy(client, props, request)
+                request -> notRevoked(tokens, request).flatMap(ok -> ok ? proxy(client, props, meters, request)
                         : problem(HttpStatus.UNAUTHORIZED, "the session has ended; log in again")));
     }
 
@@ -58,7 +59,8 @@ class ApiProxyRouter {
                 .onErrorResume(e -> Mono.just(true));
     }
 
-    private Mono<ServerResponse> proxy(WebClient client, GatewayProperties props, ServerRequest request) {
+    private Mono<ServerResponse> proxy(WebClient client, GatewayProperties props,
+                                       io.micrometer.core.instrument.MeterRegistry meters, ServerRequest request) {
         String path = request.uri().getRawPath();
         String rest = path.substring("/api/".length());
         String name = rest.contains("/") ? rest.substring(0, rest.indexOf('/')) : rest;
@@ -83,6 +85,7 @@ class ApiProxyRouter {
                 .timeout(isUpload(request) ? props.uploadTimeout() : props.proxyTimeout())
                 .onErrorResume(TimeoutException.class, e -> {
                     log.warn("api route timed out: route={}", name);
+                    meters.counter("im.remote.timeouts", "target", name).increment();
                     return problem(HttpStatus.GATEWAY_TIMEOUT, "the service did not answer in time");
                 })
                 .onErrorResume(WebClientRequestException.class, e -> {

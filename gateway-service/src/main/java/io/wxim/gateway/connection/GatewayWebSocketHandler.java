@@ -59,6 +59,8 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
     private final String bootId = Long.toString(new java.security.SecureRandom().nextLong() & Long.MAX_VALUE, 36);
     private final Counter framesIn;
     private final Counter rateLimited;
+    private final MeterRegistry meters;
+    private final io.micrometer.core.instrument.Timer commandLatency;
     private final ReactiveJwtDecoder tokens;
     private final RevocationCheck revocations;
     private final SecureHandshake secureHandshake;
@@ -80,6 +82,11 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
         this.node = node.id();
         this.framesIn = meters.counter("im.gateway.frames.in");
         this.rateLimited = meters.counter("im.gateway.rate_limited");
+        this.meters = meters;
+        this.commandLatency = io.micrometer.core.instrument.Timer.builder("im.gateway.command.latency")
+                .description("from handing a frame to chat-service until its answer (or timeout)")
+                .publishPercentileHistogram()
+                .register(meters);
     }
 
     @Override
@@ -129,6 +136,7 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
         // (fromFuture with cancellation suppressed) and the race ends when the inbound completes as the socket
         // closes, or CLOSE_TIMEOUT later at the latest.
         Mono<Void> closer = conn.closeRequested()
+                .doOnNext(code -> meters.counter("im.gateway.closes", "code", Integer.toString(code.code())).increment())
                 .flatMap(code -> Mono.fromFuture(() -> session.close(new CloseStatus(code.code(), code.reason())).toFuture(), true)
                         .onErrorResume(e -> Mono.empty()))
                 .then(Mono.delay(CLOSE_TIMEOUT))
@@ -239,8 +247,10 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
                     "this gateway is shutting down; reconnect and retry"));
         }
         long ref = conn.beginCommand();
+        io.micrometer.core.instrument.Timer.Sample sample = io.micrometer.core.instrument.Timer.start();
         return commands.publish(new Command(Command.Event.FRAME, node, conn.id(), ref, conn.user(), frame))
                 .then(conn.awaitCommand(props.commandTimeout()))
+                .doFinally(signal -> sample.stop(commandLatency))
                 .then()
                 .onErrorResume(e -> reject(conn, ProtocolErrorMapper.toFrame(e, frame.rid(), cmid, conn.id())));
     }

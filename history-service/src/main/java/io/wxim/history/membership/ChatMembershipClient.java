@@ -23,7 +23,12 @@ public class ChatMembershipClient {
     private final WebClient web;
     private final Duration timeout;
 
-    public ChatMembershipClient(WebClient.Builder builder, HistoryProperties props) {
+    /** Membership calls that ran into their timeout, for alerting. */
+    private final io.micrometer.core.instrument.Counter timeouts;
+
+    public ChatMembershipClient(WebClient.Builder builder, HistoryProperties props,
+                                io.micrometer.core.instrument.MeterRegistry meters) {
+        this.timeouts = meters.counter("im.remote.timeouts", "target", "chat");
         this.web = builder.baseUrl(props.chatBaseUrl().toString()).build();
         this.timeout = props.chatTimeout();
     }
@@ -44,6 +49,7 @@ public class ChatMembershipClient {
                 .retryWhen(Retry.backoff(1, RETRY_BACKOFF).filter(ChatMembershipClient::isTransient)
                         .onRetryExhaustedThrow((spec, signal) -> signal.failure()))
                 .timeout(timeout)
+                .doOnError(TimeoutException.class, e -> timeouts.increment())
                 .onErrorMap(e -> new MembershipUnavailableException(describe(e), e));
     }
 
