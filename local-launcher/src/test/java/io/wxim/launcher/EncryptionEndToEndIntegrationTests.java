@@ -76,6 +76,8 @@ class EncryptionEndToEndIntegrationTests extends EndToEndTestBase {
                     .isEqualTo("plain reply");
             a.send("{\"type\":\"ping\",\"rid\":\"p1\"}");
             a.await(ServerFrame.Pong.class, f -> "p1".equals(f.rid()));
+            // exactly one answer to secure: no error with its rid followed the secured frame
+            assertThat(a.received()).filteredOn(f -> f instanceof ServerFrame.Error e && "s1".equals(e.rid())).isEmpty();
 
             List<String> raw = a.rawFrames();
             int securedAt = -1;

@@ -56,15 +56,24 @@ public final class SecureHandshake {
             return refuse(conn, frame, ErrorCode.RATE_LIMITED, "too many secure handshakes, retry in a minute");
         }
         return ring.find(frame.kid())
-                .flatMap(wrap -> Mono.fromCallable(() -> wrap.unwrap(frame.key())).subscribeOn(Schedulers.parallel()))
-                .map(key -> {
+                .map(java.util.Optional::of)
+                .defaultIfEmpty(java.util.Optional.empty())
+                .flatMap(wrap -> wrap.isPresent() ? establish(conn, frame, wrap.get())
+                        : refuse(conn, frame, ErrorCode.UNKNOWN_KEY,
+                                "unknown or retired key id: fetch GET /api/auth/keys and retry with the current key"));
+    }
+
+    /** Unwraps the client's key (the one RSA operation) and switches the connection; exactly one answer. */
+    private Mono<Void> establish(Connection conn, ClientFrame.Secure frame, io.wxim.protocol.crypto.KeyWrap wrap) {
+        return Mono.fromCallable(() -> wrap.unwrap(frame.key()))
+                .subscribeOn(Schedulers.parallel())
+                .flatMap(key -> {
+                    FrameCipher cipher;
                     try {
-                        return FrameCipher.forServer(key);
+                        cipher = FrameCipher.forServer(key);
                     } finally {
                         Arrays.fill(key, (byte) 0);
                     }
-                })
-                .flatMap(cipher -> {
                     String secured = codec.encode(new ServerFrame.Secured(frame.rid(), frame.kid()));
                     if (!conn.switchToSecure(cipher, secured)) {
                         return refuse(conn, frame, ErrorCode.CONFLICT, "the connection is already encrypted");
@@ -73,8 +82,6 @@ public final class SecureHandshake {
                     log.info("connection encrypted: userId={} connId={} kid={}", conn.user().id(), conn.id(), frame.kid());
                     return Mono.<Void>empty();
                 })
-                .switchIfEmpty(Mono.defer(() -> refuse(conn, frame, ErrorCode.UNKNOWN_KEY,
-                        "unknown or retired key id: fetch GET /api/auth/keys and retry with the current key")))
                 .onErrorResume(SecureChannelException.class,
                         e -> refuse(conn, frame, ErrorCode.BAD_REQUEST, "invalid wrapped key"));
     }
