@@ -1045,8 +1045,10 @@ export class WximClient {
         if (i >= 0) this._queue.splice(i, 1);
         reject(new WximError('timeout', `not connected within ${timeoutMs} ms`, true));
       }, timeoutMs);
-      if (this._stopped) reject(new WximError('stopped', 'the client is stopped'));
-      else if (this._conn && this._conn.ready) this._sendRequest(this._conn, req);
+      if (this._stopped) {
+        this._timers.clearTimeout(req.timer);
+        reject(new WximError('stopped', 'the client is stopped'));
+      } else if (this._conn && this._conn.ready) this._sendRequest(this._conn, req);
       else this._queue.push(req);
     });
   }
@@ -1196,7 +1198,7 @@ export class WximClient {
   /** "I am typing" (direct and pair conversations, at most every 2 s). No answer on success; errors go to 'error'. */
   typing(conv) {
     this._request({ type: 'typing', conv }, 3000).catch((e) => {
-      if (e.code !== 'timeout') this._emit('error', e);
+      if (!['timeout', 'disconnected', 'stopped', 'closed'].includes(e.code)) this._emit('error', e);
     });
   }
 
