@@ -756,7 +756,7 @@ export class WximClient {
         }
       }
       this._onFrameText(conn, plain);
-    });
+    }).catch((e) => this._emit('error', e)); // keep the chain going
   }
 
   _onFrameText(conn, text) {
