@@ -87,6 +87,25 @@ function png(width, height) {
     chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
 }
 
+/** A mono 16-bit PCM WAV of silence. */
+function wav(rate, seconds) {
+  const samples = Math.round(rate * seconds);
+  const out = Buffer.alloc(44 + samples * 2);
+  out.write('RIFF', 0, 'ascii');
+  out.writeUInt32LE(36 + samples * 2, 4);
+  out.write('WAVEfmt ', 8, 'ascii');
+  out.writeUInt32LE(16, 16);
+  out.writeUInt16LE(1, 20);
+  out.writeUInt16LE(1, 22);
+  out.writeUInt32LE(rate, 24);
+  out.writeUInt32LE(rate * 2, 28);
+  out.writeUInt16LE(2, 32);
+  out.writeUInt16LE(16, 34);
+  out.write('data', 36, 'ascii');
+  out.writeUInt32LE(samples * 2, 40);
+  return out;
+}
+
 test('the SDK against the real system', { timeout: 120000 }, async (t) => {
   assert.ok(BASE, 'set WXIM_BASE_URL (e.g. http://127.0.0.1:19080) to the running system');
   const alice = newUser('alice');
@@ -154,6 +173,19 @@ test('the SDK against the real system', { timeout: 120000 }, async (t) => {
       const file = await fetch(links.url);
       assert.equal(file.status, 200);
       assert.equal(Buffer.from(await file.arrayBuffer()).subarray(1, 4).toString(), 'PNG');
+    });
+
+    await t.test('voice clip upload + sendAudio with its duration', async () => {
+      const upload = await within(alice.client.uploadMedia(wav(8000, 0.5), { filename: 'v.wav', contentType: 'audio/wav' }), 'audio upload');
+      assert.equal(upload.kind, 'audio');
+      const ack = await within(alice.client.sendAudio(room, upload.id, 500), 'audio ack');
+      await until(() => bob.inbox.some((m) => m.conv === room && m.seq === ack.seq), 'bob got the clip');
+      const m = bob.inbox.find((x) => x.conv === room && x.seq === ack.seq);
+      assert.equal(m.kind, 'audio');
+      assert.equal(m.media.duration ?? m.duration, 500);
+      const file = await fetch(bob.client.resolveUrl(m.media.url), { headers: { Range: 'bytes=0-3' } });
+      assert.equal(file.status, 206);
+      assert.equal(Buffer.from(await file.arrayBuffer()).toString(), 'RIFF');
     });
 
     await t.test('pairing: request, accept, chat, leave', async () => {
