@@ -1,0 +1,243 @@
+// Integration test against the real system (gateway + chat + history + auth):
+//   WXIM_BASE_URL=http://127.0.0.1:19080 node --test test/integration.mjs
+// It fails (does not skip) without WXIM_BASE_URL. Needs dev login enabled (local runs) and, for the encrypted client,
+// payload encryption on (GET /api/auth/keys).
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { deflateSync } from 'node:zlib';
+import { webcrypto } from 'node:crypto';
+import WebSocket from 'ws';
+import { createClient, webSocketTransport, memoryStorage } from '../wxim.mjs';
+
+const BASE = process.env.WXIM_BASE_URL;
+const STEP_MS = 10000;
+const run = Math.random().toString(36).slice(2, 8);
+
+/** A WebSocket class that remembers its sockets (to cut one like a network failure) and the raw frames received. */
+function trackedWebSocket() {
+  const sockets = [];
+  const raw = [];
+  class Tracked extends WebSocket {
+    constructor(...args) {
+      super(...args);
+      sockets.push(this);
+      this.on('message', (d) => raw.push(d.toString()));
+    }
+  }
+  return { Tracked, sockets, raw };
+}
+
+function newUser(name, extra = {}) {
+  const ws = trackedWebSocket();
+  const client = createClient({ baseUrl: BASE, transport: webSocketTransport(ws.Tracked), storage: memoryStorage(), ...extra });
+  const inbox = [];
+  client.on('message', (m) => inbox.push(m));
+  return { client, inbox, ws, nickname: `${name}-${run}` };
+}
+
+async function within(promise, what, ms = STEP_MS) {
+  let timer;
+  const limit = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms); });
+  try {
+    return await Promise.race([promise, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function until(check, what, ms = STEP_MS) {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const online = (u) => (u.client.state === 'online' ? null : within(u.client.once('state', (s) => s.state === 'online'), `${u.nickname} online`));
+
+/** A small valid PNG (RGB gradient), built here so the test needs no fixture file. */
+function png(width, height) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 255] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    out.write(type, 4, 'ascii');
+    data.copy(out, 8);
+    out.writeUInt32BE(crc(out.subarray(4, 8 + data.length)), 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  const rows = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) rows.set([x * 4, y * 4, 128], y * (width * 3 + 1) + 1 + x * 3);
+  }
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** A mono 16-bit PCM WAV of silence. */
+function wav(rate, seconds) {
+  const samples = Math.round(rate * seconds);
+  const out = Buffer.alloc(44 + samples * 2);
+  out.write('RIFF', 0, 'ascii');
+  out.writeUInt32LE(36 + samples * 2, 4);
+  out.write('WAVEfmt ', 8, 'ascii');
+  out.writeUInt32LE(16, 16);
+  out.writeUInt16LE(1, 20);
+  out.writeUInt16LE(1, 22);
+  out.writeUInt32LE(rate, 24);
+  out.writeUInt32LE(rate * 2, 28);
+  out.writeUInt16LE(2, 32);
+  out.writeUInt16LE(16, 34);
+  out.write('data', 36, 'ascii');
+  out.writeUInt32LE(samples * 2, 40);
+  return out;
+}
+
+test('the SDK against the real system', { timeout: 120000 }, async (t) => {
+  assert.ok(BASE, 'set WXIM_BASE_URL (e.g. http://127.0.0.1:19080) to the running system');
+  const alice = newUser('alice');
+  const bob = newUser('bob');
+  const all = [alice, bob];
+  try {
+    await within(alice.client.devLogin(alice.nickname), 'alice login');
+    await within(bob.client.devLogin(bob.nickname), 'bob login');
+    alice.client.connect();
+    bob.client.connect();
+    await online(alice);
+    await online(bob);
+    let room;
+
+    await t.test('room create/join and messages both ways with acks and seq', async () => {
+      const joined = await within(alice.client.createRoom(`sdk ${run}`), 'create');
+      room = joined.conv;
+      assert.match(room, /^r:/);
+      const memberJoined = within(alice.client.once('memberJoined', (e) => e.conv === room), 'memberJoined');
+      await within(bob.client.join(room), 'join');
+      assert.equal((await memberJoined).user.id, bob.client.user.id);
+      assert.ok((await within(bob.client.rooms(), 'rooms')).some((r) => r.conv === room && r.member));
+      const a1 = await within(alice.client.sendText(room, 'hello bob'), 'ack 1');
+      assert.equal(a1.seq, 1);
+      const b1 = await within(bob.client.sendText(room, 'hello alice'), 'ack 2');
+      assert.equal(b1.seq, 2);
+      await until(() => bob.inbox.filter((m) => m.conv === room).length === 2, 'bob has 2');
+      await until(() => alice.inbox.filter((m) => m.conv === room).length === 2, 'alice has 2');
+      assert.deepEqual(bob.inbox.filter((m) => m.conv === room).map((m) => [m.seq, m.body]), [[1, 'hello bob'], [2, 'hello alice']]);
+      const members = await within(alice.client.members(room), 'members');
+      assert.ok(members.some((m) => m.id === bob.client.user.id));
+      const read = await within(bob.client.markRead(room), 'read');
+      assert.equal(read.seq, 2);
+      assert.equal(read.unread, 0);
+      const status = await within(alice.client.status(bob.client.user.id), 'status');
+      assert.equal(status.status, 'online');
+    });
+
+    await t.test('a direct message to a user id; typing and recall in it', async () => {
+      const ack = await within(alice.client.sendText(bob.client.user.id, 'just you'), 'dm ack');
+      assert.match(ack.conv, /^d:[0-9a-f]{40}$/);
+      await until(() => bob.inbox.some((m) => m.conv === ack.conv && m.body === 'just you'), 'bob got the dm');
+      const typing = within(bob.client.once('typing', (e) => e.conv === ack.conv), 'typing');
+      alice.client.typing(ack.conv);
+      assert.equal((await typing).user.id, alice.client.user.id);
+      const recalled = within(bob.client.once('recalled', (e) => e.conv === ack.conv), 'recalled event');
+      await within(alice.client.recall(ack.conv, ack.seq), 'recall');
+      assert.equal((await recalled).seq, ack.seq);
+    });
+
+    await t.test('image upload + sendImage, received with a working signed thumbnail URL', async () => {
+      const upload = await within(alice.client.uploadMedia(png(64, 48), { filename: 'x.png', contentType: 'image/png' }), 'upload');
+      assert.equal(upload.kind, 'image');
+      assert.equal(upload.width, 64);
+      const ack = await within(alice.client.sendImage(room, upload.id), 'image ack');
+      await until(() => bob.inbox.some((m) => m.conv === room && m.seq === ack.seq), 'bob got the image');
+      const m = bob.inbox.find((x) => x.conv === room && x.seq === ack.seq);
+      assert.equal(m.kind, 'image');
+      assert.ok(m.media.thumbUrl, 'has a thumbnail link');
+      const thumb = await fetch(bob.client.resolveUrl(m.media.thumbUrl)); // signed: no token needed
+      assert.equal(thumb.status, 200);
+      assert.equal(thumb.headers.get('content-type'), 'image/jpeg');
+      assert.ok((await thumb.arrayBuffer()).byteLength > 100);
+      const links = await within(bob.client.mediaUrl(upload.id, room), 'fresh links');
+      const file = await fetch(links.url);
+      assert.equal(file.status, 200);
+      assert.equal(Buffer.from(await file.arrayBuffer()).subarray(1, 4).toString(), 'PNG');
+    });
+
+    await t.test('voice clip upload + sendAudio with its duration', async () => {
+      const upload = await within(alice.client.uploadMedia(wav(8000, 0.5), { filename: 'v.wav', contentType: 'audio/wav' }), 'audio upload');
+      assert.equal(upload.kind, 'audio');
+      const ack = await within(alice.client.sendAudio(room, upload.id, 500), 'audio ack');
+      await until(() => bob.inbox.some((m) => m.conv === room && m.seq === ack.seq), 'bob got the clip');
+      const m = bob.inbox.find((x) => x.conv === room && x.seq === ack.seq);
+      assert.equal(m.kind, 'audio');
+      assert.equal(m.media.duration ?? m.duration, 500);
+      const file = await fetch(bob.client.resolveUrl(m.media.url), { headers: { Range: 'bytes=0-3' } });
+      assert.equal(file.status, 206);
+      assert.equal(Buffer.from(await file.arrayBuffer()).toString(), 'RIFF');
+    });
+
+    await t.test('pairing: request, accept, chat, leave', async () => {
+      const requested = within(bob.client.once('pairRequested'), 'pairRequested');
+      const sent = await within(alice.client.pairRequest(bob.client.user.id), 'pairRequest');
+      assert.equal(sent.to.id, bob.client.user.id);
+      assert.equal((await requested).from.id, alice.client.user.id);
+      assert.ok((await within(bob.client.pairPending(), 'pending')).some((r) => r.from.id === alice.client.user.id));
+      const startedForAlice = within(alice.client.once('pairStarted'), 'pairStarted event');
+      const started = await within(bob.client.pairAccept(alice.client.user.id), 'accept');
+      assert.match(started.conv, /^p:/);
+      assert.equal((await startedForAlice).conv, started.conv);
+      await within(alice.client.sendText(started.conv, 'paired!'), 'pair message');
+      await until(() => bob.inbox.some((m) => m.conv === started.conv && m.body === 'paired!'), 'bob got the pair message');
+      const ended = within(bob.client.once('pairEnded'), 'pairEnded event');
+      const left = await within(alice.client.pairLeave(started.conv), 'leave');
+      assert.equal(left.reason, 'left');
+      assert.equal((await ended).reason, 'peer_left');
+      await assert.rejects(alice.client.sendText(started.conv, 'too late'), (e) => e.code === 'conflict');
+    });
+
+    await t.test('a forced reconnect (socket cut) resumes without loss or duplicates', async () => {
+      const before = bob.inbox.filter((m) => m.conv === room).length;
+      const reconnected = within(bob.client.once('welcome'), 'bob welcome again', 20000);
+      bob.ws.sockets.at(-1).terminate(); // like a network failure: no close frame
+      for (let i = 0; i < 3; i++) await within(alice.client.sendText(room, `while away ${i}`), 'send while bob is away');
+      await reconnected;
+      await online(bob);
+      await until(() => bob.inbox.filter((m) => m.conv === room).length === before + 3, 'bob caught up');
+      const seqs = bob.inbox.filter((m) => m.conv === room).map((m) => m.seq);
+      assert.deepEqual(seqs, seqs.map((_, i) => i + 1), 'every seq once, in order');
+      assert.equal(bob.ws.sockets.length, 2);
+    });
+
+    await t.test('an encrypted client chats with a plain one', async () => {
+      const carol = newUser('carol', { secure: true, crypto: webcrypto });
+      all.push(carol);
+      await within(carol.client.devLogin(carol.nickname), 'carol login');
+      carol.client.connect();
+      await online(carol);
+      await within(carol.client.join(room), 'carol joins');
+      const fromAlice = await within(alice.client.sendText(room, 'to the sealed one'), 'alice to room');
+      await until(() => carol.inbox.some((m) => m.seq === fromAlice.seq && m.body === 'to the sealed one'), 'carol got it');
+      const ack = await within(carol.client.sendText(room, 'sealed hello'), 'carol ack');
+      await until(() => alice.inbox.some((m) => m.conv === room && m.seq === ack.seq && m.body === 'sealed hello'), 'alice got it');
+      const securedAt = carol.ws.raw.findIndex((r) => r.includes('"type":"secured"'));
+      assert.ok(securedAt > 0, 'secured answered');
+      const after = carol.ws.raw.slice(securedAt + 1);
+      assert.ok(after.length > 0 && after.every((r) => r.startsWith('{"type":"sec"')), 'every frame after secured is sealed');
+      assert.ok(!after.some((r) => r.includes('sealed hello')), 'no plaintext on the wire');
+    });
+  } finally {
+    for (const u of all) u.client.close();
+  }
+});

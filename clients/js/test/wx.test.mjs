@@ -1,0 +1,87 @@
+// The mini-program adapters with a fake `wx`: wx.connectSocket (bridged to a real `ws` socket, so the Authorization
+// header is really sent), wx.request, wx.uploadFile, wx.getStorageSync/setStorageSync, wx.onAppShow.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { createClient, wxTransport, wxHttp, wxStorage, wakeOnWx } from '../wxim.mjs';
+import { startFakeServer } from './fake-server.mjs';
+import { online, waitFor } from './helpers.mjs';
+
+function fakeWx() {
+  const store = new Map();
+  const wx = {
+    tasks: [],
+    appShow: [],
+    connectSocket({ url, header }) {
+      const ws = new WebSocket(url, { headers: header });
+      const task = {
+        url, header,
+        onOpen: (fn) => ws.on('open', () => fn({})),
+        onMessage: (fn) => ws.on('message', (data, binary) => fn({ data: binary ? data : data.toString() })),
+        onClose: (fn) => ws.on('close', (code, reason) => fn({ code, reason: reason.toString() })),
+        onError: (fn) => ws.on('error', (e) => fn({ errMsg: e.message })),
+        send: ({ data }) => ws.send(data),
+        close: ({ code, reason }) => ws.close(code, reason),
+      };
+      wx.tasks.push(task);
+      return task;
+    },
+    request({ url, method, header, data, success, fail }) {
+      fetch(url, { method, headers: header, body: data }).then(async (res) => {
+        const text = await res.text();
+        let body = text;
+        try { body = JSON.parse(text); } catch (e) { /* text */ }
+        success({ statusCode: res.status, data: body, header: {} });
+      }, (e) => fail({ errMsg: e.message }));
+    },
+    uploadFile({ url, filePath, name, header, success }) {
+      wx.uploaded = { url, filePath, name, header };
+      success({ statusCode: 201, data: JSON.stringify({ id: 'media1', kind: 'image' }) });
+    },
+    getStorageSync: (k) => (store.has(k) ? store.get(k) : ''),
+    setStorageSync: (k, v) => store.set(k, v),
+    removeStorageSync: (k) => store.delete(k),
+    onAppShow: (fn) => wx.appShow.push(fn),
+    offAppShow: (fn) => { wx.appShow = wx.appShow.filter((f) => f !== fn); },
+    onNetworkStatusChange: () => {},
+    offNetworkStatusChange: () => {},
+    store,
+  };
+  return wx;
+}
+
+test('wxTransport + wxHttp + wxStorage: bearer header on connectSocket, login, send and receive', { timeout: 10000 }, async () => {
+  const server = await startFakeServer();
+  const wx = fakeWx();
+  const client = createClient({
+    baseUrl: server.url, transport: wxTransport(wx), http: wxHttp(wx), storage: wxStorage(wx), backoffBaseMs: 20,
+  });
+  try {
+    await client.devLogin('mini');
+    client.connect();
+    await online(client);
+    assert.equal(wx.tasks[0].url, `${server.url.replace('http', 'ws')}/ws`);
+    assert.equal(wx.tasks[0].header.Authorization, `Bearer ${client.session.accessToken}`);
+    assert.equal(server.handshakes[0].via, 'header');
+    const got = client.once('message', (m) => m.body === 'from wx');
+    const ack = await client.sendText('r:lobby', 'from wx');
+    assert.equal((await got).seq, ack.seq);
+    assert.ok(wx.store.has(`wxim:${client.user.id}:seqs`), 'read positions kept in wx storage');
+
+    const media = await client.uploadMedia('wxfile://tmp/1.jpg');
+    assert.deepEqual(media, { id: 'media1', kind: 'image' });
+    assert.deepEqual(wx.uploaded, { url: `${server.url}/api/media`, filePath: 'wxfile://tmp/1.jpg', name: 'file',
+      header: { Authorization: `Bearer ${client.session.accessToken}` } });
+
+    const unwire = wakeOnWx(client, wx);
+    server.closeAll(4001, 'going away');
+    await waitFor(() => client.state === 'offline' || wx.tasks.length > 1, 'closed');
+    wx.appShow.forEach((fn) => fn());
+    await waitFor(() => wx.tasks.length === 2 && client.state === 'online', 'reconnected through wx');
+    unwire();
+    assert.equal(wx.appShow.length, 0);
+  } finally {
+    client.close();
+    await server.stop();
+  }
+});

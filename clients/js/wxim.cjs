@@ -1,0 +1,1264 @@
+'use strict';
+// GENERATED from wxim.mjs by scripts/build-cjs.mjs: do not edit.
+// @wxim/client: the JavaScript client of wxim (docs/protocol.md is the contract).
+// Hand-written ES module, no dependencies; wxim.cjs is generated from it by scripts/build-cjs.mjs (do not edit that).
+// Runs in WeChat mini-programs (wxTransport, wxHttp, wxStorage, node-forge for encryption), browsers and Node 18+.
+
+/** @typedef {{id: string, nickname?: string, avatarUrl?: string}} User */
+/** @typedef {{accessToken: string, refreshToken: string, expiresIn?: number, user?: User}} TokenPair */
+/**
+ * A transport opens one socket. It calls the handlers and returns {send(text), close(code, reason)}.
+ * @typedef {(url: string, token: string, handlers: {onOpen(): void, onMessage(text: string): void,
+ *   onClose(code: number, reason?: string): void, onError(err: any): void}) => {send(text: string): void,
+ *   close(code?: number, reason?: string): void}} Transport
+ */
+/**
+ * An HTTP function: resolves with {status, data} (data: parsed JSON when possible); rejects on network failure only.
+ * `upload` posts one multipart file part named "file".
+ * @typedef {{request(req: {method: string, url: string, headers: Object<string, string>, body?: string}):
+ *   Promise<{status: number, data: any, headers?: Object<string, string>}>,
+ *   upload?(req: {url: string, headers: Object<string, string>, file: any, filename?: string, contentType?: string}):
+ *   Promise<{status: number, data: any}>}} Http
+ */
+/** @typedef {{get(key: string): string | null, set(key: string, value: string): void, remove(key: string): void}} Storage */
+
+const STOP_CODES = [1002, 1007];
+const G = typeof globalThis !== 'undefined' ? globalThis : {};
+const DEFAULT_TIMERS = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (t) => clearTimeout(t),
+  setInterval: (fn, ms) => setInterval(fn, ms),
+  clearInterval: (t) => clearInterval(t),
+};
+const MAX_SYNC_CONVS = 100;
+const KEYS_CACHE_MS = 60000;
+
+/** An error answered by the server (`error` frame) or raised by the client (codes `timeout`, `disconnected`, ...). */
+class WximError extends Error {
+  constructor(code, message, retry, frame) {
+    super(message || code);
+    this.name = 'WximError';
+    this.code = code;
+    this.retry = !!retry;
+    this.frame = frame;
+  }
+}
+
+/** A failed REST call: HTTP status plus the problem+json fields (`code`, `retryable` for WeChat login). */
+class WximHttpError extends Error {
+  constructor(status, data, retryAfter) {
+    const problem = data && typeof data === 'object' ? data : {};
+    super(problem.detail || problem.title || `HTTP ${status}`);
+    this.name = 'WximHttpError';
+    this.status = status;
+    this.code = problem.code;
+    this.retryable = !!problem.retryable;
+    this.retryAfter = retryAfter;
+    this.problem = problem;
+  }
+}
+
+/** Exponential backoff with full jitter: random() * min(cap, base * 2^attempt), attempt counting from 0. */
+function backoffDelay(attempt, random, baseMs = 500, capMs = 30000) {
+  return Math.floor(random() * Math.min(capMs, baseMs * 2 ** Math.min(attempt, 30)));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Adapters: transports, HTTP, storage, wake helpers
+
+/** WeChat mini-program socket (wx.connectSocket); the token goes in the Authorization header. */
+function wxTransport(wx) {
+  return (url, token, h) => {
+    const task = wx.connectSocket({
+      url,
+      header: { Authorization: `Bearer ${token}` },
+      fail: (e) => h.onError(e),
+    });
+    task.onOpen(() => h.onOpen());
+    task.onMessage((m) => h.onMessage(typeof m.data === 'string' ? m.data : ''));
+    task.onClose((e) => h.onClose(e && e.code, e && e.reason));
+    task.onError((e) => h.onError(e));
+    return {
+      send: (text) => task.send({ data: text }),
+      close: (code, reason) => task.close({ code, reason }),
+    };
+  };
+}
+
+/** Browser WebSocket or Node `ws`: the token goes in `?access_token=` (browsers cannot set headers). */
+function webSocketTransport(WebSocketCtor) {
+  return (url, token, h) => {
+    const ws = new WebSocketCtor(`${url}${url.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(token)}`);
+    ws.onopen = () => h.onOpen();
+    ws.onmessage = (e) => h.onMessage(typeof e.data === 'string' ? e.data : '');
+    ws.onclose = (e) => h.onClose(e.code, e.reason);
+    ws.onerror = (e) => h.onError(e);
+    return {
+      send: (text) => ws.send(text),
+      close: (code, reason) => ws.close(code, reason),
+    };
+  };
+}
+
+async function readBody(text) {
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    return text;
+  }
+}
+
+/** HTTP over fetch (browsers, Node 18+). Upload: `file` is a Blob/File, or bytes (Uint8Array/Buffer). */
+function fetchHttp(fetchFn = G.fetch) {
+  const go = async (url, init) => {
+    const res = await fetchFn(url, init);
+    return { status: res.status, data: await readBody(await res.text()), headers: { 'retry-after': res.headers.get('retry-after') } };
+  };
+  return {
+    request: ({ method, url, headers, body }) => go(url, { method, headers, body }),
+    upload: ({ url, headers, file, filename, contentType }) => {
+      const form = new FormData();
+      const blob = typeof Blob !== 'undefined' && file instanceof Blob
+        ? file : new Blob([file], { type: contentType || 'application/octet-stream' });
+      form.append('file', blob, filename || 'file');
+      return go(url, { method: 'POST', headers, body: form });
+    },
+  };
+}
+
+/** HTTP over wx.request / wx.uploadFile (mini-programs). Upload: `file` is a temp file path. */
+function wxHttp(wx) {
+  const call = (fn, opts) => new Promise((resolve, reject) => fn({
+    ...opts,
+    success: (r) => resolve(r),
+    fail: (e) => reject(new Error((e && e.errMsg) || 'request failed')),
+  }));
+  return {
+    request: async ({ method, url, headers, body }) => {
+      const r = await call(wx.request, { url, method, header: headers, data: body, dataType: 'json' });
+      const data = typeof r.data === 'string' ? await readBody(r.data) : r.data;
+      return { status: r.statusCode, data, headers: r.header || {} };
+    },
+    upload: async ({ url, headers, file }) => {
+      const r = await call(wx.uploadFile, { url, filePath: file, name: 'file', header: headers });
+      return { status: r.statusCode, data: await readBody(r.data) };
+    },
+  };
+}
+
+/** Storage in memory (lost on restart: fine for tests and Node scripts). */
+function memoryStorage() {
+  const map = new Map();
+  return { get: (k) => (map.has(k) ? map.get(k) : null), set: (k, v) => { map.set(k, v); }, remove: (k) => { map.delete(k); } };
+}
+
+/** Storage over wx.getStorageSync / wx.setStorageSync. */
+function wxStorage(wx) {
+  return {
+    get: (k) => { const v = wx.getStorageSync(k); return v === '' || v === undefined ? null : v; },
+    set: (k, v) => wx.setStorageSync(k, v),
+    remove: (k) => wx.removeStorageSync(k),
+  };
+}
+
+/** Storage over localStorage (or any Web Storage). */
+function webStorage(ls = G.localStorage) {
+  return { get: (k) => ls.getItem(k), set: (k, v) => ls.setItem(k, v), remove: (k) => ls.removeItem(k) };
+}
+
+/** Wakes the client when the mini-program comes to the foreground or the network returns; returns an unwire function. */
+function wakeOnWx(client, wx) {
+  const show = () => client.wake();
+  const net = (r) => { if (!r || r.isConnected) client.wake(); };
+  if (wx.onAppShow) wx.onAppShow(show);
+  if (wx.onNetworkStatusChange) wx.onNetworkStatusChange(net);
+  return () => {
+    if (wx.offAppShow) wx.offAppShow(show);
+    if (wx.offNetworkStatusChange) wx.offNetworkStatusChange(net);
+  };
+}
+
+/** Wakes the client on the browser's `online` event and when the page becomes visible; returns an unwire function. */
+function wakeOnBrowser(client, win = G, doc = G.document) {
+  const online = () => client.wake();
+  const visible = () => { if (!doc || doc.visibilityState === 'visible') client.wake(); };
+  win.addEventListener('online', online);
+  if (doc) doc.addEventListener('visibilitychange', visible);
+  return () => {
+    win.removeEventListener('online', online);
+    if (doc) doc.removeEventListener('visibilitychange', visible);
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Encrypted frames (protocol section 10; same algorithms as clients/crypto-interop/interop.js)
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const B64_CANONICAL = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const MAX_COUNTER = 2 ** 31;
+
+function toBase64(bytes) {
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 3) {
+    const n = (bytes[i] << 16) | ((bytes[i + 1] || 0) << 8) | (bytes[i + 2] || 0);
+    out += B64[(n >> 18) & 63] + B64[(n >> 12) & 63]
+      + (i + 1 < bytes.length ? B64[(n >> 6) & 63] : '=') + (i + 2 < bytes.length ? B64[n & 63] : '=');
+  }
+  return out;
+}
+
+function fromBase64(text, strict) {
+  if (strict && (typeof text !== 'string' || !B64_CANONICAL.test(text))) throw new SecureFrameError();
+  const clean = text.replace(/=+$/, '');
+  const bytes = new Uint8Array(Math.floor((clean.length * 3) / 4));
+  let bits = 0;
+  let value = 0;
+  let j = 0;
+  for (const ch of clean) {
+    value = (value << 6) | B64.indexOf(ch);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      bytes[j++] = (value >> bits) & 255;
+    }
+  }
+  if (strict && toBase64(bytes) !== text) throw new SecureFrameError(); // canonical only
+  return bytes;
+}
+
+const fromBase64Url = (s) => fromBase64(s.replace(/-/g, '+').replace(/_/g, '/'), false);
+const toBinary = (bytes) => { let s = ''; for (const b of bytes) s += String.fromCharCode(b); return s; };
+const fromBinary = (s) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+
+class SecureFrameError extends Error {
+  constructor() {
+    super('invalid secure frame');
+    this.name = 'SecureFrameError';
+  }
+}
+
+function parseSealed(text, lastCounter) {
+  let f;
+  try {
+    f = JSON.parse(text);
+  } catch (e) {
+    throw new SecureFrameError();
+  }
+  const keys = f && typeof f === 'object' && !Array.isArray(f) ? Object.keys(f) : [];
+  if (keys.length !== 4 || !['type', 'c', 'n', 'd'].every((k) => keys.includes(k)) || f.type !== 'sec') throw new SecureFrameError();
+  if (!Number.isSafeInteger(f.c) || f.c < 1 || f.c > MAX_COUNTER || f.c <= lastCounter) throw new SecureFrameError();
+  const nonce = fromBase64(f.n, true);
+  const data = fromBase64(f.d, true);
+  if (nonce.length !== 12 || data.length < 16) throw new SecureFrameError();
+  return { counter: f.c, nonce, data };
+}
+
+const sealed = (c, nonce, data) => `{"type":"sec","c":${c},"n":"${toBase64(nonce)}","d":"${toBase64(data)}"}`;
+
+function rsaBits(jwk) {
+  const n = fromBase64Url(jwk.n);
+  let i = 0;
+  while (i < n.length && n[i] === 0) i++;
+  return (n.length - i) * 8;
+}
+
+/**
+ * A client channel for one connection: a fresh 32-byte key wrapped for `jwk`, seal (c2s) and open (s2c) with
+ * strictly increasing counters. `impl` is {subtle} (WebCrypto) or {forge} (node-forge, pure-JS mode).
+ */
+async function createChannel(impl, jwk, random) {
+  if (!jwk || jwk.kty !== 'RSA' || rsaBits(jwk) < 2048) throw new Error('server key must be RSA with at least 2048 bits');
+  const key = await random(32);
+  let sent = 0;
+  let received = 0;
+  const next = () => {
+    if (sent >= MAX_COUNTER) throw new SecureFrameError();
+    return ++sent;
+  };
+  if (impl.subtle) {
+    const { subtle } = impl;
+    const ascii = (s) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+    const pub = await subtle.importKey('jwk', { kty: 'RSA', n: jwk.n, e: jwk.e, alg: 'RSA-OAEP-256', ext: true },
+      { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['encrypt']);
+    const wrapped = new Uint8Array(await subtle.encrypt({ name: 'RSA-OAEP' }, pub, key));
+    const aes = await subtle.importKey('raw', key, { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
+    return {
+      wrapped: toBase64(wrapped),
+      async seal(text) {
+        const c = next();
+        const nonce = await random(12);
+        const data = await subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: ascii(`c2s|${c}`), tagLength: 128 },
+          aes, new TextEncoder().encode(text));
+        return sealed(c, nonce, new Uint8Array(data));
+      },
+      async open(text) {
+        const { counter, nonce, data } = parseSealed(text, received);
+        let plain;
+        try {
+          plain = await subtle.decrypt({ name: 'AES-GCM', iv: nonce, additionalData: ascii(`s2c|${counter}`), tagLength: 128 }, aes, data);
+          plain = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(plain);
+        } catch (e) {
+          throw new SecureFrameError();
+        }
+        received = counter;
+        return plain;
+      },
+    };
+  }
+  const { forge } = impl;
+  forge.options.usePureJavaScript = true;
+  const big = (bytes) => new forge.jsbn.BigInteger(forge.util.bytesToHex(toBinary(bytes)), 16);
+  const pub = forge.pki.setRsaPublicKey(big(fromBase64Url(jwk.n)), big(fromBase64Url(jwk.e)));
+  const wrapped = pub.encrypt(toBinary(key), 'RSA-OAEP', {
+    md: forge.md.sha256.create(), mgf1: { md: forge.md.sha256.create() }, seed: toBinary(await random(32)),
+  });
+  const keyBin = toBinary(key);
+  return {
+    wrapped: forge.util.encode64(wrapped),
+    async seal(text) {
+      const c = next();
+      const nonce = await random(12);
+      const cipher = forge.cipher.createCipher('AES-GCM', keyBin);
+      cipher.start({ iv: toBinary(nonce), additionalData: `c2s|${c}`, tagLength: 128 });
+      cipher.update(forge.util.createBuffer(forge.util.encodeUtf8(text)));
+      cipher.finish();
+      return sealed(c, nonce, fromBinary(cipher.output.getBytes() + cipher.mode.tag.getBytes()));
+    },
+    async open(text) {
+      const { counter, nonce, data } = parseSealed(text, received);
+      const bin = toBinary(data);
+      const decipher = forge.cipher.createDecipher('AES-GCM', keyBin);
+      decipher.start({ iv: toBinary(nonce), additionalData: `s2c|${counter}`, tagLength: 128,
+        tag: forge.util.createBuffer(bin.slice(bin.length - 16)) });
+      decipher.update(forge.util.createBuffer(bin.slice(0, bin.length - 16)));
+      if (!decipher.finish()) throw new SecureFrameError();
+      let plain;
+      try {
+        plain = forge.util.decodeUtf8(decipher.output.getBytes());
+      } catch (e) {
+        throw new SecureFrameError();
+      }
+      received = counter;
+      return plain;
+    },
+  };
+}
+
+/** Random bytes from wx.getRandomValues (asynchronous in mini-programs), for the `random` option. */
+function wxRandom(wx) {
+  return (n) => new Promise((resolve, reject) => wx.getRandomValues({
+    length: n, success: (r) => resolve(new Uint8Array(r.randomValues)), fail: (e) => reject(new Error(e && e.errMsg)),
+  }));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The client
+
+const EVENT_TYPES = ['memberJoined', 'memberLeft', 'presence', 'read', 'typing', 'recalled', 'pairRequested',
+  'pairRequestSent', 'pairRequestClosed', 'pairStarted', 'pairEnded'];
+
+/**
+ * Creates a client. Options: baseUrl (http(s) origin of the gateway), transport, http, storage, secure, forge,
+ * crypto, random, timers, requestTimeoutMs, backoffBaseMs, backoffCapMs, initialHistory, refreshMarginMs.
+ * @param {Object} options
+ * @returns {WximClient}
+ */
+function createClient(options) {
+  return new WximClient(options);
+}
+
+class WximClient {
+  constructor(options = {}) {
+    if (!options.baseUrl) throw new Error('baseUrl is required');
+    if (!options.transport) throw new Error('transport is required (wxTransport(wx) or webSocketTransport(WebSocket))');
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.wsUrl = options.wsUrl || `${this.baseUrl.replace(/^http/, 'ws')}/ws`;
+    this._transport = options.transport;
+    this._http = options.http || fetchHttp();
+    this._storage = options.storage || memoryStorage();
+    this._timers = options.timers || DEFAULT_TIMERS;
+    this._now = options.now || (() => Date.now());
+    this._random = options.random || Math.random;
+    this._requestTimeoutMs = options.requestTimeoutMs || 15000;
+    this._backoffBaseMs = options.backoffBaseMs || 500;
+    this._backoffCapMs = options.backoffCapMs || 30000;
+    this._initialHistory = options.initialHistory === undefined ? 50 : options.initialHistory;
+    this._refreshMarginMs = options.refreshMarginMs || 60000;
+    this._persistSeqs = options.persistSeqs !== false;
+    this._stableMs = options.stableMs === undefined ? 10000 : options.stableMs;
+    this._secure = !!options.secure;
+    const webCrypto = options.crypto || G.crypto;
+    this._cryptoImpl = options.forge ? { forge: options.forge } : webCrypto && webCrypto.subtle ? { subtle: webCrypto.subtle } : null;
+    this._randomBytes = options.randomBytes || ((n) => webCrypto.getRandomValues(new Uint8Array(n)));
+    if (this._secure && !this._cryptoImpl) throw new Error('secure: true needs WebCrypto (crypto option) or node-forge (forge option)');
+
+    this._handlers = new Map();
+    this._tokens = null;
+    this.user = null;
+    this.state = 'idle';
+    this.conversations = new Map(); // conv -> {conv, name, peer, active, online, lastSeq} from welcome / joined / pairStarted
+    this._convs = new Map(); // conv -> {last, pending: Map(seq -> message), syncing, needSync, gapTries}
+    this._outbox = new Map(); // cmid -> {frame, attempts, waiters: [{resolve, reject}], timer}
+    this._queue = []; // requests waiting for a ready connection
+    this._conn = null;
+    this._connSeq = 0;
+    this._ridSeq = 0;
+    this._attempt = 0;
+    this._failures = 0;
+    this._stopped = false;
+    this._started = false;
+    this._reconnectTimer = null;
+    this._refreshTimer = null;
+    this._refreshing = null;
+    this._keys = null;
+  }
+
+  // ----- events -----
+
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on(event, fn) {
+    if (!this._handlers.has(event)) this._handlers.set(event, new Set());
+    this._handlers.get(event).add(fn);
+    return () => this.off(event, fn);
+  }
+
+  off(event, fn) {
+    const set = this._handlers.get(event);
+    if (set) set.delete(fn);
+  }
+
+  /** Resolves with the next `event` whose payload matches `filter` (optional). */
+  once(event, filter) {
+    return new Promise((resolve) => {
+      const off = this.on(event, (v) => {
+        if (!filter || filter(v)) {
+          off();
+          resolve(v);
+        }
+      });
+    });
+  }
+
+  _emit(event, value) {
+    const set = this._handlers.get(event);
+    if (!set) return;
+    for (const fn of [...set]) {
+      try {
+        fn(value);
+      } catch (e) {
+        if (event !== 'error') this._emit('error', e);
+      }
+    }
+  }
+
+  _setState(state, extra) {
+    if (this.state === state) return;
+    this.state = state;
+    this._emit('state', { state, ...extra });
+  }
+
+  // ----- REST: login, refresh, media, conversations, history -----
+
+  async _rest(method, path, body, auth = true, retried = false) {
+    const headers = {};
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (auth && this._tokens) headers.Authorization = `Bearer ${this._tokens.accessToken}`;
+    const res = await this._http.request({ method, url: this.baseUrl + path, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    if (res.status === 401 && auth && !retried && this._tokens) {
+      await this.refresh();
+      return this._rest(method, path, body, auth, true);
+    }
+    if (res.status >= 400) throw new WximHttpError(res.status, res.data, res.headers && res.headers['retry-after']);
+    return res.data;
+  }
+
+  /** Local development login (POST /api/auth/dev-login). */
+  async devLogin(nickname, avatarUrl) {
+    return this.setSession(await this._rest('POST', '/api/auth/dev-login', avatarUrl ? { nickname, avatarUrl } : { nickname }, false));
+  }
+
+  /** WeChat login with the code of wx.login() and optionally {rawData, signature, encryptedData, iv}. */
+  async wechatLogin(code, extra = {}) {
+    return this.setSession(await this._rest('POST', '/api/auth/wechat/login', { ...extra, code }, false));
+  }
+
+  /** Uses a token pair (from a login, or stored by the app); loads this user's outbox and read positions. */
+  setSession(pair) {
+    const previous = this.user && this.user.id;
+    const user = pair.user || (this.user && { ...this.user }) || { id: jwtSubject(pair.accessToken) };
+    this._tokens = {
+      accessToken: pair.accessToken,
+      refreshToken: pair.refreshToken,
+      expiresAt: this._now() + (pair.expiresIn || 900) * 1000,
+    };
+    this.user = user;
+    if (user.id !== previous) this._loadUserState();
+    this._scheduleRefresh();
+    this._emit('session', { ...pair });
+    return pair;
+  }
+
+  /** The current token pair (persist it yourself if the app should survive a restart without logging in). */
+  get session() {
+    return this._tokens && { ...this._tokens, user: this.user };
+  }
+
+  /** Gets a new token pair (single flight); on an open connection the new token is sent in-band (`auth`). */
+  refresh() {
+    if (!this._refreshing) {
+      this._refreshing = (async () => {
+        if (!this._tokens) throw new WximError('unauthorized', 'not logged in');
+        const pair = await this._rest('POST', '/api/auth/refresh', { refreshToken: this._tokens.refreshToken }, false);
+        this.setSession(pair);
+        const conn = this._conn;
+        if (conn && conn.ready) {
+          this._request({ type: 'auth', token: pair.accessToken }).catch((e) => this._emit('error', e));
+        }
+        return pair;
+      })().finally(() => { this._refreshing = null; });
+    }
+    return this._refreshing;
+  }
+
+  _scheduleRefresh() {
+    this._timers.clearTimeout(this._refreshTimer);
+    if (!this._tokens || !this._tokens.refreshToken) return;
+    const delay = Math.max(1000, this._tokens.expiresAt - this._refreshMarginMs - this._now());
+    this._refreshTimer = this._timers.setTimeout(() => {
+      this._refreshTimer = null;
+      if (this._stopped || this.state === 'idle' || this.state === 'closed') return;
+      this.refresh().catch((e) => this._onRefreshFailure(e));
+    }, delay);
+  }
+
+  _onRefreshFailure(e) {
+    this._emit('error', e);
+    if (e instanceof WximHttpError && (e.status === 401 || e.status === 403)) this._stop(4500, 'refresh refused: log in again');
+    else this._timers.setTimeout(() => this._scheduleRefresh(), 5000);
+  }
+
+  /** Logs out this session (its connections close with 4501 everywhere). */
+  async logout() {
+    await this._rest('POST', '/api/auth/logout');
+    this.close();
+  }
+
+  /** Uploads an image or voice clip (mini-program: a temp file path; browser/Node: a Blob or bytes). */
+  async uploadMedia(file, { filename, contentType } = {}) {
+    if (!this._http.upload) throw new Error('the http adapter cannot upload');
+    const send = () => this._http.upload({
+      url: `${this.baseUrl}/api/media`, headers: { Authorization: `Bearer ${this._tokens.accessToken}` }, file, filename, contentType,
+    });
+    let res = await send();
+    if (res.status === 401) {
+      await this.refresh();
+      res = await send();
+    }
+    if (res.status >= 400) throw new WximHttpError(res.status, res.data);
+    return res.data;
+  }
+
+  /** Fresh signed links of a media file ({id, url, thumbUrl?, expiresAt}), made absolute. */
+  async mediaUrl(id, conv) {
+    const q = conv ? `?conv=${encodeURIComponent(conv)}` : '';
+    const r = await this._rest('GET', `/api/media/${encodeURIComponent(id)}/url${q}`);
+    return { ...r, url: this.resolveUrl(r.url), thumbUrl: r.thumbUrl && this.resolveUrl(r.thumbUrl) };
+  }
+
+  /** Makes a gateway-relative link (message media urls) absolute. */
+  resolveUrl(path) {
+    return /^[a-z]+:/i.test(path) ? path : this.baseUrl + path;
+  }
+
+  /** GET /api/chat/conversations: the list with last message and unread counts. */
+  async conversationList() {
+    return (await this._rest('GET', '/api/chat/conversations')).conversations;
+  }
+
+  /** GET /api/history/{conv}: {conv, messages, more}. */
+  history(conv, { after, before, limit } = {}) {
+    const q = [['after', after], ['before', before], ['limit', limit]].filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+    return this._rest('GET', `/api/history/${encodeURIComponent(conv)}${q.length ? `?${q.join('&')}` : ''}`);
+  }
+
+  // ----- connection lifecycle -----
+
+  /** Starts connecting (and keeps reconnecting) with the current session. */
+  connect() {
+    if (!this._tokens) throw new Error('log in first (devLogin, wechatLogin or setSession)');
+    this._stopped = false;
+    this._started = true;
+    if (!this._conn && !this._reconnectTimer) this._open();
+  }
+
+  /** Closes the connection for good (until connect() again). Unsent messages stay in the outbox. */
+  close() {
+    this._started = false;
+    this._timers.clearTimeout(this._reconnectTimer);
+    this._reconnectTimer = null;
+    this._timers.clearTimeout(this._refreshTimer);
+    const conn = this._conn;
+    if (conn) {
+      try {
+        conn.socket.close(1000, 'client closed');
+      } catch (e) { /* already closed */ }
+      this._closed(conn, 1000, 'client closed');
+    }
+    this._failQueue(new WximError('closed', 'client closed'));
+    this._setState('closed');
+  }
+
+  /**
+   * Reconnects now when offline (skipping the backoff wait); when online, probes the connection with a ping and
+   * reconnects if nothing answers within 5 s. Call it when the app comes to the foreground or the network returns.
+   */
+  wake() {
+    if (!this._started || this._stopped) return;
+    if (this._reconnectTimer) {
+      this._timers.clearTimeout(this._reconnectTimer);
+      this._reconnectTimer = null;
+      this._attempt = 0;
+      this._open();
+    } else if (this._conn && this._conn.ready) {
+      this._transmit(this._conn, { type: 'ping' });
+      this._watch(this._conn, 5000);
+    }
+  }
+
+  async _open() {
+    if (this._conn || this._stopped || !this._started) return;
+    this._setState('connecting');
+    const conn = {
+      id: ++this._connSeq, closed: false, welcomed: false, ready: false, heartbeatMs: 25000,
+      channel: null, rxSealed: false, secureRid: null, rx: Promise.resolve(), tx: Promise.resolve(),
+      inflight: new Map(), heartbeat: null, watchdog: null,
+    };
+    this._conn = conn;
+    try {
+      if (this._tokens.expiresAt - this._now() < this._refreshMarginMs / 2 || (this._failures > 0 && this._failures % 3 === 0)) {
+        await this.refresh(); // a stale token fails the handshake (401) and the browser only says "closed"
+      }
+    } catch (e) {
+      if (e instanceof WximHttpError && (e.status === 401 || e.status === 403)) {
+        this._conn = null;
+        this._stop(4500, 'refresh refused: log in again');
+        return;
+      }
+    }
+    if (conn.closed || this._conn !== conn) return;
+    this._watch(conn, conn.heartbeatMs * 2); // bounds the handshake and the wait for welcome too
+    try {
+      conn.socket = this._transport(this.wsUrl, this._tokens.accessToken, {
+        onOpen: () => {},
+        onMessage: (text) => this._onText(conn, text),
+        onClose: (code, reason) => this._closed(conn, code || 1006, reason),
+        onError: (err) => this._drop(conn, `socket error: ${(err && (err.errMsg || err.message)) || 'unknown'}`),
+      });
+    } catch (e) {
+      this._closed(conn, 1006, e.message);
+    }
+  }
+
+  /** Closes the socket ourselves (dead, invalid frame, socket error) and goes on as if the server had closed it. */
+  _drop(conn, reason) {
+    if (conn.closed) return;
+    try {
+      if (conn.socket) conn.socket.close(1000, reason.slice(0, 100));
+    } catch (e) { /* ignore */ }
+    this._closed(conn, 1006, reason);
+  }
+
+  _watch(conn, ms) {
+    this._timers.clearTimeout(conn.watchdog);
+    conn.watchdog = this._timers.setTimeout(() => this._drop(conn, 'dead connection'), ms);
+  }
+
+  _closed(conn, code, reason) {
+    if (conn.closed) return;
+    conn.closed = true;
+    this._timers.clearTimeout(conn.watchdog);
+    this._timers.clearInterval(conn.heartbeat);
+    if (this._conn === conn) this._conn = null;
+    for (const req of conn.inflight.values()) {
+      this._timers.clearTimeout(req.timer);
+      req.reject(new WximError('disconnected', `connection closed (${code})`, true));
+    }
+    conn.inflight.clear();
+    for (const c of this._convs.values()) c.syncing = false;
+    for (const entry of this._outbox.values()) {
+      this._timers.clearTimeout(entry.timer);
+      entry.timer = null;
+    }
+    this._emit('disconnected', { code, reason });
+    if (!conn.welcomed) this._failures++;
+    if (conn.ready && this._now() - conn.readyAt >= this._stableMs) this._attempt = 0; // backoff restarts after a good run
+    if (!this._started) return;
+    if ((code >= 4500 && code < 5000) || STOP_CODES.includes(code)) {
+      this._stop(code, reason);
+      return;
+    }
+    this._setState('offline', { code, reason });
+    if (code === 4003) {
+      this.refresh().then(() => this._open(), (e) => {
+        if (e instanceof WximHttpError && (e.status === 401 || e.status === 403)) this._stop(4500, 'refresh refused: log in again');
+        else this._scheduleReconnect();
+      });
+      return;
+    }
+    this._scheduleReconnect();
+  }
+
+  _scheduleReconnect() {
+    if (this._reconnectTimer || this._stopped || !this._started) return;
+    const delay = backoffDelay(this._attempt++, this._random, this._backoffBaseMs, this._backoffCapMs);
+    this._emit('reconnecting', { delay, attempt: this._attempt });
+    this._reconnectTimer = this._timers.setTimeout(() => {
+      this._reconnectTimer = null;
+      this._open();
+    }, delay);
+  }
+
+  _stop(code, reason) {
+    this._stopped = true;
+    this._started = false;
+    this._timers.clearTimeout(this._reconnectTimer);
+    this._reconnectTimer = null;
+    this._timers.clearTimeout(this._refreshTimer);
+    this._failQueue(new WximError('stopped', `stopped (${code})`));
+    this._setState('stopped', { code, reason });
+    this._emit('stopped', { code, reason });
+  }
+
+  _failQueue(error) {
+    for (const req of this._queue.splice(0)) {
+      this._timers.clearTimeout(req.timer);
+      req.reject(error);
+    }
+  }
+
+  // ----- frames in -----
+
+  _onText(conn, text) {
+    if (conn.closed) return;
+    this._watch(conn, conn.heartbeatMs * 2);
+    if (!this._secure) {
+      this._onFrameText(conn, text);
+      return;
+    }
+    conn.rx = conn.rx.then(async () => {
+      if (conn.closed) return;
+      let plain = text;
+      if (conn.rxSealed) {
+        try {
+          plain = await conn.channel.open(text);
+        } catch (e) {
+          this._drop(conn, 'invalid secure frame');
+          return;
+        }
+      }
+      this._onFrameText(conn, plain);
+    }).catch((e) => this._emit('error', e)); // keep the chain going
+  }
+
+  _onFrameText(conn, text) {
+    let f;
+    try {
+      f = JSON.parse(text);
+    } catch (e) {
+      this._emit('error', new WximError('bad_frame', 'server sent a frame that is not JSON'));
+      return;
+    }
+    if (!f || typeof f.type !== 'string' || conn.closed) return;
+    if (f.rid && f.rid === conn.secureRid) {
+      if (conn.rxSealed) return; // a second answer to `secure` after `secured` (seen from gateways that add a stray error)
+      if (f.type === 'secured') conn.rxSealed = true;
+      else conn.channel = null; // the `secure` failed: still plaintext
+    }
+    this._track(f);
+    if (f.rid) { // the answer to one of our commands (a late one, after its timeout, is dropped)
+      if (conn.inflight.has(f.rid)) conn.inflight.get(f.rid).onFrame(f);
+      else if (f.type === 'error') this._onError(f);
+      return;
+    }
+    switch (f.type) {
+      case 'welcome': this._onWelcome(conn, f); break;
+      case 'message': this._accept(f); break;
+      case 'ack': this._onAck(f); break;
+      case 'error': this._onError(f); break;
+      case 'pong': case 'authed': case 'secured': case 'synced': break;
+      default:
+        if (EVENT_TYPES.includes(f.type)) this._emit(f.type, f);
+        break;
+    }
+  }
+
+  /** Bookkeeping for frames that change which conversations exist (replies and events alike). */
+  _track(f) {
+    if (f.type === 'joined') {
+      this.conversations.set(f.conv, { conv: f.conv, name: f.name, online: f.online, lastSeq: f.lastSeq });
+      this._know(f.conv, f.lastSeq);
+    } else if (f.type === 'left') {
+      this.conversations.delete(f.conv);
+      this._convs.delete(f.conv);
+      this._saveSeqs();
+    } else if (f.type === 'pairStarted') {
+      this.conversations.set(f.conv, { conv: f.conv, name: f.peer && f.peer.nickname, peer: f.peer, active: true, lastSeq: 0 });
+      this._know(f.conv, 0);
+    } else if (f.type === 'pairEnded') {
+      const c = this.conversations.get(f.conv);
+      if (c) c.active = false;
+    }
+  }
+
+  _onWelcome(conn, f) {
+    conn.welcomed = true;
+    this._failures = 0;
+    conn.heartbeatMs = (f.heartbeatSeconds || 25) * 1000;
+    this._watch(conn, conn.heartbeatMs * 2);
+    conn.heartbeat = this._timers.setInterval(() => {
+      if (!conn.closed && (conn.ready || !conn.secureRid)) this._transmit(conn, { type: 'ping' });
+    }, conn.heartbeatMs);
+    if (!this.user || (f.user && f.user.id !== this.user.id)) {
+      this.user = f.user;
+      this._loadUserState();
+    } else if (f.user) {
+      this.user = { ...this.user, ...f.user };
+    }
+    for (const c of f.conversations || []) {
+      this.conversations.set(c.conv, { ...c });
+      this._know(c.conv, c.lastSeq);
+    }
+    this._emit('welcome', f);
+    if (this._secure) this._startSecure(conn, false);
+    else this._ready(conn);
+  }
+
+  async _startSecure(conn, refetch) {
+    conn.secureRid = null;
+    let reply;
+    try {
+      const keys = await this._fetchKeys(refetch);
+      const jwk = (keys.keys || []).find((k) => k.kid === keys.current);
+      const channel = await createChannel(this._cryptoImpl, jwk, async (n) => this._randomBytes(n));
+      if (conn.closed) return;
+      const rid = this._rid();
+      const answer = this._await(conn, rid, this._requestTimeoutMs);
+      conn.secureRid = rid;
+      this._transmit(conn, { type: 'secure', rid, kid: keys.current, key: channel.wrapped });
+      conn.channel = channel; // every frame sent from now on is sealed
+      reply = await answer;
+    } catch (e) {
+      if (conn.closed) return;
+      if (e instanceof WximError && e.code === 'unknown_key' && !refetch) {
+        this._startSecure(conn, true);
+        return;
+      }
+      this._emit('error', e);
+      if (e instanceof WximError && e.code === 'unsupported') {
+        this._drop(conn, 'encryption unsupported');
+        this._stop(4500, 'encryption is off on this server');
+      } else {
+        this._drop(conn, 'secure handshake failed');
+      }
+      return;
+    }
+    if (reply && !conn.closed) this._ready(conn);
+  }
+
+  async _fetchKeys(refetch) {
+    if (refetch || !this._keys || this._now() - this._keys.at > KEYS_CACHE_MS) {
+      this._keys = { at: this._now(), value: await this._rest('GET', '/api/auth/keys') };
+    }
+    return this._keys.value;
+  }
+
+  /** The connection is usable: resend the outbox, sync what is missing, send the queued requests. */
+  _ready(conn) {
+    conn.ready = true;
+    conn.readyAt = this._now();
+    this._setState('online');
+    const wanted = [];
+    for (const [conv, c] of this._convs) {
+      const known = this.conversations.get(conv);
+      if (c.needSync || c.pending.size || (known && known.lastSeq > c.last)) wanted.push(conv);
+    }
+    this._sync(wanted);
+    for (const entry of this._outbox.values()) this._transmit(conn, entry.frame); // same cmid: stored once
+    for (const req of this._queue.splice(0)) this._sendRequest(conn, req);
+  }
+
+  // ----- ordered delivery, sync -----
+
+  _know(conv, lastSeq) {
+    const known = this._convs.get(conv);
+    if (known) {
+      if (lastSeq > known.last && !known.syncing) {
+        known.needSync = true;
+        if (this._conn && this._conn.ready) this._sync([conv]);
+      }
+      return known;
+    }
+    const c = { last: Math.max(0, (lastSeq || 0) - this._initialHistory), pending: new Map(), syncing: false, needSync: lastSeq > 0, gapTries: 0 };
+    this._convs.set(conv, c);
+    if (c.needSync && this._conn && this._conn.ready) this._sync([conv]);
+    return c;
+  }
+
+  _accept(m) {
+    if (!m.conv || !Number.isSafeInteger(m.seq)) return;
+    const c = this._convs.get(m.conv) || this._know(m.conv, m.seq - 1);
+    if (m.seq <= c.last || c.pending.has(m.seq)) return; // duplicate (push + sync, resend)
+    c.pending.set(m.seq, m);
+    this._drain(m.conv, c);
+  }
+
+  _drain(conv, c) {
+    let delivered = false;
+    while (c.pending.has(c.last + 1)) {
+      const m = c.pending.get(c.last + 1);
+      c.pending.delete(c.last + 1);
+      c.last += 1;
+      delivered = true;
+      c.gapTries = 0;
+      const known = this.conversations.get(conv);
+      if (known && m.seq > (known.lastSeq || 0)) known.lastSeq = m.seq;
+      this._emit('message', m);
+    }
+    if (delivered) this._saveSeqs();
+    if (c.pending.size && !c.syncing) {
+      if (c.gapTries >= 3) { // the gap will not fill (should not happen): deliver what we have, in order
+        c.last = Math.min(...c.pending.keys()) - 1;
+        c.gapTries = 0;
+        this._drain(conv, c);
+      } else {
+        c.gapTries++;
+        this._sync([conv]);
+      }
+    }
+  }
+
+  /** Sends `sync` for these conversations (in frames of at most 100); answers come in conversation-id order. */
+  _sync(convList) {
+    const conn = this._conn;
+    const list = convList.filter((conv) => this._convs.has(conv) && !this._convs.get(conv).syncing);
+    for (const conv of list) this._convs.get(conv).needSync = true;
+    if (!conn || !conn.ready) return;
+    list.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    for (let i = 0; i < list.length; i += MAX_SYNC_CONVS) {
+      const chunk = list.slice(i, i + MAX_SYNC_CONVS);
+      const convs = {};
+      for (const conv of chunk) {
+        const c = this._convs.get(conv);
+        c.syncing = true;
+        c.needSync = false;
+        convs[conv] = c.last;
+      }
+      const rid = this._rid();
+      let index = 0;
+      const finish = (rest, retry) => {
+        this._timers.clearTimeout(req.timer);
+        conn.inflight.delete(rid);
+        for (const conv of rest) {
+          const c = this._convs.get(conv);
+          if (c) c.syncing = false;
+        }
+        if (retry && rest.length) this._timers.setTimeout(() => this._sync(rest), backoffDelay(1, this._random) + 250);
+      };
+      const req = {
+        onFrame: (f) => {
+          const conv = chunk[index++];
+          const c = this._convs.get(conv);
+          if (f.type === 'error') {
+            if (f.retry) {
+              finish(chunk.slice(index - 1), true);
+              return;
+            }
+            this._convs.delete(conv); // not (or no longer) a member
+            this._saveSeqs();
+          } else if (c) {
+            c.syncing = false;
+            for (const m of f.messages || []) {
+              if (m.seq > c.last && !c.pending.has(m.seq)) c.pending.set(m.seq, m);
+            }
+            if (f.more) c.gapTries = 0;
+            this._drain(conv, c);
+            if (f.more) this._sync([conv]);
+          }
+          if (index >= chunk.length) finish([], false);
+        },
+        reject: () => {},
+        timer: this._timers.setTimeout(() => finish(chunk.slice(index), true), this._requestTimeoutMs),
+      };
+      conn.inflight.set(rid, req);
+      this._transmit(conn, { type: 'sync', rid, convs });
+    }
+  }
+
+  // ----- frames out, requests -----
+
+  _rid() {
+    return `q${(++this._ridSeq).toString(36)}`;
+  }
+
+  _transmit(conn, frame) {
+    if (!conn || conn.closed || !conn.socket) return;
+    const text = JSON.stringify(frame);
+    if (!conn.channel) {
+      try {
+        conn.socket.send(text);
+      } catch (e) {
+        this._drop(conn, 'send failed');
+      }
+      return;
+    }
+    const { channel } = conn;
+    conn.tx = conn.tx.then(() => channel.seal(text)).then((s) => {
+      if (!conn.closed) conn.socket.send(s);
+    }).catch(() => this._drop(conn, 'seal failed'));
+  }
+
+  /** Registers a reply waiter for `rid` on `conn`: resolves with the reply, rejects with the `error` frame. */
+  _await(conn, rid, timeoutMs) {
+    return new Promise((resolve, reject) => {
+      const req = {
+        onFrame: (f) => {
+          this._timers.clearTimeout(req.timer);
+          conn.inflight.delete(rid);
+          if (f.type === 'error') reject(new WximError(f.code, f.message, f.retry, f));
+          else resolve(f);
+        },
+        reject,
+        timer: this._timers.setTimeout(() => {
+          conn.inflight.delete(rid);
+          reject(new WximError('timeout', `no answer to ${rid} in ${timeoutMs} ms`, true));
+        }, timeoutMs),
+      };
+      conn.inflight.set(rid, req);
+    });
+  }
+
+  /** Sends a command (waiting for a ready connection) and resolves with its reply frame. */
+  _request(frame, timeoutMs = this._requestTimeoutMs) {
+    return new Promise((resolve, reject) => {
+      const req = { frame: { ...frame, rid: this._rid() }, resolve, reject, timeoutMs, deadline: this._now() + timeoutMs };
+      req.timer = this._timers.setTimeout(() => {
+        const i = this._queue.indexOf(req);
+        if (i >= 0) this._queue.splice(i, 1);
+        reject(new WximError('timeout', `not connected within ${timeoutMs} ms`, true));
+      }, timeoutMs);
+      if (this._stopped) {
+        this._timers.clearTimeout(req.timer);
+        reject(new WximError('stopped', 'the client is stopped'));
+      } else if (this._conn && this._conn.ready) this._sendRequest(this._conn, req);
+      else this._queue.push(req);
+    });
+  }
+
+  _sendRequest(conn, req) {
+    this._timers.clearTimeout(req.timer);
+    const left = Math.max(1, req.deadline - this._now());
+    this._await(conn, req.frame.rid, left).then(req.resolve, req.reject);
+    this._transmit(conn, req.frame);
+  }
+
+  // ----- outbox -----
+
+  _key(what) {
+    return `wxim:${this.user.id}:${what}`;
+  }
+
+  _loadUserState() {
+    for (const entry of this._outbox.values()) this._timers.clearTimeout(entry.timer);
+    this._outbox = new Map();
+    this._convs = new Map();
+    this.conversations = new Map();
+    if (!this.user || !this.user.id) return;
+    try {
+      for (const frame of JSON.parse(this._storage.get(this._key('outbox')) || '[]')) {
+        this._outbox.set(frame.cmid, { frame, attempts: 0, waiters: [], timer: null });
+      }
+      if (this._persistSeqs) {
+        const seqs = JSON.parse(this._storage.get(this._key('seqs')) || '{}');
+        for (const [conv, last] of Object.entries(seqs)) {
+          this._convs.set(conv, { last, pending: new Map(), syncing: false, needSync: false, gapTries: 0 });
+        }
+      }
+    } catch (e) {
+      this._emit('error', e);
+    }
+  }
+
+  _saveOutbox() {
+    if (!this.user) return;
+    const frames = [...this._outbox.values()].map((e) => e.frame);
+    if (frames.length) this._storage.set(this._key('outbox'), JSON.stringify(frames));
+    else this._storage.remove(this._key('outbox'));
+  }
+
+  _saveSeqs() {
+    if (!this.user || !this._persistSeqs) return;
+    const seqs = {};
+    for (const [conv, c] of this._convs) seqs[conv] = c.last;
+    this._storage.set(this._key('seqs'), JSON.stringify(seqs));
+  }
+
+  /** The sends not acknowledged yet (kept across restarts), oldest first. */
+  pending() {
+    return [...this._outbox.values()].map((e) => ({ ...e.frame }));
+  }
+
+  _send(target, fields) {
+    if (!this.user) throw new Error('log in first');
+    if (typeof target !== 'string' || !target) throw new Error('target must be a conversation id or a user id');
+    const cmid = `c-${this._now().toString(36)}-${Math.floor(this._random() * 2 ** 31).toString(36)}`;
+    const frame = { type: 'send', cmid, ...(target.includes(':') ? { conv: target } : { to: target }), ...fields };
+    const entry = { frame, attempts: 0, waiters: [], timer: null };
+    this._outbox.set(cmid, entry);
+    this._saveOutbox();
+    const promise = new Promise((resolve, reject) => entry.waiters.push({ resolve, reject }));
+    promise.cmid = cmid;
+    if (this._conn && this._conn.ready) this._transmit(this._conn, frame);
+    return promise;
+  }
+
+  _onAck(f) {
+    const entry = this._outbox.get(f.cmid);
+    if (!entry) return; // a second ack for a resend
+    this._timers.clearTimeout(entry.timer);
+    this._outbox.delete(f.cmid);
+    this._saveOutbox();
+    if (f.conv && !this._convs.has(f.conv)) this._know(f.conv, f.seq - 1);
+    for (const w of entry.waiters) w.resolve(f);
+    this._emit('ack', f);
+  }
+
+  _onError(f) {
+    const entry = f.cmid && this._outbox.get(f.cmid);
+    const error = new WximError(f.code, f.message, f.retry, f);
+    if (!entry) {
+      this._emit('error', error);
+      return;
+    }
+    if (f.retry) { // rate_limited, unavailable, internal: same cmid again after a backoff delay
+      this._timers.clearTimeout(entry.timer);
+      entry.timer = this._timers.setTimeout(() => {
+        entry.timer = null;
+        if (this._outbox.has(f.cmid) && this._conn && this._conn.ready) this._transmit(this._conn, entry.frame);
+      }, Math.max(250, backoffDelay(entry.attempts++, this._random, this._backoffBaseMs, this._backoffCapMs)));
+      return;
+    }
+    this._outbox.delete(f.cmid);
+    this._saveOutbox();
+    for (const w of entry.waiters) w.reject(error);
+    this._emit('failed', { cmid: f.cmid, frame: entry.frame, error });
+  }
+
+  // ----- the typed API -----
+
+  /** Sends a text to a conversation (`r:..`, `d:..`, `p:..`) or, for a target without ':', to that user directly. */
+  sendText(target, body) {
+    return this._send(target, { body });
+  }
+
+  /** Sends an uploaded image (the id from uploadMedia). */
+  sendImage(target, mediaId) {
+    return this._send(target, { kind: 'image', media: mediaId });
+  }
+
+  /** Sends an uploaded voice clip with its length in milliseconds. */
+  sendAudio(target, mediaId, durationMs) {
+    return this._send(target, { kind: 'audio', media: mediaId, duration: Math.round(durationMs) });
+  }
+
+  async rooms() {
+    return (await this._request({ type: 'rooms' })).rooms;
+  }
+
+  createRoom(name) {
+    return this._request({ type: 'create', name });
+  }
+
+  join(conv) {
+    return this._request({ type: 'join', conv });
+  }
+
+  leave(conv) {
+    return this._request({ type: 'leave', conv });
+  }
+
+  async members(conv) {
+    return (await this._request({ type: 'members', conv })).members;
+  }
+
+  /** Moves the read cursor to `seq` (default: the newest message delivered here); resolves {seq, unread}. */
+  markRead(conv, seq) {
+    const at = seq === undefined ? (this._convs.get(conv) || { last: 0 }).last : seq;
+    return this._request({ type: 'read', conv, seq: at });
+  }
+
+  /** "I am typing" (direct and pair conversations, at most every 2 s). No answer on success; errors go to 'error'. */
+  typing(conv) {
+    this._request({ type: 'typing', conv }, 3000).catch((e) => {
+      if (!['timeout', 'disconnected', 'stopped', 'closed'].includes(e.code)) this._emit('error', e);
+    });
+  }
+
+  recall(conv, seq) {
+    return this._request({ type: 'recall', conv, seq });
+  }
+
+  status(userId) {
+    return this._request({ type: 'status', user: userId });
+  }
+
+  pairRequest(userId) {
+    return this._request({ type: 'pairRequest', to: userId });
+  }
+
+  pairCancel(userId) {
+    return this._request({ type: 'pairCancel', to: userId });
+  }
+
+  async pairPending() {
+    return (await this._request({ type: 'pairPending' })).requests;
+  }
+
+  pairAccept(userId) {
+    return this._request({ type: 'pairAccept', from: userId });
+  }
+
+  pairDecline(userId) {
+    return this._request({ type: 'pairDecline', from: userId });
+  }
+
+  pairLeave(conv) {
+    return this._request({ type: 'pairLeave', conv });
+  }
+
+  /** Sends a ping and resolves with the pong. */
+  ping() {
+    return this._request({ type: 'ping' });
+  }
+
+  /** The highest seq delivered in order for a conversation (0 if none). */
+  lastSeq(conv) {
+    const c = this._convs.get(conv);
+    return c ? c.last : 0;
+  }
+}
+
+/** The `sub` claim of a JWT (only to name the storage of a session set without a user object). */
+function jwtSubject(token) {
+  try {
+    const part = token.split('.')[1];
+    const bytes = fromBase64Url(part);
+    let json = '';
+    for (const b of bytes) json += String.fromCharCode(b);
+    return JSON.parse(decodeURIComponent(escape(json))).sub;
+  } catch (e) {
+    return 'anonymous';
+  }
+}
+
+module.exports = { WximError, WximHttpError, backoffDelay, wxTransport, webSocketTransport, fetchHttp, wxHttp, memoryStorage, wxStorage, webStorage, wakeOnWx, wakeOnBrowser, wxRandom, createClient, WximClient };

@@ -1,0 +1,202 @@
+// Hand-written types of @wxim/client (wxim.mjs / wxim.cjs). Frames follow docs/protocol.md.
+
+export interface User { id: string; nickname?: string; avatarUrl?: string }
+export interface TokenPair { accessToken: string; refreshToken: string; tokenType?: string; expiresIn?: number; user?: User }
+
+export interface Media {
+  id: string; contentType: string; size: number; width?: number; height?: number; duration?: number;
+  url: string; thumbUrl?: string; expiresAt: number;
+}
+export interface Message {
+  type: 'message'; conv: string; seq: number; id: string; from: User; cmid?: string;
+  kind: 'text' | 'image' | 'audio'; body?: string; media?: Media; duration?: number; ts: number; recalled?: true;
+}
+export interface Ack { type: 'ack'; cmid: string; conv: string; seq: number; id: string; ts: number }
+export interface ErrorFrame { type: 'error'; rid?: string; cmid?: string; code: string; message: string; retry: boolean }
+export interface ConversationInfo {
+  conv: string; name?: string; lastSeq: number; online?: number; peer?: User; active?: boolean;
+}
+export interface Room { conv: string; name: string; online: number; member: boolean }
+export interface Joined { type: 'joined'; conv: string; name: string; online: number; lastSeq: number }
+export interface ReadCursor { type: 'read'; conv: string; seq: number; unread: number }
+export interface Recalled { type: 'recalled'; conv: string; seq: number; id: string; by: string }
+export interface Status { type: 'status'; user: User; status: 'online' | 'offline'; lastSeen?: number }
+export interface PairRequestSent { type: 'pairRequestSent'; to: User; expiresAt: number }
+export interface PairRequested { type: 'pairRequested'; from: User; expiresAt: number }
+export interface PairRequestClosed {
+  type: 'pairRequestClosed'; from: string; to: string; reason: 'cancelled' | 'declined' | 'expired' | 'busy';
+}
+export interface PairStarted { type: 'pairStarted'; conv: string; peer: User }
+export interface PairEnded { type: 'pairEnded'; conv: string; peer: string; reason: 'left' | 'peer_left' | 'peer_offline' }
+export interface MemberChange { type: 'memberJoined' | 'memberLeft'; conv: string; user: User; online: number }
+export interface Presence { type: 'presence'; conv: string; user: User; status: 'online' | 'offline'; online: number }
+export interface Typing { type: 'typing'; conv: string; user: User }
+export interface Welcome { type: 'welcome'; user: User; conversations: ConversationInfo[]; heartbeatSeconds: number }
+export interface Upload {
+  id: string; kind: 'image' | 'audio'; contentType: string; size: number; width?: number; height?: number;
+  url: string; thumbUrl?: string; expiresAt: number;
+}
+export interface MediaLinks { id: string; url: string; thumbUrl?: string; expiresAt: number }
+
+export type ConnectionState = 'idle' | 'connecting' | 'online' | 'offline' | 'stopped' | 'closed';
+
+export interface ClientEvents {
+  message: Message;
+  memberJoined: MemberChange;
+  memberLeft: MemberChange;
+  presence: Presence;
+  read: ReadCursor;
+  typing: Typing;
+  recalled: Recalled;
+  pairRequested: PairRequested;
+  pairRequestSent: PairRequestSent;
+  pairRequestClosed: PairRequestClosed;
+  pairStarted: PairStarted;
+  pairEnded: PairEnded;
+  state: { state: ConnectionState; code?: number; reason?: string };
+  stopped: { code: number; reason?: string };
+  error: Error;
+  welcome: Welcome;
+  ack: Ack;
+  failed: { cmid: string; frame: object; error: WximError };
+  session: TokenPair;
+  disconnected: { code: number; reason?: string };
+  reconnecting: { delay: number; attempt: number };
+}
+
+export interface SocketHandlers {
+  onOpen(): void; onMessage(text: string): void; onClose(code: number, reason?: string): void; onError(err: unknown): void;
+}
+export type Transport = (url: string, token: string, handlers: SocketHandlers) => {
+  send(text: string): void; close(code?: number, reason?: string): void;
+};
+export interface HttpResponse { status: number; data: any; headers?: Record<string, string | null> }
+export interface Http {
+  request(req: { method: string; url: string; headers: Record<string, string>; body?: string }): Promise<HttpResponse>;
+  upload?(req: { url: string; headers: Record<string, string>; file: any; filename?: string; contentType?: string }): Promise<HttpResponse>;
+}
+export interface Storage { get(key: string): string | null; set(key: string, value: string): void; remove(key: string): void }
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): any; clearTimeout(id: any): void;
+  setInterval(fn: () => void, ms: number): any; clearInterval(id: any): void;
+}
+
+export interface ClientOptions {
+  /** http(s) origin of the gateway, e.g. https://im.example.com */
+  baseUrl: string;
+  /** WebSocket URL; default: baseUrl with ws(s):// and /ws */
+  wsUrl?: string;
+  transport: Transport;
+  /** default fetchHttp() */
+  http?: Http;
+  /** default memoryStorage() */
+  storage?: Storage;
+  /** encrypted frames (protocol section 10) */
+  secure?: boolean;
+  /** node-forge module for encryption without WebCrypto (mini-programs); pure-JS mode is switched on */
+  forge?: any;
+  /** a WebCrypto object (default globalThis.crypto; Node 18: require('node:crypto').webcrypto) */
+  crypto?: { subtle: any; getRandomValues(a: Uint8Array): Uint8Array };
+  /** strong random bytes (default crypto.getRandomValues; mini-programs: wxRandom(wx)) */
+  randomBytes?: (n: number) => Uint8Array | Promise<Uint8Array>;
+  /** jitter source, default Math.random */
+  random?: () => number;
+  timers?: Timers;
+  now?: () => number;
+  /** default 15000 */
+  requestTimeoutMs?: number;
+  /** default 500 */
+  backoffBaseMs?: number;
+  /** default 30000 */
+  backoffCapMs?: number;
+  /** messages fetched for a conversation seen for the first time, default 50 */
+  initialHistory?: number;
+  /** refresh this long before the access token expires, default 60000 */
+  refreshMarginMs?: number;
+  /** keep the last delivered seq per conversation in storage, default true */
+  persistSeqs?: boolean;
+  /** a connection online this long resets the backoff, default 10000 */
+  stableMs?: number;
+}
+
+export class WximError extends Error {
+  constructor(code: string, message?: string, retry?: boolean, frame?: ErrorFrame);
+  code: string;
+  retry: boolean;
+  frame?: ErrorFrame;
+}
+export class WximHttpError extends Error {
+  constructor(status: number, data?: any, retryAfter?: string | null);
+  status: number;
+  code?: string;
+  retryable: boolean;
+  retryAfter?: string | null;
+  problem: Record<string, any>;
+}
+
+export type SendPromise = Promise<Ack> & { cmid: string };
+
+export class WximClient {
+  constructor(options: ClientOptions);
+  readonly baseUrl: string;
+  readonly wsUrl: string;
+  user: User | null;
+  state: ConnectionState;
+  conversations: Map<string, ConversationInfo>;
+  readonly session: (TokenPair & { expiresAt: number }) | null;
+
+  on<K extends keyof ClientEvents>(event: K, fn: (value: ClientEvents[K]) => void): () => void;
+  off<K extends keyof ClientEvents>(event: K, fn: (value: ClientEvents[K]) => void): void;
+  once<K extends keyof ClientEvents>(event: K, filter?: (value: ClientEvents[K]) => boolean): Promise<ClientEvents[K]>;
+
+  devLogin(nickname: string, avatarUrl?: string): Promise<TokenPair>;
+  wechatLogin(code: string, extra?: { rawData?: string; signature?: string; encryptedData?: string; iv?: string }): Promise<TokenPair>;
+  setSession(pair: TokenPair): TokenPair;
+  refresh(): Promise<TokenPair>;
+  logout(): Promise<void>;
+
+  connect(): void;
+  close(): void;
+  wake(): void;
+
+  sendText(target: string, body: string): SendPromise;
+  sendImage(target: string, mediaId: string): SendPromise;
+  sendAudio(target: string, mediaId: string, durationMs: number): SendPromise;
+  pending(): object[];
+  uploadMedia(file: any, opts?: { filename?: string; contentType?: string }): Promise<Upload>;
+  mediaUrl(id: string, conv?: string): Promise<MediaLinks>;
+  resolveUrl(path: string): string;
+  conversationList(): Promise<object[]>;
+  history(conv: string, page?: { after?: number; before?: number; limit?: number }): Promise<{ conv: string; messages: Message[]; more: boolean }>;
+
+  rooms(): Promise<Room[]>;
+  createRoom(name: string): Promise<Joined>;
+  join(conv: string): Promise<Joined>;
+  leave(conv: string): Promise<{ type: 'left'; conv: string }>;
+  members(conv: string): Promise<User[]>;
+  markRead(conv: string, seq?: number): Promise<ReadCursor>;
+  typing(conv: string): void;
+  recall(conv: string, seq: number): Promise<Recalled>;
+  status(userId: string): Promise<Status>;
+  pairRequest(userId: string): Promise<PairRequestSent>;
+  pairCancel(userId: string): Promise<PairRequestClosed>;
+  pairPending(): Promise<{ from: User; expiresAt: number }[]>;
+  pairAccept(userId: string): Promise<PairStarted>;
+  pairDecline(userId: string): Promise<PairRequestClosed>;
+  pairLeave(conv: string): Promise<PairEnded>;
+  ping(): Promise<{ type: 'pong'; ts: number }>;
+  lastSeq(conv: string): number;
+}
+
+export function createClient(options: ClientOptions): WximClient;
+export function backoffDelay(attempt: number, random: () => number, baseMs?: number, capMs?: number): number;
+export function wxTransport(wx: any): Transport;
+export function webSocketTransport(WebSocketCtor: any): Transport;
+export function fetchHttp(fetchFn?: typeof fetch): Http;
+export function wxHttp(wx: any): Http;
+export function memoryStorage(): Storage;
+export function wxStorage(wx: any): Storage;
+export function webStorage(storage?: any): Storage;
+export function wxRandom(wx: any): (n: number) => Promise<Uint8Array>;
+export function wakeOnWx(client: WximClient, wx: any): () => void;
+export function wakeOnBrowser(client: WximClient, win?: any, doc?: any): () => void;
