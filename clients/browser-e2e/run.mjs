@@ -1,0 +1,347 @@
+// Browser end-to-end tests of the web demo (clients/web-demo) against a running wxim: two browser contexts, two
+// users, the real gateway, chat and history. Usage: WXIM_BASE_URL=http://127.0.0.1:8080 node run.mjs
+// Exit code 0 when every scenario passed, 1 otherwise (the reason is printed). See README.md.
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const STEP_TIMEOUT = 10_000;    // one wait or action; the system answers a command in < 10 s (protocol.md section 1)
+const RECONNECT_TIMEOUT = 20_000; // the demo's backoff waits at most 10 s (full jitter) between attempts
+const RUN_TIMEOUT = 85_000;     // the whole run, browser start to exit
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+const base = (process.env.WXIM_BASE_URL || '').replace(/\/+$/, '');
+const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const shotDir = resolve(HERE, process.env.SCREENSHOT_DIR || 'target/screenshots');
+const failDir = resolve(HERE, 'target/failures');
+
+function fail(message) {
+  console.error(`FAIL: ${message}`);
+  process.exit(1);
+}
+
+if (!base) fail('WXIM_BASE_URL is not set (e.g. WXIM_BASE_URL=http://127.0.0.1:8080 node run.mjs)');
+try {
+  accessSync(chromiumPath, constants.X_OK);
+} catch {
+  fail(`no chromium at ${chromiumPath}: apt-get install chromium (or set CHROMIUM_PATH)`);
+}
+const watchdog = setTimeout(() => fail(`the run took longer than ${RUN_TIMEOUT / 1000} s`), RUN_TIMEOUT);
+
+// Unique names per run, so that runs against the same data never meet each other's users, rooms or sessions.
+const runId = Date.now().toString(36).slice(-4);
+const A = `Ann ${runId}`;
+const B = `Ben ${runId}`;
+const ROOM = `Room ${runId}`;
+const pageErrors = [];
+const trace = []; // console messages and WebSocket events of both pages, printed when something fails
+
+function traced(page, who) {
+  const t0 = Date.now();
+  const log = (text) => trace.push(`${String(Date.now() - t0).padStart(6)} ms ${who}: ${text}`.slice(0, 300));
+  page.on('console', (m) => log(`console.${m.type()} ${m.text()}`));
+  page.on('requestfailed', (r) => log(`request failed: ${r.method()} ${r.url().split('?')[0]} ${r.failure()?.errorText}`));
+  page.on('response', (r) => { if (r.status() >= 400) log(`response ${r.status()} ${r.url().split('?')[0]}`); });
+  page.on('framenavigated', (f) => { if (f === page.mainFrame()) log(`navigated to ${f.url()}`); });
+  page.on('websocket', (ws) => {
+    log('websocket opening');
+    ws.on('framereceived', (f) => { if (String(f.payload).includes('"welcome"')) log('welcome received'); });
+    ws.on('socketerror', (e) => log(`websocket error ${e}`));
+    ws.on('close', () => log('websocket closed'));
+  });
+}
+
+/** Polls fn until it returns a truthy value; the error names what was awaited and what was last seen. */
+async function until(what, fn, timeout = STEP_TIMEOUT) {
+  const deadline = Date.now() + timeout;
+  let last;
+  for (;;) {
+    last = await fn();
+    if (last && (typeof last !== 'object' || last.ok !== false)) return last;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last?.seen ?? last)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+/** The open conversation's messages as shown: sender, seq (from "name · #seq"), body text, picture. */
+function shown(page) {
+  return page.$$eval('#messages li:not(.event)', (lis) => lis.map((li) => {
+    const m = (li.querySelector('.from')?.textContent || '').match(/^(.*) · #(\d+)/);
+    const img = li.querySelector('img');
+    return { from: m?.[1], seq: Number(m?.[2]), body: li.children[1]?.textContent ?? '',
+      img: img ? { loaded: img.complete && img.naturalWidth > 0, alt: img.alt } : null };
+  }));
+}
+
+/** Waits until the open conversation shows exactly `bodies` among the messages whose body starts with prefix. */
+async function expectBodies(page, who, prefix, bodies, timeout = STEP_TIMEOUT) {
+  const list = await until(`${who} to show ${JSON.stringify(bodies)}`, async () => {
+    const all = await shown(page);
+    const got = all.filter((m) => m.body.startsWith(prefix)).map((m) => m.body);
+    return JSON.stringify(got) === JSON.stringify(bodies) ? all : { ok: false, seen: got };
+  }, timeout);
+  for (let i = 1; i < list.length; i++) {
+    check(list[i].seq > list[i - 1].seq, `${who}: seq not increasing: #${list[i - 1].seq} then #${list[i].seq}`);
+  }
+  return list;
+}
+
+async function noErrorEvents(page, who) {
+  const errors = await page.$$eval('#messages li.event', (lis) => lis.map((li) => li.textContent)
+    .filter((t) => t.startsWith('error:')));
+  check(errors.length === 0, `${who} shows protocol errors: ${errors.join('; ')}`);
+}
+
+async function sendText(page, text) {
+  await page.fill('#body', text);
+  await page.click('#send-form button');
+}
+
+async function login(page, nickname) {
+  if (!page.url().startsWith(base)) await page.goto(`${base}/`);
+  await page.fill('#nickname', nickname);
+  await page.click('#login-form button');
+  try {
+    await page.waitForSelector('#status.online');
+  } catch (err) {
+    const seen = await page.evaluate(() => ({ loginError: document.getElementById('login-error').textContent,
+      status: document.getElementById('status').textContent,
+      events: [...document.querySelectorAll('#messages li.event')].map((li) => li.textContent) }));
+    throw new Error(`${nickname} did not get online: ${JSON.stringify(seen)}`);
+  }
+}
+
+/** A screenshot with the newest message in view and, if given, an item of the side panel scrolled into view. */
+async function shot(page, name, reveal) {
+  if (reveal) await reveal.scrollIntoViewIfNeeded();
+  await page.$eval('#messages', (ol) => ol.lastElementChild?.scrollIntoView());
+  await page.screenshot({ path: join(shotDir, name) });
+}
+
+async function openRoom(page) {
+  await page.click('#refresh');
+  await page.click(`#rooms li:has-text("${ROOM}")`);
+  await page.waitForSelector(`#conv-title:text-is("${ROOM}")`);
+}
+
+const scenarios = [
+  ['room: create, join, online count, messages with increasing seq', async ({ a, b }) => {
+    await a.fill('#room-name', ROOM);
+    await a.click('#create-form button');
+    await a.waitForSelector(`#conv-title:text-is("${ROOM}")`);
+    await a.waitForSelector('#online:text-is("1 online")');
+    await b.click('#refresh');
+    await b.click(`#rooms li:has-text("${ROOM}")`); // not a member yet: joins
+    await b.waitForSelector(`#conv-title:text-is("${ROOM}")`);
+    await b.waitForSelector('#online:text-is("2 online")');
+    await a.waitForSelector('#online:text-is("2 online")');
+    await a.waitForSelector(`#messages li.event:text-is("${B} joined")`);
+    await sendText(a, 'room 1 hello from Ann');
+    await expectBodies(b, B, 'room ', ['room 1 hello from Ann']);
+    await sendText(b, 'room 2 hi Ann');
+    await sendText(a, 'room 3 welcome, Ben');
+    const want = ['room 1 hello from Ann', 'room 2 hi Ann', 'room 3 welcome, Ben'];
+    const seenA = await expectBodies(a, A, 'room ', want);
+    const seenB = await expectBodies(b, B, 'room ', want);
+    check(JSON.stringify(seenA.map((m) => m.seq)) === JSON.stringify(seenB.map((m) => m.seq)),
+      `A and B disagree on seq: ${seenA.map((m) => m.seq)} vs ${seenB.map((m) => m.seq)}`);
+    check(seenA[0].from === A && seenA[1].from === B, 'senders shown wrongly');
+    await shot(a, 'demo-room.png');
+  }],
+
+  ['direct message: unread badge on B, cleared when B opens it', async ({ a, b }) => {
+    await a.click(`#people li:has-text("${B}") >> button:text-is("Message")`);
+    await sendText(a, 'dm 1 psst, Ben');
+    await expectBodies(a, A, 'dm ', ['dm 1 psst, Ben']); // acked: the conversation is now d:
+    await sendText(a, 'dm 2 are you there?');
+    const chat = b.locator('#chats li', { hasText: A });
+    await until('B\'s unread badge to show 2', async () =>
+      (await chat.locator('.badge').count()) === 1 && (await chat.locator('.badge').textContent()) === '2');
+    await shot(b, 'demo-dm.png', chat);
+    await chat.click();
+    await expectBodies(b, B, 'dm ', ['dm 1 psst, Ben', 'dm 2 are you there?']);
+    await until('B\'s badge to clear', async () => (await chat.locator('.badge').count()) === 0);
+    await sendText(b, 'dm 3 yes!');
+    await expectBodies(a, A, 'dm ', ['dm 1 psst, Ben', 'dm 2 are you there?', 'dm 3 yes!']);
+  }],
+
+  ['1v1 pairing: request, accept, messages and a recall, leave', async ({ a, b }) => {
+    await a.click(`#people li:has-text("${B}") >> button:text-is("1v1")`);
+    const request = b.locator('#requests li', { hasText: `${A} wants a 1v1` });
+    await request.waitFor();
+    await shot(b, 'demo-pair-request.png', request);
+    await request.locator('button:text-is("Accept")').click();
+    await a.waitForSelector(`#conv-title:text-is("1v1 · ${B}")`);
+    await b.waitForSelector(`#conv-title:text-is("1v1 · ${A}")`);
+    await sendText(a, 'pair 1 hello partner');
+    await sendText(a, 'pair 2 oops, wrong window');
+    await expectBodies(b, B, 'pair ', ['pair 1 hello partner', 'pair 2 oops, wrong window']);
+    await a.locator('#messages li', { hasText: 'pair 2 oops' }).locator('button:text-is("recall")').click();
+    await until('B to show the recall', async () => (await shown(b)).some((m) => m.body === '(message recalled)'));
+    await sendText(b, 'pair 3 no worries');
+    await expectBodies(a, A, 'pair ', ['pair 1 hello partner', 'pair 3 no worries']);
+    await shot(b, 'demo-pair-session.png');
+    await b.click('#leave');
+    await b.waitForSelector('#messages li.event:text-is("you left the pair session")');
+    await a.waitForSelector('#messages li.event:text-is("your partner left")');
+    await until('A\'s Leave button to hide', () => a.isHidden('#leave'));
+    await b.locator('#chats li', { hasText: `1v1 · ${A} (ended)` }).waitFor();
+  }],
+
+  ['reload: B reloads while A sends; every message exactly once, in order', async ({ a, b }) => {
+    await openRoom(a);
+    await openRoom(b);
+    const sent = [];
+    const sending = (async () => {
+      for (let i = 1; i <= 10; i++) {
+        const text = `reload ${i} of 10`;
+        await sendText(a, text);
+        sent.push(text);
+        await a.waitForTimeout(200);
+      }
+    })();
+    await until('A to have sent 2 messages', () => sent.length >= 2);
+    const before = sent.length;
+    await b.reload(); // closes B's socket; B stays logged out until login() below
+    await until('A to send 2 more while B is away', () => sent.length >= before + 2);
+    await login(b, B); // the demo keeps its token in memory only: log in again
+    const away = sent.length - before; // sent while B had no connection: B can only get them by sync
+    await openRoom(b);
+    await sending;
+    const want = Array.from({ length: 10 }, (_, i) => `reload ${i + 1} of 10`);
+    await expectBodies(a, A, 'reload ', want);
+    const seen = await expectBodies(b, B, 'reload ', want);
+    const seqs = seen.map((m) => m.seq);
+    check(new Set(seqs).size === seqs.length, `B shows a seq twice: ${seqs}`);
+    const all = await shown(b);
+    check(all.every((m, i) => i === 0 || m.seq === all[i - 1].seq + 1), `B has a gap: ${all.map((m) => m.seq)}`);
+    return `${before} sent before B reloaded, ${away} while B was away, ${10 - before - away} after`;
+  }],
+
+  ['picture: A attaches a PNG, B sees a loaded thumbnail', async ({ a, b }) => {
+    const dataUrl = await a.evaluate(() => {
+      const c = document.createElement('canvas');
+      c.width = 480;
+      c.height = 320;
+      const g = c.getContext('2d');
+      const grad = g.createLinearGradient(0, 0, 480, 320);
+      grad.addColorStop(0, '#07c160');
+      grad.addColorStop(1, '#165dff');
+      g.fillStyle = grad;
+      g.fillRect(0, 0, 480, 320);
+      g.fillStyle = '#fff';
+      g.font = 'bold 72px sans-serif';
+      g.fillText('wxim', 140, 185);
+      return c.toDataURL('image/png');
+    });
+    await a.setInputFiles('#file', {
+      name: 'wxim.png', mimeType: 'image/png', buffer: Buffer.from(dataUrl.split(',')[1], 'base64'),
+    });
+    for (const [page, who] of [[b, B], [a, A]]) {
+      const pic = await until(`${who} to show a loaded picture`, async () => {
+        const m = (await shown(page)).find((x) => x.img);
+        return m?.img.loaded ? m : { ok: false, seen: m };
+      });
+      check(pic.from === A && pic.img.alt === 'picture 480×320', `${who}: unexpected picture ${JSON.stringify(pic)}`);
+    }
+    await shot(b, 'demo-picture.png');
+  }],
+
+  ['reconnect: A goes offline, B sends meanwhile, A comes back and gets them', async ({ a, b, ctxA }) => {
+    // Chromium's offline emulation blocks new connections but leaves an open WebSocket alone: close it too.
+    await ctxA.setOffline(true);
+    const closed = await a.evaluate(() => window.__wximSockets.filter((ws) => ws.readyState === WebSocket.OPEN)
+      .map((ws) => ws.close()).length);
+    check(closed === 1, `A had ${closed} open sockets, expected 1`);
+    await until('A\'s status to leave "online"', async () => !(await a.isVisible('#status.online')));
+    const status = await a.textContent('#status');
+    check(/offline|connecting/.test(status), `A's status shows "${status}"`);
+    const want = ['offline 1 still there?', 'offline 2 hello?', 'offline 3 ping'];
+    for (const text of want) await sendText(b, text);
+    await expectBodies(b, B, 'offline ', want);
+    await a.waitForTimeout(1000);
+    check(!(await a.isVisible('#status.online')), 'A came back online while offline');
+    check(!(await shown(a)).some((m) => m.body.startsWith('offline ')), 'A got messages while offline');
+    await ctxA.setOffline(false);
+    await a.waitForSelector('#status.online', { timeout: RECONNECT_TIMEOUT });
+    await expectBodies(a, A, 'offline ', want);
+    await sendText(a, 'offline 4 back');
+    await expectBodies(b, B, 'offline ', [...want, 'offline 4 back']);
+    return `status went "${status}" then "online"`;
+  }],
+];
+
+async function main() {
+  mkdirSync(shotDir, { recursive: true });
+  try {
+    const res = await fetch(`${base}/`, { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) fail(`${base}/ answered ${res.status}: is wxim (with the web demo) running there?`);
+  } catch (err) {
+    fail(`cannot reach ${base}/ (${err.cause?.code || err.message}): start wxim first (see README.md)`);
+  }
+  const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: CHROMIUM_ARGS });
+  const pages = {};
+  let failed = 0;
+  try {
+    for (const [key, who] of [['b', B], ['a', A]]) { // B first: A then sees B among "Online now" at once
+      const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+      ctx.setDefaultTimeout(STEP_TIMEOUT);
+      await ctx.addInitScript(() => { // keep a handle on the demo's sockets so a test can drop them
+        const Native = window.WebSocket;
+        window.__wximSockets = [];
+        window.WebSocket = class extends Native {
+          constructor(...args) {
+            super(...args);
+            window.__wximSockets.push(this);
+          }
+        };
+      });
+      const page = await ctx.newPage();
+      page.on('pageerror', (e) => pageErrors.push(`${who}: ${e.message}`));
+      traced(page, who);
+      pages[key] = page;
+      pages['ctx' + key.toUpperCase()] = ctx;
+      await login(page, who);
+    }
+    console.log(`wxim browser e2e against ${base} (users "${A}", "${B}", room "${ROOM}")`);
+    for (const [i, [name, run]] of scenarios.entries()) {
+      const started = Date.now();
+      try {
+        const note = await run(pages);
+        await noErrorEvents(pages.a, A);
+        await noErrorEvents(pages.b, B);
+        console.log(`  ok   ${i + 1}. ${name} (${Date.now() - started} ms)${note ? ` [${note}]` : ''}`);
+      } catch (err) {
+        failed = scenarios.length - i;
+        console.log(`  FAIL ${i + 1}. ${name} (${Date.now() - started} ms)\n       ${err.message.split('\n')[0]}`);
+        mkdirSync(failDir, { recursive: true });
+        await pages.a.screenshot({ path: join(failDir, 'a.png') }).catch(() => {});
+        await pages.b.screenshot({ path: join(failDir, 'b.png') }).catch(() => {});
+        console.log(`       screenshots of both pages: ${failDir}; later scenarios not run`);
+        console.log(`       last browser events:\n         ${trace.slice(-30).join('\n         ')}`);
+        break;
+      }
+    }
+  } finally {
+    await browser.close();
+  }
+  if (pageErrors.length) {
+    console.log(`  FAIL uncaught errors in the page:\n       ${pageErrors.join('\n       ')}`);
+    failed++;
+  }
+  clearTimeout(watchdog);
+  console.log(failed ? `FAILED (${failed} scenario(s) failed or not run)` : `passed: ${scenarios.length} scenarios; screenshots in ${shotDir}`);
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch((err) => {
+  if (trace.length) console.error(`last browser events:\n  ${trace.slice(-30).join('\n  ')}`);
+  fail(err.stack || err.message);
+});
