@@ -1,22 +1,34 @@
 #!/usr/bin/env bash
-# Runs every test: unit, integration (Testcontainers when Docker is available, else embedded Redis +
-# mongo-java-server) and end-to-end (two gateways, real WebSocket clients). Extra args go to Maven,
+# Runs every test: the JS SDK's unit tests, then Maven: unit, integration (Testcontainers when Docker is available,
+# else embedded Redis + mongo-java-server) and end-to-end (two gateways, real WebSocket clients, the JS SDK's
+# integration tests and the web demo in headless Chromium). Extra args go to Maven (and skip the JS unit tests),
 # e.g. ./run-tests.sh -pl gateway-service -am  or  -Dtest.infra=containers
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# chat-protocol's JsInteropTests run the reference JS side of the secure channel (node-forge, node:crypto).
-if [ ! -d clients/crypto-interop/node_modules ]; then
-  if ! command -v npm >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "run-tests.sh: installing Node.js and npm (apt) for the JS interop tests..."
-    DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm
-  fi
-  if ! command -v npm >/dev/null 2>&1; then
-    echo "run-tests.sh: npm is missing. Install Node.js 18+ with npm (Debian: apt-get install nodejs npm);" \
-      "the JS interop tests need clients/crypto-interop/node_modules." >&2
+# What the JS side needs: Node.js + npm (interop, SDK, browser tests) and Debian's chromium (browser tests).
+missing=()
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "run-tests.sh: installing ${missing[*]} (apt) for the JS and browser tests..."
+    DEBIAN_FRONTEND=noninteractive apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+  else
+    echo "run-tests.sh: missing ${missing[*]}: install Node.js 18+ with npm and Chromium" \
+      "(Debian: apt-get install nodejs npm chromium), or set CHROMIUM_PATH." >&2
     exit 1
   fi
-  npm ci --prefix clients/crypto-interop --no-audit --no-fund
 fi
 
+for dir in clients/crypto-interop clients/js clients/browser-e2e; do
+  if [ ! -d "$dir/node_modules" ]; then
+    npm ci --prefix "$dir" --no-audit --no-fund
+  fi
+done
+
+if [ $# -eq 0 ]; then
+  npm test --prefix clients/js
+fi
 exec mvn -B verify "$@"

@@ -23,8 +23,10 @@ test('after a reconnect, syncs from the last seq and delivers what was missed on
   try {
     for (const body of ['a', 'b', 'c']) server.push(server.store('r:lobby', bob, body));
     await waitFor(() => got.length === 3, '3 live messages');
+    // the client may be back online before a poll could see it offline: wait for the event instead
+    const disconnected = client.once('disconnected');
     server.closeAll(4002, 'slow consumer');
-    await waitFor(() => client.state !== 'online', 'offline');
+    await disconnected;
     server.store('r:lobby', bob, 'd'); // stored while the client was away: never pushed to it
     server.store('r:lobby', bob, 'e');
     await online(client);
