@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: unit, integration (Testcontainers when Docker is available, else embedded Redis +
 # mongo-java-server) and end-to-end (two gateways, real WebSocket clients). Extra args go to Maven,
-# e.g. ./run-tests.sh -pl gateway-service -am  or  -Dtest.infra=containers
+# e.g. ./run-tests.sh -pl gateway-service -am  or  -Dtest.infra=containers. First: the static deploy checks.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -17,6 +17,17 @@ if [ ! -d clients/crypto-interop/node_modules ]; then
     exit 1
   fi
   npm ci --prefix clients/crypto-interop --no-audit --no-fund
+fi
+
+# Static checks of the deploy files (docker-compose.yml, k8s/ base and overlays, kustomize rendering, dashboard) and
+# the validator's own self-test over broken copies; no Docker engine or cluster needed (deploy/README.md).
+# WXIM_SKIP_DEPLOY_CHECKS=1 skips them (e.g. when iterating on one module).
+if [ "${WXIM_SKIP_DEPLOY_CHECKS:-0}" != 1 ]; then
+  if [ ! -d deploy/validate/node_modules ]; then
+    npm ci --prefix deploy/validate --no-audit --no-fund
+  fi
+  node deploy/validate/validate.mjs
+  node deploy/validate/self-test.mjs
 fi
 
 exec mvn -B verify "$@"
