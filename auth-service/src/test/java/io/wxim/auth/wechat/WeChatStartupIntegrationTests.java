@@ -1,17 +1,9 @@
 package io.wxim.auth.wechat;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
-import io.wxim.auth.AuthApplication;
-import io.wxim.testinfra.TestInfra;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import io.wxim.auth.StartupRefusal;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.builder.SpringApplicationBuilder;
-import org.springframework.context.ConfigurableApplicationContext;
 
 /** With WeChat login on, the real application refuses to start without well-formed credentials, and says why. */
 class WeChatStartupIntegrationTests {
@@ -40,39 +32,8 @@ class WeChatStartupIntegrationTests {
     }
 
     private void assertRefusesToStart(Map<String, String> wechat, String... messageParts) {
-        Map<String, String> props = new LinkedHashMap<>();
-        props.put("server.port", "0");
-        props.put("management.server.port", "0");
-        props.put("spring.main.banner-mode", "off");
-        props.put("spring.data.redis.host", TestInfra.redisHost());
-        props.put("spring.data.redis.port", String.valueOf(TestInfra.redisPort()));
-        props.put("spring.mongodb.uri", TestInfra.mongoUri("im_auth_test"));
-        props.put("im.auth.signing.generate-if-missing", "true");
+        Map<String, String> props = new java.util.LinkedHashMap<>(wechat);
         props.put("im.auth.wechat.enabled", "true");
-        props.putAll(wechat);
-        String[] args = props.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue())
-                .toArray(String[]::new);
-
-        assertThatThrownBy(() -> {
-            ConfigurableApplicationContext context = new SpringApplicationBuilder(AuthApplication.class)
-                    .properties("spring.config.name=" + AuthApplication.CONFIG_NAME)
-                    .registerShutdownHook(false)
-                    .run(args);
-            context.close();
-        }).satisfies(e -> {
-            List<String> messages = new ArrayList<>();
-            for (Throwable t = e; t != null; t = t.getCause()) {
-                messages.add(String.valueOf(t.getMessage()));
-            }
-            Throwable root = e;
-            while (root.getCause() != null) {
-                root = root.getCause();
-            }
-            assertThat(root).isInstanceOf(IllegalStateException.class);
-            for (String part : messageParts) {
-                assertThat(root.getMessage()).contains(part);
-            }
-            assertThat(String.join("\n", messages)).doesNotContain(secret).doesNotContain(vaultKey);
-        });
+        StartupRefusal.assertRefusesToStart(props, List.of(secret, vaultKey), messageParts);
     }
 }
