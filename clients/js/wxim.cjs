@@ -138,7 +138,11 @@ function wxHttp(wx) {
     request: async ({ method, url, headers, body }) => {
       const r = await call(wx.request, { url, method, header: headers, data: body, dataType: 'json' });
       const data = typeof r.data === 'string' ? await readBody(r.data) : r.data;
-      return { status: r.statusCode, data, headers: r.header || {} };
+      // wx.request passes header names as the server spelled them (and iOS and Android differ): lower-case them,
+      // as fetchHttp does, so `retry-after` is found.
+      const lower = {};
+      for (const [k, v] of Object.entries(r.header || {})) lower[k.toLowerCase()] = v;
+      return { status: r.statusCode, data, headers: lower };
     },
     upload: async ({ url, headers, file }) => {
       const r = await call(wx.uploadFile, { url, filePath: file, name: 'file', header: headers });
@@ -345,7 +349,7 @@ async function createChannel(impl, jwk, random) {
   };
 }
 
-/** Random bytes from wx.getRandomValues (asynchronous in mini-programs), for the `random` option. */
+/** Random bytes from wx.getRandomValues (asynchronous in mini-programs), for the `randomBytes` option. */
 function wxRandom(wx) {
   return (n) => new Promise((resolve, reject) => wx.getRandomValues({
     length: n, success: (r) => resolve(new Uint8Array(r.randomValues)), fail: (e) => reject(new Error(e && e.errMsg)),

@@ -85,3 +85,19 @@ test('wxTransport + wxHttp + wxStorage: bearer header on connectSocket, login, s
     await server.stop();
   }
 });
+
+test('wxHttp: header names as the server spelled them (Retry-After) reach WximHttpError.retryAfter', { timeout: 5000 }, async () => {
+  const wx = {
+    request: ({ success }) => success({ statusCode: 503, data: '{"status":503,"code":"wechat_busy","retryable":true}',
+      header: { 'Retry-After': '7', 'Content-Type': 'application/problem+json' } }),
+  };
+  const http = wxHttp(wx);
+  const res = await http.request({ method: 'POST', url: 'https://im.example.com/x', headers: {}, body: '{}' });
+  assert.equal(res.headers['retry-after'], '7');
+  const client = createClient({ baseUrl: 'https://im.example.com', transport: () => ({ send() {}, close() {} }), http });
+  const err = await client.wechatLogin('code1').then(() => null, (e) => e);
+  assert.equal(err.status, 503);
+  assert.equal(err.code, 'wechat_busy');
+  assert.equal(err.retryable, true);
+  assert.equal(err.retryAfter, '7');
+});
