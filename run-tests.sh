@@ -22,7 +22,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-for dir in clients/crypto-interop clients/js clients/browser-e2e deploy/validate; do
+for dir in clients/crypto-interop clients/js clients/miniprogram-demo clients/browser-e2e deploy/validate; do
   if [ ! -d "$dir/node_modules" ]; then
     npm ci --prefix "$dir" --no-audit --no-fund
   fi
@@ -34,5 +34,6 @@ if [ $# -eq 0 ]; then
   node deploy/validate/validate.mjs
   node deploy/validate/self-test.mjs
   npm test --prefix clients/js
+  npm test --prefix clients/miniprogram-demo
 fi
 exec mvn -B verify "$@"

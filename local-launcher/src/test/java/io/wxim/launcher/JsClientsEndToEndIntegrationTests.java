@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The JS side against the real system of the end-to-end suite (two gateways): the client SDK's integration tests
- * ({@code clients/js/test/integration.mjs}) and the browser end-to-end run ({@code clients/browser-e2e/run.mjs}, Debian
+ * ({@code clients/js/test/integration.mjs}), the mini-program demo's pages under a {@code wx} shim
+ * ({@code clients/miniprogram-demo/test/integration.test.js}) and the browser end-to-end run ({@code clients/browser-e2e/run.mjs}, Debian
  * chromium driven by playwright-core). Both need Node.js and their {@code node_modules} ({@code ./run-tests.sh} installs
  * them); without them these tests FAIL, never skip.
  */
@@ -28,6 +29,14 @@ class JsClientsEndToEndIntegrationTests extends EndToEndTestBase {
         Path dir = Processes.findUp("clients/js", "package.json");
         requireInstalled(dir, "clients/js");
         runNode(dir, List.of("node", "--test", "test/integration.mjs"));
+    }
+
+    @Test
+    @Timeout(180)
+    void miniProgramDemo_pagesWorkAgainstTheRealServices_withAWxShim() throws Exception {
+        Path dir = Processes.findUp("clients/miniprogram-demo", "package.json");
+        requireInstalled(dir, "clients/miniprogram-demo");
+        runNode(dir, List.of("node", "--test", "test/integration.test.js"));
     }
 
     @Test
