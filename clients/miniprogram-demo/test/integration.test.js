@@ -6,7 +6,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { startApp, openPage, waitFor, devLogin, tap } = require('./harness');
-const { png, wav } = require('./media');
+const { png, wav } = require('../../js/test/media-samples.cjs');
 
 const BASE = process.env.WXIM_BASE_URL;
 const STEP_MS = 10000;

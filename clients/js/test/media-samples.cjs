@@ -1,5 +1,5 @@
-// Small valid media files built in code (no fixtures): a PNG gradient and a WAV of silence, as in the SDK's
-// integration test (clients/js/test/integration.mjs), for the run against the real system.
+// Small valid media files built in code (no fixtures): a PNG gradient and a WAV of silence, for the integration
+// tests against the real system (the SDK's test/integration.mjs and the mini-program demo's). CommonJS so both can use it.
 const { deflateSync } = require('node:zlib');
 
 function png(width, height) {
