@@ -53,6 +53,8 @@ final class ChatClient implements AutoCloseable {
     final List<String> anomalies = new CopyOnWriteArrayList<>();
     final List<Reconnect> reconnects = new CopyOnWriteArrayList<>();
     final Set<String> conversations = ConcurrentHashMap.newKeySet();
+    /** {@code conv#seq} of every message that arrived as a live push (not by sync). */
+    final Set<String> pushed = ConcurrentHashMap.newKeySet();
     private final AtomicLong rids = new AtomicLong();
 
     ChatClient(HttpClient http, String name, Login login, List<Integer> gateways, int firstGateway) {
@@ -120,6 +122,7 @@ final class ChatClient implements AutoCloseable {
             return;
         }
         if (frame instanceof ServerFrame.Message m) {
+            pushed.add(m.conv() + "#" + m.seq());
             record(m);
         } else if (frame instanceof ServerFrame.Synced s) {
             s.messages().forEach(this::record);

@@ -39,6 +39,7 @@ final class SystemUnderTest implements AutoCloseable {
     private final List<ManagedProcess> processes = new ArrayList<>();
     ManagedProcess redis;
     ManagedProcess mongo;
+    ManagedProcess chatService;
     private final ManagedProcess[] gateways = new ManagedProcess[2];
 
     SystemUnderTest(Path work) {
@@ -48,6 +49,8 @@ final class SystemUnderTest implements AutoCloseable {
     static SystemUnderTest start() {
         Path work = Path.of(System.getProperty("system.work", "target/system-tests")).toAbsolutePath();
         SystemUnderTest system = new SystemUnderTest(work);
+        // Also when failsafe stops the test JVM (timeout): no process of ours outlives it.
+        Runtime.getRuntime().addShutdownHook(new Thread(system::close, "system-tests-stop"));
         try {
             system.startAll();
             return system;
@@ -92,6 +95,7 @@ final class SystemUnderTest implements AutoCloseable {
         chatProps.put("im.chat.history.base-url", history);
         chatProps.put("spring.security.oauth2.resourceserver.jwt.jwk-set-uri", auth + "/api/auth/jwks");
         ManagedProcess chatProcess = service("chat-service", chatProps);
+        chatService = chatProcess;
         for (int i = 0; i < 2; i++) {
             gateways[i] = newGateway(i);
         }
@@ -140,6 +144,12 @@ final class SystemUnderTest implements AutoCloseable {
     void restartMongo() {
         mongo.start();
         mongo.awaitPort(mongoPort, START_WAIT);
+    }
+
+    /** Starts chat-service again (same port and properties) and waits until it is healthy. */
+    void restartChat() {
+        chatService.start();
+        awaitHealthy(chatService, chatPort);
     }
 
     void restartRedis() {
