@@ -73,10 +73,15 @@ class LocalLauncherSmokeIT {
                 assertThat(metrics.body()).contains("im_gateway_connections 1.0")
                         .contains("im_gateway_command_latency_seconds_bucket")
                         .contains("im_gateway_frames_in_total");
-                HttpResponse<String> ready = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                        + (port + 1000) + "/actuator/health/readiness")).timeout(Duration.ofSeconds(10)).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                assertThat(ready.body()).contains("UP");
+                // readiness of every service, with the dependencies each group checks (gateway: Redis and its node
+                // channel; auth and chat: Redis and MongoDB; history: the message store), as k8s probes read it
+                for (int service = 0; service <= 3; service++) {
+                    HttpResponse<String> ready = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                            + (port + service + 1000) + "/actuator/health/readiness")).timeout(Duration.ofSeconds(10)).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    assertThat(ready.statusCode()).as("readiness of port %d: %s", port + service, ready.body()).isEqualTo(200);
+                    assertThat(ready.body()).contains("\"status\":\"UP\"");
+                }
             }
 
             process.destroy(); // SIGTERM: the launcher's shutdown hook stops services, Mongo and redis-server

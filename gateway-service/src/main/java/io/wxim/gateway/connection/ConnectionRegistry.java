@@ -33,6 +33,7 @@ public final class ConnectionRegistry {
     private final String unavailable;
     private final Counter slowConsumers;
     private final Counter framesOut;
+    private final io.wxim.gateway.delivery.DeliveryLatency deliveryLatency;
 
     /**
      * @param subscriptionsFactory builds the pub/sub subscriptions given the callback that fans a frame out locally
@@ -43,6 +44,7 @@ public final class ConnectionRegistry {
         this.subscriptions = subscriptionsFactory.apply(this::deliverToConversation);
         this.slowConsumers = meters.counter("im.gateway.slow_consumer.closes");
         this.framesOut = meters.counter("im.gateway.frames.out");
+        this.deliveryLatency = new io.wxim.gateway.delivery.DeliveryLatency(meters, System::currentTimeMillis);
         meters.gauge("im.gateway.connections", byId, Map::size);
     }
 
@@ -252,6 +254,7 @@ public final class ConnectionRegistry {
         if (userId == null) {
             return;
         }
+        frames.forEach(deliveryLatency::record);
         int delivered = 0;
         for (Connection connection : byUser.getOrDefault(userId, Set.of())) {
             if (connection.id().equals(exceptConn)) {
@@ -276,6 +279,7 @@ public final class ConnectionRegistry {
         if (members == null) {
             return;
         }
+        deliveryLatency.record(frame);
         int delivered = 0;
         for (Connection connection : members) {
             try {
