@@ -220,17 +220,8 @@ class FaultInjectionIT {
     void redisKilledAndRestarted_clientsConverge_noAckedMessageLost_seqNeverReused() throws Exception {
         int users = LONG ? 8 : 4;
         int perSender = LONG ? 150 : 40;
-        for (int i = 0; i < users; i++) {
-            newClient("r" + i, i % 2);
-        }
-        String room = clients.get(0).command("create", "\"name\":\"redis room\"").conv();
-        for (ChatClient c : clients.subList(1, users)) {
-            c.command("join", "\"conv\":\"" + room + "\"");
-        }
-        Map<ChatClient, String> targets = new LinkedHashMap<>();
-        targets.put(clients.get(0), room);
-        targets.put(clients.get(1), room);
-        targets.put(clients.get(2), "u:" + clients.get(3).login.userId());
+        String room = roomWithMembers("r", users, "redis room");
+        Map<ChatClient, String> targets = roomAndDirectSenders(room);
         Checker.Ledger ledger = new Checker.Ledger();
         AtomicInteger acked = new AtomicInteger();
         AtomicBoolean done = new AtomicBoolean();
@@ -244,7 +235,7 @@ class FaultInjectionIT {
         int acksBeforeRestart = ledger.acks.size();
         finish(drivers, done, Duration.ofSeconds(150));
         long lastAckMs = (System.nanoTime() - restartedAt) / 1_000_000;
-        String direct = ledger.acks.stream().filter(a -> a.user().equals(clients.get(2).login.userId())).findFirst().orElseThrow().conv();
+        String direct = directConversation(ledger);
         catchUpAll();
         Checker.Result result = Checker.check(http, system.gatewayPorts.get(0),
                 Map.of(room, List.copyOf(clients), direct, List.of(clients.get(2), clients.get(3))), ledger);
@@ -271,17 +262,8 @@ class FaultInjectionIT {
     @Order(5)
     void chatServiceKilledAndRestarted_pendingCommandsReclaimed_nothingLostOrDuplicated() throws Exception {
         int perSender = LONG ? 150 : 30;
-        for (int i = 0; i < 4; i++) {
-            newClient("c" + i, i % 2);
-        }
-        String room = clients.get(0).command("create", "\"name\":\"chat kill room\"").conv();
-        for (ChatClient c : clients.subList(1, 4)) {
-            c.command("join", "\"conv\":\"" + room + "\"");
-        }
-        Map<ChatClient, String> targets = new LinkedHashMap<>();
-        targets.put(clients.get(0), room);
-        targets.put(clients.get(1), room);
-        targets.put(clients.get(2), "u:" + clients.get(3).login.userId());
+        String room = roomWithMembers("c", 4, "chat kill room");
+        Map<ChatClient, String> targets = roomAndDirectSenders(room);
         Checker.Ledger ledger = new Checker.Ledger();
         AtomicInteger acked = new AtomicInteger();
         AtomicBoolean done = new AtomicBoolean();
@@ -294,7 +276,7 @@ class FaultInjectionIT {
         long upMs = (System.nanoTime() - killedAt) / 1_000_000;
         finish(drivers, done, Duration.ofSeconds(180));
         long allMs = (System.nanoTime() - killedAt) / 1_000_000;
-        String direct = ledger.acks.stream().filter(a -> a.user().equals(clients.get(2).login.userId())).findFirst().orElseThrow().conv();
+        String direct = directConversation(ledger);
         catchUpAll();
         Checker.Result result = Checker.check(http, system.gatewayPorts.get(1),
                 Map.of(room, List.copyOf(clients), direct, List.of(clients.get(2), clients.get(3))), ledger);
@@ -305,6 +287,33 @@ class FaultInjectionIT {
     }
 
     // ---- helpers
+
+    /** {@code users} clients alternating over the two gateways, all in one new room; returns the room. */
+    private String roomWithMembers(String prefix, int users, String roomName) {
+        for (int i = 0; i < users; i++) {
+            newClient(prefix + i, i % 2);
+        }
+        String room = clients.get(0).command("create", "\"name\":\"" + roomName + "\"").conv();
+        for (ChatClient c : clients.subList(1, users)) {
+            c.command("join", "\"conv\":\"" + room + "\"");
+        }
+        return room;
+    }
+
+    /** Senders: clients 0 and 1 in the room, client 2 directly to client 3. */
+    private Map<ChatClient, String> roomAndDirectSenders(String room) {
+        Map<ChatClient, String> targets = new LinkedHashMap<>();
+        targets.put(clients.get(0), room);
+        targets.put(clients.get(1), room);
+        targets.put(clients.get(2), "u:" + clients.get(3).login.userId());
+        return targets;
+    }
+
+    /** The direct conversation of client 2 with client 3, as its acks name it. */
+    private String directConversation(Checker.Ledger ledger) {
+        String sender = clients.get(2).login.userId();
+        return ledger.acks.stream().filter(a -> a.user().equals(sender)).findFirst().orElseThrow().conv();
+    }
 
     private ChatClient newClient(String name, int gateway) {
         return newClient(login(name), name, gateway);
