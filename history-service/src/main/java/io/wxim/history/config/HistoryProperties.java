@@ -25,6 +25,8 @@ import org.springframework.validation.annotation.Validated;
  * @param maxInsertAttempts insert attempts per message when other replicas keep taking the next seq; then 503 busy.
  * @param seqCacheSize conversations whose last seq is remembered in memory (LRU); a miss costs one indexed read.
  * @param maxPendingPerConversation stores waiting for one conversation in this instance; beyond it 503 busy (a flood guard).
+ * @param storeBatchSize most messages of one conversation stored with one insert: what arrived while the previous
+ *                       batch was written (a busy room costs one database round per batch, not per message).
  */
 @Validated
 @ConfigurationProperties("im.history")
@@ -40,11 +42,12 @@ public record HistoryProperties(
         @DefaultValue("200") @Min(1) int maxLastSeqConversations,
         @DefaultValue("32") @Min(1) int maxInsertAttempts,
         @DefaultValue("10000") @Min(1) int seqCacheSize,
-        @DefaultValue("1000") @Min(1) int maxPendingPerConversation) {
+        @DefaultValue("1000") @Min(1) int maxPendingPerConversation,
+        @DefaultValue("64") @Min(1) @Max(1000) int storeBatchSize) {
 
     /** The defaults, for code and tests that run without Spring. */
     public static HistoryProperties defaults() {
         return new HistoryProperties(URI.create("http://localhost:8083"), Duration.ofSeconds(2), Duration.ofSeconds(3),
-                Duration.ofSeconds(5), 200, 50, 100, 4000, 200, 32, 10_000, 1000);
+                Duration.ofSeconds(5), 200, 50, 100, 4000, 200, 32, 10_000, 1000, 64);
     }
 }

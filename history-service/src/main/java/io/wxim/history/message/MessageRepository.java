@@ -7,8 +7,11 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
+import com.mongodb.MongoBulkWriteException;
+import com.mongodb.MongoServerException;
 import org.bson.Document;
 import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.dao.DuplicateKeyException;
 import org.springframework.data.domain.Sort;
 import org.springframework.data.mongodb.core.FindAndModifyOptions;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
@@ -30,6 +33,7 @@ public class MessageRepository {
     public static final String COLLECTION = "messages";
     static final String SEQ_INDEX = "conv_seq";
     static final String CMID_INDEX = "conv_from_cmid";
+    private static final int DUPLICATE_KEY = 11000;
     private static final Duration FOREVER = Duration.ofMillis(Long.MAX_VALUE);
 
     private final ReactiveMongoTemplate mongo;
@@ -60,6 +64,34 @@ public class MessageRepository {
     /** Inserts; a unique-index conflict surfaces as {@link org.springframework.dao.DuplicateKeyException}. */
     Mono<StoredMessage> insert(StoredMessage message) {
         return indexesReady.then(bounded(mongo.insert(toDocument(message), COLLECTION))).thenReturn(message);
+    }
+
+    /**
+     * Inserts the messages in order with one {@code insertMany}; any unique-index conflict (possibly after some of
+     * them were written) surfaces as {@link DuplicateKeyException}, whichever way the driver reports it.
+     */
+    Mono<List<StoredMessage>> insertAll(List<StoredMessage> messages) {
+        List<Document> docs = messages.stream().map(MessageRepository::toDocument).toList();
+        return indexesReady.then(bounded(mongo.insert(docs, COLLECTION).then()
+                        .onErrorMap(MessageRepository::isDuplicateKey,
+                                e -> new DuplicateKeyException("batch insert refused by a unique index", e))))
+                .thenReturn(messages);
+    }
+
+    private static boolean isDuplicateKey(Throwable error) {
+        for (Throwable e = error; e != null; e = e.getCause()) {
+            if (e instanceof DuplicateKeyException) {
+                return false; // already the right type
+            }
+            if (e instanceof MongoBulkWriteException bulk
+                    && bulk.getWriteErrors().stream().anyMatch(w -> w.getCode() == DUPLICATE_KEY)) {
+                return true;
+            }
+            if (e instanceof MongoServerException server && server.getCode() == DUPLICATE_KEY) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The highest seq of the conversation, 0 if it has no message. */

@@ -4,26 +4,36 @@ import io.wxim.protocol.ServerFrame;
 import io.wxim.history.config.HistoryProperties;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import org.bson.types.ObjectId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.dao.DuplicateKeyException;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
  * Stores messages and assigns each conversation's {@code seq}: 1, 2, 3, ... with no gap and no reuse, also with
  * several replicas and crashes. The database decides, never a counter:
  * <ol>
- *   <li>Within this instance, stores of one conversation run one at a time ({@link ConversationSerializer}), so the
- *       cached last seq is the truth for this instance and the normal path is a single insert.</li>
- *   <li>Idempotency first: if {@code (conv, from.id, cmid)} is already stored, the original is returned with
- *       {@code duplicate=true} and nothing is written.</li>
- *   <li>Insert with {@code seq = last + 1}. The unique {@code (conv, seq)} index rejects the insert if another
- *       replica took that seq: then re-read the last seq from the database and try again (bounded, with a tiny
- *       jitter, then {@link HistoryBusyException}). If the insert failed on the {@code (conv, from.id, cmid)} index
- *       instead, another replica stored the same message: its original is returned as a duplicate.</li>
+ *   <li>Within this instance, stores of one conversation run one batch at a time ({@link ConversationBatcher}):
+ *       what arrives while a batch is stored becomes the next batch. So the cached last seq is the truth for this
+ *       instance and the normal path is a single {@code insertMany} of the batch with consecutive seqs.</li>
+ *   <li>Insert first: the unique {@code (conv, seq)} index rejects an insert if another replica took that seq, and
+ *       the unique {@code (conv, from.id, cmid)} index rejects a message stored before (a retry).</li>
+ *   <li>If a batch insert is rejected (partly), each of its messages goes the single path: insert with
+ *       {@code seq = last + 1}; on a conflict read the original by cmid: if it is there, it is answered (marked
+ *       {@code duplicate=true} unless it carries the id this store chose, i.e. this store wrote it); if not, another
+ *       replica took the seq: re-read the last seq and try again (bounded, with a tiny jitter, then
+ *       {@link HistoryBusyException}).</li>
  * </ol>
  * A seq exists only as the key of a stored document, so a failed insert leaves no gap, and a crash between steps
  * leaves nothing behind.
@@ -32,7 +42,7 @@ public class MessageService {
     private static final Logger log = LoggerFactory.getLogger(MessageService.class);
 
     private final MessageRepository repository;
-    private final ConversationSerializer serializer;
+    private final ConversationBatcher<NewMessage, StoredMessage> batcher;
     private final LastSeqCache lastSeqs;
     private final int maxAttempts;
     private final Duration storeTimeout;
@@ -56,7 +66,8 @@ public class MessageService {
     MessageService(MessageRepository repository, HistoryProperties props, Clock clock, MediaClaims media) {
         this.media = media;
         this.repository = repository;
-        this.serializer = new ConversationSerializer(props.maxPendingPerConversation());
+        this.batcher = new ConversationBatcher<>(this::storeBatch, props.maxPendingPerConversation(),
+                props.storeBatchSize(), props.storeTimeout());
         this.lastSeqs = new LastSeqCache(props.seqCacheSize());
         this.maxAttempts = props.maxInsertAttempts();
         this.storeTimeout = props.storeTimeout();
@@ -65,12 +76,12 @@ public class MessageService {
 
     /**
      * Stores {@code message} (or finds its original) and answers with its seq, id and ts. The whole store is bounded
-     * by {@code storeTimeout}: on expiry the work is cancelled, which frees the conversation's lane. Whether an insert
-     * in flight at that moment landed or not, the caller's retry with the same cmid gets the right answer.
+     * by {@code storeTimeout}: on expiry the caller gets {@link StoreUnavailableException} and the batch it was in
+     * frees the conversation's lane by the same bound. Whether an insert in flight at that moment landed or not, the
+     * caller's retry with the same cmid gets the right answer.
      */
     public Mono<StoredMessage> store(NewMessage message) {
-        return serializer.run(message.conv(), () -> findOriginal(message)
-                        .switchIfEmpty(Mono.defer(() -> claim(message).flatMap(m -> insert(m, 1)))))
+        return batcher.submit(message.conv(), message)
                 .timeout(storeTimeout, Mono.error(() -> {
                     lastSeqs.evict(message.conv());
                     return new StoreUnavailableException("store timed out", null);
@@ -130,33 +141,96 @@ public class MessageService {
         return seqConflicts.get();
     }
 
-    private Mono<StoredMessage> findOriginal(NewMessage m) {
-        return repository.findByClientId(m.conv(), m.from().id(), m.cmid())
-                .map(original -> {
-                    log.debug("duplicate store conversationId={} seq={} clientMsgId={}", m.conv(), original.seq(), m.cmid());
-                    return original.asDuplicate();
+    /** A message and, for image and audio, what it keeps of its file; {@code id} is chosen once per store. */
+    private record Claimed(NewMessage message, ServerFrame.Media media, String id) {
+        StoredMessage at(long seq, long ts) {
+            return new StoredMessage(message.conv(), seq, id, message.from(), message.cmid(), message.kind(),
+                    message.body(), ts, false, false, media);
+        }
+
+        String clientKey() {
+            return message.from().id() + "\n" + message.cmid();
+        }
+    }
+
+    /**
+     * One batch of a conversation: media claims per message (a refused claim fails that message only), then one
+     * {@code insertMany} of the messages with distinct client ids; a second message with the same client id as an
+     * earlier one in the batch goes the single path after it (and finds it).
+     */
+    private Mono<List<ConversationBatcher.Outcome<StoredMessage>>> storeBatch(String conv, List<NewMessage> messages) {
+        return Flux.fromIterable(messages)
+                .concatMap(m -> claim(m).map(c -> (Object) c).onErrorResume(e -> Mono.just(e)))
+                .collectList()
+                .flatMap(claims -> {
+                    List<Claimed> fresh = new ArrayList<>();
+                    Set<String> clientKeys = new HashSet<>();
+                    for (Object c : claims) {
+                        if (c instanceof Claimed claimed && clientKeys.add(claimed.clientKey())) {
+                            fresh.add(claimed);
+                        }
+                    }
+                    return insertAll(conv, fresh).flatMap(stored -> Flux.fromIterable(claims)
+                            .concatMap(c -> {
+                                if (c instanceof Throwable error) {
+                                    return Mono.just(ConversationBatcher.Outcome.<StoredMessage>failed(error));
+                                }
+                                Claimed claimed = (Claimed) c;
+                                StoredMessage done = stored.get(claimed.id());
+                                Mono<StoredMessage> answer = done != null ? Mono.just(done) : insert(claimed, 1);
+                                return answer.map(ConversationBatcher.Outcome::of)
+                                        .onErrorResume(e -> Mono.just(ConversationBatcher.Outcome.failed(e)));
+                            })
+                            .collectList());
                 });
     }
 
-    /** A message and, for image and audio, what it keeps of its file (checked and claimed for the conversation). */
-    private record Claimed(NewMessage message, ServerFrame.Media media) {
+    /**
+     * Stores {@code fresh} (distinct client ids) in one insert with consecutive seqs and answers them by id. Answers
+     * nothing for a single message, or when the database refuses the batch (a seq taken by another replica, a retried
+     * message): those go the single path one by one, which tells the cases apart. Other failures (timeouts, store
+     * down) fail the batch.
+     */
+    private Mono<Map<String, StoredMessage>> insertAll(String conv, List<Claimed> fresh) {
+        if (fresh.size() < 2) {
+            return Mono.just(Map.of());
+        }
+        return knownLastSeq(conv, false)
+                .flatMap(last -> {
+                    long ts = clock.millis();
+                    List<StoredMessage> batch = new ArrayList<>(fresh.size());
+                    for (int i = 0; i < fresh.size(); i++) {
+                        batch.add(fresh.get(i).at(last + 1 + i, ts));
+                    }
+                    return repository.insertAll(batch).map(done -> {
+                        lastSeqs.put(conv, last + batch.size());
+                        log.debug("stored conversationId={} seqs={}..{}", conv, last + 1, last + batch.size());
+                        Map<String, StoredMessage> byId = new HashMap<>();
+                        done.forEach(m -> byId.put(m.id(), m));
+                        return byId;
+                    });
+                })
+                .onErrorResume(DataIntegrityViolationException.class, refused -> {
+                    lastSeqs.evict(conv);
+                    log.debug("batch refused, storing one by one conversationId={} size={}", conv, fresh.size());
+                    return Mono.just(Map.of());
+                })
+                .doOnError(e -> lastSeqs.evict(conv));
     }
 
     private Mono<Claimed> claim(NewMessage m) {
+        String id = new ObjectId().toHexString();
         if (m.mediaId() == null) {
-            return Mono.just(new Claimed(m, null));
+            return Mono.just(new Claimed(m, null, id));
         }
-        return media.claim(m).map(file -> new Claimed(m, file));
+        return media.claim(m).map(file -> new Claimed(m, file, id));
     }
 
+    /** The single path: insert first; on a conflict the original by cmid decides (see the class comment). */
     private Mono<StoredMessage> insert(Claimed claimed, int attempt) {
         NewMessage m = claimed.message();
         return knownLastSeq(m.conv(), attempt > 1)
-                .flatMap(last -> {
-                    StoredMessage candidate = new StoredMessage(m.conv(), last + 1, new ObjectId().toHexString(),
-                            m.from(), m.cmid(), m.kind(), m.body(), clock.millis(), false, false, claimed.media());
-                    return repository.insert(candidate);
-                })
+                .flatMap(last -> repository.insert(claimed.at(last + 1, clock.millis())))
                 .doOnNext(stored -> {
                     lastSeqs.put(stored.conv(), stored.seq());
                     log.debug("stored conversationId={} seq={} clientMsgId={} attempt={}", stored.conv(), stored.seq(),
@@ -164,7 +238,16 @@ public class MessageService {
                 })
                 .onErrorResume(DuplicateKeyException.class, conflict -> {
                     lastSeqs.evict(m.conv());
-                    return findOriginal(m).switchIfEmpty(Mono.defer(() -> retry(claimed, attempt)));
+                    return repository.findByClientId(m.conv(), m.from().id(), m.cmid())
+                            .map(original -> {
+                                if (original.id().equals(claimed.id())) {
+                                    return original; // this store wrote it (an earlier attempt or the batch)
+                                }
+                                log.debug("duplicate store conversationId={} seq={} clientMsgId={}", m.conv(),
+                                        original.seq(), m.cmid());
+                                return original.asDuplicate();
+                            })
+                            .switchIfEmpty(Mono.defer(() -> retry(claimed, attempt)));
                 })
                 .doOnError(e -> !(e instanceof HistoryBusyException), e -> lastSeqs.evict(m.conv()));
     }

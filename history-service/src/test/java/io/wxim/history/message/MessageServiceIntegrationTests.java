@@ -173,13 +173,14 @@ class MessageServiceIntegrationTests {
         HistoryProperties d = HistoryProperties.defaults();
         HistoryProperties props = new HistoryProperties(d.chatBaseUrl(), d.chatTimeout(), d.mongoTimeout(),
                 Duration.ofMillis(300), d.maxPageSize(), d.historyPageSize(), d.syncPageSize(), d.maxBodyLength(),
-                d.maxLastSeqConversations(), d.maxInsertAttempts(), d.seqCacheSize(), d.maxPendingPerConversation());
-        AtomicInteger lookups = new AtomicInteger();
-        // The first lookup never signals (as if a callback were lost below us); later ones behave.
+                d.maxLastSeqConversations(), d.maxInsertAttempts(), d.seqCacheSize(), d.maxPendingPerConversation(),
+                d.storeBatchSize());
+        AtomicInteger inserts = new AtomicInteger();
+        // The first insert never signals (as if a callback were lost below us); later ones behave.
         MessageRepository flaky = new MessageRepository(mongo, props.mongoTimeout()) {
             @Override
-            Mono<StoredMessage> findByClientId(String c, String fromId, String cmid) {
-                return lookups.getAndIncrement() == 0 ? Mono.never() : super.findByClientId(c, fromId, cmid);
+            Mono<StoredMessage> insert(StoredMessage message) {
+                return inserts.getAndIncrement() == 0 ? Mono.never() : super.insert(message);
             }
         };
         MessageService service = new MessageService(flaky, props);
@@ -191,6 +192,66 @@ class MessageServiceIntegrationTests {
                 .assertNext(stored -> assertThat(stored.seq()).isEqualTo(1))
                 .expectComplete()
                 .verify(TIMEOUT);
+    }
+
+    @Test
+    void storesWhatArrivesTogetherInBatches_withConsecutiveSeqsInArrivalOrder() {
+        String conv = "r:batch" + unique();
+        AtomicInteger batchInserts = new AtomicInteger();
+        AtomicInteger singleInserts = new AtomicInteger();
+        HistoryProperties props = HistoryProperties.defaults();
+        MessageRepository counting = new MessageRepository(mongo, props.mongoTimeout()) {
+            @Override
+            Mono<List<StoredMessage>> insertAll(List<StoredMessage> messages) {
+                batchInserts.incrementAndGet();
+                return super.insertAll(messages);
+            }
+
+            @Override
+            Mono<StoredMessage> insert(StoredMessage message) {
+                singleInserts.incrementAndGet();
+                return super.insert(message);
+            }
+        };
+        MessageService service = new MessageService(counting, props);
+
+        StepVerifier.create(Flux.range(0, 300).flatMapSequential(i -> service.store(text(conv, "c" + i)), 300)
+                        .collectList())
+                .assertNext(answers -> {
+                    assertThat(answers).extracting(StoredMessage::seq).containsExactlyElementsOf(oneTo(300));
+                    assertThat(answers).noneMatch(StoredMessage::duplicate);
+                })
+                .expectComplete()
+                .verify(TIMEOUT);
+        StepVerifier.create(storedSeqs(conv)).expectNext(oneTo(300)).expectComplete().verify(TIMEOUT);
+        assertThat(batchInserts.get() + singleInserts.get()).as("database rounds for 300 messages").isLessThan(60);
+        System.out.printf("batches: %d batch inserts, %d single inserts for 300 messages%n", batchInserts.get(),
+                singleInserts.get());
+    }
+
+    @Test
+    void answersRetriesAsDuplicates_andStoresTheRestOfTheirBatchWithoutAGap() {
+        String conv = "r:batchdup" + unique();
+        StepVerifier.create(Flux.range(0, 5).concatMap(i -> replicaA.store(text(conv, "old" + i))).then())
+                .expectComplete().verify(TIMEOUT);
+
+        // Retries of stored messages, a message twice in one batch, and new ones, all arriving together.
+        List<NewMessage> burst = List.of(text(conv, "new0"), text(conv, "old1"), text(conv, "new1"), text(conv, "new1"),
+                text(conv, "old4"), text(conv, "new2"));
+        StepVerifier.create(Flux.fromIterable(burst).flatMapSequential(replicaA::store, burst.size()).collectList())
+                .assertNext(answers -> {
+                    assertThat(answers.get(1).seq()).isEqualTo(2);
+                    assertThat(answers.get(1).duplicate()).isTrue();
+                    assertThat(answers.get(4).seq()).isEqualTo(5);
+                    assertThat(answers.get(4).duplicate()).isTrue();
+                    assertThat(answers.get(2).seq()).isEqualTo(answers.get(3).seq());
+                    assertThat(List.of(answers.get(2).duplicate(), answers.get(3).duplicate())).containsOnlyOnce(true);
+                    assertThat(List.of(answers.get(0).seq(), answers.get(2).seq(), answers.get(5).seq()))
+                            .containsExactlyInAnyOrder(6L, 7L, 8L);
+                })
+                .expectComplete()
+                .verify(TIMEOUT);
+        StepVerifier.create(storedSeqs(conv)).expectNext(oneTo(8)).expectComplete().verify(TIMEOUT);
     }
 
     private static NewMessage text(String conv, String cmid) {
