@@ -359,7 +359,7 @@ function wxRandom(wx) {
 // ---------------------------------------------------------------------------------------------------------------
 // The client
 
-const EVENT_TYPES = ['memberJoined', 'memberLeft', 'presence', 'read', 'typing', 'recalled', 'pairRequested',
+const EVENT_TYPES = ['memberJoined', 'memberLeft', 'presence', 'online', 'read', 'typing', 'recalled', 'pairRequested',
   'pairRequestSent', 'pairRequestClosed', 'pairStarted', 'pairEnded'];
 
 /**

@@ -30,6 +30,8 @@ export interface PairStarted { type: 'pairStarted'; conv: string; peer: User }
 export interface PairEnded { type: 'pairEnded'; conv: string; peer: string; reason: 'left' | 'peer_left' | 'peer_offline' }
 export interface MemberChange { type: 'memberJoined' | 'memberLeft'; conv: string; user: User; online: number }
 export interface Presence { type: 'presence'; conv: string; user: User; status: 'online' | 'offline'; online: number }
+/** A crowded room's online count, sent instead of per-user memberJoined / memberLeft / presence (about once a second). */
+export interface OnlineCount { type: 'online'; conv: string; online: number }
 export interface Typing { type: 'typing'; conv: string; user: User }
 export interface Welcome { type: 'welcome'; user: User; conversations: ConversationInfo[]; heartbeatSeconds: number }
 export interface Upload {
@@ -45,6 +47,7 @@ export interface ClientEvents {
   memberJoined: MemberChange;
   memberLeft: MemberChange;
   presence: Presence;
+  online: OnlineCount;
   read: ReadCursor;
   typing: Typing;
   recalled: Recalled;

@@ -357,7 +357,7 @@ export function wxRandom(wx) {
 // ---------------------------------------------------------------------------------------------------------------
 // The client
 
-const EVENT_TYPES = ['memberJoined', 'memberLeft', 'presence', 'read', 'typing', 'recalled', 'pairRequested',
+const EVENT_TYPES = ['memberJoined', 'memberLeft', 'presence', 'online', 'read', 'typing', 'recalled', 'pairRequested',
   'pairRequestSent', 'pairRequestClosed', 'pairStarted', 'pairEnded'];
 
 /**

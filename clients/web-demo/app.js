@@ -185,6 +185,11 @@
         send({ type: 'rooms' });
         render();
         break;
+      case 'online': // a crowded room: only the count, no per-user event
+        state.online[f.conv] = f.online;
+        renderHeader();
+        renderRooms(state.rooms);
+        break;
       case 'memberJoined': case 'memberLeft': case 'presence': {
         state.online[f.conv] = f.online;
         const what = f.type === 'memberJoined' ? 'joined' : f.type === 'memberLeft' ? 'left' : `is ${f.status}`;

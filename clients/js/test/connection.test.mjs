@@ -182,19 +182,19 @@ test('events without rid are emitted; replies resolve their command only; markRe
   const s0 = transport.sockets[0];
   s0.h.onMessage(JSON.stringify({ type: 'welcome', user: { id: 'u1' }, conversations: [{ conv: 'r:lobby', lastSeq: 0 }], heartbeatSeconds: 25 }));
   const seen = [];
-  for (const name of ['presence', 'memberJoined', 'pairRequested', 'pairEnded', 'read', 'recalled', 'typing']) {
+  for (const name of ['presence', 'online', 'memberJoined', 'pairRequested', 'pairEnded', 'read', 'recalled', 'typing']) {
     client.on(name, (f) => seen.push(f.type));
   }
-  for (const type of ['presence', 'memberJoined', 'pairRequested', 'pairEnded', 'typing']) s0.h.onMessage(JSON.stringify({ type, conv: 'r:lobby' }));
+  for (const type of ['presence', 'online', 'memberJoined', 'pairRequested', 'pairEnded', 'typing']) s0.h.onMessage(JSON.stringify({ type, conv: 'r:lobby' }));
   s0.h.onMessage(JSON.stringify({ type: 'read', rid: 'not-ours', conv: 'r:lobby', seq: 1 })); // a reply, not an event
   s0.h.onMessage(JSON.stringify({ type: 'message', conv: 'r:lobby', seq: 1, from: { id: 'u2' }, body: 'x' }));
   s0.h.onMessage(JSON.stringify({ type: 'message', conv: 'r:lobby', seq: 2, from: { id: 'u2' }, body: 'y' }));
-  assert.deepEqual(seen, ['presence', 'memberJoined', 'pairRequested', 'pairEnded', 'typing']);
+  assert.deepEqual(seen, ['presence', 'online', 'memberJoined', 'pairRequested', 'pairEnded', 'typing']);
   const read = client.markRead('r:lobby');
   const frame = s0.sent.at(-1);
   assert.deepEqual({ type: frame.type, conv: frame.conv, seq: frame.seq }, { type: 'read', conv: 'r:lobby', seq: 2 });
   s0.h.onMessage(JSON.stringify({ type: 'read', rid: frame.rid, conv: 'r:lobby', seq: 2, unread: 0 }));
   assert.equal((await read).unread, 0);
-  assert.deepEqual(seen.length, 5, 'the reply is not an event');
+  assert.deepEqual(seen.length, 6, 'the reply is not an event');
   client.close();
 });

@@ -23,6 +23,7 @@ const def = {
       client.on('memberJoined', counts),
       client.on('memberLeft', counts),
       client.on('presence', counts),
+      client.on('online', counts), // crowded rooms: counts only
       client.on('message', (m) => this.onMessage(m)),
     ];
   },

@@ -20,6 +20,7 @@ import java.util.List;
         @JsonSubTypes.Type(value = ServerFrame.MemberJoined.class, name = "memberJoined"),
         @JsonSubTypes.Type(value = ServerFrame.MemberLeft.class, name = "memberLeft"),
         @JsonSubTypes.Type(value = ServerFrame.Presence.class, name = "presence"),
+        @JsonSubTypes.Type(value = ServerFrame.Online.class, name = "online"),
         @JsonSubTypes.Type(value = ServerFrame.ReadMark.class, name = "read"),
         @JsonSubTypes.Type(value = ServerFrame.Typing.class, name = "typing"),
         @JsonSubTypes.Type(value = ServerFrame.Recalled.class, name = "recalled"),
@@ -126,6 +127,13 @@ public sealed interface ServerFrame {
 
     /** A member came online or went offline (first connection opened / last one closed). */
     record Presence(String conv, UserRef user, String status, long online) implements ServerFrame {
+    }
+
+    /**
+     * The online member count of a crowded room (more members online than chat's crowd threshold), sent instead of
+     * per-user memberJoined / memberLeft / presence frames, at most about once a second per room.
+     */
+    record Online(String conv, long online) implements ServerFrame {
     }
 
     /** The user's read position in {@code conv} (the reply to {@code read}, and pushed to the user's other devices). */

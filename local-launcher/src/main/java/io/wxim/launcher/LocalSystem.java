@@ -19,6 +19,9 @@ import org.springframework.context.ConfigurableApplicationContext;
  * Used by {@link LocalLauncher} and by the end-to-end tests.
  */
 public final class LocalSystem implements AutoCloseable {
+    /** No tracing span per Redis command (each message costs several); the services' own yml says the same. */
+    private static final String LETTUCE_TRACING =
+            "org.springframework.boot.data.redis.autoconfigure.observation.LettuceObservationAutoConfiguration";
     private static final String SECURITY = String.join(",",
             "org.springframework.boot.security.autoconfigure.SecurityAutoConfiguration",
             "org.springframework.boot.security.autoconfigure.ReactiveUserDetailsServiceAutoConfiguration",
@@ -97,7 +100,7 @@ public final class LocalSystem implements AutoCloseable {
         // Payload encryption is on: a fresh gateway token per start, and the key-encryption key from the options
         // (the launcher keeps one under its data directory) or a fresh one.
         String gatewayKeysToken = randomBase64(32);
-        Map<String, String> authProps = base("auth-service", p.auth(), "auth", SECURITY);
+        Map<String, String> authProps = base("auth-service", p.auth(), "auth", SECURITY + "," + LETTUCE_TRACING);
         authProps.put("im.auth.dev-login.enabled", String.valueOf(options.devLogin()));
         authProps.put("im.auth.signing.generate-if-missing", "true");
         authProps.put("im.auth.encryption.enabled", "true");
@@ -112,7 +115,7 @@ public final class LocalSystem implements AutoCloseable {
         historyProps.put("spring.security.oauth2.resourceserver.jwt.jwk-set-uri", auth + "/api/auth/jwks");
         run(HistoryApplication.class, "history-service", historyProps);
 
-        Map<String, String> chatProps = base(ChatApplication.CONFIG_NAME, p.chat(), "chat", "");
+        Map<String, String> chatProps = base(ChatApplication.CONFIG_NAME, p.chat(), "chat", LETTUCE_TRACING);
         chatProps.put("im.chat.history.base-url", history);
         chatProps.put("spring.security.oauth2.resourceserver.jwt.jwk-set-uri", auth + "/api/auth/jwks");
         run(ChatApplication.class, ChatApplication.CONFIG_NAME, chatProps);
@@ -120,7 +123,7 @@ public final class LocalSystem implements AutoCloseable {
         int index = 0;
         for (int port : options.gatewayPorts()) {
             index++;
-            Map<String, String> gw = base(GatewayApplication.CONFIG_NAME, port, null, MONGO);
+            Map<String, String> gw = base(GatewayApplication.CONFIG_NAME, port, null, MONGO + "," + LETTUCE_TRACING);
             gw.put("im.gateway.node-id", "gw" + index);
             gw.put("im.gateway.own-event-loops", "true"); // stopping one gateway leaves the other services running
             gw.put("im.gateway.auth.jwks-uri", auth + "/api/auth/jwks");

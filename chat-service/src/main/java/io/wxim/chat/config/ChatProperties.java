@@ -29,6 +29,7 @@ import org.springframework.validation.annotation.Validated;
  * @param recallWindow  how long after sending its sender may recall a message
  * @param typingInterval at most one typing event per user and conversation in this interval; more get rate_limited
  * @param maxConversationsListed most conversations in {@code welcome} and in the conversation list (newest joined first)
+ * @param crowd         presence in rooms with many members online
  */
 @Validated
 @ConfigurationProperties("im.chat")
@@ -47,7 +48,8 @@ public record ChatProperties(
         @Valid @DefaultValue Pair pair,
         @DefaultValue("2m") Duration recallWindow,
         @DefaultValue("2s") Duration typingInterval,
-        @Min(1) @DefaultValue("300") int maxConversationsListed) {
+        @Min(1) @DefaultValue("300") int maxConversationsListed,
+        @Valid @DefaultValue Crowd crowd) {
 
     /** The defaults, for code and tests that run without Spring. */
     public static ChatProperties defaults() {
@@ -56,14 +58,14 @@ public record ChatProperties(
                 new History("http://localhost:8082", Duration.ofSeconds(2), 2, 100, 500, DataSize.ofMegabytes(4)),
                 Duration.ofSeconds(2), Duration.ofSeconds(3), "Lobby", 200, 500, 25, Duration.ofSeconds(8), 100,
                 new Pair(Duration.ofMinutes(2), Duration.ofSeconds(30), Duration.ofSeconds(1), 10, 50),
-                Duration.ofMinutes(2), Duration.ofSeconds(2), 300);
+                Duration.ofMinutes(2), Duration.ofSeconds(2), 300, new Crowd(100, Duration.ofSeconds(1)));
     }
 
     /** The same settings with another consumer name and stream section. */
     public ChatProperties with(String newConsumerName, Stream newStream) {
         return new ChatProperties(newConsumerName, newStream, history, redisTimeout, mongoTimeout, lobbyName,
                 maxRoomsListed, maxMembersListed, heartbeatSeconds, commandDeadline, maxRoomsPerUser, pair, recallWindow,
-                typingInterval, maxConversationsListed);
+                typingInterval, maxConversationsListed, crowd);
     }
 
     /**
@@ -115,5 +117,19 @@ public record ChatProperties(
             @DefaultValue("1s") Duration sweepInterval,
             @Min(1) @DefaultValue("10") int maxOutgoing,
             @Min(1) @DefaultValue("50") int maxIncoming) {
+    }
+
+    /**
+     * Presence in crowded rooms. A user coming online or going offline is announced to each of their rooms with the
+     * user ({@code memberJoined}/{@code memberLeft} in the lobby, {@code presence} elsewhere) while the room has at
+     * most {@code threshold} members online. Above it, per-user announcements stop (N users connecting would cost N^2
+     * frames) and the room gets one {@code online} frame with its count at most once per {@code interval}.
+     *
+     * @param threshold online members above which a room gets counts instead of per-user announcements
+     * @param interval  at most one {@code online} frame per crowded room and chat instance in this interval
+     */
+    public record Crowd(
+            @Min(0) @DefaultValue("100") int threshold,
+            @DefaultValue("1s") Duration interval) {
     }
 }

@@ -11,8 +11,10 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -26,10 +28,22 @@ import reactor.core.publisher.Mono;
  */
 @Service
 public class DirectService {
+    private static final int KNOWN_COMPLETE = 100_000;
     private final PeersRepository peers;
     private final RoomRepository memberships;
     private final ProfileService profiles;
     private final Clock clock;
+    /**
+     * Direct conversations known to be complete (both memberships recorded; direct memberships are never removed),
+     * so a send to a known peer needs no database read. Bounded, least recently used first out.
+     */
+    private final Set<String> complete = Collections.newSetFromMap(Collections.synchronizedMap(
+            new LinkedHashMap<>(1024, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                    return size() > KNOWN_COMPLETE;
+                }
+            }));
 
     public DirectService(PeersRepository peers, RoomRepository memberships, ProfileService profiles, Clock clock) {
         this.peers = peers;
@@ -47,11 +61,15 @@ public class DirectService {
             return Mono.error(new ProtocolException(ErrorCode.BAD_REQUEST, "cannot message yourself"));
         }
         String conv = conversationOf(from, to);
+        if (complete.contains(conv)) {
+            return Mono.just(conv);
+        }
         return memberships.isMember(conv, from).flatMap(member -> member ? Mono.just(conv)
-                : profiles.require(to)
-                        // the recipient first: the sender's membership is what marks the conversation complete
-                        .then(recordMembers(conv, to, from, clock.millis()))
-                        .thenReturn(conv));
+                        : profiles.require(to)
+                                // the recipient first: the sender's membership is what marks the conversation complete
+                                .then(recordMembers(conv, to, from, clock.millis()))
+                                .thenReturn(conv))
+                .doOnNext(complete::add);
     }
 
     /**

@@ -59,11 +59,12 @@ public class MessageService {
     public Mono<ServerFrame> send(UserRef from, ClientFrame.Send send) {
         return target(from.id(), send)
                 .flatMap(conv -> history.store(conv, from, send))
-                .flatMap(stored -> deliveries.toMembers(stored.conv(), stored.toFrame())
-                        .then(cursors.advance(stored.conv(), from.id(), stored.seq())
-                                .doOnError(e -> log.warn("read cursor not moved: conversationId={} error={}",
-                                        stored.conv(), e.toString()))
-                                .onErrorResume(e -> Mono.empty()))
+                // delivery and the sender's read cursor are independent: both run at once, the ack after both
+                .flatMap(stored -> Mono.when(deliveries.toMembers(stored.conv(), stored.toFrame()),
+                                cursors.advance(stored.conv(), from.id(), stored.seq())
+                                        .doOnError(e -> log.warn("read cursor not moved: conversationId={} error={}",
+                                                stored.conv(), e.toString()))
+                                        .onErrorResume(e -> Mono.empty()))
                         .thenReturn(new ServerFrame.Ack(send.rid(), send.cmid(), stored.conv(), stored.seq(),
                                 stored.id(), stored.ts())));
     }

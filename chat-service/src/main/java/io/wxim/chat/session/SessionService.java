@@ -4,6 +4,7 @@ import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.direct.DirectService;
 import io.wxim.chat.message.HistoryClient;
 import io.wxim.chat.pair.PairRepository;
+import io.wxim.chat.presence.CrowdPresence;
 import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.chat.profile.ProfileService;
 import io.wxim.chat.room.RoomService;
@@ -24,7 +25,8 @@ import reactor.core.publisher.Mono;
 /**
  * Connection lifecycle: registers presence, tells the gateway which conversations to subscribe the connection to,
  * and welcomes the client; on the first connection / last disconnection of a user, announces presence to the user's
- * conversations (in the lobby as memberJoined / memberLeft, since being online is being in the lobby).
+ * conversations (in the lobby as memberJoined / memberLeft, since being online is being in the lobby; in crowded
+ * rooms as a periodic online count instead, {@link CrowdPresence}).
  * Rooms are delivered through per-conversation subscriptions; direct and pair conversations reach the user's
  * connections directly, so they are listed in {@code welcome} (for sync) but not subscribed. A user in a pair session
  * who goes offline starts the session's grace period; connecting again cancels it.
@@ -38,12 +40,14 @@ public class SessionService {
     private final PairRepository pairs;
     private final HistoryClient history;
     private final Deliveries deliveries;
+    private final CrowdPresence crowd;
     private final ChatProperties props;
     private final Clock clock;
 
     public SessionService(PresenceRepository presence, RoomService rooms, ProfileService profiles, DirectService directService,
-                          PairRepository pairs, HistoryClient history, Deliveries deliveries, ChatProperties props,
-                          Clock clock) {
+                          PairRepository pairs, HistoryClient history, Deliveries deliveries, CrowdPresence crowd,
+                          ChatProperties props, Clock clock) {
+        this.crowd = crowd;
         this.presence = presence;
         this.rooms = rooms;
         this.profiles = profiles;
@@ -95,7 +99,7 @@ public class SessionService {
             return Mono.empty();
         }
         return Flux.range(0, convs.size())
-                .concatMap(i -> deliveries.toConversation(convs.get(i), online
+                .concatMap(i -> crowd.announce(convs.get(i), counts.get(i), online
                         ? online(convs.get(i), user, counts.get(i))
                         : offline(convs.get(i), user, counts.get(i))))
                 .then();
