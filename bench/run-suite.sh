@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# One measurement session, side by side: starts wxim (the local launcher pinned to core 0 plus a second gateway
+# process) and the Socket.IO + Redis peer (two instances, core 0), runs each scenario against both with the
+# generator on core 1, writes JSON results, Markdown rows and plots to $OUT, and stops every process it started (by
+# PID). Loopback only; every scenario is bounded by the tool's own limits and by `timeout` here.
+#
+#   bench/run-suite.sh [quick|full]      (quick: short steps, ~15 min; full: 30 s steps and 10k idle, ~45 min)
+#
+# Needs: the jars (mvn -B -q -DskipTests package -pl local-launcher,gateway-service,bench -am), node + npm ci in
+# bench/socketio-peer, taskset (util-linux). Run it on a quiet machine: nothing else busy.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MODE="${1:-quick}"
+OUT="${OUT:-bench-results/$(date -u +%Y%m%dT%H%M%SZ)-$MODE}"
+DATA="$(mktemp -d /tmp/wxim-bench-data.XXXXXX)"
+mkdir -p "$OUT"
+ulimit -n 65536 || ulimit -n "$(ulimit -Hn)"
+SERVER_CPU="${SERVER_CPU:-0}"
+BENCH_CPU="${BENCH_CPU:-1}"
+B=(taskset -c "$BENCH_CPU" java -Xmx2g -jar bench/target/bench-0.1.0-SNAPSHOT-exec.jar)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 2;
+            for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$DATA"; }
+trap cleanup EXIT
+
+wait_http() { # url seconds
+  for _ in $(seq 1 "$2"); do curl -fs -o /dev/null "$1" && return 0; sleep 1; done
+  echo "not up: $1" >&2; return 1
+}
+
+# The per-connection frame limit (20/s) is for people; the generator sends faster from one connection. Same for
+# both gateways; said in docs/benchmarks.md.
+export IM_GATEWAY_WS_RATEPERSECOND=2000 IM_GATEWAY_WS_RATEBURST=4000
+
+WXIM_PORT=23080 WXIM_REDIS_PORT=23390 WXIM_MONGO_PORT=23190 WXIM_DATA="$DATA" \
+  taskset -c "$SERVER_CPU" java -Xmx1g -XX:+UseSerialGC -jar local-launcher/target/local-launcher-0.1.0-SNAPSHOT-exec.jar \
+  > "$OUT/launcher.log" 2>&1 &
+LAUNCHER=$!; PIDS+=("$LAUNCHER")
+wait_http http://127.0.0.1:23080/ 180
+REDIS=$(pgrep -f 'redis-server.*:23390' | head -1)
+
+start_gw2() {
+  REDIS_HOST=127.0.0.1 REDIS_PORT=23390 GATEWAY_NODE_ID="gwb$RANDOM" AUTH_JWKS_URI=http://127.0.0.1:23081/api/auth/jwks \
+  AUTH_URL=http://127.0.0.1:23081 HISTORY_URL=http://127.0.0.1:23082 CHAT_URL=http://127.0.0.1:23083 \
+    taskset -c "$SERVER_CPU" java -Xmx512m -XX:+UseSerialGC -jar gateway-service/target/gateway-service-0.1.0-SNAPSHOT-exec.jar \
+    --server.port=23085 --management.server.port=24085 >> "$OUT/gw2.log" 2>&1 &
+  GW2=$!; PIDS+=("$GW2")
+  wait_http http://127.0.0.1:24085/actuator/health 120
+}
+start_gw2
+
+(cd bench/socketio-peer && exec taskset -c "$SERVER_CPU" node --expose-gc server.mjs --port 23500 --redis redis://127.0.0.1:23390) > "$OUT/peer1.log" 2>&1 &
+PEER1=$!; PIDS+=("$PEER1")
+(cd bench/socketio-peer && exec taskset -c "$SERVER_CPU" node --expose-gc server.mjs --port 23501 --redis redis://127.0.0.1:23390) > "$OUT/peer2.log" 2>&1 &
+PEER2=$!; PIDS+=("$PEER2")
+wait_http http://127.0.0.1:23500/stats 30
+wait_http http://127.0.0.1:23501/stats 30
+
+WX=(--target wxim --url http://127.0.0.1:23080,http://127.0.0.1:23085 --server-pids "launcher=$LAUNCHER,gw2=$GW2,redis=$REDIS")
+SIO=(--target socketio --url http://127.0.0.1:23500,http://127.0.0.1:23501 --server-pids "peer1=$PEER1,peer2=$PEER2,redis=$REDIS")
+if [ "$MODE" = full ]; then STEP=(--step-seconds 30 --drain-seconds 5 --warmup-seconds 10); IDLE=10000; STORM=5000
+else STEP=(--step-seconds 12 --drain-seconds 4 --warmup-seconds 3); IDLE=1000; STORM=1000; fi
+run() { # name args...
+  local name=$1; shift
+  echo "== $name"
+  timeout 1200 "${B[@]}" "$@" --out "$OUT/$name.json" --md "$OUT/results.md" 2>&1 | tee "$OUT/$name.txt" | grep -E '^\| [a-z]|^note|^result' || true
+}
+
+run fanout100-wxim     fanout "${WX[@]}"  --receivers 100 --senders 25 --rates 100,200,400,800,1600,3200 "${STEP[@]}"
+run fanout100-socketio fanout "${SIO[@]}" --receivers 100 --senders 25 --rates 100,200,400,800,1600,3200 "${STEP[@]}"
+run fanout1000-wxim     fanout "${WX[@]}"  --receivers 1000 --senders 20 --rates 10,20,40,80,160 "${STEP[@]}" --connect-timeout-seconds 300
+run fanout1000-socketio fanout "${SIO[@]}" --receivers 1000 --senders 20 --rates 10,20,40,80,160 "${STEP[@]}" --connect-timeout-seconds 300
+run direct-wxim     direct "${WX[@]}"  --pairs 100 --rates 100,200,400,800,1600,3200 "${STEP[@]}"
+run direct-socketio direct "${SIO[@]}" --pairs 100 --rates 100,200,400,800,1600,3200 "${STEP[@]}"
+run idle-wxim idle --target wxim --url http://127.0.0.1:23085 --connections "$IDLE" --hold-seconds 20 --gc \
+  --heap-url 'http://127.0.0.1:24085/actuator/metrics/jvm.memory.used?tag=area:heap' --server-pids "gw2=$GW2" \
+  --connect-timeout-seconds 600
+run idle-socketio idle --target socketio --url http://127.0.0.1:23500 --connections "$IDLE" --hold-seconds 20 \
+  --heap-url http://127.0.0.1:23500/stats --server-pids "peer1=$PEER1" --connect-timeout-seconds 600
+run storm-wxim storm --target wxim --url http://127.0.0.1:23085 --fallback-url http://127.0.0.1:23080 --clients "$STORM" \
+  --kill-pid "$GW2" --server-pids "launcher=$LAUNCHER,redis=$REDIS" --timeout-seconds 120 --connect-timeout-seconds 600
+run storm-socketio storm --target socketio --url http://127.0.0.1:23501 --fallback-url http://127.0.0.1:23500 \
+  --clients "$STORM" --kill-pid "$PEER2" --server-pids "peer1=$PEER1,redis=$REDIS" --timeout-seconds 120 \
+  --connect-timeout-seconds 600
+
+java -Djava.awt.headless=true -jar bench/target/bench-0.1.0-SNAPSHOT-exec.jar report --out "$OUT/plots" "$OUT"/*.json
+echo "results: $OUT/results.md, plots: $OUT/plots"
