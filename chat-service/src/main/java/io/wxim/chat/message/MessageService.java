@@ -3,7 +3,7 @@ package io.wxim.chat.message;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.direct.DirectService;
 import io.wxim.chat.pair.PairRepository;
-import io.wxim.chat.read.ReadCursorRepository;
+import io.wxim.chat.read.SenderCursors;
 import io.wxim.chat.room.RoomService;
 import io.wxim.chat.routing.MemberDeliveries;
 import io.wxim.protocol.Conversations;
@@ -34,7 +34,7 @@ public class MessageService {
     private final RoomService rooms;
     private final DirectService directs;
     private final PairRepository pairs;
-    private final ReadCursorRepository cursors;
+    private final SenderCursors senderCursors;
     private final HistoryClient history;
     private final MemberDeliveries deliveries;
     private final ChatProperties props;
@@ -42,14 +42,14 @@ public class MessageService {
 
     private final io.micrometer.core.instrument.Counter syncRequests;
 
-    public MessageService(RoomService rooms, DirectService directs, PairRepository pairs, ReadCursorRepository cursors,
+    public MessageService(RoomService rooms, DirectService directs, PairRepository pairs, SenderCursors senderCursors,
                           HistoryClient history, MemberDeliveries deliveries, ChatProperties props, Clock clock,
                           io.micrometer.core.instrument.MeterRegistry meters) {
         this.syncRequests = meters.counter("im.chat.sync.requests");
         this.rooms = rooms;
         this.directs = directs;
         this.pairs = pairs;
-        this.cursors = cursors;
+        this.senderCursors = senderCursors;
         this.history = history;
         this.deliveries = deliveries;
         this.props = props;
@@ -61,7 +61,7 @@ public class MessageService {
                 .flatMap(conv -> history.store(conv, from, send))
                 // delivery and the sender's read cursor are independent: both run at once, the ack after both
                 .flatMap(stored -> Mono.when(deliveries.toMembers(stored.conv(), stored.toFrame()),
-                                cursors.advance(stored.conv(), from.id(), stored.seq())
+                                senderCursors.advance(stored.conv(), from.id(), stored.seq())
                                         .doOnError(e -> log.warn("read cursor not moved: conversationId={} error={}",
                                                 stored.conv(), e.toString()))
                                         .onErrorResume(e -> Mono.empty()))

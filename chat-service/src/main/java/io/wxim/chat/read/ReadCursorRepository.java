@@ -5,7 +5,9 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.Map;
 import org.springframework.data.annotation.Id;
+import org.springframework.data.mongodb.core.BulkOperations;
 import org.springframework.data.mongodb.core.FindAndModifyOptions;
+import org.springframework.data.mongodb.core.ReactiveBulkOperations;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 import org.springframework.data.mongodb.core.mapping.Document;
 import org.springframework.data.mongodb.core.query.Criteria;
@@ -40,6 +42,26 @@ public class ReadCursorRepository {
         return mongo.findAndModify(query, update, FindAndModifyOptions.options().upsert(true).returnNew(true), ReadCursor.class)
                 .map(ReadCursor::seq)
                 .timeout(timeout);
+    }
+
+    /** A cursor to move forward: {@code userId}'s cursor in {@code conv} to at least {@code seq}. */
+    public record Move(String conv, String userId, long seq) {
+        String id() {
+            return conv + "|" + userId;
+        }
+    }
+
+    /** Moves several cursors forward (never back) with one unordered bulk write of upserts. */
+    public Mono<Void> advanceAll(Collection<Move> moves) {
+        if (moves.isEmpty()) {
+            return Mono.empty();
+        }
+        ReactiveBulkOperations bulk = mongo.bulkOps(BulkOperations.BulkMode.UNORDERED, ReadCursor.class);
+        for (Move move : moves) {
+            bulk.upsert(Query.query(Criteria.where("_id").is(move.id())), new Update().max("seq", move.seq())
+                    .setOnInsert("conv", move.conv()).setOnInsert("userId", move.userId()));
+        }
+        return bulk.execute().timeout(timeout).then();
     }
 
     /** Cursors of the user in these conversations (0 when never read). */
