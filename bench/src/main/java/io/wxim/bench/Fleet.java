@@ -34,6 +34,7 @@ public final class Fleet implements AutoCloseable {
         return t;
     });
     private final List<BenchClient> clients = Collections.synchronizedList(new ArrayList<>());
+    private final List<BenchClient> prepared = new ArrayList<>();
     private ScheduledFuture<?> heartbeats;
     private int connectConcurrency = 64;
     private int connsPerUser = 1;
@@ -74,7 +75,13 @@ public final class Fleet implements AutoCloseable {
      */
     public List<BenchClient> open(int count, Duration timeout, BenchClient.Listener listener) {
         int first = clients.size();
-        List<BenchClient> made = create(first, count);
+        List<BenchClient> made;
+        if (prepared.size() >= count) {
+            made = new ArrayList<>(prepared.subList(0, count));
+            prepared.subList(0, count).clear();
+        } else {
+            made = create(first, count);
+        }
         made.forEach(c -> c.listener(listener));
         AtomicInteger failed = new AtomicInteger();
         List<BenchClient> open = Flux.fromIterable(made)
@@ -97,6 +104,14 @@ public final class Fleet implements AutoCloseable {
         List<BenchClient> sorted = new ArrayList<>(open == null ? List.of() : open);
         sorted.sort((a, b) -> Integer.compare(a.index, b.index));
         return sorted;
+    }
+
+    /**
+     * Signs in the users of the next {@code count} connections now (wxim: one dev login each), so that a following
+     * {@link #open} measures connecting with a token in hand, as a client that reconnects does, not minting tokens.
+     */
+    public void prepare(int count) {
+        prepared.addAll(create(clients.size(), count));
     }
 
     private List<BenchClient> create(int first, int count) {

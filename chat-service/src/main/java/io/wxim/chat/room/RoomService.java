@@ -78,7 +78,9 @@ public class RoomService {
     public Mono<Map<String, String>> names(Collection<String> convs) {
         List<String> roomIds = convs.stream().filter(c -> Conversations.isRoom(c) && !Conversations.LOBBY.equals(c))
                 .map(c -> c.substring(Conversations.ROOM_PREFIX.length())).toList();
-        return rooms.findRooms(roomIds).collectMap(r -> Conversations.room(r.id()), Room::name).map(found -> {
+        Mono<Map<String, String>> stored = roomIds.isEmpty() ? Mono.just(Map.of()) // only the lobby: no query
+                : rooms.findRooms(roomIds).collectMap(r -> Conversations.room(r.id()), Room::name);
+        return stored.map(found -> {
             Map<String, String> names = new LinkedHashMap<>();
             for (String conv : convs) {
                 String name = Conversations.LOBBY.equals(conv) ? props.lobbyName() : found.get(conv);
