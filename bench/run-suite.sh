@@ -58,8 +58,8 @@ wait_http http://127.0.0.1:23501/stats 30
 
 WX=(--target wxim --url http://127.0.0.1:23080,http://127.0.0.1:23085 --server-pids "launcher=$LAUNCHER,gw2=$GW2,redis=$REDIS")
 SIO=(--target socketio --url http://127.0.0.1:23500,http://127.0.0.1:23501 --server-pids "peer1=$PEER1,peer2=$PEER2,redis=$REDIS")
-if [ "$MODE" = full ]; then STEP=(--step-seconds 30 --drain-seconds 5 --warmup-seconds 10); IDLE=10000; STORM=5000
-else STEP=(--step-seconds 12 --drain-seconds 4 --warmup-seconds 3); IDLE=1000; STORM=1000; fi
+if [ "$MODE" = full ]; then STEP=(--step-seconds 30 --drain-seconds 5 --warmup-seconds 30); IDLE=10000; STORM=5000
+else STEP=(--step-seconds 12 --drain-seconds 4 --warmup-seconds 15); IDLE=2000; STORM=1000; fi
 run() { # name args...
   local name=$1; shift
   echo "== $name"
