@@ -49,6 +49,9 @@ public final class BlockHoundAllowlist implements BlockHoundIntegration {
         // The MongoDB reactive driver guards its connection pool with short internal locks (released in microseconds).
         builder.allowBlockingCallsInside("com.mongodb.internal.Locks", "checkedWithLock");
         builder.allowBlockingCallsInside("com.mongodb.internal.Locks", "withInterruptibleLock");
+        // Spring Data's mapping context takes a short read/write lock when it meets a type the first time (concurrent
+        // first inserts of a type, e.g. a batch of stores right after start); later lookups hit its cache.
+        builder.allowBlockingCallsInside("org.springframework.data.mapping.context.AbstractMappingContext", "getPersistentEntity");
         // Hibernate Validator reads its message bundle from the jar on the first violation, then caches it.
         builder.allowBlockingCallsInside("org.hibernate.validator.resourceloading.PlatformResourceBundleLocator", "loadBundle");
         // Netty 4.2's adaptive buffer allocator takes a short StampedLock when it grows or frees a magazine (large

@@ -74,23 +74,38 @@ public class HistoryClient {
     record RecallRequest(String by, long notBefore) {
     }
 
+    private static final ParameterizedTypeReference<List<BatchItem>> BATCH_ITEMS = new ParameterizedTypeReference<>() {
+    };
+
     private static final ParameterizedTypeReference<Map<String, ServerFrame.Message>> MESSAGE_MAP =
             new ParameterizedTypeReference<>() {
             };
 
+    /** One answer of a batch store: {@code status} 200 with the stored message, or the single store's status. */
+    public record BatchItem(int status, Stored message, String detail) {
+    }
+
+    record StoreBatchRequest(List<StoreRequest> messages) {
+    }
+
     /**
-     * Stores a message of the send's kind in {@code conv}. NOT_FOUND if its media does not exist or is not the
-     * sender's, BAD_REQUEST if the media is of another kind.
+     * Stores several messages with one request ({@code POST /internal/messages/batch}); answers one item per
+     * message, in order. The whole call is retried on transient failures like every call (stores are idempotent).
      */
-    public Mono<Stored> store(String conv, UserRef from, ClientFrame.Send send) {
-        return call("store", web.post().uri("/internal/messages")
-                .bodyValue(new StoreRequest(conv, from, send.cmid(), send.kind(), send.body(), send.media(), send.duration()))
+    public Mono<List<BatchItem>> storeAll(List<StoreRequest> messages) {
+        return call("storeBatch", web.post().uri("/internal/messages/batch")
+                .bodyValue(new StoreBatchRequest(messages))
                 .retrieve()
-                .onStatus(status -> status.value() == 404, r -> Mono.error(
-                        new ProtocolException(ErrorCode.NOT_FOUND, "no such media: upload it first (POST /api/media)")))
-                .onStatus(status -> status.value() == 400, r -> Mono.error(
-                        new ProtocolException(ErrorCode.BAD_REQUEST, "the media does not fit this message (kind or fields)")))
-                .bodyToMono(Stored.class));
+                .bodyToMono(BATCH_ITEMS));
+    }
+
+    /** The failure a batch item's status stands for, as the single store call would raise it. */
+    static ProtocolException storeFailure(BatchItem item) {
+        return switch (item.status()) {
+            case 404 -> new ProtocolException(ErrorCode.NOT_FOUND, "no such media: upload it first (POST /api/media)");
+            case 400 -> new ProtocolException(ErrorCode.BAD_REQUEST, "the media does not fit this message (kind or fields)");
+            default -> new ProtocolException(ErrorCode.UNAVAILABLE, "message store unavailable, retry");
+        };
     }
 
     public Mono<Page> after(String conv, long afterSeq, int limit) {

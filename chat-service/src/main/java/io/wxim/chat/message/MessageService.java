@@ -36,6 +36,7 @@ public class MessageService {
     private final PairRepository pairs;
     private final SenderCursors senderCursors;
     private final HistoryClient history;
+    private final HistoryStores stores;
     private final MemberDeliveries deliveries;
     private final ChatProperties props;
     private final Clock clock;
@@ -43,7 +44,7 @@ public class MessageService {
     private final io.micrometer.core.instrument.Counter syncRequests;
 
     public MessageService(RoomService rooms, DirectService directs, PairRepository pairs, SenderCursors senderCursors,
-                          HistoryClient history, MemberDeliveries deliveries, ChatProperties props, Clock clock,
+                          HistoryClient history, HistoryStores stores, MemberDeliveries deliveries, ChatProperties props, Clock clock,
                           io.micrometer.core.instrument.MeterRegistry meters) {
         this.syncRequests = meters.counter("im.chat.sync.requests");
         this.rooms = rooms;
@@ -51,6 +52,7 @@ public class MessageService {
         this.pairs = pairs;
         this.senderCursors = senderCursors;
         this.history = history;
+        this.stores = stores;
         this.deliveries = deliveries;
         this.props = props;
         this.clock = clock;
@@ -58,7 +60,7 @@ public class MessageService {
 
     public Mono<ServerFrame> send(UserRef from, ClientFrame.Send send) {
         return target(from.id(), send)
-                .flatMap(conv -> history.store(conv, from, send))
+                .flatMap(conv -> stores.store(conv, from, send))
                 // delivery and the sender's read cursor are independent: both run at once, the ack after both
                 .flatMap(stored -> Mono.when(deliveries.toMembers(stored.conv(), stored.toFrame()),
                                 senderCursors.advance(stored.conv(), from.id(), stored.seq())

@@ -30,6 +30,27 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
     /** Seconds a client should wait before retrying after a 503. */
     private static final String RETRY_AFTER_SECONDS = "1";
 
+    /**
+     * The answer the single-message endpoints give for {@code e}, for endpoints that answer several items at once
+     * (each item gets the status and detail it would have got alone).
+     */
+    ResponseEntity<ProblemDetail> answerFor(Throwable e) {
+        if (e instanceof InvalidRequestException invalid) {
+            return invalid(invalid);
+        } else if (e instanceof MediaNotFoundException missing) {
+            return mediaNotFound(missing);
+        } else if (e instanceof MediaRejectedException rejected) {
+            return mediaRejected(rejected);
+        } else if (e instanceof HistoryBusyException busy) {
+            return busy(busy);
+        } else if (e instanceof StoreUnavailableException down) {
+            return storeUnavailable(down);
+        } else if (e instanceof Exception other) {
+            return unexpected(other);
+        }
+        return unexpected(new IllegalStateException(e));
+    }
+
     @ExceptionHandler(InvalidRequestException.class)
     ResponseEntity<ProblemDetail> invalid(InvalidRequestException e) {
         return problem(HttpStatus.BAD_REQUEST, e.getMessage());

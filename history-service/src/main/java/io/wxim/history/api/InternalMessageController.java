@@ -32,12 +32,17 @@ import reactor.core.publisher.Mono;
 class InternalMessageController {
     /** Parallel reads for one last-seqs/last-messages request: enough to hide latency, small enough to be fair to others. */
     private static final int LAST_SEQ_CONCURRENCY = 16;
+    /** Most messages in one batch store request. */
+    static final int MAX_BATCH = 256;
 
     private final MessageService messages;
     private final HistoryProperties props;
     private final MediaUrls urls;
+    private final ApiExceptionHandler errors;
 
-    InternalMessageController(MessageService messages, HistoryProperties props, MediaUrls urls) {
+    InternalMessageController(MessageService messages, HistoryProperties props, MediaUrls urls,
+                              ApiExceptionHandler errors) {
+        this.errors = errors;
         this.messages = messages;
         this.props = props;
         this.urls = urls;
@@ -46,6 +51,28 @@ class InternalMessageController {
     @PostMapping("/messages")
     Mono<StoredMessage> store(@RequestBody StoreMessageRequest request) {
         return messages.store(request.toNewMessage(props.maxBodyLength())).map(urls::present);
+    }
+
+    /**
+     * Stores up to {@link #MAX_BATCH} messages in one request (chat-service sends what arrived while its previous
+     * request was in flight). Items are handed to the store in order, so messages of one conversation keep their
+     * order; each answers what {@code POST /internal/messages} would have answered for it alone.
+     */
+    @PostMapping("/messages/batch")
+    Mono<List<StoreBatchItem>> storeBatch(@RequestBody StoreBatchRequest request) {
+        if (request.messages() == null || request.messages().isEmpty() || request.messages().size() > MAX_BATCH) {
+            throw new InvalidRequestException("messages must hold 1-" + MAX_BATCH + " items");
+        }
+        return Flux.fromIterable(request.messages())
+                .flatMapSequential(item -> Mono.defer(() -> store(item))
+                        .map(stored -> new StoreBatchItem(200, stored, null))
+                        .onErrorResume(e -> {
+                            var answer = errors.answerFor(e);
+                            var body = answer.getBody();
+                            return Mono.just(new StoreBatchItem(answer.getStatusCode().value(), null,
+                                    body == null ? null : body.getDetail()));
+                        }), MAX_BATCH)
+                .collectList();
     }
 
     @GetMapping("/conversations/{conv}/messages")

@@ -165,6 +165,45 @@ class InternalApiIntegrationTests {
     }
 
     @Test
+    void storesABatch_answeringEachItemAsItsSingleStoreWould() {
+        String other = conv + "x";
+        Map<?, ?> stored = post(message(conv, "u1", "old", "stored before"));
+        List<Object> items = List.of(
+                message(conv, "u1", "b1", "one"),
+                message(other, "u2", "b2", "elsewhere"),
+                message(conv, "u1", "old", "a retry"),
+                Map.of("conv", conv, "from", Map.of("id", "u1"), "cmid", "b3", "kind", "text"), // no body: 400
+                Map.of("conv", conv, "from", Map.of("id", "u1"), "cmid", "b4", "kind", "image", "media", "nope"), // 404
+                message(conv, "u1", "b5", "two"));
+
+        List<?> answers = web.post().uri("/internal/messages/batch").contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(Map.of("messages", items))
+                .exchange()
+                .expectStatus().isOk()
+                .expectBody(List.class).returnResult().getResponseBody();
+
+        assertThat(answers).hasSize(6);
+        assertThat(answers.stream().map(a -> (Object) ((Map<?, ?>) a).get("status")).toList()).containsExactly(200, 200, 200, 400, 404, 200);
+        Map<?, ?> first = (Map<?, ?>) ((Map<?, ?>) answers.get(0)).get("message");
+        Map<?, ?> retry = (Map<?, ?>) ((Map<?, ?>) answers.get(2)).get("message");
+        Map<?, ?> last = (Map<?, ?>) ((Map<?, ?>) answers.get(5)).get("message");
+        assertThat(first.get("seq")).isEqualTo(2);
+        assertThat(last.get("seq")).isEqualTo(3);
+        assertThat(((Map<?, ?>) ((Map<?, ?>) answers.get(1)).get("message")).get("seq")).isEqualTo(1);
+        assertThat(retry.get("duplicate")).isEqualTo(true);
+        assertThat(retry.get("id")).isEqualTo(stored.get("id"));
+        assertThat(((Map<?, ?>) answers.get(3)).get("detail")).asString().contains("body");
+        assertThat(((Map<?, ?>) answers.get(4)).get("detail")).isEqualTo("media not found");
+        assertThat(((Map<?, ?>) answers.get(3)).get("message")).isNull();
+
+        web.post().uri("/internal/messages/batch").contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(Map.of("messages", List.of())).exchange().expectStatus().isBadRequest();
+        web.post().uri("/internal/messages/batch").contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(Map.of("messages", IntStream.range(0, 257).mapToObj(i -> message(conv, "u1", "m" + i, "x"))
+                        .toList())).exchange().expectStatus().isBadRequest();
+    }
+
+    @Test
     void reportsLivenessAndReadiness_onManagementPort() {
         WebTestClient management = WebTestClient.bindToServer().baseUrl("http://127.0.0.1:" + managementPort)
                 .responseTimeout(TIMEOUT).build();
