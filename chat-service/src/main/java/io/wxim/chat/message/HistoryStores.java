@@ -5,6 +5,7 @@ import io.wxim.protocol.UserRef;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
@@ -29,6 +30,7 @@ public class HistoryStores {
     private List<Pending> waiting = new ArrayList<>();
     private boolean sending;
 
+    @Autowired
     public HistoryStores(HistoryClient history) {
         this(history::storeAll);
     }
