@@ -115,6 +115,7 @@ final class SystemUnderTest implements AutoCloseable {
         int port = gatewayPorts.get(index);
         Map<String, String> gw = base(port, null);
         gw.put("im.gateway.node-id", "gw" + (index + 1));
+        gw.put("spring.data.redis.client-name", "gw" + (index + 1)); // CLIENT LIST names its connections
         gw.put("im.gateway.auth.jwks-uri", "http://127.0.0.1:" + authPort + "/api/auth/jwks");
         gw.put("im.gateway.routes.auth", "http://127.0.0.1:" + authPort);
         gw.put("im.gateway.routes.history", "http://127.0.0.1:" + historyPort);
@@ -139,6 +140,34 @@ final class SystemUnderTest implements AutoCloseable {
         }
         gateways[index].start();
         awaitHealthy(gateways[index], gatewayPorts.get(index));
+    }
+
+    /** Waits until gateway {@code index} answers 200 on /actuator/health (readiness included). */
+    void awaitGatewayHealthy(int index, Duration wait) {
+        gateways[index].awaitHttpOk("http://127.0.0.1:" + managementPorts.get(gatewayPorts.get(index)) + "/actuator/health", wait);
+    }
+
+    ManagedProcess gateway(int index) {
+        return gateways[index];
+    }
+
+    /** Redis loses everything: kill -9, its AOF/RDB directory emptied, started again on the same port. */
+    void restartRedisWithoutData() {
+        redis.kill9();
+        try (var files = Files.list(work.resolve("redis"))) {
+            for (Path f : files.toList()) {
+                if (Files.isDirectory(f)) {
+                    try (var inner = Files.walk(f)) {
+                        inner.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                    }
+                } else {
+                    Files.delete(f);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        restartRedis();
     }
 
     void restartMongo() {
