@@ -88,7 +88,7 @@ public class PubSubWatch implements SmartLifecycle {
                 .register(meters);
     }
 
-    /** True for a probe payload of this process; the node listener hands these here instead of decoding them. */
+    /** True for a probe payload (of any process of this node id); the node listener hands these here, undecoded. */
     boolean isProbe(String payload) {
         return payload.startsWith("probe:");
     }
