@@ -29,12 +29,17 @@ final class SystemUnderTest implements AutoCloseable {
             "-Xss512k", "-XX:ReservedCodeCacheSize=64m");
 
     final Path work;
-    final int redisPort = TestInfra.freePort();
-    final int mongoPort = TestInfra.freePort();
-    final int authPort = TestInfra.freePort();
-    final int historyPort = TestInfra.freePort();
-    final int chatPort = TestInfra.freePort();
-    final List<Integer> gatewayPorts = List.of(TestInfra.freePort(), TestInfra.freePort());
+    /**
+     * Every port handed out: the OS may return a just-closed free port twice (once it gave a gateway its own port as
+     * management port, and the gateway refused to start).
+     */
+    private final java.util.Set<Integer> usedPorts = new java.util.HashSet<>();
+    final int redisPort = uniquePort();
+    final int mongoPort = uniquePort();
+    final int authPort = uniquePort();
+    final int historyPort = uniquePort();
+    final int chatPort = uniquePort();
+    final List<Integer> gatewayPorts = List.of(uniquePort(), uniquePort());
     private final Map<Integer, Integer> managementPorts = new LinkedHashMap<>();
     private final List<ManagedProcess> processes = new ArrayList<>();
     ManagedProcess redis;
@@ -186,8 +191,18 @@ final class SystemUnderTest implements AutoCloseable {
         redis.awaitPort(redisPort, START_WAIT);
     }
 
+    private int uniquePort() {
+        for (int i = 0; i < 100; i++) {
+            int port = TestInfra.freePort();
+            if (usedPorts.add(port)) {
+                return port;
+            }
+        }
+        throw new AssertionError("no new free port in 100 tries");
+    }
+
     private Map<String, String> base(int port, String db) {
-        int management = TestInfra.freePort();
+        int management = uniquePort();
         managementPorts.put(port, management);
         Map<String, String> props = new LinkedHashMap<>();
         props.put("server.port", String.valueOf(port));
