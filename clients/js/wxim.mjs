@@ -788,6 +788,7 @@ export class WximClient {
       case 'message': this._accept(f); break;
       case 'ack': this._onAck(f); break;
       case 'error': this._onError(f); break;
+      case 'resync': this._sync([...this._convs.keys()]); break; // live pushes may have been missed
       case 'pong': case 'authed': case 'secured': case 'synced': break;
       default:
         if (EVENT_TYPES.includes(f.type)) this._emit(f.type, f);

@@ -113,6 +113,8 @@ export async function startFakeServer(options = {}) {
   s.push = (m) => {
     for (const conn of s.conns) if (memberOf(m.conv, conn.user)) sendTo(conn, m);
   };
+  /** Sends one frame to every connection. */
+  s.broadcast = (frame) => { for (const conn of s.conns) sendTo(conn, frame); };
   s.closeAll = (code, reason = '') => { for (const conn of s.conns) conn.ws.close(code, reason); };
   s.messages = (conv) => s.convs.get(conv).messages;
 

@@ -133,3 +133,22 @@ test('a first-seen conversation starts from its newest initialHistory messages; 
     await server.stop();
   }
 });
+
+test('a `resync` frame makes the client sync every conversation, which delivers messages it missed live', { timeout: 10000 }, async () => {
+  const { server, client, got } = await setup();
+  try {
+    server.push(server.store('r:lobby', bob, 'a'));
+    await waitFor(() => got.length === 1, '1 live message');
+    server.store('r:lobby', bob, 'b'); // published while the gateway's subscription was down: never pushed
+    const syncsBefore = server.received.filter((r) => r.frame.type === 'sync').length;
+    server.broadcast({ type: 'resync', reason: 'pubsub' });
+    await waitFor(() => got.length === 2, 'the missed message');
+    assert.deepEqual(got, ['r:lobby#1:a', 'r:lobby#2:b']);
+    const syncs = server.received.filter((r) => r.frame.type === 'sync');
+    assert.equal(syncs.length, syncsBefore + 1);
+    assert.deepEqual(syncs.at(-1).frame.convs, { 'r:lobby': 1 });
+  } finally {
+    client.close();
+    await server.stop();
+  }
+});

@@ -48,6 +48,15 @@ public final class RedisNames {
         return "im:gw:node:" + node;
     }
 
+    /**
+     * String key of one gateway node (owner: gateway), refreshed with a TTL while it runs: if it is gone when the
+     * gateway's Redis connection comes back, Redis lost its data (and chat-service its record of that node's
+     * connections), so the gateway makes its clients reconnect.
+     */
+    public static String nodeAliveKey(String node) {
+        return "im:gw:alive:" + node;
+    }
+
     /** Pub/sub channel of one conversation: encoded {@link ServerFrame}s for every member. */
     public static String convChannel(String conv) {
         return "im:chat:conv:" + conv;

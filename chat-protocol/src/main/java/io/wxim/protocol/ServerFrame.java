@@ -33,6 +33,7 @@ import java.util.List;
         @JsonSubTypes.Type(value = ServerFrame.PairEnded.class, name = "pairEnded"),
         @JsonSubTypes.Type(value = ServerFrame.Authed.class, name = "authed"),
         @JsonSubTypes.Type(value = ServerFrame.Secured.class, name = "secured"),
+        @JsonSubTypes.Type(value = ServerFrame.Resync.class, name = "resync"),
         @JsonSubTypes.Type(value = ServerFrame.Error.class, name = "error")
 })
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -197,6 +198,13 @@ public sealed interface ServerFrame {
      * directions, is a sealed {@code sec} frame under the key the client sent.
      */
     record Secured(String rid, String kid) implements ServerFrame {
+    }
+
+    /**
+     * Live pushes may have been missed (the gateway's Redis pub/sub subscription was cut and is back): sync every
+     * conversation from your last seq. {@code reason} is informational ({@code "pubsub"}).
+     */
+    record Resync(String reason) implements ServerFrame {
     }
 
     /** A request failed. {@code retry} tells the client whether the same request may succeed later. */

@@ -23,6 +23,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * jittered exponential backoff to the next gateway that answers, then syncs every conversation it knows from its
  * last contiguous seq; an unacknowledged send is resent with the same cmid. It keeps a view conversation -> seq ->
  * message from acks, live pushes and syncs, and records anomalies (one seq with two messages, one cmid at two seqs).
+ * Like the SDK it notes a conversation for sync when a push shows a gap ({@code seq} > last + 1) and every
+ * conversation when the gateway sends {@code resync}; the thread driving the client runs those syncs
+ * ({@link #syncPending()}), since the socket's listener thread must not wait for answers.
  * Not thread-safe for commands: one thread drives a client (as a connection has one command in flight anyway).
  */
 final class ChatClient implements AutoCloseable {
@@ -55,6 +58,10 @@ final class ChatClient implements AutoCloseable {
     final Set<String> conversations = ConcurrentHashMap.newKeySet();
     /** {@code conv#seq} of every message that arrived as a live push (not by sync). */
     final Set<String> pushed = ConcurrentHashMap.newKeySet();
+    /** Conversations to sync (a gap seen in pushes, or a {@code resync} frame); drained by {@link #syncPending()}. */
+    private final Set<String> needSync = ConcurrentHashMap.newKeySet();
+    /** How many {@code resync} frames arrived. */
+    final AtomicLong resyncs = new AtomicLong();
     private final AtomicLong rids = new AtomicLong();
 
     ChatClient(HttpClient http, String name, Login login, List<Integer> gateways, int firstGateway) {
@@ -71,12 +78,16 @@ final class ChatClient implements AutoCloseable {
         final CompletableFuture<ServerFrame.Welcome> welcome = new CompletableFuture<>();
         final Map<String, CompletableFuture<ServerFrame>> pending = new ConcurrentHashMap<>();
         volatile boolean closed;
+        volatile String why;
 
         Connection(int port) {
             this.port = port;
         }
 
         void fail(String why) {
+            if (!closed) {
+                this.why = why;
+            }
             closed = true;
             welcome.completeExceptionally(new Closed(why));
             pending.values().forEach(f -> f.completeExceptionally(new Closed(why)));
@@ -123,7 +134,13 @@ final class ChatClient implements AutoCloseable {
         }
         if (frame instanceof ServerFrame.Message m) {
             pushed.add(m.conv() + "#" + m.seq());
+            if (m.seq() > contiguous(m.conv()) + 1) {
+                needSync.add(m.conv());
+            }
             record(m);
+        } else if (frame instanceof ServerFrame.Resync) {
+            resyncs.incrementAndGet();
+            needSync.addAll(conversations);
         } else if (frame instanceof ServerFrame.Synced s) {
             s.messages().forEach(this::record);
         }
@@ -233,6 +250,22 @@ final class ChatClient implements AutoCloseable {
         }
     }
 
+    /** Runs the syncs a gap or a {@code resync} asked for; returns how many conversations it synced. */
+    int syncPending() {
+        int n = 0;
+        for (String conv : List.copyOf(needSync)) {
+            needSync.remove(conv);
+            try {
+                syncAll(conv);
+                n++;
+            } catch (Closed e) {
+                needSync.add(conv); // the reconnect syncs everything anyway
+                return n;
+            }
+        }
+        return n;
+    }
+
     /** Syncs one conversation page by page from the last contiguous seq until {@code more} is false. */
     void syncAll(String conv) {
         while (true) {
@@ -255,7 +288,7 @@ final class ChatClient implements AutoCloseable {
     ServerFrame request(String rid, String json) {
         Connection c = connection;
         if (c == null || c.closed) {
-            throw new Closed("not connected");
+            throw new Closed("not connected" + (c == null ? "" : " (" + c.why + ")"));
         }
         CompletableFuture<ServerFrame> answer = new CompletableFuture<>();
         c.pending.put(rid, answer);

@@ -3,18 +3,13 @@ package io.wxim.systemtests;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.wxim.protocol.ServerFrame;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -22,13 +17,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Fault injection against the system as separate processes ({@link SystemUnderTest}): kill -9 of a gateway, of
@@ -41,11 +35,10 @@ import tools.jackson.databind.json.JsonMapper;
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class FaultInjectionIT {
     private static final boolean LONG = Boolean.getBoolean("system.long");
-    private static final JsonMapper JSON = JsonMapper.builder().build();
     private static SystemUnderTest system;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    private final List<ChatClient> clients = new ArrayList<>();
-    private final ExecutorService pool = Executors.newCachedThreadPool();
+    private Scenario scenario;
+    private HttpClient http;
+    private List<ChatClient> clients;
 
     @BeforeAll
     static void startSystem() {
@@ -61,14 +54,20 @@ class FaultInjectionIT {
         }
     }
 
+    @BeforeEach
+    void newScenario() {
+        scenario = new Scenario(system);
+        http = scenario.http;
+        clients = scenario.clients;
+    }
+
     @AfterEach
     void closeClients() {
-        clients.forEach(ChatClient::close);
-        pool.shutdownNow();
+        scenario.close();
     }
 
     static void report(String line) {
-        System.out.println("[system-tests] " + line);
+        Scenario.report(line);
     }
 
     @Test
@@ -77,7 +76,7 @@ class FaultInjectionIT {
         int users = LONG ? 10 : 6;
         int perSender = LONG ? 200 : 75;
         for (int i = 0; i < users; i++) {
-            newClient("k" + i, i % 2);
+            scenario.newClient("k" + i, i % 2);
         }
         String room = clients.get(0).command("create", "\"name\":\"kill room\"").conv();
         for (ChatClient c : clients.subList(1, users)) {
@@ -98,12 +97,12 @@ class FaultInjectionIT {
         int total = targets.size() * perSender;
         AtomicInteger acked = new AtomicInteger();
         AtomicBoolean done = new AtomicBoolean();
-        List<Future<?>> drivers = drive(targets, perSender, ledger, acked, done);
-        awaitCount(acked, total * 2 / 5, Duration.ofSeconds(60));
+        List<Future<?>> drivers = scenario.drive(targets, perSender, ledger, acked, done);
+        Scenario.awaitCount(acked, total * 2 / 5, Duration.ofSeconds(60));
         long killedAt = System.nanoTime();
         system.killGateway(1);
         report("scenario 1: killed gw2 (port " + system.gatewayPorts.get(1) + ") after " + acked.get() + " of " + total + " acks");
-        finish(drivers, done, Duration.ofSeconds(150));
+        Scenario.finish(drivers, done, Duration.ofSeconds(150));
 
         Map<String, List<ChatClient>> members = new LinkedHashMap<>();
         members.put(room, List.copyOf(clients));
@@ -115,14 +114,14 @@ class FaultInjectionIT {
                 members.put(conv, List.of(e.getKey(), peer));
             }
         }
-        catchUpAll();
+        scenario.catchUpAll();
         Checker.Result result = Checker.check(http, system.gatewayPorts.get(0), members, ledger);
         long maxCatchUp = clients.stream().flatMap(c -> c.reconnects.stream()).mapToLong(ChatClient.Reconnect::caughtUpMillis).max().orElse(-1);
         long reconnected = clients.stream().filter(c -> !c.reconnects.isEmpty()).count();
         long maxReconnectDelay = clients.stream().flatMap(c -> c.reconnects.stream())
                 .mapToLong(r -> (r.welcomeNanos() - killedAt) / 1_000_000).max().orElse(-1);
         report("scenario 1: " + result + "; clients reconnected=" + reconnected + " max ms kill->welcome=" + maxReconnectDelay
-                + " max catch-up ms=" + maxCatchUp + " hangs=" + hangs());
+                + " max catch-up ms=" + maxCatchUp + " hangs=" + scenario.hangs());
         assertThat(result.clean()).as(result.toString()).isTrue();
         assertThat(result.acks()).isEqualTo(total);
         assertThat(reconnected).as("clients of the killed gateway reconnected").isGreaterThanOrEqualTo(users / 2);
@@ -134,24 +133,24 @@ class FaultInjectionIT {
     @Test
     @Order(2)
     void sameMessageThroughBothGatewaysAndAfterReconnect_storedOnce() {
-        ChatClient a1 = newClient("dup-a", 0);
-        ChatClient a2 = newClient(a1.login, "dup-a'", 1);
-        ChatClient b = newClient("dup-b", 1);
+        ChatClient a1 = scenario.newClient("dup-a", 0);
+        ChatClient a2 = scenario.newClient(a1.login, "dup-a'", 1);
+        ChatClient b = scenario.newClient("dup-b", 1);
         String room = a1.command("create", "\"name\":\"dup room\"").conv();
         b.command("join", "\"conv\":\"" + room + "\"");
         a2.ensureConnected(Duration.ofSeconds(30)); // learns the room
         Checker.Ledger ledger = new Checker.Ledger();
         for (int i = 0; i < 3; i++) {
-            sendTracked(b, room, "pre-" + i, ledger);
+            scenario.sendTracked(b, room, "pre-" + i, ledger);
         }
         String cmid = "same-" + UUID.randomUUID();
-        ServerFrame.Ack first = sendTracked(a1, room, cmid, ledger);
-        ServerFrame.Ack second = sendTracked(a2, room, cmid, ledger);
+        ServerFrame.Ack first = scenario.sendTracked(a1, room, cmid, ledger);
+        ServerFrame.Ack second = scenario.sendTracked(a2, room, cmid, ledger);
         a1.abort();
         a1.ensureConnected(Duration.ofSeconds(30));
-        ServerFrame.Ack third = sendTracked(a1, room, cmid, ledger);
-        sendTracked(b, room, "post", ledger);
-        catchUpAll();
+        ServerFrame.Ack third = scenario.sendTracked(a1, room, cmid, ledger);
+        scenario.sendTracked(b, room, "post", ledger);
+        scenario.catchUpAll();
         Checker.Result result = Checker.check(http, system.gatewayPorts.get(1), Map.of(room, List.of(a1, a2, b)), ledger);
         report("scenario 2: acks seq " + first.seq() + "/" + second.seq() + "/" + third.seq() + " (gw1, gw2, after reconnect); " + result);
         assertThat(List.of(second, third)).allSatisfy(ack -> {
@@ -168,14 +167,14 @@ class FaultInjectionIT {
     @Test
     @Order(3)
     void mongoDown_sendsFailFastWithUnavailable_thenRetriesSucceedAfterRestart() throws Exception {
-        List<ChatClient> group = List.of(newClient("m0", 0), newClient("m1", 1), newClient("m2", 0));
+        List<ChatClient> group = List.of(scenario.newClient("m0", 0), scenario.newClient("m1", 1), scenario.newClient("m2", 0));
         String room = group.get(0).command("create", "\"name\":\"mongo room\"").conv();
         group.get(1).command("join", "\"conv\":\"" + room + "\"");
         group.get(2).command("join", "\"conv\":\"" + room + "\"");
         Checker.Ledger ledger = new Checker.Ledger();
         int before = LONG ? 50 : 15;
         for (int i = 0; i < before; i++) {
-            sendTracked(group.get(i % 3), room, "before-" + i, ledger);
+            scenario.sendTracked(group.get(i % 3), room, "before-" + i, ledger);
         }
         Thread.sleep(1500); // let the H2 store commit: a real MongoDB acknowledges only journalled writes
         system.mongo.kill9();
@@ -205,12 +204,12 @@ class FaultInjectionIT {
         }
         long recoveredMs = (System.nanoTime() - t) / 1_000_000;
         for (int i = 0; i < before; i++) {
-            sendTracked(group.get(i % 3), room, "after-" + i, ledger);
+            scenario.sendTracked(group.get(i % 3), room, "after-" + i, ledger);
         }
-        catchUpAll();
+        scenario.catchUpAll();
         Checker.Result result = Checker.check(http, system.gatewayPorts.get(0), Map.of(room, group), ledger);
         report("scenario 3: worst unavailable answer " + worst + " ms; retries acknowledged " + recoveredMs
-                + " ms after the restart began; " + result + " hangs=" + hangs());
+                + " ms after the restart began; " + result + " hangs=" + scenario.hangs());
         assertThat(result.clean()).as(result.toString()).isTrue();
         assertThat(result.messages()).isEqualTo(2 * before + failedCmids.size());
     }
@@ -220,23 +219,23 @@ class FaultInjectionIT {
     void redisKilledAndRestarted_clientsConverge_noAckedMessageLost_seqNeverReused() throws Exception {
         int users = LONG ? 8 : 4;
         int perSender = LONG ? 150 : 40;
-        String room = roomWithMembers("r", users, "redis room");
-        Map<ChatClient, String> targets = roomAndDirectSenders(room);
+        String room = scenario.roomWithMembers("r", users, "redis room");
+        Map<ChatClient, String> targets = scenario.roomAndDirectSenders(room);
         Checker.Ledger ledger = new Checker.Ledger();
         AtomicInteger acked = new AtomicInteger();
         AtomicBoolean done = new AtomicBoolean();
-        List<Future<?>> drivers = drive(targets, perSender, ledger, acked, done);
-        awaitCount(acked, targets.size() * perSender / 3, Duration.ofSeconds(60));
+        List<Future<?>> drivers = scenario.drive(targets, perSender, ledger, acked, done);
+        Scenario.awaitCount(acked, targets.size() * perSender / 3, Duration.ofSeconds(60));
         system.redis.kill9();
         report("scenario 4: killed redis after " + acked.get() + " acks");
         Thread.sleep(2000);
         system.restartRedis();
         long restartedAt = System.nanoTime();
         int acksBeforeRestart = ledger.acks.size();
-        finish(drivers, done, Duration.ofSeconds(150));
+        Scenario.finish(drivers, done, Duration.ofSeconds(150));
         long lastAckMs = (System.nanoTime() - restartedAt) / 1_000_000;
-        String direct = directConversation(ledger);
-        catchUpAll();
+        String direct = scenario.directConversation(ledger);
+        scenario.catchUpAll();
         Checker.Result result = Checker.check(http, system.gatewayPorts.get(0),
                 Map.of(room, List.copyOf(clients), direct, List.of(clients.get(2), clients.get(3))), ledger);
         long reconnects = clients.stream().mapToLong(c -> c.reconnects.size()).sum();
@@ -253,7 +252,7 @@ class FaultInjectionIT {
         }
         report("scenario 4: " + result + "; reconnects=" + reconnects + " all acked " + lastAckMs
                 + " ms after the restart; live pushes of messages acked after the restart " + livePushes + "/"
-                + expectedPushes + "; hangs=" + hangs());
+                + expectedPushes + "; hangs=" + scenario.hangs());
         assertThat(result.clean()).as(result.toString()).isTrue();
         assertThat(result.acks()).isEqualTo(targets.size() * perSender);
     }
@@ -262,158 +261,27 @@ class FaultInjectionIT {
     @Order(5)
     void chatServiceKilledAndRestarted_pendingCommandsReclaimed_nothingLostOrDuplicated() throws Exception {
         int perSender = LONG ? 150 : 30;
-        String room = roomWithMembers("c", 4, "chat kill room");
-        Map<ChatClient, String> targets = roomAndDirectSenders(room);
+        String room = scenario.roomWithMembers("c", 4, "chat kill room");
+        Map<ChatClient, String> targets = scenario.roomAndDirectSenders(room);
         Checker.Ledger ledger = new Checker.Ledger();
         AtomicInteger acked = new AtomicInteger();
         AtomicBoolean done = new AtomicBoolean();
-        List<Future<?>> drivers = drive(targets, perSender, ledger, acked, done);
-        awaitCount(acked, targets.size() * perSender / 3, Duration.ofSeconds(60));
+        List<Future<?>> drivers = scenario.drive(targets, perSender, ledger, acked, done);
+        Scenario.awaitCount(acked, targets.size() * perSender / 3, Duration.ofSeconds(60));
         system.chatService.kill9();
         long killedAt = System.nanoTime();
         report("scenario 5: killed chat-service after " + acked.get() + " acks");
         system.restartChat();
         long upMs = (System.nanoTime() - killedAt) / 1_000_000;
-        finish(drivers, done, Duration.ofSeconds(180));
+        Scenario.finish(drivers, done, Duration.ofSeconds(180));
         long allMs = (System.nanoTime() - killedAt) / 1_000_000;
-        String direct = directConversation(ledger);
-        catchUpAll();
+        String direct = scenario.directConversation(ledger);
+        scenario.catchUpAll();
         Checker.Result result = Checker.check(http, system.gatewayPorts.get(1),
                 Map.of(room, List.copyOf(clients), direct, List.of(clients.get(2), clients.get(3))), ledger);
         report("scenario 5: " + result + "; chat healthy again " + upMs + " ms after the kill, all acked " + allMs
-                + " ms after it; hangs=" + hangs());
+                + " ms after it; hangs=" + scenario.hangs());
         assertThat(result.clean()).as(result.toString()).isTrue();
         assertThat(result.acks()).isEqualTo(targets.size() * perSender);
-    }
-
-    // ---- helpers
-
-    /** {@code users} clients alternating over the two gateways, all in one new room; returns the room. */
-    private String roomWithMembers(String prefix, int users, String roomName) {
-        for (int i = 0; i < users; i++) {
-            newClient(prefix + i, i % 2);
-        }
-        String room = clients.get(0).command("create", "\"name\":\"" + roomName + "\"").conv();
-        for (ChatClient c : clients.subList(1, users)) {
-            c.command("join", "\"conv\":\"" + room + "\"");
-        }
-        return room;
-    }
-
-    /** Senders: clients 0 and 1 in the room, client 2 directly to client 3. */
-    private Map<ChatClient, String> roomAndDirectSenders(String room) {
-        Map<ChatClient, String> targets = new LinkedHashMap<>();
-        targets.put(clients.get(0), room);
-        targets.put(clients.get(1), room);
-        targets.put(clients.get(2), "u:" + clients.get(3).login.userId());
-        return targets;
-    }
-
-    /** The direct conversation of client 2 with client 3, as its acks name it. */
-    private String directConversation(Checker.Ledger ledger) {
-        String sender = clients.get(2).login.userId();
-        return ledger.acks.stream().filter(a -> a.user().equals(sender)).findFirst().orElseThrow().conv();
-    }
-
-    private ChatClient newClient(String name, int gateway) {
-        return newClient(login(name), name, gateway);
-    }
-
-    private ChatClient newClient(ChatClient.Login login, String name, int gateway) {
-        ChatClient c = new ChatClient(http, name, login, system.gatewayPorts, gateway);
-        c.ensureConnected(Duration.ofSeconds(30));
-        clients.add(c);
-        return c;
-    }
-
-    private ServerFrame.Ack sendTracked(ChatClient c, String conv, String cmid, Checker.Ledger ledger) {
-        ledger.sent(cmid);
-        ServerFrame.Ack ack = c.sendReliably(conv, cmid, "body of " + cmid, Duration.ofSeconds(60));
-        ledger.acked(c, ack);
-        return ack;
-    }
-
-    /** Every client runs on its own thread: senders send their messages (paced), everyone reconnects when cut off. */
-    private List<Future<?>> drive(Map<ChatClient, String> targets, int perSender, Checker.Ledger ledger,
-                                  AtomicInteger acked, AtomicBoolean done) {
-        List<Future<?>> futures = new ArrayList<>();
-        AtomicInteger senders = new AtomicInteger(targets.size());
-        for (ChatClient c : clients) {
-            String target = targets.get(c);
-            futures.add(pool.submit(() -> {
-                if (target != null) {
-                    try {
-                        for (int i = 0; i < perSender; i++) {
-                            String cmid = c.name + "-" + i;
-                            ledger.sent(cmid);
-                            ServerFrame.Ack ack = c.sendReliably(target, cmid, "message " + i + " from " + c.name, Duration.ofSeconds(90));
-                            ledger.acked(c, ack);
-                            acked.incrementAndGet();
-                            ChatClient.sleep(60); // stays under the 20 frames/s per-connection limit
-                        }
-                    } finally {
-                        if (senders.decrementAndGet() == 0) {
-                            done.set(true);
-                        }
-                    }
-                }
-                while (!done.get()) {
-                    c.ensureConnected(Duration.ofSeconds(60));
-                    ChatClient.sleep(100);
-                }
-                return null;
-            }));
-        }
-        return futures;
-    }
-
-    private static void finish(List<Future<?>> drivers, AtomicBoolean done, Duration wait) throws Exception {
-        long until = System.nanoTime() + wait.toNanos();
-        try {
-            for (Future<?> f : drivers) {
-                f.get(Math.max(1, until - System.nanoTime()), TimeUnit.NANOSECONDS);
-            }
-        } finally {
-            done.set(true);
-        }
-    }
-
-    private static void awaitCount(AtomicInteger count, int target, Duration wait) {
-        long until = System.nanoTime() + wait.toNanos();
-        while (count.get() < target) {
-            assertThat(System.nanoTime()).as("reached " + count.get() + " of " + target).isLessThan(until);
-            ChatClient.sleep(20);
-        }
-    }
-
-    /** Final sync of every client (reconnecting if needed), as a client does when it comes back to the foreground. */
-    private void catchUpAll() {
-        for (ChatClient c : clients) {
-            c.ensureConnected(Duration.ofSeconds(60));
-            for (String conv : c.conversations) {
-                c.syncAll(conv);
-            }
-        }
-    }
-
-    private long hangs() {
-        return clients.stream().flatMap(c -> c.anomalies.stream()).filter(a -> a.startsWith("no answer")).count();
-    }
-
-    private ChatClient.Login login(String name) {
-        String nickname = name + "-" + UUID.randomUUID().toString().substring(0, 6);
-        try {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + system.gatewayPorts.get(0) + "/api/auth/dev-login"))
-                    .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"nickname\":\"" + nickname + "\"}")).build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-            JsonNode body = JSON.readTree(response.body());
-            return new ChatClient.Login(body.get("accessToken").asString(), body.get("user").get("id").asString(), nickname);
-        } catch (java.io.IOException e) {
-            throw new AssertionError(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
     }
 }

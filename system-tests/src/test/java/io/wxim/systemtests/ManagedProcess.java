@@ -126,6 +126,21 @@ final class ManagedProcess implements AutoCloseable {
         }
     }
 
+    /** Sends a signal ({@code STOP}, {@code CONT}) to the process with kill(1); fails if kill does not succeed. */
+    void signal(String name) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + name, String.valueOf(pid())).inheritIO().start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new AssertionError("kill -" + name + " " + pid() + " failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
     /** Orderly stop: destroy (SIGTERM), then after 10 s destroyForcibly; descendants too. */
     @Override
     public synchronized void close() {

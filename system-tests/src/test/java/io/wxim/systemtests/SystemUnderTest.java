@@ -29,12 +29,17 @@ final class SystemUnderTest implements AutoCloseable {
             "-Xss512k", "-XX:ReservedCodeCacheSize=64m");
 
     final Path work;
-    final int redisPort = TestInfra.freePort();
-    final int mongoPort = TestInfra.freePort();
-    final int authPort = TestInfra.freePort();
-    final int historyPort = TestInfra.freePort();
-    final int chatPort = TestInfra.freePort();
-    final List<Integer> gatewayPorts = List.of(TestInfra.freePort(), TestInfra.freePort());
+    /**
+     * Every port handed out: the OS may return a just-closed free port twice (once it gave a gateway its own port as
+     * management port, and the gateway refused to start).
+     */
+    private final java.util.Set<Integer> usedPorts = new java.util.HashSet<>();
+    final int redisPort = uniquePort();
+    final int mongoPort = uniquePort();
+    final int authPort = uniquePort();
+    final int historyPort = uniquePort();
+    final int chatPort = uniquePort();
+    final List<Integer> gatewayPorts = List.of(uniquePort(), uniquePort());
     private final Map<Integer, Integer> managementPorts = new LinkedHashMap<>();
     private final List<ManagedProcess> processes = new ArrayList<>();
     ManagedProcess redis;
@@ -115,6 +120,7 @@ final class SystemUnderTest implements AutoCloseable {
         int port = gatewayPorts.get(index);
         Map<String, String> gw = base(port, null);
         gw.put("im.gateway.node-id", "gw" + (index + 1));
+        gw.put("spring.data.redis.client-name", "gw" + (index + 1)); // CLIENT LIST names its connections
         gw.put("im.gateway.auth.jwks-uri", "http://127.0.0.1:" + authPort + "/api/auth/jwks");
         gw.put("im.gateway.routes.auth", "http://127.0.0.1:" + authPort);
         gw.put("im.gateway.routes.history", "http://127.0.0.1:" + historyPort);
@@ -141,6 +147,34 @@ final class SystemUnderTest implements AutoCloseable {
         awaitHealthy(gateways[index], gatewayPorts.get(index));
     }
 
+    /** Waits until gateway {@code index} answers 200 on /actuator/health (readiness included). */
+    void awaitGatewayHealthy(int index, Duration wait) {
+        gateways[index].awaitHttpOk("http://127.0.0.1:" + managementPorts.get(gatewayPorts.get(index)) + "/actuator/health", wait);
+    }
+
+    ManagedProcess gateway(int index) {
+        return gateways[index];
+    }
+
+    /** Redis loses everything: kill -9, its AOF/RDB directory emptied, started again on the same port. */
+    void restartRedisWithoutData() {
+        redis.kill9();
+        try (var files = Files.list(work.resolve("redis"))) {
+            for (Path f : files.toList()) {
+                if (Files.isDirectory(f)) {
+                    try (var inner = Files.walk(f)) {
+                        inner.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                    }
+                } else {
+                    Files.delete(f);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        restartRedis();
+    }
+
     void restartMongo() {
         mongo.start();
         mongo.awaitPort(mongoPort, START_WAIT);
@@ -157,8 +191,18 @@ final class SystemUnderTest implements AutoCloseable {
         redis.awaitPort(redisPort, START_WAIT);
     }
 
+    private int uniquePort() {
+        for (int i = 0; i < 100; i++) {
+            int port = TestInfra.freePort();
+            if (usedPorts.add(port)) {
+                return port;
+            }
+        }
+        throw new AssertionError("no new free port in 100 tries");
+    }
+
     private Map<String, String> base(int port, String db) {
-        int management = TestInfra.freePort();
+        int management = uniquePort();
         managementPorts.put(port, management);
         Map<String, String> props = new LinkedHashMap<>();
         props.put("server.port", String.valueOf(port));

@@ -25,6 +25,10 @@ import org.springframework.validation.annotation.Validated;
  *                        first: 10 MB over a slow mobile link takes a while
  * @param redisTimeout    bound on every Redis call
  * @param streamMaxLen    approximate cap of the command stream (XADD MAXLEN ~); consumed entries are history only
+ * @param pubsubProbeInterval how often the gateway publishes a probe to its own node channel to prove its pub/sub
+ *                        listener still receives (readiness goes DOWN after three intervals without one); 5 s costs
+ *                        one PUBLISH per gateway every 5 s. After a Redis connection drop it probes every 100 ms
+ *                        until the resubscription is proven, then tells its clients to resync.
  * @param secure          optional payload encryption on /ws (the {@code secure} frame)
  */
 @Validated
@@ -39,7 +43,8 @@ public record GatewayProperties(
         @DefaultValue("120s") Duration uploadTimeout,
         @DefaultValue("2s") Duration redisTimeout,
         @Min(1000) @DefaultValue("100000") long streamMaxLen,
-        @Valid @DefaultValue Secure secure) {
+        @Valid @DefaultValue Secure secure,
+        @DefaultValue("5s") Duration pubsubProbeInterval) {
 
     public GatewayProperties {
         allowedOrigins = allowedOrigins.stream().filter(o -> !o.isBlank()).toList();

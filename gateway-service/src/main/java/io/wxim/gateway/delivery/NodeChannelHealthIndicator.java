@@ -7,18 +7,25 @@ import org.springframework.stereotype.Component;
 /**
  * Readiness of the gateway's pub/sub subscription as "nodeChannel": UP while the listener of this node's channel
  * (replies and subscription changes from chat-service) runs. If it has stopped, no command of a new connection could
- * be answered, so the gateway must not get traffic.
+ * be answered, so the gateway must not get traffic. Also DOWN when the listener runs but no probe of
+ * {@link PubSubWatch} came back for three probe intervals (subscription lost, or Redis unreachable).
  */
 @Component("nodeChannel")
 class NodeChannelHealthIndicator implements HealthIndicator {
     private final NodeListener listener;
+    private final PubSubWatch watch;
 
-    NodeChannelHealthIndicator(NodeListener listener) {
+    NodeChannelHealthIndicator(NodeListener listener, PubSubWatch watch) {
         this.listener = listener;
+        this.watch = watch;
     }
 
     @Override
     public Health health() {
-        return listener.isRunning() ? Health.up().build() : Health.down().withDetail("reason", "node channel listener stopped").build();
+        if (!listener.isRunning()) {
+            return Health.down().withDetail("reason", "node channel listener stopped").build();
+        }
+        return watch.receiving() ? Health.up().build()
+                : Health.down().withDetail("reason", "no probe came back through the node channel").build();
     }
 }

@@ -29,11 +29,13 @@ class NodeListener implements SmartLifecycle {
     private final ConnectionRegistry registry;
     private final FrameCodec codec;
     private final String node;
+    private final PubSubWatch watch;
     private volatile Disposable subscription;
 
     NodeListener(ReactiveRedisMessageListenerContainer container, ConnectionRegistry registry, FrameCodec codec,
-                 NodeIdentity node) {
+                 NodeIdentity node, PubSubWatch watch) {
         this.container = container;
+        this.watch = watch;
         this.registry = registry;
         this.codec = codec;
         this.node = node.id();
@@ -50,6 +52,9 @@ class NodeListener implements SmartLifecycle {
     }
 
     private Mono<Void> apply(String payload) {
+        if (watch.isProbe(payload)) {
+            return watch.probeReceived(payload);
+        }
         NodeMessage message;
         try {
             message = codec.read(payload, NodeMessage.class);

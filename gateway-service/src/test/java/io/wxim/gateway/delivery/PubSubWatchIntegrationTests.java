@@ -1,0 +1,125 @@
+package io.wxim.gateway.delivery;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lettuce.core.KillArgs;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.wxim.gateway.config.GatewayProperties;
+import io.wxim.gateway.config.NodeIdentity;
+import io.wxim.gateway.connection.Connection;
+import io.wxim.gateway.connection.ConnectionRegistry;
+import io.wxim.gateway.connection.TestConnections;
+import io.wxim.protocol.CloseCode;
+import io.wxim.protocol.FrameCodec;
+import io.wxim.protocol.RedisNames;
+import io.wxim.protocol.UserRef;
+import io.wxim.testinfra.TestInfra;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
+import reactor.core.publisher.Flux;
+import reactor.test.StepVerifier;
+
+/**
+ * {@link PubSubWatch} with the node listener against a real Redis: after {@code CLIENT KILL TYPE pubsub} Lettuce
+ * resubscribes on its own, and the watch tells the connections to resync, or, when this node's alive key is gone
+ * (Redis lost its data), closes them with 4001.
+ */
+class PubSubWatchIntegrationTests {
+    private static final Duration WAIT = Duration.ofSeconds(15);
+
+    private final String node = "gw-t-" + UUID.randomUUID().toString().substring(0, 8);
+    private ClientResources resources;
+    private LettuceConnectionFactory factory;
+    private ReactiveRedisMessageListenerContainer container;
+    private ReactiveStringRedisTemplate redis;
+    private ConnectionRegistry registry;
+    private NodeListener listener;
+    private PubSubWatch watch;
+
+    @BeforeEach
+    void setUp() {
+        resources = DefaultClientResources.create();
+        factory = new LettuceConnectionFactory(new RedisStandaloneConfiguration(TestInfra.redisHost(), TestInfra.redisPort()),
+                LettuceClientConfiguration.builder().clientResources(resources).build());
+        factory.afterPropertiesSet();
+        factory.start();
+        container = new ReactiveRedisMessageListenerContainer(factory);
+        redis = new ReactiveStringRedisTemplate(factory);
+        registry = new ConnectionRegistry(onFrame -> new ConversationSubscriptions(container, onFrame, WAIT),
+                new SimpleMeterRegistry(), "{\"type\":\"error\",\"code\":\"unavailable\"}");
+        // a long probe interval: the alive key is written once, at start, and not refreshed during a test
+        GatewayProperties props = new Binder(new MapConfigurationPropertySource(Map.of(
+                "im.gateway.pubsub-probe-interval", "60s", "im.gateway.ws.drain-window", "500ms")))
+                .bindOrCreate("im.gateway", GatewayProperties.class);
+        FrameCodec codec = new FrameCodec();
+        watch = new PubSubWatch(redis, resources, registry, props, new NodeIdentity(node), codec, new SimpleMeterRegistry());
+        listener = new NodeListener(container, registry, codec, new NodeIdentity(node), watch);
+        listener.start();
+        watch.start();
+        // the first probe (at start) writes this node's alive key
+        StepVerifier.create(Flux.interval(Duration.ofMillis(50)).onBackpressureDrop().concatMap(t -> redis.hasKey(RedisNames.nodeAliveKey(node)))
+                        .filter(Boolean::booleanValue).next())
+                .expectNext(true).expectComplete().verify(WAIT);
+    }
+
+    @AfterEach
+    void tearDown() {
+        watch.stop();
+        listener.stop();
+        container.destroy();
+        factory.destroy();
+        resources.shutdown();
+    }
+
+    @Test
+    void tellsEveryConnectionToResync_afterItsPubSubConnectionWasKilledAndResubscribed() {
+        Connection a = welcomed("a");
+        Connection b = welcomed("b");
+        killPubSubConnections();
+        StepVerifier.create(TestConnections.outbound(a)).expectNext("{\"type\":\"resync\",\"reason\":\"pubsub\"}")
+                .thenCancel().verify(WAIT);
+        StepVerifier.create(TestConnections.outbound(b)).expectNext("{\"type\":\"resync\",\"reason\":\"pubsub\"}")
+                .thenCancel().verify(WAIT);
+        assertThat(watch.receiving()).isTrue();
+    }
+
+    @Test
+    void closesEveryConnectionWithGoingAway_whenTheAliveKeyIsGone_afterTheConnectionCameBack() {
+        Connection a = welcomed("a");
+        StepVerifier.create(redis.delete(RedisNames.nodeAliveKey(node))).expectNext(1L).verifyComplete();
+        killPubSubConnections();
+        StepVerifier.create(TestConnections.closeRequested(a)).expectNext(CloseCode.GOING_AWAY).expectComplete().verify(WAIT);
+        StepVerifier.create(redis.hasKey(RedisNames.nodeAliveKey(node))).expectNext(true).expectComplete().verify(WAIT);
+    }
+
+    private Connection welcomed(String id) {
+        Connection c = registry.open(node + "." + id, new UserRef("u" + id, null, null), 16, 5);
+        TestConnections.markWelcomed(c);
+        return c;
+    }
+
+    /** {@code CLIENT KILL TYPE pubsub} from a client of its own (kills every pub/sub client of the test Redis). */
+    private static void killPubSubConnections() {
+        RedisClient client = RedisClient.create(RedisURI.create(TestInfra.redisHost(), TestInfra.redisPort()));
+        try (var connection = client.connect()) {
+            assertThat(connection.sync().clientKill(KillArgs.Builder.typePubsub())).isPositive();
+        } finally {
+            client.shutdown();
+        }
+    }
+}
