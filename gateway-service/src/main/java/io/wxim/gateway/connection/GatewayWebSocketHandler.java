@@ -16,6 +16,8 @@ import io.wxim.protocol.ServerFrame;
 import io.wxim.protocol.UserRef;
 import io.wxim.protocol.crypto.SecureChannelException;
 import io.wxim.gateway.secure.SecureHandshake;
+import io.wxim.gateway.userlimit.UserConnectionCap;
+import io.wxim.gateway.userlimit.UserSendLimiter;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import java.time.Duration;
@@ -65,12 +67,17 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
     private final RevocationCheck revocations;
     private final SecureHandshake secureHandshake;
     private final Counter secureFailures;
+    private final UserSendLimiter userRate;
+    private final UserConnectionCap userConnections;
     /** The expiry timer wakes at least this often, so a token swapped in-band for one expiring sooner is honoured. */
     private static final Duration EXPIRY_RECHECK = Duration.ofSeconds(30);
 
     public GatewayWebSocketHandler(ConnectionRegistry registry, CommandPublisher commands, FrameCodec codec,
                                    GatewayProperties props, NodeIdentity node, MeterRegistry meters,
-                                   ReactiveJwtDecoder tokens, RevocationCheck revocations, SecureHandshake secureHandshake) {
+                                   ReactiveJwtDecoder tokens, RevocationCheck revocations, SecureHandshake secureHandshake,
+                                   UserSendLimiter userRate, UserConnectionCap userConnections) {
+        this.userRate = userRate;
+        this.userConnections = userConnections;
         this.secureHandshake = secureHandshake;
         this.secureFailures = meters.counter("im.gateway.secure.failures");
         this.tokens = tokens;
@@ -117,9 +124,19 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
         String clientAddress = session.getHandshakeInfo().getRemoteAddress() == null ? "unknown"
                 : session.getHandshakeInfo().getRemoteAddress().getAddress().getHostAddress();
         Mono<Void> output = session.send(conn.outbound().map(frame -> session.textMessage(conn.toWire(frame))));
-        // Checked again now that the connection is registered: a revocation published between the handshake check and
-        // the registration found no connection to close.
-        Mono<Void> input = revocations.check(jwt).then(start(conn))
+        // The cluster-wide cap first (nothing was started for a refused connection). Revocation is checked again now
+        // that the connection is registered: a revocation published between the handshake check and the registration
+        // found no connection to close.
+        Mono<Void> input = userConnections.acquire(user.id(), connId)
+                .flatMap(admitted -> {
+                    if (admitted) {
+                        return Mono.<Void>empty();
+                    }
+                    log.warn("too many connections across gateways: userId={} node={}", user.id(), node);
+                    return Mono.<Void>error(new TooManyConnectionsException());
+                })
+                .then(revocations.check(jwt))
+                .then(start(conn))
                 .thenMany(session.receive().timeout(props.idleTimeout()))
                 .concatMap(message -> onMessage(conn, limiter, message, clientAddress))
                 .then()
@@ -208,6 +225,11 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
         if (frame instanceof ClientFrame.Secure handshake) {
             return secureHandshake.handle(conn, handshake, clientAddress);
         }
+        if (frame instanceof ClientFrame.Send send) {
+            return userRate.tryAcquire(conn.user().id()).flatMap(decision -> decision.allowed() ? forward(conn, frame)
+                    : reject(conn, ServerFrame.Error.rateLimited(send.rid(), send.cmid(),
+                            "too many messages from this user, retry later", decision.retryAfterMillis())));
+        }
         return forward(conn, frame);
     }
 
@@ -280,11 +302,11 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
             return Mono.empty();
         }
         log.info("connection closed: userId={} connId={}", conn.user().id(), conn.id());
-        return commands.publish(new Command(Command.Event.DISCONNECT, node, conn.id(), 0, conn.user(), null))
+        return userConnections.release(conn.user().id(), conn.id()).then(commands.publish(new Command(Command.Event.DISCONNECT, node, conn.id(), 0, conn.user(), null))
                 .onErrorResume(e -> {
                     log.warn("disconnect not published: userId={} connId={} error={}", conn.user().id(), conn.id(), e.toString());
                     return Mono.empty();
-                });
+                }));
     }
 
     private static Mono<Void> close(WebSocketSession session, CloseCode code) {
@@ -312,6 +334,9 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
         if (e instanceof SessionStartException) {
             return CloseCode.TRY_AGAIN;
         }
+        if (e instanceof TooManyConnectionsException) {
+            return CloseCode.TOO_MANY_CONNECTIONS;
+        }
         if (e instanceof RevokedTokenException) {
             return CloseCode.SESSION_REVOKED; // the re-check after registration
         }
@@ -324,6 +349,13 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
             }
         }
         return null;
+    }
+
+    /** The user already holds the cluster-wide number of connections. */
+    private static final class TooManyConnectionsException extends RuntimeException {
+        TooManyConnectionsException() {
+            super("too many connections for this user", null, false, false);
+        }
     }
 
     /** The session could not start: chat-service did not welcome the connection. */
