@@ -66,6 +66,14 @@ abstract class EndToEndTestBase {
     protected static final Duration RECALL_WINDOW = Duration.ofSeconds(3);
     protected static final Duration KEY_ROTATION = Duration.ofSeconds(10);
     protected static final Duration KEY_OVERLAP = Duration.ofSeconds(5);
+    /** Connections one user may hold on both gateways together in the shared test system. */
+    protected static final int USER_CONNECTIONS_MAX = 12;
+    /**
+     * The per-user send rate of the shared test system: the per-connection frame rate (20/s, burst 40), so a test on
+     * one connection never meets it, and a few connections of one user exceed it even on a slow machine.
+     */
+    protected static final int USER_SENDS_PER_SECOND = 20;
+    protected static final int USER_SEND_BURST = 40;
 
     private static RSAKey newSigningKey() {
         try {
@@ -111,7 +119,11 @@ abstract class EndToEndTestBase {
                             Map.entry("im.auth.encryption.lead", "3s"),
                             Map.entry("im.auth.encryption.check-interval", "250ms"),
                             Map.entry("im.gateway.secure.refresh-interval", "1s"),
-                            Map.entry("im.gateway.secure.min-refetch", "200ms"))));
+                            Map.entry("im.gateway.secure.min-refetch", "200ms"),
+                            // below twice the per-gateway cap (10), so the cluster-wide cap is what refuses
+                            Map.entry("im.gateway.user-connections.max", String.valueOf(USER_CONNECTIONS_MAX)),
+                            Map.entry("im.gateway.user-rate.per-second", String.valueOf(USER_SENDS_PER_SECOND)),
+                            Map.entry("im.gateway.user-rate.burst", String.valueOf(USER_SEND_BURST)))));
             LocalSystem started = shared;
             Runtime.getRuntime().addShutdownHook(new Thread(started::close, "e2e-system-stop"));
         }

@@ -14,6 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
@@ -44,6 +45,7 @@ public class UserConnectionCap implements SmartLifecycle {
     private final Map<String, String> admitted = new ConcurrentHashMap<>();
     private volatile Disposable heartbeat;
 
+    @Autowired
     public UserConnectionCap(ReactiveStringRedisTemplate redis, GatewayProperties props, MeterRegistry meters) {
         this(script(redis), remover(redis), props.userConnections(), props.redisTimeout(), System::currentTimeMillis, meters);
     }

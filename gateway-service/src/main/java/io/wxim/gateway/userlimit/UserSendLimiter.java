@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.function.BiFunction;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
 
@@ -31,6 +32,7 @@ public class UserSendLimiter {
     private final FailOpen failOpen;
     private final Counter limited;
 
+    @Autowired
     public UserSendLimiter(ReactiveStringRedisTemplate redis, GatewayProperties props, MeterRegistry meters) {
         this(script(redis), props.userRate(), props.redisTimeout(), meters);
     }
