@@ -193,8 +193,12 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
         framesIn.increment();
         boolean secure = conn.isSecure();
         if (message.getType() == WebSocketMessage.Type.BINARY) {
-            return secure ? secureFailure(conn)
-                    : reject(conn, ServerFrame.Error.of(null, null, ErrorCode.BAD_REQUEST, "binary frames are not supported"));
+            if (secure) {
+                return secureFailure(conn);
+            }
+            return limiter.tryAcquire(System.nanoTime())
+                    ? reject(conn, ServerFrame.Error.of(null, null, ErrorCode.BAD_REQUEST, "binary frames are not supported"))
+                    : tooManyFrames(conn, null);
         }
         String text = message.getPayloadAsText();
         if (secure) {
@@ -204,16 +208,16 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
                 return secureFailure(conn);
             }
         }
+        // Every frame counts, also one that turns out invalid: a flood of bad frames costs parsing and answers too.
+        if (!limiter.tryAcquire(System.nanoTime())) {
+            return tooManyFrames(conn, text);
+        }
         ClientFrame frame;
         try {
             frame = codec.decodeClient(text);
         } catch (ProtocolException e) {
             FrameCodec.FrameIds ids = codec.idsOf(text); // echo rid/cmid so the client knows which request failed
             return reject(conn, ServerFrame.Error.of(ids.rid(), ids.cmid(), e.code(), e.getMessage()));
-        }
-        if (!limiter.tryAcquire(System.nanoTime())) {
-            rateLimited.increment();
-            return reject(conn, ServerFrame.Error.of(frame.rid(), cmidOf(frame), ErrorCode.RATE_LIMITED, "too many frames, slow down"));
         }
         if (frame instanceof ClientFrame.Ping ping) {
             conn.deliver(codec.encode(new ServerFrame.Pong(ping.rid(), System.currentTimeMillis())));
@@ -275,6 +279,13 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
                 .doFinally(signal -> sample.stop(commandLatency))
                 .then()
                 .onErrorResume(e -> reject(conn, ProtocolErrorMapper.toFrame(e, frame.rid(), cmid, conn.id())));
+    }
+
+    /** {@code rate_limited} for a frame over the per-connection rate, echoing its ids when it has valid ones. */
+    private Mono<Void> tooManyFrames(Connection conn, String text) {
+        rateLimited.increment();
+        FrameCodec.FrameIds ids = text == null ? new FrameCodec.FrameIds(null, null) : codec.idsOf(text);
+        return reject(conn, ServerFrame.Error.of(ids.rid(), ids.cmid(), ErrorCode.RATE_LIMITED, "too many frames, slow down"));
     }
 
     private static String cmidOf(ClientFrame frame) {
