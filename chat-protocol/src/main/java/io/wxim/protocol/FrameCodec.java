@@ -129,9 +129,19 @@ public final class FrameCodec {
         }
     }
 
-    /** A short, safe description: the offending field path if known, never the input itself. */
+    /**
+     * A short, safe description: the offending field path if known (protocol field names only, never a class name
+     * or a client-chosen key), never the input itself.
+     */
     private static String describe(JacksonException e) {
-        String path = e.getPath().isEmpty() ? "" : " at " + e.getPathReference();
-        return "malformed frame" + path;
+        StringBuilder path = new StringBuilder();
+        for (JacksonException.Reference ref : e.getPath()) {
+            String name = ref.getPropertyName();
+            String part = name != null && FIELD_NAME.matcher(name).matches() ? name : ref.getIndex() >= 0 ? "[" + ref.getIndex() + "]" : "?";
+            path.append(path.isEmpty() ? "" : ".").append(part);
+        }
+        return path.isEmpty() ? "malformed frame" : "malformed frame at " + path;
     }
+
+    private static final java.util.regex.Pattern FIELD_NAME = java.util.regex.Pattern.compile("[a-zA-Z]{1,16}");
 }

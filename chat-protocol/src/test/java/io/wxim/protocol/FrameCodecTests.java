@@ -214,4 +214,12 @@ class FrameCodecTests {
         assertThatThrownBy(() -> codec.decodeClient(json)).isInstanceOf(ProtocolException.class)
                 .extracting(e -> ((ProtocolException) e).code()).isEqualTo(ErrorCode.BAD_REQUEST);
     }
+
+    @Test
+    void namesTheOffendingField_withoutClassNamesOrClientKeys() {
+        assertThatThrownBy(() -> codec.decodeClient("{\"type\":\"read\",\"conv\":\"r:lobby\",\"seq\":\"5\"}"))
+                .hasMessage("malformed frame at seq");
+        assertThatThrownBy(() -> codec.decodeClient("{\"type\":\"sync\",\"convs\":{\"$where\":\"x\"}}"))
+                .hasMessage("malformed frame at convs.?");
+    }
 }

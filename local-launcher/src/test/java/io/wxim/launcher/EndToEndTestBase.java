@@ -48,6 +48,7 @@ abstract class EndToEndTestBase {
     private static int sharedGw1;
     private static int sharedGw2;
     private static int sharedAuth;
+    private static String sharedDbPrefix;
 
     protected final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     protected final LocalSystem system = system();
@@ -103,8 +104,9 @@ abstract class EndToEndTestBase {
             sharedGw1 = TestInfra.freePort();
             sharedGw2 = TestInfra.freePort();
             sharedAuth = TestInfra.freePort();
+            sharedDbPrefix = "e2e" + UUID.randomUUID().toString().substring(0, 6) + "_";
             shared = LocalSystem.start(new LocalSystem.Options(TestInfra.redisHost(), TestInfra.redisPort(),
-                    TestInfra.mongoUri(), "e2e" + UUID.randomUUID().toString().substring(0, 6) + "_",
+                    TestInfra.mongoUri(), sharedDbPrefix,
                     new LocalSystem.Ports(sharedAuth, TestInfra.freePort(), TestInfra.freePort(), 0),
                     List.of(sharedGw1, sharedGw2), true, Map.ofEntries(Map.entry("im.auth.signing.key-file", signingKeyFile()),
                             // short enough to test expiry, grace and the recall window in seconds
@@ -128,6 +130,11 @@ abstract class EndToEndTestBase {
             Runtime.getRuntime().addShutdownHook(new Thread(started::close, "e2e-system-stop"));
         }
         return shared;
+    }
+
+    /** Prefix of the shared system's MongoDB databases ({@code <prefix>chat}, {@code <prefix>history}, ...). */
+    protected static String dbPrefix() {
+        return sharedDbPrefix;
     }
 
     /** auth-service's own port (its internal API is not routed by the gateways). */

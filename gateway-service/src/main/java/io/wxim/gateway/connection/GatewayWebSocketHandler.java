@@ -200,7 +200,14 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
                     ? reject(conn, ServerFrame.Error.of(null, null, ErrorCode.BAD_REQUEST, "binary frames are not supported"))
                     : tooManyFrames(conn, null);
         }
-        String text = message.getPayloadAsText();
+        String text;
+        try {
+            text = strictUtf8(message);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            log.info("text frame is not UTF-8, closing: userId={} connId={}", conn.user().id(), conn.id());
+            conn.close(CloseCode.INVALID_PAYLOAD); // RFC 6455 8.1: fail the connection with 1007
+            return Mono.empty();
+        }
         if (secure) {
             try {
                 text = conn.openInbound(text);
@@ -279,6 +286,20 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
                 .doFinally(signal -> sample.stop(commandLatency))
                 .then()
                 .onErrorResume(e -> reject(conn, ProtocolErrorMapper.toFrame(e, frame.rid(), cmid, conn.id())));
+    }
+
+    /**
+     * The text of a text frame, refusing bytes that are not UTF-8 (Netty's frame decoder here does not validate them, and
+     * a lenient decode would turn them into replacement characters).
+     */
+    private static String strictUtf8(WebSocketMessage message) throws java.nio.charset.CharacterCodingException {
+        org.springframework.core.io.buffer.DataBuffer payload = message.getPayload();
+        byte[] bytes = new byte[payload.readableByteCount()];
+        payload.read(bytes);
+        return java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
     }
 
     /** {@code rate_limited} for a frame over the per-connection rate, echoing its ids when it has valid ones. */
