@@ -3,17 +3,23 @@ package io.wxim.protocol;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadConstraints;
+import tools.jackson.core.StreamReadFeature;
 import tools.jackson.core.json.JsonFactory;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.MapperFeature;
+import tools.jackson.databind.cfg.CoercionAction;
+import tools.jackson.databind.cfg.CoercionInputShape;
 import tools.jackson.databind.exc.InvalidTypeIdException;
 import tools.jackson.databind.exc.ValueInstantiationException;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.type.LogicalType;
 
 /**
  * The one place where JSON settings live. Decoding is strict (no coercion of scalars, bounded nesting and lengths)
  * and every failure becomes a {@link ProtocolException} with a wire error code: never a stack trace to the client.
+ * A field of the wrong JSON type is refused, never converted: a number or boolean where a string belongs, a fraction
+ * where an integer belongs. A key given twice is refused too, so no two parsers can read one frame differently.
  * Unknown fields are ignored, so fields claiming identity ({@code from}, {@code seq}, ...) have no effect.
  */
 public final class FrameCodec {
@@ -31,6 +37,15 @@ public final class FrameCodec {
                         .build())
                 .build();
         this.mapper = JsonMapper.builder(factory)
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .withCoercionConfig(LogicalType.Textual, c -> c
+                        .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+                        .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+                        .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
+                .withCoercionConfig(LogicalType.Integer, c -> c
+                        .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+                        .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail)
+                        .setCoercion(CoercionInputShape.String, CoercionAction.Fail))
                 .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
                 .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -41,7 +56,11 @@ public final class FrameCodec {
 
     /** Decodes a client frame; throws {@link ProtocolException} for anything that is not a valid frame. */
     public ClientFrame decodeClient(String json) {
-        return read(json, ClientFrame.class);
+        ClientFrame frame = read(json, ClientFrame.class);
+        if (frame == null) { // the JSON text null
+            throw new ProtocolException(ErrorCode.BAD_REQUEST, "a frame is a JSON object");
+        }
+        return frame;
     }
 
     /** {@code rid} and {@code cmid} of a frame that failed to decode, when present and valid, so errors can echo them. */
@@ -110,9 +129,19 @@ public final class FrameCodec {
         }
     }
 
-    /** A short, safe description: the offending field path if known, never the input itself. */
+    /**
+     * A short, safe description: the offending field path if known (protocol field names only, never a class name
+     * or a client-chosen key), never the input itself.
+     */
     private static String describe(JacksonException e) {
-        String path = e.getPath().isEmpty() ? "" : " at " + e.getPathReference();
-        return "malformed frame" + path;
+        StringBuilder path = new StringBuilder();
+        for (JacksonException.Reference ref : e.getPath()) {
+            String name = ref.getPropertyName();
+            String part = name != null && FIELD_NAME.matcher(name).matches() ? name : ref.getIndex() >= 0 ? "[" + ref.getIndex() + "]" : "?";
+            path.append(path.isEmpty() ? "" : ".").append(part);
+        }
+        return path.isEmpty() ? "malformed frame" : "malformed frame at " + path;
     }
+
+    private static final java.util.regex.Pattern FIELD_NAME = java.util.regex.Pattern.compile("[a-zA-Z]{1,16}");
 }

@@ -57,6 +57,22 @@ public final class RedisNames {
         return "im:gw:alive:" + node;
     }
 
+    /**
+     * Token bucket (hash {@code t}: last refill in microseconds of Redis TIME, {@code n}: tokens) of one user's
+     * {@code send}s, shared by every gateway. Owned by gateway-service.
+     */
+    public static String userSendRate(String userId) {
+        return "im:gw:rate:" + userId;
+    }
+
+    /**
+     * Sorted set of one user's open connections on every gateway: member connId, score the epoch millisecond at which
+     * the entry expires unless its gateway refreshes it (so a crashed gateway's entries lapse). Owned by gateway-service.
+     */
+    public static String userConnections(String userId) {
+        return "im:gw:conns:" + userId;
+    }
+
     /** Pub/sub channel of one conversation: encoded {@link ServerFrame}s for every member. */
     public static String convChannel(String conv) {
         return "im:chat:conv:" + conv;

@@ -207,10 +207,18 @@ public sealed interface ServerFrame {
     record Resync(String reason) implements ServerFrame {
     }
 
-    /** A request failed. {@code retry} tells the client whether the same request may succeed later. */
-    record Error(String rid, String cmid, String code, String message, boolean retry) implements ServerFrame {
+    /**
+     * A request failed. {@code retry} tells the client whether the same request may succeed later; {@code retryAfter}
+     * (milliseconds, optional) how long to wait first when the server knows it (the per-user send rate).
+     */
+    record Error(String rid, String cmid, String code, String message, boolean retry, Long retryAfter) implements ServerFrame {
         public static Error of(String rid, String cmid, ErrorCode code, String message) {
-            return new Error(rid, cmid, code.wire(), message, code.retryable());
+            return new Error(rid, cmid, code.wire(), message, code.retryable(), null);
+        }
+
+        /** {@code rate_limited}, to be retried no sooner than {@code retryAfterMillis} from now. */
+        public static Error rateLimited(String rid, String cmid, String message, long retryAfterMillis) {
+            return new Error(rid, cmid, ErrorCode.RATE_LIMITED.wire(), message, true, retryAfterMillis);
         }
     }
 }

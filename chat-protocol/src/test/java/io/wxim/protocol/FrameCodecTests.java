@@ -194,4 +194,32 @@ class FrameCodecTests {
         assertThat(ServerFrame.Error.of(null, null, ErrorCode.UNAVAILABLE, "x").retry()).isTrue();
         assertThat(ServerFrame.Error.of(null, null, ErrorCode.NOT_FOUND, "x").retry()).isFalse();
     }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {
+            "{\"type\":\"ping\",\"rid\":5}",
+            "{\"type\":\"ping\",\"rid\":true}",
+            "{\"type\":\"ping\",\"rid\":1.5}",
+            "{\"type\":\"send\",\"cmid\":\"a\",\"conv\":\"r:lobby\",\"body\":5}",
+            "{\"type\":\"send\",\"cmid\":7,\"conv\":\"r:lobby\",\"body\":\"x\"}",
+            "{\"type\":\"read\",\"conv\":\"r:lobby\",\"seq\":5.5}",
+            "{\"type\":\"recall\",\"conv\":\"r:lobby\",\"seq\":1e3}",
+            "{\"type\":\"read\",\"conv\":\"r:lobby\",\"seq\":true}",
+            "{\"type\":\"read\",\"conv\":\"r:lobby\",\"seq\":\"5\"}",
+            "{\"type\":\"sync\",\"convs\":{\"r:lobby\":1},\"limit\":2.5}",
+            "{\"type\":\"ping\",\"type\":\"send\"}",
+            "{\"type\":\"ping\",\"rid\":\"a\",\"rid\":\"b\"}",
+            "null"})
+    void refusesWrongTypesDuplicateKeysAndNull_insteadOfConvertingThem(String json) {
+        assertThatThrownBy(() -> codec.decodeClient(json)).isInstanceOf(ProtocolException.class)
+                .extracting(e -> ((ProtocolException) e).code()).isEqualTo(ErrorCode.BAD_REQUEST);
+    }
+
+    @Test
+    void namesTheOffendingField_withoutClassNamesOrClientKeys() {
+        assertThatThrownBy(() -> codec.decodeClient("{\"type\":\"read\",\"conv\":\"r:lobby\",\"seq\":\"5\"}"))
+                .hasMessage("malformed frame at seq");
+        assertThatThrownBy(() -> codec.decodeClient("{\"type\":\"sync\",\"convs\":{\"$where\":\"x\"}}"))
+                .hasMessage("malformed frame at convs.?");
+    }
 }

@@ -48,6 +48,7 @@ abstract class EndToEndTestBase {
     private static int sharedGw1;
     private static int sharedGw2;
     private static int sharedAuth;
+    private static String sharedDbPrefix;
 
     protected final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     protected final LocalSystem system = system();
@@ -66,6 +67,14 @@ abstract class EndToEndTestBase {
     protected static final Duration RECALL_WINDOW = Duration.ofSeconds(3);
     protected static final Duration KEY_ROTATION = Duration.ofSeconds(10);
     protected static final Duration KEY_OVERLAP = Duration.ofSeconds(5);
+    /** Connections one user may hold on both gateways together in the shared test system. */
+    protected static final int USER_CONNECTIONS_MAX = 12;
+    /**
+     * The per-user send rate of the shared test system: the per-connection frame rate (20/s, burst 40), so a test on
+     * one connection never meets it, and a few connections of one user exceed it even on a slow machine.
+     */
+    protected static final int USER_SENDS_PER_SECOND = 20;
+    protected static final int USER_SEND_BURST = 40;
 
     private static RSAKey newSigningKey() {
         try {
@@ -95,8 +104,9 @@ abstract class EndToEndTestBase {
             sharedGw1 = TestInfra.freePort();
             sharedGw2 = TestInfra.freePort();
             sharedAuth = TestInfra.freePort();
+            sharedDbPrefix = "e2e" + UUID.randomUUID().toString().substring(0, 6) + "_";
             shared = LocalSystem.start(new LocalSystem.Options(TestInfra.redisHost(), TestInfra.redisPort(),
-                    TestInfra.mongoUri(), "e2e" + UUID.randomUUID().toString().substring(0, 6) + "_",
+                    TestInfra.mongoUri(), sharedDbPrefix,
                     new LocalSystem.Ports(sharedAuth, TestInfra.freePort(), TestInfra.freePort(), 0),
                     List.of(sharedGw1, sharedGw2), true, Map.ofEntries(Map.entry("im.auth.signing.key-file", signingKeyFile()),
                             // short enough to test expiry, grace and the recall window in seconds
@@ -111,11 +121,20 @@ abstract class EndToEndTestBase {
                             Map.entry("im.auth.encryption.lead", "3s"),
                             Map.entry("im.auth.encryption.check-interval", "250ms"),
                             Map.entry("im.gateway.secure.refresh-interval", "1s"),
-                            Map.entry("im.gateway.secure.min-refetch", "200ms"))));
+                            Map.entry("im.gateway.secure.min-refetch", "200ms"),
+                            // below twice the per-gateway cap (10), so the cluster-wide cap is what refuses
+                            Map.entry("im.gateway.user-connections.max", String.valueOf(USER_CONNECTIONS_MAX)),
+                            Map.entry("im.gateway.user-rate.per-second", String.valueOf(USER_SENDS_PER_SECOND)),
+                            Map.entry("im.gateway.user-rate.burst", String.valueOf(USER_SEND_BURST)))));
             LocalSystem started = shared;
             Runtime.getRuntime().addShutdownHook(new Thread(started::close, "e2e-system-stop"));
         }
         return shared;
+    }
+
+    /** Prefix of the shared system's MongoDB databases ({@code <prefix>chat}, {@code <prefix>history}, ...). */
+    protected static String dbPrefix() {
+        return sharedDbPrefix;
     }
 
     /** auth-service's own port (its internal API is not routed by the gateways). */

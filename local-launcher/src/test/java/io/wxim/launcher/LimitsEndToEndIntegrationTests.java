@@ -143,22 +143,25 @@ class LimitsEndToEndIntegrationTests extends EndToEndTestBase {
     @Test
     @Timeout(value = 150, unit = TimeUnit.SECONDS)
     void disconnectsAStalledReaderAsSlowConsumer_whileOthersKeepChatting_andItCatchesUpBySync() throws Exception {
-        Login umar = login("umar");
         Login vera = login("vera");
-        int senders = 7;
+        int senders = 7; // seven users, each under the per-user send rate
         int perSender = 300; // an upper bound: senders stop once the stalled reader is closed
         String body = "x".repeat(4000);
         List<WsClient> clients = new java.util.ArrayList<>();
         int total;
         try {
             for (int i = 0; i < senders; i++) {
-                WsClient c = WsClient.connect(http, gw1, umar.token());
+                WsClient c = WsClient.connect(http, gw1, login("umar" + i).token());
                 c.await(ServerFrame.Welcome.class);
                 clients.add(c);
             }
             WsClient first = clients.get(0);
             first.send("{\"type\":\"create\",\"rid\":\"flood\",\"name\":\"flood\"}");
             String room = first.await(ServerFrame.Joined.class, f -> "flood".equals(f.rid())).conv();
+            for (WsClient c : clients.subList(1, senders)) {
+                c.send("{\"type\":\"join\",\"rid\":\"j\",\"conv\":\"" + room + "\"}");
+                c.await(ServerFrame.Joined.class, f -> "j".equals(f.rid()));
+            }
             try (WsClient v = WsClient.connect(http, gw2, vera.token())) {
                 v.await(ServerFrame.Welcome.class);
                 v.send("{\"type\":\"join\",\"rid\":\"j\",\"conv\":\"" + room + "\"}");

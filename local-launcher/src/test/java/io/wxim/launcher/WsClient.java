@@ -122,6 +122,11 @@ final class WsClient implements AutoCloseable {
         return cipher.seal(json);
     }
 
+    /** Sends a binary frame. */
+    void sendBinary(byte[] bytes) {
+        socket.sendBinary(java.nio.ByteBuffer.wrap(bytes), true).orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join();
+    }
+
     List<String> rawFrames() {
         synchronized (raw) {
             return List.copyOf(raw);

@@ -30,6 +30,8 @@ import org.springframework.validation.annotation.Validated;
  *                        one PUBLISH per gateway every 5 s. After a Redis connection drop it probes every 100 ms
  *                        until the resubscription is proven, then tells its clients to resync.
  * @param secure          optional payload encryption on /ws (the {@code secure} frame)
+ * @param userRate        per-user {@code send} rate shared by all of a user's connections on every gateway (Redis)
+ * @param userConnections cluster-wide cap on one user's connections (Redis)
  */
 @Validated
 @ConfigurationProperties("im.gateway")
@@ -44,7 +46,9 @@ public record GatewayProperties(
         @DefaultValue("2s") Duration redisTimeout,
         @Min(1000) @DefaultValue("100000") long streamMaxLen,
         @Valid @DefaultValue Secure secure,
-        @DefaultValue("5s") Duration pubsubProbeInterval) {
+        @DefaultValue("5s") Duration pubsubProbeInterval,
+        @Valid @DefaultValue UserRate userRate,
+        @Valid @DefaultValue UserConnections userConnections) {
 
     public GatewayProperties {
         allowedOrigins = allowedOrigins.stream().filter(o -> !o.isBlank()).toList();
@@ -119,5 +123,36 @@ public record GatewayProperties(
                     + ", refreshInterval=" + refreshInterval + ", minRefetch=" + minRefetch
                     + ", handshakesPerUser=" + handshakesPerUser + ", handshakesPerIp=" + handshakesPerIp + "]";
         }
+    }
+
+    /**
+     * One token bucket per user in Redis, taken by every {@code send} of any of the user's connections on any gateway
+     * (other frames are bounded by the per-connection rate only). Excess sends get {@code rate_limited} with
+     * {@code retryAfter}. If Redis does not answer, sends are let through (fail open, logged and counted).
+     *
+     * @param perSecond sustained sends per second of one user: 50 is far above a person typing and bounds what a
+     *                  script spreading over many connections and gateways can store
+     * @param burst     sends one user may make at once above the sustained rate (a reconnecting client resending
+     *                  its unacknowledged messages)
+     */
+    public record UserRate(
+            @Min(1) @DefaultValue("50") int perSecond,
+            @Min(1) @DefaultValue("100") int burst) {
+    }
+
+    /**
+     * Connections of one user across every gateway, counted in Redis (a sorted set per user with one entry per
+     * connection, refreshed by its gateway). Beyond {@code max} the new connection is closed with 4503 right after
+     * the upgrade, like the per-gateway cap. If Redis does not answer, the connection is admitted (fail open).
+     *
+     * @param max       connections one user may hold on all gateways together: two per device for a handful of
+     *                  devices, with room for reconnects whose old socket has not closed yet
+     * @param entryTtl  an entry not refreshed for this long no longer counts (its gateway crashed); a few heartbeats
+     * @param heartbeat how often a gateway refreshes the entries of its open connections; well below {@code entryTtl}
+     */
+    public record UserConnections(
+            @Min(1) @DefaultValue("20") int max,
+            @DefaultValue("90s") Duration entryTtl,
+            @DefaultValue("30s") Duration heartbeat) {
     }
 }

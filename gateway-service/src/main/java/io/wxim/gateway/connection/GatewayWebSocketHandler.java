@@ -16,6 +16,8 @@ import io.wxim.protocol.ServerFrame;
 import io.wxim.protocol.UserRef;
 import io.wxim.protocol.crypto.SecureChannelException;
 import io.wxim.gateway.secure.SecureHandshake;
+import io.wxim.gateway.userlimit.UserConnectionCap;
+import io.wxim.gateway.userlimit.UserSendLimiter;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import java.time.Duration;
@@ -65,12 +67,17 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
     private final RevocationCheck revocations;
     private final SecureHandshake secureHandshake;
     private final Counter secureFailures;
+    private final UserSendLimiter userRate;
+    private final UserConnectionCap userConnections;
     /** The expiry timer wakes at least this often, so a token swapped in-band for one expiring sooner is honoured. */
     private static final Duration EXPIRY_RECHECK = Duration.ofSeconds(30);
 
     public GatewayWebSocketHandler(ConnectionRegistry registry, CommandPublisher commands, FrameCodec codec,
                                    GatewayProperties props, NodeIdentity node, MeterRegistry meters,
-                                   ReactiveJwtDecoder tokens, RevocationCheck revocations, SecureHandshake secureHandshake) {
+                                   ReactiveJwtDecoder tokens, RevocationCheck revocations, SecureHandshake secureHandshake,
+                                   UserSendLimiter userRate, UserConnectionCap userConnections) {
+        this.userRate = userRate;
+        this.userConnections = userConnections;
         this.secureHandshake = secureHandshake;
         this.secureFailures = meters.counter("im.gateway.secure.failures");
         this.tokens = tokens;
@@ -117,9 +124,19 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
         String clientAddress = session.getHandshakeInfo().getRemoteAddress() == null ? "unknown"
                 : session.getHandshakeInfo().getRemoteAddress().getAddress().getHostAddress();
         Mono<Void> output = session.send(conn.outbound().map(frame -> session.textMessage(conn.toWire(frame))));
-        // Checked again now that the connection is registered: a revocation published between the handshake check and
-        // the registration found no connection to close.
-        Mono<Void> input = revocations.check(jwt).then(start(conn))
+        // The cluster-wide cap first (nothing was started for a refused connection). Revocation is checked again now
+        // that the connection is registered: a revocation published between the handshake check and the registration
+        // found no connection to close.
+        Mono<Void> input = userConnections.acquire(user.id(), connId)
+                .flatMap(admitted -> {
+                    if (admitted) {
+                        return Mono.<Void>empty();
+                    }
+                    log.warn("too many connections across gateways: userId={} node={}", user.id(), node);
+                    return Mono.<Void>error(new TooManyConnectionsException());
+                })
+                .then(revocations.check(jwt))
+                .then(start(conn))
                 .thenMany(session.receive().timeout(props.idleTimeout()))
                 .concatMap(message -> onMessage(conn, limiter, message, clientAddress))
                 .then()
@@ -176,10 +193,21 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
         framesIn.increment();
         boolean secure = conn.isSecure();
         if (message.getType() == WebSocketMessage.Type.BINARY) {
-            return secure ? secureFailure(conn)
-                    : reject(conn, ServerFrame.Error.of(null, null, ErrorCode.BAD_REQUEST, "binary frames are not supported"));
+            if (secure) {
+                return secureFailure(conn);
+            }
+            return limiter.tryAcquire(System.nanoTime())
+                    ? reject(conn, ServerFrame.Error.of(null, null, ErrorCode.BAD_REQUEST, "binary frames are not supported"))
+                    : tooManyFrames(conn, null);
         }
-        String text = message.getPayloadAsText();
+        String text;
+        try {
+            text = strictUtf8(message);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            log.info("text frame is not UTF-8, closing: userId={} connId={}", conn.user().id(), conn.id());
+            conn.close(CloseCode.INVALID_PAYLOAD); // RFC 6455 8.1: fail the connection with 1007
+            return Mono.empty();
+        }
         if (secure) {
             try {
                 text = conn.openInbound(text);
@@ -187,16 +215,16 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
                 return secureFailure(conn);
             }
         }
+        // Every frame counts, also one that turns out invalid: a flood of bad frames costs parsing and answers too.
+        if (!limiter.tryAcquire(System.nanoTime())) {
+            return tooManyFrames(conn, text);
+        }
         ClientFrame frame;
         try {
             frame = codec.decodeClient(text);
         } catch (ProtocolException e) {
             FrameCodec.FrameIds ids = codec.idsOf(text); // echo rid/cmid so the client knows which request failed
             return reject(conn, ServerFrame.Error.of(ids.rid(), ids.cmid(), e.code(), e.getMessage()));
-        }
-        if (!limiter.tryAcquire(System.nanoTime())) {
-            rateLimited.increment();
-            return reject(conn, ServerFrame.Error.of(frame.rid(), cmidOf(frame), ErrorCode.RATE_LIMITED, "too many frames, slow down"));
         }
         if (frame instanceof ClientFrame.Ping ping) {
             conn.deliver(codec.encode(new ServerFrame.Pong(ping.rid(), System.currentTimeMillis())));
@@ -207,6 +235,11 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
         }
         if (frame instanceof ClientFrame.Secure handshake) {
             return secureHandshake.handle(conn, handshake, clientAddress);
+        }
+        if (frame instanceof ClientFrame.Send send) {
+            return userRate.tryAcquire(conn.user().id()).flatMap(decision -> decision.allowed() ? forward(conn, frame)
+                    : reject(conn, ServerFrame.Error.rateLimited(send.rid(), send.cmid(),
+                            "too many messages from this user, retry later", decision.retryAfterMillis())));
         }
         return forward(conn, frame);
     }
@@ -255,6 +288,27 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
                 .onErrorResume(e -> reject(conn, ProtocolErrorMapper.toFrame(e, frame.rid(), cmid, conn.id())));
     }
 
+    /**
+     * The text of a text frame, refusing bytes that are not UTF-8 (Netty's frame decoder here does not validate them, and
+     * a lenient decode would turn them into replacement characters).
+     */
+    private static String strictUtf8(WebSocketMessage message) throws java.nio.charset.CharacterCodingException {
+        org.springframework.core.io.buffer.DataBuffer payload = message.getPayload();
+        byte[] bytes = new byte[payload.readableByteCount()];
+        payload.read(bytes);
+        return java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+    }
+
+    /** {@code rate_limited} for a frame over the per-connection rate, echoing its ids when it has valid ones. */
+    private Mono<Void> tooManyFrames(Connection conn, String text) {
+        rateLimited.increment();
+        FrameCodec.FrameIds ids = text == null ? new FrameCodec.FrameIds(null, null) : codec.idsOf(text);
+        return reject(conn, ServerFrame.Error.of(ids.rid(), ids.cmid(), ErrorCode.RATE_LIMITED, "too many frames, slow down"));
+    }
+
     private static String cmidOf(ClientFrame frame) {
         return frame instanceof ClientFrame.Send send ? send.cmid() : null;
     }
@@ -280,11 +334,11 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
             return Mono.empty();
         }
         log.info("connection closed: userId={} connId={}", conn.user().id(), conn.id());
-        return commands.publish(new Command(Command.Event.DISCONNECT, node, conn.id(), 0, conn.user(), null))
+        return userConnections.release(conn.user().id(), conn.id()).then(commands.publish(new Command(Command.Event.DISCONNECT, node, conn.id(), 0, conn.user(), null))
                 .onErrorResume(e -> {
                     log.warn("disconnect not published: userId={} connId={} error={}", conn.user().id(), conn.id(), e.toString());
                     return Mono.empty();
-                });
+                }));
     }
 
     private static Mono<Void> close(WebSocketSession session, CloseCode code) {
@@ -312,6 +366,9 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
         if (e instanceof SessionStartException) {
             return CloseCode.TRY_AGAIN;
         }
+        if (e instanceof TooManyConnectionsException) {
+            return CloseCode.TOO_MANY_CONNECTIONS;
+        }
         if (e instanceof RevokedTokenException) {
             return CloseCode.SESSION_REVOKED; // the re-check after registration
         }
@@ -324,6 +381,13 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
             }
         }
         return null;
+    }
+
+    /** The user already holds the cluster-wide number of connections. */
+    private static final class TooManyConnectionsException extends RuntimeException {
+        TooManyConnectionsException() {
+            super("too many connections for this user", null, false, false);
+        }
     }
 
     /** The session could not start: chat-service did not welcome the connection. */
