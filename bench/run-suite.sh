@@ -28,9 +28,10 @@ wait_http() { # url seconds
   echo "not up: $1" >&2; return 1
 }
 
-# The per-connection frame limit (20/s) is for people; the generator sends faster from one connection. Same for
-# both gateways; said in docs/benchmarks.md.
+# The per-connection frame limit (20/s) and the per-user send rate (50/s) are for people; the generator sends faster
+# from one connection (one user each). Same for both gateways; said in docs/benchmarks.md.
 export IM_GATEWAY_WS_RATEPERSECOND=2000 IM_GATEWAY_WS_RATEBURST=4000
+export IM_GATEWAY_USERRATE_PERSECOND=2000 IM_GATEWAY_USERRATE_BURST=4000
 
 WXIM_PORT=23080 WXIM_REDIS_PORT=23390 WXIM_MONGO_PORT=23190 WXIM_DATA="$DATA" \
   taskset -c "$SERVER_CPU" java -Xmx1g -XX:+UseSerialGC -jar local-launcher/target/local-launcher-0.1.0-SNAPSHOT-exec.jar \

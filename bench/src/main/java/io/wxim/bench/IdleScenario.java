@@ -47,6 +47,7 @@ final class IdleScenario {
         long rssBefore = Env.rss(procs);
         long heapBefore = Env.heapUsed(heapUrls);
         LongAdder closed = new LongAdder();
+        java.util.concurrent.ConcurrentSkipListMap<Integer, LongAdder> closeCodes = new java.util.concurrent.ConcurrentSkipListMap<>();
         BenchClient.Listener listener = new BenchClient.Listener() {
             @Override
             public void onMessage(BenchClient receiver, BodyCodec.Body body, long arrivedNanos) {
@@ -55,6 +56,7 @@ final class IdleScenario {
             @Override
             public void onClosed(BenchClient client, int code) {
                 closed.increment();
+                closeCodes.computeIfAbsent(code, c -> new LongAdder()).increment();
             }
         };
         try (Fleet fleet = new Fleet(target, urls, a.integer("loop-threads", 1), runId)
@@ -82,6 +84,9 @@ final class IdleScenario {
             }
             long rssAfter = Env.rss(procs);
             long heapAfter = Env.heapUsed(heapUrls);
+            if (!closeCodes.isEmpty()) {
+                notes.add("connections closed, by close code: " + closeCodes);
+            }
             if (heapUrls.isEmpty()) {
                 notes.add("no --heap-url: heap per connection not measured");
             }

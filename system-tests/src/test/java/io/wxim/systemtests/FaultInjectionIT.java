@@ -74,7 +74,7 @@ class FaultInjectionIT {
     @Order(1)
     void gatewayKilled_clientsReconnectToTheOther_nothingLostOrDuplicated() throws Exception {
         int users = LONG ? 10 : 6;
-        int perSender = LONG ? 200 : 75;
+        int perSender = LONG ? 500 : 75; // long: 7 senders x 500 = 3,500 messages
         for (int i = 0; i < users; i++) {
             scenario.newClient("k" + i, i % 2);
         }

@@ -57,6 +57,11 @@ public class PresenceRepository {
                 .next().map(r -> r == 1L).timeout(timeout);
     }
 
+    /** Whether this connection was already closed (its DISCONNECT ran): its CONNECT has nothing left to do. */
+    public Mono<Boolean> isClosed(String conn) {
+        return redis.hasKey(RedisNames.closedConnection(conn)).timeout(timeout);
+    }
+
     /** Whether the user has an open connection now, and when their last one closed (null if unknown). */
     public record Status(boolean online, Long lastSeen) {
     }

@@ -61,6 +61,12 @@ public class SessionService {
 
     public Mono<NodeMessage> connect(Command cmd) {
         UserRef user = cmd.user();
+        // In a backlog (a reconnect storm), many connections are gone before their CONNECT runs: skip their work.
+        return presence.isClosed(cmd.conn()).flatMap(closed -> closed ? Mono.just(deliveries.reply(cmd, List.of()))
+                : connectOpen(cmd, user));
+    }
+
+    private Mono<NodeMessage> connectOpen(Command cmd, UserRef user) {
         return profiles.record(user)
                 .then(Mono.zip(rooms.conversationsOf(user.id()), rooms.directsOf(user.id())))
                 .flatMap(t -> connect(cmd, t.getT1(), t.getT2()));

@@ -57,6 +57,15 @@ class PresenceRepositoryIntegrationTests {
     }
 
     @Test
+    void tellsAClosedConnection_soAStaleConnectCanBeSkipped() {
+        StepVerifier.create(presence.isClosed("c-open" + suffix)).expectNext(false).verifyComplete();
+        StepVerifier.create(presence.connect(alice, "gw1", "c-x" + suffix, convs)).expectNext(PresenceRepository.Connect.CAME_ONLINE).verifyComplete();
+        StepVerifier.create(presence.isClosed("c-x" + suffix)).expectNext(false).verifyComplete();
+        StepVerifier.create(presence.disconnect(alice.id(), "c-x" + suffix, convs, 1000L)).expectNext(true).verifyComplete();
+        StepVerifier.create(presence.isClosed("c-x" + suffix)).expectNext(true).verifyComplete();
+    }
+
+    @Test
     void ignoresAConnectProcessedAfterItsDisconnect() {
         StepVerifier.create(presence.disconnect(alice.id(), "c9", convs, 1000L)).expectNext(false).verifyComplete();
         StepVerifier.create(presence.connect(alice, "gw1", "c9", convs)).expectNext(PresenceRepository.Connect.ALREADY_CLOSED).verifyComplete();

@@ -87,7 +87,8 @@ public record GatewayProperties(
             @Min(1) @DefaultValue("10") int maxConnectionsPerUser,
             @DefaultValue("5s") Duration drainWindow,
             @Min(1) @DefaultValue("20") int ratePerSecond,
-            @Min(1) @DefaultValue("40") int rateBurst) {
+            @Min(1) @DefaultValue("40") int rateBurst,
+            @Min(1) @DefaultValue("256") int maxStarting) {
     }
 
     /**

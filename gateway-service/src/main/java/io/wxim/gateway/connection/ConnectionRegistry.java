@@ -34,6 +34,7 @@ public final class ConnectionRegistry {
     private final Counter slowConsumers;
     private final Counter framesOut;
     private final io.wxim.gateway.delivery.DeliveryLatency deliveryLatency;
+    private final java.util.concurrent.atomic.AtomicInteger starting = new java.util.concurrent.atomic.AtomicInteger();
 
     /**
      * @param subscriptionsFactory builds the pub/sub subscriptions given the callback that fans a frame out locally
@@ -125,6 +126,20 @@ public final class ConnectionRegistry {
 
     public boolean isDraining() {
         return draining;
+    }
+
+    /** A session's CONNECT was sent and its welcome is awaited (admission control counts these). */
+    void startBegan() {
+        starting.incrementAndGet();
+    }
+
+    void startEnded() {
+        starting.decrementAndGet();
+    }
+
+    /** Sessions waiting for their welcome now. */
+    public int starting() {
+        return starting.get();
     }
 
     public int size() {

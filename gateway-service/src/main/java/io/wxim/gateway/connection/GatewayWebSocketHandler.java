@@ -180,8 +180,12 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
     /** CONNECT; completes when chat-service welcomed the connection (subscriptions active), else fails. */
     private Mono<Void> start(Connection conn) {
         long ref = conn.beginCommand();
-        return commands.publish(new Command(Command.Event.CONNECT, node, conn.id(), ref, conn.user(), null))
-                .then(conn.awaitCommand(props.commandTimeout()))
+        return Mono.defer(() -> {
+                    registry.startBegan();
+                    return commands.publish(new Command(Command.Event.CONNECT, node, conn.id(), ref, conn.user(), null))
+                            .then(conn.awaitCommand(props.commandTimeout()));
+                })
+                .doFinally(signal -> registry.startEnded())
                 .onErrorMap(e -> new SessionStartException())
                 .flatMap(kind -> kind == NodeMessage.Kind.SUBSCRIBE ? Mono.<Void>empty() : Mono.error(new SessionStartException()));
     }

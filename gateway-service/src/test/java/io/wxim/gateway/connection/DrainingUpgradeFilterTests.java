@@ -35,7 +35,34 @@ class DrainingUpgradeFilterTests {
         assertThat(passes("/api/history/r:lobby")).isTrue(); // the /api edge keeps serving while connections drain
     }
 
+    @Test
+    void answers503_whileTooManySessionsWaitForTheirWelcome() {
+        DrainingUpgradeFilter small = new DrainingUpgradeFilter(registry, new Binder(new MapConfigurationPropertySource(
+                Map.of("im.gateway.node-id", "gw", "im.gateway.ws.max-starting", "2"))).bindOrCreate("im.gateway",
+                GatewayProperties.class));
+        registry.startBegan();
+        assertThat(passes(small, "/ws")).isTrue();
+        registry.startBegan();
+
+        MockServerWebExchange refused = MockServerWebExchange.from(MockServerHttpRequest.get("/ws"));
+        AtomicBoolean called = new AtomicBoolean();
+        small.filter(refused, e -> Mono.fromRunnable(() -> called.set(true))).block(Duration.ofSeconds(5));
+        assertThat(called).isFalse();
+        assertThat(refused.getResponse().getStatusCode()).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE);
+        assertThat(refused.getResponse().getHeaders().getFirst("Retry-After")).isEqualTo("1");
+        assertThat(passes(small, "/api/history/r:lobby")).isTrue();
+
+        registry.startEnded();
+        assertThat(passes(small, "/ws")).isTrue();
+        registry.startEnded();
+        assertThat(registry.starting()).isZero();
+    }
+
     private boolean passes(String path) {
+        return passes(filter, path);
+    }
+
+    private static boolean passes(DrainingUpgradeFilter filter, String path) {
         AtomicBoolean called = new AtomicBoolean();
         filter.filter(MockServerWebExchange.from(MockServerHttpRequest.get(path)),
                 e -> Mono.fromRunnable(() -> called.set(true))).block(Duration.ofSeconds(5));
