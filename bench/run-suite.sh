@@ -61,8 +61,9 @@ WX=(--target wxim --url http://127.0.0.1:23080,http://127.0.0.1:23085 --server-p
 SIO=(--target socketio --url http://127.0.0.1:23500,http://127.0.0.1:23501 --server-pids "peer1=$PEER1,peer2=$PEER2,redis=$REDIS")
 if [ "$MODE" = full ]; then STEP=(--step-seconds 30 --drain-seconds 5 --warmup-seconds 30); IDLE=10000; STORM=5000
 else STEP=(--step-seconds 12 --drain-seconds 4 --warmup-seconds 15); IDLE=2000; STORM=1000; fi
-run() { # name args...
+run() { # name args...   (ONLY="name ..." runs just those)
   local name=$1; shift
+  if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $name "* ]]; then return 0; fi
   echo "== $name"
   timeout 1200 "${B[@]}" "$@" --out "$OUT/$name.json" --md "$OUT/results.md" 2>&1 | tee "$OUT/$name.txt" | grep -E '^\| [a-z]|^note|^result' || true
 }
@@ -71,6 +72,11 @@ run fanout100-wxim     fanout "${WX[@]}"  --receivers 100 --senders 25 --rates 1
 run fanout100-socketio fanout "${SIO[@]}" --receivers 100 --senders 25 --rates 100,200,400,800,1600,3200 "${STEP[@]}"
 run fanout1000-wxim     fanout "${WX[@]}"  --receivers 1000 --senders 20 --rates 10,20,40,80,160 "${STEP[@]}" --connect-timeout-seconds 300
 run fanout1000-socketio fanout "${SIO[@]}" --receivers 1000 --senders 20 --rates 10,20,40,80,160 "${STEP[@]}" --connect-timeout-seconds 300
+# wxim keeps one command in flight per connection, so a sender's rate is bounded by 1 / its ack latency: the same
+# rooms with 100 senders show what the server sustains when senders are not the limit.
+run fanout100-wxim-100snd  fanout "${WX[@]}" --receivers 100 --senders 100 --rates 50,100,150,200,300 "${STEP[@]}"
+run fanout1000-wxim-100snd fanout "${WX[@]}" --receivers 1000 --senders 100 --rates 20,40,80,120,160 "${STEP[@]}" \
+  --connect-timeout-seconds 300
 run direct-wxim     direct "${WX[@]}"  --pairs 100 --rates 100,200,400,800,1600,3200 "${STEP[@]}"
 run direct-socketio direct "${SIO[@]}" --pairs 100 --rates 100,200,400,800,1600,3200 "${STEP[@]}"
 run idle-wxim idle --target wxim --url http://127.0.0.1:23085 --connections "$IDLE" --hold-seconds 20 --gc \

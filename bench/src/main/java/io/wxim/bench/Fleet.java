@@ -83,6 +83,7 @@ public final class Fleet implements AutoCloseable {
             made = create(first, count);
         }
         made.forEach(c -> c.listener(listener));
+        clients.addAll(made); // before connecting: heartbeats reach the open ones during a long connect phase
         AtomicInteger failed = new AtomicInteger();
         List<BenchClient> open = Flux.fromIterable(made)
                 .flatMap(c -> Mono.fromFuture(() -> c.connect(urls.get(c.index % urls.size())))
@@ -97,7 +98,6 @@ public final class Fleet implements AutoCloseable {
                         }), connectConcurrency)
                 .collectList()
                 .block(timeout.multipliedBy(Math.max(1, count / connectConcurrency + 2)));
-        clients.addAll(made);
         if (failed.get() > 0) {
             System.err.println(failed.get() + " of " + count + " connections failed");
         }

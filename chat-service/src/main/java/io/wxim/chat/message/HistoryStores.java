@@ -12,15 +12,17 @@ import reactor.core.publisher.MonoSink;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * Stores messages in history-service with group commit: while one batch request is in flight, the sends that arrive
- * wait and then go together in the next request (at most {@link #MAX_BATCH}). An idle instance sends a message at
- * once in a batch of one; a busy one makes one request per round instead of one per message. Messages keep their
- * arrival order in a batch, and history-service stores a batch's items in that order, so messages of one
- * conversation keep their order. Each send completes with its own item's answer.
+ * Stores messages in history-service with group commit: up to {@link #MAX_IN_FLIGHT} requests run at once; while
+ * they do, the sends that arrive wait and then go together in the next request (at most {@link #MAX_BATCH}). A
+ * lightly loaded instance sends each message at once; a busy one makes a few requests per round instead of one per
+ * message. Messages keep their arrival order in a batch and history-service stores a batch's items in that order;
+ * two requests in flight hold sends of different connections only (a connection has one command in flight), whose
+ * relative order is not defined anyway. Each send completes with its own item's answer.
  */
 @Component
 public class HistoryStores {
     static final int MAX_BATCH = 128;
+    static final int MAX_IN_FLIGHT = 4;
 
     private record Pending(HistoryClient.StoreRequest request, MonoSink<HistoryClient.Stored> sink) {
     }
@@ -28,7 +30,7 @@ public class HistoryStores {
     private final Function<List<HistoryClient.StoreRequest>, Mono<List<HistoryClient.BatchItem>>> storeAll;
     private final Object lock = new Object();
     private List<Pending> waiting = new ArrayList<>();
-    private boolean sending;
+    private int inFlight;
 
     @Autowired
     public HistoryStores(HistoryClient history) {
@@ -50,8 +52,10 @@ public class HistoryStores {
             boolean start;
             synchronized (lock) {
                 waiting.add(pending);
-                start = !sending;
-                sending = true;
+                start = inFlight < MAX_IN_FLIGHT;
+                if (start) {
+                    inFlight++;
+                }
             }
             if (start) {
                 sendNext();
@@ -63,7 +67,7 @@ public class HistoryStores {
         List<Pending> batch;
         synchronized (lock) {
             if (waiting.isEmpty()) {
-                sending = false;
+                inFlight--;
                 return;
             }
             if (waiting.size() <= MAX_BATCH) {

@@ -2,6 +2,7 @@ package io.wxim.chat.room;
 
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.message.HistoryClient;
+import io.wxim.chat.presence.CrowdPresence;
 import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.chat.routing.Deliveries;
 import io.wxim.protocol.ClientFrame;
@@ -28,10 +29,13 @@ public class RoomCommands {
     private final PresenceRepository presence;
     private final HistoryClient history;
     private final Deliveries deliveries;
+    private final CrowdPresence crowd;
     private final ChatProperties props;
 
     public RoomCommands(RoomService rooms, PresenceRepository presence, HistoryClient history, Deliveries deliveries,
+                        CrowdPresence crowd,
                         ChatProperties props) {
+        this.crowd = crowd;
         this.rooms = rooms;
         this.presence = presence;
         this.history = history;
@@ -79,7 +83,7 @@ public class RoomCommands {
         return rooms.join(conv, user.id())
                 .flatMap(newlyJoined -> presence.markOnline(conv, user.id())
                         .flatMap(online -> (newlyJoined
-                                ? deliveries.toConversation(conv, new ServerFrame.MemberJoined(conv, user, online))
+                                ? crowd.announce(conv, online, new ServerFrame.MemberJoined(conv, user, online))
                                 : Mono.<Void>empty()).thenReturn(online)))
                 .zipWith(rooms.nameOf(conv))
                 .zipWith(history.lastSeqs(List.of(conv)))
@@ -92,7 +96,7 @@ public class RoomCommands {
         String conv = frame.conv();
         return rooms.leave(conv, user.id())
                 .then(presence.markOffline(conv, user.id()))
-                .flatMap(online -> deliveries.toConversation(conv, new ServerFrame.MemberLeft(conv, user, online)))
+                .flatMap(online -> crowd.announce(conv, online, new ServerFrame.MemberLeft(conv, user, online)))
                 .then(toOtherNodes(cmd, NodeMessage.unsubscribe(user.id(), List.of(conv), null, 0, List.of())))
                 .thenReturn(NodeMessage.unsubscribe(user.id(), List.of(conv), cmd.conn(), cmd.ref(),
                         List.of(deliveries.encode(new ServerFrame.Left(frame.rid(), conv)))));

@@ -88,7 +88,7 @@ public record GatewayProperties(
             @DefaultValue("5s") Duration drainWindow,
             @Min(1) @DefaultValue("20") int ratePerSecond,
             @Min(1) @DefaultValue("40") int rateBurst,
-            @Min(1) @DefaultValue("256") int maxStarting) {
+            @Min(1) @DefaultValue("64") int maxStarting) {
     }
 
     /**
