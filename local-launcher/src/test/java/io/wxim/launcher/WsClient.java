@@ -36,6 +36,8 @@ final class WsClient implements AutoCloseable {
     private volatile FrameCipher cipher;
     private volatile boolean openInbound;
     private volatile long closedAtNanos;
+    /** Called with every decoded frame and its arrival time (epoch ms), on the client's receive thread. */
+    private volatile java.util.function.BiConsumer<ServerFrame, Long> onFrame;
 
     private WsClient(boolean reading) {
         this.reading = reading;
@@ -71,6 +73,10 @@ final class WsClient implements AutoCloseable {
                     ServerFrame frame = codec.decodeServer(openInbound ? cipher.open(text) : text);
                     if (frame instanceof ServerFrame.Secured) {
                         openInbound = true; // every frame after it is sealed
+                    }
+                    java.util.function.BiConsumer<ServerFrame, Long> hook = onFrame;
+                    if (hook != null) {
+                        hook.accept(frame, System.currentTimeMillis());
                     }
                     frames.add(frame);
                 }
@@ -186,6 +192,11 @@ final class WsClient implements AutoCloseable {
     }
 
     /** System.nanoTime() when the server's close arrived (0 while open). */
+    /** Observes every frame from now on with its arrival time (epoch ms). */
+    void onFrame(java.util.function.BiConsumer<ServerFrame, Long> hook) {
+        this.onFrame = hook;
+    }
+
     long closedAtNanos() {
         return closedAtNanos;
     }

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
+import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 
 /** The registry against a real Redis: subscriptions follow local membership, and fan-out writes each frame once per member. */
@@ -76,7 +77,12 @@ class ConnectionRegistryIntegrationTests {
         assertThat(registry.close(a1)).isFalse();
         assertThat(subscriptions[0].size()).isZero();
         assertThat(registry.size()).isZero();
-        StepVerifier.create(redis.convertAndSend(RedisNames.convChannel(conv), "x")).expectNext(0L).verifyComplete();
+        // UNSUBSCRIBE reaches Redis asynchronously: the channel must have no subscriber left soon after
+        StepVerifier.create(Mono.defer(() -> redis.convertAndSend(RedisNames.convChannel(conv), "x"))
+                        .filter(receivers -> receivers == 0L)
+                        .repeatWhenEmpty(attempts -> attempts.delayElements(Duration.ofMillis(20)).take(250)))
+                .expectNext(0L)
+                .verifyComplete();
     }
 
     @Test
