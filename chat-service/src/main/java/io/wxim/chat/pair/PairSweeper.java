@@ -1,16 +1,13 @@
 package io.wxim.chat.pair;
 
 import io.wxim.chat.config.ChatProperties;
+import io.wxim.chat.config.PeriodicTask;
 import io.wxim.chat.routing.Deliveries;
 import io.wxim.protocol.ServerFrame;
 import java.time.Clock;
-import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
-import reactor.core.Disposable;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -18,34 +15,26 @@ import reactor.core.publisher.Mono;
  * chat-service instance; each due entry is claimed by one atomic script, so exactly one instance acts on it.
  */
 @Component
-class PairSweeper implements SmartLifecycle {
+class PairSweeper extends PeriodicTask {
     private static final Logger log = LoggerFactory.getLogger(PairSweeper.class);
     private static final int BATCH = 100;
 
     private final PairRepository pairs;
     private final PairCommands commands;
     private final Deliveries deliveries;
-    private final Duration interval;
     private final Clock clock;
-    private volatile Disposable running;
 
     PairSweeper(PairRepository pairs, PairCommands commands, Deliveries deliveries, ChatProperties props, Clock clock) {
+        super("pair sweep", props.pair().sweepInterval());
         this.pairs = pairs;
         this.commands = commands;
         this.deliveries = deliveries;
-        this.interval = props.pair().sweepInterval();
         this.clock = clock;
     }
 
     @Override
-    public void start() {
-        running = Flux.interval(interval, interval)
-                .onBackpressureDrop()
-                .concatMap(tick -> sweepOnce().onErrorResume(e -> {
-                    log.warn("pair sweep failed: error={}", e.toString());
-                    return Mono.empty();
-                }), 1)
-                .subscribe();
+    protected Mono<Void> runOnce() {
+        return sweepOnce();
     }
 
     /** One pass: expired requests, then lost peers. Completes when done. */
@@ -67,18 +56,5 @@ class PairSweeper implements SmartLifecycle {
                             return commands.ended(session.get(), user, peer, "peer_offline");
                         }))).then();
         return requests.then(lost);
-    }
-
-    @Override
-    public void stop() {
-        Disposable current = running;
-        if (current != null) {
-            current.dispose();
-        }
-    }
-
-    @Override
-    public boolean isRunning() {
-        return running != null && !running.isDisposed();
     }
 }

@@ -1,18 +1,14 @@
 package io.wxim.chat.presence;
 
 import io.wxim.chat.config.ChatProperties;
+import io.wxim.chat.config.PeriodicTask;
 import io.wxim.chat.routing.Deliveries;
 import io.wxim.protocol.ServerFrame;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
-import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -24,21 +20,17 @@ import reactor.core.publisher.Mono;
  * Runs in every chat instance; each flushes the rooms it marked.
  */
 @Component
-public class CrowdPresence implements SmartLifecycle {
-    private static final Logger log = LoggerFactory.getLogger(CrowdPresence.class);
-
+public class CrowdPresence extends PeriodicTask {
     private final Deliveries deliveries;
     private final PresenceRepository presence;
     private final int threshold;
-    private final Duration interval;
     private final Set<String> marked = ConcurrentHashMap.newKeySet();
-    private volatile Disposable running;
 
     public CrowdPresence(Deliveries deliveries, PresenceRepository presence, ChatProperties props) {
+        super("crowd presence flush", props.crowd().interval());
         this.deliveries = deliveries;
         this.presence = presence;
         this.threshold = props.crowd().threshold();
-        this.interval = props.crowd().interval();
     }
 
     /** Announces {@code perUser} to {@code conv} now, or, with more than the threshold online, a count soon. */
@@ -48,6 +40,11 @@ public class CrowdPresence implements SmartLifecycle {
         }
         marked.add(conv);
         return Mono.empty();
+    }
+
+    @Override
+    protected Mono<Void> runOnce() {
+        return flush();
     }
 
     /** Sends one {@code online} frame to each marked room (count read now) and unmarks it. */
@@ -62,30 +59,5 @@ public class CrowdPresence implements SmartLifecycle {
                         .concatMap(i -> deliveries.toConversation(convs.get(i),
                                 new ServerFrame.Online(convs.get(i), counts.get(i)))))
                 .then();
-    }
-
-    @Override
-    public void start() {
-        running = Flux.interval(interval, interval)
-                .onBackpressureDrop()
-                .concatMap(tick -> flush().onErrorResume(e -> {
-                    log.warn("crowd presence flush failed: error={}", e.toString());
-                    return Mono.empty();
-                }), 1)
-                .subscribe();
-    }
-
-    @Override
-    public void stop() {
-        Disposable current = running;
-        if (current != null) {
-            current.dispose();
-        }
-    }
-
-    @Override
-    public boolean isRunning() {
-        Disposable current = running;
-        return current != null && !current.isDisposed();
     }
 }
