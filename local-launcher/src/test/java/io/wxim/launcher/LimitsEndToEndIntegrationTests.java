@@ -206,7 +206,7 @@ class LimitsEndToEndIntegrationTests extends EndToEndTestBase {
             long baselineP99 = p99(latencies);
             latencies.clear();
             java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
-            try (StalledClient stalled = new StalledClient(gw2, vera.token())) {
+            try (RawWsClient stalled = new RawWsClient(gw2, vera.token())) { // never reads: a stalled reader
                 observer.await(ServerFrame.MemberJoined.class, f -> f.conv().equals(Conversations.LOBBY) && f.user().id().equals(vera.userId()));
                 java.util.concurrent.atomic.AtomicInteger acked = new java.util.concurrent.atomic.AtomicInteger();
                 List<CompletableFuture<Void>> floods = new java.util.ArrayList<>();

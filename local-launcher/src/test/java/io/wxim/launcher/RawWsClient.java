@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 /**
  * A bare WebSocket client over a socket, for frames the JDK client refuses to send (a text frame that is not UTF-8):
  * handshake, one masked frame with any payload, then reads until the server's close frame and returns its code.
+ * It reads nothing unless asked, so it also stands for a client that stopped reading (a stalled reader).
  */
 final class RawWsClient implements AutoCloseable {
     private final Socket socket = new Socket();
@@ -41,20 +42,29 @@ final class RawWsClient implements AutoCloseable {
     /** Reads frames until the {@code welcome} (frames sent before it wait for the session to start). */
     void awaitWelcome() throws IOException {
         while (true) {
-            int first = in.readUnsignedByte();
-            int second = in.readUnsignedByte();
-            long length = second & 0x7f;
-            if (length == 126) {
-                length = in.readUnsignedShort();
-            } else if (length == 127) {
-                length = in.readLong();
-            }
-            byte[] payload = new byte[(int) length];
-            in.readFully(payload);
-            if ((first & 0x0f) == 0x1 && new String(payload, StandardCharsets.UTF_8).contains("\"type\":\"welcome\"")) {
+            Frame frame = readFrame();
+            if (frame.opcode() == 0x1 && new String(frame.payload(), StandardCharsets.UTF_8).contains("\"type\":\"welcome\"")) {
                 return;
             }
         }
+    }
+
+    private record Frame(int opcode, byte[] payload) {
+    }
+
+    /** One frame (the server's are unmasked); EOFException when the socket ended. */
+    private Frame readFrame() throws IOException {
+        int first = in.readUnsignedByte();
+        int second = in.readUnsignedByte();
+        long length = second & 0x7f;
+        if (length == 126) {
+            length = in.readUnsignedShort();
+        } else if (length == 127) {
+            length = in.readLong();
+        }
+        byte[] payload = new byte[(int) length];
+        in.readFully(payload);
+        return new Frame(first & 0x0f, payload);
     }
 
     /** Sends one final frame (text or binary), masked as a client must. */
@@ -89,21 +99,10 @@ final class RawWsClient implements AutoCloseable {
     int awaitClose() throws IOException {
         try {
             while (true) {
-                int first = in.read();
-                if (first < 0) {
-                    return -1;
-                }
-                int second = in.readUnsignedByte();
-                long length = second & 0x7f;
-                if (length == 126) {
-                    length = in.readUnsignedShort();
-                } else if (length == 127) {
-                    length = in.readLong();
-                }
-                byte[] payload = new byte[(int) length];
-                in.readFully(payload);
-                if ((first & 0x0f) == 0x8) {
-                    return payload.length >= 2 ? ((payload[0] & 0xff) << 8) | (payload[1] & 0xff) : 1005;
+                Frame frame = readFrame();
+                if (frame.opcode() == 0x8) {
+                    byte[] p = frame.payload();
+                    return p.length >= 2 ? ((p[0] & 0xff) << 8) | (p[1] & 0xff) : 1005;
                 }
             }
         } catch (SocketTimeoutException e) {
