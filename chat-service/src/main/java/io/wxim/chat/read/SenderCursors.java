@@ -1,68 +1,40 @@
 package io.wxim.chat.read;
 
-import java.util.ArrayList;
+import io.wxim.chat.config.GroupCommit;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.MonoSink;
-import reactor.core.scheduler.Schedulers;
 
 /**
- * Moves a sender's read cursor to the message just sent (one's own messages are not unread), with group commit:
- * while one bulk write runs, the moves that arrive are merged (highest seq per cursor) and written together by the
- * next one. An idle instance writes a move at once; a busy one writes one bulk per round instead of one
- * findAndModify per message. Each caller completes when the write that carries its move completed.
+ * Moves a sender's read cursor to the message just sent (one's own messages are not unread), with group commit
+ * ({@link GroupCommit}, one write at a time): while one bulk write runs, the moves that arrive are merged (highest
+ * seq per cursor) and written together by the next one. An idle instance writes a move at once; a busy one writes
+ * one bulk per round instead of one findAndModify per message. Each caller completes when the write that carries its
+ * move completed.
  */
 @Component
 public class SenderCursors {
+    private static final int MAX_BATCH = 1000;
+
     private final ReadCursorRepository cursors;
-    private final Object lock = new Object();
-    private Map<String, ReadCursorRepository.Move> pending = new HashMap<>();
-    private List<MonoSink<Void>> waiting = new ArrayList<>();
-    private boolean writing;
+    private final GroupCommit<ReadCursorRepository.Move, Boolean> commits;
 
     public SenderCursors(ReadCursorRepository cursors) {
         this.cursors = cursors;
+        this.commits = new GroupCommit<>(this::write, MAX_BATCH, 1);
     }
 
     public Mono<Void> advance(String conv, String userId, long seq) {
-        return Mono.create(sink -> {
-            ReadCursorRepository.Move move = new ReadCursorRepository.Move(conv, userId, seq);
-            boolean start;
-            synchronized (lock) {
-                pending.merge(move.id(), move, (a, b) -> a.seq() >= b.seq() ? a : b);
-                waiting.add(sink);
-                start = !writing;
-                writing = true;
-            }
-            if (start) {
-                writeNext();
-            }
-        });
+        return commits.submit(new ReadCursorRepository.Move(conv, userId, seq)).then();
     }
 
-    private void writeNext() {
-        Map<String, ReadCursorRepository.Move> batch;
-        List<MonoSink<Void>> sinks;
-        synchronized (lock) {
-            if (pending.isEmpty()) {
-                writing = false;
-                return;
-            }
-            batch = pending;
-            sinks = waiting;
-            pending = new HashMap<>();
-            waiting = new ArrayList<>();
-        }
-        // bounded: advanceAll times out with the Mongo timeout, so the next round always comes
-        cursors.advanceAll(batch.values()).subscribe(null, error -> {
-            sinks.forEach(s -> s.error(error));
-            Schedulers.parallel().schedule(this::writeNext);
-        }, () -> {
-            sinks.forEach(MonoSink::success);
-            Schedulers.parallel().schedule(this::writeNext);
-        });
+    /** One bulk write of the highest move per cursor; bounded: advanceAll times out with the Mongo timeout. */
+    private Mono<List<Boolean>> write(List<ReadCursorRepository.Move> moves) {
+        Map<String, ReadCursorRepository.Move> highest = new HashMap<>();
+        moves.forEach(move -> highest.merge(move.id(), move, (a, b) -> a.seq() >= b.seq() ? a : b));
+        return cursors.advanceAll(highest.values()).thenReturn(Collections.nCopies(moves.size(), Boolean.TRUE));
     }
 }

@@ -92,7 +92,7 @@ public final class ConversationBatcher<I, O> {
                 return;
             }
             if (start[0]) {
-                runNext(key, true);
+                runNext(key);
             }
         });
     }
@@ -107,7 +107,7 @@ public final class ConversationBatcher<I, O> {
      * the key is busy), holding only the items that arrived since; it is removed when a batch ends with nothing
      * left to take.
      */
-    private void runNext(String key, boolean first) {
+    private void runNext(String key) {
         List<Entry<I, O>> batch = new ArrayList<>();
         lanes.computeIfPresent(key, (k, lane) -> {
             while (batch.size() < maxBatch && !lane.isEmpty()) {
@@ -116,13 +116,10 @@ public final class ConversationBatcher<I, O> {
                     batch.add(next);
                 }
             }
-            return batch.isEmpty() && !first ? null : lane;
+            return batch.isEmpty() ? null : lane;
         });
         if (batch.isEmpty()) {
-            if (first) { // the first item was cancelled before it started: end this turn like any other
-                handOff.schedule(() -> runNext(key, false));
-            }
-            return;
+            return; // nothing left (or only cancelled items): the lane is gone and the next item starts its own
         }
         List<I> items = new ArrayList<>(batch.size());
         batch.forEach(e -> items.add(e.item));
@@ -151,7 +148,7 @@ public final class ConversationBatcher<I, O> {
 
     private void startNextIf(boolean more, String key) {
         if (more) {
-            handOff.schedule(() -> runNext(key, false));
+            handOff.schedule(() -> runNext(key));
         }
     }
 
