@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import reactor.core.publisher.Flux;
@@ -26,6 +27,9 @@ public final class Connection {
     private final String id;
     private final UserRef user;
     private final Sinks.Many<String> outbound;
+    /** Frames emitted into {@link #outbound} and not yet taken by the writer; bounded by {@link #queueLimit}. */
+    private final AtomicInteger queued = new AtomicInteger();
+    private final int queueLimit;
     private final Sinks.One<CloseCode> close = Sinks.one();
     private final Set<String> conversations = ConcurrentHashMap.newKeySet();
     private final AtomicLong refs = new AtomicLong();
@@ -54,6 +58,7 @@ public final class Connection {
     private List<String> early = new ArrayList<>();
     /** Frames held for the welcome beyond this are dropped; the client's sync after the welcome repairs any gap. */
     static final int MAX_EARLY_FRAMES = 256;
+    private static final int QUEUE_CHUNK = 16;
 
     /** The command in flight: its ref and the sink its reply completes, swapped as one value. */
     private record Pending(long ref, Sinks.One<NodeMessage.Kind> reply) {
@@ -62,7 +67,10 @@ public final class Connection {
     Connection(String id, UserRef user, int queueSize, Runnable onSlowConsumer) {
         this.id = id;
         this.user = user;
-        this.outbound = Sinks.many().unicast().onBackpressureBuffer(Queues.<String>get(queueSize).get());
+        // A queue that grows in small chunks: a fixed array of queueSize slots cost ~2 KB per idle connection. The
+        // bound is kept by counting.
+        this.outbound = Sinks.many().unicast().onBackpressureBuffer(Queues.<String>unbounded(QUEUE_CHUNK).get());
+        this.queueLimit = queueSize;
         this.onSlowConsumer = onSlowConsumer;
     }
 
@@ -91,7 +99,10 @@ public final class Connection {
     public boolean deliver(String frame) {
         Sinks.EmitResult result;
         synchronized (this) {
-            result = outbound.tryEmitNext(frame);
+            result = queued.get() >= queueLimit ? Sinks.EmitResult.FAIL_OVERFLOW : outbound.tryEmitNext(frame);
+            if (result.isSuccess()) {
+                queued.incrementAndGet();
+            }
         }
         // Unicast buffers while unsubscribed, so ZERO_SUBSCRIBER also means the queue is full.
         if (result == Sinks.EmitResult.FAIL_OVERFLOW || result == Sinks.EmitResult.FAIL_ZERO_SUBSCRIBER) {
@@ -131,7 +142,7 @@ public final class Connection {
     }
 
     Flux<String> outbound() {
-        return outbound.asFlux();
+        return outbound.asFlux().doOnNext(frame -> queued.decrementAndGet());
     }
 
     /**

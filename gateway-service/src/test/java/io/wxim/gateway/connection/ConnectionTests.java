@@ -26,6 +26,27 @@ class ConnectionTests {
     }
 
     @Test
+    void theBoundCountsFramesNotYetTaken_soTakenFramesFreeRoom() {
+        for (int i = 0; i < 8; i++) {
+            assertThat(connection.deliver("f" + i)).isTrue();
+        }
+        StepVerifier.create(connection.outbound(), 0)
+                .thenRequest(5)
+                .expectNextCount(5)
+                .then(() -> {
+                    for (int i = 0; i < 5; i++) {
+                        assertThat(connection.deliver("g" + i)).isTrue();
+                    }
+                    assertThat(connection.deliver("one too many")).isFalse();
+                })
+                .thenRequest(8)
+                .expectNext("f5", "f6", "f7", "g0", "g1", "g2", "g3", "g4")
+                .thenCancel()
+                .verify(Duration.ofSeconds(5));
+        assertThat(slow).hasValue(1);
+    }
+
+    @Test
     void deliversQueuedFramesInOrder() {
         connection.deliver("a");
         connection.deliver("b");
