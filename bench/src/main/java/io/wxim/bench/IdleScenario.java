@@ -10,8 +10,9 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * {@code idle}: C connections that only send heartbeats. Server RSS ({@code /proc/<pid>/status}) and used heap (the
- * gateway's actuator, the peer's {@code /stats}) are taken before connecting and after the hold; the difference over
- * the connections that stayed open is the memory per connection.
+ * gateway's actuator, the peer's {@code /stats}) are taken before connecting, after the first half connected and after
+ * the hold; the difference over the connections that stayed open is the memory per connection, and the second half
+ * alone gives the marginal figure (no one-time growth of a fresh process in it).
  */
 final class IdleScenario {
 
@@ -68,11 +69,21 @@ final class IdleScenario {
                     connections, (System.nanoTime() - loginStart) / 1e9);
             long t0 = System.nanoTime();
             fleet.startHeartbeats(Duration.ofSeconds(a.integer("heartbeat-seconds", 25)));
-            List<BenchClient> open = fleet.open(connections, Duration.ofSeconds(a.integer("connect-timeout-seconds", 30)),
-                    listener);
-            double connectSeconds = (System.nanoTime() - t0) / 1e9;
-            System.out.printf("idle %s: %d of %d connected in %.1f s; holding %d s%n", target, open.size(),
-                    connections, connectSeconds, hold.toSeconds());
+            Duration connectTimeout = Duration.ofSeconds(a.integer("connect-timeout-seconds", 30));
+            int firstHalf = connections / 2;
+            List<BenchClient> open = new ArrayList<>(fleet.open(firstHalf, connectTimeout, listener));
+            double firstConnectSeconds = (System.nanoTime() - t0) / 1e9;
+            if (gc) {
+                Env.gc(procs.values());
+            }
+            int openAtHalf = (int) fleet.openCount();
+            long rssHalf = Env.rss(procs);
+            long heapHalf = Env.heapUsed(heapUrls);
+            long t1 = System.nanoTime();
+            open.addAll(fleet.open(connections - firstHalf, connectTimeout, listener));
+            double connectSeconds = firstConnectSeconds + (System.nanoTime() - t1) / 1e9;
+            System.out.printf("idle %s: %d of %d connected in %.1f s (%d in the first half); holding %d s%n", target,
+                    open.size(), connections, connectSeconds, openAtHalf, hold.toSeconds());
             long closedAtStart = closed.sum();
             ProcStats.CpuWindow cpu = new ProcStats.CpuWindow(Env.pids(procs));
             Env.sleep(hold);
@@ -94,10 +105,15 @@ final class IdleScenario {
                     : (double) (rssAfter - rssBefore) / stillOpen;
             double heapPer = heapBefore < 0 || heapAfter < 0 || stillOpen == 0 ? -1
                     : (double) (heapAfter - heapBefore) / stillOpen;
+            int secondHalf = stillOpen - openAtHalf;
+            double rssMarginal = rssHalf < 0 || rssAfter < 0 || secondHalf <= 0 ? -1
+                    : (double) (rssAfter - rssHalf) / secondHalf;
+            double heapMarginal = heapHalf < 0 || heapAfter < 0 || secondHalf <= 0 ? -1
+                    : (double) (heapAfter - heapHalf) / secondHalf;
             RunResult.Idle idle = new RunResult.Idle(connections, stillOpen, (int) closedDuringHold,
                     hold.toMillis() / 1000.0, rssBefore, rssAfter, heapBefore, heapAfter,
                     Math.round(rssPer), Math.round(heapPer), Math.round(connectSeconds * 100) / 100.0,
-                    Env.cpu(procs, cpuPercent));
+                    Env.cpu(procs, cpuPercent), Math.round(rssMarginal), Math.round(heapMarginal));
             return new RunResult("idle", target.name().toLowerCase(), startedAt, machine, params, null, idle, null,
                     notes);
         }

@@ -37,10 +37,16 @@ public record RunResult(String scenario, String target, String startedAt, Map<St
         }
     }
 
-    /** Idle connections: server memory before and after, per connection ({@code -1} where unknown). */
+    /**
+     * Idle connections: server memory before and after, per connection ({@code -1} where unknown). The marginal
+     * figures are the second half of the connections alone (memory after all minus memory after the first half, over
+     * the second half): what one more connection costs, without one-time growth (tables, buffers, caches) that the
+     * first connections of a fresh process pay.
+     */
     public record Idle(int requested, int connected, int closedDuringHold, double holdSeconds, long rssBefore,
                        long rssAfter, long heapBefore, long heapAfter, double rssPerConnection,
-                       double heapPerConnection, double connectSeconds, Map<String, Double> cpu) {
+                       double heapPerConnection, double connectSeconds, Map<String, Double> cpu,
+                       double marginalRssPerConnection, double marginalHeapPerConnection) {
 
         public Idle {
             cpu = cpu == null ? Map.of() : Map.copyOf(cpu);
@@ -88,8 +94,10 @@ public record RunResult(String scenario, String target, String startedAt, Map<St
         String size = size();
         if (idle != null) {
             return List.of(String.format(Locale.ROOT,
-                    "| idle | %s | %d conns | - | - | - | heap/conn %s | RSS/conn %s | connected %d | closed %d | %s |",
-                    target, idle.requested(), bytes(idle.heapPerConnection()), bytes(idle.rssPerConnection()),
+                    "| idle | %s | %d conns | - | - | - | heap/conn %s (marginal %s) | RSS/conn %s (marginal %s) "
+                            + "| connected %d | closed %d | %s |",
+                    target, idle.requested(), bytes(idle.heapPerConnection()), bytes(idle.marginalHeapPerConnection()),
+                    bytes(idle.rssPerConnection()), bytes(idle.marginalRssPerConnection()),
                     idle.connected(), idle.closedDuringHold(), cpu(idle.cpu())));
         }
         if (storm != null) {

@@ -19,7 +19,7 @@ class ReportTests {
                         new RunResult.Step(20, 5, 100, 100, 10000, 9990, 10, 0.1, 1998, lat, lat, null, null)),
                 null, null, null);
         RunResult idle = new RunResult("idle", "socketio", "t2", null, null, null,
-                new RunResult.Idle(100, 100, 0, 5, 0, 2_048_000, 0, 1_024_000, 20_480, 10_240, 1, null), null, null);
+                new RunResult.Idle(100, 100, 0, 5, 0, 2_048_000, 0, 1_024_000, 20_480, 10_240, 1, null, 20_000, 10_000), null, null);
         fanout.write(dir.resolve("a.json"));
         idle.write(dir.resolve("b.json"));
 

@@ -32,7 +32,7 @@ class RunResultTests {
         assertThat(RunResult.read(file)).isEqualTo(r);
 
         RunResult idle = new RunResult("idle", "socketio", "t", null, null, null,
-                new RunResult.Idle(10, 10, 0, 5, 100, 2148, 10, 1034, 204.8, 102.4, 0.5, Map.of()), null, null);
+                new RunResult.Idle(10, 10, 0, 5, 100, 2148, 10, 1034, 204.8, 102.4, 0.5, Map.of(), 200.0, 100.0), null, null);
         assertThat(RunResult.fromJson(idle.toJson())).isEqualTo(idle);
     }
 
@@ -47,8 +47,9 @@ class RunResultTests {
     @Test
     void rendersIdleAndStormRows() {
         RunResult idle = new RunResult("idle", "wxim", "t", null, null, null,
-                new RunResult.Idle(1000, 998, 2, 30, 0, 0, 0, 0, 61_440, -1, 3, Map.of()), null, null);
-        assertThat(idle.markdownRows().get(0)).contains("1000 conns", "heap/conn n/a", "RSS/conn 60.0 KB",
+                new RunResult.Idle(1000, 998, 2, 30, 0, 0, 0, 0, 61_440, -1, 3, Map.of(), 51_200, -1), null, null);
+        assertThat(idle.markdownRows().get(0)).contains("1000 conns", "heap/conn n/a (marginal n/a)",
+                "RSS/conn 60.0 KB (marginal 50.0 KB)",
                 "connected 998");
         RunResult storm = new RunResult("storm", "wxim", "t", null, null, null, null,
                 new RunResult.Storm(100, 100, 2.5, new LatencyStats.Summary(100, 800, 1900, 2400, 2450, 2500, 900),
