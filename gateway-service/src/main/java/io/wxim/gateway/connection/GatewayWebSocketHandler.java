@@ -138,7 +138,7 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
                 .then(revocations.check(jwt))
                 .then(start(conn))
                 .thenMany(session.receive().timeout(props.idleTimeout()))
-                .concatMap(message -> onMessage(conn, limiter, message, clientAddress), 1) // frames are taken one by one anyway
+                .concatMap(message -> onMessage(conn, limiter, message, clientAddress))
                 .then()
                 .onErrorResume(e -> {
                     CloseCode code = closeCodeFor(e);
