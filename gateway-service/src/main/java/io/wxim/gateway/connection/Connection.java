@@ -26,7 +26,7 @@ import reactor.util.concurrent.Queues;
 public final class Connection {
     private final String id;
     private final UserRef user;
-    private final Sinks.Many<String> outbound;
+    private final Sinks.Many<OutFrame> outbound;
     /** Frames emitted into {@link #outbound} and not yet taken by the writer; bounded by {@link #queueLimit}. */
     private final AtomicInteger queued = new AtomicInteger();
     private final int queueLimit;
@@ -69,7 +69,7 @@ public final class Connection {
         this.user = user;
         // A queue that grows in small chunks: a fixed array of queueSize slots cost ~2 KB per idle connection. The
         // bound is kept by counting.
-        this.outbound = Sinks.many().unicast().onBackpressureBuffer(Queues.<String>unbounded(QUEUE_CHUNK).get());
+        this.outbound = Sinks.many().unicast().onBackpressureBuffer(Queues.<OutFrame>unbounded(QUEUE_CHUNK).get());
         this.queueLimit = queueSize;
         this.onSlowConsumer = onSlowConsumer;
     }
@@ -97,6 +97,11 @@ public final class Connection {
 
     /** Enqueues an encoded frame; returns false (and closes the connection as a slow consumer) if the queue is full. */
     public boolean deliver(String frame) {
+        return deliver(new OutFrame(frame));
+    }
+
+    /** As {@link #deliver(String)}, for a frame shared by several connections (encoded once). */
+    boolean deliver(OutFrame frame) {
         Sinks.EmitResult result;
         synchronized (this) {
             result = queued.get() >= queueLimit ? Sinks.EmitResult.FAIL_OVERFLOW : outbound.tryEmitNext(frame);
@@ -141,8 +146,14 @@ public final class Connection {
         }
     }
 
-    Flux<String> outbound() {
+    /** The queued frames as taken by the connection's single writer. */
+    Flux<OutFrame> outboundFrames() {
         return outbound.asFlux().doOnNext(frame -> queued.decrementAndGet());
+    }
+
+    /** The queued frames' text (tests and diagnostics; the same single subscription as {@link #outboundFrames()}). */
+    Flux<String> outbound() {
+        return outboundFrames().map(frame -> frame.text);
     }
 
     /**
@@ -185,20 +196,26 @@ public final class Connection {
     }
 
     /**
-     * The bytes to write for a queued frame: sealed once the connection's outbound side is encrypted. Called only by
-     * the single outbound pipeline, in queue order, which is what orders counters and the switch.
+     * The UTF-8 bytes to write for a queued frame: a plaintext frame's (shared) bytes, or sealed once the connection's
+     * outbound side is encrypted. Called only by the single outbound pipeline, in queue order, which is what orders
+     * counters and the switch.
      */
-    String toWire(String frame) {
+    byte[] wireBytes(OutFrame frame) {
         FrameCipher cipher = outboundCipher;
         if (cipher != null) {
-            return cipher.seal(frame);
+            return cipher.seal(frame.text).getBytes(java.nio.charset.StandardCharsets.UTF_8);
         }
+        switchAfter(frame.text);
+        return frame.utf8();
+    }
+
+    /** The {@code secured} frame passed the writer: every later frame is sealed. */
+    private void switchAfter(String frame) {
         SecureSwitch pending = pendingSwitch;
         if (pending != null && pending.securedFrame() == frame) { // identity: this very frame, not an equal one
             outboundCipher = pending.cipher();
             pendingSwitch = null;
         }
-        return frame;
     }
 
     /** Asks the session to close with this code (first code wins). */

@@ -295,10 +295,11 @@ public final class ConnectionRegistry {
             return;
         }
         deliveryLatency.record(frame);
+        OutFrame shared = new OutFrame(frame);
         int delivered = 0;
         for (Connection connection : members) {
             try {
-                if (connection.deliver(frame)) {
+                if (connection.deliver(shared)) {
                     delivered++;
                 }
             } catch (RuntimeException e) {

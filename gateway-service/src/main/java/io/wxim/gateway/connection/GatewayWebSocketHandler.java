@@ -123,7 +123,9 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
 
         String clientAddress = session.getHandshakeInfo().getRemoteAddress() == null ? "unknown"
                 : session.getHandshakeInfo().getRemoteAddress().getAddress().getHostAddress();
-        Mono<Void> output = session.send(conn.outbound().map(frame -> session.textMessage(conn.toWire(frame))));
+        // Text frames wrap the frame's bytes (shared by every local member of a room for a room message) without a copy.
+        Mono<Void> output = session.send(conn.outboundFrames().map(frame -> new WebSocketMessage(
+                WebSocketMessage.Type.TEXT, session.bufferFactory().wrap(conn.wireBytes(frame)))));
         // The cluster-wide cap first (nothing was started for a refused connection). Revocation is checked again now
         // that the connection is registered: a revocation published between the handshake check and the registration
         // found no connection to close.
