@@ -101,15 +101,11 @@ final class IdleScenario {
             if (heapUrls.isEmpty()) {
                 notes.add("no --heap-url: heap per connection not measured");
             }
-            double rssPer = rssBefore < 0 || rssAfter < 0 || stillOpen == 0 ? -1
-                    : (double) (rssAfter - rssBefore) / stillOpen;
-            double heapPer = heapBefore < 0 || heapAfter < 0 || stillOpen == 0 ? -1
-                    : (double) (heapAfter - heapBefore) / stillOpen;
+            double rssPer = perConnection(rssBefore, rssAfter, stillOpen);
+            double heapPer = perConnection(heapBefore, heapAfter, stillOpen);
             int secondHalf = stillOpen - openAtHalf;
-            double rssMarginal = rssHalf < 0 || rssAfter < 0 || secondHalf <= 0 ? -1
-                    : (double) (rssAfter - rssHalf) / secondHalf;
-            double heapMarginal = heapHalf < 0 || heapAfter < 0 || secondHalf <= 0 ? -1
-                    : (double) (heapAfter - heapHalf) / secondHalf;
+            double rssMarginal = perConnection(rssHalf, rssAfter, secondHalf);
+            double heapMarginal = perConnection(heapHalf, heapAfter, secondHalf);
             RunResult.Idle idle = new RunResult.Idle(connections, stillOpen, (int) closedDuringHold,
                     hold.toMillis() / 1000.0, rssBefore, rssAfter, heapBefore, heapAfter,
                     Math.round(rssPer), Math.round(heapPer), Math.round(connectSeconds * 100) / 100.0,
@@ -117,5 +113,10 @@ final class IdleScenario {
             return new RunResult("idle", target.name().toLowerCase(), startedAt, machine, params, null, idle, null,
                     notes);
         }
+    }
+
+    /** Memory growth from {@code from} to {@code to} per connection; -1 when a figure is unknown or no connection. */
+    private static double perConnection(long from, long to, int connections) {
+        return from < 0 || to < 0 || connections <= 0 ? -1 : (double) (to - from) / connections;
     }
 }

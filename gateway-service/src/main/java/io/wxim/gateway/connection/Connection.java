@@ -5,6 +5,7 @@ import io.wxim.protocol.NodeMessage;
 import io.wxim.protocol.UserRef;
 import io.wxim.protocol.crypto.FrameCipher;
 import io.wxim.protocol.crypto.SecureChannelException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -109,8 +110,8 @@ public final class Connection {
                 queued.incrementAndGet();
             }
         }
-        // Unicast buffers while unsubscribed, so ZERO_SUBSCRIBER also means the queue is full.
-        if (result == Sinks.EmitResult.FAIL_OVERFLOW || result == Sinks.EmitResult.FAIL_ZERO_SUBSCRIBER) {
+        // The sink's queue itself is unbounded (it buffers before the writer subscribes too): the count is the bound.
+        if (result == Sinks.EmitResult.FAIL_OVERFLOW) {
             onSlowConsumer.run();
             close(CloseCode.SLOW_CONSUMER);
             return false;
@@ -203,7 +204,7 @@ public final class Connection {
     byte[] wireBytes(OutFrame frame) {
         FrameCipher cipher = outboundCipher;
         if (cipher != null) {
-            return cipher.seal(frame.text).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            return cipher.seal(frame.text).getBytes(StandardCharsets.UTF_8);
         }
         switchAfter(frame.text);
         return frame.utf8();
