@@ -1,7 +1,7 @@
 package io.wxim.launcher;
 
 import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import io.wxim.launcher.store.StoreBackend;
 import io.wxim.wechatfake.FakeWeChatServer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -60,7 +60,7 @@ public final class LocalLauncher {
         String mongoUri = System.getenv("MONGODB_URI");
         if (mongoUri == null) {
             int mongoPort = Integer.parseInt(env("WXIM_MONGO_PORT", "27090"));
-            mongo = new MongoServer(new H2Backend(data.resolve("mongo.mv").toString()));
+            mongo = new MongoServer(StoreBackend.open(data.resolve("mongo.mv").toString(), 1000));
             mongo.bind("127.0.0.1", mongoPort);
             mongoUri = "mongodb://127.0.0.1:" + mongoPort;
         }
