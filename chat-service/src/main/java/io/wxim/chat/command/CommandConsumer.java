@@ -6,6 +6,8 @@ import io.wxim.chat.config.ChatProperties;
 import io.wxim.protocol.Command;
 import io.wxim.protocol.FrameCodec;
 import io.wxim.protocol.RedisNames;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -13,6 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.data.domain.Range;
+import org.springframework.data.redis.connection.ReactiveRedisConnection;
 import org.springframework.data.redis.connection.ReactiveRedisConnectionFactory;
 import org.springframework.data.redis.connection.RedisStreamCommands.XClaimOptions;
 import org.springframework.data.redis.connection.stream.Consumer;
@@ -21,8 +24,9 @@ import org.springframework.data.redis.connection.stream.PendingMessage;
 import org.springframework.data.redis.connection.stream.ReadOffset;
 import org.springframework.data.redis.connection.stream.RecordId;
 import org.springframework.data.redis.connection.stream.StreamOffset;
+import org.springframework.data.redis.connection.stream.StreamReadOptions;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
-import org.springframework.data.redis.stream.StreamReceiver;
+import org.springframework.data.redis.serializer.StringRedisSerializer;
 import org.springframework.stereotype.Component;
 import reactor.core.Disposable;
 import reactor.core.Disposables;
@@ -40,6 +44,8 @@ import reactor.util.retry.Retry;
 @Component
 class CommandConsumer implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(CommandConsumer.class);
+    private static final ByteBuffer STREAM_KEY =
+            ByteBuffer.wrap(RedisNames.COMMAND_STREAM.getBytes(StandardCharsets.UTF_8)).asReadOnlyBuffer();
 
     private final ReactiveRedisConnectionFactory factory;
     private final ReactiveStringRedisTemplate redis;
@@ -74,14 +80,9 @@ class CommandConsumer implements SmartLifecycle {
     @Override
     public void start() {
         started = true;
-        StreamReceiver<String, MapRecord<String, String, String>> receiver = StreamReceiver.create(factory,
-                StreamReceiver.StreamReceiverOptions.builder()
-                        .pollTimeout(props.pollTimeout())
-                        .batchSize(props.batchSize())
-                        .build());
         Consumer me = Consumer.from(RedisNames.COMMAND_GROUP, consumerName);
         Flux<Void> main = ensureGroup()
-                .thenMany(receiver.receive(me, StreamOffset.create(RedisNames.COMMAND_STREAM, ReadOffset.lastConsumed())))
+                .thenMany(receive(me))
                 .flatMap(this::process, props.concurrency())
                 .retryWhen(backoff("command stream"));
         Flux<Void> claims = Flux.interval(props.claimInterval())
@@ -102,6 +103,24 @@ class CommandConsumer implements SmartLifecycle {
     @Override
     public boolean isRunning() {
         return started;
+    }
+
+    /**
+     * Blocking {@code XREADGROUP} polls on one long-lived connection, each read only when the consumers want more.
+     * (Spring's {@code StreamReceiver} opens and closes a dedicated connection for every poll: under load tens of TCP
+     * connections a second, each with its handshake.) A read that outlives its block time by the Redis timeout fails
+     * the loop, which reconnects with backoff.
+     */
+    private Flux<MapRecord<String, String, String>> receive(Consumer me) {
+        StreamReadOptions options = StreamReadOptions.empty().count(props.batchSize()).block(props.pollTimeout());
+        Duration readTimeout = props.pollTimeout().plus(redisTimeout);
+        return Flux.usingWhen(Mono.fromSupplier(factory::getReactiveConnection),
+                connection -> Flux.defer(() -> connection.streamCommands().xReadGroup(me, options,
+                                StreamOffset.create(STREAM_KEY.duplicate(), ReadOffset.lastConsumed())))
+                        .timeout(readTimeout)
+                        .repeat()
+                        .map(record -> record.deserialize(StringRedisSerializer.UTF_8)),
+                ReactiveRedisConnection::closeLater);
     }
 
     private Mono<Void> ensureGroup() {
