@@ -5,6 +5,7 @@
 # PID). Loopback only; every scenario is bounded by the tool's own limits and by `timeout` here.
 #
 #   bench/run-suite.sh [quick|full]      (quick: short steps, ~15 min; full: 30 s steps and 10k idle, ~45 min)
+#   IDLE_CONNECTIONS=N STORM_CLIENTS=N  override the idle and storm sizes of either mode
 #
 # Needs: the jars (mvn -B -q -DskipTests package -pl local-launcher,gateway-service,bench -am), node + npm ci in
 # bench/socketio-peer, taskset (util-linux). Run it on a quiet machine: nothing else busy.
@@ -61,6 +62,7 @@ WX=(--target wxim --url http://127.0.0.1:23080,http://127.0.0.1:23085 --server-p
 SIO=(--target socketio --url http://127.0.0.1:23500,http://127.0.0.1:23501 --server-pids "peer1=$PEER1,peer2=$PEER2,redis=$REDIS")
 if [ "$MODE" = full ]; then STEP=(--step-seconds 30 --drain-seconds 5 --warmup-seconds 30); IDLE=10000; STORM=5000
 else STEP=(--step-seconds 12 --drain-seconds 4 --warmup-seconds 15); IDLE=2000; STORM=1000; fi
+IDLE="${IDLE_CONNECTIONS:-$IDLE}"; STORM="${STORM_CLIENTS:-$STORM}" # e.g. the storm target's 5,000 in a quick run
 run() { # name args...   (ONLY="name ..." runs just those)
   local name=$1; shift
   if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $name "* ]]; then return 0; fi
