@@ -106,18 +106,18 @@ class CommandConsumer implements SmartLifecycle {
     }
 
     /**
-     * Blocking {@code XREADGROUP} polls on one long-lived connection, each read only when the consumers want more.
+     * Blocking {@code XREADGROUP} polls on one long-lived connection, each read sent only when the consumers want more.
      * (Spring's {@code StreamReceiver} opens and closes a dedicated connection for every poll: under load tens of TCP
-     * connections a second, each with its handshake.) A read that outlives its block time by the Redis timeout fails
-     * the loop, which reconnects with backoff.
+     * connections a second, each with its handshake.) A read is bounded by Lettuce's command timeout
+     * ({@code spring.data.redis.timeout}, above the block time), which starts when the command is sent; no clock runs
+     * while records wait for a free processing slot (a busy consumer is not a slow Redis). A failed read fails the
+     * loop, which reconnects with backoff.
      */
     private Flux<MapRecord<String, String, String>> receive(Consumer me) {
         StreamReadOptions options = StreamReadOptions.empty().count(props.batchSize()).block(props.pollTimeout());
-        Duration readTimeout = props.pollTimeout().plus(redisTimeout);
         return Flux.usingWhen(Mono.fromSupplier(factory::getReactiveConnection),
                 connection -> Flux.defer(() -> connection.streamCommands().xReadGroup(me, options,
                                 StreamOffset.create(STREAM_KEY.duplicate(), ReadOffset.lastConsumed())))
-                        .timeout(readTimeout)
                         .repeat()
                         .map(record -> record.deserialize(StringRedisSerializer.UTF_8)),
                 ReactiveRedisConnection::closeLater);

@@ -70,7 +70,8 @@ public record ChatProperties(
 
     /**
      * @param batchSize      entries read per XREADGROUP; amortizes round trips under load
-     * @param pollTimeout    XREADGROUP BLOCK time; short enough to stop promptly at shutdown
+     * @param pollTimeout    XREADGROUP BLOCK time; short enough to stop promptly at shutdown, and below
+     *                       spring.data.redis.timeout, which bounds each read
      * @param concurrency    commands processed at once per instance (commands of one connection never overlap:
      *                       the gateway keeps one in flight)
      * @param claimIdle      a pending entry idle this long belonged to a dead instance and is claimed and retried

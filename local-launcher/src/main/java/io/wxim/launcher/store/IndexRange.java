@@ -39,9 +39,18 @@ record IndexRange(List<Object> prefix, Object lower, Object upper) {
         return new IndexRange(prefix, null, null);
     }
 
-    /** How selective the range is: two per pinned key, one more for a bounded next key. */
-    int score() {
-        return prefix.size() * 2 + (lower != null || upper != null ? 1 : 0);
+    /**
+     * How well an index over {@code keys} serves the query: 0 if not at all, else two per pinned key, one more for a
+     * bounded next key or for a unique index with every key pinned (one entry at most). Sparse indexes serve nothing:
+     * a document without the keys has no entry.
+     */
+    static int score(List<String> keys, boolean sparse, boolean unique, Document query) {
+        IndexRange range = sparse ? null : of(keys, query);
+        if (range == null) {
+            return 0;
+        }
+        boolean exact = unique && range.prefix.size() == keys.size();
+        return range.prefix.size() * 2 + (range.lower != null || range.upper != null || exact ? 1 : 0);
     }
 
     /** The positions of the index entries in the range, each once, in index order. */
@@ -51,7 +60,9 @@ record IndexRange(List<Object> prefix, Object lower, Object upper) {
             start.add(lower);
         }
         Set<Object> positions = new LinkedHashSet<>();
-        Cursor<KeyValue, Object> entries = index.cursor(new KeyValue(start));
+        // stored keys are normalized (e.g. 90 and 90L as 90.0); an equal but differently typed start key would be
+        // ordered after its stored twin by the serialized tie-break and skip it
+        Cursor<KeyValue, Object> entries = index.cursor(new KeyValue(start).normalized());
         while (entries.hasNext()) {
             if (!within(entries.next())) {
                 break;

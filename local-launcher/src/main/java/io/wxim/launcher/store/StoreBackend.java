@@ -31,9 +31,10 @@ public final class StoreBackend extends H2Backend {
 
     /** Opens (or creates) the store file; {@code autoCommitDelayMs} bounds what a kill -9 can lose. */
     public static StoreBackend open(String file, int autoCommitDelayMs) {
-        MVStore store = new MVStore.Builder().fileName(file).open();
-        store.setAutoCommitDelay(autoCommitDelayMs);
+        // no background commit while the index maps are re-sorted: a crash then leaves the last commit, not half a map
+        MVStore store = new MVStore.Builder().fileName(file).autoCommitDisabled().open();
         reorderIndexes(store);
+        store.setAutoCommitDelay(autoCommitDelayMs);
         return new StoreBackend(store);
     }
 
@@ -46,7 +47,10 @@ public final class StoreBackend extends H2Backend {
         return StoreDatabase.open(databaseName, getMvStore(), getCursorRegistry());
     }
 
-    /** Re-sorts the index maps of a file not yet marked with {@link #ORDER}; a crash before the commit redoes it. */
+    /**
+     * Re-sorts the index maps of a file not yet marked with {@link #ORDER}, in one commit with the mark (auto-commit is
+     * off until it returns): a crash before that commit leaves the file as it was, and the next open redoes it.
+     */
     static void reorderIndexes(MVStore store) {
         MVMap<String, String> marker = store.openMap(MARKER_MAP);
         if (ORDER.equals(marker.get(ORDER_KEY))) {

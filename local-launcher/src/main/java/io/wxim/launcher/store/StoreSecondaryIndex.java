@@ -26,13 +26,12 @@ final class StoreSecondaryIndex extends Index<Object> implements CollectionIndex
         super(name, keys, sparse);
         this.map = map;
         this.siblings = siblings;
-        siblings.add(this);
+        siblings.add(name, this);
     }
 
     @Override
     public int score(Document query) {
-        IndexRange range = isSparse() ? null : IndexRange.of(keys(), query);
-        return range == null ? 0 : range.score();
+        return IndexRange.score(keys(), isSparse(), false, query);
     }
 
     @Override
@@ -58,12 +57,16 @@ final class StoreSecondaryIndex extends Index<Object> implements CollectionIndex
 
     @Override
     public void checkAdd(Document document, MongoCollection<Object> collection) {
-        // not unique: nothing to refuse
+        entryKeys(document); // not unique; but a document it cannot index (parallel arrays) is refused before any write
     }
 
     @Override
     public synchronized void add(Document document, Object position, MongoCollection<Object> collection) {
-        for (KeyValue key : entryKeys(document)) {
+        put(entryKeys(document), position);
+    }
+
+    private void put(List<KeyValue> keys, Object position) {
+        for (KeyValue key : keys) {
             map.put(key, Missing.ofNullable(position));
         }
     }
@@ -82,15 +85,16 @@ final class StoreSecondaryIndex extends Index<Object> implements CollectionIndex
 
     @Override
     public void checkUpdate(Document oldDocument, Document newDocument, MongoCollection<Object> collection) {
-        // not unique: nothing to refuse
+        entryKeys(newDocument); // as checkAdd
     }
 
     @Override
     public synchronized void updateInPlace(Document oldDocument, Document newDocument, Object position,
                                            MongoCollection<Object> collection) {
         if (!nullAwareEqualsKeys(oldDocument, newDocument)) {
+            List<KeyValue> fresh = entryKeys(newDocument); // before anything is removed: it may refuse the document
             remove(oldDocument);
-            add(newDocument, position, collection);
+            put(fresh, position);
         }
     }
 
@@ -111,7 +115,7 @@ final class StoreSecondaryIndex extends Index<Object> implements CollectionIndex
 
     @Override
     public void drop() {
-        siblings.remove(this);
+        siblings.remove(getName(), this);
     }
 
     /** One entry per key value of the document (several for an array field), each ending with the document's id. */

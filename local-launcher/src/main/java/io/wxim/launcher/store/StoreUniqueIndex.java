@@ -23,7 +23,7 @@ final class StoreUniqueIndex extends AbstractUniqueIndex<Object> implements Coll
         super(name, keys, sparse);
         this.map = map;
         this.siblings = siblings;
-        siblings.add(this);
+        siblings.add(name, this);
     }
 
     @Override
@@ -31,8 +31,7 @@ final class StoreUniqueIndex extends AbstractUniqueIndex<Object> implements Coll
         if (super.canHandle(query)) {
             return CollectionIndexes.EXACT;
         }
-        IndexRange range = isSparse() ? null : IndexRange.of(keys(), query);
-        return range == null ? 0 : range.score();
+        return IndexRange.score(keys(), isSparse(), true, query);
     }
 
     @Override
@@ -47,7 +46,7 @@ final class StoreUniqueIndex extends AbstractUniqueIndex<Object> implements Coll
 
     @Override
     public void drop() {
-        siblings.remove(this);
+        siblings.remove(getName(), this);
         super.drop();
     }
 

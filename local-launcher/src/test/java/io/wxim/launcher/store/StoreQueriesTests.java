@@ -94,7 +94,16 @@ class StoreQueriesTests {
             assertThat(nameOf(messages.best(query("conv", "c1")))).isEqualTo("conv_seq");
             assertThat(nameOf(messages.best(query("conv", "c1").append("from.id", "u1").append("cmid", "m1"))))
                     .isEqualTo("conv_from_cmid");
+            assertThat(nameOf(messages.best(query("conv", "c1").append("seq", 1L).append("from.id", "u1")
+                    .append("ts", new de.bwaldvogel.mongo.bson.Document("$gte", 0L))))).as("a recall").isEqualTo("conv_seq");
             assertThat(memberships.best(query("joinedAt", 5L))).as("no index on joinedAt").isNull();
+            // a service restart creates its indexes again (mongo-java-server builds and discards a second object);
+            // once the index is dropped, no leftover of it may still be chosen
+            createIndexes(db);
+            Mono.from(db.getCollection("memberships").dropIndex("userId_1")).block(WAIT);
+            assertThat(memberships.best(query("userId", "u1"))).isNull();
+            assertThat(Flux.from(db.getCollection("memberships").find(new Document("userId", "u1"))).count().block(WAIT))
+                    .isEqualTo(1);
         });
     }
 
@@ -155,6 +164,11 @@ class StoreQueriesTests {
             Document byConv = new Document("conv", conv(c));
             assertSame(expected, actual, "messages", byConv, Sorts.descending("seq"), 1);
             assertSame(expected, actual, "messages", seq(byConv, "$gt", 150L), ascending, 21);
+            // an int bound against the stored (normalized) longs; the lower bound itself is a stored seq
+            assertSame(expected, actual, "messages", new Document(byConv).append("seq", new Document("$gte", 105)),
+                    ascending, 0);
+            assertSame(expected, actual, "messages", new Document(byConv).append("seq", new Document("$gte", 105L)
+                    .append("$lte", 170)), ascending, 0);
             assertSame(expected, actual, "messages", seq(byConv, "$lt", 300L), Sorts.descending("seq"), 21);
             assertSame(expected, actual, "messages", new Document(byConv).append("seq",
                     new Document("$gte", 90L).append("$lte", 220L)), ascending, 0);
