@@ -35,6 +35,7 @@ public final class ConnectionRegistry {
     private final Counter framesOut;
     private final io.wxim.gateway.delivery.DeliveryLatency deliveryLatency;
     private final java.util.concurrent.atomic.AtomicInteger starting = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile Runnable startingChanged = () -> { };
 
     /**
      * @param subscriptionsFactory builds the pub/sub subscriptions given the callback that fans a frame out locally
@@ -131,10 +132,17 @@ public final class ConnectionRegistry {
     /** A session's CONNECT was sent and its welcome is awaited (admission control counts these). */
     void startBegan() {
         starting.incrementAndGet();
+        startingChanged.run();
     }
 
     void startEnded() {
         starting.decrementAndGet();
+        startingChanged.run();
+    }
+
+    /** Called after every change of {@link #starting()} (the {@link AcceptGate}). */
+    void onStartingChanged(Runnable listener) {
+        this.startingChanged = listener;
     }
 
     /** Sessions waiting for their welcome now. */

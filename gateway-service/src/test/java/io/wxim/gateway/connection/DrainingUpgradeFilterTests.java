@@ -58,6 +58,23 @@ class DrainingUpgradeFilterTests {
         assertThat(registry.starting()).isZero();
     }
 
+    @Test
+    void aFailedHandshakeIsTheClientsDoing_onlyWhenItsConnectionIsClosed() {
+        io.netty.channel.embedded.EmbeddedChannel channel = new io.netty.channel.embedded.EmbeddedChannel();
+        assertThat(DrainingUpgradeFilter.clientGone(reactor.netty.Connection.from(channel))).isFalse();
+        channel.close();
+        assertThat(DrainingUpgradeFilter.clientGone(reactor.netty.Connection.from(channel))).isTrue();
+        assertThat(DrainingUpgradeFilter.clientGone(new Object())).isFalse();
+    }
+
+    @Test
+    void handshakeErrorsOnALiveConnectionStayErrors() {
+        MockServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.get("/ws"));
+        Mono<Void> result = filter.filter(exchange, e -> Mono.error(new IllegalStateException("boom")));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> result.block(Duration.ofSeconds(5)))
+                .hasMessage("boom");
+    }
+
     private boolean passes(String path) {
         return passes(filter, path);
     }
