@@ -2,7 +2,7 @@ package io.wxim.chat.session;
 
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.direct.DirectService;
-import io.wxim.chat.message.HistoryClient;
+import io.wxim.chat.message.LastSeqs;
 import io.wxim.chat.pair.PairRepository;
 import io.wxim.chat.presence.CrowdPresence;
 import io.wxim.chat.presence.PresenceRepository;
@@ -38,14 +38,14 @@ public class SessionService {
     private final ProfileService profiles;
     private final DirectService directService;
     private final PairRepository pairs;
-    private final HistoryClient history;
+    private final LastSeqs lastSeqs;
     private final Deliveries deliveries;
     private final CrowdPresence crowd;
     private final ChatProperties props;
     private final Clock clock;
 
     public SessionService(PresenceRepository presence, RoomService rooms, ProfileService profiles, DirectService directService,
-                          PairRepository pairs, HistoryClient history, Deliveries deliveries, CrowdPresence crowd,
+                          PairRepository pairs, LastSeqs lastSeqs, Deliveries deliveries, CrowdPresence crowd,
                           ChatProperties props, Clock clock) {
         this.crowd = crowd;
         this.presence = presence;
@@ -53,7 +53,7 @@ public class SessionService {
         this.profiles = profiles;
         this.directService = directService;
         this.pairs = pairs;
-        this.history = history;
+        this.lastSeqs = lastSeqs;
         this.deliveries = deliveries;
         this.props = props;
         this.clock = clock;
@@ -115,7 +115,7 @@ public class SessionService {
     private Mono<ServerFrame.Welcome> welcome(UserRef user, List<String> convs, List<Long> counts, List<String> directs) {
         List<String> all = new ArrayList<>(convs);
         all.addAll(directs);
-        return Mono.zip(rooms.names(convs), history.lastSeqs(all), directService.peersOf(user.id(), directs),
+        return Mono.zip(rooms.names(convs), lastSeqs.of(all), directService.peersOf(user.id(), directs),
                 pairs.sessionOf(user.id()).defaultIfEmpty("")).map(t -> {
             Map<String, String> names = t.getT1();
             Map<String, Long> seqs = t.getT2();
