@@ -86,10 +86,11 @@ run idle-wxim idle --target wxim --url http://127.0.0.1:23085 --connections "$ID
   --connect-timeout-seconds 600
 run idle-socketio idle --target socketio --url http://127.0.0.1:23500 --connections "$IDLE" --hold-seconds 20 \
   --heap-url http://127.0.0.1:23500/stats --server-pids "peer1=$PEER1" --connect-timeout-seconds 600
+# Clients retry like the JS SDK: an attempt (handshake, welcome, sync) may take two heartbeats (50 s) before they give up.
 run storm-wxim storm --target wxim --url http://127.0.0.1:23085 --fallback-url http://127.0.0.1:23080 --clients "$STORM" \
-  --kill-pid "$GW2" --server-pids "launcher=$LAUNCHER,redis=$REDIS" --timeout-seconds 120 --connect-timeout-seconds 600
+  --attempt-timeout-seconds 50 --kill-pid "$GW2" --server-pids "launcher=$LAUNCHER,redis=$REDIS" --timeout-seconds 120 --connect-timeout-seconds 600
 run storm-socketio storm --target socketio --url http://127.0.0.1:23501 --fallback-url http://127.0.0.1:23500 \
-  --clients "$STORM" --kill-pid "$PEER2" --server-pids "peer1=$PEER1,redis=$REDIS" --timeout-seconds 120 \
+  --clients "$STORM" --attempt-timeout-seconds 50 --kill-pid "$PEER2" --server-pids "peer1=$PEER1,redis=$REDIS" --timeout-seconds 120 \
   --connect-timeout-seconds 600
 
 java -Djava.awt.headless=true -jar bench/target/bench-0.1.0-SNAPSHOT-exec.jar report --out "$OUT/plots" "$OUT"/*.json

@@ -42,6 +42,9 @@ final class StormScenario {
         long baseMs = a.longValue("backoff-base-ms", 100);
         long capMs = a.longValue("backoff-max-ms", 2000);
         Duration timeout = Duration.ofSeconds(a.integer("timeout-seconds", 60));
+        // How long one attempt (handshake, welcome, sync) may take before the client gives up and tries again; the JS
+        // SDK waits two heartbeats (50 s) for the handshake and welcome.
+        int attemptSeconds = a.integer("attempt-timeout-seconds", 10);
         Map<String, Long> procs = Env.processes(a);
         String runId = a.string("run-id", Long.toString(System.currentTimeMillis() % 1_000_000_000L, 36));
         Map<String, String> params = new LinkedHashMap<>();
@@ -50,6 +53,7 @@ final class StormScenario {
         params.put("clients", String.valueOf(clients));
         params.put("backoffBaseMs", String.valueOf(baseMs));
         params.put("backoffMaxMs", String.valueOf(capMs));
+        params.put("attemptTimeoutSeconds", String.valueOf(attemptSeconds));
         params.put("runId", runId);
         List<String> notes = new ArrayList<>();
         String startedAt = Instant.now().toString();
@@ -85,7 +89,7 @@ final class StormScenario {
                 long delay = ThreadLocalRandom.current().nextLong(ceiling + 1);
                 fleetRef[0].timer.schedule(() -> {
                     String url = fallbacks.get(Math.floorMod(rr.getAndIncrement(), fallbacks.size()));
-                    c.connect(url).thenCompose(x -> c.resync()).orTimeout(10, TimeUnit.SECONDS)
+                    c.connect(url).thenCompose(x -> c.resync()).orTimeout(attemptSeconds, TimeUnit.SECONDS)
                             .whenComplete((x, e) -> {
                                 if (e != null) {
                                     failedAttempts.increment();
