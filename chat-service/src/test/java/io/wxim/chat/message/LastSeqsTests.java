@@ -86,6 +86,31 @@ class LastSeqsTests {
     }
 
     @Test
+    void aConnectionWithManyConversations_readsOnItsOwn_withoutWaitingForTheSharedRequests() {
+        LastSeqs lastSeqs = new LastSeqs(this::history);
+        lastSeqs.of(List.of("r:lobby")).subscribe();
+        lastSeqs.of(List.of("r:lobby", "r:a")).subscribe(); // both slots of the shared requests are busy
+        List<String> many = new ArrayList<>(List.of("r:lobby", "d:x"));
+        for (int i = 0; many.size() <= LastSeqs.MAX_SHARED; i++) {
+            many.add("d:other" + i);
+        }
+        Mono<Map<String, Long>> large = lastSeqs.of(many).cache();
+        large.subscribe();
+        assertThat(requests).hasSize(3);
+        assertThat(requests.get(2)).containsExactlyElementsOf(many);
+        answer(2);
+        assertThat(large.block(WAIT)).isEqualTo(Map.of("r:lobby", 40L, "d:x", 3L));
+
+        Mono<Map<String, Long>> small = lastSeqs.of(List.of("r:a")).cache(); // still waits for a shared slot
+        small.subscribe();
+        assertThat(requests).hasSize(3);
+        answer(0);
+        awaitRequests(4);
+        answer(3);
+        assertThat(small.block(WAIT)).isEqualTo(Map.of("r:a", 7L));
+    }
+
+    @Test
     void noConversations_noRequest() {
         assertThat(new LastSeqs(this::history).of(List.of()).block(WAIT)).isEmpty();
         assertThat(requests).isEmpty();

@@ -77,6 +77,14 @@ public record GatewayProperties(
      *                              command timeout) well inside the orchestrator's termination grace period
      * @param ratePerSecond         sustained frames per second per connection; excess frames get {@code rate_limited}
      * @param rateBurst             frames a connection may send at once above the sustained rate
+     * @param maxStarting           connections on their way in (accepted and silent, or awaiting their welcome) before
+     *                              the listening socket stops accepting and handshakes on open connections get 503
+     * @param maxPause              longest the listening socket stops accepting at once; after it, new connections are
+     *                              accepted again (and WebSocket handshakes beyond {@code maxStarting} get 503) until
+     *                              half of those on their way in are through, so {@code /api} on new connections never
+     *                              waits longer than this when chat-service is slow
+     * @param acceptBacklog         the listening socket's accept queue (the kernel caps it at
+     *                              {@code net.core.somaxconn}: 4,096 on current kernels, 128 before Linux 5.4)
      */
     public record Ws(
             @DefaultValue("/ws") String path,
@@ -88,7 +96,9 @@ public record GatewayProperties(
             @DefaultValue("5s") Duration drainWindow,
             @Min(1) @DefaultValue("20") int ratePerSecond,
             @Min(1) @DefaultValue("40") int rateBurst,
-            @Min(1) @DefaultValue("64") int maxStarting) {
+            @Min(1) @DefaultValue("64") int maxStarting,
+            @DefaultValue("2s") Duration maxPause,
+            @Min(1) @DefaultValue("4096") int acceptBacklog) {
     }
 
     /**

@@ -5,8 +5,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
 import io.wxim.gateway.config.GatewayProperties;
 import java.time.Duration;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -18,10 +20,12 @@ import reactor.netty.http.server.HttpServer;
  * Admission at the listening socket, ahead of {@link DrainingUpgradeFilter}'s 503: while
  * {@code im.gateway.ws.max-starting} connections are on their way in (accepted and not yet sent a byte, or a session
  * awaiting its welcome), the gateway stops accepting (Netty's server channel stops reading); new connections wait in the
- * kernel's accept queue, costing no CPU, and are accepted in order once half of those have gone through. In a reconnect
- * storm a client then makes one handshake instead of a series of refused ones (mini-program clients cannot see a 503 or
- * its {@code Retry-After} anyway). An accepted connection counts as on its way in for at most {@link #FIRST_BYTES} (a second), so
- * silent connections cannot keep the gateway closed. The 503 stays for what arrives on connections already open.
+ * kernel's accept queue ({@code im.gateway.ws.accept-backlog}), costing no CPU, and are accepted in order once half of
+ * those have gone through. In a reconnect storm a client then makes one handshake instead of a series of refused ones
+ * (mini-program clients cannot see a 503 or its {@code Retry-After} anyway). Bounds: an accepted connection counts as on
+ * its way in for at most {@link #FIRST_BYTES} (a second), so silent connections cannot keep the gateway closed; one pause
+ * lasts at most {@code im.gateway.ws.max-pause} (2 s): if chat-service is that slow, the gateway accepts again and the
+ * 503 sheds the WebSocket handshakes until half are through, so {@code /api} calls on new connections wait no longer.
  */
 @Component
 class AcceptGate implements NettyServerCustomizer {
@@ -32,10 +36,16 @@ class AcceptGate implements NettyServerCustomizer {
     private final Duration firstBytes;
     private final int pauseAt;
     private final int resumeAt;
+    private final Duration maxPause;
+    private final int backlog;
     private final AtomicInteger silent = new AtomicInteger();
     private final Counter pauses;
+    private final Counter overruns;
     private volatile Channel server;
-    private boolean paused; // guarded by this
+    // guarded by this
+    private boolean paused;
+    private boolean heldOpen; // a pause ran out: accepting until the counts are down to resumeAt
+    private long pauseNumber;
 
     @org.springframework.beans.factory.annotation.Autowired
     AcceptGate(ConnectionRegistry registry, GatewayProperties props, MeterRegistry meters) {
@@ -47,7 +57,10 @@ class AcceptGate implements NettyServerCustomizer {
         this.firstBytes = firstBytes;
         this.pauseAt = props.ws().maxStarting();
         this.resumeAt = pauseAt / 2;
+        this.maxPause = props.ws().maxPause();
+        this.backlog = props.ws().acceptBacklog();
         this.pauses = meters.counter("im.gateway.accept.pauses");
+        this.overruns = meters.counter("im.gateway.accept.pause.overruns");
         meters.gauge("im.gateway.accept.silent", silent);
         registry.onStartingChanged(this::recheck);
     }
@@ -55,6 +68,7 @@ class AcceptGate implements NettyServerCustomizer {
     @Override
     public HttpServer apply(HttpServer httpServer) {
         return httpServer
+                .option(ChannelOption.SO_BACKLOG, backlog)
                 .doOnBound(this::bound)
                 .doOnChannelInit((observer, channel, remote) -> channel.pipeline().addFirst(new FirstBytes()));
     }
@@ -83,19 +97,57 @@ class AcceptGate implements NettyServerCustomizer {
         Channel channel = server;
         synchronized (this) { // counts read under the lock: the last recheck after the last change sees it
             int onTheWay = silent.get() + registry.starting();
-            if (!paused && onTheWay >= pauseAt) {
+            boolean changed = false;
+            if (heldOpen && onTheWay <= resumeAt) {
+                heldOpen = false;
+            }
+            if (!paused && !heldOpen && onTheWay >= pauseAt) {
                 paused = true;
+                changed = true;
                 pauses.increment();
+                scheduleOverrun(channel, ++pauseNumber);
             } else if (paused && onTheWay <= resumeAt) {
                 paused = false;
-            } else {
-                return;
+                changed = true;
             }
-            if (channel != null) {
-                // On the server channel's own loop: from another thread, epoll keeps accepting while a read is pending.
-                // Each task applies the state current when it runs, so the last one wins. True also accepts again.
-                channel.eventLoop().execute(() -> channel.config().setAutoRead(!isPaused()));
+            // Also when Reactor Netty's acceptor switched reading back on during a pause (it does, a second after an
+            // accept error such as EMFILE); while not paused its back-off is left alone.
+            if (channel != null && (changed || paused && channel.config().isAutoRead())) {
+                applyOn(channel);
             }
+        }
+    }
+
+    /** Ends pause {@code number} if it still runs after {@code maxPause}. */
+    private void scheduleOverrun(Channel channel, long number) {
+        if (channel == null) {
+            return;
+        }
+        try {
+            channel.eventLoop().schedule(() -> {
+                synchronized (this) {
+                    if (paused && pauseNumber == number) {
+                        paused = false;
+                        heldOpen = true;
+                        overruns.increment();
+                        applyOn(channel);
+                    }
+                }
+            }, maxPause.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // the server is shutting down
+        }
+    }
+
+    /**
+     * On the server channel's own loop: from another thread, epoll keeps accepting while a read is pending. Each task
+     * applies the state current when it runs, so the last one wins. True also accepts again.
+     */
+    private void applyOn(Channel channel) {
+        try {
+            channel.eventLoop().execute(() -> channel.config().setAutoRead(!isPaused()));
+        } catch (RejectedExecutionException e) {
+            // the server is shutting down
         }
     }
 
@@ -129,7 +181,9 @@ class AcceptGate implements NettyServerCustomizer {
                 return;
             }
             counted = false;
-            expiry.cancel(false);
+            if (expiry != null) {
+                expiry.cancel(false);
+            }
             if (!ctx.isRemoved()) {
                 ctx.pipeline().remove(this);
             }

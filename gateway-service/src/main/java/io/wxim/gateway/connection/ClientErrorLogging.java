@@ -13,7 +13,8 @@ import reactor.netty.http.server.HttpServer;
 
 /**
  * Errors a client causes are not server errors. Reactor Netty would log each as an uncaught ERROR with a stack trace;
- * this handler, last in every connection's pipeline, turns them into one line and keeps every other exception going:
+ * this handler, added to a connection's pipeline just before Reactor Netty's own last handler once its first request
+ * is decoded, turns them into one line and keeps every other exception going:
  * <ul>
  *   <li>a frame Netty refuses (over the frame limit: 1009; invalid UTF-8: 1007; bad framing: 1002): Netty has already
  *   sent the close frame and closed the channel, then raises the exception once more, after the session is gone

@@ -32,8 +32,13 @@ class AcceptGateTests {
 
     /** Silent connections count for {@code firstBytes}: long enough here that only the test's steps move the gate. */
     private void start(Duration firstBytes) {
+        start(firstBytes, Duration.ofSeconds(20));
+    }
+
+    private void start(Duration firstBytes, Duration maxPause) {
         gate = new AcceptGate(registry, new Binder(new MapConfigurationPropertySource(
-                Map.of("im.gateway.node-id", "gw", "im.gateway.ws.max-starting", "4")))
+                Map.of("im.gateway.node-id", "gw", "im.gateway.ws.max-starting", "4",
+                        "im.gateway.ws.max-pause", maxPause.toMillis() + "ms")))
                 .bindOrCreate("im.gateway", GatewayProperties.class), new SimpleMeterRegistry(), firstBytes);
         server = gate.apply(HttpServer.create().host("127.0.0.1").port(0))
                 .handle((request, response) -> response.sendString(reactor.core.publisher.Mono.just("ok")))
@@ -58,7 +63,7 @@ class AcceptGateTests {
             silent.add(connect());
         }
         awaitSilent(4);
-        assertThat(gate.isPaused()).isTrue();
+        awaitReading(false);
 
         List<Socket> waiting = requests(3); // the kernel completes their TCP handshakes; the gateway does not accept them
         assertThat(answeredWithin(waiting, 400)).isLessThanOrEqualTo(1); // Netty accepts one more after a pause
@@ -74,6 +79,55 @@ class AcceptGateTests {
     }
 
     @Test
+    void aPauseEndsAfterMaxPause_andTheGateStaysOpenUntilHalfAreThrough() throws Exception {
+        start(Duration.ofSeconds(20), Duration.ofMillis(300));
+        List<Socket> silent = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            silent.add(connect());
+        }
+        awaitSilent(4);
+        awaitReading(false);
+        long paused = System.nanoTime();
+        List<Socket> waiting = requests(3);
+        assertThat(answeredWithin(waiting, 5_000)).isEqualTo(3); // the four stay silent, yet the pause ends
+        assertThat((System.nanoTime() - paused) / 1_000_000).isGreaterThanOrEqualTo(250);
+        assertThat(gate.isPaused()).isFalse();
+
+        silent.add(connect()); // still four or more on the way: held open, not paused again
+        silent.add(connect());
+        awaitSilent(6);
+        assertThat(gate.isPaused()).isFalse();
+        assertThat(server.channel().config().isAutoRead()).isTrue();
+
+        for (int i = 0; i < 4; i++) { // two left on the way: the episode is over
+            send(silent.get(i));
+            assertThat(readStatus(silent.get(i), 5_000)).contains("200");
+        }
+        awaitSilent(2);
+        connect();
+        connect();
+        awaitSilent(4);
+        awaitReading(false); // four on the way again: a new pause
+    }
+
+    @Test
+    void aPauseIsReapplied_whenSomethingElseSwitchedReadingBackOn() throws Exception {
+        start(Duration.ofSeconds(20));
+        for (int i = 0; i < 4; i++) {
+            registry.startBegan();
+        }
+        awaitReading(false);
+        // Reactor Netty's acceptor does this a second after an accept error (EMFILE), paused or not
+        server.channel().eventLoop().submit(() -> server.channel().config().setAutoRead(true)).get();
+        registry.startBegan();
+        awaitReading(false);
+        for (int i = 0; i < 5; i++) {
+            registry.startEnded();
+        }
+        awaitReading(true);
+    }
+
+    @Test
     void silentConnectionsStopCounting_afterTheFirstBytesWindow() throws Exception {
         start(AcceptGate.FIRST_BYTES);
         for (int i = 0; i < 4; i++) {
@@ -84,7 +138,7 @@ class AcceptGateTests {
         List<Socket> waiting = requests(3);
         assertThat(answeredWithin(waiting, 10_000)).isEqualTo(3); // the four never sent a byte, yet stop blocking
         assertThat((System.nanoTime() - start) / 1_000_000).isGreaterThanOrEqualTo(AcceptGate.FIRST_BYTES.toMillis() - 200);
-        assertThat(gate.silent()).isZero();
+        awaitSilent(0);
     }
 
     @Test
@@ -93,7 +147,7 @@ class AcceptGateTests {
         for (int i = 0; i < 4; i++) {
             registry.startBegan();
         }
-        assertThat(gate.isPaused()).isTrue();
+        awaitReading(false);
         List<Socket> waiting = requests(3);
         assertThat(answeredWithin(waiting, 400)).isLessThanOrEqualTo(1);
 
@@ -140,6 +194,16 @@ class AcceptGateTests {
             }
         }
         return answered.size();
+    }
+
+    /** Waits for the gate's task on the server channel's loop: reading on ({@code true}) or paused. */
+    private void awaitReading(boolean reading) throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (server.channel().config().isAutoRead() != reading && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(server.channel().config().isAutoRead()).isEqualTo(reading);
+        assertThat(gate.isPaused()).isEqualTo(!reading);
     }
 
     private void awaitSilent(int expected) throws InterruptedException {
