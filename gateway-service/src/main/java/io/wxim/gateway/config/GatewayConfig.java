@@ -2,27 +2,17 @@ package io.wxim.gateway.config;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.wxim.gateway.connection.ConnectionRegistry;
-import io.wxim.gateway.connection.GatewayWebSocketHandler;
 import io.wxim.gateway.delivery.ConversationSubscriptions;
 import io.wxim.protocol.ErrorCode;
 import io.wxim.protocol.FrameCodec;
 import io.wxim.protocol.ServerFrame;
-import java.util.Map;
 import java.util.UUID;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.data.redis.connection.ReactiveRedisConnectionFactory;
 import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
-import org.springframework.web.cors.CorsConfiguration;
-import org.springframework.web.reactive.HandlerMapping;
-import org.springframework.web.reactive.handler.SimpleUrlHandlerMapping;
-import org.springframework.web.reactive.socket.server.WebSocketService;
-import org.springframework.web.reactive.socket.server.support.HandshakeWebSocketService;
-import org.springframework.web.reactive.socket.server.support.WebSocketHandlerAdapter;
-import org.springframework.web.reactive.socket.server.upgrade.ReactorNettyRequestUpgradeStrategy;
-import reactor.netty.http.server.WebsocketServerSpec;
 
-/** Wires the WebSocket endpoint (frame limit, origin allowlist), Redis pub/sub and the connection registry. */
+/** Wires Redis pub/sub, the connection registry and the frame codec (the /ws endpoint: {@code WebSocketEndpoint}). */
 @Configuration(proxyBeanMethods = false)
 class GatewayConfig {
 
@@ -61,29 +51,5 @@ class GatewayConfig {
                 "could not subscribe to the conversation, retry"));
         return new ConnectionRegistry(onFrame -> new ConversationSubscriptions(container, onFrame, props.redisTimeout()),
                 meters, unavailable);
-    }
-
-    /** /ws before any other mapping; the Origin header, when present, must be same-origin or allow-listed (403). */
-    @Bean
-    HandlerMapping webSocketMapping(GatewayWebSocketHandler handler, GatewayProperties props) {
-        SimpleUrlHandlerMapping mapping = new SimpleUrlHandlerMapping(Map.of(props.ws().path(), handler), -1);
-        CorsConfiguration cors = new CorsConfiguration();
-        cors.setAllowedOrigins(props.allowedOrigins());
-        cors.addAllowedMethod("GET");
-        mapping.setCorsConfigurations(Map.of(props.ws().path(), cors));
-        return mapping;
-    }
-
-    @Bean
-    WebSocketHandlerAdapter webSocketHandlerAdapter(WebSocketService service) {
-        return new WebSocketHandlerAdapter(service);
-    }
-
-    /** Frames above maxFrameSize are refused by Netty with close code 1009 before they reach the handler. */
-    @Bean
-    WebSocketService webSocketService(GatewayProperties props) {
-        int max = (int) props.ws().maxFrameSize().toBytes();
-        return new HandshakeWebSocketService(new ReactorNettyRequestUpgradeStrategy(
-                () -> WebsocketServerSpec.builder().maxFramePayloadLength(max)));
     }
 }

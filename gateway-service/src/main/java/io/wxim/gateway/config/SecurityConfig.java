@@ -3,7 +3,6 @@ package io.wxim.gateway.config;
 import java.util.List;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.core.annotation.Order;
 import org.springframework.security.config.annotation.web.reactive.EnableWebFluxSecurity;
 import org.springframework.security.config.web.server.ServerHttpSecurity;
 import org.springframework.security.oauth2.core.DelegatingOAuth2TokenValidator;
@@ -14,16 +13,13 @@ import org.springframework.security.oauth2.jwt.JwtValidators;
 import org.springframework.security.oauth2.jwt.MappedJwtClaimSetConverter;
 import org.springframework.security.oauth2.jwt.NimbusReactiveJwtDecoder;
 import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
-import org.springframework.security.oauth2.server.resource.web.server.authentication.ServerBearerTokenAuthenticationConverter;
 import org.springframework.security.web.server.SecurityWebFilterChain;
 import org.springframework.security.web.server.context.NoOpServerSecurityContextRepository;
-import org.springframework.security.web.server.util.matcher.PathPatternParserServerWebExchangeMatcher;
 
 /**
- * The WebSocket handshake requires a valid access token (RS256, verified against auth-service's JWKS, audience
- * checked): otherwise HTTP 401 and no upgrade. The token travels in {@code Authorization: Bearer} (what
- * {@code wx.connectSocket} sends) or, for browsers that cannot set headers on a WebSocket, in the
- * {@code access_token} query parameter. {@code /api/**} is passed through: each service authenticates its own API.
+ * The gateway's token verification ({@link ReactiveJwtDecoder}: RS256 against auth-service's JWKS, audience, subject,
+ * then revocation), used by the {@code /ws} handshake ({@code WebSocketEndpoint}, served ahead of WebFlux) and the
+ * in-band {@code auth} refresh. {@code /api/**} is passed through: each service authenticates its own API.
  */
 @Configuration(proxyBeanMethods = false)
 @EnableWebFluxSecurity
@@ -53,24 +49,6 @@ class SecurityConfig {
     }
 
     @Bean
-    @Order(1)
-    SecurityWebFilterChain webSocketChain(ServerHttpSecurity http, GatewayProperties props, ReactiveJwtDecoder decoder) {
-        ServerBearerTokenAuthenticationConverter tokens = new ServerBearerTokenAuthenticationConverter();
-        tokens.setAllowUriQueryParameter(true);
-        return http.securityMatcher(new PathPatternParserServerWebExchangeMatcher(props.ws().path()))
-                .csrf(ServerHttpSecurity.CsrfSpec::disable)
-                .httpBasic(ServerHttpSecurity.HttpBasicSpec::disable)
-                .formLogin(ServerHttpSecurity.FormLoginSpec::disable)
-                .logout(ServerHttpSecurity.LogoutSpec::disable)
-                .requestCache(ServerHttpSecurity.RequestCacheSpec::disable)
-                .securityContextRepository(NoOpServerSecurityContextRepository.getInstance())
-                .authorizeExchange(a -> a.anyExchange().authenticated())
-                .oauth2ResourceServer(o -> o.bearerTokenConverter(tokens).jwt(jwt -> jwt.jwtDecoder(decoder)))
-                .build();
-    }
-
-    @Bean
-    @Order(2)
     SecurityWebFilterChain passThroughChain(ServerHttpSecurity http) {
         return http.csrf(ServerHttpSecurity.CsrfSpec::disable)
                 .httpBasic(ServerHttpSecurity.HttpBasicSpec::disable)

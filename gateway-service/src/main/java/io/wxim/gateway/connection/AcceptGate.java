@@ -17,7 +17,7 @@ import org.springframework.stereotype.Component;
 import reactor.netty.http.server.HttpServer;
 
 /**
- * Admission at the listening socket, ahead of {@link DrainingUpgradeFilter}'s 503: while
+ * Admission at the listening socket, ahead of {@link WebSocketEndpoint}'s 503: while
  * {@code im.gateway.ws.max-starting} connections are on their way in (accepted and not yet sent a byte, or a session
  * awaiting its welcome), the gateway stops accepting (Netty's server channel stops reading); new connections wait in the
  * kernel's accept queue ({@code im.gateway.ws.accept-backlog}), costing no CPU, and are accepted in order once half of

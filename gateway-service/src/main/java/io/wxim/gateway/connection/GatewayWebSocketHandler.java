@@ -30,23 +30,21 @@ import io.wxim.gateway.auth.RevocationCheck;
 import io.wxim.gateway.auth.RevokedTokenException;
 import org.springframework.security.oauth2.jwt.Jwt;
 import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
-import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationToken;
 import org.springframework.stereotype.Component;
 import org.springframework.web.reactive.socket.CloseStatus;
-import org.springframework.web.reactive.socket.WebSocketHandler;
 import org.springframework.web.reactive.socket.WebSocketMessage;
 import org.springframework.web.reactive.socket.WebSocketSession;
 import reactor.core.publisher.Mono;
 
 /**
- * The /ws endpoint. The handshake was already authenticated (no upgrade without a valid token); the user comes only
- * from the token. A session: CONNECT to chat-service and wait for its welcome; then inbound frames are validated,
+ * A /ws session. The handshake was already authenticated by {@link WebSocketEndpoint} (no upgrade without a valid
+ * token); the user comes only from the token. A session: CONNECT to chat-service and wait for its welcome; then inbound frames are validated,
  * rate-limited and handed to chat-service one at a time (keeping the sender's order), while the bounded outbound
  * queue is written to the socket. The session ends when either side ends, on idle timeout, slow consumer or token
  * expiry, each with its documented close code; cleanup always unregisters and tells chat-service.
  */
 @Component
-public class GatewayWebSocketHandler implements WebSocketHandler {
+public class GatewayWebSocketHandler {
     private static final Logger log = LoggerFactory.getLogger(GatewayWebSocketHandler.class);
     /** Bound on sending the close frame; a client that reads nothing would otherwise keep the socket. */
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(3);
@@ -96,17 +94,8 @@ public class GatewayWebSocketHandler implements WebSocketHandler {
                 .register(meters);
     }
 
-    @Override
-    public Mono<Void> handle(WebSocketSession session) {
-        // The security chain only lets authenticated handshakes through; anything else is closed as a bad token.
-        return session.getHandshakeInfo().getPrincipal()
-                .filter(JwtAuthenticationToken.class::isInstance)
-                .map(p -> java.util.Optional.of(((JwtAuthenticationToken) p).getToken()))
-                .defaultIfEmpty(java.util.Optional.empty())
-                .flatMap(jwt -> jwt.isPresent() ? serve(session, jwt.get()) : close(session, CloseCode.INVALID_TOKEN));
-    }
-
-    private Mono<Void> serve(WebSocketSession session, Jwt jwt) {
+    /** Serves one upgraded connection of the user the verified token {@code jwt} names ({@link WebSocketEndpoint}). */
+    public Mono<Void> serve(WebSocketSession session, Jwt jwt) {
         UserRef user = new UserRef(jwt.getSubject(), jwt.getClaimAsString("name"), jwt.getClaimAsString("picture"));
         String connId = node + "." + bootId + "." + Long.toString(ids.incrementAndGet(), 36);
         Connection conn = registry.open(connId, user, props.outboundQueue(), props.maxConnectionsPerUser());

@@ -1,0 +1,239 @@
+package io.wxim.gateway.connection;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.wxim.gateway.config.GatewayProperties;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiFunction;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.reactor.netty.NettyRouteProvider;
+import org.springframework.core.io.buffer.NettyDataBufferFactory;
+import org.springframework.http.HttpHeaders;
+import org.springframework.security.oauth2.jwt.BadJwtException;
+import org.springframework.security.oauth2.jwt.Jwt;
+import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
+import org.springframework.stereotype.Component;
+import org.springframework.web.reactive.socket.HandshakeInfo;
+import org.springframework.web.reactive.socket.WebSocketSession;
+import org.springframework.web.reactive.socket.adapter.ReactorNettyWebSocketSession;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.server.HttpServerRequest;
+import reactor.netty.http.server.HttpServerResponse;
+import reactor.netty.http.server.HttpServerRoutes;
+import reactor.netty.http.server.WebsocketServerSpec;
+
+/**
+ * The {@code /ws} handshake, served by Reactor Netty directly (a route ahead of WebFlux): a WebFlux WebSocket keeps
+ * the whole HTTP exchange (request and response headers, filter and security chains, observation context) alive for
+ * as long as the connection lasts, ~10 KB of heap per idle connection, and runs every handshake through those chains.
+ * Here a handshake is checked in this order, each refusal before any upgrade:
+ * <ol>
+ *   <li>503 {@code Retry-After: 1} while the gateway drains, or while {@code im.gateway.ws.max-starting} sessions await
+ *   their welcome (load shedding behind {@link AcceptGate}, ADR-20);</li>
+ *   <li>401 without a valid access token: {@code Authorization: Bearer}, or the {@code access_token} query parameter
+ *   for browsers (RS256 against auth-service's JWKS, audience, expiry, subject, revocation: the gateway's
+ *   {@link ReactiveJwtDecoder}); 400 for two tokens; 503 if the token cannot be checked now (JWKS or Redis down);</li>
+ *   <li>403 for an {@code Origin} header that is neither same-origin nor in {@code im.gateway.allowed-origins};</li>
+ *   <li>400 for a request that is not a WebSocket upgrade, 405 for a method other than GET.</li>
+ * </ol>
+ * The session then runs with the token's identity only. A handshake that fails because its client has gone (a storm's
+ * client that gave up while queued) is logged at DEBUG: routine, not a server error.
+ */
+@Component
+class WebSocketEndpoint implements NettyRouteProvider {
+    private static final Logger log = LoggerFactory.getLogger(WebSocketEndpoint.class);
+    private static final Pattern BEARER = Pattern.compile("^Bearer (?<token>[a-zA-Z0-9-._~+/]+=*)$",
+            Pattern.CASE_INSENSITIVE);
+    private static final byte[] DRAINING = problem(503, "Service Unavailable", "this gateway is shutting down; connect again");
+    private static final byte[] BUSY = problem(503, "Service Unavailable",
+            "this gateway is busy starting other sessions; connect again shortly");
+    private static final byte[] UNCHECKED = problem(503, "Service Unavailable",
+            "the token cannot be checked right now; connect again shortly");
+    private static final byte[] FORBIDDEN = problem(403, "Forbidden", "origin not allowed");
+    private static final byte[] NOT_UPGRADE = problem(400, "Bad Request", "not a WebSocket upgrade");
+    private static final byte[] TWO_TOKENS = problem(400, "Bad Request", "more than one bearer token");
+
+    private static final org.springframework.util.MultiValueMap<String, org.springframework.http.HttpCookie> NO_COOKIES =
+            org.springframework.util.CollectionUtils.unmodifiableMultiValueMap(new org.springframework.util.LinkedMultiValueMap<>());
+
+    private final ConnectionRegistry registry;
+    private final BiFunction<WebSocketSession, Jwt, Mono<Void>> sessions;
+    private final ReactiveJwtDecoder tokens;
+    private final String path;
+    private final URI uri;
+    private final int maxStarting;
+    private final int maxFrame;
+    private final List<String> allowedOrigins;
+    private final NettyDataBufferFactory buffers = new NettyDataBufferFactory(ByteBufAllocator.DEFAULT);
+
+    @Autowired
+    WebSocketEndpoint(ConnectionRegistry registry, GatewayWebSocketHandler handler, ReactiveJwtDecoder tokens,
+                      GatewayProperties props) {
+        this(registry, handler::serve, tokens, props);
+    }
+
+    WebSocketEndpoint(ConnectionRegistry registry, BiFunction<WebSocketSession, Jwt, Mono<Void>> sessions,
+                      ReactiveJwtDecoder tokens, GatewayProperties props) {
+        this.registry = registry;
+        this.sessions = sessions;
+        this.tokens = tokens;
+        this.path = props.ws().path();
+        this.uri = URI.create(path);
+        this.maxStarting = props.ws().maxStarting();
+        this.maxFrame = (int) props.ws().maxFrameSize().toBytes();
+        this.allowedOrigins = props.allowedOrigins().stream().map(WebSocketEndpoint::trimSlash).toList();
+    }
+
+    @Override
+    public HttpServerRoutes apply(HttpServerRoutes routes) {
+        return routes.route(request -> path.equals(request.fullPath()), this::handshake);
+    }
+
+    private Mono<Void> handshake(HttpServerRequest request, HttpServerResponse response) {
+        if (registry.isDraining()) {
+            return refuse(response, HttpResponseStatus.SERVICE_UNAVAILABLE, DRAINING);
+        }
+        if (registry.starting() >= maxStarting) {
+            return refuse(response, HttpResponseStatus.SERVICE_UNAVAILABLE, BUSY);
+        }
+        String token;
+        try {
+            token = bearerToken(request);
+        } catch (IllegalArgumentException twoTokens) {
+            return refuse(response, HttpResponseStatus.BAD_REQUEST, TWO_TOKENS);
+        }
+        if (token == null) {
+            response.header(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
+            return refuse(response, HttpResponseStatus.UNAUTHORIZED, null);
+        }
+        return tokens.decode(token)
+                .map(jwt -> Mono.defer(() -> upgrade(request, response, jwt))) // its errors are not the token's
+                .switchIfEmpty(Mono.fromSupplier(() -> refusal(response, new BadJwtException("no token"))))
+                .onErrorResume(e -> Mono.just(refusal(response, e)))
+                .flatMap(outcome -> outcome)
+                .onErrorResume(e -> clientGone(request), e -> {
+                    log.debug("handshake abandoned by the client: {}", e.toString());
+                    return Mono.empty();
+                });
+    }
+
+    /** 401 for a token that is invalid, expired or revoked; 503 when it could not be checked (JWKS, Redis). */
+    private static Mono<Void> refusal(HttpServerResponse response, Throwable e) {
+        if (e instanceof BadJwtException) {
+            response.header(HttpHeaderNames.WWW_AUTHENTICATE,
+                    "Bearer error=\"invalid_token\", error_description=\"invalid, expired or revoked token\"");
+            return refuse(response, HttpResponseStatus.UNAUTHORIZED, null);
+        }
+        log.warn("token could not be checked: error={}", e.toString());
+        return refuse(response, HttpResponseStatus.SERVICE_UNAVAILABLE, UNCHECKED);
+    }
+
+    private Mono<Void> upgrade(HttpServerRequest request, HttpServerResponse response, Jwt jwt) {
+        String origin = request.requestHeaders().get(HttpHeaderNames.ORIGIN);
+        if (origin != null && !allowedOrigin(origin) && !sameOrigin(origin, request.scheme(), request.hostName(),
+                request.hostPort())) {
+            return refuse(response, HttpResponseStatus.FORBIDDEN, FORBIDDEN);
+        }
+        if (!HttpMethod.GET.equals(request.method())) {
+            response.header(HttpHeaderNames.ALLOW, "GET");
+            return refuse(response, HttpResponseStatus.METHOD_NOT_ALLOWED, null);
+        }
+        if (!request.requestHeaders().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
+                || !request.requestHeaders().containsValue(HttpHeaderNames.CONNECTION,
+                HttpHeaderValues.UPGRADE, true) || !request.requestHeaders().contains(HttpHeaderNames.SEC_WEBSOCKET_KEY)) {
+            return refuse(response, HttpResponseStatus.BAD_REQUEST, NOT_UPGRADE);
+        }
+        InetSocketAddress remote = request.remoteAddress();
+        // No headers, query or attributes kept: the token stays out of the session, the heap stays small.
+        HandshakeInfo info = new HandshakeInfo(uri, new HttpHeaders(), NO_COOKIES, Mono.empty(), null, remote,
+                Map.of(), null);
+        return response.sendWebsocket((in, out) -> sessions.apply(
+                        new ReactorNettyWebSocketSession(in, out, info, buffers, maxFrame), jwt),
+                WebsocketServerSpec.builder().maxFramePayloadLength(maxFrame).build());
+    }
+
+    /**
+     * The bearer token of {@code Authorization} or the {@code access_token} query parameter (null if neither);
+     * {@link IllegalArgumentException} for more than one. A malformed header counts as an invalid token.
+     */
+    static String bearerToken(HttpServerRequest request) {
+        String header = request.requestHeaders().get(HttpHeaderNames.AUTHORIZATION);
+        List<String> query = new QueryStringDecoder(request.uri()).parameters().getOrDefault("access_token", List.of());
+        if (query.size() > 1 || header != null && !query.isEmpty() && header.regionMatches(true, 0, "bearer", 0, 6)) {
+            throw new IllegalArgumentException("more than one bearer token");
+        }
+        if (header != null && header.regionMatches(true, 0, "bearer", 0, 6)) {
+            Matcher matcher = BEARER.matcher(header);
+            return matcher.matches() ? matcher.group("token") : "malformed";
+        }
+        if (query.isEmpty()) {
+            return null;
+        }
+        return query.get(0).isEmpty() ? "malformed" : query.get(0);
+    }
+
+    private boolean allowedOrigin(String origin) {
+        String trimmed = trimSlash(origin);
+        return allowedOrigins.stream().anyMatch(o -> o.equals("*") || o.equalsIgnoreCase(trimmed));
+    }
+
+    /** Whether {@code origin} is the request's own scheme, host and port (default ports filled in). */
+    static boolean sameOrigin(String origin, String scheme, String host, int port) {
+        URI parsed;
+        try {
+            parsed = URI.create(origin);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+        if (parsed.getScheme() == null || parsed.getHost() == null) {
+            return false;
+        }
+        return parsed.getScheme().equalsIgnoreCase(scheme) && parsed.getHost().equalsIgnoreCase(host)
+                && portOf(parsed.getScheme(), parsed.getPort()) == portOf(scheme, port);
+    }
+
+    private static int portOf(String scheme, int port) {
+        if (port > 0) {
+            return port;
+        }
+        return "https".equalsIgnoreCase(scheme) || "wss".equalsIgnoreCase(scheme) ? 443 : 80;
+    }
+
+    /** Whether the connection under a failed handshake is closed (its client gave up). */
+    static boolean clientGone(Object request) {
+        return request instanceof reactor.netty.Connection connection && !connection.channel().isActive();
+    }
+
+    private static Mono<Void> refuse(HttpServerResponse response, HttpResponseStatus status, byte[] body) {
+        response.status(status);
+        if (status == HttpResponseStatus.SERVICE_UNAVAILABLE) {
+            response.header(HttpHeaderNames.RETRY_AFTER, "1");
+        }
+        if (body == null) {
+            return response.send().then();
+        }
+        return response.header(HttpHeaderNames.CONTENT_TYPE, "application/problem+json")
+                .sendByteArray(Mono.just(body)).then();
+    }
+
+    private static byte[] problem(int status, String title, String detail) {
+        return ("{\"type\":\"about:blank\",\"title\":\"" + title + "\",\"status\":" + status + ",\"detail\":\"" + detail
+                + "\"}").getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String trimSlash(String origin) {
+        return origin.endsWith("/") ? origin.substring(0, origin.length() - 1) : origin;
+    }
+}
