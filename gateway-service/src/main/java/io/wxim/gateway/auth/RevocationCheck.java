@@ -31,17 +31,24 @@ public class RevocationCheck {
 
     /** Emits the token if it is not revoked; fails with {@link RevokedTokenException} (a 401 at the handshake) if it is. */
     public Mono<Jwt> check(Jwt jwt) {
-        String sid = jwt.getClaimAsString("sid");
-        String userKey = RedisNames.revokedUser(jwt.getSubject());
+        return check(jwt.getSubject(), jwt.getClaimAsString("sid"), jwt.getIssuedAt()).thenReturn(jwt);
+    }
+
+    /**
+     * The same check from the token's subject, session ({@code sid}, may be null) and issue time (may be null), for a
+     * caller that does not keep the whole token (a connection lives for hours).
+     */
+    public Mono<Void> check(String subject, String sid, java.time.Instant issued) {
+        String userKey = RedisNames.revokedUser(subject);
         List<String> keys = sid == null ? List.of(userKey) : List.of(userKey, RedisNames.revokedSession(sid));
-        long issuedAt = jwt.getIssuedAt() == null ? 0 : jwt.getIssuedAt().getEpochSecond();
+        long issuedAt = issued == null ? 0 : issued.getEpochSecond();
         return redis.opsForValue().multiGet(keys)
                 .timeout(props.redisTimeout())
                 .map(values -> Revocation.revoked(values.size() > 1 ? values.get(1) : null, values.get(0), issuedAt))
                 .onErrorResume(e -> {
-                    log.warn("revocation check skipped, Redis did not answer: userId={} error={}", jwt.getSubject(), e.toString());
+                    log.warn("revocation check skipped, Redis did not answer: userId={} error={}", subject, e.toString());
                     return Mono.just(false);
                 })
-                .flatMap(revoked -> revoked ? Mono.error(new RevokedTokenException()) : Mono.just(jwt));
+                .flatMap(revoked -> revoked ? Mono.error(new RevokedTokenException()) : Mono.<Void>empty());
     }
 }

@@ -106,7 +106,9 @@ public class GatewayWebSocketHandler {
             log.warn("too many connections: userId={} node={}", user.id(), node);
             return close(session, CloseCode.TOO_MANY_CONNECTIONS);
         }
-        conn.authenticate(jwt.getClaimAsString("sid"), jwt.getExpiresAt());
+        String sid = jwt.getClaimAsString("sid");
+        java.time.Instant issuedAt = jwt.getIssuedAt(); // the session keeps these, not the token (a connection lives long)
+        conn.authenticate(sid, jwt.getExpiresAt());
         log.info("connection opened: userId={} connId={}", user.id(), connId);
         RateLimiter limiter = new RateLimiter(props.ratePerSecond(), props.rateBurst(), System.nanoTime());
 
@@ -126,7 +128,7 @@ public class GatewayWebSocketHandler {
                     log.warn("too many connections across gateways: userId={} node={}", user.id(), node);
                     return Mono.<Void>error(new TooManyConnectionsException());
                 })
-                .then(revocations.check(jwt))
+                .then(revocations.check(user.id(), sid, issuedAt))
                 .then(start(conn))
                 .thenMany(session.receive().timeout(props.idleTimeout()))
                 .concatMap(message -> onMessage(conn, limiter, message, clientAddress))

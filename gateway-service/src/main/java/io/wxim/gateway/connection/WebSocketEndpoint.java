@@ -156,6 +156,7 @@ class WebSocketEndpoint implements NettyRouteProvider {
             return refuse(response, HttpResponseStatus.BAD_REQUEST, NOT_UPGRADE);
         }
         InetSocketAddress remote = request.remoteAddress();
+        request.requestHeaders().remove(HttpHeaderNames.AUTHORIZATION); // Reactor Netty keeps the request's headers
         // No headers, query or attributes kept: the token stays out of the session, the heap stays small.
         HandshakeInfo info = new HandshakeInfo(uri, new HttpHeaders(), NO_COOKIES, Mono.empty(), null, remote,
                 Map.of(), null);
