@@ -83,10 +83,19 @@ class WebSocketEndpointTests {
         assertThat(header.status()).isEqualTo(101);
         assertThat(readTextFrame(header.socket())).isEqualTo("hi u1");
 
+        Map<String, String> firefox = new LinkedHashMap<>(Map.of("Authorization", "Bearer good"));
+        firefox.put("Upgrade", "websocket");
+        firefox.put("Connection", "keep-alive, Upgrade");
+        firefox.put("Sec-WebSocket-Key", KEY);
+        firefox.put("Sec-WebSocket-Version", "13");
+        Response listed = raw("GET", "/ws", firefox);
+        assertThat(listed.status()).isEqualTo(101);
+        assertThat(readTextFrame(listed.socket())).isEqualTo("hi u1");
+
         Response query = handshake("GET", "/ws?access_token=good", Map.of());
         assertThat(query.status()).isEqualTo(101);
         assertThat(readTextFrame(query.socket())).isEqualTo("hi u1");
-        assertThat(sessionUris).containsExactly("/ws", "/ws");
+        assertThat(sessionUris).containsExactly("/ws", "/ws", "/ws");
     }
 
     @Test
