@@ -37,6 +37,8 @@ public final class Connection {
     private final Runnable onSlowConsumer;
     private final AtomicReference<Pending> pending = new AtomicReference<>();
     private volatile boolean inFlight;
+    /** When the client last sent a frame ({@link System#nanoTime()}); {@link ConnectionSweeper} closes idle ones. */
+    private volatile long lastHeard = System.nanoTime();
     /** The session ({@code sid}) and expiry of the token the connection runs on; replaced by an in-band refresh. */
     private volatile Credentials credentials = new Credentials(null, null);
 
@@ -81,6 +83,15 @@ public final class Connection {
 
     public UserRef user() {
         return user;
+    }
+
+    /** The client sent a frame at {@code nanos} ({@link System#nanoTime()}). */
+    void heard(long nanos) {
+        lastHeard = nanos;
+    }
+
+    long lastHeard() {
+        return lastHeard;
     }
 
     public Credentials credentials() {

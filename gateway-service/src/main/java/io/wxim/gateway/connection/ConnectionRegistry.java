@@ -105,6 +105,11 @@ public final class ConnectionRegistry {
         }
     }
 
+    /** Runs {@code action} for each open connection (no copy; connections opened or closed meanwhile may be missed). */
+    void forEach(java.util.function.Consumer<Connection> action) {
+        byId.values().forEach(action);
+    }
+
     /** A snapshot of the open connections. */
     public java.util.List<Connection> connections() {
         return java.util.List.copyOf(byId.values());

@@ -21,8 +21,6 @@ import io.wxim.gateway.userlimit.UserSendLimiter;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,8 +65,6 @@ public class GatewayWebSocketHandler {
     private final Counter secureFailures;
     private final UserSendLimiter userRate;
     private final UserConnectionCap userConnections;
-    /** The expiry timer wakes at least this often, so a token swapped in-band for one expiring sooner is honoured. */
-    private static final Duration EXPIRY_RECHECK = Duration.ofSeconds(30);
 
     public GatewayWebSocketHandler(ConnectionRegistry registry, CommandPublisher commands, FrameCodec codec,
                                    GatewayProperties props, NodeIdentity node, MeterRegistry meters,
@@ -130,7 +126,7 @@ public class GatewayWebSocketHandler {
                 })
                 .then(revocations.check(user.id(), sid, issuedAt))
                 .then(start(conn))
-                .thenMany(session.receive().timeout(props.idleTimeout()))
+                .thenMany(session.receive().doOnNext(message -> conn.heard(System.nanoTime()))) // idle: ConnectionSweeper
                 .concatMap(message -> onMessage(conn, limiter, message, clientAddress))
                 .then()
                 .onErrorResume(e -> {
@@ -151,17 +147,8 @@ public class GatewayWebSocketHandler {
                         .onErrorResume(e -> Mono.empty()))
                 .then(Mono.delay(CLOSE_TIMEOUT))
                 .then();
-        // Sleeps until the current token's expiry; an in-band refresh ({@code auth}) moves it, so wake up and check.
-        Mono<Void> expiry = Mono.defer(() -> untilExpiry(conn)
-                        .map(d -> Mono.delay(d.compareTo(EXPIRY_RECHECK) > 0 ? EXPIRY_RECHECK : d))
-                        .orElse(Mono.never()))
-                .repeat()
-                .filter(tick -> untilExpiry(conn).map(Duration::isZero).orElse(false))
-                .next()
-                .doOnNext(t -> conn.close(CloseCode.TOKEN_EXPIRED))
-                .then(Mono.<Void>never());
-
-        return Mono.firstWithSignal(input, output, closer, expiry)
+        // Idle timeout (4004) and token expiry (4003) are ConnectionSweeper's: it calls conn.close, the closer sends it.
+        return Mono.firstWithSignal(input, output, closer)
                 .onErrorResume(e -> {
                     log.debug("session ended with error: connId={} error={}", connId, e.toString());
                     return Mono.empty();
@@ -342,24 +329,12 @@ public class GatewayWebSocketHandler {
         return session.close(new CloseStatus(code.code(), code.reason()));
     }
 
-    private static java.util.Optional<Duration> untilExpiry(Connection conn) {
-        Instant exp = conn.credentials().expiresAt();
-        if (exp == null) {
-            return java.util.Optional.empty();
-        }
-        Duration left = Duration.between(Instant.now(), exp);
-        return java.util.Optional.of(left.isNegative() ? Duration.ZERO : left);
-    }
-
     /**
-     * The close code for an error that ends the inbound side: idle timeout (4004), no welcome (4000), or a frame Netty
+     * The close code for an error that ends the inbound side: no welcome (4000), or a frame Netty
      * refused: an oversized frame or fragmented message (1009), invalid UTF-8 (1007), bad framing (1002). Null for
      * anything else.
      */
     private static CloseCode closeCodeFor(Throwable e) {
-        if (e instanceof TimeoutException) {
-            return CloseCode.IDLE_TIMEOUT;
-        }
         if (e instanceof SessionStartException) {
             return CloseCode.TRY_AGAIN;
         }

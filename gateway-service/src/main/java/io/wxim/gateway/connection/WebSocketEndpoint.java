@@ -158,7 +158,7 @@ class WebSocketEndpoint implements NettyRouteProvider {
         InetSocketAddress remote = request.remoteAddress();
         request.requestHeaders().remove(HttpHeaderNames.AUTHORIZATION); // Reactor Netty keeps the request's headers
         // No headers, query or attributes kept: the token stays out of the session, the heap stays small.
-        HandshakeInfo info = new HandshakeInfo(uri, new HttpHeaders(), NO_COOKIES, Mono.empty(), null, remote,
+        HandshakeInfo info = new HandshakeInfo(uri, HttpHeaders.EMPTY, NO_COOKIES, Mono.empty(), null, remote,
                 Map.of(), null);
         return response.sendWebsocket((in, out) -> sessions.apply(
                         new ReactorNettyWebSocketSession(in, out, info, buffers, maxFrame), jwt),
