@@ -22,6 +22,7 @@ import org.springframework.boot.reactor.netty.NettyRouteProvider;
 import org.springframework.core.io.buffer.NettyDataBufferFactory;
 import org.springframework.http.HttpHeaders;
 import org.springframework.security.oauth2.jwt.BadJwtException;
+import org.springframework.security.oauth2.jwt.JwtException;
 import org.springframework.security.oauth2.jwt.Jwt;
 import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
 import org.springframework.stereotype.Component;
@@ -42,13 +43,15 @@ import reactor.netty.http.server.WebsocketServerSpec;
  * <ol>
  *   <li>503 {@code Retry-After: 1} while the gateway drains, or while {@code im.gateway.ws.max-starting} sessions await
  *   their welcome (load shedding behind {@link AcceptGate}, ADR-20);</li>
+ *   <li>405 for a method other than GET;</li>
  *   <li>401 without a valid access token: {@code Authorization: Bearer}, or the {@code access_token} query parameter
  *   for browsers (RS256 against auth-service's JWKS, audience, expiry, subject, revocation: the gateway's
- *   {@link ReactiveJwtDecoder}); 400 for two tokens; 503 if the token cannot be checked now (JWKS or Redis down);</li>
+ *   {@link ReactiveJwtDecoder}); 400 for two tokens; 503 if the token cannot be checked now (JWKS unreachable);</li>
  *   <li>403 for an {@code Origin} header that is neither same-origin nor in {@code im.gateway.allowed-origins};</li>
- *   <li>400 for a request that is not a WebSocket upgrade, 405 for a method other than GET.</li>
+ *   <li>400 for a request that is not a WebSocket upgrade.</li>
  * </ol>
- * The session then runs with the token's identity only. A handshake that fails because its client has gone (a storm's
+ * The session then runs with the token's identity only. A token in the query string stays in the request line Reactor
+ * Netty keeps for the connection (mini-programs send the header, which is dropped). A handshake that fails because its client has gone (a storm's
  * client that gave up while queued) is logged at DEBUG: routine, not a server error.
  */
 @Component
@@ -64,6 +67,10 @@ class WebSocketEndpoint implements NettyRouteProvider {
     private static final byte[] FORBIDDEN = problem(403, "Forbidden", "origin not allowed");
     private static final byte[] NOT_UPGRADE = problem(400, "Bad Request", "not a WebSocket upgrade");
     private static final byte[] TWO_TOKENS = problem(400, "Bad Request", "more than one bearer token");
+    private static final byte[] BAD_QUERY = problem(400, "Bad Request", "the query string does not decode");
+    private static final byte[] INTERNAL = problem(500, "Internal Server Error", "the handshake failed");
+    private static final String INVALID_TOKEN =
+            "Bearer error=\"invalid_token\", error_description=\"invalid, expired or revoked token\"";
 
     private static final org.springframework.util.MultiValueMap<String, org.springframework.http.HttpCookie> NO_COOKIES =
             org.springframework.util.CollectionUtils.unmodifiableMultiValueMap(new org.springframework.util.LinkedMultiValueMap<>());
@@ -98,7 +105,24 @@ class WebSocketEndpoint implements NettyRouteProvider {
 
     @Override
     public HttpServerRoutes apply(HttpServerRoutes routes) {
-        return routes.route(request -> path.equals(request.fullPath()), this::handshake);
+        return routes.route(request -> path.equals(rawPath(request.uri())), this::handshake);
+    }
+
+    /**
+     * The request target's path as sent, without query or fragment (not {@code fullPath()}: it parses the URI and throws
+     * on a bad escape such as {@code /api/%zz}, which would answer 500 for every path, before WebFlux's 400).
+     */
+    static String rawPath(String uri) {
+        int end = uri.length();
+        int query = uri.indexOf('?');
+        int fragment = uri.indexOf('#');
+        if (query >= 0) {
+            end = query;
+        }
+        if (fragment >= 0 && fragment < end) {
+            end = fragment;
+        }
+        return uri.substring(0, end);
     }
 
     private Mono<Void> handshake(HttpServerRequest request, HttpServerResponse response) {
@@ -108,11 +132,18 @@ class WebSocketEndpoint implements NettyRouteProvider {
         if (registry.starting() >= maxStarting) {
             return refuse(response, HttpResponseStatus.SERVICE_UNAVAILABLE, BUSY);
         }
+        if (!HttpMethod.GET.equals(request.method())) {
+            response.header(HttpHeaderNames.ALLOW, "GET");
+            return refuse(response, HttpResponseStatus.METHOD_NOT_ALLOWED, null);
+        }
         String token;
         try {
             token = bearerToken(request);
-        } catch (IllegalArgumentException twoTokens) {
-            return refuse(response, HttpResponseStatus.BAD_REQUEST, TWO_TOKENS);
+        } catch (Refused refused) {
+            if (refused.status == HttpResponseStatus.UNAUTHORIZED) {
+                response.header(HttpHeaderNames.WWW_AUTHENTICATE, INVALID_TOKEN);
+            }
+            return refuse(response, refused.status, refused.body);
         }
         if (token == null) {
             response.header(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
@@ -129,15 +160,21 @@ class WebSocketEndpoint implements NettyRouteProvider {
                 });
     }
 
-    /** 401 for a token that is invalid, expired or revoked; 503 when it could not be checked (JWKS, Redis). */
+    /**
+     * 401 for a token that is invalid, expired or revoked; 503 when it could not be checked (auth-service's JWKS not
+     * reachable; revocation fails open when Redis does not answer); 500 for anything else (a bug: logged).
+     */
     private static Mono<Void> refusal(HttpServerResponse response, Throwable e) {
         if (e instanceof BadJwtException) {
-            response.header(HttpHeaderNames.WWW_AUTHENTICATE,
-                    "Bearer error=\"invalid_token\", error_description=\"invalid, expired or revoked token\"");
+            response.header(HttpHeaderNames.WWW_AUTHENTICATE, INVALID_TOKEN);
             return refuse(response, HttpResponseStatus.UNAUTHORIZED, null);
         }
-        log.warn("token could not be checked: error={}", e.toString());
-        return refuse(response, HttpResponseStatus.SERVICE_UNAVAILABLE, UNCHECKED);
+        if (e instanceof JwtException) {
+            log.warn("token could not be checked: error={}", e.toString());
+            return refuse(response, HttpResponseStatus.SERVICE_UNAVAILABLE, UNCHECKED);
+        }
+        log.error("token check failed", e);
+        return refuse(response, HttpResponseStatus.INTERNAL_SERVER_ERROR, INTERNAL);
     }
 
     private Mono<Void> upgrade(HttpServerRequest request, HttpServerResponse response, Jwt jwt) {
@@ -145,10 +182,6 @@ class WebSocketEndpoint implements NettyRouteProvider {
         if (origin != null && !allowedOrigin(origin) && !sameOrigin(origin, request.scheme(), request.hostName(),
                 request.hostPort())) {
             return refuse(response, HttpResponseStatus.FORBIDDEN, FORBIDDEN);
-        }
-        if (!HttpMethod.GET.equals(request.method())) {
-            response.header(HttpHeaderNames.ALLOW, "GET");
-            return refuse(response, HttpResponseStatus.METHOD_NOT_ALLOWED, null);
         }
         if (!request.requestHeaders().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
                 || !request.requestHeaders().containsValue(HttpHeaderNames.CONNECTION,
@@ -166,23 +199,44 @@ class WebSocketEndpoint implements NettyRouteProvider {
     }
 
     /**
-     * The bearer token of {@code Authorization} or the {@code access_token} query parameter (null if neither);
-     * {@link IllegalArgumentException} for more than one. A malformed header counts as an invalid token.
+     * The bearer token of {@code Authorization} or of the {@code access_token} query parameter, null if neither (the
+     * rules of Spring Security's {@code ServerBearerTokenAuthenticationConverter} with the query parameter allowed).
+     * {@link Refused}: 400 for two tokens or a query string that does not decode, 401 for a malformed token.
      */
     static String bearerToken(HttpServerRequest request) {
         String header = request.requestHeaders().get(HttpHeaderNames.AUTHORIZATION);
-        List<String> query = new QueryStringDecoder(request.uri()).parameters().getOrDefault("access_token", List.of());
-        if (query.size() > 1 || header != null && !query.isEmpty() && header.regionMatches(true, 0, "bearer", 0, 6)) {
-            throw new IllegalArgumentException("more than one bearer token");
+        List<String> query;
+        try {
+            query = new QueryStringDecoder(request.uri(), StandardCharsets.UTF_8, true, 64, true).parameters()
+                    .getOrDefault("access_token", List.of());
+        } catch (IllegalArgumentException e) {
+            throw new Refused(HttpResponseStatus.BAD_REQUEST, BAD_QUERY);
         }
-        if (header != null && header.regionMatches(true, 0, "bearer", 0, 6)) {
-            Matcher matcher = BEARER.matcher(header);
-            return matcher.matches() ? matcher.group("token") : "malformed";
+        boolean bearerHeader = header != null && header.regionMatches(true, 0, "bearer", 0, 6);
+        if (query.size() > 1 || bearerHeader && !query.isEmpty()) {
+            throw new Refused(HttpResponseStatus.BAD_REQUEST, TWO_TOKENS);
         }
-        if (query.isEmpty()) {
+        String token = bearerHeader ? header : query.isEmpty() ? null : "Bearer " + query.get(0);
+        if (token == null) {
             return null;
         }
-        return query.get(0).isEmpty() ? "malformed" : query.get(0);
+        Matcher matcher = BEARER.matcher(token);
+        if (!matcher.matches()) {
+            throw new Refused(HttpResponseStatus.UNAUTHORIZED, null);
+        }
+        return matcher.group("token");
+    }
+
+    /** A handshake refused before its token is verified. */
+    static final class Refused extends RuntimeException {
+        final HttpResponseStatus status;
+        final byte[] body;
+
+        Refused(HttpResponseStatus status, byte[] body) {
+            super(status.toString(), null, false, false);
+            this.status = status;
+            this.body = body;
+        }
     }
 
     private boolean allowedOrigin(String origin) {

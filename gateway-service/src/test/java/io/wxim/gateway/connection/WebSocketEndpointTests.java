@@ -53,12 +53,14 @@ class WebSocketEndpointTests {
             return switch (token) {
                 case "good" -> Mono.just(jwt("u1"));
                 case "down" -> Mono.error(new JwtException("JWKS not reachable"));
+                case "nothing" -> Mono.empty();
+                case "bug" -> Mono.error(new IllegalStateException("a bug"));
                 default -> Mono.error(new BadJwtException("bad signature"));
             };
         }, props);
         server = HttpServer.create().host("127.0.0.1").port(0)
-                .route(routes -> endpoint.apply(routes)
-                        .get("/other", (request, response) -> response.sendString(Mono.just("fell through"))))
+                .route(routes -> endpoint.apply(routes) // then what WebFlux would get: anything else
+                        .route(request -> true, (request, response) -> response.sendString(Mono.just("fell through"))))
                 .bindNow();
     }
 
@@ -111,7 +113,15 @@ class WebSocketEndpointTests {
 
         assertThat(handshake("GET", "/ws", Map.of("Authorization", "Bearer two words")).status()).isEqualTo(401);
         assertThat(handshake("GET", "/ws?access_token=", Map.of()).status()).isEqualTo(401);
-        assertThat(decoded).containsExactly("forged", "malformed", "malformed");
+        assertThat(handshake("GET", "/ws", Map.of("Authorization", "Bearer nothing")).status()).isEqualTo(401);
+        assertThat(decoded).containsExactly("forged", "nothing"); // malformed ones are refused without a decode
+    }
+
+    @Test
+    void aBadTokenWithAForeignOrigin_is401_theTokenComesFirst() throws Exception {
+        start();
+        assertThat(handshake("GET", "/ws", Map.of("Authorization", "Bearer forged", "Origin", "https://evil.example.com"))
+                .status()).isEqualTo(401);
     }
 
     @Test
@@ -119,7 +129,9 @@ class WebSocketEndpointTests {
         start();
         assertThat(handshake("GET", "/ws?access_token=good", Map.of("Authorization", "Bearer good")).status()).isEqualTo(400);
         assertThat(handshake("GET", "/ws?access_token=good&access_token=good", Map.of()).status()).isEqualTo(400);
-        assertThat(decoded).isEmpty();
+        assertThat(handshake("GET", "/ws?access_token=good&x=%zz", Map.of()).status()).isEqualTo(400);
+        assertThat(handshake("GET", "/ws?access_token=good;access_token=forged", Map.of()).status()).isEqualTo(401);
+        assertThat(decoded).isEmpty(); // ";" is no separator: one token, malformed, refused without a decode
     }
 
     @Test
@@ -128,6 +140,7 @@ class WebSocketEndpointTests {
         Response response = handshake("GET", "/ws", Map.of("Authorization", "Bearer down"));
         assertThat(response.status()).isEqualTo(503);
         assertThat(response.headers().get("retry-after")).isEqualTo("1");
+        assertThat(handshake("GET", "/ws", Map.of("Authorization", "Bearer bug")).status()).isEqualTo(500); // not retried
     }
 
     @Test
@@ -164,6 +177,13 @@ class WebSocketEndpointTests {
     }
 
     @Test
+    void rawPath_isThePathAsSent() {
+        assertThat(WebSocketEndpoint.rawPath("/ws?access_token=x#f")).isEqualTo("/ws");
+        assertThat(WebSocketEndpoint.rawPath("/ws#f?x")).isEqualTo("/ws");
+        assertThat(WebSocketEndpoint.rawPath("/api/%zz")).isEqualTo("/api/%zz");
+    }
+
+    @Test
     void sameOrigin_comparesSchemeHostAndPort_withDefaultPorts() {
         assertThat(WebSocketEndpoint.sameOrigin("http://gw.example.com", "http", "gw.example.com", 80)).isTrue();
         assertThat(WebSocketEndpoint.sameOrigin("https://gw.example.com", "https", "GW.example.com", -1)).isTrue();
@@ -173,14 +193,17 @@ class WebSocketEndpointTests {
     }
 
     @Test
-    void notAnUpgrade_is400_anotherMethod405_otherPathsFallThrough() throws Exception {
+    void notAnUpgrade_is400_anotherMethod405BeforeTheToken_otherPathsFallThrough() throws Exception {
         start();
         Map<String, String> plain = new LinkedHashMap<>(Map.of("Authorization", "Bearer good"));
         assertThat(raw("GET", "/ws", plain).status()).isEqualTo(400);
-        assertThat(raw("POST", "/ws", plain).status()).isEqualTo(405);
-        Response other = raw("GET", "/other", Map.of());
-        assertThat(other.status()).isEqualTo(200);
-        assertThat(other.body()).isEqualTo("fell through");
+        assertThat(raw("POST", "/ws?access_token=good", Map.of()).status()).isEqualTo(405);
+        assertThat(decoded).containsExactly("good");
+        for (String other : List.of("/other", "/ws/", "/api/%zz", "/a|b", "/w%73")) {
+            Response response = raw("GET", other, Map.of());
+            assertThat(response.status()).as(other).isEqualTo(200);
+            assertThat(response.body()).isEqualTo("fell through");
+        }
     }
 
     @Test
