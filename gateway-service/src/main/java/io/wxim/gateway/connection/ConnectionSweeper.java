@@ -1,6 +1,7 @@
 package io.wxim.gateway.connection;
 
 import io.wxim.gateway.config.GatewayProperties;
+import io.wxim.gateway.config.PeriodicTask;
 import io.wxim.protocol.CloseCode;
 import java.time.Clock;
 import java.time.Duration;
@@ -9,10 +10,8 @@ import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
-import reactor.core.Disposable;
-import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 
 /**
  * One timer for all connections of this gateway instead of two per connection: every {@link #INTERVAL} it closes the
@@ -22,7 +21,7 @@ import reactor.core.publisher.Flux;
  * clock starts when the connection is registered (before its welcome, which takes at most the command timeout).
  */
 @Component
-class ConnectionSweeper implements SmartLifecycle {
+class ConnectionSweeper extends PeriodicTask {
     static final Duration INTERVAL = Duration.ofSeconds(1);
     private static final Logger log = LoggerFactory.getLogger(ConnectionSweeper.class);
 
@@ -30,7 +29,6 @@ class ConnectionSweeper implements SmartLifecycle {
     private final long idleNanos;
     private final LongSupplier nanoTime;
     private final Clock clock;
-    private volatile Disposable task;
 
     @Autowired
     ConnectionSweeper(ConnectionRegistry registry, GatewayProperties props) {
@@ -38,6 +36,7 @@ class ConnectionSweeper implements SmartLifecycle {
     }
 
     ConnectionSweeper(ConnectionRegistry registry, Duration idleTimeout, LongSupplier nanoTime, Clock clock) {
+        super("connection sweep", INTERVAL, INTERVAL);
         this.registry = registry;
         this.idleNanos = idleTimeout.toNanos();
         this.nanoTime = nanoTime;
@@ -73,29 +72,7 @@ class ConnectionSweeper implements SmartLifecycle {
     }
 
     @Override
-    public void start() {
-        task = Flux.interval(INTERVAL, INTERVAL)
-                .onBackpressureDrop()
-                .subscribe(tick -> {
-                    try {
-                        sweep();
-                    } catch (RuntimeException e) {
-                        log.warn("connection sweep failed: error={}", e.toString());
-                    }
-                });
-    }
-
-    @Override
-    public void stop() {
-        Disposable running = task;
-        task = null;
-        if (running != null) {
-            running.dispose();
-        }
-    }
-
-    @Override
-    public boolean isRunning() {
-        return task != null;
+    protected Mono<Void> runOnce() {
+        return Mono.fromRunnable(this::sweep);
     }
 }

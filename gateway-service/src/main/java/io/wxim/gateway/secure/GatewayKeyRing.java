@@ -15,11 +15,9 @@ import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.context.SmartLifecycle;
+import io.wxim.gateway.config.PeriodicTask;
 import org.springframework.http.HttpHeaders;
 import org.springframework.web.reactive.function.client.WebClient;
-import reactor.core.Disposable;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -28,7 +26,7 @@ import reactor.core.publisher.Mono;
  * {@code minRefetch}, one fetch at a time). A key past its retirement time is refused even before the next fetch.
  * A failed fetch keeps the previous set.
  */
-public final class GatewayKeyRing implements SmartLifecycle {
+public final class GatewayKeyRing extends PeriodicTask {
     private static final Logger log = LoggerFactory.getLogger(GatewayKeyRing.class);
 
     /** One fetched key: its unwrapper and when it stops being accepted (null: not scheduled yet). */
@@ -49,22 +47,20 @@ public final class GatewayKeyRing implements SmartLifecycle {
     private final WebClient client;
     private final URI uri;
     private final String token;
-    private final Duration refreshInterval;
     private final Duration minRefetch;
     private final Duration timeout;
     private final Clock clock;
     private volatile Map<String, Entry> keys = Map.of();
-    private volatile Disposable task;
     /** Guarded by this: the on-demand fetch in flight, and when the last one started. */
     private Mono<Void> inflight;
     private long lastOnDemandNanos = Long.MIN_VALUE / 2;
 
     public GatewayKeyRing(WebClient client, URI uri, String token, Duration refreshInterval, Duration minRefetch,
                           Duration timeout, Clock clock) {
+        super("encryption key refresh", Duration.ZERO, refreshInterval);
         this.client = client;
         this.uri = uri;
         this.token = token;
-        this.refreshInterval = refreshInterval;
         this.minRefetch = minRefetch;
         this.timeout = timeout;
         this.clock = clock;
@@ -140,25 +136,9 @@ public final class GatewayKeyRing implements SmartLifecycle {
         keys = Map.copyOf(fresh);
     }
 
+    /** The periodic refresh (the first at start); {@link #fetch()} logs its own failures. */
     @Override
-    public void start() {
-        task = Flux.interval(Duration.ZERO, refreshInterval)
-                .onBackpressureDrop()
-                .concatMap(tick -> fetch().onErrorResume(e -> Mono.empty()), 0)
-                .subscribe();
-    }
-
-    @Override
-    public void stop() {
-        Disposable running = task;
-        task = null;
-        if (running != null) {
-            running.dispose();
-        }
-    }
-
-    @Override
-    public boolean isRunning() {
-        return task != null;
+    protected Mono<Void> runOnce() {
+        return fetch().onErrorResume(e -> Mono.empty());
     }
 }

@@ -12,11 +12,10 @@ import java.util.function.BiFunction;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.context.SmartLifecycle;
+import io.wxim.gateway.config.PeriodicTask;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
-import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -29,7 +28,7 @@ import reactor.core.publisher.Mono;
  * counted again by the next heartbeat that gets through.
  */
 @Component
-public class UserConnectionCap implements SmartLifecycle {
+public class UserConnectionCap extends PeriodicTask {
     private static final Logger log = LoggerFactory.getLogger(UserConnectionCap.class);
     /** Refresh calls in flight at once during a heartbeat (Lettuce pipelines them on its one connection). */
     private static final int HEARTBEAT_CONCURRENCY = 64;
@@ -43,7 +42,6 @@ public class UserConnectionCap implements SmartLifecycle {
     private final Counter refused;
     /** connId -> userId of the connections this gateway admitted and has not released: what the heartbeat refreshes. */
     private final Map<String, String> admitted = new ConcurrentHashMap<>();
-    private volatile Disposable heartbeat;
 
     @Autowired
     public UserConnectionCap(ReactiveStringRedisTemplate redis, GatewayProperties props, MeterRegistry meters) {
@@ -62,6 +60,7 @@ public class UserConnectionCap implements SmartLifecycle {
 
     UserConnectionCap(BiFunction<String, List<String>, Mono<Long>> script, BiFunction<String, String, Mono<Long>> remove,
                       GatewayProperties.UserConnections props, Duration timeout, LongSupplier clock, MeterRegistry meters) {
+        super("connection heartbeat", props.heartbeat(), props.heartbeat());
         this.script = script;
         this.remove = remove;
         this.props = props;
@@ -128,26 +127,9 @@ public class UserConnectionCap implements SmartLifecycle {
                 .switchIfEmpty(Mono.error(() -> new IllegalStateException("no answer from the connection script")));
     }
 
-    /** The heartbeat: a long-lived timer started once; a failed round is logged by {@link FailOpen} and the next one runs. */
+    /** The heartbeat: refreshes every admitted connection's entry; a failed call is logged by {@link FailOpen}. */
     @Override
-    public void start() {
-        heartbeat = Flux.interval(props.heartbeat(), props.heartbeat())
-                .onBackpressureDrop()
-                .concatMap(tick -> refreshAll(), 0)
-                .subscribe(null, e -> log.error("connection heartbeat stopped: error={}", e.toString()));
-    }
-
-    @Override
-    public void stop() {
-        Disposable running = heartbeat;
-        heartbeat = null;
-        if (running != null) {
-            running.dispose();
-        }
-    }
-
-    @Override
-    public boolean isRunning() {
-        return heartbeat != null;
+    protected Mono<Void> runOnce() {
+        return refreshAll();
     }
 }
