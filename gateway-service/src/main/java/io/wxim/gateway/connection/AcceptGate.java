@@ -31,6 +31,8 @@ import reactor.netty.http.server.HttpServer;
 class AcceptGate implements NettyServerCustomizer {
     /** How long an accepted connection that has not sent anything counts against the gate. */
     static final Duration FIRST_BYTES = Duration.ofSeconds(1);
+    /** How often a pause is checked while it lasts (kept in force, ended after max-pause). */
+    static final Duration WATCH = Duration.ofMillis(100);
 
     private final ConnectionRegistry registry;
     private final Duration firstBytes;
@@ -80,6 +82,10 @@ class AcceptGate implements NettyServerCustomizer {
     private synchronized void bound(reactor.netty.DisposableServer bound) {
         if (server == null || !server.isOpen()) {
             server = bound.channel();
+            if (paused) { // paused before the socket was known (the counts can move as soon as it is bound)
+                applyOn(server);
+                watchPause(server, pauseNumber);
+            }
         }
     }
 
@@ -105,7 +111,7 @@ class AcceptGate implements NettyServerCustomizer {
                 paused = true;
                 changed = true;
                 pauses.increment();
-                scheduleOverrun(channel, ++pauseNumber);
+                watchPause(channel, ++pauseNumber);
             } else if (paused && onTheWay <= resumeAt) {
                 paused = false;
                 changed = true;
@@ -118,24 +124,42 @@ class AcceptGate implements NettyServerCustomizer {
         }
     }
 
-    /** Ends pause {@code number} if it still runs after {@code maxPause}. */
-    private void scheduleOverrun(Channel channel, long number) {
+    /**
+     * Watches pause {@code number} on the server channel's loop every {@link #WATCH}: keeps reading off while it lasts
+     * (Reactor Netty's acceptor switches reading back on a second after an accept error such as EMFILE, whether paused
+     * or not, and no count may change meanwhile), and ends it once it has lasted {@code maxPause}.
+     */
+    private void watchPause(Channel channel, long number) {
         if (channel == null) {
             return;
         }
+        long started = System.nanoTime();
+        java.util.concurrent.atomic.AtomicReference<ScheduledFuture<?>> watch = new java.util.concurrent.atomic.AtomicReference<>();
         try {
-            channel.eventLoop().schedule(() -> {
+            watch.set(channel.eventLoop().scheduleAtFixedRate(() -> {
                 synchronized (this) {
-                    if (paused && pauseNumber == number) {
+                    if (!paused || pauseNumber != number) {
+                        cancel(watch);
+                    } else if (System.nanoTime() - started >= maxPause.toNanos()) {
                         paused = false;
                         heldOpen = true;
                         overruns.increment();
-                        applyOn(channel);
+                        cancel(watch);
+                        channel.config().setAutoRead(true);
+                    } else if (channel.config().isAutoRead()) {
+                        channel.config().setAutoRead(false);
                     }
                 }
-            }, maxPause.toMillis(), TimeUnit.MILLISECONDS);
+            }, WATCH.toMillis(), WATCH.toMillis(), TimeUnit.MILLISECONDS));
         } catch (RejectedExecutionException e) {
             // the server is shutting down
+        }
+    }
+
+    private static void cancel(java.util.concurrent.atomic.AtomicReference<ScheduledFuture<?>> watch) {
+        ScheduledFuture<?> future = watch.get();
+        if (future != null) {
+            future.cancel(false);
         }
     }
 
