@@ -116,9 +116,8 @@ class AcceptGate implements NettyServerCustomizer {
                 paused = false;
                 changed = true;
             }
-            // Also when Reactor Netty's acceptor switched reading back on during a pause (it does, a second after an
-            // accept error such as EMFILE); while not paused its back-off is left alone.
-            if (channel != null && (changed || paused && channel.config().isAutoRead())) {
+            // Keeping a pause in force (Reactor Netty's acceptor may switch reading back on) is watchPause's job.
+            if (channel != null && changed) {
                 applyOn(channel);
             }
         }
