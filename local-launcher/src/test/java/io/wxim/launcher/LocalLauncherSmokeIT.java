@@ -23,11 +23,13 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Command 1 of the README, for real: the packaged exec jar (what ./run-local.sh starts) runs as its own process with
  * embedded Redis and the H2-backed Mongo store, prints where to open it, serves the demo, logs a user in, welcomes a
- * WebSocket, and stops cleanly on SIGTERM without ERROR lines. Runs after packaging (failsafe), so a jar missing a
+ * WebSocket (kept open by pings past the idle timeout, then closed with 4004 when silent), and stops cleanly on SIGTERM
+ * without ERROR lines. Runs after packaging (failsafe), so a jar missing a
  * runtime dependency fails the build.
  */
 class LocalLauncherSmokeIT {
     private static final Duration STARTUP = Duration.ofSeconds(120);
+    private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(3);
     private final StringBuffer output = new StringBuffer();
 
     @Test
@@ -42,6 +44,8 @@ class LocalLauncherSmokeIT {
         builder.environment().put("WXIM_PORT", String.valueOf(port));
         builder.environment().put("WXIM_REDIS_PORT", String.valueOf(TestInfra.freePort()));
         builder.environment().put("WXIM_MONGO_PORT", String.valueOf(TestInfra.freePort()));
+        // configuration from the environment reaches the services; short, so the idle close is seen within the test
+        builder.environment().put("IM_GATEWAY_WS_IDLETIMEOUT", IDLE_TIMEOUT.toSeconds() + "s");
         Process process = builder.start();
         String banner = "Open      http://localhost:" + port + "/";
         CompletableFuture<Void> started = new CompletableFuture<>();
@@ -82,6 +86,20 @@ class LocalLauncherSmokeIT {
                     assertThat(ready.statusCode()).as("readiness of port %d: %s", port + service, ready.body()).isEqualTo(200);
                     assertThat(ready.body()).contains("\"status\":\"UP\"");
                 }
+
+                // heartbeat: pings keep the connection open past the idle timeout; silence then closes it with 4004
+                long pingUntil = System.nanoTime() + IDLE_TIMEOUT.multipliedBy(2).toNanos();
+                for (int i = 0; System.nanoTime() < pingUntil; i++) {
+                    String rid = "p" + i;
+                    client.send("{\"type\":\"ping\",\"rid\":\"" + rid + "\"}");
+                    client.await(ServerFrame.Pong.class, f -> rid.equals(f.rid()));
+                    Thread.sleep(500);
+                }
+                assertThat(client.isClosed()).as("open while pinging").isFalse();
+                long silentFrom = System.nanoTime();
+                assertThat(client.closeCode(IDLE_TIMEOUT.plusSeconds(10))).isEqualTo(4004);
+                // silent since the last ping (up to 0.5 s before silentFrom); the sweep runs every second
+                assertThat(Duration.ofNanos(client.closedAtNanos() - silentFrom)).isGreaterThan(IDLE_TIMEOUT.minusSeconds(1));
             }
 
             process.destroy(); // SIGTERM: the launcher's shutdown hook stops services, Mongo and redis-server
