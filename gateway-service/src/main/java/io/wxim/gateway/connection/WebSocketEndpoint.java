@@ -189,13 +189,15 @@ class WebSocketEndpoint implements NettyRouteProvider {
             return refuse(response, HttpResponseStatus.BAD_REQUEST, NOT_UPGRADE);
         }
         InetSocketAddress remote = request.remoteAddress();
-        request.requestHeaders().remove(HttpHeaderNames.AUTHORIZATION); // Reactor Netty keeps the request's headers
         // No headers, query or attributes kept: the token stays out of the session, the heap stays small.
         HandshakeInfo info = new HandshakeInfo(uri, HttpHeaders.EMPTY, NO_COOKIES, Mono.empty(), null, remote,
                 Map.of(), null);
-        return response.sendWebsocket((in, out) -> sessions.apply(
-                        new ReactorNettyWebSocketSession(in, out, info, buffers, maxFrame), jwt),
-                WebsocketServerSpec.builder().maxFramePayloadLength(maxFrame).build());
+        return response.sendWebsocket((in, out) -> {
+            // Handshake done: Reactor Netty keeps the upgrade request (and its headers, the token's included) for the
+            // connection's life; nothing reads them any more.
+            in.headers().clear();
+            return sessions.apply(new ReactorNettyWebSocketSession(in, out, info, buffers, maxFrame), jwt);
+        }, WebsocketServerSpec.builder().maxFramePayloadLength(maxFrame).build());
     }
 
     /**
