@@ -1,5 +1,7 @@
 package io.wxim.gateway.connection;
 
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.wxim.protocol.CloseCode;
 import io.wxim.protocol.NodeMessage;
 import io.wxim.protocol.UserRef;
@@ -10,7 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -27,12 +29,14 @@ import reactor.util.concurrent.Queues;
 public final class Connection {
     private final String id;
     private final UserRef user;
-    private final Sinks.Many<OutFrame> outbound;
+    private final Sinks.Many<TextWebSocketFrame> outbound;
+    private final WriterQueue<TextWebSocketFrame> writerQueue;
     /** Frames emitted into {@link #outbound} and not yet taken by the writer; bounded by {@link #queueLimit}. */
     private final AtomicInteger queued = new AtomicInteger();
     private final int queueLimit;
     private final Sinks.One<CloseCode> close = Sinks.one();
-    private final Set<String> conversations = ConcurrentHashMap.newKeySet();
+    /** Few, and changed only on join/leave: a copy-on-write array costs a fraction of a hash set per connection. */
+    private final Set<String> conversations = new CopyOnWriteArraySet<>();
     private final AtomicLong refs = new AtomicLong();
     private final Runnable onSlowConsumer;
     private final AtomicReference<Pending> pending = new AtomicReference<>();
@@ -71,8 +75,9 @@ public final class Connection {
         this.id = id;
         this.user = user;
         // A queue that grows in small chunks: a fixed array of queueSize slots cost ~2 KB per idle connection. The
-        // bound is kept by counting.
-        this.outbound = Sinks.many().unicast().onBackpressureBuffer(Queues.<OutFrame>unbounded(QUEUE_CHUNK).get());
+        // bound is kept by counting; the writer polls it directly (see WriterQueue).
+        this.writerQueue = new WriterQueue<>(Queues.<TextWebSocketFrame>unbounded(QUEUE_CHUNK).get(), queued);
+        this.outbound = Sinks.many().unicast().onBackpressureBuffer(writerQueue);
         this.queueLimit = queueSize;
         this.onSlowConsumer = onSlowConsumer;
     }
@@ -112,13 +117,21 @@ public final class Connection {
         return deliver(new OutFrame(frame));
     }
 
-    /** As {@link #deliver(String)}, for a frame shared by several connections (encoded once). */
+    /**
+     * As {@link #deliver(String)}, for a frame shared by several connections (encoded once). The WebSocket frame is made
+     * here, under the lock, in queue order: that order is the order frames are sealed in and the secure switch.
+     */
     boolean deliver(OutFrame frame) {
         Sinks.EmitResult result;
         synchronized (this) {
-            result = queued.get() >= queueLimit ? Sinks.EmitResult.FAIL_OVERFLOW : outbound.tryEmitNext(frame);
-            if (result.isSuccess()) {
-                queued.incrementAndGet();
+            if (queued.get() >= queueLimit) {
+                result = Sinks.EmitResult.FAIL_OVERFLOW;
+            } else {
+                queued.incrementAndGet(); // before the emit: the writer may take (and count down) the frame at once
+                result = outbound.tryEmitNext(new TextWebSocketFrame(Unpooled.wrappedBuffer(wireBytes(frame))));
+                if (!result.isSuccess()) {
+                    queued.decrementAndGet();
+                }
             }
         }
         // The sink's queue itself is unbounded (it buffers before the writer subscribes too): the count is the bound.
@@ -158,14 +171,26 @@ public final class Connection {
         }
     }
 
-    /** The queued frames as taken by the connection's single writer. */
-    Flux<OutFrame> outboundFrames() {
-        return outbound.asFlux().doOnNext(frame -> queued.decrementAndGet());
+    /**
+     * The queued frames for the connection's single writer, with no operator in between: Reactor Netty's writer then
+     * polls the sink's queue itself instead of keeping a 128-slot queue of its own per connection.
+     */
+    Flux<TextWebSocketFrame> outboundFrames() {
+        return outbound.asFlux();
     }
 
-    /** The queued frames' text (tests and diagnostics; the same single subscription as {@link #outboundFrames()}). */
+    /** The writer takes frames only while {@code writable} (the socket's writability) holds. */
+    void writeWhile(java.util.function.BooleanSupplier writable) {
+        writerQueue.gate(writable);
+    }
+
+    /** The queued frames' text as written, sealed ones sealed (tests; the same single subscription as the writer's). */
     Flux<String> outbound() {
-        return outboundFrames().map(frame -> frame.text);
+        return outboundFrames().map(frame -> {
+            String text = frame.text();
+            frame.release();
+            return text;
+        });
     }
 
     /**
@@ -208,11 +233,11 @@ public final class Connection {
     }
 
     /**
-     * The UTF-8 bytes to write for a queued frame: a plaintext frame's (shared) bytes, or sealed once the connection's
-     * outbound side is encrypted. Called only by the single outbound pipeline, in queue order, which is what orders
-     * counters and the switch.
+     * The UTF-8 bytes to write for a frame being queued: a plaintext frame's (shared) bytes, or sealed once the
+     * connection's outbound side is encrypted. Called under the lock in queue order, which is what orders counters and
+     * the switch.
      */
-    byte[] wireBytes(OutFrame frame) {
+    private byte[] wireBytes(OutFrame frame) {
         FrameCipher cipher = outboundCipher;
         if (cipher != null) {
             return cipher.seal(frame.text).getBytes(StandardCharsets.UTF_8);
@@ -221,7 +246,7 @@ public final class Connection {
         return frame.utf8();
     }
 
-    /** The {@code secured} frame passed the writer: every later frame is sealed. */
+    /** The {@code secured} frame was queued: every frame queued after it is sealed. */
     private void switchAfter(String frame) {
         SecureSwitch pending = pendingSwitch;
         if (pending != null && pending.securedFrame() == frame) { // identity: this very frame, not an equal one

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,7 +59,8 @@ public final class ConnectionRegistry {
         if (draining) {
             return null;
         }
-        Set<Connection> own = byUser.computeIfAbsent(user.id(), u -> ConcurrentHashMap.newKeySet());
+        // a user has one connection or a few: a copy-on-write array instead of a hash set per user (changed under this lock)
+        Set<Connection> own = byUser.computeIfAbsent(user.id(), u -> new CopyOnWriteArraySet<>());
         if (own.size() >= max) {
             if (own.isEmpty()) {
                 byUser.remove(user.id());

@@ -20,6 +20,7 @@ import io.wxim.gateway.userlimit.UserConnectionCap;
 import io.wxim.gateway.userlimit.UserSendLimiter;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -29,10 +30,13 @@ import io.wxim.gateway.auth.RevokedTokenException;
 import org.springframework.security.oauth2.jwt.Jwt;
 import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
 import org.springframework.stereotype.Component;
-import org.springframework.web.reactive.socket.CloseStatus;
-import org.springframework.web.reactive.socket.WebSocketMessage;
-import org.springframework.web.reactive.socket.WebSocketSession;
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import reactor.core.publisher.Mono;
+import reactor.netty.http.websocket.WebsocketInbound;
+import reactor.netty.http.websocket.WebsocketOutbound;
 
 /**
  * A /ws session. The handshake was already authenticated by {@link WebSocketEndpoint} (no upgrade without a valid
@@ -90,17 +94,20 @@ public class GatewayWebSocketHandler {
                 .register(meters);
     }
 
-    /** Serves one upgraded connection of the user the verified token {@code jwt} names ({@link WebSocketEndpoint}). */
-    public Mono<Void> serve(WebSocketSession session, Jwt jwt) {
+    /**
+     * Serves one upgraded connection of the user the verified token {@code jwt} names ({@link WebSocketEndpoint}), on
+     * Reactor Netty's own inbound (frames aggregated) and outbound, from {@code remote}.
+     */
+    public Mono<Void> serve(WebsocketInbound in, WebsocketOutbound out, InetSocketAddress remote, Jwt jwt) {
         UserRef user = new UserRef(jwt.getSubject(), jwt.getClaimAsString("name"), jwt.getClaimAsString("picture"));
         String connId = node + "." + bootId + "." + Long.toString(ids.incrementAndGet(), 36);
         Connection conn = registry.open(connId, user, props.outboundQueue(), props.maxConnectionsPerUser());
         if (conn == null && registry.isDraining()) {
-            return close(session, CloseCode.GOING_AWAY);
+            return close(out, CloseCode.GOING_AWAY);
         }
         if (conn == null) {
             log.warn("too many connections: userId={} node={}", user.id(), node);
-            return close(session, CloseCode.TOO_MANY_CONNECTIONS);
+            return close(out, CloseCode.TOO_MANY_CONNECTIONS);
         }
         String sid = jwt.getClaimAsString("sid");
         java.time.Instant issuedAt = jwt.getIssuedAt(); // the session keeps these, not the token (a connection lives long)
@@ -108,11 +115,10 @@ public class GatewayWebSocketHandler {
         log.info("connection opened: userId={} connId={}", user.id(), connId);
         RateLimiter limiter = new RateLimiter(props.ratePerSecond(), props.rateBurst(), System.nanoTime());
 
-        String clientAddress = session.getHandshakeInfo().getRemoteAddress() == null ? "unknown"
-                : session.getHandshakeInfo().getRemoteAddress().getAddress().getHostAddress();
-        // Text frames wrap the frame's bytes (shared by every local member of a room for a room message) without a copy.
-        Mono<Void> output = session.send(conn.outboundFrames().map(frame -> new WebSocketMessage(
-                WebSocketMessage.Type.TEXT, session.bufferFactory().wrap(conn.wireBytes(frame)))));
+        // Text frames wrap the frame's bytes (shared by every local member of a room for a room message) without a copy;
+        // the writer polls the connection's queue directly (no operator in between: see Connection#outboundFrames).
+        out.withConnection(connection -> conn.writeWhile(connection.channel()::isWritable));
+        Mono<Void> output = out.sendObject(conn.outboundFrames()).then();
         // The cluster-wide cap first (nothing was started for a refused connection). Revocation is checked again now
         // that the connection is registered: a revocation published between the handshake check and the registration
         // found no connection to close.
@@ -126,8 +132,9 @@ public class GatewayWebSocketHandler {
                 })
                 .then(revocations.check(user.id(), sid, issuedAt))
                 .then(start(conn))
-                .thenMany(session.receive().doOnNext(message -> conn.heard(System.nanoTime()))) // idle: ConnectionSweeper
-                .concatMap(message -> onMessage(conn, limiter, message, clientAddress))
+                .thenMany(in.receiveFrames().doOnNext(frame -> conn.heard(System.nanoTime()))) // idle: ConnectionSweeper
+                // prefetch 0: one frame at a time with no queue (the default prefetch kept a 32-slot padded queue per connection)
+                .concatMap(message -> onMessage(conn, limiter, message, remote), 0)
                 .then()
                 .onErrorResume(e -> {
                     CloseCode code = closeCodeFor(e);
@@ -143,7 +150,7 @@ public class GatewayWebSocketHandler {
         // closes, or CLOSE_TIMEOUT later at the latest.
         Mono<Void> closer = conn.closeRequested()
                 .doOnNext(code -> meters.counter("im.gateway.closes", "code", Integer.toString(code.code())).increment())
-                .flatMap(code -> Mono.fromFuture(() -> session.close(new CloseStatus(code.code(), code.reason())).toFuture(), true)
+                .flatMap(code -> Mono.fromFuture(() -> close(out, code).toFuture(), true)
                         .onErrorResume(e -> Mono.empty()))
                 .then(Mono.delay(CLOSE_TIMEOUT))
                 .then();
@@ -170,13 +177,13 @@ public class GatewayWebSocketHandler {
                 .flatMap(kind -> kind == NodeMessage.Kind.SUBSCRIBE ? Mono.<Void>empty() : Mono.error(new SessionStartException()));
     }
 
-    private Mono<Void> onMessage(Connection conn, RateLimiter limiter, WebSocketMessage message, String clientAddress) {
-        if (message.getType() == WebSocketMessage.Type.PING || message.getType() == WebSocketMessage.Type.PONG) {
-            return Mono.empty();
+    private Mono<Void> onMessage(Connection conn, RateLimiter limiter, WebSocketFrame message, InetSocketAddress remote) {
+        if (!(message instanceof TextWebSocketFrame) && !(message instanceof BinaryWebSocketFrame)) {
+            return Mono.empty(); // ping/pong (Reactor Netty answers pings itself); close frames end the inbound
         }
         framesIn.increment();
         boolean secure = conn.isSecure();
-        if (message.getType() == WebSocketMessage.Type.BINARY) {
+        if (message instanceof BinaryWebSocketFrame) {
             if (secure) {
                 return secureFailure(conn);
             }
@@ -186,7 +193,7 @@ public class GatewayWebSocketHandler {
         }
         String text;
         try {
-            text = strictUtf8(message);
+            text = strictUtf8(message.content());
         } catch (java.nio.charset.CharacterCodingException e) {
             log.info("text frame is not UTF-8, closing: userId={} connId={}", conn.user().id(), conn.id());
             conn.close(CloseCode.INVALID_PAYLOAD); // RFC 6455 8.1: fail the connection with 1007
@@ -218,7 +225,7 @@ public class GatewayWebSocketHandler {
             return reauthenticate(conn, auth);
         }
         if (frame instanceof ClientFrame.Secure handshake) {
-            return secureHandshake.handle(conn, handshake, clientAddress);
+            return secureHandshake.handle(conn, handshake, remote == null ? "unknown" : remote.getAddress().getHostAddress());
         }
         if (frame instanceof ClientFrame.Send send) {
             return userRate.tryAcquire(conn.user().id()).flatMap(decision -> decision.allowed() ? forward(conn, frame)
@@ -276,14 +283,11 @@ public class GatewayWebSocketHandler {
      * The text of a text frame, refusing bytes that are not UTF-8 (Netty's frame decoder here does not validate them, and
      * a lenient decode would turn them into replacement characters).
      */
-    private static String strictUtf8(WebSocketMessage message) throws java.nio.charset.CharacterCodingException {
-        org.springframework.core.io.buffer.DataBuffer payload = message.getPayload();
-        byte[] bytes = new byte[payload.readableByteCount()];
-        payload.read(bytes);
+    private static String strictUtf8(ByteBuf payload) throws java.nio.charset.CharacterCodingException {
         return java.nio.charset.StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
                 .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
-                .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+                .decode(payload.nioBuffer()).toString();
     }
 
     /** {@code rate_limited} for a frame over the per-connection rate, echoing its ids when it has valid ones. */
@@ -325,8 +329,8 @@ public class GatewayWebSocketHandler {
                 }));
     }
 
-    private static Mono<Void> close(WebSocketSession session, CloseCode code) {
-        return session.close(new CloseStatus(code.code(), code.reason()));
+    private static Mono<Void> close(WebsocketOutbound out, CloseCode code) {
+        return out.sendClose(code.code(), code.reason());
     }
 
     /**

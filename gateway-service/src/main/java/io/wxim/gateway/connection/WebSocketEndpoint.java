@@ -1,6 +1,5 @@
 package io.wxim.gateway.connection;
 
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
@@ -11,29 +10,24 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Map;
-import java.util.function.BiFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.reactor.netty.NettyRouteProvider;
-import org.springframework.core.io.buffer.NettyDataBufferFactory;
-import org.springframework.http.HttpHeaders;
 import org.springframework.security.oauth2.jwt.BadJwtException;
 import org.springframework.security.oauth2.jwt.JwtException;
 import org.springframework.security.oauth2.jwt.Jwt;
 import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
 import org.springframework.stereotype.Component;
-import org.springframework.web.reactive.socket.HandshakeInfo;
-import org.springframework.web.reactive.socket.WebSocketSession;
-import org.springframework.web.reactive.socket.adapter.ReactorNettyWebSocketSession;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
 import reactor.netty.http.server.HttpServerRoutes;
 import reactor.netty.http.server.WebsocketServerSpec;
+import reactor.netty.http.websocket.WebsocketInbound;
+import reactor.netty.http.websocket.WebsocketOutbound;
 
 /**
  * The {@code /ws} handshake, served by Reactor Netty directly (a route ahead of WebFlux): a WebFlux WebSocket keeps
@@ -72,18 +66,13 @@ class WebSocketEndpoint implements NettyRouteProvider {
     private static final String INVALID_TOKEN =
             "Bearer error=\"invalid_token\", error_description=\"invalid, expired or revoked token\"";
 
-    private static final org.springframework.util.MultiValueMap<String, org.springframework.http.HttpCookie> NO_COOKIES =
-            org.springframework.util.CollectionUtils.unmodifiableMultiValueMap(new org.springframework.util.LinkedMultiValueMap<>());
-
     private final ConnectionRegistry registry;
-    private final BiFunction<WebSocketSession, Jwt, Mono<Void>> sessions;
+    private final Sessions sessions;
     private final ReactiveJwtDecoder tokens;
     private final String path;
-    private final URI uri;
     private final int maxStarting;
     private final int maxFrame;
     private final List<String> allowedOrigins;
-    private final NettyDataBufferFactory buffers = new NettyDataBufferFactory(ByteBufAllocator.DEFAULT);
 
     @Autowired
     WebSocketEndpoint(ConnectionRegistry registry, GatewayWebSocketHandler handler, ReactiveJwtDecoder tokens,
@@ -91,13 +80,18 @@ class WebSocketEndpoint implements NettyRouteProvider {
         this(registry, handler::serve, tokens, props);
     }
 
-    WebSocketEndpoint(ConnectionRegistry registry, BiFunction<WebSocketSession, Jwt, Mono<Void>> sessions,
+    /** What runs an upgraded connection: {@link GatewayWebSocketHandler#serve}. */
+    @FunctionalInterface
+    interface Sessions {
+        Mono<Void> serve(WebsocketInbound in, WebsocketOutbound out, InetSocketAddress remote, Jwt jwt);
+    }
+
+    WebSocketEndpoint(ConnectionRegistry registry, Sessions sessions,
                       ReactiveJwtDecoder tokens, GatewayProperties props) {
         this.registry = registry;
         this.sessions = sessions;
         this.tokens = tokens;
         this.path = props.ws().path();
-        this.uri = URI.create(path);
         this.maxStarting = props.ws().maxStarting();
         this.maxFrame = (int) props.ws().maxFrameSize().toBytes();
         this.allowedOrigins = props.allowedOrigins().stream().map(WebSocketEndpoint::trimSlash).toList();
@@ -189,14 +183,12 @@ class WebSocketEndpoint implements NettyRouteProvider {
             return refuse(response, HttpResponseStatus.BAD_REQUEST, NOT_UPGRADE);
         }
         InetSocketAddress remote = request.remoteAddress();
-        // No headers, query or attributes kept: the token stays out of the session, the heap stays small.
-        HandshakeInfo info = new HandshakeInfo(uri, HttpHeaders.EMPTY, NO_COOKIES, Mono.empty(), null, remote,
-                Map.of(), null);
         return response.sendWebsocket((in, out) -> {
             // Handshake done: Reactor Netty keeps the upgrade request (and its headers, the token's included) for the
-            // connection's life; nothing reads them any more.
+            // connection's life; nothing reads them any more. No session adapter either: the handler works on Reactor
+            // Netty's inbound and outbound (Spring's adapter cost a writer queue and ~1 KB per connection).
             in.headers().clear();
-            return sessions.apply(new ReactorNettyWebSocketSession(in, out, info, buffers, maxFrame), jwt);
+            return sessions.serve(in.aggregateFrames(maxFrame), out, remote, jwt);
         }, WebsocketServerSpec.builder().maxFramePayloadLength(maxFrame).build());
     }
 

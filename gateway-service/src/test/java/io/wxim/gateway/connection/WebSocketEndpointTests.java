@@ -3,8 +3,6 @@ package io.wxim.gateway.connection;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelId;
 import io.wxim.gateway.config.GatewayProperties;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -17,7 +15,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -27,12 +24,9 @@ import org.springframework.boot.context.properties.source.MapConfigurationProper
 import org.springframework.security.oauth2.jwt.BadJwtException;
 import org.springframework.security.oauth2.jwt.Jwt;
 import org.springframework.security.oauth2.jwt.JwtException;
-import org.springframework.web.reactive.socket.adapter.ReactorNettyWebSocketSession;
 import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
-import reactor.netty.channel.ChannelOperations;
 import reactor.netty.http.server.HttpServer;
-import reactor.netty.http.server.HttpServerRequest;
 
 /** The handshake on a real Reactor Netty server, with raw HTTP clients (a stub decoder stands in for the JWKS). */
 @Timeout(30)
@@ -41,10 +35,9 @@ class WebSocketEndpointTests {
 
     private final ConnectionRegistry registry = new ConnectionRegistry(onFrame -> null, new SimpleMeterRegistry(), "{}");
     private final List<String> decoded = new CopyOnWriteArrayList<>();
-    private final List<String> sessionUris = new CopyOnWriteArrayList<>();
+    private final List<String> remotes = new CopyOnWriteArrayList<>();
     /** Request headers Reactor Netty still holds when the session starts (for the connection's whole life). */
     private final List<Integer> keptHeaders = new CopyOnWriteArrayList<>();
-    private final Map<ChannelId, Channel> channels = new ConcurrentHashMap<>();
     private final List<Socket> sockets = new ArrayList<>();
     private DisposableServer server;
 
@@ -53,12 +46,10 @@ class WebSocketEndpointTests {
         config.putAll(extra);
         GatewayProperties props = new Binder(new MapConfigurationPropertySource(config))
                 .bindOrCreate("im.gateway", GatewayProperties.class);
-        WebSocketEndpoint endpoint = new WebSocketEndpoint(registry, (session, jwt) -> {
-            sessionUris.add(session.getHandshakeInfo().getUri().toString());
-            Channel channel = channels.get(((ReactorNettyWebSocketSession) session).getChannelId());
-            keptHeaders.add(((HttpServerRequest) ChannelOperations.get(channel)).requestHeaders().size());
-            return session.send(Mono.just(session.textMessage("hi " + jwt.getSubject())))
-                    .then(session.receive().then());
+        WebSocketEndpoint endpoint = new WebSocketEndpoint(registry, (in, out, remote, jwt) -> {
+            remotes.add(remote.getAddress().getHostAddress());
+            keptHeaders.add(in.headers().size());
+            return out.sendString(Mono.just("hi " + jwt.getSubject())).then().then(in.receive().then());
         }, token -> {
             decoded.add(token);
             return switch (token) {
@@ -70,7 +61,6 @@ class WebSocketEndpointTests {
             };
         }, props);
         server = HttpServer.create().host("127.0.0.1").port(0)
-                .doOnConnection(connection -> channels.put(connection.channel().id(), connection.channel()))
                 .route(routes -> endpoint.apply(routes) // then what WebFlux would get: anything else
                         .route(request -> true, (request, response) -> response.sendString(Mono.just("fell through"))))
                 .bindNow();
@@ -109,7 +99,7 @@ class WebSocketEndpointTests {
         Response query = handshake("GET", "/ws?access_token=good", Map.of());
         assertThat(query.status()).isEqualTo(101);
         assertThat(readTextFrame(query.socket())).isEqualTo("hi u1");
-        assertThat(sessionUris).containsExactly("/ws", "/ws", "/ws");
+        assertThat(remotes).containsExactly("127.0.0.1", "127.0.0.1", "127.0.0.1");
         assertThat(keptHeaders).containsExactly(0, 0, 0); // the Authorization header neither
     }
 
