@@ -1,6 +1,9 @@
 package io.wxim.gateway.connection;
 
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.wxim.protocol.CloseCode;
 import io.wxim.protocol.NodeMessage;
@@ -19,6 +22,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
+import reactor.netty.NettyPipeline;
+import reactor.netty.http.websocket.WebsocketOutbound;
 import reactor.util.concurrent.Queues;
 
 /**
@@ -51,9 +56,9 @@ public final class Connection {
     }
     /** Opens inbound frames once the client sent {@code secure}; null while the connection is plaintext. */
     private volatile FrameCipher inboundCipher;
-    /** Seals outbound frames once the {@code secured} answer has passed the outbound pipeline. */
+    /** Seals outbound frames queued after the {@code secured} answer. */
     private volatile FrameCipher outboundCipher;
-    /** The {@code secured} frame (compared by identity) whose passage switches the outbound side, and its cipher. */
+    /** The {@code secured} frame (compared by identity) after which queued frames are sealed, and its cipher. */
     private volatile SecureSwitch pendingSwitch;
     /** A sealed frame failed to open: every later one is refused too, while the close is on its way. */
     private volatile boolean secureFailed;
@@ -66,6 +71,9 @@ public final class Connection {
     /** Frames held for the welcome beyond this are dropped; the client's sync after the welcome repairs any gap. */
     static final int MAX_EARLY_FRAMES = 256;
     private static final int QUEUE_CHUNK = 16;
+    private static final String WRITABILITY = "wxim.writability";
+    /** Offered to the writer's queue to make the writer look again; never queued (see {@link WriterQueue}). */
+    private static final TextWebSocketFrame WAKE = new TextWebSocketFrame(Unpooled.EMPTY_BUFFER);
 
     /** The command in flight: its ref and the sink its reply completes, swapped as one value. */
     private record Pending(long ref, Sinks.One<NodeMessage.Kind> reply) {
@@ -76,7 +84,7 @@ public final class Connection {
         this.user = user;
         // A queue that grows in small chunks: a fixed array of queueSize slots cost ~2 KB per idle connection. The
         // bound is kept by counting; the writer polls it directly (see WriterQueue).
-        this.writerQueue = new WriterQueue<>(Queues.<TextWebSocketFrame>unbounded(QUEUE_CHUNK).get(), queued);
+        this.writerQueue = new WriterQueue<>(Queues.<TextWebSocketFrame>unbounded(QUEUE_CHUNK).get(), queued, WAKE);
         this.outbound = Sinks.many().unicast().onBackpressureBuffer(writerQueue);
         this.queueLimit = queueSize;
         this.onSlowConsumer = onSlowConsumer;
@@ -128,9 +136,11 @@ public final class Connection {
                 result = Sinks.EmitResult.FAIL_OVERFLOW;
             } else {
                 queued.incrementAndGet(); // before the emit: the writer may take (and count down) the frame at once
-                result = outbound.tryEmitNext(new TextWebSocketFrame(Unpooled.wrappedBuffer(wireBytes(frame))));
+                TextWebSocketFrame wire = new TextWebSocketFrame(Unpooled.wrappedBuffer(wireBytes(frame)));
+                result = outbound.tryEmitNext(wire);
                 if (!result.isSuccess()) {
                     queued.decrementAndGet();
+                    wire.release();
                 }
             }
         }
@@ -179,9 +189,44 @@ public final class Connection {
         return outbound.asFlux();
     }
 
-    /** The writer takes frames only while {@code writable} (the socket's writability) holds. */
-    void writeWhile(java.util.function.BooleanSupplier writable) {
-        writerQueue.gate(writable);
+    /**
+     * Writes the queued frames to {@code out} until the queue completes ({@link #completeOutbound()}): Reactor Netty's
+     * writer polls the queue itself, only while the socket is writable (or closed, so what is left can be dropped), and
+     * is woken when the socket turns writable again.
+     */
+    Mono<Void> writeTo(WebsocketOutbound out) {
+        out.withConnection(connection -> {
+            Channel channel = connection.channel();
+            writerQueue.gate(() -> channel.isWritable() || !channel.isActive());
+            channel.pipeline().addBefore(NettyPipeline.ReactiveBridge, WRITABILITY, new WritabilityWatch(this::wake));
+        });
+        return out.sendObject(outboundFrames()).then();
+    }
+
+    /** Makes the writer look at the queue again (on the socket turning writable), if anything waits there. */
+    void wake() {
+        synchronized (this) {
+            if (!writerQueue.isEmpty()) {
+                outbound.tryEmitNext(WAKE);
+            }
+        }
+    }
+
+    /** Wakes the writer when the channel turns writable (on the event loop, after the flush that changed it). */
+    private static final class WritabilityWatch extends ChannelInboundHandlerAdapter {
+        private final Runnable wake;
+
+        WritabilityWatch(Runnable wake) {
+            this.wake = wake;
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (ctx.channel().isWritable()) {
+                ctx.executor().execute(wake);
+            }
+            ctx.fireChannelWritabilityChanged();
+        }
     }
 
     /** The queued frames' text as written, sealed ones sealed (tests; the same single subscription as the writer's). */

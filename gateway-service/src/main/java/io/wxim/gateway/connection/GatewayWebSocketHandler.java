@@ -116,9 +116,8 @@ public class GatewayWebSocketHandler {
         RateLimiter limiter = new RateLimiter(props.ratePerSecond(), props.rateBurst(), System.nanoTime());
 
         // Text frames wrap the frame's bytes (shared by every local member of a room for a room message) without a copy;
-        // the writer polls the connection's queue directly (no operator in between: see Connection#outboundFrames).
-        out.withConnection(connection -> conn.writeWhile(connection.channel()::isWritable));
-        Mono<Void> output = out.sendObject(conn.outboundFrames()).then();
+        // the writer polls the connection's queue directly (see Connection#writeTo).
+        Mono<Void> output = conn.writeTo(out);
         // The cluster-wide cap first (nothing was started for a refused connection). Revocation is checked again now
         // that the connection is registered: a revocation published between the handshake check and the registration
         // found no connection to close.

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class WriterQueueTests {
     private final AtomicInteger queued = new AtomicInteger();
     private final AtomicBoolean writable = new AtomicBoolean(true);
-    private final WriterQueue<String> queue = new WriterQueue<>(new ArrayDeque<>(), queued);
+    private final WriterQueue<String> queue = new WriterQueue<>(new ArrayDeque<>(), queued, "wake");
 
     @Test
     void countsDownAsTheWriterTakesFrames() {
@@ -35,6 +35,20 @@ class WriterQueueTests {
         assertThat(queued).hasValue(1);
         writable.set(true);
         assertThat(queue.poll()).isEqualTo("a");
+        assertThat(queued).hasValue(0);
+    }
+
+    @Test
+    void theWakeIsNeverQueued_andClearDropsEverythingWhateverTheGate() {
+        queue.gate(writable::get);
+        assertThat(queue.offer("wake")).isTrue();
+        assertThat(queue.isEmpty()).isTrue();
+        queue.offer("a");
+        queue.offer("b");
+        queued.set(2);
+        writable.set(false);
+        queue.clear();
+        assertThat(queue.isEmpty()).isTrue();
         assertThat(queued).hasValue(0);
     }
 }
