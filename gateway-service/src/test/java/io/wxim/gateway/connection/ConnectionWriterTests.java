@@ -1,10 +1,10 @@
 package io.wxim.gateway.connection;
 
+import static io.wxim.gateway.connection.RawHttp.line;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.channel.ChannelOption;
 import io.wxim.protocol.UserRef;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -80,15 +80,5 @@ class ConnectionWriterTests {
             assertThat(payload[0]).isEqualTo((byte) c);
             assertThat(payload[FRAME - 1]).isEqualTo((byte) c);
         }
-    }
-
-    private static String line(InputStream in) throws IOException {
-        ByteArrayOutputStream line = new ByteArrayOutputStream();
-        for (int b = in.read(); b != -1 && b != '\n'; b = in.read()) {
-            if (b != '\r') {
-                line.write(b);
-            }
-        }
-        return line.toString(StandardCharsets.US_ASCII);
     }
 }

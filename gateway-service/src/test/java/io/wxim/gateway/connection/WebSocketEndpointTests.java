@@ -1,10 +1,10 @@
 package io.wxim.gateway.connection;
 
+import static io.wxim.gateway.connection.RawHttp.line;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.wxim.gateway.config.GatewayProperties;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
@@ -261,15 +261,6 @@ class WebSocketEndpointTests {
         return new Response(status, received, body, socket);
     }
 
-    private static String line(InputStream in) throws IOException {
-        ByteArrayOutputStream line = new ByteArrayOutputStream();
-        for (int b = in.read(); b != -1 && b != '\n'; b = in.read()) {
-            if (b != '\r') {
-                line.write(b);
-            }
-        }
-        return line.toString(StandardCharsets.US_ASCII);
-    }
 
     /** One unmasked server text frame of under 126 bytes. */
     private static String readTextFrame(Socket socket) throws IOException {
