@@ -15,6 +15,7 @@ import io.wxim.protocol.UserRef;
 import java.util.List;
 import java.time.Clock;
 import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
@@ -37,6 +38,7 @@ public class MessageService {
     private final SenderCursors senderCursors;
     private final HistoryClient history;
     private final HistoryStores stores;
+    private final LastSeqs lastSeqs;
     private final MemberDeliveries deliveries;
     private final ChatProperties props;
     private final Clock clock;
@@ -44,7 +46,8 @@ public class MessageService {
     private final io.micrometer.core.instrument.Counter syncRequests;
 
     public MessageService(RoomService rooms, DirectService directs, PairRepository pairs, SenderCursors senderCursors,
-                          HistoryClient history, HistoryStores stores, MemberDeliveries deliveries, ChatProperties props, Clock clock,
+                          HistoryClient history, HistoryStores stores, LastSeqs lastSeqs, MemberDeliveries deliveries,
+                          ChatProperties props, Clock clock,
                           io.micrometer.core.instrument.MeterRegistry meters) {
         this.syncRequests = meters.counter("im.chat.sync.requests");
         this.rooms = rooms;
@@ -53,6 +56,7 @@ public class MessageService {
         this.senderCursors = senderCursors;
         this.history = history;
         this.stores = stores;
+        this.lastSeqs = lastSeqs;
         this.deliveries = deliveries;
         this.props = props;
         this.clock = clock;
@@ -110,25 +114,35 @@ public class MessageService {
         syncRequests.increment();
         int page = sync.limit() == null ? props.history().syncPage() : Math.min(sync.limit(), props.history().syncPage());
         int[] budget = {props.history().syncBudget()};
-        return Flux.fromIterable(sync.convs().entrySet().stream().sorted(Map.Entry.comparingByKey()).toList())
-                .concatMap(entry -> {
-                    if (budget[0] <= 0) {
-                        return Mono.just((ServerFrame) new ServerFrame.Synced(sync.rid(), entry.getKey(), List.of(), true));
-                    }
-                    return syncOne(user, sync.rid(), entry.getKey(), entry.getValue(), Math.min(page, budget[0]))
-                            .doOnNext(frame -> {
-                                if (frame instanceof ServerFrame.Synced synced) {
-                                    budget[0] -= synced.messages().size();
-                                }
-                            });
-                })
-                .collectList();
+        // The last seqs first, in a read shared with other syncs and welcomes (LastSeqs): a conversation the client is
+        // up to date on (after a reconnect, most) costs no history read. If they cannot be read, every conversation is
+        // read as before.
+        return lastSeqs.of(sync.convs().keySet()).map(Optional::of)
+                .onErrorResume(e -> Mono.just(Optional.empty()))
+                .flatMap(last -> Flux.fromIterable(sync.convs().entrySet().stream().sorted(Map.Entry.comparingByKey()).toList())
+                        .concatMap(entry -> {
+                            if (budget[0] <= 0) {
+                                return Mono.just((ServerFrame) new ServerFrame.Synced(sync.rid(), entry.getKey(), List.of(), true));
+                            }
+                            Long lastSeq = last.map(seqs -> seqs.getOrDefault(entry.getKey(), 0L)).orElse(null);
+                            return syncOne(user, sync.rid(), entry.getKey(), entry.getValue(), Math.min(page, budget[0]), lastSeq)
+                                    .doOnNext(frame -> {
+                                        if (frame instanceof ServerFrame.Synced synced) {
+                                            budget[0] -= synced.messages().size();
+                                        }
+                                    });
+                        })
+                        .collectList());
     }
 
-    private Mono<ServerFrame> syncOne(UserRef user, String rid, String conv, long after, int limit) {
+    /** {@code lastSeq}: the conversation's last seq read for this sync, or null if unknown. */
+    private Mono<ServerFrame> syncOne(UserRef user, String rid, String conv, long after, int limit, Long lastSeq) {
         return rooms.isMember(conv, user.id()).<ServerFrame>flatMap(member -> {
             if (!member) {
                 return Mono.just(ServerFrame.Error.of(rid, null, ErrorCode.NOT_FOUND, "no such conversation: " + conv));
+            }
+            if (lastSeq != null && after >= lastSeq) {
+                return Mono.just(new ServerFrame.Synced(rid, conv, List.of(), false)); // up to date
             }
             return history.after(conv, after, limit).<ServerFrame>map(page -> new ServerFrame.Synced(rid, conv,
                     page.messages(), page.more()));

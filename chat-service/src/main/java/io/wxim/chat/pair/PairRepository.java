@@ -135,7 +135,7 @@ public class PairRepository {
                 List.of(userId, String.valueOf(deadline))).next().timeout(timeout).map(r -> r == 1L);
     }
 
-    /** The user is back: cancels the grace period. */
+    /** Drops the user from the lost set (the sweeper, for a user in no session any more; a connect does it in its own script). */
     public Mono<Void> clearLost(String userId) {
         return redis.opsForZSet().remove(RedisNames.PAIR_LOST, userId).timeout(timeout).then();
     }

@@ -21,7 +21,10 @@ import reactor.core.publisher.Mono;
  */
 @Repository
 public class PresenceRepository {
-    private static final RedisScript<Long> CONNECT = RedisScripts.load("redis/connect.lua", Long.class);
+    @SuppressWarnings("rawtypes")
+    private static final RedisScript<List> PREPARE = RedisScripts.load("redis/connect_prepare.lua", List.class);
+    @SuppressWarnings("rawtypes")
+    private static final RedisScript<List> CONNECT = RedisScripts.load("redis/connect.lua", List.class);
     private static final RedisScript<Long> DISCONNECT = RedisScripts.load("redis/disconnect.lua", Long.class);
     private static final RedisScript<Long> MARK_ONLINE = RedisScripts.load("redis/mark_online.lua", Long.class);
     /** Longer than a command can be redelivered (claim idle x max deliveries), so late CONNECTs are recognized. */
@@ -29,6 +32,20 @@ public class PresenceRepository {
 
     /** Outcome of registering a connection. */
     public enum Connect { CAME_ONLINE, ALREADY_ONLINE, ALREADY_CLOSED }
+
+    /**
+     * A registered connection: the outcome and, unless ALREADY_CLOSED, the user's active pair session ("" when none)
+     * and the online count of each conversation given.
+     */
+    public record Connected(Connect outcome, String pairSession, List<Long> counts) {
+    }
+
+    /**
+     * What a CONNECT needs before its memberships: whether the connection already closed and the user's cached
+     * profile (fields of the profile hash; empty strings when absent).
+     */
+    public record Prepared(boolean closed, Map<String, String> cachedProfile) {
+    }
 
     private final ReactiveStringRedisTemplate redis;
     private final Duration timeout;
@@ -38,14 +55,38 @@ public class PresenceRepository {
         this.timeout = props.redisTimeout();
     }
 
-    /** Registers a connection and puts the user in the online sets of {@code convs}, atomically. */
-    public Mono<Connect> connect(UserRef user, String node, String conn, List<String> convs) {
+    /** One round trip: {@link Prepared} for a connection of this user. */
+    public Mono<Prepared> prepare(String userId, String conn) {
+        List<String> keys = List.of(RedisNames.closedConnection(conn), RedisNames.profile(userId));
+        return redis.execute(PREPARE, keys, List.of()).next().timeout(timeout).map(r -> {
+            List<?> l = (List<?>) r;
+            return new Prepared("1".equals(l.get(0)), Map.of("stored", (String) l.get(1), "nickname", (String) l.get(2),
+                    "avatarUrl", (String) l.get(3)));
+        });
+    }
+
+    /**
+     * Registers a connection, puts the user in the online sets of {@code convs} and ends any grace period of the
+     * user's pair session, atomically; reads the pair session and the online counts of {@code convs} in the same
+     * round trip.
+     */
+    public Mono<Connected> connect(UserRef user, String node, String conn, List<String> convs) {
         List<String> keys = new ArrayList<>(List.of(RedisNames.connections(user.id()), RedisNames.profile(user.id()),
-                RedisNames.closedConnection(conn)));
+                RedisNames.closedConnection(conn), RedisNames.PAIR_LOST, RedisNames.pairOf(user.id())));
         convs.forEach(conv -> keys.add(RedisNames.online(conv)));
         List<String> args = List.of(conn, node, nullToEmpty(user.nickname()), nullToEmpty(user.avatarUrl()), user.id());
-        return redis.execute(CONNECT, keys, args).next().timeout(timeout).map(r -> r == 1L ? Connect.CAME_ONLINE
-                : r == -1L ? Connect.ALREADY_CLOSED : Connect.ALREADY_ONLINE);
+        return redis.execute(CONNECT, keys, args).next().timeout(timeout).map(r -> {
+            List<?> l = (List<?>) r;
+            long outcome = ((Number) l.get(0)).longValue();
+            if (outcome == -1L) {
+                return new Connected(Connect.ALREADY_CLOSED, "", List.of());
+            }
+            List<Long> counts = new ArrayList<>(l.size() - 2);
+            for (int i = 2; i < l.size(); i++) {
+                counts.add(((Number) l.get(i)).longValue());
+            }
+            return new Connected(outcome == 1L ? Connect.CAME_ONLINE : Connect.ALREADY_ONLINE, (String) l.get(1), counts);
+        });
     }
 
     /** Removes a connection (leaving a tombstone); if it was the user's last, removes the user from {@code convs}' online sets. Emits true when the user just went offline. */
@@ -55,11 +96,6 @@ public class PresenceRepository {
         convs.forEach(conv -> keys.add(RedisNames.online(conv)));
         return redis.execute(DISCONNECT, keys, List.of(conn, userId, String.valueOf(TOMBSTONE_SECONDS), String.valueOf(now)))
                 .next().map(r -> r == 1L).timeout(timeout);
-    }
-
-    /** Whether this connection was already closed (its DISCONNECT ran): its CONNECT has nothing left to do. */
-    public Mono<Boolean> isClosed(String conn) {
-        return redis.hasKey(RedisNames.closedConnection(conn)).timeout(timeout);
     }
 
     /** Whether the user has an open connection now, and when their last one closed (null if unknown). */

@@ -41,22 +41,22 @@ public class ProfileService {
     }
 
     /**
-     * Records the profile from a verified token; a Mongo write only if the cached copy differs or was never confirmed
+     * Records the profile from a verified token; a Mongo write only if {@code cached} (the Redis profile hash as read
+     * before this connect, {@link io.wxim.chat.presence.PresenceRepository#prepare}) differs or was never confirmed
      * stored (its {@code stored} field is set after the write, so a Redis copy from before profiles were durable, or
      * from a write that failed, is stored again).
      */
-    public Mono<Void> record(UserRef user) {
+    public Mono<Void> record(UserRef user, Map<String, String> cached) {
+        if (unchanged(cached, user)) {
+            return Mono.empty();
+        }
         String key = RedisNames.profile(user.id());
-        return redis.<String, String>opsForHash().entries(key)
-                .collectMap(Map.Entry::getKey, Map.Entry::getValue)
-                .timeout(redisTimeout)
-                .flatMap(cached -> unchanged(cached, user) ? Mono.<Void>empty()
-                        : mongo.save(new Profile(user.id(), user.nickname(), user.avatarUrl(), clock.millis()))
-                                .timeout(mongoTimeout)
-                                .then(redis.opsForHash().putAll(key, Map.of(STORED, "1",
-                                        "nickname", nullToEmpty(user.nickname()), "avatarUrl", nullToEmpty(user.avatarUrl())))
-                                        .timeout(redisTimeout))
-                                .then());
+        return mongo.save(new Profile(user.id(), user.nickname(), user.avatarUrl(), clock.millis()))
+                .timeout(mongoTimeout)
+                .then(redis.opsForHash().putAll(key, Map.of(STORED, "1",
+                        "nickname", nullToEmpty(user.nickname()), "avatarUrl", nullToEmpty(user.avatarUrl())))
+                        .timeout(redisTimeout))
+                .then();
     }
 
     /** The user's profile; NOT_FOUND if the user never connected (unknown to chat). */

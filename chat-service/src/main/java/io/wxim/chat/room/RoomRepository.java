@@ -99,4 +99,10 @@ public class RoomRepository {
         Query query = Query.query(Criteria.where("userId").is(userId)).with(Sort.by("joinedAt"));
         return mongo.find(query, Membership.class).map(Membership::conv).timeout(timeout);
     }
+
+    /** The user's oldest joined {@code limit} conversations, oldest first. */
+    public Flux<String> conversationsOf(String userId, int limit) {
+        Query query = Query.query(Criteria.where("userId").is(userId)).with(Sort.by("joinedAt")).limit(limit);
+        return mongo.find(query, Membership.class).map(Membership::conv).timeout(timeout);
+    }
 }

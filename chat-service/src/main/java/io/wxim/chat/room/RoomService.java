@@ -69,6 +69,18 @@ public class RoomService {
         return Flux.concat(Mono.just(Conversations.LOBBY), rooms.roomsOf(userId)).distinct().collectList();
     }
 
+    /**
+     * What {@link #conversationsOf} and {@link #directsOf} return together, in one read of the user's memberships when
+     * there are fewer than {@code maxRoomsPerUser + maxConversationsListed} of them (the usual case; rooms are capped
+     * at {@code maxRoomsPerUser}), else in those two bounded reads.
+     */
+    public Mono<Memberships> membershipsOf(String userId) {
+        int limit = props.maxRoomsPerUser() + props.maxConversationsListed();
+        return rooms.conversationsOf(userId, limit).collectList().flatMap(all -> all.size() < limit
+                ? Mono.just(Memberships.split(all, props.maxConversationsListed()))
+                : Mono.zip(conversationsOf(userId), directsOf(userId)).map(t -> new Memberships(t.getT1(), t.getT2())));
+    }
+
     /** The user's direct and pair conversations, newest first, at most {@code maxConversationsListed}. */
     public Mono<List<String>> directsOf(String userId) {
         return rooms.directsOf(userId, props.maxConversationsListed()).collectList();

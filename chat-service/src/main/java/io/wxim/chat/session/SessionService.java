@@ -7,6 +7,7 @@ import io.wxim.chat.pair.PairRepository;
 import io.wxim.chat.presence.CrowdPresence;
 import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.chat.profile.ProfileService;
+import io.wxim.chat.room.Memberships;
 import io.wxim.chat.room.RoomService;
 import io.wxim.chat.routing.Deliveries;
 import io.wxim.protocol.Command;
@@ -59,31 +60,33 @@ public class SessionService {
         this.clock = clock;
     }
 
+    /**
+     * Two Redis round trips and one Mongo read for a known user with few conversations (plus the welcome's room names,
+     * last seqs and direct peers): {@link PresenceRepository#prepare}, {@link RoomService#membershipsOf},
+     * {@link PresenceRepository#connect}.
+     */
     public Mono<NodeMessage> connect(Command cmd) {
         UserRef user = cmd.user();
         // In a backlog (a reconnect storm), many connections are gone before their CONNECT runs: skip their work.
-        return presence.isClosed(cmd.conn()).flatMap(closed -> closed ? Mono.just(deliveries.reply(cmd, List.of()))
-                : connectOpen(cmd, user));
+        return presence.prepare(user.id(), cmd.conn()).flatMap(prepared -> prepared.closed()
+                ? Mono.just(deliveries.reply(cmd, List.of()))
+                : profiles.record(user, prepared.cachedProfile())
+                        .then(rooms.membershipsOf(user.id()))
+                        .flatMap(memberships -> connect(cmd, memberships)));
     }
 
-    private Mono<NodeMessage> connectOpen(Command cmd, UserRef user) {
-        return profiles.record(user)
-                .then(Mono.zip(rooms.conversationsOf(user.id()), rooms.directsOf(user.id())))
-                .flatMap(t -> connect(cmd, t.getT1(), t.getT2()));
-    }
-
-    private Mono<NodeMessage> connect(Command cmd, List<String> convs, List<String> directs) {
+    private Mono<NodeMessage> connect(Command cmd, Memberships memberships) {
         UserRef user = cmd.user();
-        return presence.connect(user, cmd.node(), cmd.conn(), convs).flatMap(outcome -> {
-            if (outcome == PresenceRepository.Connect.ALREADY_CLOSED) {
+        List<String> convs = memberships.rooms();
+        return presence.connect(user, cmd.node(), cmd.conn(), convs).flatMap(connected -> {
+            if (connected.outcome() == PresenceRepository.Connect.ALREADY_CLOSED) {
                 // the connection closed before this CONNECT ran: nothing to welcome
                 return Mono.just(deliveries.reply(cmd, List.of()));
             }
-            boolean cameOnline = outcome == PresenceRepository.Connect.CAME_ONLINE;
-            return pairs.clearLost(user.id())
-                    .then(presence.onlineCounts(convs).collectList())
-                    .flatMap(counts -> announce(cameOnline, convs, counts, user, true).thenReturn(counts))
-                    .flatMap(counts -> welcome(user, convs, counts, directs))
+            boolean cameOnline = connected.outcome() == PresenceRepository.Connect.CAME_ONLINE;
+            List<Long> counts = connected.counts();
+            return announce(cameOnline, convs, counts, user, true)
+                    .then(welcome(user, convs, counts, memberships.directs(), connected.pairSession()))
                     .map(welcome -> NodeMessage.subscribe(user.id(), roomsOf(welcome), cmd.conn(),
                             cmd.ref(), List.of(deliveries.encode(welcome))));
         });
@@ -112,15 +115,14 @@ public class SessionService {
     }
 
     /** Rooms (with online counts) first, then direct and pair conversations (with the peer), newest first. */
-    private Mono<ServerFrame.Welcome> welcome(UserRef user, List<String> convs, List<Long> counts, List<String> directs) {
+    private Mono<ServerFrame.Welcome> welcome(UserRef user, List<String> convs, List<Long> counts, List<String> directs,
+                                              String activePair) {
         List<String> all = new ArrayList<>(convs);
         all.addAll(directs);
-        return Mono.zip(rooms.names(convs), lastSeqs.of(all), directService.peersOf(user.id(), directs),
-                pairs.sessionOf(user.id()).defaultIfEmpty("")).map(t -> {
+        return Mono.zip(rooms.names(convs), lastSeqs.of(all), directService.peersOf(user.id(), directs)).map(t -> {
             Map<String, String> names = t.getT1();
             Map<String, Long> seqs = t.getT2();
             Map<String, UserRef> peerOf = t.getT3();
-            String activePair = t.getT4();
             List<ServerFrame.ConversationInfo> infos = new ArrayList<>();
             for (int i = 0; i < convs.size(); i++) {
                 String conv = convs.get(i);

@@ -27,6 +27,7 @@ import org.springframework.data.redis.connection.stream.StreamOffset;
 import org.springframework.data.redis.connection.stream.StreamReadOptions;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 
 /** The command stream consumer against a real Redis: at-least-once, crash recovery, poison handling. */
 class CommandConsumerIntegrationTests {
@@ -86,9 +87,47 @@ class CommandConsumerIntegrationTests {
         });
     }
 
+    @Test
+    void acknowledgesCommandsThatCompleteTogetherInFewCalls() {
+        for (int i = 0; i < 200; i++) {
+            add(command("c" + i));
+        }
+        long before = xackCalls();
+        List<String> handled = new CopyOnWriteArrayList<>();
+        Sinks.Empty<Void> gate = Sinks.empty(); // all 200 complete together
+        start(cmd -> gate.asMono().doOnSuccess(v -> handled.add(cmd.conn())), 200,
+                Duration.ofSeconds(30)); // nothing claimed and run twice here
+        await().atMost(WAIT).untilAsserted(() -> assertThat(pendingCount()).isEqualTo(200));
+        gate.tryEmitEmpty();
+
+        await().atMost(WAIT).untilAsserted(() -> {
+            assertThat(handled).hasSize(200);
+            assertThat(pendingCount()).isZero();
+        });
+        // one XACK per command would be 200 calls; commands completing together share one (at most 16 each here)
+        assertThat(xackCalls() - before).isBetween(1L, 50L);
+    }
+
+    private long xackCalls() {
+        java.util.Properties stats;
+        try (org.springframework.data.redis.connection.ReactiveRedisConnection c = factory.getReactiveConnection()) {
+            stats = c.serverCommands().info("commandstats").block(WAIT);
+        }
+        String xack = stats.getProperty("cmdstat_xack");
+        if (xack == null) {
+            return 0;
+        }
+        String calls = xack.substring(xack.indexOf("calls=") + 6);
+        return Long.parseLong(calls.substring(0, calls.indexOf(',')));
+    }
+
     private void start(CommandHandler handler) {
+        start(handler, 4, Duration.ofMillis(300));
+    }
+
+    private void start(CommandHandler handler, int concurrency, Duration claimIdle) {
         ChatProperties props = ChatProperties.defaults().with("test-" + System.nanoTime(),
-                new ChatProperties.Stream(16, Duration.ofMillis(200), 4, Duration.ofMillis(300), Duration.ofMillis(200), 3));
+                new ChatProperties.Stream(16, Duration.ofMillis(200), concurrency, claimIdle, Duration.ofMillis(200), 3));
         consumer = new CommandConsumer(factory, redis, handler, codec, props, new SimpleMeterRegistry());
         consumer.start();
     }

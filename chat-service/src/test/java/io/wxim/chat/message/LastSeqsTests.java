@@ -22,9 +22,9 @@ class LastSeqsTests {
 
     /** A history-service whose answers the test releases one by one. */
     private Mono<Map<String, Long>> history(Collection<String> convs) {
-        requests.add(List.copyOf(convs));
         Sinks.One<Map<String, Long>> answer = Sinks.one();
-        answers.add(answer);
+        answers.add(answer); // before the request is seen: the test waits for requests, then answers them
+        requests.add(List.copyOf(convs));
         return answer.asMono();
     }
 

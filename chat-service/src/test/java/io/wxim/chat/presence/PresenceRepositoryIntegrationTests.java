@@ -40,9 +40,9 @@ class PresenceRepositoryIntegrationTests {
 
     @Test
     void comesOnlineOnce_andGoesOfflineWithTheLastConnection() {
-        StepVerifier.create(presence.connect(alice, "gw1", "c1", convs)).expectNext(PresenceRepository.Connect.CAME_ONLINE).verifyComplete();
-        StepVerifier.create(presence.connect(alice, "gw1", "c1", convs)).expectNext(PresenceRepository.Connect.ALREADY_ONLINE).verifyComplete();
-        StepVerifier.create(presence.connect(alice, "gw2", "c2", convs)).expectNext(PresenceRepository.Connect.ALREADY_ONLINE).verifyComplete();
+        StepVerifier.create(outcome(presence.connect(alice, "gw1", "c1", convs))).expectNext(PresenceRepository.Connect.CAME_ONLINE).verifyComplete();
+        StepVerifier.create(outcome(presence.connect(alice, "gw1", "c1", convs))).expectNext(PresenceRepository.Connect.ALREADY_ONLINE).verifyComplete();
+        StepVerifier.create(outcome(presence.connect(alice, "gw2", "c2", convs))).expectNext(PresenceRepository.Connect.ALREADY_ONLINE).verifyComplete();
         assertThat(online()).containsExactly(1L, 1L);
 
         StepVerifier.create(presence.disconnect(alice.id(), "c1", convs, 1000L)).expectNext(false).verifyComplete();
@@ -58,19 +58,46 @@ class PresenceRepositoryIntegrationTests {
 
     @Test
     void tellsAClosedConnection_soAStaleConnectCanBeSkipped() {
-        StepVerifier.create(presence.isClosed("c-open" + suffix)).expectNext(false).verifyComplete();
-        StepVerifier.create(presence.connect(alice, "gw1", "c-x" + suffix, convs)).expectNext(PresenceRepository.Connect.CAME_ONLINE).verifyComplete();
-        StepVerifier.create(presence.isClosed("c-x" + suffix)).expectNext(false).verifyComplete();
+        assertThat(presence.prepare(alice.id(), "c-open" + suffix).block(WAIT).closed()).isFalse();
+        StepVerifier.create(outcome(presence.connect(alice, "gw1", "c-x" + suffix, convs))).expectNext(PresenceRepository.Connect.CAME_ONLINE).verifyComplete();
+        assertThat(presence.prepare(alice.id(), "c-x" + suffix).block(WAIT).closed()).isFalse();
         StepVerifier.create(presence.disconnect(alice.id(), "c-x" + suffix, convs, 1000L)).expectNext(true).verifyComplete();
-        StepVerifier.create(presence.isClosed("c-x" + suffix)).expectNext(true).verifyComplete();
+        assertThat(presence.prepare(alice.id(), "c-x" + suffix).block(WAIT).closed()).isTrue();
     }
 
     @Test
     void ignoresAConnectProcessedAfterItsDisconnect() {
         StepVerifier.create(presence.disconnect(alice.id(), "c9", convs, 1000L)).expectNext(false).verifyComplete();
-        StepVerifier.create(presence.connect(alice, "gw1", "c9", convs)).expectNext(PresenceRepository.Connect.ALREADY_CLOSED).verifyComplete();
+        StepVerifier.create(presence.connect(alice, "gw1", "c9", convs))
+                .expectNext(new PresenceRepository.Connected(PresenceRepository.Connect.ALREADY_CLOSED, "", List.of()))
+                .verifyComplete();
         assertThat(online()).containsExactly(0L, 0L);
         StepVerifier.create(redis.hasKey(RedisNames.connections(alice.id()))).expectNext(false).verifyComplete();
+    }
+
+    @Test
+    void preparesWithTheCachedProfile() {
+        PresenceRepository.Prepared fresh = presence.prepare(alice.id(), "c-p" + suffix).block(WAIT);
+        assertThat(fresh).isEqualTo(new PresenceRepository.Prepared(false,
+                java.util.Map.of("stored", "", "nickname", "", "avatarUrl", "")));
+        redis.opsForHash().putAll(RedisNames.profile(alice.id()), java.util.Map.of("stored", "1", "nickname", "Al",
+                "avatarUrl", "https://a/b.png")).block(WAIT);
+        assertThat(presence.prepare(alice.id(), "c-p" + suffix).block(WAIT)).isEqualTo(new PresenceRepository.Prepared(false,
+                java.util.Map.of("stored", "1", "nickname", "Al", "avatarUrl", "https://a/b.png")));
+    }
+
+    @Test
+    void connectReadsThePairSessionAndTheOnlineCounts_andEndsThePairGracePeriod() {
+        UserRef bob = new UserRef("ub" + suffix, "Bob", null);
+        redis.opsForZSet().add(RedisNames.PAIR_LOST, alice.id(), 5.0).block(WAIT);
+        redis.opsForValue().set(RedisNames.pairOf(alice.id()), "p:x" + suffix).block(WAIT);
+        presence.connect(bob, "gw1", "cb" + suffix, List.of(convs.get(0))).block(WAIT);
+        PresenceRepository.Connected connected = presence.connect(alice, "gw1", "ca" + suffix, convs).block(WAIT);
+        assertThat(connected).isEqualTo(new PresenceRepository.Connected(PresenceRepository.Connect.CAME_ONLINE,
+                "p:x" + suffix, List.of(2L, 1L)));
+        assertThat(redis.opsForZSet().score(RedisNames.PAIR_LOST, alice.id()).blockOptional(WAIT)).isEmpty();
+        assertThat(presence.connect(bob, "gw1", "cb2" + suffix, List.of()).block(WAIT))
+                .isEqualTo(new PresenceRepository.Connected(PresenceRepository.Connect.ALREADY_ONLINE, "", List.of()));
     }
 
     @Test
@@ -80,6 +107,11 @@ class PresenceRepositoryIntegrationTests {
         presence.connect(alice, "gw1", "c1", convs).block(WAIT);
         StepVerifier.create(presence.markOnline(room, alice.id())).expectNext(1L).verifyComplete();
         StepVerifier.create(presence.onlineMembers(room, 10)).expectNext(alice).verifyComplete();
+    }
+
+    private static reactor.core.publisher.Mono<PresenceRepository.Connect> outcome(
+            reactor.core.publisher.Mono<PresenceRepository.Connected> connected) {
+        return connected.map(PresenceRepository.Connected::outcome);
     }
 
     private List<Long> online() {
