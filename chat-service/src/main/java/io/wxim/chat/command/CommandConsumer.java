@@ -48,7 +48,7 @@ class CommandConsumer implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(CommandConsumer.class);
     /**
      * One XACK call at a time; what completes meanwhile goes in the next one. An acknowledgement only has to come
-     * before {@code claimIdle} (the reply is already out), so waiting costs nothing a client sees.
+     * before {@code claimIdle} (the reply is already out), and the command's processing slot is free meanwhile.
      */
     private static final int ACKS_IN_FLIGHT = 1;
     private static final ByteBuffer STREAM_KEY =
@@ -63,6 +63,7 @@ class CommandConsumer implements SmartLifecycle {
     private final String consumerName;
     private final Counter poison;
     private final Counter processed;
+    private final Counter ackFailures;
     private final io.micrometer.core.instrument.Timer latency;
     private final GroupCommit<RecordId, Void> acks;
     private final Disposable.Composite running = Disposables.composite();
@@ -79,6 +80,7 @@ class CommandConsumer implements SmartLifecycle {
         this.consumerName = props.consumerName() != null ? props.consumerName() : "chat-" + UUID.randomUUID();
         this.poison = meters.counter("im.chat.commands.poison");
         this.processed = meters.counter("im.chat.commands.processed");
+        this.ackFailures = meters.counter("im.chat.commands.ack_failures");
         this.latency = io.micrometer.core.instrument.Timer.builder("im.chat.command.latency")
                 .description("from the command's entry in the stream to its completion")
                 .publishPercentileHistogram()
@@ -151,13 +153,19 @@ class CommandConsumer implements SmartLifecycle {
             return ack(record.getId());
         }
         return dispatcher.dispatch(command)
-                .then(ack(record.getId()))
                 .doOnSuccess(v -> {
                     processed.increment();
                     // a stream entry id starts with the millisecond it was added
                     String id = record.getId().getValue();
                     long addedAt = Long.parseLong(id.substring(0, id.indexOf('-')));
                     latency.record(Math.max(0, System.currentTimeMillis() - addedAt), java.util.concurrent.TimeUnit.MILLISECONDS);
+                    // Detached: the command's slot is free while its acknowledgement waits for the next XACK. A failed
+                    // XACK leaves the entry pending: claimed and run again (handlers are idempotent).
+                    ack(record.getId()).subscribe(null, error -> {
+                        ackFailures.increment();
+                        log.warn("command done but not acknowledged, it will run again: recordId={} error={}",
+                                record.getId(), error.toString());
+                    });
                 })
                 .onErrorResume(e -> {
                     // Left pending: claimed and retried after claimIdle, by this or another instance.

@@ -118,7 +118,11 @@ public class MessageService {
         // up to date on (after a reconnect, most) costs no history read. If they cannot be read, every conversation is
         // read as before.
         return lastSeqs.of(sync.convs().keySet()).map(Optional::of)
-                .onErrorResume(e -> Mono.just(Optional.empty()))
+                .onErrorResume(e -> {
+                    log.warn("last seqs not read for a sync, reading every conversation: userId={} error={}",
+                            user.id(), e.toString());
+                    return Mono.just(Optional.empty());
+                })
                 .flatMap(last -> Flux.fromIterable(sync.convs().entrySet().stream().sorted(Map.Entry.comparingByKey()).toList())
                         .concatMap(entry -> {
                             if (budget[0] <= 0) {

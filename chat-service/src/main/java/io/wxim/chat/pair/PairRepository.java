@@ -129,9 +129,9 @@ public class PairRepository {
                 .map(r -> r.substring(2));
     }
 
-    /** Starts the user's grace period if they are in a session (kept if already running). */
+    /** Starts the user's grace period if they are in a session and have no connection (kept if already running). */
     public Mono<Boolean> markLost(String userId, long deadline) {
-        return redis.execute(MARK_LOST, List.of(RedisNames.pairOf(userId), RedisNames.PAIR_LOST),
+        return redis.execute(MARK_LOST, List.of(RedisNames.pairOf(userId), RedisNames.PAIR_LOST, RedisNames.connections(userId)),
                 List.of(userId, String.valueOf(deadline))).next().timeout(timeout).map(r -> r == 1L);
     }
 

@@ -83,26 +83,26 @@ public class RoomRepository {
 
     /** The user's rooms, oldest joined first (at most maxRoomsPerUser). */
     public Flux<String> roomsOf(String userId) {
-        Query query = Query.query(Criteria.where("userId").is(userId).and("conv").regex("^r:")).with(Sort.by("joinedAt"));
+        Query query = Query.query(Criteria.where("userId").is(userId).and("conv").regex("^r:")).with(Sort.by("joinedAt", "_id"));
         return mongo.find(query, Membership.class).map(Membership::conv).timeout(timeout);
     }
 
     /** The user's direct and pair conversations, newest joined first, at most {@code limit}. */
     public Flux<String> directsOf(String userId, int limit) {
         Query query = Query.query(Criteria.where("userId").is(userId).and("conv").regex("^[dp]:"))
-                .with(Sort.by(Sort.Direction.DESC, "joinedAt")).limit(limit);
+                .with(Sort.by(Sort.Direction.DESC, "joinedAt", "_id")).limit(limit);
         return mongo.find(query, Membership.class).map(Membership::conv).timeout(timeout);
     }
 
     /** The user's conversations, oldest joined first. */
     public Flux<String> conversationsOf(String userId) {
-        Query query = Query.query(Criteria.where("userId").is(userId)).with(Sort.by("joinedAt"));
+        Query query = Query.query(Criteria.where("userId").is(userId)).with(Sort.by("joinedAt", "_id"));
         return mongo.find(query, Membership.class).map(Membership::conv).timeout(timeout);
     }
 
     /** The user's oldest joined {@code limit} conversations, oldest first. */
     public Flux<String> conversationsOf(String userId, int limit) {
-        Query query = Query.query(Criteria.where("userId").is(userId)).with(Sort.by("joinedAt")).limit(limit);
+        Query query = Query.query(Criteria.where("userId").is(userId)).with(Sort.by("joinedAt", "_id")).limit(limit);
         return mongo.find(query, Membership.class).map(Membership::conv).timeout(timeout);
     }
 }

@@ -167,6 +167,9 @@ class PairRepositoryIntegrationTests {
         redis.opsForHash().put(RedisNames.connections(a), "c1", "gw1").block(WAIT);
         assertThat(pairs.endIfLost(a, "p:g" + s, NOW + 3_000).blockOptional(WAIT)).isEmpty();
         assertThat(pairs.sessionOf(b).block(WAIT)).isEqualTo("p:g" + s);
+        // a late markLost (its disconnect ran before a's new connection registered) starts no timer for an online user
+        assertThat(pairs.markLost(a, NOW + 3_500).block(WAIT)).isFalse();
+        assertThat(redis.opsForZSet().score(RedisNames.PAIR_LOST, a).blockOptional(WAIT)).isEmpty();
         redis.delete(RedisNames.connections(a)).block(WAIT);
 
         pairs.markLost(a, NOW + 4_000).block(WAIT);

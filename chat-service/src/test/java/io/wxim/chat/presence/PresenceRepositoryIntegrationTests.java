@@ -89,7 +89,8 @@ class PresenceRepositoryIntegrationTests {
     @Test
     void connectReadsThePairSessionAndTheOnlineCounts_andEndsThePairGracePeriod() {
         UserRef bob = new UserRef("ub" + suffix, "Bob", null);
-        redis.opsForZSet().add(RedisNames.PAIR_LOST, alice.id(), 5.0).block(WAIT);
+        // a deadline far ahead: no sweeper on this Redis may end it first
+        redis.opsForZSet().add(RedisNames.PAIR_LOST, alice.id(), System.currentTimeMillis() + 600_000.0).block(WAIT);
         redis.opsForValue().set(RedisNames.pairOf(alice.id()), "p:x" + suffix).block(WAIT);
         presence.connect(bob, "gw1", "cb" + suffix, List.of(convs.get(0))).block(WAIT);
         PresenceRepository.Connected connected = presence.connect(alice, "gw1", "ca" + suffix, convs).block(WAIT);
