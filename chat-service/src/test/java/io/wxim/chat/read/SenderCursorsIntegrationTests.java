@@ -2,20 +2,15 @@ package io.wxim.chat.read;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.mongodb.reactivestreams.client.MongoClient;
-import com.mongodb.reactivestreams.client.MongoClients;
 import io.wxim.chat.config.ChatProperties;
-import io.wxim.testinfra.TestInfra;
+import io.wxim.testinfra.TestMongo;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
@@ -23,25 +18,13 @@ import reactor.test.StepVerifier;
 /** Sender cursor moves written together under load, never backwards, against a real MongoDB-compatible server. */
 class SenderCursorsIntegrationTests {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
-    private static final String DB = "im_chat_test_cursors_" + UUID.randomUUID().toString().substring(0, 8);
-    private static MongoClient client;
-    private static ReactiveMongoTemplate mongo;
-
-    @BeforeAll
-    static void connect() {
-        client = MongoClients.create(TestInfra.mongoUri(DB));
-        mongo = new ReactiveMongoTemplate(client, DB);
-    }
-
-    @AfterAll
-    static void close() {
-        client.close();
-    }
+    @RegisterExtension
+    static final TestMongo MONGO = new TestMongo("im_chat_test_cursors_");
 
     @Test
     void writesConcurrentMovesInFewBulks_keepingTheHighestSeqPerCursor() {
         AtomicInteger bulks = new AtomicInteger();
-        ReadCursorRepository repository = new ReadCursorRepository(mongo, ChatProperties.defaults()) {
+        ReadCursorRepository repository = new ReadCursorRepository(MONGO.template(), ChatProperties.defaults()) {
             @Override
             public Mono<Void> advanceAll(Collection<Move> moves) {
                 bulks.incrementAndGet();

@@ -2,41 +2,25 @@ package io.wxim.chat.room;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.mongodb.reactivestreams.client.MongoClient;
-import com.mongodb.reactivestreams.client.MongoClients;
 import io.wxim.chat.config.ChatProperties;
-import io.wxim.testinfra.TestInfra;
+import io.wxim.testinfra.TestMongo;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import reactor.core.publisher.Flux;
 
 /** A connect's memberships in one read, and the same answer from the two bounded reads when there are many. */
 class RoomMembershipsIntegrationTests {
     private static final Duration WAIT = Duration.ofSeconds(30);
-    private static final String DB = "im_chat_test_memberships_" + UUID.randomUUID().toString().substring(0, 8);
-    private static MongoClient client;
-    private static ReactiveMongoTemplate mongo;
+    @RegisterExtension
+    static final TestMongo MONGO = new TestMongo("im_chat_test_memberships_");
     private final String user = "u" + UUID.randomUUID().toString().substring(0, 8);
     private final AtomicInteger oneRead = new AtomicInteger();
     private final AtomicInteger boundedReads = new AtomicInteger();
-
-    @BeforeAll
-    static void connect() {
-        client = MongoClients.create(TestInfra.mongoUri(DB));
-        mongo = new ReactiveMongoTemplate(client, DB);
-    }
-
-    @AfterAll
-    static void close() {
-        client.close();
-    }
 
     @Test
     void oneReadWhileBelowTheBound_twoBoundedReadsAtIt_sameAnswer() {
@@ -64,7 +48,7 @@ class RoomMembershipsIntegrationTests {
     }
 
     private RoomRepository counting(ChatProperties props) {
-        return new RoomRepository(mongo, props) {
+        return new RoomRepository(MONGO.template(), props) {
             @Override
             public Flux<String> conversationsOf(String userId, int limit) {
                 oneRead.incrementAndGet();

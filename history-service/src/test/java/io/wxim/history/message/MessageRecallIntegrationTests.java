@@ -2,23 +2,19 @@ package io.wxim.history.message;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.mongodb.reactivestreams.client.MongoClient;
-import com.mongodb.reactivestreams.client.MongoClients;
 import io.wxim.history.config.HistoryProperties;
 import io.wxim.protocol.ServerFrame;
-import io.wxim.testinfra.TestInfra;
+import io.wxim.testinfra.TestMongo;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.UUID;
 import org.bson.Document;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
-import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 import org.springframework.data.mongodb.core.query.Criteria;
 import org.springframework.data.mongodb.core.query.Query;
 import reactor.core.publisher.Mono;
@@ -28,31 +24,18 @@ import reactor.test.StepVerifier;
 @Timeout(60)
 class MessageRecallIntegrationTests {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
-    private static final String DB = "im_history_test_recall_" + UUID.randomUUID().toString().substring(0, 8);
+    @RegisterExtension
+    static final TestMongo MONGO = new TestMongo("im_history_test_recall_");
     private static final long NOW = 1_700_000_000_000L;
-
-    private static MongoClient client;
-    private static ReactiveMongoTemplate mongo;
 
     private MessageService service;
     private String conv;
-
-    @BeforeAll
-    static void connect() {
-        client = MongoClients.create(TestInfra.mongoUri(DB));
-        mongo = new ReactiveMongoTemplate(client, DB);
-    }
-
-    @AfterAll
-    static void close() {
-        client.close();
-    }
 
     @BeforeEach
     void start() {
         HistoryProperties props = HistoryProperties.defaults();
         Clock clock = Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC);
-        service = new MessageService(new MessageRepository(mongo, props.mongoTimeout()), props, clock);
+        service = new MessageService(new MessageRepository(MONGO.template(), props.mongoTimeout()), props, clock);
         conv = "r:recall" + UUID.randomUUID().toString().substring(0, 8);
     }
 
@@ -150,7 +133,7 @@ class MessageRecallIntegrationTests {
                 })
                 .expectComplete()
                 .verify(TIMEOUT);
-        StepVerifier.create(mongo.count(Query.query(Criteria.where("conv").is(conv)), MessageRepository.COLLECTION))
+        StepVerifier.create(MONGO.template().count(Query.query(Criteria.where("conv").is(conv)), MessageRepository.COLLECTION))
                 .expectNext(2L)
                 .expectComplete()
                 .verify(TIMEOUT);
@@ -181,7 +164,7 @@ class MessageRecallIntegrationTests {
     }
 
     private Mono<Document> rawDocument(long seq) {
-        return mongo.findOne(Query.query(Criteria.where("conv").is(conv).and("seq").is(seq)), Document.class,
+        return MONGO.template().findOne(Query.query(Criteria.where("conv").is(conv).and("seq").is(seq)), Document.class,
                 MessageRepository.COLLECTION);
     }
 

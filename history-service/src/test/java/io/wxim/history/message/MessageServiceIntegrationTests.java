@@ -2,10 +2,8 @@ package io.wxim.history.message;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.mongodb.reactivestreams.client.MongoClient;
-import com.mongodb.reactivestreams.client.MongoClients;
 import io.wxim.history.config.HistoryProperties;
-import io.wxim.testinfra.TestInfra;
+import io.wxim.testinfra.TestMongo;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -14,12 +12,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
 import org.bson.Document;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.data.domain.Sort;
-import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 import org.springframework.data.mongodb.core.query.Criteria;
 import org.springframework.data.mongodb.core.query.Query;
 import reactor.core.publisher.Flux;
@@ -32,30 +28,17 @@ import reactor.test.StepVerifier;
  */
 class MessageServiceIntegrationTests {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
-    private static final String DB = "im_history_test_service_" + UUID.randomUUID().toString().substring(0, 8);
-
-    private static MongoClient client;
-    private static ReactiveMongoTemplate mongo;
+    @RegisterExtension
+    static final TestMongo MONGO = new TestMongo("im_history_test_service_");
 
     private MessageService replicaA;
     private MessageService replicaB;
 
-    @BeforeAll
-    static void connect() {
-        client = MongoClients.create(TestInfra.mongoUri(DB));
-        mongo = new ReactiveMongoTemplate(client, DB);
-    }
-
-    @AfterAll
-    static void close() {
-        client.close();
-    }
-
     @BeforeEach
     void startReplicas() {
         HistoryProperties props = HistoryProperties.defaults();
-        replicaA = new MessageService(new MessageRepository(mongo, props.mongoTimeout()), props);
-        replicaB = new MessageService(new MessageRepository(mongo, props.mongoTimeout()), props);
+        replicaA = new MessageService(new MessageRepository(MONGO.template(), props.mongoTimeout()), props);
+        replicaB = new MessageService(new MessageRepository(MONGO.template(), props.mongoTimeout()), props);
     }
 
     @Test
@@ -108,7 +91,7 @@ class MessageServiceIntegrationTests {
                 })
                 .expectComplete()
                 .verify(TIMEOUT);
-        StepVerifier.create(mongo.count(Query.query(Criteria.where("conv").is(conv)), MessageRepository.COLLECTION))
+        StepVerifier.create(MONGO.template().count(Query.query(Criteria.where("conv").is(conv)), MessageRepository.COLLECTION))
                 .expectNext(1L)
                 .expectComplete()
                 .verify(TIMEOUT);
@@ -123,7 +106,7 @@ class MessageServiceIntegrationTests {
                 .verify(TIMEOUT);
 
         HistoryProperties props = HistoryProperties.defaults();
-        MessageService restarted = new MessageService(new MessageRepository(mongo, props.mongoTimeout()), props);
+        MessageService restarted = new MessageService(new MessageRepository(MONGO.template(), props.mongoTimeout()), props);
         // replicaA's cache says 3, restarted reads 3 from the database; both continue without a gap.
         StepVerifier.create(restarted.store(text(conv, "b1"))
                         .then(replicaA.store(text(conv, "a4")))
@@ -138,7 +121,7 @@ class MessageServiceIntegrationTests {
     void storesDocumentWithStringIdAndSenderProfile_whenInserted() {
         String conv = "p:shape" + unique();
         StepVerifier.create(replicaA.store(NewMessage.of(conv, "bob", "Bob", null, "c1", "text", "hey", 4000))
-                        .flatMap(stored -> mongo.findOne(Query.query(Criteria.where("conv").is(conv)), Document.class,
+                        .flatMap(stored -> MONGO.template().findOne(Query.query(Criteria.where("conv").is(conv)), Document.class,
                                 MessageRepository.COLLECTION).map(doc -> Map.entry(stored, doc))))
                 .assertNext(pair -> {
                     Document doc = pair.getValue();
@@ -156,7 +139,7 @@ class MessageServiceIntegrationTests {
     void failsWithStoreUnavailableAndLeavesNoGap_whenMongoIsTooSlow() {
         String conv = "r:slow" + unique();
         HistoryProperties props = HistoryProperties.defaults();
-        MessageService impatient = new MessageService(new MessageRepository(mongo, Duration.ofNanos(1)), props);
+        MessageService impatient = new MessageService(new MessageRepository(MONGO.template(), Duration.ofNanos(1)), props);
 
         StepVerifier.create(impatient.store(text(conv, "t1")))
                 .expectError(StoreUnavailableException.class)
@@ -177,7 +160,7 @@ class MessageServiceIntegrationTests {
                 d.storeBatchSize());
         AtomicInteger inserts = new AtomicInteger();
         // The first insert never signals (as if a callback were lost below us); later ones behave.
-        MessageRepository flaky = new MessageRepository(mongo, props.mongoTimeout()) {
+        MessageRepository flaky = new MessageRepository(MONGO.template(), props.mongoTimeout()) {
             @Override
             Mono<StoredMessage> insert(StoredMessage message) {
                 return inserts.getAndIncrement() == 0 ? Mono.never() : super.insert(message);
@@ -200,7 +183,7 @@ class MessageServiceIntegrationTests {
         AtomicInteger batchInserts = new AtomicInteger();
         AtomicInteger singleInserts = new AtomicInteger();
         HistoryProperties props = HistoryProperties.defaults();
-        MessageRepository counting = new MessageRepository(mongo, props.mongoTimeout()) {
+        MessageRepository counting = new MessageRepository(MONGO.template(), props.mongoTimeout()) {
             @Override
             Mono<List<StoredMessage>> insertAll(List<StoredMessage> messages) {
                 batchInserts.incrementAndGet();
@@ -260,7 +243,7 @@ class MessageServiceIntegrationTests {
 
     private static Mono<List<Long>> storedSeqs(String conv) {
         Query query = Query.query(Criteria.where("conv").is(conv)).with(Sort.by("seq"));
-        return mongo.find(query, Document.class, MessageRepository.COLLECTION)
+        return MONGO.template().find(query, Document.class, MessageRepository.COLLECTION)
                 .map(d -> ((Number) d.get("seq")).longValue())
                 .collectList();
     }
