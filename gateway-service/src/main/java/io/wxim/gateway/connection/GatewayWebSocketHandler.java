@@ -121,16 +121,18 @@ public class GatewayWebSocketHandler {
         // The cluster-wide cap first (nothing was started for a refused connection). Revocation is checked again now
         // that the connection is registered: a revocation published between the handshake check and the registration
         // found no connection to close.
-        Mono<Void> input = userConnections.acquire(user.id(), connId)
-                .flatMap(admitted -> {
-                    if (admitted) {
-                        return Mono.<Void>empty();
-                    }
-                    log.warn("too many connections across gateways: userId={} node={}", user.id(), node);
-                    return Mono.<Void>error(new TooManyConnectionsException());
-                })
-                .then(revocations.check(user.id(), sid, issuedAt))
-                .then(start(conn))
+        // The start-up chain is assembled when subscribed (defer), so the session does not keep its operators for
+        // the connection's life once it is done (they were ~0.5 KB per idle connection).
+        Mono<Void> input = Mono.defer(() -> userConnections.acquire(user.id(), connId)
+                        .flatMap(admitted -> {
+                            if (admitted) {
+                                return Mono.<Void>empty();
+                            }
+                            log.warn("too many connections across gateways: userId={} node={}", user.id(), node);
+                            return Mono.<Void>error(new TooManyConnectionsException());
+                        })
+                        .then(revocations.check(user.id(), sid, issuedAt))
+                        .then(start(conn)))
                 .thenMany(in.receiveFrames().doOnNext(frame -> conn.heard(System.nanoTime()))) // idle: ConnectionSweeper
                 // prefetch 0: one frame at a time with no queue (the default prefetch kept a 32-slot padded queue per connection)
                 .concatMap(message -> onMessage(conn, limiter, message, remote), 0)
