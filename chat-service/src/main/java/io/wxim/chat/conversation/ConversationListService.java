@@ -38,11 +38,11 @@ public class ConversationListService {
     }
 
     public Mono<List<ConversationSummary>> list(String userId) {
-        return Mono.zip(rooms.conversationsOf(userId), rooms.directsOf(userId), pairs.sessionOf(userId).defaultIfEmpty(""))
+        return Mono.zip(rooms.membershipsOf(userId), pairs.sessionOf(userId).defaultIfEmpty(""))
                 .flatMap(t -> {
-                    List<String> roomConvs = t.getT1();
-                    List<String> directConvs = t.getT2();
-                    String activePair = t.getT3();
+                    List<String> roomConvs = t.getT1().rooms();
+                    List<String> directConvs = t.getT1().directs();
+                    String activePair = t.getT2();
                     List<String> all = new ArrayList<>(roomConvs);
                     all.addAll(directConvs);
                     return Mono.zip(rooms.names(roomConvs), history.lastMessages(all), cursors.cursors(userId, all),

@@ -96,11 +96,10 @@ public class RoomRepository {
 
     /** The user's conversations, oldest joined first. */
     public Flux<String> conversationsOf(String userId) {
-        Query query = Query.query(Criteria.where("userId").is(userId)).with(Sort.by("joinedAt", "_id"));
-        return mongo.find(query, Membership.class).map(Membership::conv).timeout(timeout);
+        return conversationsOf(userId, 0);
     }
 
-    /** The user's oldest joined {@code limit} conversations, oldest first. */
+    /** The user's oldest joined {@code limit} conversations (0: all), oldest first. */
     public Flux<String> conversationsOf(String userId, int limit) {
         Query query = Query.query(Criteria.where("userId").is(userId)).with(Sort.by("joinedAt", "_id")).limit(limit);
         return mongo.find(query, Membership.class).map(Membership::conv).timeout(timeout);
