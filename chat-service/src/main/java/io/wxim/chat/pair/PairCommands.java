@@ -130,7 +130,7 @@ public class PairCommands {
     private Mono<Void> notifyClosed(List<String[]> closed) {
         return Flux.fromIterable(closed).concatMap(c -> {
             ServerFrame.PairRequestClosed event = new ServerFrame.PairRequestClosed(null, c[0], c[1], "busy");
-            return deliveries.toUser(c[0], event).then(deliveries.toUser(c[1], event));
+            return deliveries.toUsers(List.of(c[0], c[1]), null, List.of(event));
         }).then();
     }
 

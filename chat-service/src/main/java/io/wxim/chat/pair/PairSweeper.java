@@ -5,6 +5,7 @@ import io.wxim.chat.config.PeriodicTask;
 import io.wxim.chat.routing.Deliveries;
 import io.wxim.protocol.ServerFrame;
 import java.time.Clock;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
@@ -44,7 +45,7 @@ class PairSweeper extends PeriodicTask {
             String[] fromTo = entry.split("\\|");
             return pairs.expire(fromTo[0], fromTo[1], now).filter(Boolean::booleanValue).flatMap(claimed -> {
                 ServerFrame.PairRequestClosed event = new ServerFrame.PairRequestClosed(null, fromTo[0], fromTo[1], "expired");
-                return deliveries.toUser(fromTo[0], event).then(deliveries.toUser(fromTo[1], event));
+                return deliveries.toUsers(List.of(fromTo[0], fromTo[1]), null, List.of(event));
             });
         }).then();
         // the end script claims a due entry itself; an entry whose user is in no session any more is just dropped

@@ -1,18 +1,18 @@
 package io.wxim.chat.routing;
 
 import io.wxim.chat.config.ChatProperties;
-import io.wxim.chat.presence.PresenceRepository;
+import io.wxim.chat.config.RedisScripts;
 import io.wxim.protocol.Command;
 import io.wxim.protocol.FrameCodec;
 import io.wxim.protocol.NodeMessage;
 import io.wxim.protocol.RedisNames;
 import io.wxim.protocol.ServerFrame;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.stereotype.Component;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -23,14 +23,15 @@ import reactor.core.publisher.Mono;
  */
 @Component
 public class Deliveries {
+    private static final RedisScript<Long> TO_USERS = RedisScripts.load("redis/to_users.lua", Long.class);
+    private static final String NODE_CHANNEL_PREFIX = RedisNames.nodeChannel("");
+
     private final ReactiveStringRedisTemplate redis;
     private final FrameCodec codec;
-    private final PresenceRepository presence;
     private final Duration timeout;
 
-    public Deliveries(ReactiveStringRedisTemplate redis, FrameCodec codec, PresenceRepository presence, ChatProperties props) {
+    public Deliveries(ReactiveStringRedisTemplate redis, FrameCodec codec, ChatProperties props) {
         this.redis = redis;
-        this.presence = presence;
         this.codec = codec;
         this.timeout = props.redisTimeout();
     }
@@ -46,15 +47,31 @@ public class Deliveries {
 
     /** Writes frames to every connection of the user (on every node) except {@code exceptConn} (null: all). */
     public Mono<Void> toUser(String userId, String exceptConn, List<? extends ServerFrame> frames) {
-        List<String> encoded = frames.stream().map(codec::encode).toList();
-        return presence.connections(userId)
-                .flatMapMany(conns -> Flux.fromIterable(Set.copyOf(conns.values())))
-                .concatMap(node -> toNode(node, NodeMessage.toUser(userId, exceptConn, encoded)))
-                .then();
+        return toUsers(List.of(userId), exceptConn, frames);
     }
 
     public Mono<Void> toUser(String userId, ServerFrame frame) {
-        return toUser(userId, null, List.of(frame));
+        return toUsers(List.of(userId), null, List.of(frame));
+    }
+
+    /**
+     * Writes frames to every connection of each user (on every node) except {@code exceptConn} (null: all), in one
+     * Redis round trip ({@code to_users.lua}: the users' connection nodes read and published to inside Redis) instead
+     * of a read and a publish per user. The frames are encoded once.
+     */
+    public Mono<Void> toUsers(List<String> userIds, String exceptConn, List<? extends ServerFrame> frames) {
+        if (userIds.isEmpty()) {
+            return Mono.empty();
+        }
+        List<String> encoded = frames.stream().map(codec::encode).toList();
+        List<String> keys = new ArrayList<>(userIds.size());
+        List<String> args = new ArrayList<>(userIds.size() + 1);
+        args.add(NODE_CHANNEL_PREFIX);
+        for (String userId : userIds) {
+            keys.add(RedisNames.connections(userId));
+            args.add(codec.write(NodeMessage.toUser(userId, exceptConn, encoded)));
+        }
+        return redis.execute(TO_USERS, keys, args).timeout(timeout).then();
     }
 
     /** The reply that completes {@code cmd}: these frames, written to the command's connection. */

@@ -3,8 +3,8 @@ package io.wxim.chat.routing;
 import io.wxim.chat.direct.PeersRepository;
 import io.wxim.protocol.Conversations;
 import io.wxim.protocol.ServerFrame;
+import java.util.List;
 import org.springframework.stereotype.Component;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -26,9 +26,6 @@ public class MemberDeliveries {
         if (Conversations.isRoom(conv)) {
             return deliveries.toConversation(conv, frame);
         }
-        return peers.find(conv)
-                .flatMapMany(p -> Flux.fromIterable(p.users()))
-                .concatMap(user -> deliveries.toUser(user, frame))
-                .then();
+        return peers.find(conv).flatMap(p -> deliveries.toUsers(p.users(), null, List.of(frame)));
     }
 }

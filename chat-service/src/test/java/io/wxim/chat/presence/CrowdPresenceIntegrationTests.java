@@ -48,7 +48,7 @@ class CrowdPresenceIntegrationTests {
                 d.commandDeadline(), d.maxRoomsPerUser(), d.pair(), d.recallWindow(), d.typingInterval(),
                 d.maxConversationsListed(), new ChatProperties.Crowd(3, Duration.ofHours(1)));
         PresenceRepository presence = new PresenceRepository(redis, props);
-        crowd = new CrowdPresence(new Deliveries(redis, new FrameCodec(), presence, props), presence, props);
+        crowd = new CrowdPresence(new Deliveries(redis, new FrameCodec(), props), presence, props);
     }
 
     @AfterEach

@@ -1,0 +1,119 @@
+package io.wxim.chat.routing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.wxim.chat.config.ChatProperties;
+import io.wxim.protocol.FrameCodec;
+import io.wxim.protocol.NodeMessage;
+import io.wxim.protocol.RedisNames;
+import io.wxim.protocol.ServerFrame;
+import io.wxim.protocol.UserRef;
+import io.wxim.testinfra.TestInfra;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.data.redis.listener.ChannelTopic;
+import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
+import reactor.core.Disposable;
+
+/** Frames for users reach each node holding one of their connections once, against a real Redis. */
+@Timeout(60)
+class DeliveriesIntegrationTests {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private final String suffix = UUID.randomUUID().toString().substring(0, 8);
+    private final String n1 = "n1" + suffix;
+    private final String n2 = "n2" + suffix;
+    private final FrameCodec codec = new FrameCodec();
+    private final List<String[]> received = new CopyOnWriteArrayList<>(); // {node, message}
+    private final List<Disposable> listening = new ArrayList<>();
+    private LettuceConnectionFactory factory;
+    private ReactiveStringRedisTemplate redis;
+    private ReactiveRedisMessageListenerContainer listeners;
+    private Deliveries deliveries;
+
+    @BeforeEach
+    void setUp() {
+        factory = TestInfra.redisConnectionFactory();
+        redis = new ReactiveStringRedisTemplate(factory);
+        listeners = new ReactiveRedisMessageListenerContainer(factory);
+        for (String node : List.of(n1, n2)) {
+            listening.add(listeners.receiveLater(ChannelTopic.of(RedisNames.nodeChannel(node)))
+                    .block(WAIT)
+                    .subscribe(m -> received.add(new String[] {node, m.getMessage()})));
+        }
+        deliveries = new Deliveries(redis, codec, ChatProperties.defaults());
+    }
+
+    @AfterEach
+    void tearDown() {
+        listening.forEach(Disposable::dispose);
+        listeners.destroy();
+        factory.destroy();
+    }
+
+    @Test
+    void reachesEveryNodeOfEveryUserOnce_inOneCall() throws InterruptedException {
+        String alice = "ua" + suffix;
+        String bob = "ub" + suffix;
+        String carol = "uc" + suffix; // not connected anywhere
+        connect(alice, "c1", n1);
+        connect(alice, "c2", n1); // a second connection on the same node: still one message to that node
+        connect(alice, "c3", n2);
+        connect(bob, "c4", n1);
+        ServerFrame frame = new ServerFrame.Typing("d:x" + suffix, new UserRef(bob, "Bob", null));
+
+        deliveries.toUsers(List.of(alice, bob, carol), null, List.of(frame)).block(WAIT);
+
+        awaitReceived(3);
+        Thread.sleep(200); // nothing more arrives
+        assertThat(received).hasSize(3);
+        List<String> delivered = received.stream().map(r -> {
+            NodeMessage m = codec.read(r[1], NodeMessage.class);
+            assertThat(m.kind()).isEqualTo(NodeMessage.Kind.USER);
+            assertThat(m.conn()).isNull();
+            assertThat(m.frames()).containsExactly(codec.encode(frame));
+            return r[0] + ":" + m.user();
+        }).toList();
+        assertThat(delivered).containsExactlyInAnyOrder(n1 + ":" + alice, n2 + ":" + alice, n1 + ":" + bob);
+    }
+
+    @Test
+    void aSingleUserKeepsTheConnectionToSkip() {
+        String alice = "ua" + suffix;
+        connect(alice, "c1", n2);
+        ServerFrame frame = new ServerFrame.Typing("d:y" + suffix, new UserRef(alice, "Alice", null));
+
+        deliveries.toUser(alice, "c1", List.of(frame)).block(WAIT);
+
+        awaitReceived(1);
+        NodeMessage m = codec.read(received.get(0)[1], NodeMessage.class);
+        assertThat(received.get(0)[0]).isEqualTo(n2);
+        assertThat(m.user()).isEqualTo(alice);
+        assertThat(m.conn()).isEqualTo("c1");
+    }
+
+    private void connect(String user, String conn, String node) {
+        redis.opsForHash().putAll(RedisNames.connections(user), Map.of(conn, node)).block(WAIT);
+    }
+
+    private void awaitReceived(int count) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (received.size() < count && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        }
+        assertThat(received).hasSizeGreaterThanOrEqualTo(count);
+    }
+}
