@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -27,6 +28,8 @@ import redis.embedded.RedisServer;
  * embedded Mongo {@code WXIM_MONGO_PORT} default 27090).
  */
 public final class LocalLauncher {
+    /** The services' stop (drain, graceful shutdowns of four applications) gets this long before the stores stop. */
+    static final Duration SHUTDOWN_LIMIT = Duration.ofSeconds(120);
 
     private LocalLauncher() {
     }
@@ -90,11 +93,10 @@ public final class LocalLauncher {
 
         RedisServer redisToStop = redis;
         MongoServer mongoToStop = mongo;
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            system.close();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> BoundedShutdown.run(system::close, SHUTDOWN_LIMIT, () -> {
             wechat.close();
             stopEmbedded(mongoToStop, redisToStop);
-        }, "wxim-local-shutdown"));
+        }), "wxim-local-shutdown"));
 
         long millis = (System.nanoTime() - started) / 1_000_000;
         System.out.printf("%n  wxim is running (started in %d ms). LOCAL ONLY: dev login is enabled.%n"
