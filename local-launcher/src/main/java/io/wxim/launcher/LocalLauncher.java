@@ -28,8 +28,13 @@ import redis.embedded.RedisServer;
  * embedded Mongo {@code WXIM_MONGO_PORT} default 27090).
  */
 public final class LocalLauncher {
-    /** The services' stop (drain, graceful shutdowns of four applications) gets this long before the stores stop. */
-    static final Duration SHUTDOWN_LIMIT = Duration.ofSeconds(120);
+    /**
+     * How long the services get to stop before the in-process store is closed anyway: above a healthy worst case
+     * (the gateway's drain, at most ~20 s, then Spring's graceful phase, at most 30 s, for each of the four applications
+     * one after the other: ~140 s). Note that the embedded Redis stops at once (its library's own shutdown hook, and
+     * Ctrl+C reaches redis-server too): the services drain without it, as after a Redis crash.
+     */
+    static final Duration SHUTDOWN_LIMIT = Duration.ofSeconds(150);
 
     private LocalLauncher() {
     }
@@ -93,10 +98,16 @@ public final class LocalLauncher {
 
         RedisServer redisToStop = redis;
         MongoServer mongoToStop = mongo;
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> BoundedShutdown.run(system::close, SHUTDOWN_LIMIT, () -> {
-            wechat.close();
-            stopEmbedded(mongoToStop, redisToStop);
-        }), "wxim-local-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.out.printf("stopping (at most %d s)...%n", SHUTDOWN_LIMIT.toSeconds());
+            BoundedShutdown.run(system::close, SHUTDOWN_LIMIT, () -> {
+                try {
+                    wechat.close();
+                } finally {
+                    stopEmbedded(mongoToStop, redisToStop);
+                }
+            });
+        }, "wxim-local-shutdown"));
 
         long millis = (System.nanoTime() - started) / 1_000_000;
         System.out.printf("%n  wxim is running (started in %d ms). LOCAL ONLY: dev login is enabled.%n"

@@ -55,9 +55,11 @@ public class Deliveries {
     }
 
     /**
-     * Writes frames to every connection of each user (on every node) except {@code exceptConn} (null: all), in one
-     * Redis round trip ({@code to_users.lua}: the users' connection nodes read and published to inside Redis) instead
-     * of a read and a publish per user. The frames are encoded once.
+     * Writes the same frames to every connection of each user (on every node) except {@code exceptConn} (null: all),
+     * in one Redis round trip ({@code to_users.lua}: the users' connection nodes read and published to inside Redis;
+     * two round trips the first time after Redis lost its script cache) instead of a read and a publish per user. The
+     * frames are encoded once; a user listed twice gets them once. For a few users (a conversation's two, a pair):
+     * the script holds Redis while it runs.
      */
     public Mono<Void> toUsers(List<String> userIds, String exceptConn, List<? extends ServerFrame> frames) {
         if (userIds.isEmpty()) {
@@ -67,7 +69,7 @@ public class Deliveries {
         List<String> keys = new ArrayList<>(userIds.size());
         List<String> args = new ArrayList<>(userIds.size() + 1);
         args.add(NODE_CHANNEL_PREFIX);
-        for (String userId : userIds) {
+        for (String userId : userIds.stream().distinct().toList()) {
             keys.add(RedisNames.connections(userId));
             args.add(codec.write(NodeMessage.toUser(userId, exceptConn, encoded)));
         }
