@@ -24,6 +24,7 @@ import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.listener.ChannelTopic;
 import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
 import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 
 /** Frames for users reach each node holding one of their connections once, against a real Redis. */
 @Timeout(60)
@@ -111,14 +112,7 @@ class DeliveriesIntegrationTests {
     }
 
     private void awaitReceived(int count) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (received.size() < count && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
-        }
+        Flux.interval(Duration.ofMillis(10)).takeUntil(t -> received.size() >= count).blockLast(WAIT);
         assertThat(received).hasSizeGreaterThanOrEqualTo(count);
     }
 }
