@@ -4,6 +4,7 @@ import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.direct.DirectService;
 import io.wxim.chat.profile.ProfileService;
 import io.wxim.chat.routing.Deliveries;
+import io.wxim.chat.routing.Deliveries.UserFrames;
 import io.wxim.protocol.ClientFrame;
 import io.wxim.protocol.Command;
 import io.wxim.protocol.Conversations;
@@ -14,9 +15,9 @@ import io.wxim.protocol.ServerFrame;
 import io.wxim.protocol.UserRef;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import org.springframework.stereotype.Service;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -56,9 +57,9 @@ public class PairCommands {
         return profiles.require(frame.to()).flatMap(target -> pairs.request(me.id(), target.id(),
                         now + props.requestTtl().toMillis(), newConv(), props.maxOutgoing(), props.maxIncoming(), now)
                 .flatMap(result -> switch (result.status()) {
-                    case "created", "pending" -> deliveries.toUser(target.id(), new ServerFrame.PairRequested(me, result.expiresAt()))
-                            .then(deliveries.toUser(me.id(), cmd.conn(), List.of(
-                                    new ServerFrame.PairRequestSent(null, target, result.expiresAt()))))
+                    case "created", "pending" -> deliveries.toEach(List.of(
+                                    new UserFrames(target.id(), new ServerFrame.PairRequested(me, result.expiresAt())),
+                                    new UserFrames(me.id(), cmd.conn(), new ServerFrame.PairRequestSent(null, target, result.expiresAt()))))
                             .thenReturn(deliveries.reply(cmd, new ServerFrame.PairRequestSent(frame.rid(), target, result.expiresAt())));
                     case "busy_self" -> Mono.<NodeMessage>error(conflict("you are in a pair session; leave it first"));
                     case "busy_peer" -> Mono.<NodeMessage>error(conflict("the user is in a pair session"));
@@ -85,8 +86,7 @@ public class PairCommands {
                 return Mono.error(new ProtocolException(ErrorCode.NOT_FOUND, "no such pair request"));
             }
             ServerFrame.PairRequestClosed event = new ServerFrame.PairRequestClosed(null, from, to, reason);
-            return deliveries.toUser(other, event)
-                    .then(deliveries.toUser(cmd.user().id(), cmd.conn(), List.of(event)))
+            return deliveries.toEach(List.of(new UserFrames(other, event), new UserFrames(cmd.user().id(), cmd.conn(), event)))
                     .thenReturn(deliveries.reply(cmd, new ServerFrame.PairRequestClosed(rid, from, to, reason)));
         });
     }
@@ -112,7 +112,7 @@ public class PairCommands {
         });
     }
 
-    /** Records both members durably, then tells both users (and every other request that just closed). */
+    /** Records both members durably, then tells both users and both sides of every other request that just closed, in one call. */
     private Mono<NodeMessage> started(Command cmd, ClientFrame.PairAccept frame, PairRepository.AcceptResult result, long now) {
         UserRef me = cmd.user();
         String conv = result.conv();
@@ -120,18 +120,16 @@ public class PairCommands {
                 .then(profiles.findAll(List.of(frame.from(), me.id())))
                 .flatMap(found -> {
                     UserRef requester = found.getOrDefault(frame.from(), new UserRef(frame.from(), null, null));
-                    return deliveries.toUser(frame.from(), new ServerFrame.PairStarted(null, conv, me))
-                            .then(deliveries.toUser(me.id(), cmd.conn(), List.of(new ServerFrame.PairStarted(null, conv, requester))))
-                            .then(notifyClosed(result.closed()))
-                            .thenReturn(deliveries.reply(cmd, new ServerFrame.PairStarted(frame.rid(), conv, requester)));
+                    List<UserFrames> events = new ArrayList<>(2 + 2 * result.closed().size());
+                    events.add(new UserFrames(frame.from(), new ServerFrame.PairStarted(null, conv, me)));
+                    events.add(new UserFrames(me.id(), cmd.conn(), new ServerFrame.PairStarted(null, conv, requester)));
+                    for (String[] c : result.closed()) {
+                        ServerFrame.PairRequestClosed closed = new ServerFrame.PairRequestClosed(null, c[0], c[1], "busy");
+                        events.add(new UserFrames(c[0], closed));
+                        events.add(new UserFrames(c[1], closed));
+                    }
+                    return deliveries.toEach(events).thenReturn(deliveries.reply(cmd, new ServerFrame.PairStarted(frame.rid(), conv, requester)));
                 });
-    }
-
-    private Mono<Void> notifyClosed(List<String[]> closed) {
-        return Flux.fromIterable(closed).concatMap(c -> {
-            ServerFrame.PairRequestClosed event = new ServerFrame.PairRequestClosed(null, c[0], c[1], "busy");
-            return deliveries.toUsers(List.of(c[0], c[1]), null, List.of(event));
-        }).then();
     }
 
     public Mono<NodeMessage> leave(Command cmd, ClientFrame.PairLeave frame) {
@@ -141,9 +139,14 @@ public class PairCommands {
         }
         return pairs.leave(me, frame.conv(), clock.millis())
                 .switchIfEmpty(Mono.error(() -> new ProtocolException(ErrorCode.NOT_FOUND, "you are not in this pair session")))
-                .flatMap(peer -> ended(frame.conv(), me, peer, "peer_left")
-                        .then(deliveries.toUser(me, cmd.conn(), List.of(new ServerFrame.PairEnded(null, frame.conv(), peer, "left"))))
-                        .thenReturn(deliveries.reply(cmd, new ServerFrame.PairEnded(frame.rid(), frame.conv(), peer, "left"))));
+                .flatMap(peer -> {
+                    List<UserFrames> events = new ArrayList<>(2);
+                    if (!peer.isEmpty()) {
+                        events.add(new UserFrames(peer, new ServerFrame.PairEnded(null, frame.conv(), me, "peer_left")));
+                    }
+                    events.add(new UserFrames(me, cmd.conn(), new ServerFrame.PairEnded(null, frame.conv(), peer, "left")));
+                    return deliveries.toEach(events).thenReturn(deliveries.reply(cmd, new ServerFrame.PairEnded(frame.rid(), frame.conv(), peer, "left")));
+                });
     }
 
     /** Tells {@code peer} that the session with {@code user} ended for {@code reason}. */

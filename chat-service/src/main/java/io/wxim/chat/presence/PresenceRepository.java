@@ -110,13 +110,6 @@ public class PresenceRepository {
                 .timeout(timeout);
     }
 
-    /** connId -> node of the user's open connections. */
-    public Mono<Map<String, String>> connections(String userId) {
-        return redis.<String, String>opsForHash().entries(RedisNames.connections(userId))
-                .collectMap(Map.Entry::getKey, Map.Entry::getValue)
-                .timeout(timeout);
-    }
-
     /** Adds the user to the conversation's online set if (and only if) connected; emits the online count. */
     public Mono<Long> markOnline(String conv, String userId) {
         return redis.execute(MARK_ONLINE, List.of(RedisNames.connections(userId), RedisNames.online(conv)), List.of(userId))

@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.springframework.stereotype.Service;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -117,13 +116,9 @@ public class RoomCommands {
                         List.of(deliveries.encode(joined)))));
     }
 
-    /** Sends a subscription change to every other gateway node where the user has connections. */
+    /** Sends a subscription change to every other gateway node where the user has connections (one round trip). */
     private Mono<Void> toOtherNodes(Command cmd, NodeMessage change) {
-        return presence.connections(cmd.user().id())
-                .flatMapMany(conns -> Flux.fromIterable(Set.copyOf(conns.values())))
-                .filter(node -> !node.equals(cmd.node()))
-                .concatMap(node -> deliveries.toNode(node, change))
-                .then();
+        return deliveries.toUserNodes(cmd.user().id(), cmd.node(), change);
     }
 
 }

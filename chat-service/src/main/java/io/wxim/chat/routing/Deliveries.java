@@ -25,6 +25,7 @@ import reactor.core.publisher.Mono;
 public class Deliveries {
     private static final RedisScript<Long> TO_USERS = RedisScripts.load("redis/to_users.lua", Long.class);
     private static final String NODE_CHANNEL_PREFIX = RedisNames.nodeChannel("");
+    private static final String NO_NODE = "";
 
     private final ReactiveStringRedisTemplate redis;
     private final FrameCodec codec;
@@ -56,24 +57,57 @@ public class Deliveries {
 
     /**
      * Writes the same frames to every connection of each user (on every node) except {@code exceptConn} (null: all),
-     * in one Redis round trip ({@code to_users.lua}: the users' connection nodes read and published to inside Redis;
-     * two round trips the first time after Redis lost its script cache) instead of a read and a publish per user. The
-     * frames are encoded once; a user listed twice gets them once. For a few users (a conversation's two, a pair):
-     * the script holds Redis while it runs.
+     * in one Redis round trip. The frames are encoded once; a user listed twice gets them once.
      */
     public Mono<Void> toUsers(List<String> userIds, String exceptConn, List<? extends ServerFrame> frames) {
+        List<String> encoded = frames.stream().map(codec::encode).toList();
+        List<String> users = userIds.stream().distinct().toList();
+        return publish(users, NO_NODE, users.stream()
+                .map(userId -> codec.write(NodeMessage.toUser(userId, exceptConn, encoded))).toList());
+    }
+
+    /**
+     * Writes each entry's frames to its user's connections, all in one Redis round trip: for events that tell two
+     * users different things (a pair request to the target and to the requester's other devices).
+     */
+    public Mono<Void> toEach(List<UserFrames> entries) {
+        return publish(entries.stream().map(UserFrames::userId).toList(), NO_NODE, entries.stream()
+                .map(e -> codec.write(NodeMessage.toUser(e.userId(), e.exceptConn(), e.frames().stream().map(codec::encode).toList())))
+                .toList());
+    }
+
+    /** Sends {@code message} to every node where the user has a connection, except {@code exceptNode}. */
+    public Mono<Void> toUserNodes(String userId, String exceptNode, NodeMessage message) {
+        return publish(List.of(userId), exceptNode, List.of(codec.write(message)));
+    }
+
+    /**
+     * One round trip ({@code to_users.lua}: each user's connection nodes read and published to inside Redis, each node
+     * once per entry; two round trips the first time after Redis lost its script cache) instead of a read and a
+     * publish per user. For a few users (a conversation's two, a pair, the requests an accept closed): the script
+     * holds Redis while it runs.
+     */
+    private Mono<Void> publish(List<String> userIds, String exceptNode, List<String> messages) {
         if (userIds.isEmpty()) {
             return Mono.empty();
         }
-        List<String> encoded = frames.stream().map(codec::encode).toList();
-        List<String> keys = new ArrayList<>(userIds.size());
-        List<String> args = new ArrayList<>(userIds.size() + 1);
+        List<String> keys = userIds.stream().map(RedisNames::connections).toList();
+        List<String> args = new ArrayList<>(messages.size() + 2);
         args.add(NODE_CHANNEL_PREFIX);
-        for (String userId : userIds.stream().distinct().toList()) {
-            keys.add(RedisNames.connections(userId));
-            args.add(codec.write(NodeMessage.toUser(userId, exceptConn, encoded)));
-        }
+        args.add(exceptNode);
+        args.addAll(messages);
         return redis.execute(TO_USERS, keys, args).timeout(timeout).then();
+    }
+
+    /** Frames for one user: written to each of their connections except {@code exceptConn} (null: all). */
+    public record UserFrames(String userId, String exceptConn, List<? extends ServerFrame> frames) {
+        public UserFrames(String userId, ServerFrame frame) {
+            this(userId, null, List.of(frame));
+        }
+
+        public UserFrames(String userId, String exceptConn, ServerFrame frame) {
+            this(userId, exceptConn, List.of(frame));
+        }
     }
 
     /** The reply that completes {@code cmd}: these frames, written to the command's connection. */

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 
@@ -78,10 +79,7 @@ class LastSeqsTests {
     }
 
     private void awaitRequests(int count) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (requests.size() < count && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
-        }
+        Flux.interval(Duration.ofMillis(5)).takeUntil(t -> requests.size() >= count).blockLast(WAIT);
         assertThat(requests).hasSize(count);
     }
 

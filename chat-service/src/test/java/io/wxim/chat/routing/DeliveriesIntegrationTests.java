@@ -107,6 +107,59 @@ class DeliveriesIntegrationTests {
         assertThat(m.conn()).isEqualTo("c1");
     }
 
+    @Test
+    void eachEntryReachesItsUserWithItsOwnFrames() throws InterruptedException {
+        String alice = "ua" + suffix;
+        String bob = "ub" + suffix;
+        connect(alice, "c1", n1);
+        connect(alice, "c2", n2);
+        connect(bob, "c3", n1);
+        ServerFrame toAlice = new ServerFrame.PairEnded(null, "p:x" + suffix, bob, "left");
+        ServerFrame toBob = new ServerFrame.PairEnded(null, "p:x" + suffix, alice, "peer_left");
+        ServerFrame alsoToBob = new ServerFrame.PairRequestClosed(null, alice, bob, "busy");
+
+        deliveries.toEach(List.of(new Deliveries.UserFrames(alice, "c1", toAlice), new Deliveries.UserFrames(bob, toBob),
+                new Deliveries.UserFrames(bob, alsoToBob))).block(WAIT); // bob twice, with different frames: both
+
+        awaitReceived(4);
+        Thread.sleep(200); // nothing more arrives
+        assertThat(received).hasSize(4);
+        List<String> delivered = received.stream().map(r -> {
+            NodeMessage m = codec.read(r[1], NodeMessage.class);
+            assertThat(m.kind()).isEqualTo(NodeMessage.Kind.USER);
+            assertThat(m.frames()).hasSize(1);
+            return r[0] + ":" + m.user() + ":" + m.conn() + ":" + m.frames().get(0);
+        }).toList();
+        assertThat(delivered).containsExactlyInAnyOrder(
+                n1 + ":" + alice + ":c1:" + codec.encode(toAlice),
+                n2 + ":" + alice + ":c1:" + codec.encode(toAlice),
+                n1 + ":" + bob + ":null:" + codec.encode(toBob),
+                n1 + ":" + bob + ":null:" + codec.encode(alsoToBob));
+    }
+
+    @Test
+    void aNodeMessageReachesTheUsersOtherNodesOnly() throws InterruptedException {
+        String alice = "ua" + suffix;
+        connect(alice, "c1", n1);
+        connect(alice, "c2", n1);
+        connect(alice, "c3", n2);
+        NodeMessage change = NodeMessage.subscribe(alice, List.of("r:x" + suffix), null, 0, List.of());
+
+        deliveries.toUserNodes(alice, n1, change).block(WAIT);
+
+        awaitReceived(1);
+        Thread.sleep(200); // nothing more arrives, and nothing to the node skipped
+        assertThat(received).hasSize(1);
+        assertThat(received.get(0)[0]).isEqualTo(n2);
+        assertThat(codec.read(received.get(0)[1], NodeMessage.class)).isEqualTo(change);
+
+        received.clear();
+        deliveries.toUserNodes(alice, n2, change).block(WAIT);
+        awaitReceived(1);
+        Thread.sleep(200);
+        assertThat(received).extracting(r -> r[0]).containsExactly(n1); // two connections there: one message
+    }
+
     private void connect(String user, String conn, String node) {
         redis.opsForHash().putAll(RedisNames.connections(user), Map.of(conn, node)).block(WAIT);
     }
