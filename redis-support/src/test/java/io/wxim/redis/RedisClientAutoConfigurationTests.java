@@ -17,6 +17,13 @@ class RedisClientAutoConfigurationTests {
             .withPropertyValues("spring.data.redis.port=1"); // nothing connects while the context is built
 
     @Test
+    void isListedForSpringBoot() {
+        assertThat(org.springframework.boot.context.annotation.ImportCandidates.load(
+                org.springframework.boot.autoconfigure.AutoConfiguration.class, getClass().getClassLoader()))
+                .contains(RedisClientAutoConfiguration.class.getName());
+    }
+
+    @Test
     void signalsResultsOnLettucesExecutors_andKeepsBootsOptions() {
         runner.run(context -> {
             var options = context.getBean(LettuceConnectionFactory.class).getClientConfiguration().getClientOptions()

@@ -8,7 +8,6 @@ import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -21,9 +20,10 @@ import reactor.core.publisher.Flux;
 import redis.embedded.RedisServer;
 
 /**
- * With wxim's client options, a command that fails at once because Redis is gone signals its error after the write
- * returned, on another thread: its error handler cannot write the next command inside the failed write (the Lettuce
- * deadlock {@link RedisClientAutoConfiguration} describes). And the client reconnects once Redis is back.
+ * With wxim's client options, a command that fails at once because Redis is gone signals its error on another thread
+ * than the one that wrote it: its error handler cannot write the next command inside the failed write (the property
+ * that rules out the Lettuce deadlock {@link RedisClientAutoConfiguration} describes; the deadlock itself needs a
+ * second thread's close at the same instant and is not reproduced here). And the client reconnects once Redis is back.
  * A Redis of its own (embedded binary), since the test stops it.
  */
 @Timeout(60)
@@ -34,8 +34,9 @@ class RedisGoneIntegrationTests {
 
     @AfterEach
     void tearDown() throws IOException {
-        if (factory != null) {
-            factory.destroy();
+        if (factory != null) { // bounded: a wedged client must not hang the test JVM
+            reactor.core.publisher.Mono.fromRunnable(factory::destroy)
+                    .subscribeOn(reactor.core.scheduler.Schedulers.boundedElastic()).block(WAIT);
         }
         if (server != null) {
             server.stop();
@@ -72,19 +73,14 @@ class RedisGoneIntegrationTests {
 
         Thread caller = Thread.currentThread();
         AtomicReference<Thread> signalledOn = new AtomicReference<>();
-        AtomicBoolean writeReturned = new AtomicBoolean();
-        AtomicBoolean signalledInsideTheWrite = new AtomicBoolean();
         CountDownLatch failed = new CountDownLatch(1);
         redis.hasKey("k").subscribe(v -> { }, error -> {
             signalledOn.set(Thread.currentThread());
-            signalledInsideTheWrite.set(!writeReturned.get());
             failed.countDown();
         });
-        writeReturned.set(true);
 
         assertThat(failed.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
-        assertThat(signalledInsideTheWrite).isFalse();
-        assertThat(signalledOn.get()).isNotSameAs(caller);
+        assertThat(signalledOn.get()).isNotSameAs(caller); // without the option: the caller, inside its write
 
         server = start(port); // Redis is back: the client reconnects by itself
         Boolean answered = Flux.interval(Duration.ofMillis(100)).onBackpressureDrop()

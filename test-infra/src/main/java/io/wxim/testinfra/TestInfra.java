@@ -153,10 +153,16 @@ public final class TestInfra {
         }
     }
 
-    /** A started Lettuce connection factory on the shared Redis, for tests without Spring; destroy it after use. */
+    /**
+     * A started Lettuce connection factory on the shared Redis, for tests without Spring, with the client options the
+     * services run with ({@code redis-support}); destroy it after use.
+     */
     public static org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory redisConnectionFactory() {
         var factory = new org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory(
-                new org.springframework.data.redis.connection.RedisStandaloneConfiguration(redisHost(), redisPort()));
+                new org.springframework.data.redis.connection.RedisStandaloneConfiguration(redisHost(), redisPort()),
+                org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration.builder()
+                        .clientOptions(io.wxim.redis.RedisClientAutoConfiguration.apply(io.lettuce.core.ClientOptions.builder()).build())
+                        .build());
         factory.afterPropertiesSet();
         factory.start();
         return factory;

@@ -9,7 +9,9 @@ import io.wxim.protocol.ServerFrame;
 import java.util.UUID;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.data.redis.connection.ReactiveRedisConnectionFactory;
+import io.wxim.redis.PubSubConnections;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
 
 /** Wires Redis pub/sub, the connection registry and the frame codec (the /ws endpoint: {@code WebSocketEndpoint}). */
@@ -39,9 +41,22 @@ class GatewayConfig {
         return new NodeIdentity(configured ? props.nodeId() : "gw-" + UUID.randomUUID().toString().substring(0, 8));
     }
 
+    /** The listeners' own connection factory ({@link PubSubConnections}: a SUBSCRIBE is recorded before its channel's first message). */
+    record PubSubFactory(LettuceConnectionFactory factory) implements DisposableBean {
+        @Override
+        public void destroy() {
+            factory.destroy();
+        }
+    }
+
+    @Bean
+    PubSubFactory pubSubFactory(LettuceConnectionFactory factory) {
+        return new PubSubFactory(PubSubConnections.factoryLike(factory));
+    }
+
     @Bean(destroyMethod = "destroyLater")
-    ReactiveRedisMessageListenerContainer redisListenerContainer(ReactiveRedisConnectionFactory factory) {
-        return new ReactiveRedisMessageListenerContainer(factory);
+    ReactiveRedisMessageListenerContainer redisListenerContainer(PubSubFactory pubSub) {
+        return new ReactiveRedisMessageListenerContainer(pubSub.factory());
     }
 
     @Bean

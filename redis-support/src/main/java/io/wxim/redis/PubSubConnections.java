@@ -1,0 +1,53 @@
+package io.wxim.redis;
+
+import io.lettuce.core.ClientOptions;
+import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+
+/**
+ * A connection factory for pub/sub listeners: the service's Redis settings, but results signalled where Lettuce reads
+ * them ({@code publishOnScheduler} off). Spring Data records a channel as subscribed when the SUBSCRIBE's answer is
+ * signalled, while messages are always emitted on Lettuce's event loop: signalled on another thread, the answer could
+ * come after the channel's first messages, which the listener would then drop. Listeners only SUBSCRIBE and
+ * UNSUBSCRIBE on their own connection, so the deadlock {@link RedisClientAutoConfiguration} avoids for commands does
+ * not arise from the service's handlers here.
+ */
+public final class PubSubConnections {
+    private PubSubConnections() {
+    }
+
+    /** A new, started factory with {@code base}'s server and client settings for pub/sub; destroy it after use. */
+    public static LettuceConnectionFactory factoryLike(LettuceConnectionFactory base) {
+        LettuceClientConfiguration.LettuceClientConfigurationBuilder builder = LettuceClientConfiguration.builder();
+        LettuceClientConfiguration config = base.getClientConfiguration();
+        if (config.isUseSsl()) {
+            var ssl = builder.useSsl().verifyPeer(config.getVerifyMode());
+            if (config.isStartTls()) {
+                ssl.startTls();
+            }
+            builder = ssl.and();
+        }
+        config.getClientResources().ifPresent(builder::clientResources);
+        config.getClientName().ifPresent(builder::clientName);
+        config.getReadFrom().ifPresent(builder::readFrom);
+        config.getRedisCredentialsProviderFactory().ifPresent(builder::redisCredentialsProviderFactory);
+        ClientOptions options = config.getClientOptions().orElseGet(() -> ClientOptions.builder().build());
+        LettuceClientConfiguration pubSub = builder
+                .clientOptions(options.mutate().publishOnScheduler(false).build())
+                .commandTimeout(config.getCommandTimeout())
+                .shutdownTimeout(config.getShutdownTimeout())
+                .shutdownQuietPeriod(config.getShutdownQuietPeriod())
+                .build();
+        LettuceConnectionFactory factory;
+        if (base.getClusterConfiguration() != null) {
+            factory = new LettuceConnectionFactory(base.getClusterConfiguration(), pubSub);
+        } else if (base.getSentinelConfiguration() != null) {
+            factory = new LettuceConnectionFactory(base.getSentinelConfiguration(), pubSub);
+        } else {
+            factory = new LettuceConnectionFactory(base.getStandaloneConfiguration(), pubSub);
+        }
+        factory.afterPropertiesSet();
+        factory.start();
+        return factory;
+    }
+}

@@ -1,0 +1,83 @@
+package io.wxim.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lettuce.core.ClientOptions;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.data.redis.listener.ChannelTopic;
+import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+import redis.embedded.RedisServer;
+
+/** The listeners' factory keeps the service's Redis settings, signals where Lettuce reads, and carries messages. */
+@Timeout(60)
+class PubSubConnectionsIntegrationTests {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private RedisServer server;
+    private LettuceConnectionFactory base;
+    private LettuceConnectionFactory pubSub;
+
+    @AfterEach
+    void tearDown() throws IOException {
+        for (LettuceConnectionFactory f : new LettuceConnectionFactory[] {pubSub, base}) {
+            if (f != null) {
+                Mono.fromRunnable(f::destroy).subscribeOn(Schedulers.boundedElastic()).block(WAIT);
+            }
+        }
+        if (server != null) {
+            server.stop();
+        }
+    }
+
+    @Test
+    void keepsTheSettings_withoutPublishOn_andCarriesMessages() throws IOException {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        server = RedisServer.newRedisServer().port(port).bind("127.0.0.1")
+                .setting("save \"\"").setting("appendonly no").build();
+        server.start();
+        RedisStandaloneConfiguration standalone = new RedisStandaloneConfiguration("127.0.0.1", port);
+        standalone.setDatabase(3);
+        base = new LettuceConnectionFactory(standalone, LettuceClientConfiguration.builder()
+                .clientOptions(RedisClientAutoConfiguration.apply(ClientOptions.builder()).build())
+                .clientName("wxim-test")
+                .commandTimeout(Duration.ofSeconds(3))
+                .build());
+        base.afterPropertiesSet();
+        base.start();
+
+        pubSub = PubSubConnections.factoryLike(base);
+
+        LettuceClientConfiguration copied = pubSub.getClientConfiguration();
+        assertThat(copied.getClientOptions().orElseThrow().isPublishOnScheduler()).isFalse();
+        assertThat(base.getClientConfiguration().getClientOptions().orElseThrow().isPublishOnScheduler()).isTrue();
+        assertThat(copied.getClientName()).contains("wxim-test");
+        assertThat(copied.getCommandTimeout()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(copied.isUseSsl()).isFalse();
+        assertThat(pubSub.getStandaloneConfiguration().getPort()).isEqualTo(port);
+        assertThat(pubSub.getDatabase()).isEqualTo(3);
+
+        ReactiveRedisMessageListenerContainer container = new ReactiveRedisMessageListenerContainer(pubSub);
+        try {
+            var messages = container.receiveLater(ChannelTopic.of("c")).block(WAIT);
+            Mono<String> first = messages.next().map(m -> m.getMessage()).cache();
+            first.subscribe();
+            new ReactiveStringRedisTemplate(base).convertAndSend("c", "hello").block(WAIT);
+            assertThat(first.block(WAIT)).isEqualTo("hello");
+        } finally {
+            container.destroyLater().block(WAIT);
+        }
+    }
+}
