@@ -77,9 +77,7 @@ class DeliveriesIntegrationTests {
 
         deliveries.toUsers(List.of(alice, bob, carol, bob), null, List.of(frame)).block(WAIT); // bob listed twice
 
-        awaitReceived(3);
-        Thread.sleep(200); // nothing more arrives
-        assertThat(received).hasSize(3);
+        awaitExactly(3);
         List<String> delivered = received.stream().map(r -> {
             NodeMessage m = codec.read(r[1], NodeMessage.class);
             assertThat(m.kind()).isEqualTo(NodeMessage.Kind.USER);
@@ -98,9 +96,7 @@ class DeliveriesIntegrationTests {
 
         deliveries.toUser(alice, "c1", List.of(frame)).block(WAIT);
 
-        awaitReceived(1);
-        Thread.sleep(200); // nothing more arrives
-        assertThat(received).hasSize(1);
+        awaitExactly(1);
         NodeMessage m = codec.read(received.get(0)[1], NodeMessage.class);
         assertThat(received.get(0)[0]).isEqualTo(n2);
         assertThat(m.user()).isEqualTo(alice);
@@ -121,9 +117,7 @@ class DeliveriesIntegrationTests {
         deliveries.toEach(List.of(new Deliveries.UserFrames(alice, "c1", toAlice), new Deliveries.UserFrames(bob, toBob),
                 new Deliveries.UserFrames(bob, alsoToBob))).block(WAIT); // bob twice, with different frames: both
 
-        awaitReceived(4);
-        Thread.sleep(200); // nothing more arrives
-        assertThat(received).hasSize(4);
+        awaitExactly(4);
         List<String> delivered = received.stream().map(r -> {
             NodeMessage m = codec.read(r[1], NodeMessage.class);
             assertThat(m.kind()).isEqualTo(NodeMessage.Kind.USER);
@@ -147,16 +141,13 @@ class DeliveriesIntegrationTests {
 
         deliveries.toUserNodes(alice, n1, change).block(WAIT);
 
-        awaitReceived(1);
-        Thread.sleep(200); // nothing more arrives, and nothing to the node skipped
-        assertThat(received).hasSize(1);
+        awaitExactly(1); // and nothing to the node skipped
         assertThat(received.get(0)[0]).isEqualTo(n2);
         assertThat(codec.read(received.get(0)[1], NodeMessage.class)).isEqualTo(change);
 
         received.clear();
         deliveries.toUserNodes(alice, n2, change).block(WAIT);
-        awaitReceived(1);
-        Thread.sleep(200);
+        awaitExactly(1);
         assertThat(received).extracting(r -> r[0]).containsExactly(n1); // two connections there: one message
     }
 
@@ -164,8 +155,10 @@ class DeliveriesIntegrationTests {
         redis.opsForHash().putAll(RedisNames.connections(user), Map.of(conn, node)).block(WAIT);
     }
 
-    private void awaitReceived(int count) {
+    /** Waits for {@code count} node messages, then checks that no more arrive. */
+    private void awaitExactly(int count) throws InterruptedException {
         Flux.interval(Duration.ofMillis(10)).takeUntil(t -> received.size() >= count).blockLast(WAIT);
-        assertThat(received).hasSizeGreaterThanOrEqualTo(count);
+        Thread.sleep(200);
+        assertThat(received).hasSize(count);
     }
 }
