@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.lettuce.core.ClientOptions;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -16,7 +15,6 @@ import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.listener.ChannelTopic;
 import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 import redis.embedded.RedisServer;
 
 /** The listeners' factory keeps the service's Redis settings, signals where Lettuce reads, and carries messages. */
@@ -29,11 +27,8 @@ class PubSubConnectionsIntegrationTests {
 
     @AfterEach
     void tearDown() throws IOException {
-        for (LettuceConnectionFactory f : new LettuceConnectionFactory[] {pubSub, base}) {
-            if (f != null) {
-                Mono.fromRunnable(f::destroy).subscribeOn(Schedulers.boundedElastic()).block(WAIT);
-            }
-        }
+        OwnRedis.destroy(pubSub, WAIT);
+        OwnRedis.destroy(base, WAIT);
         if (server != null) {
             server.stop();
         }
@@ -41,13 +36,8 @@ class PubSubConnectionsIntegrationTests {
 
     @Test
     void keepsTheSettings_withoutPublishOn_andCarriesMessages() throws IOException {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
-        server = RedisServer.newRedisServer().port(port).bind("127.0.0.1")
-                .setting("save \"\"").setting("appendonly no").build();
-        server.start();
+        int port = OwnRedis.freePort();
+        server = OwnRedis.start(port);
         RedisStandaloneConfiguration standalone = new RedisStandaloneConfiguration("127.0.0.1", port);
         standalone.setDatabase(3);
         base = new LettuceConnectionFactory(standalone, LettuceClientConfiguration.builder()

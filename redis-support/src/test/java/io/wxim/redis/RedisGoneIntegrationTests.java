@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.lettuce.core.ClientOptions;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -34,10 +33,7 @@ class RedisGoneIntegrationTests {
 
     @AfterEach
     void tearDown() throws IOException {
-        if (factory != null) { // bounded: a wedged client must not hang the test JVM
-            reactor.core.publisher.Mono.fromRunnable(factory::destroy)
-                    .subscribeOn(reactor.core.scheduler.Schedulers.boundedElastic()).block(WAIT);
-        }
+        OwnRedis.destroy(factory, WAIT);
         if (server != null) {
             server.stop();
         }
@@ -45,8 +41,8 @@ class RedisGoneIntegrationTests {
 
     @Test
     void aCommandFailingWhileRedisIsGone_signalsOutsideTheWrite_andTheClientRecovers() throws Exception {
-        int port = freePort();
-        server = start(port);
+        int port = OwnRedis.freePort();
+        server = OwnRedis.start(port);
         factory = new LettuceConnectionFactory(new RedisStandaloneConfiguration("127.0.0.1", port),
                 LettuceClientConfiguration.builder()
                         // rejecting commands while disconnected makes a command fail inside its write at once, as
@@ -82,24 +78,11 @@ class RedisGoneIntegrationTests {
         assertThat(failed.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
         assertThat(signalledOn.get()).isNotSameAs(caller); // without the option: the caller, inside its write
 
-        server = start(port); // Redis is back: the client reconnects by itself
+        server = OwnRedis.start(port); // Redis is back: the client reconnects by itself
         Boolean answered = Flux.interval(Duration.ofMillis(100)).onBackpressureDrop()
                 .concatMap(i -> redis.opsForValue().set("k", "again").onErrorReturn(false))
                 .takeUntil(ok -> ok)
                 .blockLast(Duration.ofSeconds(30));
         assertThat(answered).isTrue();
-    }
-
-    private static RedisServer start(int port) throws IOException {
-        RedisServer started = RedisServer.newRedisServer().port(port).bind("127.0.0.1")
-                .setting("save \"\"").setting("appendonly no").build();
-        started.start();
-        return started;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }
