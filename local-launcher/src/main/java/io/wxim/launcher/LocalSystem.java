@@ -65,18 +65,35 @@ public final class LocalSystem implements AutoCloseable {
         }
     }
 
-    /** Ports of the services behind the gateway; management (actuator) ports are {@code managementOffset} higher, or off if 0. */
+    /**
+     * Ports of the services behind the gateway; management (actuator) ports are {@code managementOffset} higher, or
+     * off if 0. A port of 0 lets the OS pick a free one when the service binds (no race with other sockets; tests use
+     * it): later services are given the bound port, and {@link #authPort()} / {@link #gatewayPorts()} tell it. Not
+     * chat's: history and chat call each other, and history starts first with chat's address.
+     */
     public record Ports(int auth, int history, int chat, int managementOffset) {
+        public Ports {
+            if (chat <= 0) {
+                throw new IllegalArgumentException("chat-service needs a fixed port (history is given it first)");
+            }
+        }
     }
 
     private final List<ConfigurableApplicationContext> contexts = new ArrayList<>();
+    private final List<Integer> boundGatewayPorts = new ArrayList<>();
     private final Options options;
+    private int boundAuthPort;
 
     private LocalSystem(Options options) {
         this.options = options;
     }
 
     public static LocalSystem start(Options options) {
+        boolean anyPicked = options.ports().auth() == 0 || options.ports().history() == 0
+                || options.gatewayPorts().contains(0);
+        if (anyPicked && options.ports().managementOffset() != 0) {
+            throw new IllegalArgumentException("a management offset needs fixed ports");
+        }
         LocalSystem system = new LocalSystem(options);
         try {
             system.startAll();
@@ -87,16 +104,18 @@ public final class LocalSystem implements AutoCloseable {
         }
     }
 
+    /** The gateways' bound ports, in the order of {@link Options#gatewayPorts()}. */
     public List<Integer> gatewayPorts() {
-        return options.gatewayPorts();
+        return List.copyOf(boundGatewayPorts);
+    }
+
+    /** auth-service's bound port. */
+    public int authPort() {
+        return boundAuthPort;
     }
 
     private void startAll() {
         Ports p = options.ports();
-        String auth = "http://127.0.0.1:" + p.auth();
-        String history = "http://127.0.0.1:" + p.history();
-        String chat = "http://127.0.0.1:" + p.chat();
-
         // Payload encryption is on: a fresh gateway token per start, and the key-encryption key from the options
         // (the launcher keeps one under its data directory) or a fresh one.
         String gatewayKeysToken = randomBase64(32);
@@ -107,18 +126,20 @@ public final class LocalSystem implements AutoCloseable {
         authProps.put("im.auth.encryption.gateway-token", gatewayKeysToken);
         authProps.putIfAbsent("im.auth.encryption.key-encryption-key", randomBase64(32));
         authProps.put("im.auth.encryption.key-encryption-key-file", "");
-        run(AuthApplication.class, "auth-service", authProps);
+        boundAuthPort = run(AuthApplication.class, "auth-service", authProps);
+        String auth = "http://127.0.0.1:" + boundAuthPort;
 
+        // history and chat call each other: history is given chat's port before chat starts, so it cannot be 0
         Map<String, String> historyProps = base("history-service", p.history(), "history", REDIS);
-        historyProps.put("im.history.chat-base-url", chat);
+        historyProps.put("im.history.chat-base-url", "http://127.0.0.1:" + p.chat());
         historyProps.putIfAbsent("im.history.media.url-key", randomBase64(32));
         historyProps.put("spring.security.oauth2.resourceserver.jwt.jwk-set-uri", auth + "/api/auth/jwks");
-        run(HistoryApplication.class, "history-service", historyProps);
+        String history = "http://127.0.0.1:" + run(HistoryApplication.class, "history-service", historyProps);
 
         Map<String, String> chatProps = base(ChatApplication.CONFIG_NAME, p.chat(), "chat", LETTUCE_TRACING);
         chatProps.put("im.chat.history.base-url", history);
         chatProps.put("spring.security.oauth2.resourceserver.jwt.jwk-set-uri", auth + "/api/auth/jwks");
-        run(ChatApplication.class, ChatApplication.CONFIG_NAME, chatProps);
+        String chat = "http://127.0.0.1:" + run(ChatApplication.class, ChatApplication.CONFIG_NAME, chatProps);
 
         int index = 0;
         for (int port : options.gatewayPorts()) {
@@ -139,7 +160,7 @@ public final class LocalSystem implements AutoCloseable {
             if (p.managementOffset() != 0) {
                 gw.put("management.server.port", String.valueOf(port + p.managementOffset()));
             }
-            run(GatewayApplication.class, GatewayApplication.CONFIG_NAME, gw);
+            boundGatewayPorts.add(run(GatewayApplication.class, GatewayApplication.CONFIG_NAME, gw));
         }
     }
 
@@ -167,13 +188,15 @@ public final class LocalSystem implements AutoCloseable {
         return props;
     }
 
-    private void run(Class<?> app, String configName, Map<String, String> props) {
+    /** Starts one service; returns the port its web server bound. */
+    private int run(Class<?> app, String configName, Map<String, String> props) {
         String[] args = props.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);
         ConfigurableApplicationContext context = new SpringApplicationBuilder(app)
                 .properties("spring.config.name=" + configName)
                 .registerShutdownHook(false)
                 .run(args);
         contexts.add(context);
+        return context.getEnvironment().getRequiredProperty("local.server.port", Integer.class);
     }
 
     static String withDatabase(String uri, String database) {

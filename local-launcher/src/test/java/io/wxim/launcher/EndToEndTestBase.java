@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.util.Base64;
 import io.wxim.testinfra.TestInfra;
 import java.net.URI;
+import org.springframework.boot.web.server.PortInUseException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -101,35 +102,63 @@ abstract class EndToEndTestBase {
 
     private static synchronized LocalSystem system() {
         if (shared == null) {
-            sharedGw1 = TestInfra.freePort();
-            sharedGw2 = TestInfra.freePort();
-            sharedAuth = TestInfra.freePort();
             sharedDbPrefix = "e2e" + UUID.randomUUID().toString().substring(0, 6) + "_";
-            shared = LocalSystem.start(new LocalSystem.Options(TestInfra.redisHost(), TestInfra.redisPort(),
-                    TestInfra.mongoUri(), sharedDbPrefix,
-                    new LocalSystem.Ports(sharedAuth, TestInfra.freePort(), TestInfra.freePort(), 0),
-                    List.of(sharedGw1, sharedGw2), true, Map.ofEntries(Map.entry("im.auth.signing.key-file", signingKeyFile()),
-                            // short enough to test expiry, grace and the recall window in seconds
-                            Map.entry("im.chat.pair.request-ttl", REQUEST_TTL.toMillis() + "ms"),
-                            Map.entry("im.chat.pair.grace", PAIR_GRACE.toMillis() + "ms"),
-                            Map.entry("im.chat.pair.sweep-interval", "200ms"),
-                            Map.entry("im.chat.recall-window", RECALL_WINDOW.toMillis() + "ms"),
-                            Map.entry("im.auth.admin-token", ADMIN_TOKEN),
-                            // encryption keys rotate within a test: current for 10s, accepted 5s longer
-                            Map.entry("im.auth.encryption.rotation-period", KEY_ROTATION.toMillis() + "ms"),
-                            Map.entry("im.auth.encryption.overlap", KEY_OVERLAP.toMillis() + "ms"),
-                            Map.entry("im.auth.encryption.lead", "3s"),
-                            Map.entry("im.auth.encryption.check-interval", "250ms"),
-                            Map.entry("im.gateway.secure.refresh-interval", "1s"),
-                            Map.entry("im.gateway.secure.min-refetch", "200ms"),
-                            // below twice the per-gateway cap (10), so the cluster-wide cap is what refuses
-                            Map.entry("im.gateway.user-connections.max", String.valueOf(USER_CONNECTIONS_MAX)),
-                            Map.entry("im.gateway.user-rate.per-second", String.valueOf(USER_SENDS_PER_SECOND)),
-                            Map.entry("im.gateway.user-rate.burst", String.valueOf(USER_SEND_BURST)))));
+            shared = startShared();
+            sharedGw1 = shared.gatewayPorts().get(0);
+            sharedGw2 = shared.gatewayPorts().get(1);
+            sharedAuth = shared.authPort();
             LocalSystem started = shared;
             Runtime.getRuntime().addShutdownHook(new Thread(started::close, "e2e-system-stop"));
         }
         return shared;
+    }
+
+    /**
+     * The shared system on ports the OS picks when each service binds; chat-service's port has to be chosen first
+     * (history is given it), so a start that lost that port to another socket is retried with a new one.
+     */
+    private static LocalSystem startShared() {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return LocalSystem.start(sharedOptions(TestInfra.freePort()));
+            } catch (RuntimeException e) {
+                if (attempt == 3 || !portInUse(e)) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static boolean portInUse(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof PortInUseException || t instanceof java.net.BindException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static LocalSystem.Options sharedOptions(int chatPort) {
+        return new LocalSystem.Options(TestInfra.redisHost(), TestInfra.redisPort(), TestInfra.mongoUri(), sharedDbPrefix,
+                new LocalSystem.Ports(0, 0, chatPort, 0), List.of(0, 0), true,
+                Map.ofEntries(Map.entry("im.auth.signing.key-file", signingKeyFile()),
+                        // short enough to test expiry, grace and the recall window in seconds
+                        Map.entry("im.chat.pair.request-ttl", REQUEST_TTL.toMillis() + "ms"),
+                        Map.entry("im.chat.pair.grace", PAIR_GRACE.toMillis() + "ms"),
+                        Map.entry("im.chat.pair.sweep-interval", "200ms"),
+                        Map.entry("im.chat.recall-window", RECALL_WINDOW.toMillis() + "ms"),
+                        Map.entry("im.auth.admin-token", ADMIN_TOKEN),
+                        // encryption keys rotate within a test: current for 10s, accepted 5s longer
+                        Map.entry("im.auth.encryption.rotation-period", KEY_ROTATION.toMillis() + "ms"),
+                        Map.entry("im.auth.encryption.overlap", KEY_OVERLAP.toMillis() + "ms"),
+                        Map.entry("im.auth.encryption.lead", "3s"),
+                        Map.entry("im.auth.encryption.check-interval", "250ms"),
+                        Map.entry("im.gateway.secure.refresh-interval", "1s"),
+                        Map.entry("im.gateway.secure.min-refetch", "200ms"),
+                        // below twice the per-gateway cap (10), so the cluster-wide cap is what refuses
+                        Map.entry("im.gateway.user-connections.max", String.valueOf(USER_CONNECTIONS_MAX)),
+                        Map.entry("im.gateway.user-rate.per-second", String.valueOf(USER_SENDS_PER_SECOND)),
+                        Map.entry("im.gateway.user-rate.burst", String.valueOf(USER_SEND_BURST))));
     }
 
     /** Prefix of the shared system's MongoDB databases ({@code <prefix>chat}, {@code <prefix>history}, ...). */
