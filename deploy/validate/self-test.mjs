@@ -59,6 +59,10 @@ const cases = [
     'imagePullPolicyy: unknown field'],
   ['Dockerfile: runs as root', (d) => edit(d, 'Dockerfile', 'USER 10001:10001', 'USER root'),
     'runtime stage must switch to a non-root numeric USER'],
+  ['Dockerfile: no AOT cache at run time', (d) => edit(d, 'Dockerfile', '"-XX:AOTCache=app.aot", ', ''),
+    'ENTRYPOINT must start java -XX:AOTCache=app.aot -jar app.jar'],
+  ['Dockerfile: runtime back on Java 17', (d) => edit(d, 'Dockerfile', 'FROM eclipse-temurin:25-jre\nARG SERVICE', 'FROM eclipse-temurin:17-jre\nARG SERVICE'),
+    'runtime stage must be eclipse-temurin:25-jre'],
   ['grafana: metric the code does not produce', (d) => edit(d, 'deploy/grafana/wxim-dashboard.json', 'sum(im_gateway_connections', 'sum(im_gateway_conections'),
     'metric im_gateway_conections is not produced by the code'],
 ];

@@ -545,9 +545,11 @@ function checkDockerfile() {
   const last = stages[stages.length - 1] ?? '';
   if (stages.length < 3) fail('Dockerfile', 'expected a multi-stage build (maven build, layer extraction, runtime)');
   if (!/^maven:\S*temurin-17/.test(stages[0] ?? '')) fail('Dockerfile', 'first stage must build with Maven on JDK 17');
-  if (!/^eclipse-temurin:17-jre\b/.test(last)) fail('Dockerfile', 'runtime stage must be eclipse-temurin:17-jre');
+  if (!/^eclipse-temurin:25-jre\b/.test(last)) fail('Dockerfile', 'runtime stage must be eclipse-temurin:25-jre (Java 17 code on a Java 25 runtime, for the AOT cache)');
   if (!/^USER (\d+)/m.test(last) || /^USER (0|root)\b/m.test(last)) fail('Dockerfile', 'runtime stage must switch to a non-root numeric USER');
-  if (!/-Djarmode=tools -jar \S+ extract --layers --launcher/.test(text)) fail('Dockerfile', 'jar must be extracted with -Djarmode=tools extract --layers --launcher');
+  if (!/-Djarmode=tools -jar \S+ extract --layers --destination/.test(text)) fail('Dockerfile', 'jar must be extracted with -Djarmode=tools extract --layers (no --launcher: java -jar app.jar)');
+  if (!/^RUN [^\n]*java [^\n]*-XX:AOTCacheOutput=app\.aot[\s\S]*?-Dspring\.context\.exit=onRefresh/m.test(last)) fail('Dockerfile', 'runtime stage must train the AOT cache (-XX:AOTCacheOutput=app.aot, -Dspring.context.exit=onRefresh)');
+  if (!/^ENTRYPOINT \["java"[^\n]*"-XX:AOTCache=app\.aot"[^\n]*"-jar", "app\.jar"\]/m.test(last)) fail('Dockerfile', 'ENTRYPOINT must start java -XX:AOTCache=app.aot -jar app.jar');
   if (!/MaxRAMPercentage=\d+/.test(text)) fail('Dockerfile', 'JVM memory must follow the container (MaxRAMPercentage)');
   if (!/^ARG SERVICE/m.test(text)) fail('Dockerfile', 'the service is chosen by ARG SERVICE');
   if (!/ENTRYPOINT \["java"/.test(last)) fail('Dockerfile', 'exec-form ENTRYPOINT ["java", ...] so java gets SIGTERM');

@@ -5,12 +5,15 @@ import org.springframework.data.redis.connection.lettuce.LettuceClientConfigurat
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 /**
- * A connection factory for pub/sub listeners: the service's Redis settings, but results signalled where Lettuce reads
- * them ({@code publishOnScheduler} off). Spring Data records a channel as subscribed when the SUBSCRIBE's answer is
- * signalled, while messages are always emitted on Lettuce's event loop: signalled on another thread, the answer could
- * come after the channel's first messages, which the listener would then drop. Listeners only SUBSCRIBE and
- * UNSUBSCRIBE on their own connection, so the deadlock {@link RedisClientAutoConfiguration} avoids for commands does
- * not arise from the service's handlers here.
+ * A connection factory for pub/sub listeners: the service's Redis settings and client options, with results always
+ * signalled where Lettuce reads them ({@code publishOnScheduler} off, whatever the service's options say). Spring
+ * Data records a channel as subscribed when the SUBSCRIBE's answer is signalled, while messages are always emitted on
+ * Lettuce's event loop: signalled on another thread, the answer could come after the channel's first messages, which
+ * the listener would then drop.
+ *
+ * <p>The factory shares no native connection: a listener container asks for a reactive connection when it is built,
+ * which would otherwise open a shared command connection that pub/sub never uses (each subscription gets its own
+ * pub/sub connection), at start-up, even in an image's AOT training run that has no Redis.
  */
 public final class PubSubConnections {
     private PubSubConnections() {
@@ -46,6 +49,7 @@ public final class PubSubConnections {
         } else {
             factory = new LettuceConnectionFactory(base.getStandaloneConfiguration(), pubSub);
         }
+        factory.setShareNativeConnection(false);
         factory.afterPropertiesSet();
         factory.start();
         return factory;

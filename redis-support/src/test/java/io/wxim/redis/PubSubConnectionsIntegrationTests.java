@@ -41,7 +41,8 @@ class PubSubConnectionsIntegrationTests {
         RedisStandaloneConfiguration standalone = new RedisStandaloneConfiguration("127.0.0.1", port);
         standalone.setDatabase(3);
         base = new LettuceConnectionFactory(standalone, LettuceClientConfiguration.builder()
-                .clientOptions(RedisClientAutoConfiguration.apply(ClientOptions.builder()).build())
+                // a service that turned publishOnScheduler on: its listeners must not have it
+                .clientOptions(RedisClientAutoConfiguration.apply(ClientOptions.builder()).publishOnScheduler(true).build())
                 .clientName("wxim-test")
                 .commandTimeout(Duration.ofSeconds(3))
                 .build());
@@ -53,6 +54,8 @@ class PubSubConnectionsIntegrationTests {
         LettuceClientConfiguration copied = pubSub.getClientConfiguration();
         assertThat(copied.getClientOptions().orElseThrow().isPublishOnScheduler()).isFalse();
         assertThat(base.getClientConfiguration().getClientOptions().orElseThrow().isPublishOnScheduler()).isTrue();
+        assertThat(copied.getClientOptions().orElseThrow().getDisconnectedBehavior())
+                .isEqualTo(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS);
         assertThat(copied.getClientName()).contains("wxim-test");
         assertThat(copied.getCommandTimeout()).isEqualTo(Duration.ofSeconds(3));
         assertThat(copied.isUseSsl()).isFalse();
@@ -69,5 +72,17 @@ class PubSubConnectionsIntegrationTests {
         } finally {
             container.destroyLater().block(WAIT);
         }
+    }
+
+    @Test
+    void aListenerContainerIsBuiltWithoutConnecting() {
+        // nothing answers on port 1: building the container must not open a (shared, unused) command connection
+        base = new LettuceConnectionFactory(new RedisStandaloneConfiguration("127.0.0.1", 1));
+        base.afterPropertiesSet();
+        base.start();
+        pubSub = PubSubConnections.factoryLike(base);
+
+        ReactiveRedisMessageListenerContainer container = new ReactiveRedisMessageListenerContainer(pubSub);
+        container.destroyLater().block(WAIT);
     }
 }
