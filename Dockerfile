@@ -4,8 +4,8 @@
 # SERVICE is one of gateway-service, chat-service, history-service, auth-service. The build context is the repository
 # root (see .dockerignore). Secrets are never part of the image: they are mounted or set at run time
 # (deploy/README.md). The image runs as the non-root user 10001 and needs no writable path except /tmp.
-# The code is Java 17 bytecode (built on JDK 17); the runtime is Java 25 for its AOT cache (stage 3), which halves the
-# start and lowers the latency of the first minute (docs/benchmarks.md sections 15 and 16).
+# The code is Java 17 bytecode (built on JDK 17); the runtime is Java 25 for its AOT cache (stage 3), which about
+# halves the start (docs/benchmarks.md section 16).
 
 ARG SERVICE=gateway-service
 
@@ -53,7 +53,7 @@ ENV WXIM_SERVICE=${SERVICE} \
 RUN IM_AUTH_SIGNING_GENERATE_IF_MISSING=true java --enable-native-access=ALL-UNNAMED -XX:AOTCacheOutput=app.aot \
       -Dspring.context.exit=onRefresh -jar app.jar \
       > /tmp/aot-training.log 2>&1 || { tail -n 60 /tmp/aot-training.log; exit 1; } \
- && rm -f /tmp/aot-training.log
+ && test -s app.aot && rm -f /tmp/aot-training.log
 USER 10001:10001
 # 8080-8083: HTTP of gateway/auth/history/chat; 9080-9083: actuator (probes, metrics), never routed publicly.
 EXPOSE 8080 8081 8082 8083 9080 9081 9082 9083

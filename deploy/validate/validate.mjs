@@ -547,7 +547,7 @@ function checkDockerfile() {
   if (!/^maven:\S*temurin-17/.test(stages[0] ?? '')) fail('Dockerfile', 'first stage must build with Maven on JDK 17');
   if (!/^eclipse-temurin:25-jre\b/.test(last)) fail('Dockerfile', 'runtime stage must be eclipse-temurin:25-jre (Java 17 code on a Java 25 runtime, for the AOT cache)');
   if (!/^USER (\d+)/m.test(last) || /^USER (0|root)\b/m.test(last)) fail('Dockerfile', 'runtime stage must switch to a non-root numeric USER');
-  if (!/-Djarmode=tools -jar \S+ extract --layers --destination/.test(text)) fail('Dockerfile', 'jar must be extracted with -Djarmode=tools extract --layers (no --launcher: java -jar app.jar)');
+  if (!/-Djarmode=tools -jar \S+ extract --layers --destination/.test(text) || /extract[^\n]*--launcher/.test(text)) fail('Dockerfile', 'jar must be extracted with -Djarmode=tools extract --layers (no --launcher: java -jar app.jar)');
   if (!/^RUN [^\n]*java [^\n]*-XX:AOTCacheOutput=app\.aot[\s\S]*?-Dspring\.context\.exit=onRefresh/m.test(last)) fail('Dockerfile', 'runtime stage must train the AOT cache (-XX:AOTCacheOutput=app.aot, -Dspring.context.exit=onRefresh)');
   if (!/^ENTRYPOINT \["java"[^\n]*"-XX:AOTCache=app\.aot"[^\n]*"-jar", "app\.jar"\]/m.test(last)) fail('Dockerfile', 'ENTRYPOINT must start java -XX:AOTCache=app.aot -jar app.jar');
   if (!/MaxRAMPercentage=\d+/.test(text)) fail('Dockerfile', 'JVM memory must follow the container (MaxRAMPercentage)');

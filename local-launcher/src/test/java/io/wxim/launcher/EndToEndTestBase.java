@@ -102,7 +102,6 @@ abstract class EndToEndTestBase {
 
     private static synchronized LocalSystem system() {
         if (shared == null) {
-            sharedDbPrefix = "e2e" + UUID.randomUUID().toString().substring(0, 6) + "_";
             shared = startShared();
             sharedGw1 = shared.gatewayPorts().get(0);
             sharedGw2 = shared.gatewayPorts().get(1);
@@ -119,6 +118,8 @@ abstract class EndToEndTestBase {
      */
     private static LocalSystem startShared() {
         for (int attempt = 1; ; attempt++) {
+            // a new database prefix per attempt: auth's encryption keys of a failed attempt are sealed with its key
+            sharedDbPrefix = "e2e" + UUID.randomUUID().toString().substring(0, 6) + "_";
             try {
                 return LocalSystem.start(sharedOptions(TestInfra.freePort()));
             } catch (RuntimeException e) {

@@ -5,15 +5,25 @@ import org.springframework.data.redis.connection.lettuce.LettuceClientConfigurat
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 /**
- * A connection factory for pub/sub listeners: the service's Redis settings and client options, with results always
- * signalled where Lettuce reads them ({@code publishOnScheduler} off, whatever the service's options say). Spring
- * Data records a channel as subscribed when the SUBSCRIBE's answer is signalled, while messages are always emitted on
- * Lettuce's event loop: signalled on another thread, the answer could come after the channel's first messages, which
- * the listener would then drop.
+ * A connection factory for pub/sub listeners: the service's Redis settings and client options, except two that
+ * listeners need otherwise, whatever the service's options say:
+ * <ul>
+ * <li>results signalled where Lettuce reads them ({@code publishOnScheduler} off): Spring Data records a channel as
+ * subscribed when the SUBSCRIBE's answer is signalled, while messages are always emitted on Lettuce's event loop;
+ * signalled on another thread, the answer could come after the channel's first messages, which the listener would
+ * then drop;</li>
+ * <li>commands wait for the reconnect while the connection is down (Lettuce's default), not rejected: Lettuce forgets
+ * a channel only when Redis confirms its UNSUBSCRIBE and subscribes every channel it still lists again on reconnect,
+ * so an UNSUBSCRIBE rejected during an outage would leave the channel (and Spring's listener) subscribed for good.
+ * The writer-lock deadlock that rejecting avoids for the services' commands ({@link RedisClientAutoConfiguration})
+ * needs a failure handler that writes again to the same connection from another thread than its event loop: the
+ * gateway's SUBSCRIBEs are issued on this connection's own event loop (they follow node messages), and a failed
+ * UNSUBSCRIBE writes nothing more (Spring Data's cancel stops at the error).</li>
+ * </ul>
  *
  * <p>The factory shares no native connection: a listener container asks for a reactive connection when it is built,
- * which would otherwise open a shared command connection that pub/sub never uses (each subscription gets its own
- * pub/sub connection), at start-up, even in an image's AOT training run that has no Redis.
+ * which would otherwise open a shared command connection that pub/sub never uses (subscriptions go over the
+ * container's own pub/sub connection), at start-up, even in an image's AOT training run that has no Redis.
  */
 public final class PubSubConnections {
     private PubSubConnections() {
@@ -36,7 +46,8 @@ public final class PubSubConnections {
         config.getRedisCredentialsProviderFactory().ifPresent(builder::redisCredentialsProviderFactory);
         ClientOptions options = config.getClientOptions().orElseGet(() -> ClientOptions.builder().build());
         LettuceClientConfiguration pubSub = builder
-                .clientOptions(options.mutate().publishOnScheduler(false).build())
+                .clientOptions(options.mutate().publishOnScheduler(false)
+                        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.DEFAULT).build())
                 .commandTimeout(config.getCommandTimeout())
                 .shutdownTimeout(config.getShutdownTimeout())
                 .shutdownQuietPeriod(config.getShutdownQuietPeriod())

@@ -28,8 +28,6 @@ import redis.embedded.RedisServer;
 @Timeout(60)
 class RedisGoneIntegrationTests {
     private static final Duration WAIT = Duration.ofSeconds(10);
-    /** Far below the command timeout: an answer this fast did not wait for a reconnect or a timeout. */
-    private static final Duration AT_ONCE = Duration.ofMillis(500);
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(5);
     private RedisServer server;
     private LettuceConnectionFactory factory;
@@ -57,7 +55,8 @@ class RedisGoneIntegrationTests {
         assertThat(redis.opsForValue().set("k", "v").block(WAIT)).isTrue();
 
         server.stop();
-        // once Lettuce noticed the close, every command is rejected
+        // once Lettuce noticed the close, every command is rejected (without the option they wait in Lettuce's buffer
+        // until the timeout, and this wait fails)
         Flux.interval(Duration.ofMillis(50)).onBackpressureDrop()
                 .concatMap(i -> redis.hasKey("k").map(v -> false).onErrorResume(e -> Mono.just(rejected(e))))
                 .takeUntil(rejected -> rejected)
@@ -65,7 +64,6 @@ class RedisGoneIntegrationTests {
 
         AtomicReference<Throwable> first = new AtomicReference<>();
         AtomicReference<Throwable> next = new AtomicReference<>();
-        long started = System.nanoTime();
         redis.hasKey("k")
                 .onErrorResume(e -> {
                     first.set(e);
@@ -75,11 +73,9 @@ class RedisGoneIntegrationTests {
                     });
                 })
                 .block(WAIT);
-        Duration took = Duration.ofNanos(System.nanoTime() - started);
 
         assertThat(rejected(first.get())).as("first: %s", first.get()).isTrue();
         assertThat(rejected(next.get())).as("next: %s", next.get()).isTrue();
-        assertThat(took).isLessThan(AT_ONCE); // buffered until the timeout without the option
 
         server = OwnRedis.start(port); // Redis is back: the client reconnects by itself
         Boolean answered = Flux.interval(Duration.ofMillis(100)).onBackpressureDrop()
