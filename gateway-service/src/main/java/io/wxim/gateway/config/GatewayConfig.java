@@ -7,6 +7,8 @@ import io.wxim.protocol.ErrorCode;
 import io.wxim.protocol.FrameCodec;
 import io.wxim.protocol.ServerFrame;
 import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import io.wxim.redis.PubSubConnections;
@@ -17,6 +19,7 @@ import org.springframework.data.redis.listener.ReactiveRedisMessageListenerConta
 /** Wires Redis pub/sub, the connection registry and the frame codec (the /ws endpoint: {@code WebSocketEndpoint}). */
 @Configuration(proxyBeanMethods = false)
 class GatewayConfig {
+    private static final Logger log = LoggerFactory.getLogger(GatewayConfig.class);
 
     /**
      * Event loops of this gateway alone (not Reactor Netty's JVM-wide ones), when several services share one JVM (the
@@ -64,7 +67,14 @@ class GatewayConfig {
                                           MeterRegistry meters, FrameCodec codec) {
         String unavailable = codec.encode(ServerFrame.Error.of(null, null, ErrorCode.UNAVAILABLE,
                 "could not subscribe to the conversation, retry"));
+        long openFiles = ConnectionCapacity.openFileLimit();
+        int capacity = ConnectionCapacity.resolve(props.ws().maxConnections(), openFiles);
+        if (ConnectionCapacity.exceedsDescriptors(capacity, openFiles)) {
+            log.warn("im.gateway.ws.max-connections={} leaves too few of the process's {} open files for Redis, HTTP and"
+                    + " files: raise the limit (ulimit -n) or lower the cap", capacity, openFiles);
+        }
+        log.info("connection capacity: {} (open-file limit {})", capacity, openFiles);
         return new ConnectionRegistry(onFrame -> new ConversationSubscriptions(container, onFrame, props.redisTimeout()),
-                meters, unavailable);
+                meters, unavailable, capacity);
     }
 }

@@ -85,6 +85,9 @@ public record GatewayProperties(
      *                              waits longer than this when chat-service is slow
      * @param acceptBacklog         the listening socket's accept queue (the kernel caps it at
      *                              {@code net.core.somaxconn}: 4,096 on current kernels, 128 before Linux 5.4)
+     * @param maxConnections        WebSocket connections this gateway holds at most; beyond, handshakes get 503
+     *                              ({@link ConnectionCapacity}). 0 (default): the process's open-file limit less a
+     *                              tenth (at least 256) kept for Redis, HTTP clients, {@code /api} and files
      */
     public record Ws(
             @DefaultValue("/ws") String path,
@@ -98,7 +101,8 @@ public record GatewayProperties(
             @Min(1) @DefaultValue("40") int rateBurst,
             @Min(1) @DefaultValue("64") int maxStarting,
             @DefaultValue("2s") Duration maxPause,
-            @Min(1) @DefaultValue("4096") int acceptBacklog) {
+            @Min(1) @DefaultValue("4096") int acceptBacklog,
+            @Min(0) @DefaultValue("0") int maxConnections) {
     }
 
     /**

@@ -3,6 +3,7 @@ package io.wxim.gateway.connection;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.wxim.gateway.delivery.ConversationSubscriptions;
+import io.wxim.protocol.CloseCode;
 import io.wxim.protocol.NodeMessage;
 import io.wxim.protocol.UserRef;
 import java.util.ArrayList;
@@ -37,26 +38,38 @@ public final class ConnectionRegistry {
     private final io.wxim.gateway.delivery.DeliveryLatency deliveryLatency;
     private final java.util.concurrent.atomic.AtomicInteger starting = new java.util.concurrent.atomic.AtomicInteger();
     private volatile Runnable startingChanged = () -> { };
+    private final int capacity;
 
     /**
      * @param subscriptionsFactory builds the pub/sub subscriptions given the callback that fans a frame out locally
      */
     public ConnectionRegistry(Function<java.util.function.BiConsumer<String, String>, ConversationSubscriptions> subscriptionsFactory,
                               MeterRegistry meters, String unavailableFrame) {
+        this(subscriptionsFactory, meters, unavailableFrame, Integer.MAX_VALUE);
+    }
+
+    /**
+     * @param capacity the most connections held at once ({@code im.gateway.ws.max-connections}, resolved by
+     *                 {@link io.wxim.gateway.config.ConnectionCapacity})
+     */
+    public ConnectionRegistry(Function<java.util.function.BiConsumer<String, String>, ConversationSubscriptions> subscriptionsFactory,
+                              MeterRegistry meters, String unavailableFrame, int capacity) {
+        this.capacity = capacity;
         this.unavailable = unavailableFrame;
         this.subscriptions = subscriptionsFactory.apply(this::deliverToConversation);
         this.slowConsumers = meters.counter("im.gateway.slow_consumer.closes");
         this.framesOut = meters.counter("im.gateway.frames.out");
         this.deliveryLatency = new io.wxim.gateway.delivery.DeliveryLatency(meters, System::currentTimeMillis);
         meters.gauge("im.gateway.connections", byId, Map::size);
+        io.micrometer.core.instrument.Gauge.builder("im.gateway.connections.capacity", () -> capacity).register(meters);
     }
 
     /**
-     * Creates and registers a connection, or returns null if the user already has {@code max} here or the gateway
-     * is draining (see {@link #isDraining()}).
+     * Creates and registers a connection, or returns null if the user already has {@code max} here, the gateway holds
+     * its capacity, or it is draining ({@link #refusal} says which).
      */
     public synchronized Connection open(String id, UserRef user, int queueSize, int max) {
-        if (draining) {
+        if (draining || byId.size() >= capacity) {
             return null;
         }
         // a user has one connection or a few: a copy-on-write array instead of a hash set per user (changed under this lock)
@@ -94,7 +107,7 @@ public final class ConnectionRegistry {
     }
 
     /** Stops accepting connections and asks every open one to close with this code; returns how many were open. */
-    public int closeAll(io.wxim.protocol.CloseCode code) {
+    public int closeAll(CloseCode code) {
         startDraining();
         byId.values().forEach(connection -> connection.close(code));
         return byId.size();
@@ -125,7 +138,7 @@ public final class ConnectionRegistry {
         int closed = 0;
         for (Connection connection : byUser.getOrDefault(userId, Set.of())) {
             if (sid == null || sid.equals(connection.credentials().sessionId())) {
-                connection.close(io.wxim.protocol.CloseCode.SESSION_REVOKED);
+                connection.close(CloseCode.SESSION_REVOKED);
                 closed++;
             }
         }
@@ -159,6 +172,28 @@ public final class ConnectionRegistry {
 
     public int size() {
         return byId.size();
+    }
+
+    /** True while the gateway holds its capacity: new handshakes are refused (503) until connections close. */
+    public boolean isFull() {
+        return byId.size() >= capacity;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    /**
+     * Why {@link #open} refused the user's connection just now: going away while draining, try again when full (another
+     * gateway or a later attempt may take it), too many connections when the user holds {@code max} here.
+     */
+    public synchronized CloseCode refusal(String userId, int max) {
+        if (draining) {
+            return CloseCode.GOING_AWAY;
+        }
+        Set<Connection> own = byUser.get(userId);
+        return own != null && own.size() >= max ? CloseCode.TOO_MANY_CONNECTIONS
+                : CloseCode.TRY_AGAIN;
     }
 
     /**

@@ -102,12 +102,14 @@ public class GatewayWebSocketHandler {
         UserRef user = new UserRef(jwt.getSubject(), jwt.getClaimAsString("name"), jwt.getClaimAsString("picture"));
         String connId = node + "." + bootId + "." + Long.toString(ids.incrementAndGet(), 36);
         Connection conn = registry.open(connId, user, props.outboundQueue(), props.maxConnectionsPerUser());
-        if (conn == null && registry.isDraining()) {
-            return close(out, CloseCode.GOING_AWAY);
-        }
         if (conn == null) {
-            log.warn("too many connections: userId={} node={}", user.id(), node);
-            return close(out, CloseCode.TOO_MANY_CONNECTIONS);
+            CloseCode refusal = registry.refusal(user.id(), props.maxConnectionsPerUser());
+            if (refusal == CloseCode.TOO_MANY_CONNECTIONS) {
+                log.warn("too many connections: userId={} node={}", user.id(), node);
+            } else if (refusal == CloseCode.TRY_AGAIN) { // full: the handshake's 503 let a few more in at once
+                log.warn("gateway full, connection refused: userId={} node={} capacity={}", user.id(), node, registry.capacity());
+            }
+            return close(out, refusal);
         }
         String sid = jwt.getClaimAsString("sid");
         java.time.Instant issuedAt = jwt.getIssuedAt(); // the session keeps these, not the token (a connection lives long)

@@ -35,8 +35,9 @@ import reactor.netty.http.websocket.WebsocketOutbound;
  * as long as the connection lasts, ~10 KB of heap per idle connection, and runs every handshake through those chains.
  * Here a handshake is checked in this order, each refusal before any upgrade:
  * <ol>
- *   <li>503 {@code Retry-After: 1} while the gateway drains, or while {@code im.gateway.ws.max-starting} sessions await
- *   their welcome (load shedding behind {@link AcceptGate}, ADR-20);</li>
+ *   <li>503 {@code Retry-After: 1} while the gateway drains, while {@code im.gateway.ws.max-starting} sessions await
+ *   their welcome (load shedding behind {@link AcceptGate}, ADR-20), or while it holds {@code im.gateway.ws.max-connections}
+ *   ({@link io.wxim.gateway.config.ConnectionCapacity});</li>
  *   <li>405 for a method other than GET;</li>
  *   <li>401 without a valid access token: {@code Authorization: Bearer}, or the {@code access_token} query parameter
  *   for browsers (RS256 against auth-service's JWKS, audience, expiry, subject, revocation: the gateway's
@@ -56,6 +57,8 @@ class WebSocketEndpoint implements NettyRouteProvider {
     private static final byte[] DRAINING = problem(503, "Service Unavailable", "this gateway is shutting down; connect again");
     private static final byte[] BUSY = problem(503, "Service Unavailable",
             "this gateway is busy starting other sessions; connect again shortly");
+    private static final byte[] FULL = problem(503, "Service Unavailable",
+            "this gateway holds as many connections as it can; connect again shortly");
     private static final byte[] UNCHECKED = problem(503, "Service Unavailable",
             "the token cannot be checked right now; connect again shortly");
     private static final byte[] FORBIDDEN = problem(403, "Forbidden", "origin not allowed");
@@ -125,6 +128,9 @@ class WebSocketEndpoint implements NettyRouteProvider {
         }
         if (registry.starting() >= maxStarting) {
             return refuse(response, HttpResponseStatus.SERVICE_UNAVAILABLE, BUSY);
+        }
+        if (registry.isFull()) {
+            return refuse(response, HttpResponseStatus.SERVICE_UNAVAILABLE, FULL);
         }
         if (!HttpMethod.GET.equals(request.method())) {
             response.header(HttpHeaderNames.ALLOW, "GET");

@@ -33,7 +33,7 @@ import reactor.netty.http.server.HttpServer;
 class WebSocketEndpointTests {
     private static final String KEY = "dGhlIHNhbXBsZSBub25jZQ==";
 
-    private final ConnectionRegistry registry = new ConnectionRegistry(onFrame -> null, new SimpleMeterRegistry(), "{}");
+    private ConnectionRegistry registry = new ConnectionRegistry(onFrame -> null, new SimpleMeterRegistry(), "{}");
     private final List<String> decoded = new CopyOnWriteArrayList<>();
     private final List<String> remotes = new CopyOnWriteArrayList<>();
     /** Request headers Reactor Netty still holds when the session starts (for the connection's whole life). */
@@ -164,6 +164,21 @@ class WebSocketEndpointTests {
         assertThat(draining.status()).isEqualTo(503);
         assertThat(draining.body()).contains("shutting down");
         assertThat(decoded).containsExactly("good");
+    }
+
+    @Test
+    void aFullGateway_is503_beforeTheTokenIsLookedAt_andUpgradesAgainOnceAConnectionCloses() throws Exception {
+        registry = new ConnectionRegistry(onFrame -> null, new SimpleMeterRegistry(), "{}", 1);
+        start();
+        Connection held = registry.open("c1", new io.wxim.protocol.UserRef("u0", null, null), 8, 10);
+        Response full = handshake("GET", "/ws", Map.of("Authorization", "Bearer good"));
+        assertThat(full.status()).isEqualTo(503);
+        assertThat(full.headers().get("retry-after")).isEqualTo("1");
+        assertThat(full.body()).contains("as many connections as it can");
+        assertThat(decoded).isEmpty();
+
+        registry.close(held);
+        assertThat(handshake("GET", "/ws", Map.of("Authorization", "Bearer good")).status()).isEqualTo(101);
     }
 
     @Test

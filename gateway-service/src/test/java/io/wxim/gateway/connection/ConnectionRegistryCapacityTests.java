@@ -1,0 +1,43 @@
+package io.wxim.gateway.connection;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.wxim.protocol.CloseCode;
+import io.wxim.protocol.UserRef;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The gateway-wide cap and what a refused connection is told (no Redis: opening touches no subscription). */
+@Timeout(10)
+class ConnectionRegistryCapacityTests {
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    private final ConnectionRegistry registry = new ConnectionRegistry(onFrame -> null, meters, "{}", 2);
+
+    @Test
+    void atCapacity_noConnectionOpens_andTheRefusalIsTryAgain_untilOneCloses() {
+        Connection a = registry.open("c1", new UserRef("u1", null, null), 8, 10);
+        assertThat(registry.open("c2", new UserRef("u2", null, null), 8, 10)).isNotNull();
+        assertThat(registry.isFull()).isTrue();
+
+        assertThat(registry.open("c3", new UserRef("u3", null, null), 8, 10)).isNull();
+        assertThat(registry.refusal("u3", 10)).isEqualTo(CloseCode.TRY_AGAIN);
+        assertThat(registry.size()).isEqualTo(2);
+        assertThat(meters.get("im.gateway.connections.capacity").gauge().value()).isEqualTo(2.0);
+
+        registry.close(a);
+        assertThat(registry.isFull()).isFalse();
+        assertThat(registry.open("c3", new UserRef("u3", null, null), 8, 10)).isNotNull();
+    }
+
+    @Test
+    void aUserAtTheirOwnMaximum_isToldTooManyConnections_andADrainingGateway_goingAway() {
+        assertThat(registry.open("c1", new UserRef("u1", null, null), 8, 1)).isNotNull();
+        assertThat(registry.open("c2", new UserRef("u1", null, null), 8, 1)).isNull();
+        assertThat(registry.refusal("u1", 1)).isEqualTo(CloseCode.TOO_MANY_CONNECTIONS);
+
+        registry.startDraining();
+        assertThat(registry.open("c3", new UserRef("u2", null, null), 8, 1)).isNull();
+        assertThat(registry.refusal("u2", 1)).isEqualTo(CloseCode.GOING_AWAY);
+    }
+}
