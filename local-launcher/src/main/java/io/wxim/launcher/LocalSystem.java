@@ -3,6 +3,7 @@ package io.wxim.launcher;
 import io.wxim.auth.AuthApplication;
 import io.wxim.chat.ChatApplication;
 import io.wxim.gateway.GatewayApplication;
+import io.wxim.gateway.config.ConnectionCapacity;
 import io.wxim.history.HistoryApplication;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -157,11 +158,25 @@ public final class LocalSystem implements AutoCloseable {
             gw.put("im.gateway.secure.token", gatewayKeysToken);
             gw.put("spring.web.resources.add-mappings", "true");
             gw.put("spring.web.resources.static-locations", "classpath:/wxim-web-demo/");
+            gatewayCapacity(options.gatewayPorts().size()).ifPresent(max -> gw.putIfAbsent("im.gateway.ws.max-connections", max));
             if (p.managementOffset() != 0) {
                 gw.put("management.server.port", String.valueOf(port + p.managementOffset()));
             }
             boundGatewayPorts.add(run(GatewayApplication.class, GatewayApplication.CONFIG_NAME, gw));
         }
+    }
+
+    /**
+     * Each gateway's connection cap here: this JVM holds every service and the store, whose connections to each other
+     * cost two descriptors each, so the gateways share half of its open files (ADR-24); a cap set in the environment
+     * is kept. Empty if the limit is not known (the gateway then derives its own).
+     */
+    static java.util.Optional<String> gatewayCapacity(int gateways) {
+        long openFiles = ConnectionCapacity.openFileLimit();
+        if (openFiles <= 0 || System.getenv("IM_GATEWAY_WS_MAXCONNECTIONS") != null) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(Long.toString(Math.max(1, openFiles / 2 / Math.max(1, gateways))));
     }
 
     private static String randomBase64(int bytes) {

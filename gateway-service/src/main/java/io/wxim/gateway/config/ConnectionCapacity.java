@@ -6,40 +6,56 @@ import java.lang.management.OperatingSystemMXBean;
 /**
  * The most WebSocket connections one gateway holds ({@code im.gateway.ws.max-connections}). Each connection is a file
  * descriptor, and so are the gateway's Redis and HTTP client connections, its {@code /api} clients and its files: a
- * gateway that runs out of descriptors fails at accept ("Too many open files") and can no longer reconnect to Redis.
- * Unset, the cap is the process's open-file limit less a reserve (a tenth, at least {@link #MIN_RESERVE}), so a full
- * gateway refuses new sessions with a clear 503 instead.
+ * gateway that runs out of descriptors fails at accept ("Too many open files") and cannot reconnect to Redis either;
+ * one that runs out of heap stops. Unset, the cap is the lower of the process's open-file limit less a reserve (a
+ * tenth, at least {@link #MIN_RESERVE} descriptors) and the heap divided by {@link #HEAP_PER_CONNECTION}, so a full
+ * gateway refuses new sessions with a clear 503 instead. A deployment with a memory limit sets its own (ADR-24).
  */
 public final class ConnectionCapacity {
     /** Descriptors kept for everything that is not a WebSocket connection, at the least. */
     static final long MIN_RESERVE = 256;
+    /**
+     * Heap budgeted per connection for the derived cap: about twice an idle one's (7 KB measured at 18,000, benchmarks
+     * section 17), for busy connections' queues and the rest of the gateway.
+     */
+    static final long HEAP_PER_CONNECTION = 16 * 1024;
 
     private ConnectionCapacity() {
     }
 
     /**
-     * @param configured    {@code max-connections}; 0 derives it from the limit
-     * @param openFileLimit the process's open-file limit, or a value <= 0 if not known (then no derived cap)
+     * @param configured    {@code max-connections}; 0 derives it
+     * @param openFileLimit the process's open-file limit, or a value <= 0 if not known (then no bound from it)
+     * @param maxHeap       the most heap the JVM will use, in bytes, or a value <= 0 if not known
      */
-    public static int resolve(int configured, long openFileLimit) {
+    public static int resolve(int configured, long openFileLimit, long maxHeap) {
         if (configured > 0) {
             return configured;
         }
-        if (openFileLimit <= 0) {
-            return Integer.MAX_VALUE;
+        long capacity = Long.MAX_VALUE;
+        if (openFileLimit > 0) {
+            capacity = openFileLimit - Math.max(MIN_RESERVE, openFileLimit / 10);
         }
-        long capacity = openFileLimit - Math.max(MIN_RESERVE, openFileLimit / 10);
+        if (maxHeap > 0) {
+            capacity = Math.min(capacity, maxHeap / HEAP_PER_CONNECTION);
+        }
         return (int) Math.min(Integer.MAX_VALUE, Math.max(1, capacity));
     }
 
-    /** True if a configured cap leaves less than the reserve {@link #resolve} would keep (worth a warning). */
-    public static boolean exceedsDescriptors(int capacity, long openFileLimit) {
-        return openFileLimit > 0 && capacity > resolve(0, openFileLimit);
+    /** True if a configured cap is above the derived one: it may run the gateway out of descriptors or heap. */
+    public static boolean exceedsDerived(int capacity, long openFileLimit, long maxHeap) {
+        return capacity > resolve(0, openFileLimit, maxHeap);
     }
 
     /** This process's open-file limit (RLIMIT_NOFILE as the JVM set it), or -1 where the platform does not say. */
     public static long openFileLimit() {
         OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
         return os instanceof com.sun.management.UnixOperatingSystemMXBean unix ? unix.getMaxFileDescriptorCount() : -1;
+    }
+
+    /** The most heap this JVM will use ({@code -Xmx} or its ergonomic default), or -1 if unbounded. */
+    public static long maxHeap() {
+        long max = Runtime.getRuntime().maxMemory();
+        return max == Long.MAX_VALUE ? -1 : max;
     }
 }

@@ -68,12 +68,13 @@ class GatewayConfig {
         String unavailable = codec.encode(ServerFrame.Error.of(null, null, ErrorCode.UNAVAILABLE,
                 "could not subscribe to the conversation, retry"));
         long openFiles = ConnectionCapacity.openFileLimit();
-        int capacity = ConnectionCapacity.resolve(props.ws().maxConnections(), openFiles);
-        if (ConnectionCapacity.exceedsDescriptors(capacity, openFiles)) {
-            log.warn("im.gateway.ws.max-connections={} leaves too few of the process's {} open files for Redis, HTTP and"
-                    + " files: raise the limit (ulimit -n) or lower the cap", capacity, openFiles);
+        long heapMb = ConnectionCapacity.maxHeap() >> 20;
+        int capacity = ConnectionCapacity.resolve(props.ws().maxConnections(), openFiles, ConnectionCapacity.maxHeap());
+        if (ConnectionCapacity.exceedsDerived(capacity, openFiles, ConnectionCapacity.maxHeap())) {
+            log.warn("im.gateway.ws.max-connections={} is above what {} open files and {} MB of heap hold by the"
+                    + " gateway's own estimate: make sure the memory and the open-file limit are sized for it", capacity, openFiles, heapMb);
         }
-        log.info("connection capacity: {} (open-file limit {})", capacity, openFiles);
+        log.info("connection capacity: {} (open-file limit {}, max heap {} MB)", capacity, openFiles, heapMb);
         return new ConnectionRegistry(onFrame -> new ConversationSubscriptions(container, onFrame, props.redisTimeout()),
                 meters, unavailable, capacity);
     }

@@ -109,6 +109,7 @@ public class GatewayWebSocketHandler {
             } else if (refusal == CloseCode.TRY_AGAIN) { // full: the handshake's 503 let a few more in at once
                 log.warn("gateway full, connection refused: userId={} node={} capacity={}", user.id(), node, registry.capacity());
             }
+            meters.counter("im.gateway.closes", "code", Integer.toString(refusal.code())).increment();
             return close(out, refusal);
         }
         String sid = jwt.getClaimAsString("sid");

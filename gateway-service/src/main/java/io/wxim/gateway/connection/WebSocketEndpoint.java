@@ -1,5 +1,7 @@
 package io.wxim.gateway.connection;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
@@ -70,6 +72,9 @@ class WebSocketEndpoint implements NettyRouteProvider {
             "Bearer error=\"invalid_token\", error_description=\"invalid, expired or revoked token\"";
 
     private final ConnectionRegistry registry;
+    private final Counter refusedDraining;
+    private final Counter refusedBusy;
+    private final Counter refusedFull;
     private final Sessions sessions;
     private final ReactiveJwtDecoder tokens;
     private final String path;
@@ -79,8 +84,8 @@ class WebSocketEndpoint implements NettyRouteProvider {
 
     @Autowired
     WebSocketEndpoint(ConnectionRegistry registry, GatewayWebSocketHandler handler, ReactiveJwtDecoder tokens,
-                      GatewayProperties props) {
-        this(registry, handler::serve, tokens, props);
+                      GatewayProperties props, MeterRegistry meters) {
+        this(registry, handler::serve, tokens, props, meters);
     }
 
     /** What runs an upgraded connection: {@link GatewayWebSocketHandler#serve}. */
@@ -90,7 +95,10 @@ class WebSocketEndpoint implements NettyRouteProvider {
     }
 
     WebSocketEndpoint(ConnectionRegistry registry, Sessions sessions,
-                      ReactiveJwtDecoder tokens, GatewayProperties props) {
+                      ReactiveJwtDecoder tokens, GatewayProperties props, MeterRegistry meters) {
+        this.refusedDraining = refusals(meters, "draining");
+        this.refusedBusy = refusals(meters, "busy");
+        this.refusedFull = refusals(meters, "full");
         this.registry = registry;
         this.sessions = sessions;
         this.tokens = tokens;
@@ -98,6 +106,10 @@ class WebSocketEndpoint implements NettyRouteProvider {
         this.maxStarting = props.ws().maxStarting();
         this.maxFrame = (int) props.ws().maxFrameSize().toBytes();
         this.allowedOrigins = props.allowedOrigins().stream().map(WebSocketEndpoint::trimSlash).toList();
+    }
+
+    private static Counter refusals(MeterRegistry meters, String reason) {
+        return meters.counter("im.gateway.handshakes.refused", "reason", reason);
     }
 
     @Override
@@ -124,12 +136,15 @@ class WebSocketEndpoint implements NettyRouteProvider {
 
     private Mono<Void> handshake(HttpServerRequest request, HttpServerResponse response) {
         if (registry.isDraining()) {
+            refusedDraining.increment();
             return refuse(response, HttpResponseStatus.SERVICE_UNAVAILABLE, DRAINING);
         }
         if (registry.starting() >= maxStarting) {
+            refusedBusy.increment();
             return refuse(response, HttpResponseStatus.SERVICE_UNAVAILABLE, BUSY);
         }
         if (registry.isFull()) {
+            refusedFull.increment();
             return refuse(response, HttpResponseStatus.SERVICE_UNAVAILABLE, FULL);
         }
         if (!HttpMethod.GET.equals(request.method())) {

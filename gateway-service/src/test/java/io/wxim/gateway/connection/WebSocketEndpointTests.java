@@ -34,6 +34,7 @@ class WebSocketEndpointTests {
     private static final String KEY = "dGhlIHNhbXBsZSBub25jZQ==";
 
     private ConnectionRegistry registry = new ConnectionRegistry(onFrame -> null, new SimpleMeterRegistry(), "{}");
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private final List<String> decoded = new CopyOnWriteArrayList<>();
     private final List<String> remotes = new CopyOnWriteArrayList<>();
     /** Request headers Reactor Netty still holds when the session starts (for the connection's whole life). */
@@ -59,7 +60,7 @@ class WebSocketEndpointTests {
                 case "bug" -> Mono.error(new IllegalStateException("a bug"));
                 default -> Mono.error(new BadJwtException("bad signature"));
             };
-        }, props);
+        }, props, meters);
         server = HttpServer.create().host("127.0.0.1").port(0)
                 .route(routes -> endpoint.apply(routes) // then what WebFlux would get: anything else
                         .route(request -> true, (request, response) -> response.sendString(Mono.just("fell through"))))
@@ -163,6 +164,8 @@ class WebSocketEndpointTests {
         Response draining = handshake("GET", "/ws", Map.of("Authorization", "Bearer good"));
         assertThat(draining.status()).isEqualTo(503);
         assertThat(draining.body()).contains("shutting down");
+        assertThat(meters.counter("im.gateway.handshakes.refused", "reason", "busy").count()).isEqualTo(1.0);
+        assertThat(meters.counter("im.gateway.handshakes.refused", "reason", "draining").count()).isEqualTo(1.0);
         assertThat(decoded).containsExactly("good");
     }
 
@@ -176,6 +179,7 @@ class WebSocketEndpointTests {
         assertThat(full.headers().get("retry-after")).isEqualTo("1");
         assertThat(full.body()).contains("as many connections as it can");
         assertThat(decoded).isEmpty();
+        assertThat(meters.counter("im.gateway.handshakes.refused", "reason", "full").count()).isEqualTo(1.0);
 
         registry.close(held);
         assertThat(handshake("GET", "/ws", Map.of("Authorization", "Bearer good")).status()).isEqualTo(101);
