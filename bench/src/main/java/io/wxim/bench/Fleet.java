@@ -36,6 +36,8 @@ public final class Fleet implements AutoCloseable {
     private final List<BenchClient> clients = Collections.synchronizedList(new ArrayList<>());
     private final List<BenchClient> prepared = new ArrayList<>();
     private ScheduledFuture<?> heartbeats;
+    /** The clients the WebSockets use, one per source address (round robin by client index). */
+    private List<HttpClient> sockets;
     private int connectConcurrency = 64;
     private int connsPerUser = 1;
 
@@ -48,6 +50,7 @@ public final class Fleet implements AutoCloseable {
         this.runId = runId;
         this.loops = LoopResources.create("bench-loop", loopThreads, true);
         this.http = WsConnection.client(loops);
+        this.sockets = List.of(http);
     }
 
     public static Target target(String name) {
@@ -56,6 +59,25 @@ public final class Fleet implements AutoCloseable {
             case "socketio" -> Target.SOCKETIO;
             default -> throw new IllegalArgumentException("--target must be wxim or socketio: " + name);
         };
+    }
+
+    /**
+     * Source addresses for the WebSocket connections, taken in turn (e.g. {@code 127.0.0.1,127.0.0.2}): each pair of
+     * client and server address has one ephemeral port range (~28,000 ports on Linux), so more connections to one
+     * gateway need more source addresses. Empty: the system picks (one address). Logins use the system's choice.
+     */
+    public Fleet sourceAddresses(List<String> addresses) {
+        if (!addresses.isEmpty()) {
+            this.sockets = addresses.stream()
+                    .map(address -> http.bindAddress(() -> new java.net.InetSocketAddress(address, 0)))
+                    .toList();
+        }
+        return this;
+    }
+
+    /** The client connection {@code index}'s WebSocket goes through. */
+    HttpClient socketClient(int index) {
+        return sockets.get(index % sockets.size());
     }
 
     public Fleet connectConcurrency(int n) {
@@ -118,7 +140,7 @@ public final class Fleet implements AutoCloseable {
         List<BenchClient> made = new ArrayList<>(count);
         if (target == Target.SOCKETIO) {
             for (int i = 0; i < count; i++) {
-                made.add(new SocketIoClient(first + i, http, runId));
+                made.add(new SocketIoClient(first + i, socketClient(first + i), runId));
             }
             return made;
         }
@@ -131,7 +153,7 @@ public final class Fleet implements AutoCloseable {
                 .map(list -> list.stream().map(a -> (WximClient.Login) a[1]).toList())
                 .block(Duration.ofSeconds(30 + users / 20));
         for (int i = 0; i < count; i++) {
-            made.add(new WximClient(first + i, http, urls.get(0), logins.get(i / connsPerUser)));
+            made.add(new WximClient(first + i, socketClient(first + i), urls.get(0), logins.get(i / connsPerUser)));
         }
         return made;
     }

@@ -62,6 +62,7 @@ final class IdleScenario {
         };
         try (Fleet fleet = new Fleet(target, urls, a.integer("loop-threads", 1), runId)
                 .connectConcurrency(a.integer("connect-concurrency", 64))
+                .sourceAddresses(a.list("source-addresses", ""))
                 .connsPerUser(a.integer("conns-per-user", 1))) {
             long loginStart = System.nanoTime();
             fleet.prepare(connections);

@@ -123,7 +123,8 @@ final class RateScenario {
 
         List<RunResult.Step> steps = new ArrayList<>();
         try (Fleet fleet = new Fleet(target, urls, loopThreads, runId)
-                .connectConcurrency(a.integer("connect-concurrency", 64))) {
+                .connectConcurrency(a.integer("connect-concurrency", 64))
+                .sourceAddresses(a.list("source-addresses", ""))) {
             List<BenchClient> sendersList;
             List<BenchClient> receiversList;
             String room = null;

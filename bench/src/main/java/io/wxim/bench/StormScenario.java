@@ -105,7 +105,8 @@ final class StormScenario {
         };
 
         try (Fleet fleet = new Fleet(target, List.of(victim), a.integer("loop-threads", 1), runId)
-                .connectConcurrency(a.integer("connect-concurrency", 64))) {
+                .connectConcurrency(a.integer("connect-concurrency", 64))
+                .sourceAddresses(a.list("source-addresses", ""))) {
             fleetRef[0] = fleet;
             fleet.startHeartbeats(Duration.ofSeconds(a.integer("heartbeat-seconds", 25)));
             List<BenchClient> open = fleet.open(clients, Duration.ofSeconds(30), listener);
