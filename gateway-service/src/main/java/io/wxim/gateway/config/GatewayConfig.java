@@ -68,13 +68,14 @@ class GatewayConfig {
         String unavailable = codec.encode(ServerFrame.Error.of(null, null, ErrorCode.UNAVAILABLE,
                 "could not subscribe to the conversation, retry"));
         long openFiles = ConnectionCapacity.openFileLimit();
-        long heapMb = ConnectionCapacity.maxHeap() >> 20;
-        int capacity = ConnectionCapacity.resolve(props.ws().maxConnections(), openFiles, ConnectionCapacity.maxHeap());
-        if (ConnectionCapacity.exceedsDerived(capacity, openFiles, ConnectionCapacity.maxHeap())) {
+        long heap = ConnectionCapacity.maxHeap();
+        int capacity = ConnectionCapacity.resolve(props.ws().maxConnections(), openFiles, heap);
+        if (ConnectionCapacity.exceedsDerived(capacity, openFiles, heap)) {
             log.warn("im.gateway.ws.max-connections={} is above what {} open files and {} MB of heap hold by the"
-                    + " gateway's own estimate: make sure the memory and the open-file limit are sized for it", capacity, openFiles, heapMb);
+                    + " gateway's own estimate: make sure the memory and the open-file limit are sized for it",
+                    capacity, openFiles, heap >> 20);
         }
-        log.info("connection capacity: {} (open-file limit {}, max heap {} MB)", capacity, openFiles, heapMb);
+        log.info("connection capacity: {} (open-file limit {}, max heap {} MB)", capacity, openFiles, heap >> 20);
         return new ConnectionRegistry(onFrame -> new ConversationSubscriptions(container, onFrame, props.redisTimeout()),
                 meters, unavailable, capacity);
     }

@@ -86,8 +86,8 @@ public record GatewayProperties(
      * @param acceptBacklog         the listening socket's accept queue (the kernel caps it at
      *                              {@code net.core.somaxconn}: 4,096 on current kernels, 128 before Linux 5.4)
      * @param maxConnections        WebSocket connections this gateway holds at most; beyond, handshakes get 503
-     *                              ({@link ConnectionCapacity}). 0 (default): the process's open-file limit less a
-     *                              tenth (at least 256) kept for Redis, HTTP clients, {@code /api} and files
+     *                              ({@link ConnectionCapacity}). 0 (default): derived, the lower of the process's
+     *                              open-file limit less a reserve (a tenth, at least 256) and the max heap / 16 KiB
      */
     public record Ws(
             @DefaultValue("/ws") String path,

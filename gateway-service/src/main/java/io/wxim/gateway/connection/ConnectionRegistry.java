@@ -1,6 +1,7 @@
 package io.wxim.gateway.connection;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.wxim.gateway.delivery.ConversationSubscriptions;
 import io.wxim.protocol.CloseCode;
@@ -61,7 +62,7 @@ public final class ConnectionRegistry {
         this.framesOut = meters.counter("im.gateway.frames.out");
         this.deliveryLatency = new io.wxim.gateway.delivery.DeliveryLatency(meters, System::currentTimeMillis);
         meters.gauge("im.gateway.connections", byId, Map::size);
-        io.micrometer.core.instrument.Gauge.builder("im.gateway.connections.capacity", () -> capacity).register(meters);
+        Gauge.builder("im.gateway.connections.capacity", () -> capacity).register(meters);
     }
 
     /**

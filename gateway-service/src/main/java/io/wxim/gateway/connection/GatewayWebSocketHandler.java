@@ -106,7 +106,7 @@ public class GatewayWebSocketHandler {
             CloseCode refusal = registry.refusal(user.id(), props.maxConnectionsPerUser());
             if (refusal == CloseCode.TOO_MANY_CONNECTIONS) {
                 log.warn("too many connections: userId={} node={}", user.id(), node);
-            } else if (refusal == CloseCode.TRY_AGAIN) { // full: the handshake's 503 let a few more in at once
+            } else if (refusal == CloseCode.TRY_AGAIN) { // full: its token check overlapped the last slots going
                 log.warn("gateway full, connection refused: userId={} node={} capacity={}", user.id(), node, registry.capacity());
             }
             meters.counter("im.gateway.closes", "code", Integer.toString(refusal.code())).increment();
