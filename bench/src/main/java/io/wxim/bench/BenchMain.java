@@ -25,7 +25,7 @@ public final class BenchMain {
             common: --server-pids label=pid,... (CPU %% and RSS from /proc)  --out <result.json>
                     --md <file to append the Markdown rows to>  --loop-threads 1  --connect-concurrency 64
                     --heartbeat-seconds 25  --connect-timeout-seconds 20  --run-id <id>
-                    --source-addresses 127.0.0.1,127.0.0.2 (WebSockets bind these in turn: ~28,000 ports per address)
+                    --source-addresses 127.0.0.2,127.0.0.3 (WebSockets bind these in turn: ~28,000 ports per address)
             """;
 
     private BenchMain() {

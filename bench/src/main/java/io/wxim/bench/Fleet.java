@@ -62,17 +62,29 @@ public final class Fleet implements AutoCloseable {
     }
 
     /**
-     * Source addresses for the WebSocket connections, taken in turn (e.g. {@code 127.0.0.1,127.0.0.2}): each pair of
-     * client and server address has one ephemeral port range (~28,000 ports on Linux), so more connections to one
-     * gateway need more source addresses. Empty: the system picks (one address). Logins use the system's choice.
+     * Source addresses for the WebSocket connections, taken in turn (e.g. {@code 127.0.0.2,127.0.0.3}): a socket bound
+     * to an address before it connects gets its port from that address's ephemeral range (~28,000 ports on Linux), so
+     * more connections need more addresses; leave 127.0.0.1 to the logins, which use the system's choice. Empty: the
+     * system picks. An address that does not resolve fails here, not on every connect.
      */
     public Fleet sourceAddresses(List<String> addresses) {
         if (!addresses.isEmpty()) {
             this.sockets = addresses.stream()
-                    .map(address -> http.bindAddress(() -> new java.net.InetSocketAddress(address, 0)))
+                    .map(address -> {
+                        java.net.InetSocketAddress bound = new java.net.InetSocketAddress(address, 0);
+                        if (bound.isUnresolved()) {
+                            throw new IllegalArgumentException("--source-addresses: cannot resolve " + address);
+                        }
+                        return http.bindAddress(() -> bound);
+                    })
                     .toList();
         }
         return this;
+    }
+
+    /** The clients signed in by {@link #prepare} and not opened yet (tests). */
+    List<BenchClient> prepared() {
+        return List.copyOf(prepared);
     }
 
     /** The client connection {@code index}'s WebSocket goes through. */

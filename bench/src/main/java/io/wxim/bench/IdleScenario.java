@@ -33,6 +33,7 @@ final class IdleScenario {
         String runId = a.string("run-id", Long.toString(System.currentTimeMillis() % 1_000_000_000L, 36));
         Map<String, String> params = new LinkedHashMap<>();
         params.put("urls", String.join(",", urls));
+        params.put("sourceAddresses", String.join(",", a.list("source-addresses", "")));
         params.put("connections", String.valueOf(connections));
         params.put("holdSeconds", String.valueOf(hold.toMillis() / 1000.0));
         params.put("connsPerUser", String.valueOf(a.integer("conns-per-user", 1)));

@@ -61,6 +61,7 @@ final class RateScenario {
 
         Map<String, String> params = new LinkedHashMap<>();
         params.put("urls", String.join(",", urls));
+        params.put("sourceAddresses", String.join(",", a.list("source-addresses", "")));
         if (fanout) {
             params.put("receivers", String.valueOf(receivers));
             params.put("senders", String.valueOf(senders));

@@ -51,6 +51,7 @@ final class StormScenario {
         params.put("url", victim);
         params.put("fallbackUrls", String.join(",", fallbacks));
         params.put("clients", String.valueOf(clients));
+        params.put("sourceAddresses", String.join(",", a.list("source-addresses", "")));
         params.put("backoffBaseMs", String.valueOf(baseMs));
         params.put("backoffMaxMs", String.valueOf(capMs));
         params.put("attemptTimeoutSeconds", String.valueOf(attemptSeconds));
@@ -109,7 +110,7 @@ final class StormScenario {
                 .sourceAddresses(a.list("source-addresses", ""))) {
             fleetRef[0] = fleet;
             fleet.startHeartbeats(Duration.ofSeconds(a.integer("heartbeat-seconds", 25)));
-            List<BenchClient> open = fleet.open(clients, Duration.ofSeconds(30), listener);
+            List<BenchClient> open = fleet.open(clients, Duration.ofSeconds(a.integer("connect-timeout-seconds", 30)), listener);
             open.forEach(c -> live.set(c.index, 1));
             System.out.printf("storm %s: %d of %d clients on %s; killing %s%n", target, open.size(), clients, victim,
                     killPid != null ? "pid " + killPid : "with: " + killCmd);

@@ -158,25 +158,22 @@ public final class LocalSystem implements AutoCloseable {
             gw.put("im.gateway.secure.token", gatewayKeysToken);
             gw.put("spring.web.resources.add-mappings", "true");
             gw.put("spring.web.resources.static-locations", "classpath:/wxim-web-demo/");
-            gatewayCapacity(options.gatewayPorts().size()).ifPresent(max -> gw.putIfAbsent("im.gateway.ws.max-connections", max));
             if (p.managementOffset() != 0) {
                 gw.put("management.server.port", String.valueOf(port + p.managementOffset()));
             }
-            boundGatewayPorts.add(run(GatewayApplication.class, GatewayApplication.CONFIG_NAME, gw));
+            boundGatewayPorts.add(run(GatewayApplication.class, GatewayApplication.CONFIG_NAME, gw,
+                    gatewayDefaults(options.gatewayPorts().size())));
         }
     }
 
     /**
-     * Each gateway's connection cap here: this JVM holds every service and the store, whose connections to each other
-     * cost two descriptors each, so the gateways share half of its open files (ADR-24); a cap set in the environment
-     * is kept. Empty if the limit is not known (the gateway then derives its own).
+     * Each gateway's defaults here: this JVM holds every service and the store, whose connections to each other cost
+     * two descriptors each, so the gateways share half of its open files and heap (ADR-24). Defaults: anything the
+     * environment, system properties or the options set wins.
      */
-    static java.util.Optional<String> gatewayCapacity(int gateways) {
-        long openFiles = ConnectionCapacity.openFileLimit();
-        if (openFiles <= 0 || System.getenv("IM_GATEWAY_WS_MAXCONNECTIONS") != null) {
-            return java.util.Optional.empty();
-        }
-        return java.util.Optional.of(Long.toString(Math.max(1, openFiles / 2 / Math.max(1, gateways))));
+    static Map<String, Object> gatewayDefaults(int gateways) {
+        int capacity = ConnectionCapacity.inSharedJvm(ConnectionCapacity.openFileLimit(), ConnectionCapacity.maxHeap(), gateways);
+        return capacity > 0 ? Map.of("im.gateway.ws.max-connections", capacity) : Map.of();
     }
 
     private static String randomBase64(int bytes) {
@@ -205,8 +202,14 @@ public final class LocalSystem implements AutoCloseable {
 
     /** Starts one service; returns the port its web server bound. */
     private int run(Class<?> app, String configName, Map<String, String> props) {
+        return run(app, configName, props, Map.of());
+    }
+
+    /** ... with {@code defaults}: the lowest-priority properties (any other source overrides them). */
+    private int run(Class<?> app, String configName, Map<String, String> props, Map<String, Object> defaults) {
         String[] args = props.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);
         ConfigurableApplicationContext context = new SpringApplicationBuilder(app)
+                .properties(defaults)
                 .properties("spring.config.name=" + configName)
                 .registerShutdownHook(false)
                 .run(args);

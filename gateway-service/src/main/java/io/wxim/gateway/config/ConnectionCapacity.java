@@ -42,6 +42,25 @@ public final class ConnectionCapacity {
         return (int) Math.min(Integer.MAX_VALUE, Math.max(1, capacity));
     }
 
+    /**
+     * Each gateway's cap when {@code gateways} gateways share one JVM with other services (the local launcher): half of
+     * the descriptors and half of the heap go to the gateways, split evenly; -1 when neither limit is known.
+     */
+    public static int inSharedJvm(long openFileLimit, long maxHeap, int gateways) {
+        if (openFileLimit <= 0 && maxHeap <= 0) {
+            return -1;
+        }
+        long n = Math.max(1, gateways);
+        long capacity = Long.MAX_VALUE;
+        if (openFileLimit > 0) {
+            capacity = openFileLimit / 2 / n;
+        }
+        if (maxHeap > 0) {
+            capacity = Math.min(capacity, maxHeap / 2 / HEAP_PER_CONNECTION / n);
+        }
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(1, capacity));
+    }
+
     /** True if a configured cap is above the derived one: it may run the gateway out of descriptors or heap. */
     public static boolean exceedsDerived(int capacity, long openFileLimit, long maxHeap) {
         return capacity > resolve(0, openFileLimit, maxHeap);

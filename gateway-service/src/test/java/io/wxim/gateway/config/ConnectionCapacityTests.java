@@ -42,6 +42,15 @@ class ConnectionCapacityTests {
     }
 
     @Test
+    void gatewaysSharingAJvm_getHalfOfItsDescriptorsAndHeap_splitEvenly_neverAboveTheirOwnDerivedCap() {
+        assertThat(ConnectionCapacity.inSharedJvm(20_000, 6L * GIB, 2)).isEqualTo(5_000);
+        assertThat(ConnectionCapacity.inSharedJvm(1_048_576, GIB, 1)).isEqualTo(32_768); // the heap is the lower bound
+        assertThat(ConnectionCapacity.inSharedJvm(-1, -1, 2)).isEqualTo(-1);
+        assertThat(ConnectionCapacity.exceedsDerived(ConnectionCapacity.inSharedJvm(1_048_576, GIB, 1), 1_048_576, GIB))
+                .isFalse(); // no warning at a launcher's start
+    }
+
+    @Test
     void aConfiguredCapAboveTheDerivedOne_isFlagged() {
         assertThat(ConnectionCapacity.exceedsDerived(19_000, 20_000, GIB)).isTrue();
         assertThat(ConnectionCapacity.exceedsDerived(18_000, 20_000, GIB)).isFalse();
