@@ -32,14 +32,8 @@ public final class ConnectionCapacity {
         if (configured > 0) {
             return configured;
         }
-        long capacity = Long.MAX_VALUE;
-        if (openFileLimit > 0) {
-            capacity = openFileLimit - Math.max(MIN_RESERVE, openFileLimit / 10);
-        }
-        if (maxHeap > 0) {
-            capacity = Math.min(capacity, maxHeap / HEAP_PER_CONNECTION);
-        }
-        return (int) Math.min(Integer.MAX_VALUE, Math.max(1, capacity));
+        return lowerOf(openFileLimit > 0 ? openFileLimit - Math.max(MIN_RESERVE, openFileLimit / 10) : Long.MAX_VALUE,
+                maxHeap > 0 ? maxHeap / HEAP_PER_CONNECTION : Long.MAX_VALUE);
     }
 
     /**
@@ -51,14 +45,13 @@ public final class ConnectionCapacity {
             return -1;
         }
         long n = Math.max(1, gateways);
-        long capacity = Long.MAX_VALUE;
-        if (openFileLimit > 0) {
-            capacity = openFileLimit / 2 / n;
-        }
-        if (maxHeap > 0) {
-            capacity = Math.min(capacity, maxHeap / 2 / HEAP_PER_CONNECTION / n);
-        }
-        return (int) Math.min(Integer.MAX_VALUE, Math.max(1, capacity));
+        return lowerOf(openFileLimit > 0 ? openFileLimit / 2 / n : Long.MAX_VALUE,
+                maxHeap > 0 ? maxHeap / 2 / HEAP_PER_CONNECTION / n : Long.MAX_VALUE);
+    }
+
+    /** The lower of the two bounds (Long.MAX_VALUE: none), as a cap of at least one connection. */
+    private static int lowerOf(long byDescriptors, long byHeap) {
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(1, Math.min(byDescriptors, byHeap)));
     }
 
     /** True if a configured cap is above the derived one: it may run the gateway out of descriptors or heap. */

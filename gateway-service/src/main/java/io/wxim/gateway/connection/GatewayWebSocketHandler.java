@@ -109,7 +109,7 @@ public class GatewayWebSocketHandler {
             } else if (refusal == CloseCode.TRY_AGAIN) { // full: its token check overlapped the last slots going
                 log.warn("gateway full, connection refused: userId={} node={} capacity={}", user.id(), node, registry.capacity());
             }
-            meters.counter("im.gateway.closes", "code", Integer.toString(refusal.code())).increment();
+            countClose(refusal);
             return close(out, refusal);
         }
         String sid = jwt.getClaimAsString("sid");
@@ -153,7 +153,7 @@ public class GatewayWebSocketHandler {
         // (fromFuture with cancellation suppressed) and the race ends when the inbound completes as the socket
         // closes, or CLOSE_TIMEOUT later at the latest.
         Mono<Void> closer = conn.closeRequested()
-                .doOnNext(code -> meters.counter("im.gateway.closes", "code", Integer.toString(code.code())).increment())
+                .doOnNext(this::countClose)
                 .flatMap(code -> Mono.fromFuture(() -> close(out, code).toFuture(), true)
                         .onErrorResume(e -> Mono.empty()))
                 .then(Mono.delay(CLOSE_TIMEOUT))
@@ -166,6 +166,10 @@ public class GatewayWebSocketHandler {
                 })
                 .then(Mono.defer(() -> cleanup(conn)))
                 .doOnCancel(() -> cleanup(conn).subscribe()); // cancelled by the server: cleanup must still run
+    }
+
+    private void countClose(CloseCode code) {
+        meters.counter("im.gateway.closes", "code", Integer.toString(code.code())).increment();
     }
 
     /** CONNECT; completes when chat-service welcomed the connection (subscriptions active), else fails. */
