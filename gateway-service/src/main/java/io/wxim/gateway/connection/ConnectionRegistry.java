@@ -65,13 +65,21 @@ public final class ConnectionRegistry {
         Gauge.builder("im.gateway.connections.capacity", () -> capacity).register(meters);
     }
 
+    /** What {@link #admit} decided: the registered connection, or why none was opened (the close code to send). */
+    public record Admission(Connection connection, CloseCode refusal) {
+    }
+
     /**
-     * Creates and registers a connection, or returns null if the user already has {@code max} here, the gateway holds
-     * its capacity, or it is draining ({@link #refusal} says which).
+     * Creates and registers a connection, or refuses it, deciding why under the same lock: going away while draining,
+     * try again when the gateway holds its capacity (another gateway or a later attempt may take it), too many
+     * connections when the user already holds {@code max} here.
      */
-    public synchronized Connection open(String id, UserRef user, int queueSize, int max) {
-        if (draining || byId.size() >= capacity) {
-            return null;
+    public synchronized Admission admit(String id, UserRef user, int queueSize, int max) {
+        if (draining) {
+            return new Admission(null, CloseCode.GOING_AWAY);
+        }
+        if (byId.size() >= capacity) {
+            return new Admission(null, CloseCode.TRY_AGAIN);
         }
         // a user has one connection or a few: a copy-on-write array instead of a hash set per user (changed under this lock)
         Set<Connection> own = byUser.computeIfAbsent(user.id(), u -> new CopyOnWriteArraySet<>());
@@ -79,12 +87,17 @@ public final class ConnectionRegistry {
             if (own.isEmpty()) {
                 byUser.remove(user.id());
             }
-            return null;
+            return new Admission(null, CloseCode.TOO_MANY_CONNECTIONS);
         }
         Connection connection = new Connection(id, user, queueSize, slowConsumers::increment);
         own.add(connection);
         byId.put(id, connection);
-        return connection;
+        return new Admission(connection, null);
+    }
+
+    /** {@link #admit}'s connection, or null if it was refused (for callers that do not need the reason). */
+    public Connection open(String id, UserRef user, int queueSize, int max) {
+        return admit(id, user, queueSize, max).connection();
     }
 
     /** Unregisters the connection; returns false if it was already closed. */
@@ -182,19 +195,6 @@ public final class ConnectionRegistry {
 
     public int capacity() {
         return capacity;
-    }
-
-    /**
-     * Why {@link #open} refused the user's connection just now: going away while draining, try again when full (another
-     * gateway or a later attempt may take it), too many connections when the user holds {@code max} here.
-     */
-    public synchronized CloseCode refusal(String userId, int max) {
-        if (draining) {
-            return CloseCode.GOING_AWAY;
-        }
-        Set<Connection> own = byUser.get(userId);
-        return own != null && own.size() >= max ? CloseCode.TOO_MANY_CONNECTIONS
-                : CloseCode.TRY_AGAIN;
     }
 
     /**

@@ -101,9 +101,10 @@ public class GatewayWebSocketHandler {
     public Mono<Void> serve(WebsocketInbound in, WebsocketOutbound out, InetSocketAddress remote, Jwt jwt) {
         UserRef user = new UserRef(jwt.getSubject(), jwt.getClaimAsString("name"), jwt.getClaimAsString("picture"));
         String connId = node + "." + bootId + "." + Long.toString(ids.incrementAndGet(), 36);
-        Connection conn = registry.open(connId, user, props.outboundQueue(), props.maxConnectionsPerUser());
+        ConnectionRegistry.Admission admission = registry.admit(connId, user, props.outboundQueue(), props.maxConnectionsPerUser());
+        Connection conn = admission.connection();
         if (conn == null) {
-            CloseCode refusal = registry.refusal(user.id(), props.maxConnectionsPerUser());
+            CloseCode refusal = admission.refusal();
             if (refusal == CloseCode.TOO_MANY_CONNECTIONS) {
                 log.warn("too many connections: userId={} node={}", user.id(), node);
             } else if (refusal == CloseCode.TRY_AGAIN) { // full: its token check overlapped the last slots going

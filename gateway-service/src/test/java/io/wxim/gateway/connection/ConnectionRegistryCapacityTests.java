@@ -21,7 +21,7 @@ class ConnectionRegistryCapacityTests {
         assertThat(registry.isFull()).isTrue();
 
         assertThat(registry.open("c3", new UserRef("u3", null, null), 8, 10)).isNull();
-        assertThat(registry.refusal("u3", 10)).isEqualTo(CloseCode.TRY_AGAIN);
+        assertThat(registry.admit("c3", new UserRef("u3", null, null), 8, 10).refusal()).isEqualTo(CloseCode.TRY_AGAIN);
         assertThat(registry.size()).isEqualTo(2);
         assertThat(meters.get("im.gateway.connections.capacity").gauge().value()).isEqualTo(2.0);
 
@@ -34,10 +34,10 @@ class ConnectionRegistryCapacityTests {
     void aUserAtTheirOwnMaximum_isToldTooManyConnections_andADrainingGateway_goingAway() {
         assertThat(registry.open("c1", new UserRef("u1", null, null), 8, 1)).isNotNull();
         assertThat(registry.open("c2", new UserRef("u1", null, null), 8, 1)).isNull();
-        assertThat(registry.refusal("u1", 1)).isEqualTo(CloseCode.TOO_MANY_CONNECTIONS);
+        assertThat(registry.admit("c2", new UserRef("u1", null, null), 8, 1).refusal()).isEqualTo(CloseCode.TOO_MANY_CONNECTIONS);
 
         registry.startDraining();
         assertThat(registry.open("c3", new UserRef("u2", null, null), 8, 1)).isNull();
-        assertThat(registry.refusal("u2", 1)).isEqualTo(CloseCode.GOING_AWAY);
+        assertThat(registry.admit("c3", new UserRef("u2", null, null), 8, 1).refusal()).isEqualTo(CloseCode.GOING_AWAY);
     }
 }
