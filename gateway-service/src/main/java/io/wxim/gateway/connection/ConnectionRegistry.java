@@ -71,26 +71,23 @@ public final class ConnectionRegistry {
 
     /**
      * Creates and registers a connection, or refuses it, deciding why under the same lock: going away while draining,
-     * try again when the gateway holds its capacity (another gateway or a later attempt may take it), too many
-     * connections when the user already holds {@code max} here.
+     * too many connections when the user already holds {@code max} here (retrying cannot help until one of theirs
+     * closes), try again when the gateway holds its capacity (another gateway or a later attempt may take it).
      */
     public synchronized Admission admit(String id, UserRef user, int queueSize, int max) {
         if (draining) {
             return new Admission(null, CloseCode.GOING_AWAY);
         }
+        Set<Connection> own = byUser.get(user.id());
+        if ((own == null ? 0 : own.size()) >= max) {
+            return new Admission(null, CloseCode.TOO_MANY_CONNECTIONS);
+        }
         if (byId.size() >= capacity) {
             return new Admission(null, CloseCode.TRY_AGAIN);
         }
         // a user has one connection or a few: a copy-on-write array instead of a hash set per user (changed under this lock)
-        Set<Connection> own = byUser.computeIfAbsent(user.id(), u -> new CopyOnWriteArraySet<>());
-        if (own.size() >= max) {
-            if (own.isEmpty()) {
-                byUser.remove(user.id());
-            }
-            return new Admission(null, CloseCode.TOO_MANY_CONNECTIONS);
-        }
         Connection connection = new Connection(id, user, queueSize, slowConsumers::increment);
-        own.add(connection);
+        byUser.computeIfAbsent(user.id(), u -> new CopyOnWriteArraySet<>()).add(connection);
         byId.put(id, connection);
         return new Admission(connection, null);
     }

@@ -31,13 +31,19 @@ class ConnectionRegistryCapacityTests {
     }
 
     @Test
-    void aUserAtTheirOwnMaximum_isToldTooManyConnections_andADrainingGateway_goingAway() {
+    void aUserAtTheirOwnMaximum_isToldTooManyConnections_evenWhenFull_andADrainingGateway_goingAway() {
         assertThat(registry.open("c1", new UserRef("u1", null, null), 8, 1)).isNotNull();
         assertThat(registry.open("c2", new UserRef("u1", null, null), 8, 1)).isNull();
         assertThat(registry.admit("c2", new UserRef("u1", null, null), 8, 1).refusal()).isEqualTo(CloseCode.TOO_MANY_CONNECTIONS);
 
+        assertThat(registry.open("c3", new UserRef("u2", null, null), 8, 1)).isNotNull(); // now full as well
+        assertThat(registry.admit("c4", new UserRef("u1", null, null), 8, 1).refusal())
+                .as("a user at their maximum is told so even when the gateway is full: retrying cannot help")
+                .isEqualTo(CloseCode.TOO_MANY_CONNECTIONS);
+        assertThat(registry.admit("c4", new UserRef("u3", null, null), 8, 1).refusal()).isEqualTo(CloseCode.TRY_AGAIN);
+
         registry.startDraining();
-        assertThat(registry.open("c3", new UserRef("u2", null, null), 8, 1)).isNull();
-        assertThat(registry.admit("c3", new UserRef("u2", null, null), 8, 1).refusal()).isEqualTo(CloseCode.GOING_AWAY);
+        assertThat(registry.open("c5", new UserRef("u4", null, null), 8, 1)).isNull();
+        assertThat(registry.admit("c5", new UserRef("u4", null, null), 8, 1).refusal()).isEqualTo(CloseCode.GOING_AWAY);
     }
 }
