@@ -85,8 +85,8 @@ public final class ConnectionRegistry {
         if (byId.size() >= capacity) {
             return new Admission(null, CloseCode.TRY_AGAIN);
         }
-        // a user has one connection or a few: a copy-on-write array instead of a hash set per user (changed under this lock)
         Connection connection = new Connection(id, user, queueSize, slowConsumers::increment);
+        // a user has one connection or a few: a copy-on-write array instead of a hash set per user (changed under this lock)
         byUser.computeIfAbsent(user.id(), u -> new CopyOnWriteArraySet<>()).add(connection);
         byId.put(id, connection);
         return new Admission(connection, null);

@@ -12,7 +12,6 @@ import io.wxim.protocol.UserRef;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.springframework.boot.context.properties.bind.Binder;
@@ -36,14 +35,6 @@ class GatewayWebSocketHandlerRefusalTests {
             .bindOrCreate("im.gateway", GatewayProperties.class);
     private final GatewayWebSocketHandler handler = new GatewayWebSocketHandler(registry, null, new FrameCodec(), props,
             new NodeIdentity("gw"), meters, null, null, null, null, null);
-    private DisposableServer server;
-
-    @AfterEach
-    void stop() {
-        if (server != null) {
-            server.disposeNow();
-        }
-    }
 
     @Test
     void aFullGateway_closesTheUpgradedSession_with4000() {
@@ -69,7 +60,7 @@ class GatewayWebSocketHandlerRefusalTests {
 
     /** Serves one session of {@code user} (as if its token had been verified) and returns the close code it got. */
     private int closeStatusFor(String user) {
-        server = HttpServer.create().host("127.0.0.1").port(0)
+        DisposableServer server = HttpServer.create().host("127.0.0.1").port(0)
                 .route(routes -> routes.ws("/ws", (in, out) -> handler.serve(in, out, null, jwt(user))))
                 .bindNow();
         try {
@@ -83,7 +74,6 @@ class GatewayWebSocketHandlerRefusalTests {
             return status.code();
         } finally {
             server.disposeNow();
-            server = null;
         }
     }
 
