@@ -79,7 +79,7 @@ run fanout1000-socketio fanout "${SIO[@]}" --receivers 1000 --senders 20 --rates
 # wxim keeps one command in flight per connection, so a sender's rate is bounded by 1 / its ack latency: the same
 # rooms with 100 senders show what the server sustains when senders are not the limit.
 run fanout100-wxim-100snd  fanout "${WX[@]}" --receivers 100 --senders 100 --rates 50,100,150,200,300 "${STEP[@]}"
-run fanout1000-wxim-100snd fanout "${WX[@]}" --receivers 1000 --senders 100 --rates 20,40,50,60,70,80,120,160 "${STEP[@]}" \
+run fanout1000-wxim-100snd fanout "${WX[@]}" --receivers 1000 --senders 100 --rates 10,20,40,50,60,70,80,120,160 "${STEP[@]}" \
   --connect-timeout-seconds 300
 run direct-wxim     direct "${WX[@]}"  --pairs 100 --rates 100,200,400,800,1600,3200 "${STEP[@]}"
 run direct-socketio direct "${SIO[@]}" --pairs 100 --rates 100,200,400,800,1600,3200 "${STEP[@]}"
