@@ -39,6 +39,11 @@ public final class RedisNames {
     private static final String REVOKED_USER = "im:auth:revoked:user:";
     /** Pub/sub channel of {@link Revocation}s: gateways close the matching connections. */
     public static final String REVOCATIONS = "im:auth:revocations";
+    /**
+     * Pub/sub channel between chat-service instances: the id of a room membership that ended (a leave); each instance
+     * stops trusting its cached copy of it.
+     */
+    public static final String MEMBERSHIPS_ENDED = "im:chat:memberships:ended";
 
     private RedisNames() {
     }

@@ -29,9 +29,11 @@ public class RoomService {
     private final RoomRepository rooms;
     private final ChatProperties props;
     private final Clock clock;
+    private final KnownMembers known;
     private final SecureRandom random = new SecureRandom();
 
-    public RoomService(RoomRepository rooms, ChatProperties props, Clock clock) {
+    public RoomService(RoomRepository rooms, ChatProperties props, Clock clock, KnownMembers known) {
+        this.known = known;
         this.rooms = rooms;
         this.props = props;
         this.clock = clock;
@@ -48,6 +50,7 @@ public class RoomService {
         return rooms.findRoom(conv.substring(Conversations.ROOM_PREFIX.length())).map(Room::name);
     }
 
+    /** Whether the user is in the conversation: the lobby always, else a membership read recently ({@link KnownMembers}) or now. */
     public Mono<Boolean> isMember(String conv, String userId) {
         if (!Conversations.isValid(conv)) {
             return Mono.just(false);
@@ -55,7 +58,17 @@ public class RoomService {
         if (Conversations.LOBBY.equals(conv)) {
             return Mono.just(true);
         }
-        return rooms.isMember(conv, userId);
+        return Mono.defer(() -> {
+            if (known.contains(conv, userId)) {
+                return Mono.just(true);
+            }
+            long generation = known.generation(); // before the read: a leave during it keeps the answer out of the cache
+            return rooms.isMember(conv, userId).doOnNext(member -> {
+                if (member) {
+                    known.remember(conv, userId, generation);
+                }
+            });
+        });
     }
 
     /** Fails with NOT_FOUND unless the user is a member (non-members cannot tell a room exists). */
@@ -145,7 +158,7 @@ public class RoomService {
             return Mono.error(notFound()); // direct conversations are not left; pair sessions end with pairLeave
         }
         return rooms.removeMember(conv, userId)
-                .flatMap(removed -> removed ? Mono.<Void>empty() : Mono.error(notFound()));
+                .flatMap(removed -> removed ? known.ended(conv, userId) : Mono.error(notFound()));
     }
 
     public Flux<Room> list() {

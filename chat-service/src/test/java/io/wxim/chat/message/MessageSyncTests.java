@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.wxim.chat.config.ChatProperties;
+import io.wxim.chat.room.KnownMembers;
 import io.wxim.chat.room.RoomRepository;
 import io.wxim.chat.room.RoomService;
 import io.wxim.protocol.ClientFrame;
@@ -38,7 +39,7 @@ class MessageSyncTests {
         public Mono<Boolean> isMember(String conv, String userId) {
             return Mono.just(conv.equals("r:mine"));
         }
-    }, props, Clock.systemUTC());
+    }, props, Clock.systemUTC(), KnownMembers.local(Duration.ofSeconds(10), System::nanoTime));
 
     private MessageService service(LastSeqs lastSeqs) {
         return new MessageService(rooms, null, null, null, history, null, lastSeqs, null, props, Clock.systemUTC(),

@@ -75,6 +75,6 @@ class RoomMembershipsIntegrationTests {
                 d.mongoTimeout(), d.lobbyName(), d.maxRoomsListed(), d.maxMembersListed(), d.heartbeatSeconds(),
                 d.commandDeadline(), maxRoomsPerUser, d.pair(), d.recallWindow(), d.typingInterval(),
                 maxConversationsListed, d.crowd());
-        return new RoomService(repository, props, Clock.systemUTC());
+        return new RoomService(repository, props, Clock.systemUTC(), KnownMembers.local(Duration.ofSeconds(10), System::nanoTime));
     }
 }

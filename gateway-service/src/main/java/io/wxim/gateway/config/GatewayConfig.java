@@ -11,8 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import io.wxim.redis.PubSubConnections;
-import org.springframework.beans.factory.DisposableBean;
+import io.wxim.redis.PubSubFactory;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
 
@@ -44,17 +43,9 @@ class GatewayConfig {
         return new NodeIdentity(configured ? props.nodeId() : "gw-" + UUID.randomUUID().toString().substring(0, 8));
     }
 
-    /** The listeners' own connection factory ({@link PubSubConnections}: a SUBSCRIBE is recorded before its channel's first message). */
-    record PubSubFactory(LettuceConnectionFactory factory) implements DisposableBean {
-        @Override
-        public void destroy() {
-            factory.destroy();
-        }
-    }
-
     @Bean
     PubSubFactory pubSubFactory(LettuceConnectionFactory factory) {
-        return new PubSubFactory(PubSubConnections.factoryLike(factory));
+        return PubSubFactory.like(factory);
     }
 
     @Bean(destroyMethod = "destroyLater")
