@@ -6,7 +6,6 @@ import java.time.Clock;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
-import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
 
 /** Bean wiring that is not a feature of its own. */
 @Configuration(proxyBeanMethods = false)
@@ -21,14 +20,9 @@ class ChatConfig {
         return Clock.systemUTC();
     }
 
+    /** chat-service's pub/sub listeners' own connections (room memberships that ended on other instances). */
     @Bean
     PubSubFactory pubSubFactory(LettuceConnectionFactory factory) {
         return PubSubFactory.like(factory);
-    }
-
-    /** chat-service's pub/sub listeners (room memberships that ended on other instances) on their own connection. */
-    @Bean(destroyMethod = "destroyLater")
-    ReactiveRedisMessageListenerContainer redisListenerContainer(PubSubFactory pubSub) {
-        return new ReactiveRedisMessageListenerContainer(pubSub.factory());
     }
 }

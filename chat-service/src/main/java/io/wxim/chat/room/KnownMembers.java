@@ -10,23 +10,30 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.context.SmartLifecycle;
+import io.lettuce.core.event.connection.ConnectionDeactivatedEvent;
+import io.wxim.redis.PubSubFactory;
 import org.springframework.data.redis.connection.ReactiveSubscription;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.listener.ChannelTopic;
 import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
 import org.springframework.stereotype.Component;
 import reactor.core.Disposable;
+import reactor.core.Disposables;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.util.retry.Retry;
 
 /**
- * Room memberships this instance read recently, so a member's next sends and syncs need no database read. An entry is
- * trusted for at most {@link #TTL}; a leave drops it here at once and, over Redis pub/sub
- * ({@link RedisNames#MEMBERSHIPS_ENDED}), on every other chat-service instance. Pub/sub is at-most-once: if that
- * announcement is lost (an instance's Redis connection was down), a member who left can still send through that
- * instance for at most {@link #TTL}. A read that started before a leave is never cached after it (a generation count,
- * checked under the same lock as the drop). Only memberships found to exist are kept, at most {@value #MAX_ENTRIES},
- * least recently used first out.
+ * Room memberships this instance read recently, so a member's next checks (sends, syncs, recalls, read receipts, typing,
+ * history-service's member checks) need no database read. An entry is trusted for at most {@link #TTL}; a leave drops
+ * it here at once and, over Redis pub/sub ({@link RedisNames#MEMBERSHIPS_ENDED}), on every other chat-service
+ * instance. Pub/sub is at-most-once, so an instance also forgets every entry when one of its Redis connections drops
+ * (what is published until it is back is lost to it), and listens again on a new connection when its subscription
+ * fails (also when Redis was down at start). What remains: an announcement published while an instance's
+ * subscription is being set up again; a member who left can then still send through that instance for at most
+ * {@link #TTL}. A read that started before a drop is never cached after it (a generation count, checked under the
+ * same lock as the drop). Only memberships found to exist are kept, at most {@value #MAX_ENTRIES}, least recently used
+ * first out.
  */
 @Component
 public class KnownMembers implements SmartLifecycle {
@@ -35,7 +42,7 @@ public class KnownMembers implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(KnownMembers.class);
 
     private final ReactiveStringRedisTemplate redis;
-    private final ReactiveRedisMessageListenerContainer container;
+    private final PubSubFactory pubSub;
     private final Duration redisTimeout;
     private final long ttlNanos;
     private final LongSupplier nanos;
@@ -50,14 +57,14 @@ public class KnownMembers implements SmartLifecycle {
     private volatile Disposable listening;
 
     @Autowired
-    KnownMembers(ReactiveStringRedisTemplate redis, ReactiveRedisMessageListenerContainer container, ChatProperties props) {
-        this(redis, container, props.redisTimeout(), TTL, System::nanoTime);
+    KnownMembers(ReactiveStringRedisTemplate redis, PubSubFactory pubSub, ChatProperties props) {
+        this(redis, pubSub, props.redisTimeout(), TTL, System::nanoTime);
     }
 
-    KnownMembers(ReactiveStringRedisTemplate redis, ReactiveRedisMessageListenerContainer container, Duration redisTimeout,
-                 Duration ttl, LongSupplier nanos) {
+    KnownMembers(ReactiveStringRedisTemplate redis, PubSubFactory pubSub, Duration redisTimeout, Duration ttl,
+                 LongSupplier nanos) {
         this.redis = redis;
-        this.container = container;
+        this.pubSub = pubSub;
         this.redisTimeout = redisTimeout;
         this.ttlNanos = ttl.toNanos();
         this.nanos = nanos;
@@ -107,6 +114,14 @@ public class KnownMembers implements SmartLifecycle {
         }
     }
 
+    /** Forgets every entry (and keeps reads under way out of the cache). */
+    void clear() {
+        synchronized (expiries) {
+            generation++;
+            expiries.clear();
+        }
+    }
+
     /**
      * A membership ended: dropped here at once, then announced to the other instances. Never fails: an announcement
      * that cannot be published is logged, and the other instances stop trusting their copy within {@link #TTL}.
@@ -127,18 +142,35 @@ public class KnownMembers implements SmartLifecycle {
                 });
     }
 
-    /** Listens for the other instances' announcements; does not wait for Redis (a lost one lapses within {@link #TTL}). */
+    /**
+     * Listens for the other instances' announcements (each attempt on a new listener container, so nothing of a
+     * failed one carries over), and forgets everything when a Redis connection drops. Does not wait for Redis:
+     * start-up goes on without it, and listening starts once Redis answers.
+     */
     @Override
     public void start() {
-        if (container == null) {
+        if (pubSub == null) {
             return;
         }
-        listening = container.receive(ChannelTopic.of(RedisNames.MEMBERSHIPS_ENDED))
-                .map(ReactiveSubscription.Message::getMessage)
+        Flux<String> ended = Flux.usingWhen(
+                        Mono.fromSupplier(() -> new ReactiveRedisMessageListenerContainer(pubSub.factory())),
+                        container -> container.receive(ChannelTopic.of(RedisNames.MEMBERSHIPS_ENDED))
+                                .map(ReactiveSubscription.Message::getMessage),
+                        ReactiveRedisMessageListenerContainer::destroyLater)
                 .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200)).maxBackoff(Duration.ofSeconds(5))
-                        .doBeforeRetry(s -> log.warn("membership listener failed, resubscribing: attempt={} error={}",
-                                s.totalRetries() + 1, s.failure().toString())))
-                .subscribe(this::drop, e -> log.error("membership listener stopped: error={}", e.toString()));
+                        .doBeforeRetry(s -> {
+                            clear();
+                            log.warn("membership listener failed, listening again: attempt={} error={}",
+                                    s.totalRetries() + 1, s.failure().toString());
+                        }));
+        Disposable.Composite running = Disposables.composite(
+                ended.subscribe(this::drop, e -> log.error("membership listener stopped: error={}", e.toString())));
+        pubSub.factory().getClientConfiguration().getClientResources().ifPresent(resources -> running.add(
+                resources.eventBus().get()
+                        .filter(event -> event instanceof ConnectionDeactivatedEvent)
+                        .subscribe(event -> clear(),
+                                e -> log.error("Redis connection event listener stopped: error={}", e.toString()))));
+        listening = running;
     }
 
     @Override

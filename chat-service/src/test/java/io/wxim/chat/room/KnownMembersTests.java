@@ -43,6 +43,16 @@ class KnownMembersTests {
     }
 
     @Test
+    void clearing_forgetsEverything_andKeepsAReadUnderWayOut() {
+        known.remember("r:a", "u1", known.generation());
+        long readStarted = known.generation();
+        known.clear();
+        assertThat(known.contains("r:a", "u1")).isFalse();
+        known.remember("r:b", "u1", readStarted);
+        assertThat(known.contains("r:b", "u1")).isFalse();
+    }
+
+    @Test
     void itHoldsAtMostMaxEntries_leastRecentlyUsedFirstOut() {
         KnownMembers lasting = KnownMembers.local(Duration.ofHours(1), now::get);
         lasting.remember("r:first", "u", lasting.generation());
@@ -52,9 +62,12 @@ class KnownMembersTests {
         }
         assertThat(lasting.contains("r:used", "u")).isTrue(); // used: now the most recent
         lasting.remember("r:one-more", "u", lasting.generation());
+        lasting.remember("r:and-another", "u", lasting.generation());
 
-        assertThat(lasting.contains("r:first", "u")).isFalse();
+        assertThat(lasting.contains("r:first", "u")).isFalse(); // the eldest
+        assertThat(lasting.contains("r:0", "u")).isFalse(); // the next eldest, once "r:used" was used again
         assertThat(lasting.contains("r:used", "u")).isTrue();
-        assertThat(lasting.contains("r:one-more", "u")).isTrue();
+        assertThat(lasting.contains("r:1", "u")).isTrue();
+        assertThat(lasting.contains("r:and-another", "u")).isTrue();
     }
 }
