@@ -77,12 +77,9 @@ class KnownMembersIntegrationTests {
 
     @Test
     void aMembersChecksReadOnce_andALeaveOnOneInstance_endsItOnTheOther() throws InterruptedException {
-        LettuceConnectionFactory commands = TestInfra.redisConnectionFactory();
-        cleanup.push(commands::destroy);
-        Instance a = instance(commands);
-        Instance b = instance(commands);
-        repository.addMember(conv, "u1", 1).block(WAIT);
-        awaitListening(commands, a, b);
+        Two two = twoListeningInstances_u1AMember();
+        Instance a = two.a();
+        Instance b = two.b();
 
         for (int i = 0; i < 3; i++) {
             assertThat(a.rooms().isMember(conv, "u1").block(WAIT)).isTrue();
@@ -105,12 +102,9 @@ class KnownMembersIntegrationTests {
 
     @Test
     void aLeaveWhoseDeleteAnswerIsLost_stillEndsTheMembershipOnEveryInstance() throws InterruptedException {
-        LettuceConnectionFactory commands = TestInfra.redisConnectionFactory();
-        cleanup.push(commands::destroy);
-        Instance a = instance(commands);
-        Instance b = instance(commands);
-        repository.addMember(conv, "u1", 1).block(WAIT);
-        awaitListening(commands, a, b);
+        Two two = twoListeningInstances_u1AMember();
+        Instance a = two.a();
+        Instance b = two.b();
         assertThat(a.rooms().isMember(conv, "u1").block(WAIT)).isTrue();
         assertThat(b.rooms().isMember(conv, "u1").block(WAIT)).isTrue();
 
@@ -165,6 +159,20 @@ class KnownMembersIntegrationTests {
             client.shutdown();
         }
         await(() -> !a.known().contains(conv, "u1"), "a dropped connection did not clear the memberships");
+    }
+
+    private record Two(Instance a, Instance b) {
+    }
+
+    /** Two instances on the shared Redis, both listening, and "u1" a member of the test's room. */
+    private Two twoListeningInstances_u1AMember() throws InterruptedException {
+        LettuceConnectionFactory commands = TestInfra.redisConnectionFactory();
+        cleanup.push(commands::destroy);
+        Instance a = instance(commands);
+        Instance b = instance(commands);
+        repository.addMember(conv, "u1", 1).block(WAIT);
+        awaitListening(commands, a, b);
+        return new Two(a, b);
     }
 
     private Instance instance(LettuceConnectionFactory commands) {
