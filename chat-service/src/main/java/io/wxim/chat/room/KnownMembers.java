@@ -1,7 +1,9 @@
 package io.wxim.chat.room;
 
+import io.lettuce.core.event.connection.ConnectionDeactivatedEvent;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.protocol.RedisNames;
+import io.wxim.redis.PubSubFactory;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -10,8 +12,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.context.SmartLifecycle;
-import io.lettuce.core.event.connection.ConnectionDeactivatedEvent;
-import io.wxim.redis.PubSubFactory;
 import org.springframework.data.redis.connection.ReactiveSubscription;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.listener.ChannelTopic;
