@@ -41,7 +41,10 @@ import reactor.util.retry.Retry;
  * {@code claimIdle} and run again (handlers are idempotent). An entry delivered {@code maxDeliveries} times is
  * dropped as poison, logged and counted. Both loops are long-lived listeners started once with error handlers that
  * resubscribe with backoff (e.g. while Redis is down). Acknowledgements of commands that complete together go in one
- * {@code XACK} ({@link GroupCommit}): a busy instance makes a few calls per round instead of one per command.
+ * {@code XACK} ({@link GroupCommit}): a busy instance makes a few calls per round instead of one per command. A
+ * command's deadline counts from when its gateway added it: one that waited past it is acknowledged without running
+ * ({@link ExpiredCommands}), except a {@code DISCONNECT}, which always runs. With the default settings that includes
+ * every claimed {@code CONNECT} and {@code FRAME} (claimIdle 15 s, deadline 8 s): their gateways have answered them.
  */
 @Component
 class CommandConsumer implements SmartLifecycle {
@@ -66,12 +69,18 @@ class CommandConsumer implements SmartLifecycle {
     private final Counter ackFailures;
     private final io.micrometer.core.instrument.Timer latency;
     private final GroupCommit<RecordId, Void> acks;
+    private final ExpiredCommands expired;
+    /** A command's deadline counts from its entry's time in the stream (see {@link ExpiredCommands}). */
+    private final Duration deadline;
     private final Disposable.Composite running = Disposables.composite();
     private volatile boolean started;
 
     CommandConsumer(ReactiveRedisConnectionFactory factory, ReactiveStringRedisTemplate redis,
-                    CommandHandler dispatcher, FrameCodec codec, ChatProperties props, MeterRegistry meters) {
+                    CommandHandler dispatcher, ExpiredCommands expired, FrameCodec codec, ChatProperties props,
+                    MeterRegistry meters) {
         this.factory = factory;
+        this.expired = expired;
+        this.deadline = props.commandDeadline();
         this.redis = redis;
         this.dispatcher = dispatcher;
         this.codec = codec;
@@ -152,12 +161,26 @@ class CommandConsumer implements SmartLifecycle {
             poison.increment();
             return ack(record.getId());
         }
-        return dispatcher.dispatch(command)
+        long addedAt = addedAt(record.getId());
+        long age = Math.max(0, System.currentTimeMillis() - addedAt);
+        Duration budget = deadline.minusMillis(age);
+        boolean inTime = budget.compareTo(Duration.ZERO) > 0;
+        boolean expire = !inTime && command.event() != Command.Event.DISCONNECT; // a DISCONNECT always runs
+        Mono<Void> run;
+        if (expire) {
+            expired.skipped(command, age);
+            run = Mono.empty();
+        } else {
+            if (inTime) {
+                expired.ranInTime();
+            }
+            run = dispatcher.dispatch(command, budget);
+        }
+        return run
                 .doOnSuccess(v -> {
-                    processed.increment();
-                    // a stream entry id starts with the millisecond it was added
-                    String id = record.getId().getValue();
-                    long addedAt = Long.parseLong(id.substring(0, id.indexOf('-')));
+                    if (!expire) {
+                        processed.increment();
+                    }
                     latency.record(Math.max(0, System.currentTimeMillis() - addedAt), java.util.concurrent.TimeUnit.MILLISECONDS);
                     // Detached: the command's slot is free while its acknowledgement waits for the next XACK. A failed
                     // XACK leaves the entry pending: claimed and run again (handlers are idempotent).
@@ -173,6 +196,12 @@ class CommandConsumer implements SmartLifecycle {
                             record.getId(), command.user().id(), command.conn(), e.toString());
                     return Mono.empty();
                 });
+    }
+
+    /** The millisecond (Redis's clock) the gateway added the entry: a stream entry id starts with it. */
+    private static long addedAt(RecordId id) {
+        String value = id.getValue();
+        return Long.parseLong(value.substring(0, value.indexOf('-')));
     }
 
     private Mono<Void> claimPending(Consumer me) {

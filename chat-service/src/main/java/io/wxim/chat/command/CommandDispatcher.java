@@ -14,6 +14,7 @@ import io.wxim.protocol.ErrorCode;
 import io.wxim.protocol.NodeMessage;
 import io.wxim.protocol.ProtocolException;
 import io.wxim.protocol.ServerFrame;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -38,7 +39,7 @@ public class CommandDispatcher implements CommandHandler {
     private final ReadCommands reads;
     private final DirectCommands directs;
     private final Deliveries deliveries;
-    private final java.time.Duration deadline;
+    private final Duration deadline;
 
     public CommandDispatcher(SessionService sessions, RoomCommands rooms, MessageService messages, PairCommands pairs,
                              ReadCommands reads, DirectCommands directs, Deliveries deliveries, ChatProperties props) {
@@ -52,13 +53,16 @@ public class CommandDispatcher implements CommandHandler {
         this.deliveries = deliveries;
     }
 
-    /** Completes when the command's effects and reply are published; fails only if the reply could not be sent. */
+    /**
+     * Completes when the command's effects and reply are published; fails only if the reply could not be sent. A
+     * {@code DISCONNECT} runs whatever its budget (it only cleans up, and must).
+     */
     @Override
-    public Mono<Void> dispatch(Command cmd) {
+    public Mono<Void> dispatch(Command cmd, Duration budget) {
         return switch (cmd.event()) {
             case DISCONNECT -> sessions.disconnect(cmd);
-            case CONNECT -> replyTo(cmd, sessions.connect(cmd), null, null);
-            case FRAME -> replyTo(cmd, handle(cmd, cmd.frame()), cmd.frame().rid(), cmidOf(cmd.frame()));
+            case CONNECT -> replyTo(cmd, sessions.connect(cmd), budget, null, null);
+            case FRAME -> replyTo(cmd, handle(cmd, cmd.frame()), budget, cmd.frame().rid(), cmidOf(cmd.frame()));
         };
     }
 
@@ -105,15 +109,17 @@ public class CommandDispatcher implements CommandHandler {
     }
 
     /**
-     * Bounds the command by {@code commandDeadline} (below the gateway's wait, so the gateway never moves on to the
-     * connection's next command while this one still runs) and sends the reply. A reply of several frames (sync)
-     * goes as one message per frame, so no single pub/sub message grows with the number of conversations.
+     * Bounds the command by what is left of {@code commandDeadline} since its gateway added it to the stream (the
+     * deadline is below the gateway's wait, so the gateway never moves on to the connection's next command while this
+     * one still runs, even when commands queue in the stream) and sends the reply. A reply of several frames (sync)
+     * goes as one message per frame, so no single pub/sub message grows with the number of conversations. The stall
+     * watchdog counts from the start of the run: it looks for a wait inside a command, not for queueing.
      */
-    private Mono<Void> replyTo(Command cmd, Mono<NodeMessage> work, String rid, String cmid) {
+    private Mono<Void> replyTo(Command cmd, Mono<NodeMessage> work, Duration budget, String rid, String cmid) {
         return Mono.using(() -> Mono.delay(deadline.dividedBy(2)).subscribe(t -> StallDiagnostics.dumpOnce(log,
                                 "userId=" + cmd.user().id() + " connId=" + cmd.conn() + " event=" + cmd.event()
                                         + (cmd.frame() == null ? "" : " type=" + cmd.frame().getClass().getSimpleName()))),
-                        watchdog -> work.timeout(deadline), reactor.core.Disposable::dispose)
+                        watchdog -> work.timeout(budget), reactor.core.Disposable::dispose)
                 .onErrorResume(e -> Mono.just(reply(cmd, List.of(toError(cmd, e, rid, cmid)))))
                 .switchIfEmpty(Mono.fromSupplier(() -> reply(cmd, List.of(
                         ServerFrame.Error.of(rid, cmid, ErrorCode.INTERNAL, "no result")))))

@@ -23,6 +23,7 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
 import org.springframework.data.redis.connection.stream.Consumer;
 import org.springframework.data.redis.connection.stream.MapRecord;
 import org.springframework.data.redis.connection.stream.ReadOffset;
+import org.springframework.data.redis.connection.stream.RecordId;
 import org.springframework.data.redis.connection.stream.StreamOffset;
 import org.springframework.data.redis.connection.stream.StreamReadOptions;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
@@ -33,6 +34,7 @@ import reactor.core.publisher.Sinks;
 class CommandConsumerIntegrationTests {
     private static final Duration WAIT = Duration.ofSeconds(15);
     private final FrameCodec codec = new FrameCodec();
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private LettuceConnectionFactory factory;
     private ReactiveStringRedisTemplate redis;
     private CommandConsumer consumer;
@@ -64,7 +66,7 @@ class CommandConsumerIntegrationTests {
         assertThat(taken).hasSize(1);
 
         List<String> handled = new CopyOnWriteArrayList<>();
-        start(cmd -> Mono.fromRunnable(() -> handled.add(cmd.conn())));
+        start((cmd, budget) -> Mono.fromRunnable(() -> handled.add(cmd.conn())));
         add(command("fresh"));
 
         await().atMost(WAIT).untilAsserted(() -> assertThat(handled).containsExactlyInAnyOrder("fresh", "left-behind"));
@@ -74,7 +76,7 @@ class CommandConsumerIntegrationTests {
     @Test
     void dropsUnreadableEntries_andGivesUpOnACommandAfterMaxDeliveries() {
         AtomicInteger attempts = new AtomicInteger();
-        start(cmd -> Mono.defer(() -> {
+        start((cmd, budget) -> Mono.defer(() -> {
             attempts.incrementAndGet();
             return Mono.error(new IllegalStateException("backend down"));
         }));
@@ -95,7 +97,7 @@ class CommandConsumerIntegrationTests {
         long before = xackCalls();
         List<String> handled = new CopyOnWriteArrayList<>();
         Sinks.Empty<Void> gate = Sinks.empty(); // all 200 complete together
-        start(cmd -> gate.asMono().doOnSuccess(v -> handled.add(cmd.conn())), 200,
+        start((cmd, budget) -> gate.asMono().doOnSuccess(v -> handled.add(cmd.conn())), 200,
                 Duration.ofSeconds(30)); // nothing claimed and run twice here
         await().atMost(WAIT).untilAsserted(() -> assertThat(pendingCount()).isEqualTo(200));
         gate.tryEmitEmpty();
@@ -106,6 +108,30 @@ class CommandConsumerIntegrationTests {
         });
         // one XACK per command would be 200 calls; commands completing together share one (at most 16 each here)
         assertThat(xackCalls() - before).isBetween(1L, 50L);
+    }
+
+    @Test
+    void commandsThatWaitedPastTheirDeadlineAreAcknowledgedUnrun_butADisconnectAlwaysRuns() {
+        long now = System.currentTimeMillis();
+        // entries as a gateway added them 20 s and 5 s ago (a stream entry's id is the millisecond it was added)
+        addAt(now - 20_000, command(Command.Event.FRAME, "stale-frame"));
+        addAt(now - 19_999, command(Command.Event.CONNECT, "stale-connect"));
+        addAt(now - 19_998, command(Command.Event.DISCONNECT, "stale-disconnect"));
+        addAt(now - 5_000, command(Command.Event.FRAME, "queued"));
+        Map<String, Duration> handled = new java.util.concurrent.ConcurrentHashMap<>();
+        start((cmd, budget) -> Mono.fromRunnable(() -> handled.put(cmd.conn(), budget)));
+        add(command("fresh"));
+
+        await().atMost(WAIT).untilAsserted(() -> {
+            assertThat(handled).containsOnlyKeys("stale-disconnect", "queued", "fresh");
+            assertThat(pendingCount()).isZero();
+        });
+        assertThat(meters.counter("im.chat.commands.expired").count()).isEqualTo(2.0);
+        assertThat(meters.counter("im.chat.commands.processed").count()).isEqualTo(3.0);
+        // the deadline (8 s by default) counts from the entry's time, not from when this instance took it
+        assertThat(handled.get("stale-disconnect")).isNegative();
+        assertThat(handled.get("queued")).isPositive().isLessThanOrEqualTo(Duration.ofSeconds(3));
+        assertThat(handled.get("fresh")).isGreaterThan(Duration.ofSeconds(3)).isLessThanOrEqualTo(Duration.ofSeconds(8));
     }
 
     private long xackCalls() {
@@ -128,13 +154,22 @@ class CommandConsumerIntegrationTests {
     private void start(CommandHandler handler, int concurrency, Duration claimIdle) {
         ChatProperties props = ChatProperties.defaults().with("test-" + System.nanoTime(),
                 new ChatProperties.Stream(16, Duration.ofMillis(200), concurrency, claimIdle, Duration.ofMillis(200), 3));
-        consumer = new CommandConsumer(factory, redis, handler, codec, props, new SimpleMeterRegistry());
+        consumer = new CommandConsumer(factory, redis, handler, new ExpiredCommands(meters), codec, props, meters);
         consumer.start();
     }
 
     private Command command(String conn) {
-        return new Command(Command.Event.FRAME, "gw-test", conn, 1, new UserRef("u1", "A", null),
-                new ClientFrame.Ping(null));
+        return command(Command.Event.FRAME, conn);
+    }
+
+    private Command command(Command.Event event, String conn) {
+        return new Command(event, "gw-test", conn, 1, new UserRef("u1", "A", null),
+                event == Command.Event.FRAME ? new ClientFrame.Ping(null) : null);
+    }
+
+    private void addAt(long millis, Command command) {
+        redis.opsForStream().add(MapRecord.create(RedisNames.COMMAND_STREAM, Map.of(RedisNames.COMMAND_FIELD, codec.write(command)))
+                .withId(RecordId.of(millis, 0))).block(WAIT);
     }
 
     private void add(Command command) {
