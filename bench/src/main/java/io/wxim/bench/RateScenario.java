@@ -20,6 +20,10 @@ import java.util.concurrent.locks.LockSupport;
  * later count as lost. Stepping stops at saturation (loss or p99 over the limits).
  */
 final class RateScenario {
+    /** Joins sent at once while a fan-out room fills (1,100 at once made chat-service's first seconds a queue). */
+    private static final int JOINS_IN_FLIGHT = 64;
+    private static final int JOIN_ATTEMPTS = 5;
+
 
     /** Counters of one step; listeners find it by the step number carried in the body. */
     static final class Tally {
@@ -136,14 +140,9 @@ final class RateScenario {
                     throw new IllegalStateException("no sender connected");
                 }
                 room = sendersList.get(0).createRoom("bench-" + runId).get(30, TimeUnit.SECONDS);
-                List<CompletableFuture<Void>> joins = new ArrayList<>();
-                for (BenchClient c : sendersList.subList(1, sendersList.size())) {
-                    joins.add(c.join(room));
-                }
-                for (BenchClient c : receiversList) {
-                    joins.add(c.join(room));
-                }
-                awaitAll(joins, "join", notes);
+                List<BenchClient> joiners = new ArrayList<>(sendersList.subList(1, sendersList.size()));
+                joiners.addAll(receiversList);
+                joinAll(joiners, room, notes);
                 receiversList.forEach(c -> counted[c.index] = true);
             } else {
                 List<BenchClient> all = fleet.open(2 * pairs, connectTimeout, listener);
@@ -256,20 +255,37 @@ final class RateScenario {
                 errors, Env.cpu(procs, cpuPercent));
     }
 
-    private static void awaitAll(List<CompletableFuture<Void>> futures, String what, List<String> notes)
-            throws InterruptedException {
+    /**
+     * Joins every client to the room, {@link #JOINS_IN_FLIGHT} at a time, each retried after an error answer (a real
+     * client retries {@code unavailable}) up to {@link #JOIN_ATTEMPTS} attempts. Since a command that waited past its
+     * deadline is not run (architecture ADR-26), a join that timed out no longer happens late by itself.
+     */
+    private static void joinAll(List<BenchClient> clients, String room, List<String> notes) throws InterruptedException {
         int failed = 0;
-        for (CompletableFuture<Void> f : futures) {
-            try {
-                f.get(30, TimeUnit.SECONDS);
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-                failed++;
+        for (int from = 0; from < clients.size(); from += JOINS_IN_FLIGHT) {
+            List<CompletableFuture<Void>> joins = new ArrayList<>();
+            for (BenchClient c : clients.subList(from, Math.min(clients.size(), from + JOINS_IN_FLIGHT))) {
+                joins.add(joinRetrying(c, room, JOIN_ATTEMPTS));
+            }
+            for (CompletableFuture<Void> f : joins) {
+                try {
+                    f.get(JOIN_ATTEMPTS * 12L, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                    failed++;
+                }
             }
         }
         if (failed > 0) {
-            String n = failed + " of " + futures.size() + " " + what + " requests failed";
+            String n = failed + " of " + clients.size() + " joins failed after " + JOIN_ATTEMPTS + " attempts";
             System.err.println(n);
             notes.add(n);
         }
+    }
+
+    private static CompletableFuture<Void> joinRetrying(BenchClient c, String room, int attempts) {
+        CompletableFuture<Void> join = c.join(room).orTimeout(12, TimeUnit.SECONDS);
+        return attempts <= 1 ? join : join.exceptionallyCompose(e -> CompletableFuture
+                .runAsync(() -> { }, CompletableFuture.delayedExecutor(1, TimeUnit.SECONDS))
+                .thenCompose(x -> joinRetrying(c, room, attempts - 1)));
     }
 }
