@@ -23,6 +23,9 @@ final class RateScenario {
     /** Joins sent at once while a fan-out room fills (1,100 at once made chat-service's first seconds a queue). */
     private static final int JOINS_IN_FLIGHT = 64;
     private static final int JOIN_ATTEMPTS = 5;
+    /** Above the gateway's 10 s wait for chat-service's answer, after which it answers {@code unavailable} itself. */
+    private static final Duration JOIN_ANSWER_WAIT = Duration.ofSeconds(12);
+    private static final Duration JOIN_RETRY_DELAY = Duration.ofSeconds(1);
 
 
     /** Counters of one step; listeners find it by the step number carried in the body. */
@@ -142,7 +145,8 @@ final class RateScenario {
                 room = sendersList.get(0).createRoom("bench-" + runId).get(30, TimeUnit.SECONDS);
                 List<BenchClient> joiners = new ArrayList<>(sendersList.subList(1, sendersList.size()));
                 joiners.addAll(receiversList);
-                joinAll(joiners, room, notes);
+                java.util.Set<BenchClient> joined = joinAll(joiners, room, notes);
+                receiversList = receiversList.stream().filter(joined::contains).toList(); // only members receive
                 receiversList.forEach(c -> counted[c.index] = true);
             } else {
                 List<BenchClient> all = fleet.open(2 * pairs, connectTimeout, listener);
@@ -256,36 +260,48 @@ final class RateScenario {
     }
 
     /**
-     * Joins every client to the room, {@link #JOINS_IN_FLIGHT} at a time, each retried after an error answer (a real
-     * client retries {@code unavailable}) up to {@link #JOIN_ATTEMPTS} attempts. Since a command that waited past its
-     * deadline is not run (architecture ADR-26), a join that timed out no longer happens late by itself.
+     * Joins every client to the room, {@link #JOINS_IN_FLIGHT} at a time; a join answered with an error is sent again
+     * (a real client retries {@code unavailable}) while its connection is open, for at most {@link #JOIN_ATTEMPTS}
+     * attempts of at most {@link #JOIN_ANSWER_WAIT} each. Since a command that waited past its deadline is not run
+     * (architecture ADR-26), a join that timed out no longer happens late by itself. Returns the clients that joined:
+     * the others are not members, and are left out of the receivers counted.
      */
-    private static void joinAll(List<BenchClient> clients, String room, List<String> notes) throws InterruptedException {
-        int failed = 0;
+    private static java.util.Set<BenchClient> joinAll(List<BenchClient> clients, String room, List<String> notes)
+            throws InterruptedException {
+        java.util.Set<BenchClient> joined = new java.util.HashSet<>();
+        long chainSeconds = JOIN_ATTEMPTS * (JOIN_ANSWER_WAIT.toSeconds() + JOIN_RETRY_DELAY.toSeconds());
         for (int from = 0; from < clients.size(); from += JOINS_IN_FLIGHT) {
+            List<BenchClient> batch = clients.subList(from, Math.min(clients.size(), from + JOINS_IN_FLIGHT));
             List<CompletableFuture<Void>> joins = new ArrayList<>();
-            for (BenchClient c : clients.subList(from, Math.min(clients.size(), from + JOINS_IN_FLIGHT))) {
-                joins.add(joinRetrying(c, room, JOIN_ATTEMPTS));
+            for (BenchClient c : batch) {
+                joins.add(joinRetrying(c, room, JOIN_ATTEMPTS).orTimeout(chainSeconds, TimeUnit.SECONDS));
             }
-            for (CompletableFuture<Void> f : joins) {
+            for (int i = 0; i < batch.size(); i++) {
                 try {
-                    f.get(JOIN_ATTEMPTS * 12L, TimeUnit.SECONDS);
+                    joins.get(i).get(chainSeconds + 5, TimeUnit.SECONDS);
+                    joined.add(batch.get(i));
                 } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-                    failed++;
+                    // counted below
                 }
             }
         }
+        int failed = clients.size() - joined.size();
         if (failed > 0) {
-            String n = failed + " of " + clients.size() + " joins failed after " + JOIN_ATTEMPTS + " attempts";
+            String n = failed + " of " + clients.size() + " joins failed (" + JOIN_ATTEMPTS
+                    + " attempts at most); those receivers are not counted";
             System.err.println(n);
             notes.add(n);
         }
+        return joined;
     }
 
     private static CompletableFuture<Void> joinRetrying(BenchClient c, String room, int attempts) {
-        CompletableFuture<Void> join = c.join(room).orTimeout(12, TimeUnit.SECONDS);
-        return attempts <= 1 ? join : join.exceptionallyCompose(e -> CompletableFuture
-                .runAsync(() -> { }, CompletableFuture.delayedExecutor(1, TimeUnit.SECONDS))
+        CompletableFuture<Void> join = c.join(room).orTimeout(JOIN_ANSWER_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        if (attempts <= 1) {
+            return join;
+        }
+        return join.exceptionallyCompose(e -> !c.isOpen() ? CompletableFuture.failedFuture(e) : CompletableFuture
+                .runAsync(() -> { }, CompletableFuture.delayedExecutor(JOIN_RETRY_DELAY.toMillis(), TimeUnit.MILLISECONDS))
                 .thenCompose(x -> joinRetrying(c, room, attempts - 1)));
     }
 }

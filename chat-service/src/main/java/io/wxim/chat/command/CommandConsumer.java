@@ -54,6 +54,9 @@ class CommandConsumer implements SmartLifecycle {
      * before {@code claimIdle} (the reply is already out), and the command's processing slot is free meanwhile.
      */
     private static final int ACKS_IN_FLIGHT = 1;
+    /** A command with less of its deadline left than this is not started (it could only be cancelled). */
+    static final Duration MIN_BUDGET = Duration.ofMillis(250);
+    private static final Duration CLOCK_CHECK_INTERVAL = Duration.ofSeconds(30);
     private static final ByteBuffer STREAM_KEY =
             ByteBuffer.wrap(RedisNames.COMMAND_STREAM.getBytes(StandardCharsets.UTF_8)).asReadOnlyBuffer();
 
@@ -72,15 +75,27 @@ class CommandConsumer implements SmartLifecycle {
     private final ExpiredCommands expired;
     /** A command's deadline counts from its entry's time in the stream (see {@link ExpiredCommands}). */
     private final Duration deadline;
+    /** Stream entry times are Redis's: ages are taken on its clock. */
+    private final RedisClock clock;
     private final Disposable.Composite running = Disposables.composite();
     private volatile boolean started;
 
+    @org.springframework.beans.factory.annotation.Autowired
     CommandConsumer(ReactiveRedisConnectionFactory factory, ReactiveStringRedisTemplate redis,
                     CommandHandler dispatcher, ExpiredCommands expired, FrameCodec codec, ChatProperties props,
                     MeterRegistry meters) {
+        this(factory, redis, dispatcher, expired, codec, props, meters, System::currentTimeMillis);
+    }
+
+    /** With this host's clock given ({@code localMillis}), for tests of a host whose clock is off. */
+    CommandConsumer(ReactiveRedisConnectionFactory factory, ReactiveStringRedisTemplate redis,
+                    CommandHandler dispatcher, ExpiredCommands expired, FrameCodec codec, ChatProperties props,
+                    MeterRegistry meters, java.util.function.LongSupplier localMillis) {
         this.factory = factory;
         this.expired = expired;
         this.deadline = props.commandDeadline();
+        this.clock = new RedisClock(redis, props.redisTimeout(), localMillis);
+        meters.gauge("im.chat.redis.clock.offset", clock, RedisClock::offsetMillis);
         this.redis = redis;
         this.dispatcher = dispatcher;
         this.codec = codec;
@@ -102,15 +117,23 @@ class CommandConsumer implements SmartLifecycle {
         started = true;
         Consumer me = Consumer.from(RedisNames.COMMAND_GROUP, consumerName);
         Flux<Void> main = ensureGroup()
+                .then(clock.measure())
                 .thenMany(receive(me))
-                .flatMap(this::process, props.concurrency())
+                .flatMap(record -> process(record, false), props.concurrency())
                 .retryWhen(backoff("command stream"));
+        Flux<Void> clockChecks = Flux.interval(CLOCK_CHECK_INTERVAL)
+                .onBackpressureDrop()
+                .concatMap(tick -> clock.measure().onErrorResume(e -> {
+                    log.debug("Redis clock not measured: error={}", e.toString());
+                    return Mono.empty();
+                }), 1);
         Flux<Void> claims = Flux.interval(props.claimInterval())
                 .onBackpressureDrop()
                 .concatMap(tick -> claimPending(me), 1)
                 .retryWhen(backoff("pending claim"));
         running.add(main.subscribe(null, e -> log.error("command consumer stopped: {}", e.toString())));
         running.add(claims.subscribe(null, e -> log.error("pending claimer stopped: {}", e.toString())));
+        running.add(clockChecks.subscribe());
         log.info("command consumer started: consumer={} stream={}", consumerName, RedisNames.COMMAND_STREAM);
     }
 
@@ -152,7 +175,8 @@ class CommandConsumer implements SmartLifecycle {
                 .then();
     }
 
-    private Mono<Void> process(MapRecord<String, String, String> record) {
+    /** {@code claimed}: taken over from an instance that did not finish it (always old: see {@link ExpiredCommands}). */
+    private Mono<Void> process(MapRecord<String, String, String> record, boolean claimed) {
         Command command;
         try {
             command = codec.read(record.getValue().get(RedisNames.COMMAND_FIELD), Command.class);
@@ -162,16 +186,17 @@ class CommandConsumer implements SmartLifecycle {
             return ack(record.getId());
         }
         long addedAt = addedAt(record.getId());
-        long age = Math.max(0, System.currentTimeMillis() - addedAt);
+        long age = Math.max(0, clock.now() - addedAt);
         Duration budget = deadline.minusMillis(age);
-        boolean inTime = budget.compareTo(Duration.ZERO) > 0;
-        boolean expire = !inTime && command.event() != Command.Event.DISCONNECT; // a DISCONNECT always runs
+        // too little left to do anything but start and be cancelled; a DISCONNECT always runs (it only cleans up)
+        boolean inTime = budget.compareTo(MIN_BUDGET) >= 0;
+        boolean expire = !inTime && command.event() != Command.Event.DISCONNECT;
         Mono<Void> run;
         if (expire) {
-            expired.skipped(command, age);
+            expired.skipped(command, age, claimed);
             run = Mono.empty();
         } else {
-            if (inTime) {
+            if (inTime && !claimed) {
                 expired.ranInTime();
             }
             run = dispatcher.dispatch(command, budget);
@@ -180,19 +205,19 @@ class CommandConsumer implements SmartLifecycle {
                 .doOnSuccess(v -> {
                     if (!expire) {
                         processed.increment();
+                        latency.record(Math.max(0, clock.now() - addedAt), java.util.concurrent.TimeUnit.MILLISECONDS);
                     }
-                    latency.record(Math.max(0, System.currentTimeMillis() - addedAt), java.util.concurrent.TimeUnit.MILLISECONDS);
                     // Detached: the command's slot is free while its acknowledgement waits for the next XACK. A failed
-                    // XACK leaves the entry pending: claimed and run again (handlers are idempotent).
+                    // XACK leaves the entry pending: claimed later (and run again if still inside its deadline).
                     ack(record.getId()).subscribe(null, error -> {
                         ackFailures.increment();
-                        log.warn("command done but not acknowledged, it will run again: recordId={} error={}",
+                        log.warn("command done but not acknowledged, it will be claimed again: recordId={} error={}",
                                 record.getId(), error.toString());
                     });
                 })
                 .onErrorResume(e -> {
-                    // Left pending: claimed and retried after claimIdle, by this or another instance.
-                    log.warn("command not completed, will be retried: recordId={} userId={} connId={} error={}",
+                    // Left pending: claimed after claimIdle, by this or another instance (run again if still in time).
+                    log.warn("command not completed, left pending: recordId={} userId={} connId={} error={}",
                             record.getId(), command.user().id(), command.conn(), e.toString());
                     return Mono.empty();
                 });
@@ -228,7 +253,7 @@ class CommandConsumer implements SmartLifecycle {
                                 XClaimOptions.minIdle(props.claimIdle()).ids(retry))
                         .timeout(redisTimeout)
                         .doOnNext(r -> log.info("claimed pending command: recordId={}", r.getId()))
-                        .concatMap(this::process)
+                        .concatMap(record -> process(record, true))
                         .then();
         return dropPoison.then(rerun);
     }

@@ -30,9 +30,16 @@ class ExpiredCommands {
         this.expired = meters.counter("im.chat.commands.expired");
     }
 
-    /** The command is dropped unrun: it waited {@code ageMillis} in the stream. */
-    void skipped(Command cmd, long ageMillis) {
+    /**
+     * The command is dropped unrun: it waited {@code ageMillis} in the stream. A {@code claimed} entry (taken over from
+     * an instance that did not finish it; always old, and logged where it is claimed) is only counted: it says nothing
+     * about whether this instance keeps up.
+     */
+    void skipped(Command cmd, long ageMillis, boolean claimed) {
         expired.increment();
+        if (claimed) {
+            return;
+        }
         expiredWhileBehind.incrementAndGet();
         if (behind.compareAndSet(false, true)) {
             log.warn("commands expire in the stream before they run; dropped unrun (their gateways answer unavailable) "

@@ -22,8 +22,9 @@ import org.springframework.validation.annotation.Validated;
  * @param maxRoomsListed most rooms returned by a {@code rooms} request (keeps the frame far below the frame limit)
  * @param maxMembersListed most online members returned by a {@code members} request
  * @param heartbeatSeconds ping interval told to clients in {@code welcome}; must be well below the gateway idle timeout
- * @param commandDeadline bound on running one command; below the gateway's 10s wait, so a connection's next command
- *                        never starts while this one still runs
+ * @param commandDeadline bound on one command, counted from its entry in the stream (on Redis's clock); below the
+ *                        gateway's 10s wait, so chat-service is done with a connection's command before the gateway
+ *                        sends its next; a command that waited longer is not run (ADR-26)
  * @param maxRoomsPerUser rooms one user may be a member of (every connect loads them all)
  * @param pair          1v1 pairing
  * @param recallWindow  how long after sending its sender may recall a message
@@ -74,7 +75,8 @@ public record ChatProperties(
      *                       spring.data.redis.timeout, which bounds each read
      * @param concurrency    commands processed at once per instance (commands of one connection never overlap:
      *                       the gateway keeps one in flight)
-     * @param claimIdle      a pending entry idle this long belonged to a dead instance and is claimed and retried
+     * @param claimIdle      a pending entry idle this long belonged to a dead instance and is claimed: run again if it
+     *                       is a DISCONNECT or still inside its deadline, else acknowledged unrun (ADR-26)
      * @param claimInterval  how often pending entries are checked
      * @param maxDeliveries  an entry delivered this often is a poison message: logged, counted and dropped
      */
