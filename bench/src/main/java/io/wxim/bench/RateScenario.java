@@ -3,9 +3,11 @@ package io.wxim.bench;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -145,7 +147,7 @@ final class RateScenario {
                 room = sendersList.get(0).createRoom("bench-" + runId).get(30, TimeUnit.SECONDS);
                 List<BenchClient> joiners = new ArrayList<>(sendersList.subList(1, sendersList.size()));
                 joiners.addAll(receiversList);
-                java.util.Set<BenchClient> joined = joinAll(joiners, room, notes);
+                Set<BenchClient> joined = joinAll(joiners, room, notes);
                 receiversList = receiversList.stream().filter(joined::contains).toList(); // only members receive
                 receiversList.forEach(c -> counted[c.index] = true);
             } else {
@@ -266,9 +268,9 @@ final class RateScenario {
      * (architecture ADR-26), a join that timed out no longer happens late by itself. Returns the clients that joined:
      * the others are not members, and are left out of the receivers counted.
      */
-    private static java.util.Set<BenchClient> joinAll(List<BenchClient> clients, String room, List<String> notes)
+    private static Set<BenchClient> joinAll(List<BenchClient> clients, String room, List<String> notes)
             throws InterruptedException {
-        java.util.Set<BenchClient> joined = new java.util.HashSet<>();
+        Set<BenchClient> joined = new HashSet<>();
         long chainSeconds = JOIN_ATTEMPTS * (JOIN_ANSWER_WAIT.toSeconds() + JOIN_RETRY_DELAY.toSeconds());
         for (int from = 0; from < clients.size(); from += JOINS_IN_FLIGHT) {
             List<BenchClient> batch = clients.subList(from, Math.min(clients.size(), from + JOINS_IN_FLIGHT));

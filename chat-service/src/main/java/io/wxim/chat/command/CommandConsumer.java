@@ -12,8 +12,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.data.domain.Range;
 import org.springframework.data.redis.connection.ReactiveRedisConnection;
@@ -38,7 +40,7 @@ import reactor.util.retry.Retry;
 /**
  * Consumes the gateways' command stream in the consumer group (at-least-once). An entry is acknowledged after its
  * command ran and its reply was published; entries left pending by an instance that died are claimed after
- * {@code claimIdle} and run again (handlers are idempotent). An entry delivered {@code maxDeliveries} times is
+ * {@code claimIdle} and run again if their deadline allows (handlers are idempotent; see below). An entry delivered {@code maxDeliveries} times is
  * dropped as poison, logged and counted. Both loops are long-lived listeners started once with error handlers that
  * resubscribe with backoff (e.g. while Redis is down). Acknowledgements of commands that complete together go in one
  * {@code XACK} ({@link GroupCommit}): a busy instance makes a few calls per round instead of one per command. A
@@ -55,7 +57,7 @@ class CommandConsumer implements SmartLifecycle {
      */
     private static final int ACKS_IN_FLIGHT = 1;
     /** A command with less of its deadline left than this is not started (it could only be cancelled). */
-    static final Duration MIN_BUDGET = Duration.ofMillis(250);
+    private static final Duration MIN_BUDGET = Duration.ofMillis(250);
     private static final Duration CLOCK_CHECK_INTERVAL = Duration.ofSeconds(30);
     private static final ByteBuffer STREAM_KEY =
             ByteBuffer.wrap(RedisNames.COMMAND_STREAM.getBytes(StandardCharsets.UTF_8)).asReadOnlyBuffer();
@@ -80,7 +82,7 @@ class CommandConsumer implements SmartLifecycle {
     private final Disposable.Composite running = Disposables.composite();
     private volatile boolean started;
 
-    @org.springframework.beans.factory.annotation.Autowired
+    @Autowired
     CommandConsumer(ReactiveRedisConnectionFactory factory, ReactiveStringRedisTemplate redis,
                     CommandHandler dispatcher, ExpiredCommands expired, FrameCodec codec, ChatProperties props,
                     MeterRegistry meters) {
@@ -90,7 +92,7 @@ class CommandConsumer implements SmartLifecycle {
     /** With this host's clock given ({@code localMillis}), for tests of a host whose clock is off. */
     CommandConsumer(ReactiveRedisConnectionFactory factory, ReactiveStringRedisTemplate redis,
                     CommandHandler dispatcher, ExpiredCommands expired, FrameCodec codec, ChatProperties props,
-                    MeterRegistry meters, java.util.function.LongSupplier localMillis) {
+                    MeterRegistry meters, LongSupplier localMillis) {
         this.factory = factory;
         this.expired = expired;
         this.deadline = props.commandDeadline();

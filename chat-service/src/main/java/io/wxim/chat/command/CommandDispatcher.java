@@ -110,8 +110,8 @@ public class CommandDispatcher implements CommandHandler {
 
     /**
      * Bounds the command by what is left of {@code commandDeadline} since its gateway added it to the stream (the
-     * deadline is below the gateway's wait, so the gateway never moves on to the connection's next command while this
-     * one still runs, even when commands queue in the stream) and sends the reply. A reply of several frames (sync)
+     * deadline is below the gateway's wait, so this instance has given up on the command before the gateway moves on
+     * to the connection's next one, even when commands queue in the stream) and sends the reply. A reply of several frames (sync)
      * goes as one message per frame, so no single pub/sub message grows with the number of conversations. The stall
      * watchdog counts from the start of the run: it looks for a wait inside a command, not for queueing.
      */

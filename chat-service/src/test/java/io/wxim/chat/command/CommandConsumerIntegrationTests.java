@@ -14,8 +14,10 @@ import io.wxim.testinfra.TestInfra;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -126,7 +128,7 @@ class CommandConsumerIntegrationTests {
         runsOnlyCommandsInsideTheirDeadline(() -> System.currentTimeMillis() - 20_000);
     }
 
-    private void runsOnlyCommandsInsideTheirDeadline(java.util.function.LongSupplier localClock) {
+    private void runsOnlyCommandsInsideTheirDeadline(LongSupplier localClock) {
         double expiredBefore = meters.counter("im.chat.commands.expired").count();
         long now = System.currentTimeMillis(); // the embedded or containerized Redis runs on this machine's clock
         // entries as a gateway added them 20 s and 2 s ago (a stream entry's id is the millisecond it was added)
@@ -134,7 +136,7 @@ class CommandConsumerIntegrationTests {
         addAt(now - 19_999, command(Command.Event.CONNECT, "stale-connect"));
         addAt(now - 19_998, command(Command.Event.DISCONNECT, "stale-disconnect"));
         addAt(now - 2_000, command(Command.Event.FRAME, "queued"));
-        Map<String, Duration> handled = new java.util.concurrent.ConcurrentHashMap<>();
+        Map<String, Duration> handled = new ConcurrentHashMap<>();
         start((cmd, budget) -> Mono.fromRunnable(() -> handled.put(cmd.conn(), budget)), 4, Duration.ofMillis(300), localClock);
         add(command("fresh"));
 
@@ -170,7 +172,7 @@ class CommandConsumerIntegrationTests {
         start(handler, concurrency, claimIdle, System::currentTimeMillis);
     }
 
-    private void start(CommandHandler handler, int concurrency, Duration claimIdle, java.util.function.LongSupplier localClock) {
+    private void start(CommandHandler handler, int concurrency, Duration claimIdle, LongSupplier localClock) {
         ChatProperties props = ChatProperties.defaults().with("test-" + System.nanoTime(),
                 new ChatProperties.Stream(16, Duration.ofMillis(200), concurrency, claimIdle, Duration.ofMillis(200), 3));
         consumer = new CommandConsumer(factory, redis, handler, new ExpiredCommands(meters), codec, props, meters, localClock);
