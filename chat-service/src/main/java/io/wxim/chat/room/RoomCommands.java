@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Set;
 import org.springframework.stereotype.Service;
 import reactor.core.publisher.Mono;
+import reactor.util.function.Tuples;
 
 /**
  * Room commands from a connection: list, create, join, leave, online members. Joins and leaves change which
@@ -80,14 +81,13 @@ public class RoomCommands {
         UserRef user = cmd.user();
         String conv = frame.conv();
         return rooms.join(conv, user.id())
-                .flatMap(newlyJoined -> presence.markOnline(conv, user.id())
-                        .flatMap(online -> (newlyJoined
+                .flatMap(joined -> presence.markOnline(conv, user.id())
+                        .flatMap(online -> (joined.newly()
                                 ? crowd.announce(conv, online, new ServerFrame.MemberJoined(conv, user, online))
-                                : Mono.<Void>empty()).thenReturn(online)))
-                .zipWith(rooms.nameOf(conv))
-                .zipWith(history.lastSeqs(List.of(conv)))
-                .flatMap(t -> subscribeEverywhere(cmd, conv, new ServerFrame.Joined(frame.rid(), conv, t.getT1().getT2(),
-                        t.getT1().getT1(), t.getT2().getOrDefault(conv, 0L))));
+                                : Mono.<Void>empty()).thenReturn(Tuples.of(joined.name(), online))))
+                .zipWith(history.lastSeqs(List.of(conv))) // read alongside the join
+                .flatMap(t -> subscribeEverywhere(cmd, conv, new ServerFrame.Joined(frame.rid(), conv, t.getT1().getT1(),
+                        t.getT1().getT2(), t.getT2().getOrDefault(conv, 0L))));
     }
 
     public Mono<NodeMessage> leave(Command cmd, ClientFrame.Leave frame) {

@@ -138,15 +138,20 @@ public class RoomService {
                 : Mono.empty());
     }
 
-    /** Joins an existing room; emits true if newly joined, false if already a member. NOT_FOUND if no such room. */
-    public Mono<Boolean> join(String conv, String userId) {
+    /** A join's outcome: the room's name (read once, for the check and the answer) and whether it is a new membership. */
+    public record Joined(String name, boolean newly) {
+    }
+
+    /** Joins an existing room (already a member: not {@code newly}). NOT_FOUND if no such room. */
+    public Mono<Joined> join(String conv, String userId) {
         if (Conversations.LOBBY.equals(conv)) {
-            return Mono.just(false);
+            return Mono.just(new Joined(props.lobbyName(), false));
         }
         return nameOf(conv).switchIfEmpty(Mono.error(notFound()))
-                .then(rooms.isMember(conv, userId))
-                .flatMap(member -> member ? Mono.just(false)
-                        : requireRoomForMore(userId).then(rooms.addMember(conv, userId, clock.millis())));
+                .flatMap(name -> rooms.isMember(conv, userId)
+                        .flatMap(member -> member ? Mono.just(false)
+                                : requireRoomForMore(userId).then(rooms.addMember(conv, userId, clock.millis())))
+                        .map(newly -> new Joined(name, newly)));
     }
 
     /** Leaves a room. NOT_FOUND if not a member; BAD_REQUEST for the lobby, which everyone online is in. */
