@@ -271,6 +271,7 @@ final class RateScenario {
     private static Set<BenchClient> joinAll(List<BenchClient> clients, String room, List<String> notes)
             throws InterruptedException {
         Set<BenchClient> joined = new HashSet<>();
+        long started = System.nanoTime();
         long chainSeconds = JOIN_ATTEMPTS * (JOIN_ANSWER_WAIT.toSeconds() + JOIN_RETRY_DELAY.toSeconds());
         for (int from = 0; from < clients.size(); from += JOINS_IN_FLIGHT) {
             List<BenchClient> batch = clients.subList(from, Math.min(clients.size(), from + JOINS_IN_FLIGHT));
@@ -287,6 +288,10 @@ final class RateScenario {
                 }
             }
         }
+        String took = String.format("joined %d of %d in %.1f s (%d at a time)", joined.size(), clients.size(),
+                (System.nanoTime() - started) / 1e9, JOINS_IN_FLIGHT);
+        System.out.println(took);
+        notes.add(took);
         int failed = clients.size() - joined.size();
         if (failed > 0) {
             String n = failed + " of " + clients.size() + " joins failed (" + JOIN_ATTEMPTS
