@@ -45,8 +45,7 @@ class CommandConsumerIntegrationTests {
     void setUp() {
         factory = TestInfra.redisConnectionFactory();
         redis = new ReactiveStringRedisTemplate(factory);
-        redis.delete(RedisNames.COMMAND_STREAM).block(WAIT);
-        redis.opsForStream().createGroup(RedisNames.COMMAND_STREAM, ReadOffset.from("0"), RedisNames.COMMAND_GROUP).block(WAIT);
+        emptyStream();
     }
 
     @AfterEach
@@ -123,8 +122,7 @@ class CommandConsumerIntegrationTests {
         // command would look expired, or none would
         runsOnlyCommandsInsideTheirDeadline(() -> System.currentTimeMillis() + 20_000);
         consumer.stop();
-        redis.delete(RedisNames.COMMAND_STREAM).block(WAIT);
-        redis.opsForStream().createGroup(RedisNames.COMMAND_STREAM, ReadOffset.from("0"), RedisNames.COMMAND_GROUP).block(WAIT);
+        emptyStream();
         runsOnlyCommandsInsideTheirDeadline(() -> System.currentTimeMillis() - 20_000);
     }
 
@@ -149,6 +147,12 @@ class CommandConsumerIntegrationTests {
         assertThat(handled.get("stale-disconnect")).isNegative();
         assertThat(handled.get("queued")).isPositive().isLessThanOrEqualTo(Duration.ofMillis(6_500));
         assertThat(handled.get("fresh")).isGreaterThan(Duration.ofSeconds(3)).isLessThanOrEqualTo(Duration.ofMillis(8_500));
+    }
+
+    /** The command stream with nothing in it and the consumer group reading from its start. */
+    private void emptyStream() {
+        redis.delete(RedisNames.COMMAND_STREAM).block(WAIT);
+        redis.opsForStream().createGroup(RedisNames.COMMAND_STREAM, ReadOffset.from("0"), RedisNames.COMMAND_GROUP).block(WAIT);
     }
 
     private long xackCalls() {
