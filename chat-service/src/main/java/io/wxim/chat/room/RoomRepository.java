@@ -87,6 +87,12 @@ public class RoomRepository {
         return mongo.find(query, Membership.class).map(Membership::conv).timeout(timeout);
     }
 
+    /** At most {@code limit} of the user's rooms, in no particular order (a join's "member already?" and "room for more?"). */
+    public Flux<String> roomsOf(String userId, int limit) {
+        Query query = Query.query(Criteria.where("userId").is(userId).and("conv").regex("^r:")).limit(limit);
+        return mongo.find(query, Membership.class).map(Membership::conv).timeout(timeout);
+    }
+
     /** The user's direct and pair conversations, newest joined first, at most {@code limit}. */
     public Flux<String> directsOf(String userId, int limit) {
         Query query = Query.query(Criteria.where("userId").is(userId).and("conv").regex("^[dp]:"))

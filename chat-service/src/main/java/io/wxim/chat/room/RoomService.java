@@ -30,6 +30,7 @@ public class RoomService {
     private final ChatProperties props;
     private final Clock clock;
     private final KnownMembers known;
+    private final RoomNames names = new RoomNames();
     private final SecureRandom random = new SecureRandom();
 
     public RoomService(RoomRepository rooms, ChatProperties props, Clock clock, KnownMembers known) {
@@ -39,7 +40,10 @@ public class RoomService {
         this.clock = clock;
     }
 
-    /** A joinable conversation: the lobby or an existing room. Emits the display name, or empty if there is none. */
+    /**
+     * A joinable conversation: the lobby or an existing room. Emits the display name, or empty if there is none. A room
+     * this instance has seen is not read again ({@link RoomNames}).
+     */
     public Mono<String> nameOf(String conv) {
         if (Conversations.LOBBY.equals(conv)) {
             return Mono.just(props.lobbyName());
@@ -47,7 +51,14 @@ public class RoomService {
         if (!Conversations.isRoom(conv)) {
             return Mono.empty();
         }
-        return rooms.findRoom(conv.substring(Conversations.ROOM_PREFIX.length())).map(Room::name);
+        String roomId = conv.substring(Conversations.ROOM_PREFIX.length());
+        return Mono.defer(() -> {
+            String known = names.get(roomId);
+            return known != null ? Mono.just(known) : rooms.findRoom(roomId).map(room -> {
+                names.put(room.id(), room.name());
+                return room.name();
+            });
+        });
     }
 
     /** Whether the user is in the conversation: the lobby always, else a membership read recently ({@link KnownMembers}) or now. */
@@ -128,6 +139,7 @@ public class RoomService {
                         .onErrorResume(DuplicateKeyException.class, e -> rooms.findRoom(room.id())
                                 .filter(existing -> existing.createdBy().equals(userId))
                                 .switchIfEmpty(Mono.error(new ProtocolException(ErrorCode.BAD_REQUEST, "choose another rid")))))
+                .doOnNext(r -> names.put(r.id(), r.name()))
                 .flatMap(r -> rooms.addMember(Conversations.room(r.id()), userId, clock.millis()).thenReturn(r));
     }
 
@@ -142,16 +154,33 @@ public class RoomService {
     public record Joined(String name, boolean newly) {
     }
 
-    /** Joins an existing room (already a member: not {@code newly}). NOT_FOUND if no such room. */
+    /**
+     * Joins an existing room (already a member: not {@code newly}). NOT_FOUND if no such room, TOO_LARGE if the user is
+     * in {@code maxRoomsPerUser} rooms already. One read of the user's rooms answers both "already a member?" and "room
+     * for one more?"; the membership is then trusted for a while ({@link KnownMembers}), so the first messages after
+     * a join need no read either.
+     */
     public Mono<Joined> join(String conv, String userId) {
         if (Conversations.LOBBY.equals(conv)) {
             return Mono.just(new Joined(props.lobbyName(), false));
         }
-        return nameOf(conv).switchIfEmpty(Mono.error(notFound()))
-                .flatMap(name -> rooms.isMember(conv, userId)
-                        .flatMap(member -> member ? Mono.just(false)
-                                : requireRoomForMore(userId).then(rooms.addMember(conv, userId, clock.millis())))
-                        .map(newly -> new Joined(name, newly)));
+        return nameOf(conv).switchIfEmpty(Mono.error(notFound())).flatMap(name -> {
+            long generation = known.generation(); // before the read: a leave during the join keeps it out of the cache
+            return rooms.roomsOf(userId, props.maxRoomsPerUser()).collectList()
+                    .flatMap(mine -> mine.contains(conv) ? Mono.just(false) : joinOneMore(conv, userId, mine.size()))
+                    .doOnNext(newly -> known.remember(conv, userId, generation))
+                    .map(newly -> new Joined(name, newly));
+        });
+    }
+
+    /** {@code held}: how many of the user's rooms a read limited to {@code maxRoomsPerUser} found (conv not among them). */
+    private Mono<Boolean> joinOneMore(String conv, String userId, int held) {
+        if (held < props.maxRoomsPerUser()) {
+            return rooms.addMember(conv, userId, clock.millis());
+        }
+        // at the limit, or beyond it after the limit was lowered: the limited read may have left this room out
+        return rooms.isMember(conv, userId).flatMap(member -> member ? Mono.just(false) : Mono.error(
+                new ProtocolException(ErrorCode.TOO_LARGE, "room limit reached: " + props.maxRoomsPerUser())));
     }
 
     /** Leaves a room. NOT_FOUND if not a member; BAD_REQUEST for the lobby, which everyone online is in. */
