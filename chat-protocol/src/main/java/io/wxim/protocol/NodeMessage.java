@@ -2,6 +2,7 @@ package io.wxim.protocol;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What chat-service publishes to one gateway node's channel (Redis pub/sub: at-most-once; a lost reply surfaces as
@@ -15,14 +16,18 @@ import java.util.List;
  *   <li>{@code USER}: write {@code frames} to every local connection of {@code user} except {@code conn} (if set;
  *       that connection got its own reply). Direct and pair conversations and pairing events travel this way.</li>
  * </ul>
- * {@code frames} are encoded {@link ServerFrame}s written as they are. {@code ref}, when not 0, completes the
+ * {@code frames} are encoded {@link ServerFrame}s written as they are, except that on a {@code SUBSCRIBE},
+ * {@code seqs} lists the last seq its {@code welcome} or {@code joined} states for each subscribed conversation: a
+ * message published on a channel before this gateway applied the subscription is not delivered to the connection, so
+ * the gateway raises a stated seq that a newer published one passed (ADR-27) and the client syncs the gap. Gateways
+ * that predate the field ignore it. {@code ref}, when not 0, completes the
  * connection's command with that ref. {@code user} is always the connection's user: a gateway drops a message whose
  * connection now belongs to someone else (a stale reply must never reach another user). {@code ref} is always
  * written, also when 0: the strict codec refuses a missing primitive.
  */
 @JsonInclude(JsonInclude.Include.NON_DEFAULT)
 public record NodeMessage(Kind kind, String conn, String user, List<String> convs, List<String> frames,
-                          @JsonInclude(JsonInclude.Include.ALWAYS) long ref) {
+                          @JsonInclude(JsonInclude.Include.ALWAYS) long ref, Map<String, Long> seqs) {
     public enum Kind { REPLY, SUBSCRIBE, UNSUBSCRIBE, USER }
 
     public NodeMessage {
@@ -31,6 +36,11 @@ public record NodeMessage(Kind kind, String conn, String user, List<String> conv
         }
         convs = convs == null ? List.of() : List.copyOf(convs);
         frames = frames == null ? List.of() : List.copyOf(frames);
+        seqs = seqs == null ? Map.of() : Map.copyOf(seqs);
+    }
+
+    public NodeMessage(Kind kind, String conn, String user, List<String> convs, List<String> frames, long ref) {
+        this(kind, conn, user, convs, frames, ref, Map.of());
     }
 
     public static NodeMessage reply(String user, String conn, long ref, List<String> frames) {
@@ -44,6 +54,12 @@ public record NodeMessage(Kind kind, String conn, String user, List<String> conv
 
     public static NodeMessage subscribe(String user, List<String> convs, String conn, long ref, List<String> frames) {
         return new NodeMessage(Kind.SUBSCRIBE, conn, user, convs, frames, ref);
+    }
+
+    /** A subscribe whose frames state {@code seqs} (conversation -> last seq) for the subscribed conversations. */
+    public static NodeMessage subscribe(String user, List<String> convs, String conn, long ref, List<String> frames,
+                                        Map<String, Long> seqs) {
+        return new NodeMessage(Kind.SUBSCRIBE, conn, user, convs, frames, ref, seqs);
     }
 
     public static NodeMessage unsubscribe(String user, List<String> convs, String conn, long ref, List<String> frames) {

@@ -88,6 +88,15 @@ public final class RedisNames {
         return ONLINE + conv;
     }
 
+    /**
+     * String: the highest {@code seq} chat-service published on the conversation's channel in the last minute or so (it
+     * expires). Only a hint for gateways (ADR-27): a subscription applied after a message went out reads it to tell
+     * the client that message exists. Never a source of seqs, which MongoDB alone assigns.
+     */
+    public static String publishedSeq(String conv) {
+        return "im:chat:published:" + conv;
+    }
+
     /** Hash connId -> node of one user's open connections. */
     public static String connections(String userId) {
         return CONNS + userId;

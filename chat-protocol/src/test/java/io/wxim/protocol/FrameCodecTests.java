@@ -182,6 +182,19 @@ class FrameCodecTests {
     }
 
     @Test
+    void nodeMessage_seqsGoOnlyWhenStated_andAMessageWithoutThemReadsAsNone() {
+        NodeMessage stated = NodeMessage.subscribe("u2", List.of("r:lobby"), "c9", 4, List.of("{\"type\":\"welcome\"}"),
+                java.util.Map.of("r:lobby", 41L));
+        assertThat(codec.write(stated)).contains("\"seqs\":{\"r:lobby\":41}");
+        assertThat(codec.read(codec.write(stated), NodeMessage.class)).isEqualTo(stated);
+
+        NodeMessage plain = NodeMessage.subscribe("u2", List.of("r:lobby"), "c9", 4, List.of("{\"type\":\"joined\"}"));
+        assertThat(codec.write(plain)).doesNotContain("seqs"); // as before the field existed
+        assertThat(codec.read("{\"kind\":\"SUBSCRIBE\",\"conn\":\"c9\",\"user\":\"u2\",\"ref\":4}", NodeMessage.class)
+                .seqs()).isEmpty();
+    }
+
+    @Test
     void recoversRidAndCmid_ofAnInvalidFrame_onlyWhenTheyAreValidIds() {
         String tooLong = "{\"type\":\"send\",\"rid\":\"r1\",\"cmid\":\"c1\",\"conv\":\"r:lobby\",\"body\":\"" + "x".repeat(5000) + "\"}";
         assertThat(codec.idsOf(tooLong)).isEqualTo(new FrameCodec.FrameIds("r1", "c1"));

@@ -13,6 +13,7 @@ import io.wxim.protocol.ServerFrame;
 import io.wxim.protocol.UserRef;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.springframework.stereotype.Service;
 import reactor.core.publisher.Mono;
@@ -108,12 +109,15 @@ public class RoomCommands {
                 .map(members -> deliveries.reply(cmd, new ServerFrame.Members(frame.rid(), frame.conv(), members)));
     }
 
-    /** The user's other gateways subscribe now; the requester's gateway subscribes, then writes {@code joined}. */
+    /**
+     * The user's other gateways subscribe now; the requester's gateway subscribes, then writes {@code joined} (with
+     * its last seq raised if a later message was published meanwhile, ADR-27).
+     */
     private Mono<NodeMessage> subscribeEverywhere(Command cmd, String conv, ServerFrame.Joined joined) {
         String userId = cmd.user().id();
         return toOtherNodes(cmd, NodeMessage.subscribe(userId, List.of(conv), null, 0, List.of()))
                 .then(Mono.fromSupplier(() -> NodeMessage.subscribe(userId, List.of(conv), cmd.conn(), cmd.ref(),
-                        List.of(deliveries.encode(joined)))));
+                        List.of(deliveries.encode(joined)), Map.of(conv, joined.lastSeq()))));
     }
 
     /** Sends a subscription change to every other gateway node where the user has connections (one round trip). */

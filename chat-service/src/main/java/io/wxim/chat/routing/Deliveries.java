@@ -24,22 +24,44 @@ import reactor.core.publisher.Mono;
 @Component
 public class Deliveries {
     private static final RedisScript<Long> TO_USERS = RedisScripts.load("redis/to_users.lua", Long.class);
+    private static final RedisScript<Long> CONV_PUBLISH = RedisScripts.load("redis/conv_publish.lua", Long.class);
     private static final String NODE_CHANNEL_PREFIX = RedisNames.nodeChannel("");
     private static final String NO_NODE = "";
 
     private final ReactiveStringRedisTemplate redis;
     private final FrameCodec codec;
     private final Duration timeout;
+    private final String publishedSeqSeconds;
 
     public Deliveries(ReactiveStringRedisTemplate redis, FrameCodec codec, ChatProperties props) {
         this.redis = redis;
         this.codec = codec;
         this.timeout = props.redisTimeout();
+        this.publishedSeqSeconds = Long.toString(publishedSeqLifetime(props).toSeconds());
     }
 
-    /** Publishes a frame, encoded once, to every gateway with a member of the conversation. */
+    /**
+     * How long a conversation's published seq is kept (ADR-27): well beyond the longest a welcome or joined can take
+     * from reading its seqs to its gateway applying the subscription (the command's deadline plus the gateway's
+     * subscribe timeout), at least a minute.
+     */
+    static Duration publishedSeqLifetime(ChatProperties props) {
+        Duration fourDeadlines = props.commandDeadline().multipliedBy(4);
+        return fourDeadlines.compareTo(Duration.ofMinutes(1)) > 0 ? fourDeadlines : Duration.ofMinutes(1);
+    }
+
+    /**
+     * Publishes a frame, encoded once, to every gateway with a member of the conversation. A message also records its
+     * seq as the conversation's latest published one, in the same Redis step ({@code conv_publish.lua}, ADR-27).
+     */
     public Mono<Void> toConversation(String conv, ServerFrame frame) {
-        return redis.convertAndSend(RedisNames.convChannel(conv), codec.encode(frame)).timeout(timeout).then();
+        String channel = RedisNames.convChannel(conv);
+        if (frame instanceof ServerFrame.Message message) {
+            return redis.execute(CONV_PUBLISH, List.of(RedisNames.publishedSeq(conv)),
+                            List.of(channel, codec.encode(frame), Long.toString(message.seq()), publishedSeqSeconds))
+                    .timeout(timeout).then();
+        }
+        return redis.convertAndSend(channel, codec.encode(frame)).timeout(timeout).then();
     }
 
     public Mono<Void> toNode(String node, NodeMessage message) {

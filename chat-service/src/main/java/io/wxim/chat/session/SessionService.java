@@ -17,6 +17,7 @@ import io.wxim.protocol.ServerFrame;
 import io.wxim.protocol.UserRef;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.springframework.stereotype.Service;
@@ -88,7 +89,7 @@ public class SessionService {
             return announce(cameOnline, convs, counts, user, true)
                     .then(welcome(user, convs, counts, memberships.directs(), connected.pairSession()))
                     .map(welcome -> NodeMessage.subscribe(user.id(), roomsOf(welcome), cmd.conn(),
-                            cmd.ref(), List.of(deliveries.encode(welcome))));
+                            cmd.ref(), List.of(deliveries.encode(welcome)), roomSeqsOf(welcome)));
         });
     }
 
@@ -145,6 +146,17 @@ public class SessionService {
     private static List<String> roomsOf(ServerFrame.Welcome welcome) {
         return welcome.conversations().stream().map(ServerFrame.ConversationInfo::conv)
                 .filter(Conversations::isRoom).toList();
+    }
+
+    /** The last seq the welcome states for each room, which its gateway raises if a later one was published (ADR-27). */
+    private static Map<String, Long> roomSeqsOf(ServerFrame.Welcome welcome) {
+        Map<String, Long> seqs = new HashMap<>();
+        for (ServerFrame.ConversationInfo info : welcome.conversations()) {
+            if (Conversations.isRoom(info.conv())) {
+                seqs.put(info.conv(), info.lastSeq());
+            }
+        }
+        return seqs;
     }
 
     private static ServerFrame online(String conv, UserRef user, long online) {

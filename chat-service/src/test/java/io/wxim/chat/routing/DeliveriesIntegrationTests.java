@@ -89,6 +89,29 @@ class DeliveriesIntegrationTests {
     }
 
     @Test
+    void aRoomMessageRecordsTheHighestSeqPublished_forAMinute_otherFramesLeaveItAlone() {
+        String conv = "r:seqs" + suffix;
+        String key = RedisNames.publishedSeq(conv);
+        List<String> onChannel = new CopyOnWriteArrayList<>();
+        listening.add(listeners.receiveLater(ChannelTopic.of(RedisNames.convChannel(conv))).block(WAIT)
+                .subscribe(m -> onChannel.add(m.getMessage())));
+        UserRef bob = new UserRef("ub" + suffix, "Bob", null);
+        ServerFrame seven = new ServerFrame.Message(conv, 7, "m7", bob, "c7", "text", "hi", 1);
+        ServerFrame five = new ServerFrame.Message(conv, 5, "m5", bob, "c5", "text", "late", 1); // another instance, later
+
+        deliveries.toConversation(conv, seven).block(WAIT);
+        deliveries.toConversation(conv, five).block(WAIT);
+        deliveries.toConversation(conv, new ServerFrame.Typing(conv, bob)).block(WAIT);
+
+        assertThat(redis.opsForValue().get(key).block(WAIT)).isEqualTo("7");
+        assertThat(redis.getExpire(key).block(WAIT)).isBetween(Duration.ofSeconds(50), Duration.ofSeconds(60));
+        Flux.interval(Duration.ofMillis(10)).takeUntil(i -> onChannel.size() >= 3).blockLast(WAIT); // published all the same
+        assertThat(onChannel).containsExactly(codec.encode(seven), codec.encode(five),
+                codec.encode(new ServerFrame.Typing(conv, bob)));
+        redis.delete(key).block(WAIT);
+    }
+
+    @Test
     void aSingleUserKeepsTheConnectionToSkip() throws InterruptedException {
         String alice = "ua" + suffix;
         connect(alice, "c1", n2);

@@ -3,6 +3,7 @@ package io.wxim.gateway.config;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.wxim.gateway.connection.ConnectionRegistry;
 import io.wxim.gateway.delivery.ConversationSubscriptions;
+import io.wxim.gateway.delivery.PublishedSeqs;
 import io.wxim.protocol.ErrorCode;
 import io.wxim.protocol.FrameCodec;
 import io.wxim.protocol.ServerFrame;
@@ -13,6 +14,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import io.wxim.redis.PubSubFactory;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
 
 /** Wires Redis pub/sub, the connection registry and the frame codec (the /ws endpoint: {@code WebSocketEndpoint}). */
@@ -55,7 +57,7 @@ class GatewayConfig {
 
     @Bean
     ConnectionRegistry connectionRegistry(ReactiveRedisMessageListenerContainer container, GatewayProperties props,
-                                          MeterRegistry meters, FrameCodec codec) {
+                                          MeterRegistry meters, FrameCodec codec, ReactiveStringRedisTemplate redis) {
         String unavailable = codec.encode(ServerFrame.Error.of(null, null, ErrorCode.UNAVAILABLE,
                 "could not subscribe to the conversation, retry"));
         long openFiles = ConnectionCapacity.openFileLimit();
@@ -67,7 +69,8 @@ class GatewayConfig {
                     capacity, openFiles, heap >> 20);
         }
         log.info("connection capacity: {} (open-file limit {}, max heap {} MB)", capacity, openFiles, heap >> 20);
+        PublishedSeqs published = new PublishedSeqs(redis, codec, props.redisTimeout(), meters);
         return new ConnectionRegistry(onFrame -> new ConversationSubscriptions(container, onFrame, props.redisTimeout()),
-                meters, unavailable, capacity);
+                meters, unavailable, capacity, published::framesOf);
     }
 }

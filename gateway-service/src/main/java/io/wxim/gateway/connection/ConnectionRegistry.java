@@ -40,6 +40,8 @@ public final class ConnectionRegistry {
     private final java.util.concurrent.atomic.AtomicInteger starting = new java.util.concurrent.atomic.AtomicInteger();
     private volatile Runnable startingChanged = () -> { };
     private final int capacity;
+    /** The frames to write once a SUBSCRIBE is applied (its stated seqs raised, ADR-27). */
+    private final Function<NodeMessage, Mono<List<String>>> framesOnceSubscribed;
 
     /**
      * @param subscriptionsFactory builds the pub/sub subscriptions given the callback that fans a frame out locally
@@ -55,6 +57,17 @@ public final class ConnectionRegistry {
      */
     public ConnectionRegistry(Function<java.util.function.BiConsumer<String, String>, ConversationSubscriptions> subscriptionsFactory,
                               MeterRegistry meters, String unavailableFrame, int capacity) {
+        this(subscriptionsFactory, meters, unavailableFrame, capacity, message -> Mono.just(message.frames()));
+    }
+
+    /**
+     * @param framesOnceSubscribed the frames of an applied SUBSCRIBE, read after the subscription is in place
+     *                             ({@link io.wxim.gateway.delivery.PublishedSeqs#framesOf}); never fails
+     */
+    public ConnectionRegistry(Function<java.util.function.BiConsumer<String, String>, ConversationSubscriptions> subscriptionsFactory,
+                              MeterRegistry meters, String unavailableFrame, int capacity,
+                              Function<NodeMessage, Mono<List<String>>> framesOnceSubscribed) {
+        this.framesOnceSubscribed = framesOnceSubscribed;
         this.capacity = capacity;
         this.unavailable = unavailableFrame;
         this.subscriptions = subscriptionsFactory.apply(this::deliverToConversation);
@@ -215,11 +228,16 @@ public final class ConnectionRegistry {
             case UNSUBSCRIBE -> unsubscribe(message.user(), message.convs()).thenReturn(true);
             case REPLY, USER -> Mono.just(true);
         };
-        return change.map(applied -> {
-            if (target != null) {
+        return change.flatMap(applied -> {
+            if (target == null) {
+                return Mono.just(applied);
+            }
+            Mono<List<String>> frames = applied && message.kind() == NodeMessage.Kind.SUBSCRIBE
+                    ? framesOnceSubscribed.apply(message) : Mono.just(message.frames());
+            return frames.map(written -> {
                 if (applied) {
-                    message.frames().forEach(target::deliver);
-                    framesOut.increment(message.frames().size());
+                    written.forEach(target::deliver);
+                    framesOut.increment(written.size());
                     if (message.kind() == NodeMessage.Kind.SUBSCRIBE) {
                         target.markWelcomed(); // the first SUBSCRIBE for a connection carries its welcome
                     }
@@ -229,8 +247,8 @@ public final class ConnectionRegistry {
                 if (message.ref() != 0) {
                     target.completeCommand(message.ref(), applied ? message.kind() : NodeMessage.Kind.REPLY);
                 }
-            }
-            return applied;
+                return applied;
+            });
         }).then();
     }
 

@@ -35,7 +35,7 @@ class GatewayConfigCapacityTests {
         all.put("im.gateway.node-id", "gw");
         GatewayProperties props = new Binder(new MapConfigurationPropertySource(all))
                 .bindOrCreate("im.gateway", GatewayProperties.class);
-        // the listener container is only used once a conversation is subscribed: none is here
-        return new GatewayConfig().connectionRegistry(null, props, meters, new FrameCodec());
+        // the listener container and Redis are only used once a conversation is subscribed: none is here
+        return new GatewayConfig().connectionRegistry(null, props, meters, new FrameCodec(), null);
     }
 }

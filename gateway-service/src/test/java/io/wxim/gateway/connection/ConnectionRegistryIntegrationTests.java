@@ -4,12 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.wxim.gateway.delivery.ConversationSubscriptions;
+import io.wxim.gateway.delivery.PublishedSeqs;
+import io.wxim.protocol.FrameCodec;
 import io.wxim.protocol.NodeMessage;
 import io.wxim.protocol.RedisNames;
+import io.wxim.protocol.ServerFrame;
 import io.wxim.protocol.UserRef;
 import io.wxim.testinfra.TestInfra;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -65,6 +69,54 @@ class ConnectionRegistryIntegrationTests {
         // b1 is not a member: nothing arrives (checked after the members got theirs, so the frame was fanned out)
         b1.completeOutbound();
         StepVerifier.create(b1.outbound()).expectComplete().verify(WAIT);
+    }
+
+    @Test
+    void aMessagePublishedBeforeTheSubscriptionWasApplied_raisesTheSeqTheJoinedStates() {
+        FrameCodec codec = new FrameCodec();
+        PublishedSeqs published = new PublishedSeqs(redis, codec, WAIT, new SimpleMeterRegistry());
+        ConnectionRegistry checking = new ConnectionRegistry(
+                onFrame -> new ConversationSubscriptions(container, onFrame, WAIT), new SimpleMeterRegistry(),
+                "{\"type\":\"error\",\"code\":\"unavailable\"}", 100, published::framesOf);
+        // chat-service read last seq 4 for the joined; seq 5 went out on the channel before this gateway subscribed
+        redis.opsForValue().set(RedisNames.publishedSeq(conv), "5", Duration.ofMinutes(1)).block(WAIT);
+        Connection a1 = checking.open("a1", new UserRef("ua", "A", null), 16, 5);
+        long ref = a1.beginCommand();
+        String joined = codec.encode(new ServerFrame.Joined("j1", conv, "Room", 1, 4));
+
+        StepVerifier.create(checking.apply(NodeMessage.subscribe("ua", List.of(conv), "a1", ref, List.of(joined),
+                Map.of(conv, 4L)))).verifyComplete();
+
+        StepVerifier.create(a1.awaitCommand(WAIT)).expectNext(NodeMessage.Kind.SUBSCRIBE).verifyComplete();
+        StepVerifier.create(a1.outbound().map(codec::decodeServer))
+                .expectNext(new ServerFrame.Joined("j1", conv, "Room", 1, 5)).thenCancel().verify(WAIT);
+        redis.delete(RedisNames.publishedSeq(conv)).block(WAIT);
+    }
+
+    @Test
+    void withoutAnAnswerFromRedis_theJoinedGoesOutAsStated() {
+        FrameCodec codec = new FrameCodec();
+        LettuceConnectionFactory nowhere = new LettuceConnectionFactory(
+                new org.springframework.data.redis.connection.RedisStandaloneConfiguration("127.0.0.1", 1));
+        nowhere.afterPropertiesSet();
+        try {
+            PublishedSeqs published = new PublishedSeqs(new ReactiveStringRedisTemplate(nowhere), codec,
+                    Duration.ofSeconds(2), new SimpleMeterRegistry());
+            ConnectionRegistry checking = new ConnectionRegistry(
+                    onFrame -> new ConversationSubscriptions(container, onFrame, WAIT), new SimpleMeterRegistry(),
+                    "{\"type\":\"error\",\"code\":\"unavailable\"}", 100, published::framesOf);
+            Connection a1 = checking.open("a1", new UserRef("ua", "A", null), 16, 5);
+            long ref = a1.beginCommand();
+            String joined = codec.encode(new ServerFrame.Joined("j1", conv, "Room", 1, 4));
+
+            StepVerifier.create(checking.apply(NodeMessage.subscribe("ua", List.of(conv), "a1", ref, List.of(joined),
+                    Map.of(conv, 4L)))).verifyComplete();
+
+            StepVerifier.create(a1.awaitCommand(WAIT)).expectNext(NodeMessage.Kind.SUBSCRIBE).verifyComplete();
+            StepVerifier.create(a1.outbound()).expectNext(joined).thenCancel().verify(WAIT);
+        } finally {
+            nowhere.destroy();
+        }
     }
 
     @Test

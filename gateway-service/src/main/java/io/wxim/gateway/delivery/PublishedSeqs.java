@@ -1,0 +1,121 @@
+package io.wxim.gateway.delivery;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.wxim.protocol.FrameCodec;
+import io.wxim.protocol.NodeMessage;
+import io.wxim.protocol.RedisNames;
+import io.wxim.protocol.ServerFrame;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import reactor.core.publisher.Mono;
+
+/**
+ * Closes the gap between chat-service reading a welcome's or joined's last seqs and this gateway applying the
+ * subscription (ADR-27): a message published on a room's channel in between reaches neither the new subscriber (not
+ * registered yet) nor its welcome (read before it was stored), so the client would not know it exists until the next
+ * message. Once the subscription is applied, this reads each room's latest published seq (one MGET) and raises a
+ * stated seq that it passed; the client then syncs the gap as after any reconnect. Whatever is published after the
+ * read reaches the connection live. If Redis does not answer, the frames go out as chat-service wrote them (counted).
+ */
+public final class PublishedSeqs {
+    private static final Logger log = LoggerFactory.getLogger(PublishedSeqs.class);
+
+    private final ReactiveStringRedisTemplate redis;
+    private final FrameCodec codec;
+    private final Duration timeout;
+    private final Counter raised;
+    private final Counter unread;
+
+    public PublishedSeqs(ReactiveStringRedisTemplate redis, FrameCodec codec, Duration timeout, MeterRegistry meters) {
+        this.redis = redis;
+        this.codec = codec;
+        this.timeout = timeout;
+        this.raised = meters.counter("im.gateway.stated_seqs.raised");
+        this.unread = meters.counter("im.gateway.stated_seqs.unread");
+    }
+
+    /** The frames of an applied subscription, with stated seqs raised to what was published since they were read. */
+    public Mono<List<String>> framesOf(NodeMessage message) {
+        if (message.seqs().isEmpty() || message.frames().isEmpty()) {
+            return Mono.just(message.frames());
+        }
+        List<String> convs = List.copyOf(message.seqs().keySet());
+        return redis.opsForValue().multiGet(convs.stream().map(RedisNames::publishedSeq).toList())
+                .timeout(timeout)
+                .map(values -> {
+                    Map<String, Long> newer = newer(convs, values, message.seqs());
+                    if (newer.isEmpty()) {
+                        return message.frames();
+                    }
+                    raised.increment(newer.size());
+                    return raise(message.frames(), newer, codec);
+                })
+                .onErrorResume(e -> {
+                    unread.increment();
+                    log.warn("published seqs not read, frames go out as stated: connId={} error={}", message.conn(),
+                            e.toString());
+                    return Mono.just(message.frames());
+                });
+    }
+
+    /** The conversations whose published seq ({@code values}, in {@code convs} order) passed the stated one. */
+    static Map<String, Long> newer(List<String> convs, List<String> values, Map<String, Long> stated) {
+        Map<String, Long> newer = new HashMap<>();
+        for (int i = 0; i < convs.size() && i < values.size(); i++) {
+            Long published = parse(values.get(i));
+            Long said = stated.get(convs.get(i));
+            if (published != null && said != null && published > said) {
+                newer.put(convs.get(i), published);
+            }
+        }
+        return newer;
+    }
+
+    /** Rewrites a {@code welcome} or {@code joined} frame that states an older seq than {@code newer}; others as is. */
+    static List<String> raise(List<String> frames, Map<String, Long> newer, FrameCodec codec) {
+        List<String> out = new ArrayList<>(frames.size());
+        for (String frame : frames) {
+            ServerFrame decoded = decodeOrNull(frame, codec);
+            if (decoded instanceof ServerFrame.Welcome welcome) {
+                List<ServerFrame.ConversationInfo> infos = welcome.conversations().stream().map(c -> {
+                    Long seq = newer.get(c.conv());
+                    return seq == null || seq <= c.lastSeq() ? c
+                            : new ServerFrame.ConversationInfo(c.conv(), c.name(), seq, c.online(), c.peer(), c.active());
+                }).toList();
+                out.add(codec.encode(new ServerFrame.Welcome(welcome.user(), infos, welcome.heartbeatSeconds())));
+            } else if (decoded instanceof ServerFrame.Joined joined && newer.getOrDefault(joined.conv(), 0L) > joined.lastSeq()) {
+                out.add(codec.encode(new ServerFrame.Joined(joined.rid(), joined.conv(), joined.name(), joined.online(),
+                        newer.get(joined.conv()))));
+            } else {
+                out.add(frame);
+            }
+        }
+        return out;
+    }
+
+    private static ServerFrame decodeOrNull(String frame, FrameCodec codec) {
+        try {
+            return codec.decodeServer(frame);
+        } catch (RuntimeException e) {
+            return null; // not a frame this gateway knows: written as chat-service wrote it
+        }
+    }
+
+    private static Long parse(String value) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+}
