@@ -74,12 +74,14 @@ class RoomJoinIntegrationTests {
 
         assertThatThrownBy(() -> limitTwo.join("r:c" + run, user).block(WAIT))
                 .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TOO_LARGE));
-        assertThat(repository.isMember("r:c" + run, user).block(WAIT)).isFalse();
+        assertThat(memberReads).hasValue(1); // at the limit: the one check by id
+        assertThat(repository.isMember("r:c" + run, user).block(WAIT)).isFalse(); // (counted too: 2)
 
         // the limit lowered to one: the limited read finds one of the two rooms, so one rejoin checks the other by id
         RoomService limitOne = service(1);
         assertThat(limitOne.join("r:a" + run, user).block(WAIT)).isEqualTo(new RoomService.Joined("a", false));
         assertThat(limitOne.join("r:b" + run, user).block(WAIT)).isEqualTo(new RoomService.Joined("b", false));
+        assertThat(memberReads).hasValue(3); // exactly one of the two rejoins needed the check by id
     }
 
     private RoomRepository counting() {

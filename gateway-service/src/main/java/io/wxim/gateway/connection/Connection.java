@@ -66,9 +66,13 @@ public final class Connection {
     private record SecureSwitch(String securedFrame, FrameCipher cipher) {
     }
 
-    /** Frames for the user that arrived before this connection's welcome, written right after it (guarded by this). */
-    private List<String> early = new ArrayList<>();
-    /** Frames held for the welcome beyond this are dropped; the client's sync after the welcome repairs any gap. */
+    /**
+     * Frames for the user, and for the connection's rooms, that arrived while a frame that must precede them was being
+     * prepared: the welcome (from the start), a {@code joined} ({@link #hold()}); written right after it, in arrival
+     * order (guarded by this).
+     */
+    private List<OutFrame> early = new ArrayList<>();
+    /** Frames held beyond this are dropped; the client's sync after the welcome repairs any gap. */
     static final int MAX_EARLY_FRAMES = 256;
     private static final int QUEUE_CHUNK = 16;
     private static final String WRITABILITY = "wxim.writability";
@@ -130,8 +134,23 @@ public final class Connection {
      * here, under the lock, in queue order: that order is the order frames are sealed in and the secure switch.
      */
     boolean deliver(OutFrame frame) {
+        return deliver(frame, false);
+    }
+
+    /** A room's frame: held while a welcome or {@code joined} is being prepared ({@link #hold()}), else as {@link #deliver(OutFrame)}. */
+    boolean deliverToMember(OutFrame frame) {
+        return deliver(frame, true);
+    }
+
+    private boolean deliver(OutFrame frame, boolean holdable) {
         Sinks.EmitResult result;
         synchronized (this) {
+            if (holdable && early != null) {
+                if (early.size() < MAX_EARLY_FRAMES) {
+                    early.add(frame);
+                }
+                return true;
+            }
             if (queued.get() >= queueLimit) {
                 result = Sinks.EmitResult.FAIL_OVERFLOW;
             } else {
@@ -156,24 +175,38 @@ public final class Connection {
     /**
      * Enqueues a frame addressed to the user (direct and pair messages, pairing events) rather than to this
      * connection's command. Until the welcome is written such frames are held, so the welcome is always the first
-     * frame; {@link #markWelcomed()} releases them in order.
+     * frame; {@link #release()} releases them in order.
      */
     public boolean deliverToUser(String frame) {
+        return deliver(new OutFrame(frame), true);
+    }
+
+    /**
+     * From now until {@link #release()}, frames for the user and the connection's rooms are held: a {@code joined} is
+     * being prepared, and a room's messages must not reach the client before it (the welcome holds from the start).
+     * Returns false if frames were held already (before the welcome).
+     */
+    boolean hold() {
         synchronized (this) {
-            if (early != null) {
-                if (early.size() < MAX_EARLY_FRAMES) {
-                    early.add(frame);
-                }
+            if (early == null) {
+                early = new ArrayList<>();
                 return true;
             }
-            return deliver(frame);
+            return false; // already holding: the welcome is not out yet
         }
     }
 
-    /** The welcome was enqueued: frames held for the user follow it, then every frame goes straight through. */
-    void markWelcomed() {
+    /** How many frames are held for a welcome or joined (tests). */
+    int heldFrames() {
         synchronized (this) {
-            List<String> held = early;
+            return early == null ? 0 : early.size();
+        }
+    }
+
+    /** The welcome or joined was enqueued: the frames held follow it, then every frame goes straight through. */
+    void release() {
+        synchronized (this) {
+            List<OutFrame> held = early;
             early = null;
             if (held != null) {
                 held.forEach(this::deliver);

@@ -211,7 +211,9 @@ public final class ConnectionRegistry {
      * Applies a message from chat-service: subscription changes first, then frames, then completes the command.
      * A message for a connection that now belongs to another user (a stale reply) is dropped. If the Redis
      * SUBSCRIBE fails, the change is rolled back and the requester gets {@code unavailable} instead of its frames,
-     * so a client is never told it receives a conversation it does not.
+     * so a client is never told it receives a conversation it does not. The frames of an applied SUBSCRIBE (a
+     * welcome, a joined) are written once {@code framesOnceSubscribed} has them (ADR-27), without holding up the node
+     * channel's next message; the connection's room and user frames arriving meanwhile wait for them.
      */
     public Mono<Void> apply(NodeMessage message) {
         if (message.kind() == NodeMessage.Kind.USER) {
@@ -223,33 +225,47 @@ public final class ConnectionRegistry {
             log.warn("dropping node message for another user's connection: connId={}", message.conn());
             return Mono.empty();
         }
+        boolean subscribing = message.kind() == NodeMessage.Kind.SUBSCRIBE;
+        // before the subscription registers the connection: its new rooms' frames must follow the welcome or joined
+        boolean heldHere = target != null && subscribing && target.hold();
         Mono<Boolean> change = switch (message.kind()) {
             case SUBSCRIBE -> subscribe(message.user(), message.convs());
             case UNSUBSCRIBE -> unsubscribe(message.user(), message.convs()).thenReturn(true);
             case REPLY, USER -> Mono.just(true);
         };
-        return change.flatMap(applied -> {
+        return change.doOnNext(applied -> {
             if (target == null) {
-                return Mono.just(applied);
+                return;
             }
-            Mono<List<String>> frames = applied && message.kind() == NodeMessage.Kind.SUBSCRIBE
-                    ? framesOnceSubscribed.apply(message) : Mono.just(message.frames());
-            return frames.map(written -> {
-                if (applied) {
-                    written.forEach(target::deliver);
-                    framesOut.increment(written.size());
-                    if (message.kind() == NodeMessage.Kind.SUBSCRIBE) {
-                        target.markWelcomed(); // the first SUBSCRIBE for a connection carries its welcome
-                    }
-                } else {
-                    target.deliver(unavailable);
-                }
-                if (message.ref() != 0) {
-                    target.completeCommand(message.ref(), applied ? message.kind() : NodeMessage.Kind.REPLY);
-                }
-                return applied;
-            });
+            if (applied && subscribing) {
+                framesOnceSubscribed.apply(message)
+                        .onErrorReturn(message.frames())
+                        .defaultIfEmpty(message.frames())
+                        .subscribe(frames -> finish(target, message, true, frames, true));
+            } else {
+                finish(target, message, applied, message.frames(), heldHere);
+            }
         }).then();
+    }
+
+    /** Writes the frames (or {@code unavailable}), releases what was held for them, completes the command. */
+    private void finish(Connection target, NodeMessage message, boolean applied, List<String> frames, boolean release) {
+        try {
+            if (applied) {
+                frames.forEach(target::deliver);
+                framesOut.increment(frames.size());
+            } else {
+                target.deliver(unavailable);
+            }
+            if (release) {
+                target.release(); // a welcome (the first SUBSCRIBE of a connection) or a joined is out
+            }
+            if (message.ref() != 0) {
+                target.completeCommand(message.ref(), applied ? message.kind() : NodeMessage.Kind.REPLY);
+            }
+        } catch (RuntimeException e) {
+            log.warn("node message not finished: connId={} error={}", target.id(), e.toString());
+        }
     }
 
     /** Emits false (after rolling the whole change back) if any Redis SUBSCRIBE failed. */
@@ -365,7 +381,7 @@ public final class ConnectionRegistry {
         int delivered = 0;
         for (Connection connection : members) {
             try {
-                if (connection.deliver(shared)) {
+                if (connection.deliverToMember(shared)) {
                     delivered++;
                 }
             } catch (RuntimeException e) {

@@ -5,7 +5,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.wxim.protocol.FrameCodec;
 import io.wxim.protocol.NodeMessage;
 import io.wxim.protocol.RedisNames;
-import io.wxim.protocol.ServerFrame;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -15,6 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import reactor.core.publisher.Mono;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Closes the gap between chat-service reading a welcome's or joined's last seqs and this gateway applying the
@@ -54,8 +55,11 @@ public final class PublishedSeqs {
                     if (newer.isEmpty()) {
                         return message.frames();
                     }
-                    raised.increment(newer.size());
-                    return raise(message.frames(), newer, codec);
+                    List<String> frames = raise(message.frames(), newer, codec);
+                    if (!frames.equals(message.frames())) {
+                        raised.increment();
+                    }
+                    return frames;
                 })
                 .onErrorResume(e -> {
                     unread.increment();
@@ -78,33 +82,46 @@ public final class PublishedSeqs {
         return newer;
     }
 
-    /** Rewrites a {@code welcome} or {@code joined} frame that states an older seq than {@code newer}; others as is. */
+    /**
+     * Rewrites a {@code welcome} or {@code joined} frame that states an older seq than {@code newer}, changing only
+     * those {@code lastSeq} fields (whatever else the frame carries is kept as chat-service wrote it); other frames as
+     * they are.
+     */
     static List<String> raise(List<String> frames, Map<String, Long> newer, FrameCodec codec) {
         List<String> out = new ArrayList<>(frames.size());
         for (String frame : frames) {
-            ServerFrame decoded = decodeOrNull(frame, codec);
-            if (decoded instanceof ServerFrame.Welcome welcome) {
-                List<ServerFrame.ConversationInfo> infos = welcome.conversations().stream().map(c -> {
-                    Long seq = newer.get(c.conv());
-                    return seq == null || seq <= c.lastSeq() ? c
-                            : new ServerFrame.ConversationInfo(c.conv(), c.name(), seq, c.online(), c.peer(), c.active());
-                }).toList();
-                out.add(codec.encode(new ServerFrame.Welcome(welcome.user(), infos, welcome.heartbeatSeconds())));
-            } else if (decoded instanceof ServerFrame.Joined joined && newer.getOrDefault(joined.conv(), 0L) > joined.lastSeq()) {
-                out.add(codec.encode(new ServerFrame.Joined(joined.rid(), joined.conv(), joined.name(), joined.online(),
-                        newer.get(joined.conv()))));
-            } else {
-                out.add(frame);
+            JsonNode tree = treeOrNull(frame, codec);
+            boolean changed = false;
+            if (tree != null && tree.isObject()) {
+                String type = tree.path("type").asString("");
+                if (type.equals("welcome") && tree.path("conversations").isArray()) {
+                    for (JsonNode info : tree.path("conversations")) {
+                        changed |= raiseIn(info, newer);
+                    }
+                } else if (type.equals("joined")) {
+                    changed = raiseIn(tree, newer);
+                }
             }
+            out.add(changed ? codec.write(tree) : frame);
         }
         return out;
     }
 
-    private static ServerFrame decodeOrNull(String frame, FrameCodec codec) {
+    /** Raises {@code node.lastSeq} to the newer seq of {@code node.conv}, if there is one above it. */
+    private static boolean raiseIn(JsonNode node, Map<String, Long> newer) {
+        Long seq = node instanceof ObjectNode object ? newer.get(object.path("conv").asString("")) : null;
+        if (seq == null || seq <= node.path("lastSeq").asLong(0)) {
+            return false;
+        }
+        ((ObjectNode) node).put("lastSeq", seq.longValue());
+        return true;
+    }
+
+    private static JsonNode treeOrNull(String frame, FrameCodec codec) {
         try {
-            return codec.decodeServer(frame);
+            return codec.read(frame, JsonNode.class);
         } catch (RuntimeException e) {
-            return null; // not a frame this gateway knows: written as chat-service wrote it
+            return null; // not JSON this gateway can read: written as chat-service wrote it
         }
     }
 

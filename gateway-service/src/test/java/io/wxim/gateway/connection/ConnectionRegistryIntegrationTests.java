@@ -18,13 +18,17 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.test.StepVerifier;
 
 /** The registry against a real Redis: subscriptions follow local membership, and fan-out writes each frame once per member. */
+@Timeout(60)
 class ConnectionRegistryIntegrationTests {
     private static final Duration WAIT = Duration.ofSeconds(10);
 
@@ -55,6 +59,7 @@ class ConnectionRegistryIntegrationTests {
         Connection a1 = registry.open("a1", new UserRef("ua", "A", null), 16, 5);
         Connection a2 = registry.open("a2", new UserRef("ua", "A", null), 16, 5);
         Connection b1 = registry.open("b1", new UserRef("ub", "B", null), 16, 5);
+        TestConnections.markWelcomed(a2); // an established connection (a frame for a connection not welcomed yet waits)
         long ref = a1.beginCommand();
 
         StepVerifier.create(registry.apply(NodeMessage.subscribe("ua", List.of(conv), "a1", ref, List.of("{\"type\":\"joined\"}"))))
@@ -91,6 +96,33 @@ class ConnectionRegistryIntegrationTests {
         StepVerifier.create(a1.outbound().map(codec::decodeServer))
                 .expectNext(new ServerFrame.Joined("j1", conv, "Room", 1, 5)).thenCancel().verify(WAIT);
         redis.delete(RedisNames.publishedSeq(conv)).block(WAIT);
+    }
+
+    @Test
+    void whileAJoinedIsPrepared_theNodeChannelGoesOn_andTheRoomsFramesWaitForIt() {
+        Sinks.One<List<String>> prepared = Sinks.one();
+        ConnectionRegistry gated = new ConnectionRegistry(
+                onFrame -> subscriptions[0] = new ConversationSubscriptions(container, onFrame, WAIT),
+                new SimpleMeterRegistry(), "{\"type\":\"error\",\"code\":\"unavailable\"}", 100,
+                message -> prepared.asMono());
+        Connection a1 = gated.open("a1", new UserRef("ua", "A", null), 16, 5);
+        TestConnections.markWelcomed(a1); // a connection that is past its welcome joins a room
+        long ref = a1.beginCommand();
+
+        // apply completes before the joined is ready: the node channel's next message is not held up
+        StepVerifier.create(gated.apply(NodeMessage.subscribe("ua", List.of(conv), "a1", ref,
+                List.of("{\"type\":\"joined\"}"), Map.of(conv, 0L)))).verifyComplete();
+        StepVerifier.create(redis.convertAndSend(RedisNames.convChannel(conv), "{\"type\":\"message\"}"))
+                .expectNext(1L).verifyComplete();
+        StepVerifier.create(gated.apply(NodeMessage.toUser("ua", null, List.of("{\"type\":\"typing\"}"))))
+                .verifyComplete();
+        Flux.interval(Duration.ofMillis(10)).takeUntil(i -> a1.heldFrames() == 2).blockLast(WAIT);
+
+        prepared.tryEmitValue(List.of("{\"type\":\"joined\"}"));
+        StepVerifier.create(a1.awaitCommand(WAIT)).expectNext(NodeMessage.Kind.SUBSCRIBE).verifyComplete();
+        StepVerifier.create(a1.outbound())
+                .expectNext("{\"type\":\"joined\"}", "{\"type\":\"message\"}", "{\"type\":\"typing\"}")
+                .thenCancel().verify(WAIT);
     }
 
     @Test

@@ -60,9 +60,9 @@ class ConnectionTests {
         assertThat(c.deliverToUser("dm1")).isTrue();
         assertThat(c.deliverToUser("dm2")).isTrue();
         c.deliver("welcome");
-        c.markWelcomed();
+        c.release();
         c.deliverToUser("dm3");
-        c.markWelcomed(); // a later SUBSCRIBE (join) changes nothing
+        c.release(); // a later SUBSCRIBE (join) changes nothing
         c.deliver("joined");
         c.completeOutbound();
         StepVerifier.create(c.outbound()).expectNext("welcome", "dm1", "dm2", "dm3", "joined").expectComplete()
@@ -75,7 +75,7 @@ class ConnectionTests {
         for (int i = 0; i < Connection.MAX_EARLY_FRAMES + 10; i++) {
             assertThat(c.deliverToUser("f" + i)).isTrue();
         }
-        c.markWelcomed();
+        c.release();
         c.completeOutbound();
         StepVerifier.create(c.outbound().count()).expectNext((long) Connection.MAX_EARLY_FRAMES).verifyComplete();
         assertThat(slow).hasValue(0);

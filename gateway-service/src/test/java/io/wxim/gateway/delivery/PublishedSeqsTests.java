@@ -43,6 +43,19 @@ class PublishedSeqsTests {
     }
 
     @Test
+    void onlyLastSeqChanges_fieldsThisGatewayDoesNotKnowAreKept() {
+        String joined = "{\"type\":\"joined\",\"rid\":\"j1\",\"conv\":\"r:lobby\",\"name\":\"Lobby\",\"online\":3,"
+                + "\"lastSeq\":7,\"future\":{\"x\":1}}";
+        String welcome = "{\"type\":\"welcome\",\"user\":{\"id\":\"ua\"},\"heartbeatSeconds\":25,\"later\":true,"
+                + "\"conversations\":[{\"conv\":\"r:lobby\",\"name\":\"Lobby\",\"lastSeq\":7,\"online\":3,\"badge\":2}]}";
+
+        List<String> out = PublishedSeqs.raise(List.of(joined, welcome), Map.of("r:lobby", 9L), codec);
+
+        assertThat(out.get(0)).isEqualTo(joined.replace("\"lastSeq\":7", "\"lastSeq\":9"));
+        assertThat(out.get(1)).isEqualTo(welcome.replace("\"lastSeq\":7", "\"lastSeq\":9"));
+    }
+
+    @Test
     void aJoinedOfAnotherRoomIsLeftAsItIs() {
         String joined = codec.encode(new ServerFrame.Joined("j1", "r:b", "B", 1, 2));
         assertThat(PublishedSeqs.raise(List.of(joined), Map.of("r:lobby", 8L), codec)).containsExactly(joined);
