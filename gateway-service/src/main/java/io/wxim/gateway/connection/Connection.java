@@ -80,7 +80,7 @@ public final class Connection {
     private static final TextWebSocketFrame WAKE = new TextWebSocketFrame(Unpooled.EMPTY_BUFFER);
 
     /** The command in flight: its ref and the sink its reply completes, swapped as one value. */
-    private record Pending(long ref, Sinks.One<NodeMessage.Kind> reply) {
+    private record Pending(long ref, Sinks.One<NodeMessage.Kind> reply, long startedNanos) {
     }
 
     Connection(String id, UserRef user, int queueSize, Runnable onSlowConsumer) {
@@ -352,9 +352,16 @@ public final class Connection {
     /** Starts the one command this connection may have in flight; the returned Mono completes with its reply. */
     long beginCommand() {
         long ref = refs.incrementAndGet();
-        pending.set(new Pending(ref, Sinks.one()));
+        pending.set(new Pending(ref, Sinks.one(), System.nanoTime())); // before the command is handed on
         inFlight = true;
         return ref;
+    }
+
+    /** System.nanoTime() when command {@code ref} began (before it was handed to chat-service), or empty if it is not the one in flight. */
+    java.util.OptionalLong commandStartedAt(long ref) {
+        Pending current = pending.get();
+        return current != null && current.ref() == ref ? java.util.OptionalLong.of(current.startedNanos())
+                : java.util.OptionalLong.empty();
     }
 
     /** Emits the kind of the message that completed the command (SUBSCRIBE for a successful connect). */

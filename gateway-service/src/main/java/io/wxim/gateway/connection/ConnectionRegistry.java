@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,7 +42,7 @@ public final class ConnectionRegistry {
     private volatile Runnable startingChanged = () -> { };
     private final int capacity;
     /** The frames to write once a SUBSCRIBE is applied (its stated seqs raised, ADR-27). */
-    private final Function<NodeMessage, Mono<List<String>>> framesOnceSubscribed;
+    private final BiFunction<NodeMessage, Map<String, Long>, Mono<List<String>>> framesOnceSubscribed;
 
     /**
      * @param subscriptionsFactory builds the pub/sub subscriptions given the callback that fans a frame out locally
@@ -57,16 +58,17 @@ public final class ConnectionRegistry {
      */
     public ConnectionRegistry(Function<java.util.function.BiConsumer<String, String>, ConversationSubscriptions> subscriptionsFactory,
                               MeterRegistry meters, String unavailableFrame, int capacity) {
-        this(subscriptionsFactory, meters, unavailableFrame, capacity, message -> Mono.just(message.frames()));
+        this(subscriptionsFactory, meters, unavailableFrame, capacity, (message, seen) -> Mono.just(message.frames()));
     }
 
     /**
-     * @param framesOnceSubscribed the frames of an applied SUBSCRIBE, read after the subscription is in place
+     * @param framesOnceSubscribed the frames of an applied SUBSCRIBE, read after the subscription is in place, given the
+     *                             highest seqs this gateway received on channels it held since before the command
      *                             ({@link io.wxim.gateway.delivery.PublishedSeqs#framesOf}); never fails
      */
     public ConnectionRegistry(Function<java.util.function.BiConsumer<String, String>, ConversationSubscriptions> subscriptionsFactory,
                               MeterRegistry meters, String unavailableFrame, int capacity,
-                              Function<NodeMessage, Mono<List<String>>> framesOnceSubscribed) {
+                              BiFunction<NodeMessage, Map<String, Long>, Mono<List<String>>> framesOnceSubscribed) {
         this.framesOnceSubscribed = framesOnceSubscribed;
         this.capacity = capacity;
         this.unavailable = unavailableFrame;
@@ -207,6 +209,16 @@ public final class ConnectionRegistry {
         return capacity;
     }
 
+    /** A Redis connection of this gateway dropped: channels held locally no longer prove what was published (ADR-27). */
+    public void distrustSubscriptions() {
+        subscriptions.distrust();
+    }
+
+    /** The pub/sub subscriptions are proven in effect again. */
+    public void subscriptionsProven() {
+        subscriptions.trustAgain();
+    }
+
     /**
      * Applies a message from chat-service: subscription changes first, then frames, then completes the command.
      * A message for a connection that now belongs to another user (a stale reply) is dropped. If the Redis
@@ -238,7 +250,10 @@ public final class ConnectionRegistry {
                 return;
             }
             if (applied && subscribing) {
-                framesOnceSubscribed.apply(message)
+                Map<String, Long> seenHere = message.seqs().isEmpty() ? Map.of() : target.commandStartedAt(message.ref())
+                        .stream().mapToObj(since -> subscriptions.highestSeqsSince(message.seqs().keySet(), since))
+                        .findFirst().orElse(Map.of());
+                framesOnceSubscribed.apply(message, seenHere)
                         .onErrorReturn(message.frames())
                         .defaultIfEmpty(message.frames())
                         .subscribe(frames -> finish(target, message, true, frames, true));

@@ -2,8 +2,10 @@ package io.wxim.gateway.delivery;
 
 import io.wxim.protocol.RedisNames;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,7 +32,17 @@ public final class ConversationSubscriptions {
         int refs;
         Mono<Void> ready;
         Disposable subscription;
+        /** System.nanoTime() once the SUBSCRIBE was confirmed; valid when {@code confirmed}. */
+        volatile long confirmedAt;
+        volatile boolean confirmed;
+        /** The highest seq of a {@code message} frame received on the channel (ADR-27). */
+        final AtomicLong highestSeq = new AtomicLong();
     }
+
+    /** Pub/sub dropped since the last proof (PubSubWatch): what was published meanwhile was not received. */
+    private volatile boolean distrusted;
+    /** System.nanoTime() of the last proof that the subscriptions are in effect (start, or after a drop). */
+    private volatile long trustedSince = System.nanoTime();
 
     /**
      * @param onFrame called with (conversation, encoded frame) for every message on a subscribed channel
@@ -64,6 +76,59 @@ public final class ConversationSubscriptions {
         }
     }
 
+    /**
+     * For each conversation whose channel this gateway has received continuously since before {@code sinceNanos}
+     * (subscribed and confirmed before it, no pub/sub drop since), the highest message seq received on it; others are
+     * left out (unknown here). A command sent at {@code sinceNanos} was read by chat-service after it, so every
+     * message published after that read was received here, or will be, after the connection was registered (ADR-27).
+     */
+    public Map<String, Long> highestSeqsSince(Collection<String> convs, long sinceNanos) {
+        Map<String, Long> known = new HashMap<>();
+        if (distrusted || trustedSince - sinceNanos >= 0) {
+            return known;
+        }
+        synchronized (entries) {
+            for (String conv : convs) {
+                Entry entry = entries.get(conv);
+                if (entry != null && entry.confirmed && entry.confirmedAt - sinceNanos < 0) {
+                    known.put(conv, entry.highestSeq.get());
+                }
+            }
+        }
+        return known;
+    }
+
+    /** A Redis connection dropped: what was published until the subscriptions are proven again is not received. */
+    public void distrust() {
+        distrusted = true;
+    }
+
+    /** The subscriptions are proven in effect again (a probe published after the drop came back). */
+    public void trustAgain() {
+        trustedSince = System.nanoTime();
+        distrusted = false;
+    }
+
+    /** The seq of an encoded {@code message} frame (chat-service writes {@code type} first, then {@code conv}, {@code seq}), else 0. */
+    static long seqOf(String frame) {
+        if (frame == null || !frame.startsWith("{\"type\":\"message\"")) {
+            return 0;
+        }
+        int at = frame.indexOf("\"seq\":");
+        if (at < 0) {
+            return 0;
+        }
+        long seq = 0;
+        for (int i = at + 6; i < frame.length() && i < at + 6 + 19; i++) {
+            char c = frame.charAt(i);
+            if (c < '0' || c > '9') {
+                break;
+            }
+            seq = seq * 10 + (c - '0');
+        }
+        return seq;
+    }
+
     public int size() {
         synchronized (entries) {
             return entries.size();
@@ -75,12 +140,17 @@ public final class ConversationSubscriptions {
         Mono<Void> ready = container.receiveLater(ChannelTopic.of(RedisNames.convChannel(conv)))
                 .timeout(timeout)
                 .map(flux -> flux.subscribe(
-                        message -> onFrame.accept(conv, message.getMessage()),
+                        message -> {
+                            entry.highestSeq.accumulateAndGet(seqOf(message.getMessage()), Math::max); // before delivery
+                            onFrame.accept(conv, message.getMessage());
+                        },
                         e -> log.warn("conversation subscription ended: conversationId={} error={}", conv, e.toString())))
                 .doOnNext(disposable -> {
                     synchronized (entries) {
                         if (entries.get(conv) == entry) {
                             entry.subscription = disposable;
+                            entry.confirmedAt = System.nanoTime();
+                            entry.confirmed = true;
                         } else {
                             disposable.dispose(); // released while subscribing
                         }

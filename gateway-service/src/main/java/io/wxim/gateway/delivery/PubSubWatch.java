@@ -121,6 +121,7 @@ public class PubSubWatch implements SmartLifecycle {
         if (!recovered) {
             return Mono.empty();
         }
+        registry.subscriptionsProven();
         return redis.opsForValue().setIfAbsent(aliveKey, prefix, aliveTtl())
                 .timeout(props.redisTimeout())
                 .onErrorResume(e -> {
@@ -168,6 +169,7 @@ public class PubSubWatch implements SmartLifecycle {
     }
 
     private synchronized void connectionDropped() {
+        registry.distrustSubscriptions();
         if (recoverAbove < 0) {
             log.info("a Redis connection of this gateway dropped: probing the pub/sub subscription until it is back");
         }

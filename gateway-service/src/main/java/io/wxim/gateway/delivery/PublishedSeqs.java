@@ -21,9 +21,12 @@ import tools.jackson.databind.node.ObjectNode;
  * Closes the gap between chat-service reading a welcome's or joined's last seqs and this gateway applying the
  * subscription (ADR-27): a message published on a room's channel in between reaches neither the new subscriber (not
  * registered yet) nor its welcome (read before it was stored), so the client would not know it exists until the next
- * message. Once the subscription is applied, this reads each room's latest published seq (one MGET) and raises a
- * stated seq that it passed; the client then syncs the gap as after any reconnect. Whatever is published after the
- * read reaches the connection live. If Redis does not answer, the frames go out as chat-service wrote them (counted).
+ * message. Once the subscription is applied, this takes each room's latest published seq and raises a stated seq
+ * that it passed; the client then syncs the gap as after any reconnect. A room whose channel this gateway received
+ * since before the command was sent needs no read: the highest seq received on it is enough (whatever was published
+ * after chat-service's read was received, or arrives after the connection was registered). Other rooms are read
+ * from Redis (one MGET). Whatever is published after that reaches the connection live. If Redis does not answer, the
+ * frames go out as chat-service wrote them, raised only where the gateway knew better (counted).
  */
 public final class PublishedSeqs {
     private static final Logger log = LoggerFactory.getLogger(PublishedSeqs.class);
@@ -33,6 +36,7 @@ public final class PublishedSeqs {
     private final Duration timeout;
     private final Counter raised;
     private final Counter unread;
+    private final Counter reads;
 
     public PublishedSeqs(ReactiveStringRedisTemplate redis, FrameCodec codec, Duration timeout, MeterRegistry meters) {
         this.redis = redis;
@@ -40,33 +44,55 @@ public final class PublishedSeqs {
         this.timeout = timeout;
         this.raised = meters.counter("im.gateway.stated_seqs.raised");
         this.unread = meters.counter("im.gateway.stated_seqs.unread");
+        this.reads = meters.counter("im.gateway.stated_seqs.reads");
     }
 
-    /** The frames of an applied subscription, with stated seqs raised to what was published since they were read. */
-    public Mono<List<String>> framesOf(NodeMessage message) {
+    /**
+     * The frames of an applied subscription, with stated seqs raised to what was published since they were read.
+     * {@code seenHere}: for rooms whose channel this gateway received since before the command was sent, the highest
+     * seq received; those need no Redis read (in a reconnect storm, every connect after the first few).
+     */
+    public Mono<List<String>> framesOf(NodeMessage message, Map<String, Long> seenHere) {
         if (message.seqs().isEmpty() || message.frames().isEmpty()) {
             return Mono.just(message.frames());
         }
-        List<String> convs = List.copyOf(message.seqs().keySet());
-        return redis.opsForValue().multiGet(convs.stream().map(RedisNames::publishedSeq).toList())
+        Map<String, Long> newer = new HashMap<>();
+        List<String> unknown = new ArrayList<>();
+        message.seqs().forEach((conv, stated) -> {
+            Long seen = seenHere.get(conv);
+            if (seen == null) {
+                unknown.add(conv);
+            } else if (seen > stated) {
+                newer.put(conv, seen);
+            }
+        });
+        if (unknown.isEmpty()) {
+            return Mono.just(rewrite(message.frames(), newer));
+        }
+        reads.increment();
+        return redis.opsForValue().multiGet(unknown.stream().map(RedisNames::publishedSeq).toList())
                 .timeout(timeout)
                 .map(values -> {
-                    Map<String, Long> newer = newer(convs, values, message.seqs());
-                    if (newer.isEmpty()) {
-                        return message.frames();
-                    }
-                    List<String> frames = raise(message.frames(), newer, codec);
-                    if (!frames.equals(message.frames())) {
-                        raised.increment();
-                    }
-                    return frames;
+                    newer.putAll(newer(unknown, values, message.seqs()));
+                    return rewrite(message.frames(), newer);
                 })
                 .onErrorResume(e -> {
                     unread.increment();
                     log.warn("published seqs not read, frames go out as stated: connId={} error={}", message.conn(),
                             e.toString());
-                    return Mono.just(message.frames());
+                    return Mono.just(rewrite(message.frames(), newer));
                 });
+    }
+
+    private List<String> rewrite(List<String> frames, Map<String, Long> newer) {
+        if (newer.isEmpty()) {
+            return frames;
+        }
+        List<String> out = raise(frames, newer, codec);
+        if (!out.equals(frames)) {
+            raised.increment();
+        }
+        return out;
     }
 
     /** The conversations whose published seq ({@code values}, in {@code convs} order) passed the stated one. */

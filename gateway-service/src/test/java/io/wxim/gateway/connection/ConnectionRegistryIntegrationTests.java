@@ -99,12 +99,50 @@ class ConnectionRegistryIntegrationTests {
     }
 
     @Test
+    void aChannelHeldSinceBeforeTheCommand_answersFromWhatItReceived_withoutRedis() {
+        FrameCodec codec = new FrameCodec();
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        PublishedSeqs published = new PublishedSeqs(redis, codec, WAIT, meters);
+        ConversationSubscriptions[] held = new ConversationSubscriptions[1];
+        ConnectionRegistry checking = new ConnectionRegistry(
+                onFrame -> held[0] = new ConversationSubscriptions(container, onFrame, WAIT), new SimpleMeterRegistry(),
+                "{\"type\":\"error\",\"code\":\"unavailable\"}", 100, published::framesOf);
+        Connection b1 = checking.open("b1", new UserRef("ub", "B", null), 16, 5); // already in the room here
+        StepVerifier.create(checking.apply(NodeMessage.subscribe("ub", List.of(conv), null, 0, List.of()))).verifyComplete();
+        TestConnections.markWelcomed(b1);
+        String seven = codec.encode(new ServerFrame.Message(conv, 7, "m7", new UserRef("ub", "B", null), "c7", "text", "x", 1));
+        StepVerifier.create(redis.convertAndSend(RedisNames.convChannel(conv), seven)).expectNext(1L).verifyComplete();
+        StepVerifier.create(b1.outbound()).expectNext(seven).thenCancel().verify(WAIT); // received here: highest seq 7
+
+        Connection a1 = checking.open("a1", new UserRef("ua", "A", null), 16, 5);
+        String joined = codec.encode(new ServerFrame.Joined("j1", conv, "Room", 2, 5));
+        long ref = a1.beginCommand(); // sent after the channel was held: no Redis key is needed (none is set)
+        StepVerifier.create(checking.apply(NodeMessage.subscribe("ua", List.of(conv), "a1", ref, List.of(joined),
+                Map.of(conv, 5L)))).verifyComplete();
+        StepVerifier.create(a1.outbound().map(codec::decodeServer))
+                .expectNext(new ServerFrame.Joined("j1", conv, "Room", 2, 7)).thenCancel().verify(WAIT);
+        assertThat(meters.counter("im.gateway.stated_seqs.reads").count()).isZero();
+
+        // after a pub/sub drop the channel proves nothing until the subscriptions are proven again: Redis is read
+        checking.distrustSubscriptions();
+        Connection a2 = checking.open("a2", new UserRef("ua", "A", null), 16, 5);
+        long ref2 = a2.beginCommand();
+        StepVerifier.create(checking.apply(NodeMessage.subscribe("ua", List.of(conv), "a2", ref2, List.of(joined),
+                Map.of(conv, 5L)))).verifyComplete();
+        StepVerifier.create(a2.outbound().map(codec::decodeServer))
+                .expectNext(new ServerFrame.Joined("j1", conv, "Room", 2, 5)).thenCancel().verify(WAIT);
+        assertThat(meters.counter("im.gateway.stated_seqs.reads").count()).isEqualTo(1.0);
+        checking.subscriptionsProven();
+        assertThat(held[0].highestSeqsSince(List.of(conv), System.nanoTime())).isEqualTo(Map.of(conv, 7L));
+    }
+
+    @Test
     void whileAJoinedIsPrepared_theNodeChannelGoesOn_andTheRoomsFramesWaitForIt() {
         Sinks.One<List<String>> prepared = Sinks.one();
         ConnectionRegistry gated = new ConnectionRegistry(
                 onFrame -> subscriptions[0] = new ConversationSubscriptions(container, onFrame, WAIT),
                 new SimpleMeterRegistry(), "{\"type\":\"error\",\"code\":\"unavailable\"}", 100,
-                message -> prepared.asMono());
+                (message, seen) -> prepared.asMono());
         Connection a1 = gated.open("a1", new UserRef("ua", "A", null), 16, 5);
         TestConnections.markWelcomed(a1); // a connection that is past its welcome joins a room
         long ref = a1.beginCommand();

@@ -56,6 +56,14 @@ class PublishedSeqsTests {
     }
 
     @Test
+    void theSeqOfAMessageFrame_asChatServiceEncodesIt() {
+        String frame = codec.encode(new ServerFrame.Message("r:a", 42, "m1", alice, "c1", "text", "\"seq\":99", 1));
+        assertThat(ConversationSubscriptions.seqOf(frame)).isEqualTo(42);
+        assertThat(ConversationSubscriptions.seqOf(codec.encode(new ServerFrame.Joined("j", "r:a", "A", 1, 5)))).isZero();
+        assertThat(ConversationSubscriptions.seqOf("{\"type\":\"message\"}")).isZero();
+    }
+
+    @Test
     void aJoinedOfAnotherRoomIsLeftAsItIs() {
         String joined = codec.encode(new ServerFrame.Joined("j1", "r:b", "B", 1, 2));
         assertThat(PublishedSeqs.raise(List.of(joined), Map.of("r:lobby", 8L), codec)).containsExactly(joined);
