@@ -68,11 +68,17 @@ public final class Connection {
 
     /**
      * Frames for the user, and for the connection's rooms, that arrived while a frame that must precede them was being
-     * prepared: the welcome (from the start), a {@code joined} ({@link #hold()}); written right after it, in arrival
-     * order (guarded by this).
+     * prepared: the welcome (held from the start), a {@code joined} ({@link #hold()}); written right after it, in
+     * arrival order. {@code holds} counts what is being waited for: 1 from the start (the welcome), +1 per
+     * {@link #hold()}; frames flow when it is back at 0 (guarded by this).
      */
     private List<OutFrame> early = new ArrayList<>();
-    /** Frames held beyond this are dropped; the client's sync after the welcome repairs any gap. */
+    private int holds = 1;
+    private boolean welcomed;
+    /**
+     * Frames held beyond this close the connection with {@link CloseCode#SLOW_CONSUMER} (the client reconnects and
+     * syncs: nothing is lost) instead of being dropped.
+     */
     static final int MAX_EARLY_FRAMES = 256;
     private static final int QUEUE_CHUNK = 16;
     private static final String WRITABILITY = "wxim.writability";
@@ -148,10 +154,10 @@ public final class Connection {
             if (holdable && early != null) {
                 if (early.size() < MAX_EARLY_FRAMES) {
                     early.add(frame);
+                    return true;
                 }
-                return true;
-            }
-            if (queued.get() >= queueLimit) {
+                result = Sinks.EmitResult.FAIL_OVERFLOW; // too much waiting for the welcome or joined
+            } else if (queued.get() >= queueLimit) {
                 result = Sinks.EmitResult.FAIL_OVERFLOW;
             } else {
                 queued.incrementAndGet(); // before the emit: the writer may take (and count down) the frame at once
@@ -182,17 +188,15 @@ public final class Connection {
     }
 
     /**
-     * From now until {@link #release()}, frames for the user and the connection's rooms are held: a {@code joined} is
-     * being prepared, and a room's messages must not reach the client before it (the welcome holds from the start).
-     * Returns false if frames were held already (before the welcome).
+     * From now until the matching {@link #release()}, frames for the user and the connection's rooms are held: a
+     * {@code joined} is being prepared, and a room's messages must not reach the client before it.
      */
-    boolean hold() {
+    void hold() {
         synchronized (this) {
             if (early == null) {
                 early = new ArrayList<>();
-                return true;
             }
-            return false; // already holding: the welcome is not out yet
+            holds++;
         }
     }
 
@@ -203,14 +207,32 @@ public final class Connection {
         }
     }
 
-    /** The welcome or joined was enqueued: the frames held follow it, then every frame goes straight through. */
+    /** What a {@link #hold()} waited for is enqueued; when nothing else is awaited the held frames follow it. */
     void release() {
         synchronized (this) {
+            if (holds > 0) {
+                holds--;
+            }
+            flushIfFree();
+        }
+    }
+
+    /** The welcome was enqueued (once; later calls change nothing). */
+    void markWelcomed() {
+        synchronized (this) {
+            if (!welcomed) {
+                welcomed = true;
+                holds--;
+                flushIfFree();
+            }
+        }
+    }
+
+    private void flushIfFree() {
+        if (holds == 0 && early != null) {
             List<OutFrame> held = early;
             early = null;
-            if (held != null) {
-                held.forEach(this::deliver);
-            }
+            held.forEach(this::deliver);
         }
     }
 

@@ -238,8 +238,9 @@ public final class ConnectionRegistry {
             return Mono.empty();
         }
         boolean subscribing = message.kind() == NodeMessage.Kind.SUBSCRIBE;
-        // before the subscription registers the connection: its new rooms' frames must follow the welcome or joined
-        boolean heldHere = target != null && subscribing && target.hold();
+        if (target != null && subscribing) {
+            target.hold(); // before the subscription registers it: its new rooms' frames follow the welcome or joined
+        }
         Mono<Boolean> change = switch (message.kind()) {
             case SUBSCRIBE -> subscribe(message.user(), message.convs());
             case UNSUBSCRIBE -> unsubscribe(message.user(), message.convs()).thenReturn(true);
@@ -250,36 +251,53 @@ public final class ConnectionRegistry {
                 return;
             }
             if (applied && subscribing) {
-                Map<String, Long> seenHere = message.seqs().isEmpty() ? Map.of() : target.commandStartedAt(message.ref())
-                        .stream().mapToObj(since -> subscriptions.highestSeqsSince(message.seqs().keySet(), since))
-                        .findFirst().orElse(Map.of());
-                framesOnceSubscribed.apply(message, seenHere)
-                        .onErrorReturn(message.frames())
+                Mono.defer(() -> framesOnceSubscribed.apply(message, seenHere(target, message)))
+                        .onErrorResume(e -> {
+                            log.warn("stated seqs not checked: connId={} error={}", target.id(), e.toString());
+                            return Mono.just(message.frames());
+                        })
                         .defaultIfEmpty(message.frames())
-                        .subscribe(frames -> finish(target, message, true, frames, true));
+                        .subscribe(frames -> finish(target, message, true, frames));
             } else {
-                finish(target, message, applied, message.frames(), heldHere);
+                finish(target, message, applied, message.frames());
             }
         }).then();
     }
 
-    /** Writes the frames (or {@code unavailable}), releases what was held for them, completes the command. */
-    private void finish(Connection target, NodeMessage message, boolean applied, List<String> frames, boolean release) {
+    /** The highest seqs this gateway received on the message's rooms that it held since before the command began. */
+    private Map<String, Long> seenHere(Connection target, NodeMessage message) {
+        if (message.seqs().isEmpty()) {
+            return Map.of();
+        }
+        java.util.OptionalLong began = target.commandStartedAt(message.ref());
+        return began.isPresent() ? subscriptions.highestSeqsSince(message.seqs().keySet(), began.getAsLong()) : Map.of();
+    }
+
+    /**
+     * Writes the frames (or {@code unavailable}), marks the welcome, releases this message's hold, completes the
+     * command: the last two whatever happens to the first.
+     */
+    private void finish(Connection target, NodeMessage message, boolean applied, List<String> frames) {
+        boolean subscribing = message.kind() == NodeMessage.Kind.SUBSCRIBE;
         try {
             if (applied) {
                 frames.forEach(target::deliver);
                 framesOut.increment(frames.size());
+                if (subscribing) {
+                    target.markWelcomed(); // the first SUBSCRIBE of a connection carries its welcome
+                }
             } else {
                 target.deliver(unavailable);
             }
-            if (release) {
-                target.release(); // a welcome (the first SUBSCRIBE of a connection) or a joined is out
+        } catch (RuntimeException e) {
+            log.warn("node message frames not written: connId={} error={}", target.id(), e.toString());
+        } finally {
+            if (subscribing) {
+                target.release();
             }
             if (message.ref() != 0) {
                 target.completeCommand(message.ref(), applied ? message.kind() : NodeMessage.Kind.REPLY);
             }
-        } catch (RuntimeException e) {
-            log.warn("node message not finished: connId={} error={}", target.id(), e.toString());
         }
     }
 

@@ -1,6 +1,7 @@
 package io.wxim.gateway.delivery;
 
 import io.wxim.protocol.RedisNames;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
@@ -35,8 +36,19 @@ public final class ConversationSubscriptions {
         /** System.nanoTime() once the SUBSCRIBE was confirmed; valid when {@code confirmed}. */
         volatile long confirmedAt;
         volatile boolean confirmed;
-        /** The highest seq of a {@code message} frame received on the channel (ADR-27). */
+        /** The highest seq of a {@code message} frame received on the channel (ADR-27); -1: a seq could not be read. */
         final AtomicLong highestSeq = new AtomicLong();
+
+        void received(long seq) {
+            if (seq < 0) {
+                highestSeq.set(-1); // a message frame of a format this gateway cannot read: ask Redis from now on
+            } else if (seq > 0) {
+                highestSeq.accumulateAndGet(seq, (a, b) -> a < 0 ? a : Math.max(a, b));
+            }
+            // The delivery that follows reads the members (a concurrent map) and a subscription's check registers a
+            // member, then reads this seq: a full fence on each side, so one of them sees the other's write.
+            VarHandle.fullFence();
+        }
     }
 
     /** Pub/sub dropped since the last proof (PubSubWatch): what was published meanwhile was not received. */
@@ -84,14 +96,16 @@ public final class ConversationSubscriptions {
      */
     public Map<String, Long> highestSeqsSince(Collection<String> convs, long sinceNanos) {
         Map<String, Long> known = new HashMap<>();
+        VarHandle.fullFence(); // the member was registered before this call: see received()
         if (distrusted || trustedSince - sinceNanos >= 0) {
             return known;
         }
         synchronized (entries) {
             for (String conv : convs) {
                 Entry entry = entries.get(conv);
-                if (entry != null && entry.confirmed && entry.confirmedAt - sinceNanos < 0) {
-                    known.put(conv, entry.highestSeq.get());
+                long seq = entry == null ? -1 : entry.highestSeq.get();
+                if (entry != null && entry.confirmed && entry.confirmedAt - sinceNanos < 0 && seq >= 0) {
+                    known.put(conv, seq);
                 }
             }
         }
@@ -109,24 +123,26 @@ public final class ConversationSubscriptions {
         distrusted = false;
     }
 
-    /** The seq of an encoded {@code message} frame (chat-service writes {@code type} first, then {@code conv}, {@code seq}), else 0. */
+    /**
+     * The seq of an encoded {@code message} frame (chat-service writes {@code type} first, then {@code conv},
+     * {@code seq}; quotes inside strings are escaped, so no text can imitate the field); 0 for other frames; -1 for a
+     * message frame whose seq cannot be read this way.
+     */
     static long seqOf(String frame) {
-        if (frame == null || !frame.startsWith("{\"type\":\"message\"")) {
+        if (frame == null || !frame.startsWith("{\"type\":\"message\",")) {
             return 0;
         }
         int at = frame.indexOf("\"seq\":");
-        if (at < 0) {
-            return 0;
-        }
         long seq = 0;
-        for (int i = at + 6; i < frame.length() && i < at + 6 + 19; i++) {
+        int digits = 0;
+        for (int i = at + 6; at >= 0 && i < frame.length() && digits < 18; i++, digits++) {
             char c = frame.charAt(i);
             if (c < '0' || c > '9') {
                 break;
             }
             seq = seq * 10 + (c - '0');
         }
-        return seq;
+        return at < 0 || digits == 0 || seq <= 0 ? -1 : seq;
     }
 
     public int size() {
@@ -141,10 +157,13 @@ public final class ConversationSubscriptions {
                 .timeout(timeout)
                 .map(flux -> flux.subscribe(
                         message -> {
-                            entry.highestSeq.accumulateAndGet(seqOf(message.getMessage()), Math::max); // before delivery
+                            entry.received(seqOf(message.getMessage())); // before the delivery looks up the members
                             onFrame.accept(conv, message.getMessage());
                         },
-                        e -> log.warn("conversation subscription ended: conversationId={} error={}", conv, e.toString())))
+                        e -> {
+                            entry.confirmed = false; // received nothing more: the gateway's record proves nothing
+                            log.warn("conversation subscription ended: conversationId={} error={}", conv, e.toString());
+                        }))
                 .doOnNext(disposable -> {
                     synchronized (entries) {
                         if (entries.get(conv) == entry) {

@@ -116,12 +116,12 @@ public class PubSubWatch implements SmartLifecycle {
             recovered = recoverAbove >= 0 && n > recoverAbove;
             if (recovered) {
                 recoverAbove = -1;
+                registry.subscriptionsProven(); // under the lock a drop takes too: a newer drop is never cleared
             }
         }
         if (!recovered) {
             return Mono.empty();
         }
-        registry.subscriptionsProven();
         return redis.opsForValue().setIfAbsent(aliveKey, prefix, aliveTtl())
                 .timeout(props.redisTimeout())
                 .onErrorResume(e -> {

@@ -10,7 +10,7 @@ public final class TestConnections {
     }
 
     public static void markWelcomed(Connection connection) {
-        connection.release();
+        connection.markWelcomed();
     }
 
     public static Flux<String> outbound(Connection connection) {

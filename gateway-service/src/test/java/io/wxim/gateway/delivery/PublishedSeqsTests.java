@@ -60,7 +60,10 @@ class PublishedSeqsTests {
         String frame = codec.encode(new ServerFrame.Message("r:a", 42, "m1", alice, "c1", "text", "\"seq\":99", 1));
         assertThat(ConversationSubscriptions.seqOf(frame)).isEqualTo(42);
         assertThat(ConversationSubscriptions.seqOf(codec.encode(new ServerFrame.Joined("j", "r:a", "A", 1, 5)))).isZero();
-        assertThat(ConversationSubscriptions.seqOf("{\"type\":\"message\"}")).isZero();
+        assertThat(ConversationSubscriptions.seqOf("{\"type\":\"messages\",\"seq\":5}")).isZero();
+        // a message frame whose seq cannot be read this way: unknown (the room is then read from Redis)
+        assertThat(ConversationSubscriptions.seqOf("{\"type\":\"message\",\"conv\":\"r:a\"}")).isEqualTo(-1);
+        assertThat(ConversationSubscriptions.seqOf("{\"type\":\"message\",\"seq\":\"7\"}")).isEqualTo(-1);
     }
 
     @Test
