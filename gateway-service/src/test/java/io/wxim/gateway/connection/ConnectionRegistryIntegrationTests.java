@@ -38,6 +38,7 @@ class ConnectionRegistryIntegrationTests {
     private ConversationSubscriptions[] subscriptions = new ConversationSubscriptions[1];
     private ConnectionRegistry registry;
     private final String conv = "r:" + UUID.randomUUID().toString().substring(0, 8);
+    private final FrameCodec codec = new FrameCodec();
 
     @BeforeEach
     void setUp() {
@@ -78,21 +79,12 @@ class ConnectionRegistryIntegrationTests {
 
     @Test
     void aMessagePublishedBeforeTheSubscriptionWasApplied_raisesTheSeqTheJoinedStates() {
-        FrameCodec codec = new FrameCodec();
-        PublishedSeqs published = new PublishedSeqs(redis, codec, WAIT, new SimpleMeterRegistry());
-        ConnectionRegistry checking = new ConnectionRegistry(
-                onFrame -> new ConversationSubscriptions(container, onFrame, WAIT), new SimpleMeterRegistry(),
-                "{\"type\":\"error\",\"code\":\"unavailable\"}", 100, published::framesOf);
+        ConnectionRegistry checking = checking(new PublishedSeqs(redis, codec, WAIT, new SimpleMeterRegistry()), null);
         // chat-service read last seq 4 for the joined; seq 5 went out on the channel before this gateway subscribed
         redis.opsForValue().set(RedisNames.publishedSeq(conv), "5", Duration.ofMinutes(1)).block(WAIT);
-        Connection a1 = checking.open("a1", new UserRef("ua", "A", null), 16, 5);
-        long ref = a1.beginCommand();
-        String joined = codec.encode(new ServerFrame.Joined("j1", conv, "Room", 1, 4));
 
-        StepVerifier.create(checking.apply(NodeMessage.subscribe("ua", List.of(conv), "a1", ref, List.of(joined),
-                Map.of(conv, 4L)))).verifyComplete();
+        Connection a1 = joinStating(checking, "a1", 4);
 
-        StepVerifier.create(a1.awaitCommand(WAIT)).expectNext(NodeMessage.Kind.SUBSCRIBE).verifyComplete();
         StepVerifier.create(a1.outbound().map(codec::decodeServer))
                 .expectNext(new ServerFrame.Joined("j1", conv, "Room", 1, 5)).thenCancel().verify(WAIT);
         redis.delete(RedisNames.publishedSeq(conv)).block(WAIT);
@@ -100,13 +92,9 @@ class ConnectionRegistryIntegrationTests {
 
     @Test
     void aChannelHeldSinceBeforeTheCommand_answersFromWhatItReceived_withoutRedis() {
-        FrameCodec codec = new FrameCodec();
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
-        PublishedSeqs published = new PublishedSeqs(redis, codec, WAIT, meters);
         ConversationSubscriptions[] held = new ConversationSubscriptions[1];
-        ConnectionRegistry checking = new ConnectionRegistry(
-                onFrame -> held[0] = new ConversationSubscriptions(container, onFrame, WAIT), new SimpleMeterRegistry(),
-                "{\"type\":\"error\",\"code\":\"unavailable\"}", 100, published::framesOf);
+        ConnectionRegistry checking = checking(new PublishedSeqs(redis, codec, WAIT, meters), held);
         Connection b1 = checking.open("b1", new UserRef("ub", "B", null), 16, 5); // already in the room here
         StepVerifier.create(checking.apply(NodeMessage.subscribe("ub", List.of(conv), null, 0, List.of()))).verifyComplete();
         TestConnections.markWelcomed(b1);
@@ -114,26 +102,17 @@ class ConnectionRegistryIntegrationTests {
         StepVerifier.create(redis.convertAndSend(RedisNames.convChannel(conv), seven)).expectNext(1L).verifyComplete();
         StepVerifier.create(b1.outbound()).expectNext(seven).thenCancel().verify(WAIT); // received here: highest seq 7
 
-        Connection a1 = checking.open("a1", new UserRef("ua", "A", null), 16, 5);
-        String joined = codec.encode(new ServerFrame.Joined("j1", conv, "Room", 2, 5));
-        long ref = a1.beginCommand(); // sent after the channel was held: no Redis key is needed (none is set)
-        StepVerifier.create(checking.apply(NodeMessage.subscribe("ua", List.of(conv), "a1", ref, List.of(joined),
-                Map.of(conv, 5L)))).verifyComplete();
-        StepVerifier.create(a1.awaitCommand(WAIT)).expectNext(NodeMessage.Kind.SUBSCRIBE).verifyComplete();
+        Connection a1 = joinStating(checking, "a1", 5); // begun after the channel was held: no Redis key (none is set)
         StepVerifier.create(a1.outbound().map(codec::decodeServer))
-                .expectNext(new ServerFrame.Joined("j1", conv, "Room", 2, 7)).thenCancel().verify(WAIT);
+                .expectNext(new ServerFrame.Joined("j1", conv, "Room", 1, 7)).thenCancel().verify(WAIT);
         assertThat(meters.counter("im.gateway.stated_seqs.reads").count()).isZero();
 
         // after a pub/sub drop the channel proves nothing until the subscriptions are proven again: Redis is read
         checking.distrustSubscriptions();
-        Connection a2 = checking.open("a2", new UserRef("ua", "A", null), 16, 5);
-        long ref2 = a2.beginCommand();
-        StepVerifier.create(checking.apply(NodeMessage.subscribe("ua", List.of(conv), "a2", ref2, List.of(joined),
-                Map.of(conv, 5L)))).verifyComplete();
+        Connection a2 = joinStating(checking, "a2", 5);
         StepVerifier.create(a2.outbound().map(codec::decodeServer))
-                .expectNext(new ServerFrame.Joined("j1", conv, "Room", 2, 5)).thenCancel().verify(WAIT);
+                .expectNext(new ServerFrame.Joined("j1", conv, "Room", 1, 5)).thenCancel().verify(WAIT);
         assertThat(meters.counter("im.gateway.stated_seqs.reads").count()).isEqualTo(1.0);
-        StepVerifier.create(a2.awaitCommand(WAIT)).expectNext(NodeMessage.Kind.SUBSCRIBE).verifyComplete();
         long beforeProof = System.nanoTime();
         checking.subscriptionsProven(); // a command begun before the proof still reads Redis; one begun after does not
         assertThat(held[0].highestSeqsSince(List.of(conv), beforeProof)).isEmpty();
@@ -171,25 +150,17 @@ class ConnectionRegistryIntegrationTests {
 
     @Test
     void withoutAnAnswerFromRedis_theJoinedGoesOutAsStated() {
-        FrameCodec codec = new FrameCodec();
         LettuceConnectionFactory nowhere = new LettuceConnectionFactory(
                 new org.springframework.data.redis.connection.RedisStandaloneConfiguration("127.0.0.1", 1));
         nowhere.afterPropertiesSet();
         try {
-            PublishedSeqs published = new PublishedSeqs(new ReactiveStringRedisTemplate(nowhere), codec,
-                    Duration.ofSeconds(2), new SimpleMeterRegistry());
-            ConnectionRegistry checking = new ConnectionRegistry(
-                    onFrame -> new ConversationSubscriptions(container, onFrame, WAIT), new SimpleMeterRegistry(),
-                    "{\"type\":\"error\",\"code\":\"unavailable\"}", 100, published::framesOf);
-            Connection a1 = checking.open("a1", new UserRef("ua", "A", null), 16, 5);
-            long ref = a1.beginCommand();
-            String joined = codec.encode(new ServerFrame.Joined("j1", conv, "Room", 1, 4));
+            ConnectionRegistry checking = checking(new PublishedSeqs(new ReactiveStringRedisTemplate(nowhere), codec,
+                    Duration.ofSeconds(2), new SimpleMeterRegistry()), null);
 
-            StepVerifier.create(checking.apply(NodeMessage.subscribe("ua", List.of(conv), "a1", ref, List.of(joined),
-                    Map.of(conv, 4L)))).verifyComplete();
+            Connection a1 = joinStating(checking, "a1", 4);
 
-            StepVerifier.create(a1.awaitCommand(WAIT)).expectNext(NodeMessage.Kind.SUBSCRIBE).verifyComplete();
-            StepVerifier.create(a1.outbound()).expectNext(joined).thenCancel().verify(WAIT);
+            StepVerifier.create(a1.outbound().map(codec::decodeServer))
+                    .expectNext(new ServerFrame.Joined("j1", conv, "Room", 1, 4)).thenCancel().verify(WAIT);
         } finally {
             nowhere.destroy();
         }
@@ -244,5 +215,27 @@ class ConnectionRegistryIntegrationTests {
         assertThat(registry.open("a1", new UserRef("ua", null, null), 16, 2)).isNotNull();
         assertThat(registry.open("a2", new UserRef("ua", null, null), 16, 2)).isNotNull();
         assertThat(registry.open("a3", new UserRef("ua", null, null), 16, 2)).isNull();
+    }
+
+    /** A registry that checks stated seqs with {@code published}; its subscriptions land in {@code held} if given. */
+    private ConnectionRegistry checking(PublishedSeqs published, ConversationSubscriptions[] held) {
+        return new ConnectionRegistry(onFrame -> {
+            ConversationSubscriptions made = new ConversationSubscriptions(container, onFrame, WAIT);
+            if (held != null) {
+                held[0] = made;
+            }
+            return made;
+        }, new SimpleMeterRegistry(), "{\"type\":\"error\",\"code\":\"unavailable\"}", 100, published::framesOf);
+    }
+
+    /** Opens {@code connId} for user ua, applies a SUBSCRIBE whose joined states {@code stated}, awaits the command. */
+    private Connection joinStating(ConnectionRegistry registry, String connId, long stated) {
+        Connection connection = registry.open(connId, new UserRef("ua", "A", null), 16, 5);
+        long ref = connection.beginCommand();
+        String joined = codec.encode(new ServerFrame.Joined("j1", conv, "Room", 1, stated));
+        StepVerifier.create(registry.apply(NodeMessage.subscribe("ua", List.of(conv), connId, ref, List.of(joined),
+                Map.of(conv, stated)))).verifyComplete();
+        StepVerifier.create(connection.awaitCommand(WAIT)).expectNext(NodeMessage.Kind.SUBSCRIBE).verifyComplete();
+        return connection;
     }
 }
