@@ -33,10 +33,4 @@ final class RoomNames {
             names.put(roomId, name);
         }
     }
-
-    int size() {
-        synchronized (names) {
-            return names.size();
-        }
-    }
 }

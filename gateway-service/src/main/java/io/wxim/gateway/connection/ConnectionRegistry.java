@@ -261,6 +261,10 @@ public final class ConnectionRegistry {
             } else {
                 finish(target, message, applied, message.frames());
             }
+        }).doOnError(e -> {
+            if (target != null && subscribing) {
+                target.release(); // not applied: nothing more is written for it, so nothing waits for it
+            }
         }).then();
     }
 
