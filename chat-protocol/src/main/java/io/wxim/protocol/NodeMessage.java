@@ -36,8 +36,9 @@ public record NodeMessage(Kind kind, String conn, String user, List<String> conv
         }
         convs = convs == null ? List.of() : List.copyOf(convs);
         frames = frames == null ? List.of() : List.copyOf(frames);
-        seqs = seqs == null ? Map.of() : seqs.entrySet().stream().filter(e -> e.getKey() != null && e.getValue() != null)
-                .collect(java.util.stream.Collectors.toUnmodifiableMap(Map.Entry::getKey, Map.Entry::getValue));
+        seqs = seqs == null || seqs.isEmpty() ? Map.of() // every reply and user delivery: nothing to copy
+                : seqs.entrySet().stream().filter(e -> e.getKey() != null && e.getValue() != null)
+                        .collect(java.util.stream.Collectors.toUnmodifiableMap(Map.Entry::getKey, Map.Entry::getValue));
     }
 
     public NodeMessage(Kind kind, String conn, String user, List<String> convs, List<String> frames, long ref) {
