@@ -23,7 +23,9 @@ import reactor.util.retry.Retry;
 
 /**
  * history-service's internal API. Every call is bounded by a timeout and, being idempotent (inserts are keyed by
- * conversation, sender and cmid), retried on transient failures. Failures become {@link ErrorCode#UNAVAILABLE}.
+ * conversation, sender and cmid), retried on transient failures, unless most calls are failing
+ * ({@link RetryThrottle}: retries then stop, so an overloaded history-service is not sent every store two or three
+ * times). Failures become {@link ErrorCode#UNAVAILABLE}.
  */
 @Component
 public class HistoryClient {
@@ -38,9 +40,15 @@ public class HistoryClient {
     private final ChatProperties.History props;
     /** Calls to history-service that ran into their timeout (each attempt), for alerting. */
     private final io.micrometer.core.instrument.Counter timeouts;
+    /** gRPC's example settings: retries stop after about five failures more than a tenth of the successes. */
+    private final RetryThrottle throttle = new RetryThrottle(10, 0.1);
+    private final io.micrometer.core.instrument.Counter throttled;
 
     public HistoryClient(WebClient.Builder builder, ChatProperties props, io.micrometer.core.instrument.MeterRegistry meters) {
         this.timeouts = meters.counter("im.remote.timeouts", "target", "history");
+        this.throttled = meters.counter("im.remote.retries.throttled", "target", "history");
+        meters.gauge("im.remote.retry.tokens", java.util.List.of(io.micrometer.core.instrument.Tag.of("target", "history")),
+                throttle, RetryThrottle::tokens);
         this.props = props.history();
         int maxResponse = (int) this.props.maxResponseSize().toBytes();
         this.web = builder.baseUrl(this.props.baseUrl())
@@ -162,13 +170,29 @@ public class HistoryClient {
     private <T> Mono<T> call(String operation, Mono<T> request) {
         Duration timeout = props.timeout();
         return request.timeout(timeout)
+                .doOnSuccess(answer -> throttle.succeeded())
+                .doOnError(e -> {
+                    if (isTransient(e)) {
+                        throttle.failed();
+                    } else {
+                        throttle.succeeded(); // history answered (a 4xx: not found, forbidden, ...)
+                    }
+                })
                 .doOnError(TimeoutException.class, e -> timeouts.increment())
-                .retryWhen(Retry.backoff(props.retries(), Duration.ofMillis(50)).filter(HistoryClient::isTransient))
+                .retryWhen(Retry.backoff(props.retries(), Duration.ofMillis(50)).filter(e -> isTransient(e) && retryAllowed()))
                 .onErrorMap(e -> !(e instanceof ProtocolException), e -> {
                     Throwable cause = reactor.core.Exceptions.isRetryExhausted(e) && e.getCause() != null ? e.getCause() : e;
                     log.warn("history call failed: operation={} error={}", operation, cause.toString());
                     return new ProtocolException(ErrorCode.UNAVAILABLE, "message store unavailable, retry");
                 });
+    }
+
+    private boolean retryAllowed() {
+        if (throttle.retryAllowed()) {
+            return true;
+        }
+        throttled.increment();
+        return false;
     }
 
     static boolean isTransient(Throwable e) {
