@@ -17,7 +17,7 @@ import io.wxim.protocol.ServerFrame;
 import io.wxim.protocol.UserRef;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.springframework.stereotype.Service;
@@ -88,8 +88,11 @@ public class SessionService {
             List<Long> counts = connected.counts();
             return announce(cameOnline, convs, counts, user, true)
                     .then(welcome(user, convs, counts, memberships.directs(), connected.pairSession()))
-                    .map(welcome -> NodeMessage.subscribe(user.id(), roomsOf(welcome), cmd.conn(),
-                            cmd.ref(), List.of(deliveries.encode(welcome)), roomSeqsOf(welcome)));
+                    .map(welcome -> {
+                        Map<String, Long> seqs = roomSeqsOf(welcome); // the rooms to subscribe, in welcome order
+                        return NodeMessage.subscribe(user.id(), List.copyOf(seqs.keySet()), cmd.conn(), cmd.ref(),
+                                List.of(deliveries.encode(welcome)), seqs);
+                    });
         });
     }
 
@@ -143,14 +146,12 @@ public class SessionService {
         });
     }
 
-    private static List<String> roomsOf(ServerFrame.Welcome welcome) {
-        return welcome.conversations().stream().map(ServerFrame.ConversationInfo::conv)
-                .filter(Conversations::isRoom).toList();
-    }
-
-    /** The last seq the welcome states for each room, which its gateway raises if a later one was published (ADR-27). */
+    /**
+     * The welcome's rooms, in its order, with the last seq it states for each, which their gateway raises if a later one
+     * was published (ADR-27).
+     */
     private static Map<String, Long> roomSeqsOf(ServerFrame.Welcome welcome) {
-        Map<String, Long> seqs = new HashMap<>();
+        Map<String, Long> seqs = new LinkedHashMap<>();
         for (ServerFrame.ConversationInfo info : welcome.conversations()) {
             if (Conversations.isRoom(info.conv())) {
                 seqs.put(info.conv(), info.lastSeq());
