@@ -1,0 +1,126 @@
+package io.wxim.chat.session;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.wxim.chat.config.ChatProperties;
+import io.wxim.chat.direct.DirectService;
+import io.wxim.chat.direct.PeersRepository;
+import io.wxim.chat.message.HistoryClient;
+import io.wxim.chat.message.LastSeqs;
+import io.wxim.chat.pair.PairRepository;
+import io.wxim.chat.presence.CrowdPresence;
+import io.wxim.chat.presence.PresenceRepository;
+import io.wxim.chat.profile.ProfileService;
+import io.wxim.chat.room.KnownMembers;
+import io.wxim.chat.room.RoomRepository;
+import io.wxim.chat.room.RoomService;
+import io.wxim.chat.routing.Deliveries;
+import io.wxim.protocol.Command;
+import io.wxim.protocol.FrameCodec;
+import io.wxim.protocol.NodeMessage;
+import io.wxim.protocol.RedisNames;
+import io.wxim.protocol.ServerFrame;
+import io.wxim.protocol.UserRef;
+import io.wxim.testinfra.TestInfra;
+import io.wxim.testinfra.TestMongo;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.data.redis.listener.ChannelTopic;
+import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
+import org.springframework.web.reactive.function.client.WebClient;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * A CONNECT against a real Redis and MongoDB: what it registers before it reads the user's memberships. A conversation
+ * created between that read and the registration (a first direct message) reached neither the welcome (read before
+ * it existed) nor the connection (its delivery found no connection of the user): the user learnt of it only with its
+ * next message.
+ */
+@Timeout(60)
+class SessionConnectIntegrationTests {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    @RegisterExtension
+    static final TestMongo MONGO = new TestMongo("im_chat_test_sessions_");
+
+    private final String run = UUID.randomUUID().toString().substring(0, 8);
+    private final LettuceConnectionFactory factory = TestInfra.redisConnectionFactory();
+    private final ReactiveStringRedisTemplate redis = new ReactiveStringRedisTemplate(factory);
+    private final ChatProperties props = ChatProperties.defaults();
+    private final FrameCodec codec = new FrameCodec();
+    private final Deliveries deliveries = new Deliveries(redis, codec, props);
+    private final PresenceRepository presence = new PresenceRepository(redis, props);
+    private final ProfileService profiles = new ProfileService(MONGO.template(), redis, props, Clock.systemUTC());
+    private final ReactiveRedisMessageListenerContainer container = new ReactiveRedisMessageListenerContainer(factory);
+    private Disposable listening;
+
+    @AfterEach
+    void tearDown() {
+        if (listening != null) {
+            listening.dispose();
+        }
+        container.destroy();
+        factory.destroy();
+    }
+
+    @Test
+    void aConversationCreatedWhileTheMembershipsAreReadReachesTheConnection() throws Exception {
+        UserRef alice = new UserRef("ua" + run, "Alice", null);
+        UserRef bob = new UserRef("ub" + run, "Bob", null);
+        String node = "gw-" + run;
+        String conv = DirectService.conversationOf(alice.id(), bob.id());
+        String marker = "first-" + run;
+        DirectService[] directs = new DirectService[1];
+        // The memberships read returns what it found, and only then (before chat goes on to register presence, in
+        // the order before the change) alice's first message to bob is recorded and delivered to bob's connections.
+        RoomRepository rooms = new RoomRepository(MONGO.template(), props) {
+            @Override
+            public Flux<String> conversationsOf(String userId, int limit) {
+                return super.conversationsOf(userId, limit).collectList()
+                        .flatMapMany(found -> directs[0].recordMembers(conv, bob.id(), alice.id(), System.currentTimeMillis())
+                                .then(deliveries.toUser(bob.id(), new ServerFrame.Message(conv, 1, "m" + run, alice, "c1",
+                                        "text", marker, System.currentTimeMillis())))
+                                .thenMany(Flux.fromIterable(found)));
+            }
+        };
+        directs[0] = new DirectService(new PeersRepository(MONGO.template(), props), rooms, profiles, Clock.systemUTC());
+        SessionService sessions = sessions(rooms, directs[0]);
+        LinkedBlockingQueue<String> atNode = new LinkedBlockingQueue<>();
+        listening = container.receiveLater(ChannelTopic.of(RedisNames.nodeChannel(node))).block(WAIT)
+                .subscribe(message -> atNode.add(message.getMessage()));
+
+        NodeMessage reply = sessions.connect(new Command(Command.Event.CONNECT, node, "c-" + run, 1, bob, null)).block(WAIT);
+
+        ServerFrame.Welcome welcome = (ServerFrame.Welcome) codec.decodeServer(reply.frames().get(0));
+        assertThat(welcome.conversations()).extracting(ServerFrame.ConversationInfo::conv).doesNotContain(conv); // read before
+        String delivered = atNode.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        assertThat(delivered).as("alice's first message at bob's node").isNotNull().contains(marker);
+    }
+
+    private SessionService sessions(RoomRepository rooms, DirectService directs) {
+        RoomService roomService = new RoomService(rooms, props, Clock.systemUTC(), KnownMembers.local(Duration.ofSeconds(10), System::nanoTime));
+        // history knows no messages yet: every last seq is 0
+        HistoryClient history = new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()) {
+            @Override
+            public Mono<Map<String, Long>> lastSeqs(Collection<String> convs) {
+                return Mono.just(Map.of());
+            }
+        };
+        return new SessionService(presence, roomService, profiles, directs, new PairRepository(redis, props),
+                new LastSeqs(history), deliveries, new CrowdPresence(deliveries, presence, props), props, Clock.systemUTC());
+    }
+}
