@@ -32,10 +32,32 @@ public final class BenchMain {
     }
 
     public static void main(String[] argv) throws Exception {
-        if (argv.length == 0 || argv[0].equals("-h") || argv[0].equals("--help")) {
+        if (argv.length == 0 || java.util.Arrays.stream(argv).anyMatch(a -> a.equals("-h") || a.equals("--help"))) {
             System.out.printf(USAGE);
             return;
         }
+        try {
+            run(argv);
+        } catch (IllegalArgumentException e) { // a bad option: say which, no stack trace
+            System.err.println("bench: " + e.getMessage());
+            System.err.printf(USAGE);
+            System.exit(2);
+        } catch (Exception e) { // e.g. the server is not reachable: the cause in one line
+            System.err.println("bench: " + argv[0] + " failed: " + rootCause(e));
+            System.exit(1);
+        }
+    }
+
+    /** The innermost cause's class and message: what went wrong, without the reactive plumbing around it. */
+    static String rootCause(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+    }
+
+    private static void run(String[] argv) throws Exception {
         String scenario = argv[0];
         Args a = new Args(java.util.Arrays.copyOfRange(argv, 1, argv.length));
         if (scenario.equals("report")) {
@@ -55,10 +77,7 @@ public final class BenchMain {
             case "direct" -> new RateScenario(false, a).run();
             case "idle" -> new IdleScenario(a).run();
             case "storm" -> new StormScenario(a).run();
-            default -> {
-                System.err.printf(USAGE);
-                throw new IllegalArgumentException("unknown scenario: " + scenario);
-            }
+            default -> throw new IllegalArgumentException("unknown scenario: " + scenario);
         };
         List<String> unused = a.unused();
         if (!unused.isEmpty()) {
