@@ -1,22 +1,25 @@
--- Completes a connect registered by connect_prepare.lua, once the user's memberships are known: atomically the
--- user's online sets, the profile and the end of any pair grace period; reads what the welcome needs.
--- KEYS[1] = im:chat:profile:<user>, KEYS[2] = im:chat:closed:<connId>,
--- KEYS[3] = the pair sessions' lost set (the user is back: no grace period running),
--- KEYS[4] = the user's pair session key (read after registering: a session that starts later is pushed to this
+-- Registers one connection of a user, atomically with the user's online sets, and reads what the welcome needs.
+-- KEYS[1] = im:chat:conns:<user>, KEYS[2] = im:chat:profile:<user>, KEYS[3] = im:chat:closed:<connId>,
+-- KEYS[4] = the pair sessions' lost set (the user is back: no grace period running),
+-- KEYS[5] = the user's pair session key (read after registering: a session that starts later is pushed to this
 --           connection, one that started before is in the answer),
--- KEYS[5..n] = im:chat:online:<conv> for each conversation of the user
--- ARGV[1] = nickname, ARGV[2] = avatarUrl ('' when none), ARGV[3] = userId
--- Returns {-1} if the connection closed meanwhile (its DISCONNECT ran: a late or redelivered CONNECT must not bring
--- it back); else {1, the pair session conv or '', then the online count of each KEYS[5..n]}. Idempotent on
--- redelivery.
-if redis.call('EXISTS', KEYS[2]) == 1 then
+-- KEYS[6..n] = im:chat:online:<conv> for each conversation of the user
+-- ARGV[1] = connId, ARGV[2] = node, ARGV[3] = nickname, ARGV[4] = avatarUrl ('' when none), ARGV[5] = userId
+-- Returns {-1} if the connection was already closed (its DISCONNECT ran first: a late or redelivered CONNECT must
+-- not bring it back); else {1 if this made the user online or 0, the pair session conv or '', then the online count
+-- of each KEYS[6..n]}. Idempotent on redelivery.
+if redis.call('EXISTS', KEYS[3]) == 1 then
   return {-1}
 end
-redis.call('HSET', KEYS[1], 'nickname', ARGV[1], 'avatarUrl', ARGV[2])
-redis.call('ZREM', KEYS[3], ARGV[3])
-local result = {1, redis.call('GET', KEYS[4]) or ''}
-for i = 5, #KEYS do
-  redis.call('SADD', KEYS[i], ARGV[3])
+local added = redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], 'nickname', ARGV[3], 'avatarUrl', ARGV[4])
+redis.call('ZREM', KEYS[4], ARGV[5])
+local result = {0, redis.call('GET', KEYS[5]) or ''}
+if added == 1 and redis.call('HLEN', KEYS[1]) == 1 then
+  result[1] = 1
+end
+for i = 6, #KEYS do
+  redis.call('SADD', KEYS[i], ARGV[5])
   result[#result + 1] = redis.call('SCARD', KEYS[i])
 end
 return result

@@ -41,10 +41,10 @@ public class PresenceRepository {
     }
 
     /**
-     * A connection's first step: whether it already closed (then nothing was registered), whether registering it
-     * made the user online, and the user's cached profile (fields of the profile hash; empty strings when absent).
+     * What a CONNECT needs before its memberships: whether the connection already closed and the user's cached
+     * profile (fields of the profile hash; empty strings when absent).
      */
-    public record Prepared(boolean closed, boolean cameOnline, Map<String, String> cachedProfile) {
+    public record Prepared(boolean closed, Map<String, String> cachedProfile) {
     }
 
     private final ReactiveStringRedisTemplate redis;
@@ -55,41 +55,37 @@ public class PresenceRepository {
         this.timeout = props.redisTimeout();
     }
 
-    /**
-     * One round trip: registers the connection (on {@code node}) unless it already closed, and answers
-     * {@link Prepared}. Registered before the user's memberships are read, so a conversation created after that read
-     * (a first direct message) is delivered to the connection: read before, it would reach neither the welcome nor the
-     * connection.
-     */
-    public Mono<Prepared> prepare(String userId, String node, String conn) {
-        List<String> keys = List.of(RedisNames.closedConnection(conn), RedisNames.profile(userId), RedisNames.connections(userId));
-        return redis.execute(PREPARE, keys, List.of(conn, node)).next().timeout(timeout).map(r -> {
+    /** One round trip: {@link Prepared} for a connection of this user. */
+    public Mono<Prepared> prepare(String userId, String conn) {
+        List<String> keys = List.of(RedisNames.closedConnection(conn), RedisNames.profile(userId));
+        return redis.execute(PREPARE, keys, List.of()).next().timeout(timeout).map(r -> {
             List<?> l = (List<?>) r;
-            return new Prepared("1".equals(l.get(0)), "1".equals(l.get(4)), Map.of("stored", (String) l.get(1),
-                    "nickname", (String) l.get(2), "avatarUrl", (String) l.get(3)));
+            return new Prepared("1".equals(l.get(0)), Map.of("stored", (String) l.get(1), "nickname", (String) l.get(2),
+                    "avatarUrl", (String) l.get(3)));
         });
     }
 
     /**
-     * Completes a connect {@link #prepare}d: puts the user in the online sets of {@code convs}, records the profile and
-     * ends any grace period of the user's pair session, atomically; reads the pair session and the online counts of
-     * {@code convs} in the same round trip. ALREADY_CLOSED if the connection closed since it was prepared.
+     * Registers a connection, puts the user in the online sets of {@code convs} and ends any grace period of the
+     * user's pair session, atomically; reads the pair session and the online counts of {@code convs} in the same
+     * round trip.
      */
-    public Mono<Connected> connect(UserRef user, String conn, Prepared prepared, List<String> convs) {
-        List<String> keys = new ArrayList<>(List.of(RedisNames.profile(user.id()), RedisNames.closedConnection(conn),
-                RedisNames.PAIR_LOST, RedisNames.pairOf(user.id())));
+    public Mono<Connected> connect(UserRef user, String node, String conn, List<String> convs) {
+        List<String> keys = new ArrayList<>(List.of(RedisNames.connections(user.id()), RedisNames.profile(user.id()),
+                RedisNames.closedConnection(conn), RedisNames.PAIR_LOST, RedisNames.pairOf(user.id())));
         convs.forEach(conv -> keys.add(RedisNames.online(conv)));
-        List<String> args = List.of(nullToEmpty(user.nickname()), nullToEmpty(user.avatarUrl()), user.id());
+        List<String> args = List.of(conn, node, nullToEmpty(user.nickname()), nullToEmpty(user.avatarUrl()), user.id());
         return redis.execute(CONNECT, keys, args).next().timeout(timeout).map(r -> {
             List<?> l = (List<?>) r;
-            if (((Number) l.get(0)).longValue() == -1L) {
+            long outcome = ((Number) l.get(0)).longValue();
+            if (outcome == -1L) {
                 return new Connected(Connect.ALREADY_CLOSED, "", List.of());
             }
             List<Long> counts = new ArrayList<>(l.size() - 2);
             for (int i = 2; i < l.size(); i++) {
                 counts.add(((Number) l.get(i)).longValue());
             }
-            return new Connected(prepared.cameOnline() ? Connect.CAME_ONLINE : Connect.ALREADY_ONLINE, (String) l.get(1), counts);
+            return new Connected(outcome == 1L ? Connect.CAME_ONLINE : Connect.ALREADY_ONLINE, (String) l.get(1), counts);
         });
     }
 

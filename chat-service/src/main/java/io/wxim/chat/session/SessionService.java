@@ -69,18 +69,17 @@ public class SessionService {
     public Mono<NodeMessage> connect(Command cmd) {
         UserRef user = cmd.user();
         // In a backlog (a reconnect storm), many connections are gone before their CONNECT runs: skip their work.
-        // Registered first: anything delivered to the user after the memberships read reaches this connection.
-        return presence.prepare(user.id(), cmd.node(), cmd.conn()).flatMap(prepared -> prepared.closed()
+        return presence.prepare(user.id(), cmd.conn()).flatMap(prepared -> prepared.closed()
                 ? Mono.just(deliveries.reply(cmd, List.of()))
                 : profiles.record(user, prepared.cachedProfile())
                         .then(rooms.membershipsOf(user.id()))
-                        .flatMap(memberships -> connect(cmd, prepared, memberships)));
+                        .flatMap(memberships -> connect(cmd, memberships)));
     }
 
-    private Mono<NodeMessage> connect(Command cmd, PresenceRepository.Prepared prepared, Memberships memberships) {
+    private Mono<NodeMessage> connect(Command cmd, Memberships memberships) {
         UserRef user = cmd.user();
         List<String> convs = memberships.rooms();
-        return presence.connect(user, cmd.conn(), prepared, convs).flatMap(connected -> {
+        return presence.connect(user, cmd.node(), cmd.conn(), convs).flatMap(connected -> {
             if (connected.outcome() == PresenceRepository.Connect.ALREADY_CLOSED) {
                 // the connection closed before this CONNECT ran: nothing to welcome
                 return Mono.just(deliveries.reply(cmd, List.of()));

@@ -40,9 +40,9 @@ class PresenceRepositoryIntegrationTests {
 
     @Test
     void comesOnlineOnce_andGoesOfflineWithTheLastConnection() {
-        StepVerifier.create(outcome(connect(alice, "gw1", "c1", convs))).expectNext(PresenceRepository.Connect.CAME_ONLINE).verifyComplete();
-        StepVerifier.create(outcome(connect(alice, "gw1", "c1", convs))).expectNext(PresenceRepository.Connect.ALREADY_ONLINE).verifyComplete();
-        StepVerifier.create(outcome(connect(alice, "gw2", "c2", convs))).expectNext(PresenceRepository.Connect.ALREADY_ONLINE).verifyComplete();
+        StepVerifier.create(outcome(presence.connect(alice, "gw1", "c1", convs))).expectNext(PresenceRepository.Connect.CAME_ONLINE).verifyComplete();
+        StepVerifier.create(outcome(presence.connect(alice, "gw1", "c1", convs))).expectNext(PresenceRepository.Connect.ALREADY_ONLINE).verifyComplete();
+        StepVerifier.create(outcome(presence.connect(alice, "gw2", "c2", convs))).expectNext(PresenceRepository.Connect.ALREADY_ONLINE).verifyComplete();
         assertThat(online()).containsExactly(1L, 1L);
 
         StepVerifier.create(presence.disconnect(alice.id(), "c1", convs, 1000L)).expectNext(false).verifyComplete();
@@ -57,49 +57,18 @@ class PresenceRepositoryIntegrationTests {
     }
 
     @Test
-    void tellsAClosedConnection_soAStaleConnectCanBeSkipped_andDoesNotRegisterIt() {
-        StepVerifier.create(outcome(connect(alice, "gw1", "c-x" + suffix, convs))).expectNext(PresenceRepository.Connect.CAME_ONLINE).verifyComplete();
-        assertThat(presence.prepare(alice.id(), "gw1", "c-x" + suffix).block(WAIT).closed()).isFalse(); // a redelivery
+    void tellsAClosedConnection_soAStaleConnectCanBeSkipped() {
+        assertThat(presence.prepare(alice.id(), "c-open" + suffix).block(WAIT).closed()).isFalse();
+        StepVerifier.create(outcome(presence.connect(alice, "gw1", "c-x" + suffix, convs))).expectNext(PresenceRepository.Connect.CAME_ONLINE).verifyComplete();
+        assertThat(presence.prepare(alice.id(), "c-x" + suffix).block(WAIT).closed()).isFalse();
         StepVerifier.create(presence.disconnect(alice.id(), "c-x" + suffix, convs, 1000L)).expectNext(true).verifyComplete();
-        assertThat(presence.prepare(alice.id(), "gw1", "c-x" + suffix).block(WAIT).closed()).isTrue();
-        StepVerifier.create(redis.hasKey(RedisNames.connections(alice.id()))).expectNext(false).verifyComplete();
-    }
-
-    /**
-     * The connection is registered by prepare, before chat-service reads the user's memberships: what is delivered to
-     * the user from then on (chat's to_users.lua reads this hash) reaches its node, so a conversation created after
-     * the read still reaches the connection.
-     */
-    @Test
-    void registersTheConnectionWhenPrepared_beforeItCompletes() {
-        PresenceRepository.Prepared prepared = presence.prepare(alice.id(), "gw1", "c-r" + suffix).block(WAIT);
-        assertThat(prepared.cameOnline()).isTrue();
-        assertThat(redis.<String, String>opsForHash().get(RedisNames.connections(alice.id()), "c-r" + suffix).block(WAIT))
-                .isEqualTo("gw1");
-        assertThat(presence.status(alice.id()).block(WAIT).online()).isTrue();
-        assertThat(online()).containsExactly(0L, 0L); // the online sets wait for the memberships
-
-        assertThat(presence.prepare(alice.id(), "gw2", "c-s" + suffix).block(WAIT).cameOnline()).isFalse(); // a second one
-        StepVerifier.create(presence.connect(alice, "c-r" + suffix, prepared, convs).map(PresenceRepository.Connected::counts))
-                .expectNext(List.of(1L, 1L)).verifyComplete();
-    }
-
-    /** A DISCONNECT that runs between a connect's two steps wins: the connect completes as already closed. */
-    @Test
-    void aConnectionClosedBetweenPrepareAndConnectIsNotBroughtBack() {
-        PresenceRepository.Prepared prepared = presence.prepare(alice.id(), "gw1", "c-d" + suffix).block(WAIT);
-        StepVerifier.create(presence.disconnect(alice.id(), "c-d" + suffix, convs, 1000L)).expectNext(true).verifyComplete();
-        StepVerifier.create(presence.connect(alice, "c-d" + suffix, prepared, convs))
-                .expectNext(new PresenceRepository.Connected(PresenceRepository.Connect.ALREADY_CLOSED, "", List.of()))
-                .verifyComplete();
-        assertThat(online()).containsExactly(0L, 0L);
-        StepVerifier.create(redis.hasKey(RedisNames.connections(alice.id()))).expectNext(false).verifyComplete();
+        assertThat(presence.prepare(alice.id(), "c-x" + suffix).block(WAIT).closed()).isTrue();
     }
 
     @Test
     void ignoresAConnectProcessedAfterItsDisconnect() {
         StepVerifier.create(presence.disconnect(alice.id(), "c9", convs, 1000L)).expectNext(false).verifyComplete();
-        StepVerifier.create(connect(alice, "gw1", "c9", convs))
+        StepVerifier.create(presence.connect(alice, "gw1", "c9", convs))
                 .expectNext(new PresenceRepository.Connected(PresenceRepository.Connect.ALREADY_CLOSED, "", List.of()))
                 .verifyComplete();
         assertThat(online()).containsExactly(0L, 0L);
@@ -108,12 +77,12 @@ class PresenceRepositoryIntegrationTests {
 
     @Test
     void preparesWithTheCachedProfile() {
-        PresenceRepository.Prepared fresh = presence.prepare(alice.id(), "gw1", "c-p" + suffix).block(WAIT);
-        assertThat(fresh).isEqualTo(new PresenceRepository.Prepared(false, true,
+        PresenceRepository.Prepared fresh = presence.prepare(alice.id(), "c-p" + suffix).block(WAIT);
+        assertThat(fresh).isEqualTo(new PresenceRepository.Prepared(false,
                 java.util.Map.of("stored", "", "nickname", "", "avatarUrl", "")));
         redis.opsForHash().putAll(RedisNames.profile(alice.id()), java.util.Map.of("stored", "1", "nickname", "Al",
                 "avatarUrl", "https://a/b.png")).block(WAIT);
-        assertThat(presence.prepare(alice.id(), "gw1", "c-p" + suffix).block(WAIT)).isEqualTo(new PresenceRepository.Prepared(false, false,
+        assertThat(presence.prepare(alice.id(), "c-p" + suffix).block(WAIT)).isEqualTo(new PresenceRepository.Prepared(false,
                 java.util.Map.of("stored", "1", "nickname", "Al", "avatarUrl", "https://a/b.png")));
     }
 
@@ -123,12 +92,12 @@ class PresenceRepositoryIntegrationTests {
         // a deadline far ahead: no sweeper on this Redis may end it first
         redis.opsForZSet().add(RedisNames.PAIR_LOST, alice.id(), System.currentTimeMillis() + 600_000.0).block(WAIT);
         redis.opsForValue().set(RedisNames.pairOf(alice.id()), "p:x" + suffix).block(WAIT);
-        connect(bob, "gw1", "cb" + suffix, List.of(convs.get(0))).block(WAIT);
-        PresenceRepository.Connected connected = connect(alice, "gw1", "ca" + suffix, convs).block(WAIT);
+        presence.connect(bob, "gw1", "cb" + suffix, List.of(convs.get(0))).block(WAIT);
+        PresenceRepository.Connected connected = presence.connect(alice, "gw1", "ca" + suffix, convs).block(WAIT);
         assertThat(connected).isEqualTo(new PresenceRepository.Connected(PresenceRepository.Connect.CAME_ONLINE,
                 "p:x" + suffix, List.of(2L, 1L)));
         assertThat(redis.opsForZSet().score(RedisNames.PAIR_LOST, alice.id()).blockOptional(WAIT)).isEmpty();
-        assertThat(connect(bob, "gw1", "cb2" + suffix, List.of()).block(WAIT))
+        assertThat(presence.connect(bob, "gw1", "cb2" + suffix, List.of()).block(WAIT))
                 .isEqualTo(new PresenceRepository.Connected(PresenceRepository.Connect.ALREADY_ONLINE, "", List.of()));
     }
 
@@ -136,16 +105,9 @@ class PresenceRepositoryIntegrationTests {
     void addsAJoinerToTheOnlineSet_onlyWhileConnected() {
         String room = "r:joined" + suffix;
         StepVerifier.create(presence.markOnline(room, alice.id())).expectNext(0L).verifyComplete();
-        connect(alice, "gw1", "c1", convs).block(WAIT);
+        presence.connect(alice, "gw1", "c1", convs).block(WAIT);
         StepVerifier.create(presence.markOnline(room, alice.id())).expectNext(1L).verifyComplete();
         StepVerifier.create(presence.onlineMembers(room, 10)).expectNext(alice).verifyComplete();
-    }
-
-    /** A connect as chat-service makes it (prepare, then complete), with no memberships read between. */
-    private reactor.core.publisher.Mono<PresenceRepository.Connected> connect(UserRef user, String node, String conn, List<String> convs) {
-        return presence.prepare(user.id(), node, conn).flatMap(prepared -> prepared.closed()
-                ? reactor.core.publisher.Mono.just(new PresenceRepository.Connected(PresenceRepository.Connect.ALREADY_CLOSED, "", List.of()))
-                : presence.connect(user, conn, prepared, convs));
     }
 
     private static reactor.core.publisher.Mono<PresenceRepository.Connect> outcome(
