@@ -1,13 +1,16 @@
--- Registers one connection of a user, atomically with the user's online sets, and reads what the welcome needs.
+-- Registers one connection of a user, atomically with the user's online sets, and reads what the welcome needs; the
+-- connection leaves the user's connections being set up (connect_prepare.lua).
 -- KEYS[1] = im:chat:conns:<user>, KEYS[2] = im:chat:profile:<user>, KEYS[3] = im:chat:closed:<connId>,
 -- KEYS[4] = the pair sessions' lost set (the user is back: no grace period running),
 -- KEYS[5] = the user's pair session key (read after registering: a session that starts later is pushed to this
 --           connection, one that started before is in the answer),
--- KEYS[6..n] = im:chat:online:<conv> for each conversation of the user
+-- KEYS[6] = im:chat:connecting:<user>,
+-- KEYS[7..n] = im:chat:online:<conv> for each conversation of the user
 -- ARGV[1] = connId, ARGV[2] = node, ARGV[3] = nickname, ARGV[4] = avatarUrl ('' when none), ARGV[5] = userId
 -- Returns {-1} if the connection was already closed (its DISCONNECT ran first: a late or redelivered CONNECT must
 -- not bring it back); else {1 if this made the user online or 0, the pair session conv or '', then the online count
--- of each KEYS[6..n]}. Idempotent on redelivery.
+-- of each KEYS[7..n]}. Idempotent on redelivery.
+redis.call('HDEL', KEYS[6], ARGV[1])
 if redis.call('EXISTS', KEYS[3]) == 1 then
   return {-1}
 end
@@ -18,7 +21,7 @@ local result = {0, redis.call('GET', KEYS[5]) or ''}
 if added == 1 and redis.call('HLEN', KEYS[1]) == 1 then
   result[1] = 1
 end
-for i = 6, #KEYS do
+for i = 7, #KEYS do
   redis.call('SADD', KEYS[i], ARGV[5])
   result[#result + 1] = redis.call('SCARD', KEYS[i])
 end

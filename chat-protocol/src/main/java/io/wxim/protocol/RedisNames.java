@@ -102,6 +102,15 @@ public final class RedisNames {
         return CONNS + userId;
     }
 
+    /**
+     * Hash connId -> node of one user's connections being set up (registered before chat-service reads the user's
+     * memberships, moved to {@link #connections} when the connect completes; short TTL): deliveries to the user reach
+     * these too, so a conversation created during the connect is not missed. Not presence.
+     */
+    public static String connecting(String userId) {
+        return "im:chat:connecting:" + userId;
+    }
+
     /** Tombstone of a closed connection (short TTL): a CONNECT processed after its DISCONNECT is ignored. */
     public static String closedConnection(String connId) {
         return CLOSED + connId;

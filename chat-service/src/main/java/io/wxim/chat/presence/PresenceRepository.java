@@ -49,16 +49,24 @@ public class PresenceRepository {
 
     private final ReactiveStringRedisTemplate redis;
     private final Duration timeout;
+    /** How long a connection being set up stays reachable if its connect never completes: well past a command's deadline. */
+    private final String connectingMillis;
 
     public PresenceRepository(ReactiveStringRedisTemplate redis, ChatProperties props) {
         this.redis = redis;
         this.timeout = props.redisTimeout();
+        this.connectingMillis = Long.toString(Math.max(60_000, 4 * props.commandDeadline().toMillis()));
     }
 
-    /** One round trip: {@link Prepared} for a connection of this user. */
-    public Mono<Prepared> prepare(String userId, String conn) {
-        List<String> keys = List.of(RedisNames.closedConnection(conn), RedisNames.profile(userId));
-        return redis.execute(PREPARE, keys, List.of()).next().timeout(timeout).map(r -> {
+    /**
+     * One round trip: {@link Prepared} for a connection of this user; unless it already closed, the connection (on
+     * {@code node}) is added to the user's connections being set up ({@link RedisNames#connecting}), which deliveries to
+     * the user reach. Done before the user's memberships are read: a conversation created after that read (a first
+     * direct message) reaches the connection, where it would otherwise reach neither the welcome nor the connection.
+     */
+    public Mono<Prepared> prepare(String userId, String node, String conn) {
+        List<String> keys = List.of(RedisNames.closedConnection(conn), RedisNames.profile(userId), RedisNames.connecting(userId));
+        return redis.execute(PREPARE, keys, List.of(conn, node, connectingMillis)).next().timeout(timeout).map(r -> {
             List<?> l = (List<?>) r;
             return new Prepared("1".equals(l.get(0)), Map.of("stored", (String) l.get(1), "nickname", (String) l.get(2),
                     "avatarUrl", (String) l.get(3)));
@@ -66,13 +74,14 @@ public class PresenceRepository {
     }
 
     /**
-     * Registers a connection, puts the user in the online sets of {@code convs} and ends any grace period of the
-     * user's pair session, atomically; reads the pair session and the online counts of {@code convs} in the same
+     * Registers a connection (it is no longer one being set up), puts the user in the online sets of {@code convs} and
+     * ends any grace period of the user's pair session, atomically; reads the pair session and the online counts of {@code convs} in the same
      * round trip.
      */
     public Mono<Connected> connect(UserRef user, String node, String conn, List<String> convs) {
         List<String> keys = new ArrayList<>(List.of(RedisNames.connections(user.id()), RedisNames.profile(user.id()),
-                RedisNames.closedConnection(conn), RedisNames.PAIR_LOST, RedisNames.pairOf(user.id())));
+                RedisNames.closedConnection(conn), RedisNames.PAIR_LOST, RedisNames.pairOf(user.id()),
+                RedisNames.connecting(user.id())));
         convs.forEach(conv -> keys.add(RedisNames.online(conv)));
         List<String> args = List.of(conn, node, nullToEmpty(user.nickname()), nullToEmpty(user.avatarUrl()), user.id());
         return redis.execute(CONNECT, keys, args).next().timeout(timeout).map(r -> {
@@ -92,7 +101,7 @@ public class PresenceRepository {
     /** Removes a connection (leaving a tombstone); if it was the user's last, removes the user from {@code convs}' online sets. Emits true when the user just went offline. */
     public Mono<Boolean> disconnect(String userId, String conn, List<String> convs, long now) {
         List<String> keys = new ArrayList<>(List.of(RedisNames.connections(userId), RedisNames.closedConnection(conn),
-                RedisNames.lastSeen(userId)));
+                RedisNames.lastSeen(userId), RedisNames.connecting(userId)));
         convs.forEach(conv -> keys.add(RedisNames.online(conv)));
         return redis.execute(DISCONNECT, keys, List.of(conn, userId, String.valueOf(TOMBSTONE_SECONDS), String.valueOf(now)))
                 .next().map(r -> r == 1L).timeout(timeout);

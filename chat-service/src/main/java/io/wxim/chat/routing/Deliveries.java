@@ -113,7 +113,11 @@ public class Deliveries {
         if (userIds.isEmpty()) {
             return Mono.empty();
         }
-        List<String> keys = userIds.stream().map(RedisNames::connections).toList();
+        List<String> keys = new ArrayList<>(2 * userIds.size());
+        userIds.forEach(userId -> {
+            keys.add(RedisNames.connections(userId));
+            keys.add(RedisNames.connecting(userId)); // a connection being set up gets it too (held until its welcome)
+        });
         List<String> args = new ArrayList<>(messages.size() + 2);
         args.add(NODE_CHANNEL_PREFIX);
         args.add(exceptNode);

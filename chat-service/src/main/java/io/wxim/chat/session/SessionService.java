@@ -69,7 +69,9 @@ public class SessionService {
     public Mono<NodeMessage> connect(Command cmd) {
         UserRef user = cmd.user();
         // In a backlog (a reconnect storm), many connections are gone before their CONNECT runs: skip their work.
-        return presence.prepare(user.id(), cmd.conn()).flatMap(prepared -> prepared.closed()
+        // Reachable first (as a connection being set up): what is delivered to the user while the memberships are
+        // read reaches this connection too (a conversation created meanwhile is in neither the read nor the welcome).
+        return presence.prepare(user.id(), cmd.node(), cmd.conn()).flatMap(prepared -> prepared.closed()
                 ? Mono.just(deliveries.reply(cmd, List.of()))
                 : profiles.record(user, prepared.cachedProfile())
                         .then(rooms.membershipsOf(user.id()))

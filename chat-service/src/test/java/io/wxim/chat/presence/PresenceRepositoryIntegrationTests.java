@@ -8,6 +8,7 @@ import io.wxim.protocol.UserRef;
 import io.wxim.testinfra.TestInfra;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -58,11 +59,43 @@ class PresenceRepositoryIntegrationTests {
 
     @Test
     void tellsAClosedConnection_soAStaleConnectCanBeSkipped() {
-        assertThat(presence.prepare(alice.id(), "c-open" + suffix).block(WAIT).closed()).isFalse();
+        assertThat(presence.prepare(alice.id(), "gw1", "c-open" + suffix).block(WAIT).closed()).isFalse();
         StepVerifier.create(outcome(presence.connect(alice, "gw1", "c-x" + suffix, convs))).expectNext(PresenceRepository.Connect.CAME_ONLINE).verifyComplete();
-        assertThat(presence.prepare(alice.id(), "c-x" + suffix).block(WAIT).closed()).isFalse();
+        assertThat(presence.prepare(alice.id(), "gw1", "c-x" + suffix).block(WAIT).closed()).isFalse();
         StepVerifier.create(presence.disconnect(alice.id(), "c-x" + suffix, convs, 1000L)).expectNext(true).verifyComplete();
-        assertThat(presence.prepare(alice.id(), "c-x" + suffix).block(WAIT).closed()).isTrue();
+        assertThat(presence.prepare(alice.id(), "gw1", "c-x" + suffix).block(WAIT).closed()).isTrue();
+    }
+
+    /**
+     * Prepared, a connection is one being set up: deliveries reach it (chat's to_users.lua reads that hash too), but
+     * presence is unchanged until the connect completes, which moves it to the user's connections.
+     */
+    @Test
+    void aConnectionBeingSetUpIsReachable_andPresentOnlyOnceConnected() {
+        assertThat(presence.prepare(alice.id(), "gw1", "c-r" + suffix).block(WAIT).closed()).isFalse();
+        assertThat(redis.<String, String>opsForHash().entries(RedisNames.connecting(alice.id()))
+                .collectMap(Map.Entry::getKey, Map.Entry::getValue).block(WAIT)).isEqualTo(Map.of("c-r" + suffix, "gw1"));
+        assertThat(redis.getExpire(RedisNames.connecting(alice.id())).block(WAIT)).isBetween(Duration.ofSeconds(50), Duration.ofSeconds(60));
+        assertThat(presence.status(alice.id()).block(WAIT).online()).isFalse();
+
+        StepVerifier.create(outcome(presence.connect(alice, "gw1", "c-r" + suffix, convs))).expectNext(PresenceRepository.Connect.CAME_ONLINE).verifyComplete();
+        StepVerifier.create(redis.hasKey(RedisNames.connecting(alice.id()))).expectNext(false).verifyComplete();
+        assertThat(presence.status(alice.id()).block(WAIT).online()).isTrue();
+    }
+
+    /** A DISCONNECT during the set-up: no presence change to announce, nothing left reachable, the connect is skipped. */
+    @Test
+    void aConnectionClosedWhileBeingSetUpLeavesNothing() {
+        presence.prepare(alice.id(), "gw1", "c-d" + suffix).block(WAIT);
+        StepVerifier.create(presence.disconnect(alice.id(), "c-d" + suffix, convs, 1000L)).expectNext(false).verifyComplete();
+        StepVerifier.create(redis.hasKey(RedisNames.connecting(alice.id()))).expectNext(false).verifyComplete();
+        StepVerifier.create(presence.connect(alice, "gw1", "c-d" + suffix, convs))
+                .expectNext(new PresenceRepository.Connected(PresenceRepository.Connect.ALREADY_CLOSED, "", List.of()))
+                .verifyComplete();
+        assertThat(presence.prepare(alice.id(), "gw1", "c-d" + suffix).block(WAIT).closed()).isTrue(); // a redelivery
+        StepVerifier.create(redis.hasKey(RedisNames.connecting(alice.id()))).expectNext(false).verifyComplete();
+        StepVerifier.create(redis.hasKey(RedisNames.connections(alice.id()))).expectNext(false).verifyComplete();
+        assertThat(online()).containsExactly(0L, 0L);
     }
 
     @Test
@@ -77,12 +110,12 @@ class PresenceRepositoryIntegrationTests {
 
     @Test
     void preparesWithTheCachedProfile() {
-        PresenceRepository.Prepared fresh = presence.prepare(alice.id(), "c-p" + suffix).block(WAIT);
+        PresenceRepository.Prepared fresh = presence.prepare(alice.id(), "gw1", "c-p" + suffix).block(WAIT);
         assertThat(fresh).isEqualTo(new PresenceRepository.Prepared(false,
                 java.util.Map.of("stored", "", "nickname", "", "avatarUrl", "")));
         redis.opsForHash().putAll(RedisNames.profile(alice.id()), java.util.Map.of("stored", "1", "nickname", "Al",
                 "avatarUrl", "https://a/b.png")).block(WAIT);
-        assertThat(presence.prepare(alice.id(), "c-p" + suffix).block(WAIT)).isEqualTo(new PresenceRepository.Prepared(false,
+        assertThat(presence.prepare(alice.id(), "gw1", "c-p" + suffix).block(WAIT)).isEqualTo(new PresenceRepository.Prepared(false,
                 java.util.Map.of("stored", "1", "nickname", "Al", "avatarUrl", "https://a/b.png")));
     }
 

@@ -57,7 +57,7 @@ class DeliveriesIntegrationTests {
     @AfterEach
     void tearDown() {
         for (String user : List.of("ua", "ub", "uc")) {
-            redis.delete(RedisNames.connections(user + suffix)).block(WAIT);
+            redis.delete(RedisNames.connections(user + suffix), RedisNames.connecting(user + suffix)).block(WAIT);
         }
         listening.forEach(Disposable::dispose);
         listeners.destroy();
@@ -172,6 +172,20 @@ class DeliveriesIntegrationTests {
         deliveries.toUserNodes(alice, n2, change).block(WAIT);
         awaitExactly(1);
         assertThat(received).extracting(r -> r[0]).containsExactly(n1); // two connections there: one message
+    }
+
+    /** A connection being set up (its memberships not read yet) gets the user's frames too, each node once. */
+    @Test
+    void reachesConnectionsBeingSetUp_eachNodeOnce() throws InterruptedException {
+        String alice = "ua" + suffix;
+        connect(alice, "c1", n1);
+        redis.opsForHash().putAll(RedisNames.connecting(alice), Map.of("c2", n1, "c3", n2)).block(WAIT);
+        ServerFrame frame = new ServerFrame.Typing("d:z" + suffix, new UserRef("ub" + suffix, "Bob", null));
+
+        deliveries.toUser(alice, frame).block(WAIT);
+
+        awaitExactly(2);
+        assertThat(received).extracting(r -> r[0]).containsExactlyInAnyOrder(n1, n2);
     }
 
     private void connect(String user, String conn, String node) {
