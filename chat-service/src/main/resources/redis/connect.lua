@@ -4,12 +4,14 @@
 -- KEYS[4] = the pair sessions' lost set (the user is back: no grace period running),
 -- KEYS[5] = the user's pair session key (read after registering: a session that starts later is pushed to this
 --           connection, one that started before is in the answer),
--- KEYS[6] = im:chat:connecting:<user>,
--- KEYS[7..n] = im:chat:online:<conv> for each conversation of the user
--- ARGV[1] = connId, ARGV[2] = node, ARGV[3] = nickname, ARGV[4] = avatarUrl ('' when none), ARGV[5] = userId
+-- KEYS[6] = im:chat:connecting:<user>, KEYS[7] = im:chat:onlinein:<user> (the conversations whose online set holds
+--           the user, so a disconnect finds them without MongoDB),
+-- KEYS[8..n] = im:chat:online:<conv> for each conversation of the user
+-- ARGV[1] = connId, ARGV[2] = node, ARGV[3] = nickname, ARGV[4] = avatarUrl ('' when none), ARGV[5] = userId,
+-- ARGV[6] = the prefix of the online keys (im:chat:online:)
 -- Returns {-1} if the connection was already closed (its DISCONNECT ran first: a late or redelivered CONNECT must
 -- not bring it back); else {1 if this made the user online or 0, the pair session conv or '', then the online count
--- of each KEYS[7..n]}. Idempotent on redelivery.
+-- of each KEYS[8..n]}. Idempotent on redelivery.
 redis.call('HDEL', KEYS[6], ARGV[1])
 if redis.call('EXISTS', KEYS[3]) == 1 then
   return {-1}
@@ -21,8 +23,9 @@ local result = {0, redis.call('GET', KEYS[5]) or ''}
 if added == 1 and redis.call('HLEN', KEYS[1]) == 1 then
   result[1] = 1
 end
-for i = 7, #KEYS do
+for i = 8, #KEYS do
   redis.call('SADD', KEYS[i], ARGV[5])
+  redis.call('SADD', KEYS[7], string.sub(KEYS[i], #ARGV[6] + 1))
   result[#result + 1] = redis.call('SCARD', KEYS[i])
 end
 return result

@@ -1,20 +1,38 @@
 -- Removes one connection of a user, atomically with the user's online sets.
 -- KEYS[1] = im:chat:conns:<user>, KEYS[2] = im:chat:closed:<connId>, KEYS[3] = im:chat:lastseen:<user>,
 -- KEYS[4] = im:chat:connecting:<user> (a connection whose connect never completed is removed from there),
--- KEYS[5..n] = im:chat:online:<conv>
--- ARGV[1] = connId, ARGV[2] = userId, ARGV[3] = tombstone TTL in seconds, ARGV[4] = now (ms)
--- Leaves a tombstone so a CONNECT of this connection processed later (reordered or redelivered) is ignored.
--- Returns 1 if this made the user offline (and records the time as last seen), else 0. Idempotent.
+-- KEYS[5] = im:chat:onlinein:<user> (the conversations whose online set holds the user),
+-- KEYS[6..n] = im:chat:online:<conv> of the user's conversations as MongoDB lists them (none if it could not be read)
+-- ARGV[1] = connId, ARGV[2] = userId, ARGV[3] = tombstone TTL in seconds, ARGV[4] = now (ms), ARGV[5] = the prefix of
+-- the online keys (im:chat:online:)
+-- Leaves a tombstone so a CONNECT of this connection processed later (reordered or redelivered) is ignored. On the
+-- user's last connection, the user leaves the online sets of KEYS[6..n] and of every conversation in KEYS[5] (derived
+-- from the prefix: with MongoDB unreachable, KEYS[5] alone finds them).
+-- Returns {1, the conversations whose online sets it cleaned...} if this made the user offline (and records the time
+-- as last seen), else {0}. Idempotent.
 redis.call('SET', KEYS[2], '1', 'EX', tonumber(ARGV[3]))
 redis.call('HDEL', KEYS[4], ARGV[1])
 local removed = redis.call('HDEL', KEYS[1], ARGV[1])
 if redis.call('HLEN', KEYS[1]) == 0 then
-  for i = 5, #KEYS do
-    redis.call('SREM', KEYS[i], ARGV[2])
+  local cleaned, seen = {}, {}
+  local function clean(conv)
+    if not seen[conv] then
+      seen[conv] = true
+      redis.call('SREM', ARGV[5] .. conv, ARGV[2])
+      cleaned[#cleaned + 1] = conv
+    end
   end
+  for i = 6, #KEYS do
+    clean(string.sub(KEYS[i], #ARGV[5] + 1))
+  end
+  for _, conv in ipairs(redis.call('SMEMBERS', KEYS[5])) do
+    clean(conv)
+  end
+  redis.call('DEL', KEYS[5])
   if removed == 1 then
     redis.call('SET', KEYS[3], ARGV[4])
-    return 1
+    table.insert(cleaned, 1, 1)
+    return cleaned
   end
 end
-return 0
+return {0}

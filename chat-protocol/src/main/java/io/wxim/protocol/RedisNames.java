@@ -12,7 +12,8 @@ public final class RedisNames {
     public static final String COMMAND_FIELD = "c";
 
     // chat-service presence keys
-    private static final String ONLINE = "im:chat:online:";
+    /** The common prefix of every {@link #online} key (scripts derive keys from it). */
+    public static final String ONLINE = "im:chat:online:";
     private static final String CONNS = "im:chat:conns:";
     private static final String PROFILE = "im:chat:profile:";
     private static final String CLOSED = "im:chat:closed:";
@@ -100,6 +101,14 @@ public final class RedisNames {
     /** Hash connId -> node of one user's open connections. */
     public static String connections(String userId) {
         return CONNS + userId;
+    }
+
+    /**
+     * Set of the conversations whose online set ({@link #online}) holds the user: a DISCONNECT cleans them without
+     * reading MongoDB.
+     */
+    public static String onlineIn(String userId) {
+        return "im:chat:onlinein:" + userId;
     }
 
     /**

@@ -25,7 +25,8 @@ public class PresenceRepository {
     private static final RedisScript<List> PREPARE = RedisScripts.load("redis/connect_prepare.lua", List.class);
     @SuppressWarnings("rawtypes")
     private static final RedisScript<List> CONNECT = RedisScripts.load("redis/connect.lua", List.class);
-    private static final RedisScript<Long> DISCONNECT = RedisScripts.load("redis/disconnect.lua", Long.class);
+    @SuppressWarnings("rawtypes")
+    private static final RedisScript<List> DISCONNECT = RedisScripts.load("redis/disconnect.lua", List.class);
     private static final RedisScript<Long> MARK_ONLINE = RedisScripts.load("redis/mark_online.lua", Long.class);
     /** Longer than a command can be redelivered (claim idle x max deliveries), so late CONNECTs are recognized. */
     private static final long TOMBSTONE_SECONDS = 600;
@@ -81,9 +82,10 @@ public class PresenceRepository {
     public Mono<Connected> connect(UserRef user, String node, String conn, List<String> convs) {
         List<String> keys = new ArrayList<>(List.of(RedisNames.connections(user.id()), RedisNames.profile(user.id()),
                 RedisNames.closedConnection(conn), RedisNames.PAIR_LOST, RedisNames.pairOf(user.id()),
-                RedisNames.connecting(user.id())));
+                RedisNames.connecting(user.id()), RedisNames.onlineIn(user.id())));
         convs.forEach(conv -> keys.add(RedisNames.online(conv)));
-        List<String> args = List.of(conn, node, nullToEmpty(user.nickname()), nullToEmpty(user.avatarUrl()), user.id());
+        List<String> args = List.of(conn, node, nullToEmpty(user.nickname()), nullToEmpty(user.avatarUrl()), user.id(),
+                RedisNames.ONLINE);
         return redis.execute(CONNECT, keys, args).next().timeout(timeout).map(r -> {
             List<?> l = (List<?>) r;
             long outcome = ((Number) l.get(0)).longValue();
@@ -98,13 +100,29 @@ public class PresenceRepository {
         });
     }
 
-    /** Removes a connection (leaving a tombstone); if it was the user's last, removes the user from {@code convs}' online sets. Emits true when the user just went offline. */
-    public Mono<Boolean> disconnect(String userId, String conn, List<String> convs, long now) {
+    /** What a disconnect did: whether the user went offline, and then the conversations whose online sets it left. */
+    public record Disconnected(boolean wentOffline, List<String> convs) {
+    }
+
+    /**
+     * Removes a connection (leaving a tombstone); if it was the user's last, removes the user from the online sets of
+     * {@code convs} (the user's conversations as MongoDB lists them; empty if they could not be read) and of every
+     * conversation recorded in Redis as holding the user ({@link RedisNames#onlineIn}), so a disconnect never depends
+     * on MongoDB.
+     */
+    public Mono<Disconnected> disconnect(String userId, String conn, List<String> convs, long now) {
         List<String> keys = new ArrayList<>(List.of(RedisNames.connections(userId), RedisNames.closedConnection(conn),
-                RedisNames.lastSeen(userId), RedisNames.connecting(userId)));
+                RedisNames.lastSeen(userId), RedisNames.connecting(userId), RedisNames.onlineIn(userId)));
         convs.forEach(conv -> keys.add(RedisNames.online(conv)));
-        return redis.execute(DISCONNECT, keys, List.of(conn, userId, String.valueOf(TOMBSTONE_SECONDS), String.valueOf(now)))
-                .next().map(r -> r == 1L).timeout(timeout);
+        return redis.execute(DISCONNECT, keys, List.of(conn, userId, String.valueOf(TOMBSTONE_SECONDS), String.valueOf(now),
+                        RedisNames.ONLINE))
+                .next().timeout(timeout).map(r -> {
+                    List<?> l = (List<?>) r;
+                    if (((Number) l.get(0)).longValue() != 1L) {
+                        return new Disconnected(false, List.of());
+                    }
+                    return new Disconnected(true, l.subList(1, l.size()).stream().map(String.class::cast).toList());
+                });
     }
 
     /** Whether the user has an open connection now, and when their last one closed (null if unknown). */
@@ -121,12 +139,17 @@ public class PresenceRepository {
 
     /** Adds the user to the conversation's online set if (and only if) connected; emits the online count. */
     public Mono<Long> markOnline(String conv, String userId) {
-        return redis.execute(MARK_ONLINE, List.of(RedisNames.connections(userId), RedisNames.online(conv)), List.of(userId))
+        return redis.execute(MARK_ONLINE, List.of(RedisNames.connections(userId), RedisNames.online(conv), RedisNames.onlineIn(userId)),
+                        List.of(userId, conv))
                 .next().timeout(timeout);
     }
 
     public Mono<Long> markOffline(String conv, String userId) {
-        return redis.opsForSet().remove(RedisNames.online(conv), userId).then(onlineCount(conv));
+        // the record first: a connect between the two leaves at worst a stale record (harmless), never an untracked set
+        return redis.opsForSet().remove(RedisNames.onlineIn(userId), conv)
+                .then(redis.opsForSet().remove(RedisNames.online(conv), userId))
+                .timeout(timeout)
+                .then(onlineCount(conv));
     }
 
     public Mono<Long> onlineCount(String conv) {

@@ -20,6 +20,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -35,6 +37,7 @@ import reactor.core.publisher.Mono;
  */
 @Service
 public class SessionService {
+    private static final Logger log = LoggerFactory.getLogger(SessionService.class);
     private final PresenceRepository presence;
     private final RoomService rooms;
     private final ProfileService profiles;
@@ -101,11 +104,19 @@ public class SessionService {
     public Mono<Void> disconnect(Command cmd) {
         UserRef user = cmd.user();
         long now = clock.millis();
-        return rooms.conversationsOf(user.id()).flatMap(convs -> presence.disconnect(user.id(), cmd.conn(), convs, now)
-                .flatMap(wentOffline -> !wentOffline ? Mono.<Void>empty()
+        // MongoDB unreachable: the connection is removed all the same (the online sets holding the user are known in
+        // Redis), or a failed DISCONNECT would be dropped after its retries and leave the user online for good.
+        return rooms.conversationsOf(user.id())
+                .onErrorResume(e -> {
+                    log.warn("disconnect without the user's rooms from MongoDB, the online sets come from Redis: userId={} error={}",
+                            user.id(), e.toString());
+                    return Mono.just(List.of());
+                })
+                .flatMap(convs -> presence.disconnect(user.id(), cmd.conn(), convs, now))
+                .flatMap(gone -> !gone.wentOffline() ? Mono.<Void>empty()
                         : pairs.markLost(user.id(), now + props.pair().grace().toMillis())
-                                .then(presence.onlineCounts(convs).collectList())
-                                .flatMap(counts -> announce(true, convs, counts, user, false))));
+                                .then(presence.onlineCounts(gone.convs()).collectList())
+                                .flatMap(counts -> announce(true, gone.convs(), counts, user, false)));
     }
 
     /** On the first connection / last disconnection of a user, tells each of the user's conversations. */

@@ -111,6 +111,35 @@ class SessionConnectIntegrationTests {
         assertThat(delivered).as("alice's first message at bob's node").isNotNull().contains(marker);
     }
 
+    /**
+     * A DISCONNECT while MongoDB does not answer: the connection is removed and the user leaves the online sets all the
+     * same (they are known in Redis). It used to fail, be retried and then dropped, leaving the user online for good.
+     */
+    @Test
+    void aDisconnectWithoutMongoStillTakesTheUserOffline() {
+        UserRef carol = new UserRef("uc" + run, "Carol", null);
+        String node = "gw-" + run;
+        String room = "r:room" + run;
+        RoomRepository unreachable = new RoomRepository(MONGO.template(), props) {
+            @Override
+            public Flux<String> roomsOf(String userId) {
+                return Flux.error(new org.springframework.dao.DataAccessResourceFailureException("MongoDB timed out"));
+            }
+        };
+        DirectService directs = new DirectService(new PeersRepository(MONGO.template(), props), unreachable, profiles, Clock.systemUTC());
+        SessionService sessions = sessions(unreachable, directs);
+        sessions.connect(new Command(Command.Event.CONNECT, node, "c-" + run, 1, carol, null)).block(WAIT);
+        presence.markOnline(room, carol.id()).block(WAIT); // a room joined on this connection
+        assertThat(presence.status(carol.id()).block(WAIT).online()).isTrue();
+        assertThat(redis.opsForSet().isMember(RedisNames.online(io.wxim.protocol.Conversations.LOBBY), carol.id()).block(WAIT)).isTrue();
+
+        sessions.disconnect(new Command(Command.Event.DISCONNECT, node, "c-" + run, 0, carol, null)).block(WAIT);
+
+        assertThat(presence.status(carol.id()).block(WAIT).online()).isFalse();
+        assertThat(presence.onlineCount(room).block(WAIT)).isZero();
+        assertThat(redis.opsForSet().isMember(RedisNames.online(io.wxim.protocol.Conversations.LOBBY), carol.id()).block(WAIT)).isFalse();
+    }
+
     private SessionService sessions(RoomRepository rooms, DirectService directs) {
         RoomService roomService = new RoomService(rooms, props, Clock.systemUTC(), KnownMembers.local(Duration.ofSeconds(10), System::nanoTime));
         // history knows no messages yet: every last seq is 0
