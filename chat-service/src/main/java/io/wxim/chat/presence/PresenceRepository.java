@@ -75,9 +75,9 @@ public class PresenceRepository {
     }
 
     /**
-     * Registers a connection (it is no longer one being set up), puts the user in the online sets of {@code convs} and
-     * ends any grace period of the user's pair session, atomically; reads the pair session and the online counts of {@code convs} in the same
-     * round trip.
+     * Registers a connection (it is no longer one being set up), puts the user in the online sets of {@code convs}
+     * (recorded in {@link RedisNames#onlineIn}) and ends any grace period of the user's pair session, atomically; reads
+     * the pair session and the online counts of {@code convs} in the same round trip.
      */
     public Mono<Connected> connect(UserRef user, String node, String conn, List<String> convs) {
         List<String> keys = new ArrayList<>(List.of(RedisNames.connections(user.id()), RedisNames.profile(user.id()),
