@@ -172,13 +172,26 @@ class DirectMessagesEndToEndIntegrationTests extends EndToEndTestBase {
             ServerFrame.Recalled event = b.await(ServerFrame.Recalled.class, f -> f.conv().equals(conv));
             assertThat(event.seq()).isEqualTo(1);
             assertThat(event.by()).isEqualTo(alice.userId());
+            // the recall notice: the next seq, live to every connection of both users
+            for (WsClient each : List.of(a, b)) {
+                ServerFrame.Message notice = each.await(ServerFrame.Message.class, f -> f.conv().equals(conv) && f.seq() == 3);
+                assertThat(notice.kind()).isEqualTo("recall");
+                assertThat(notice.body()).isEqualTo("1");
+                assertThat(notice.from().id()).isEqualTo(alice.userId());
+            }
 
             List<ServerFrame.Message> synced = syncAll(b, conv, 0, 100);
-            assertThat(synced).hasSize(2);
+            assertThat(synced).hasSize(3);
             assertThat(synced.get(0).recalled()).isTrue();
             assertThat(synced.get(0).body()).isNull();
             assertThat(synced.get(1).recalled()).isNull();
             assertThat(synced.get(1).body()).isEqualTo("keep me");
+            assertThat(synced.get(2).kind()).isEqualTo("recall");
+            assertThat(synced.get(2).body()).isEqualTo("1");
+            a.send(recall("q5", conv, 3));
+            assertThat(a.await(ServerFrame.Error.class, f -> "q5".equals(f.rid())).code()).isEqualTo("bad_request");
+            assertThat(unread(alice, conv)).as("the recaller's own notice is read").isZero();
+            assertThat(unread(bob, conv)).isEqualTo(3);
             JsonNode history = getJson(gw2, "/api/history/" + conv, bob.token());
             assertThat(history.get("messages").get(0).get("recalled").asBoolean()).isTrue();
             assertThat(history.get("messages").get(0).has("body")).isFalse();
@@ -188,6 +201,48 @@ class DirectMessagesEndToEndIntegrationTests extends EndToEndTestBase {
             assertThat(a.await(ServerFrame.Error.class, f -> "q4".equals(f.rid())).code()).isEqualTo("expired");
             assertThat(syncAll(b, conv, 1, 100).get(0).body()).isEqualTo("keep me");
         }
+    }
+
+    /** The device that kept a message and was offline when it was recalled learns of it on reconnect, by sync. */
+    @Test
+    void recall_reachesADeviceThatWasOfflineWhenItHappened() throws Exception {
+        Login alice = login("alice");
+        Login bob = login("bob");
+        connectOnce(bob);
+        String conv;
+        try (WsClient a = WsClient.connect(http, gw1, alice.token())) {
+            a.await(ServerFrame.Welcome.class);
+            try (WsClient phone = WsClient.connect(http, gw2, bob.token())) {
+                phone.await(ServerFrame.Welcome.class);
+                a.send(sendTo("k1", bob.userId(), "meant for someone else"));
+                conv = a.await(ServerFrame.Ack.class, f -> "k1".equals(f.cmid())).conv();
+                String c = conv;
+                assertThat(phone.await(ServerFrame.Message.class, f -> f.conv().equals(c)).body())
+                        .isEqualTo("meant for someone else");
+            } // the phone goes offline holding seq 1
+            a.send(recall("q1", conv, 1));
+            a.await(ServerFrame.Recalled.class, f -> "q1".equals(f.rid()));
+        }
+        try (WsClient phone = WsClient.connect(http, gw1, bob.token())) {
+            String c = conv;
+            ServerFrame.ConversationInfo info = phone.await(ServerFrame.Welcome.class).conversations().stream()
+                    .filter(i -> i.conv().equals(c)).findFirst().orElseThrow();
+            assertThat(info.lastSeq()).as("the welcome states something new after seq 1").isEqualTo(2);
+            List<ServerFrame.Message> synced = syncAll(phone, conv, 1, 100);
+            assertThat(synced).hasSize(1);
+            assertThat(synced.get(0).kind()).isEqualTo("recall");
+            assertThat(synced.get(0).body()).isEqualTo("1");
+            assertThat(synced.get(0).from().id()).isEqualTo(alice.userId());
+        }
+    }
+
+    private long unread(Login user, String conv) throws Exception {
+        for (JsonNode c : getJson(gw1, "/api/chat/conversations", user.token()).get("conversations")) {
+            if (c.get("conv").asString().equals(conv)) {
+                return c.get("unread").asLong();
+            }
+        }
+        throw new AssertionError("conversation not listed: " + conv);
     }
 
     @Test
@@ -207,6 +262,8 @@ class DirectMessagesEndToEndIntegrationTests extends EndToEndTestBase {
             a.send(recall("q1", room, 1));
             a.await(ServerFrame.Recalled.class, f -> "q1".equals(f.rid()));
             assertThat(b.await(ServerFrame.Recalled.class, f -> f.conv().equals(room)).seq()).isEqualTo(1);
+            assertThat(b.await(ServerFrame.Message.class, f -> f.conv().equals(room) && f.seq() == 2).kind())
+                    .isEqualTo("recall");
         }
     }
 

@@ -65,6 +65,13 @@ public class HistoryClient {
         }
     }
 
+    /**
+     * What history-service returns for a recall: the recalled message ({@code conv}, {@code seq}, {@code id}) and the
+     * recall notice it stored after it ({@code null} from a history-service that predates notices).
+     */
+    public record Recalled(String conv, long seq, String id, Stored notice) {
+    }
+
     /** A page of messages after a seq (elements are {@code message} frames). */
     public record Page(String conv, List<ServerFrame.Message> messages, boolean more) {
         public Page {
@@ -79,7 +86,7 @@ public class HistoryClient {
     record LastSeqsRequest(Collection<String> convs) {
     }
 
-    record RecallRequest(String by, long notBefore) {
+    record RecallRequest(String by, String nickname, String avatarUrl, long notBefore) {
     }
 
     private static final ParameterizedTypeReference<List<BatchItem>> BATCH_ITEMS = new ParameterizedTypeReference<>() {
@@ -151,20 +158,23 @@ public class HistoryClient {
     }
 
     /**
-     * Recalls message {@code seq} of {@code conv} if {@code by} sent it at or after {@code notBefore}. NOT_FOUND if
-     * there is no such message, FORBIDDEN if someone else sent it, EXPIRED if it is older than {@code notBefore}.
+     * Recalls message {@code seq} of {@code conv} if {@code by} sent it at or after {@code notBefore}; history stores
+     * the recall notice. NOT_FOUND if there is no such message, FORBIDDEN if someone else sent it, BAD_REQUEST if it is
+     * a recall notice, EXPIRED if it is older than {@code notBefore}.
      */
-    public Mono<Stored> recall(String conv, long seq, String by, long notBefore) {
+    public Mono<Recalled> recall(String conv, long seq, UserRef by, long notBefore) {
         return call("recall", web.post().uri("/internal/conversations/{conv}/messages/{seq}/recall", conv, seq)
-                .bodyValue(new RecallRequest(by, notBefore))
+                .bodyValue(new RecallRequest(by.id(), by.nickname(), by.avatarUrl(), notBefore))
                 .retrieve()
                 .onStatus(status -> status.value() == 404, r -> Mono.error(
                         new ProtocolException(ErrorCode.NOT_FOUND, "no such message")))
                 .onStatus(status -> status.value() == 403, r -> Mono.error(
                         new ProtocolException(ErrorCode.FORBIDDEN, "only the sender can recall a message")))
+                .onStatus(status -> status.value() == 409, r -> Mono.error(
+                        new ProtocolException(ErrorCode.BAD_REQUEST, "a recall notice cannot be recalled")))
                 .onStatus(status -> status.value() == 410, r -> Mono.error(
                         new ProtocolException(ErrorCode.EXPIRED, "the recall window has passed")))
-                .bodyToMono(Stored.class));
+                .bodyToMono(Recalled.class));
     }
 
     private <T> Mono<T> call(String operation, Mono<T> request) {

@@ -67,10 +67,7 @@ public class MessageService {
                 .flatMap(conv -> stores.store(conv, from, send))
                 // delivery and the sender's read cursor are independent: both run at once, the ack after both
                 .flatMap(stored -> Mono.when(deliveries.toMembers(stored.conv(), stored.toFrame()),
-                                senderCursors.advance(stored.conv(), from.id(), stored.seq())
-                                        .doOnError(e -> log.warn("read cursor not moved: conversationId={} error={}",
-                                                stored.conv(), e.toString()))
-                                        .onErrorResume(e -> Mono.empty()))
+                                advanceCursor(stored, from.id()))
                         .thenReturn(new ServerFrame.Ack(send.rid(), send.cmid(), stored.conv(), stored.seq(),
                                 stored.id(), stored.ts())));
     }
@@ -94,15 +91,35 @@ public class MessageService {
         return rooms.requireMember(conv, userId).thenReturn(conv);
     }
 
-    /** Recalls the user's own message within the recall window; every member gets a {@code recalled} event. */
+    /**
+     * Recalls the user's own message within the recall window. History stores a recall notice (a message of kind
+     * {@code recall}, the next seq). Every member gets a {@code recalled} event (it names the message's id, the
+     * notice does not), then the notice is delivered like a sent message (and moves the recaller's read cursor), so
+     * devices that were offline learn of the recall from sync.
+     */
     public Mono<ServerFrame> recall(UserRef user, ClientFrame.Recall recall) {
         long notBefore = clock.millis() - props.recallWindow().toMillis();
         return rooms.requireMember(recall.conv(), user.id())
-                .then(history.recall(recall.conv(), recall.seq(), user.id(), notBefore))
-                .flatMap(stored -> deliveries.toMembers(stored.conv(),
-                                new ServerFrame.Recalled(null, stored.conv(), stored.seq(), stored.id(), user.id()))
-                        .thenReturn(new ServerFrame.Recalled(recall.rid(), stored.conv(), stored.seq(), stored.id(),
+                .then(history.recall(recall.conv(), recall.seq(), user, notBefore))
+                .flatMap(done -> deliveries.toMembers(done.conv(),
+                                new ServerFrame.Recalled(null, done.conv(), done.seq(), done.id(), user.id()))
+                        .then(deliverNotice(done.notice(), user.id()))
+                        .thenReturn(new ServerFrame.Recalled(recall.rid(), done.conv(), done.seq(), done.id(),
                                 user.id())));
+    }
+
+    private Mono<Void> deliverNotice(HistoryClient.Stored notice, String userId) {
+        if (notice == null) {
+            return Mono.empty(); // an older history-service: the event alone, as before notices
+        }
+        return Mono.when(deliveries.toMembers(notice.conv(), notice.toFrame()), advanceCursor(notice, userId));
+    }
+
+    private Mono<Void> advanceCursor(HistoryClient.Stored stored, String userId) {
+        return senderCursors.advance(stored.conv(), userId, stored.seq())
+                .doOnError(e -> log.warn("read cursor not moved: conversationId={} error={}", stored.conv(),
+                        e.toString()))
+                .onErrorResume(e -> Mono.empty());
     }
 
     /**

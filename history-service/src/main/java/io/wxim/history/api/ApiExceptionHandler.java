@@ -6,6 +6,7 @@ import io.wxim.history.message.InvalidRequestException;
 import io.wxim.history.media.MediaRejectedException;
 import io.wxim.history.message.MediaNotFoundException;
 import io.wxim.history.message.MessageNotFoundException;
+import io.wxim.history.message.NotRecallableException;
 import io.wxim.history.message.NotYourMessageException;
 import io.wxim.history.message.RecallWindowPassedException;
 import io.wxim.history.message.StoreUnavailableException;
@@ -79,6 +80,11 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
     @ExceptionHandler(NotYourMessageException.class)
     ResponseEntity<ProblemDetail> notYourMessage(NotYourMessageException e) {
         return problem(HttpStatus.FORBIDDEN, "not your message");
+    }
+
+    @ExceptionHandler(NotRecallableException.class)
+    ResponseEntity<ProblemDetail> notRecallable(NotRecallableException e) {
+        return problem(HttpStatus.CONFLICT, "a recall notice cannot be recalled");
     }
 
     @ExceptionHandler(RecallWindowPassedException.class)

@@ -83,9 +83,12 @@ class InternalMessageController {
         return messages.page(conv, query).map(urls::present);
     }
 
-    /** Recalls a message for its sender: 200 with the recalled message, 404, 403 or 410 (see MessageService#recall). */
+    /**
+     * Recalls a message for its sender: 200 with the recalled message and, under {@code notice}, the recall notice
+     * stored after it; 404, 403, 409 (a notice) or 410 (see MessageService#recall).
+     */
     @PostMapping("/conversations/{conv}/messages/{seq}/recall")
-    Mono<StoredMessage> recall(@PathVariable String conv, @PathVariable long seq, @RequestBody RecallRequest request) {
+    Mono<RecallAnswer> recall(@PathVariable String conv, @PathVariable long seq, @RequestBody RecallRequest request) {
         requireConv(conv);
         if (seq < 1) {
             throw new InvalidRequestException("seq must be at least 1");
@@ -94,7 +97,8 @@ class InternalMessageController {
             throw new InvalidRequestException("body is required");
         }
         RecallRequest valid = request.validate();
-        return messages.recall(conv, seq, valid.by(), valid.notBefore()).map(urls::present);
+        return messages.recall(conv, seq, valid.recaller(), valid.notBefore())
+                .map(done -> new RecallAnswer(urls.present(done.target()), done.notice()));
     }
 
     @PostMapping("/last-seqs")

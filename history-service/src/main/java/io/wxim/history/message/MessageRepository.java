@@ -122,11 +122,11 @@ public class MessageRepository {
 
     /**
      * Atomically marks {@code (conv, seq)} recalled and drops its body, if {@code by} sent it and it is not older than
-     * {@code notBefore} (epoch ms). Answers the updated message, or empty when no document matched all of that.
+     * {@code notBefore} (epoch ms) and it is not a recall notice. Answers the updated message, or empty when no document matched all of that.
      */
     Mono<StoredMessage> markRecalled(String conv, long seq, String by, long notBefore) {
         Query query = Query.query(Criteria.where("conv").is(conv).and("seq").is(seq).and("from.id").is(by)
-                .and("ts").gte(notBefore));
+                .and("ts").gte(notBefore).and("kind").ne(NewMessage.RECALL));
         Update update = new Update().set("recalled", true).unset("body");
         return bounded(mongo.findAndModify(query, update, FindAndModifyOptions.options().returnNew(true),
                 Document.class, COLLECTION)).map(MessageRepository::fromDocument);

@@ -2,6 +2,7 @@ package io.wxim.history.message;
 
 import io.wxim.protocol.ServerFrame;
 import io.wxim.history.config.HistoryProperties;
+import io.wxim.protocol.UserRef;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -40,6 +41,8 @@ import reactor.core.publisher.Mono;
  */
 public class MessageService {
     private static final Logger log = LoggerFactory.getLogger(MessageService.class);
+    /** How long after its recall window a retried recall still stores a missing recall notice. */
+    static final Duration NOTICE_RETRY_GRACE = Duration.ofMinutes(10);
 
     private final MessageRepository repository;
     private final ConversationBatcher<NewMessage, StoredMessage> batcher;
@@ -104,15 +107,22 @@ public class MessageService {
 
     /**
      * Recalls message {@code seq} of {@code conv} for its sender {@code by} if it is not older than {@code notBefore}
-     * (epoch ms): one conditional update. Only if it matched nothing, one read tells why: no such message
-     * ({@link MessageNotFoundException}), another sender ({@link NotYourMessageException}), already recalled by
-     * {@code by} (answered as recalled, so a retry succeeds even past the window) or too old
-     * ({@link RecallWindowPassedException}). Not serialized with stores: the update is atomic on its own.
+     * (epoch ms), then stores the recall notice (kind {@code recall}, the next seq). The recall is one conditional
+     * update; only if it matched nothing, one read tells why: no such message ({@link MessageNotFoundException}),
+     * another sender ({@link NotYourMessageException}), a recall notice ({@link NotRecallableException}), already
+     * recalled by {@code by} (answered as recalled, so a retry succeeds even past the window, and stores the notice if
+     * a crash or timeout left it unstored) or too old ({@link RecallWindowPassedException}). The notice's cmid names
+     * the target, so however often a recall is retried, one notice is stored. A retry more than
+     * {@link #NOTICE_RETRY_GRACE} after the window stores none (the answer has {@code notice = null}): a message
+     * recalled before notices existed must not get one at the head of its conversation whenever a client asks again.
      */
-    public Mono<StoredMessage> recall(String conv, long seq, String by, long notBefore) {
-        return repository.markRecalled(conv, seq, by, notBefore)
-                .doOnNext(m -> log.debug("recalled conversationId={} seq={} userId={}", conv, seq, by))
-                .switchIfEmpty(Mono.defer(() -> explainNoRecall(conv, seq, by, notBefore)));
+    public Mono<Recall> recall(String conv, long seq, UserRef by, long notBefore) {
+        return repository.markRecalled(conv, seq, by.id(), notBefore)
+                .doOnNext(m -> log.debug("recalled conversationId={} seq={} userId={}", conv, seq, by.id()))
+                .switchIfEmpty(Mono.defer(() -> explainNoRecall(conv, seq, by.id(), notBefore)))
+                .flatMap(target -> target.ts() < notBefore - NOTICE_RETRY_GRACE.toMillis()
+                        ? Mono.just(new Recall(target, null))
+                        : store(NewMessage.recallNotice(conv, by, seq)).map(notice -> new Recall(target, notice)));
     }
 
     private Mono<StoredMessage> explainNoRecall(String conv, long seq, String by, long notBefore) {
@@ -122,6 +132,9 @@ public class MessageService {
                     if (!m.from().id().equals(by)) {
                         log.debug("recall denied conversationId={} seq={} userId={}", conv, seq, by);
                         return Mono.error(new NotYourMessageException());
+                    }
+                    if (NewMessage.RECALL.equals(m.kind())) {
+                        return Mono.error(new NotRecallableException());
                     }
                     if (m.recalled()) {
                         return Mono.just(m);

@@ -106,22 +106,25 @@ class HistoryApiIntegrationTests {
     }
 
     @Test
-    void servesRecalledMessageWithoutBody_whenSenderRecalledIt() {
-        StepVerifier.create(messages.recall(conv, 6, "bob", 0))
-                .assertNext(recalled -> assertThat(recalled.recalled()).isTrue())
+    void servesRecalledMessageWithoutBody_andTheRecallNotice_whenSenderRecalledIt() {
+        StepVerifier.create(messages.recall(conv, 6, new io.wxim.protocol.UserRef("bob", "Bob", null), 0))
+                .assertNext(recalled -> assertThat(recalled.target().recalled()).isTrue())
                 .expectComplete()
                 .verify(TIMEOUT);
 
-        history("", token(ALICE))
+        history("?before=9&limit=4", token(ALICE))
                 .expectStatus().isOk()
                 .expectBody()
-                .jsonPath("$.messages[*].seq").isEqualTo(List.of(5, 6, 7))
+                .jsonPath("$.messages[*].seq").isEqualTo(List.of(5, 6, 7, 8))
                 .jsonPath("$.messages[0].body").isEqualTo("m5")
                 .jsonPath("$.messages[0].recalled").doesNotExist()
                 .jsonPath("$.messages[1].recalled").isEqualTo(true)
                 .jsonPath("$.messages[1].body").doesNotExist()
                 .jsonPath("$.messages[1].cmid").isEqualTo("c6")
-                .jsonPath("$.messages[2].body").isEqualTo("m7");
+                .jsonPath("$.messages[2].body").isEqualTo("m7")
+                .jsonPath("$.messages[3].kind").isEqualTo("recall")
+                .jsonPath("$.messages[3].body").isEqualTo("6")
+                .jsonPath("$.messages[3].from.nickname").isEqualTo("Bob");
     }
 
     @Test

@@ -64,9 +64,12 @@ class InternalLastMessagesApiIntegrationTests {
                 .jsonPath("$['" + busy + "'].duplicate").doesNotExist()
                 .jsonPath("$['" + direct + "'].seq").isEqualTo(1)
                 .jsonPath("$['" + direct + "'].body").isEqualTo("hi")
-                .jsonPath("$['" + recalled + "'].seq").isEqualTo(1)
-                .jsonPath("$['" + recalled + "'].recalled").isEqualTo(true)
-                .jsonPath("$['" + recalled + "'].body").doesNotExist();
+                // the newest of a conversation whose last message was recalled is the recall notice
+                .jsonPath("$['" + recalled + "'].seq").isEqualTo(2)
+                .jsonPath("$['" + recalled + "'].kind").isEqualTo("recall")
+                .jsonPath("$['" + recalled + "'].body").isEqualTo("1")
+                .jsonPath("$['" + recalled + "'].from.id").isEqualTo("u3")
+                .jsonPath("$['" + recalled + "'].recalled").doesNotExist();
 
         web.post().uri("/internal/last-messages").contentType(MediaType.APPLICATION_JSON)
                 .bodyValue(Map.of("convs", List.of()))

@@ -59,19 +59,29 @@ class InternalRecallApiIntegrationTests {
                 .jsonPath("$.ts").isEqualTo(stored.get("ts"))
                 .jsonPath("$.recalled").isEqualTo(true)
                 .jsonPath("$.duplicate").isEqualTo(false)
-                .jsonPath("$.body").doesNotExist();
+                .jsonPath("$.body").doesNotExist()
+                .jsonPath("$.notice.seq").isEqualTo(2)
+                .jsonPath("$.notice.kind").isEqualTo("recall")
+                .jsonPath("$.notice.body").isEqualTo("1")
+                .jsonPath("$.notice.from.id").isEqualTo("u1")
+                .jsonPath("$.notice.duplicate").isEqualTo(false);
 
         // A retry answers the same, even when the window has passed meanwhile. The body key is absent, not null.
         recall(1, "u1", ts + MINUTE)
                 .expectStatus().isOk()
-                .expectBody(String.class)
-                .value(json -> assertThat(json).contains("\"recalled\":true", "\"seq\":1").doesNotContain("\"body\""));
+                .expectBody()
+                .jsonPath("$.recalled").isEqualTo(true)
+                .jsonPath("$.seq").isEqualTo(1)
+                .jsonPath("$.body").doesNotExist()
+                .jsonPath("$.notice.seq").isEqualTo(2)
+                .jsonPath("$.notice.duplicate").isEqualTo(true);
 
         web.get().uri("/internal/conversations/{conv}/messages?after=0", conv)
                 .exchange()
                 .expectStatus().isOk()
                 .expectBody()
-                .jsonPath("$.messages.length()").isEqualTo(1)
+                .jsonPath("$.messages.length()").isEqualTo(2)
+                .jsonPath("$.messages[1].kind").isEqualTo("recall")
                 .jsonPath("$.messages[0].type").isEqualTo("message")
                 .jsonPath("$.messages[0].seq").isEqualTo(1)
                 .jsonPath("$.messages[0].recalled").isEqualTo(true)
@@ -80,7 +90,7 @@ class InternalRecallApiIntegrationTests {
                 .exchange()
                 .expectStatus().isOk()
                 .expectBody(String.class)
-                .value(json -> assertThat(json).doesNotContain("\"body\"").doesNotContain("secret"));
+                .value(json -> assertThat(json).doesNotContain("secret"));
     }
 
     @Test
@@ -99,7 +109,26 @@ class InternalRecallApiIntegrationTests {
         web.get().uri("/internal/conversations/{conv}/messages?after=0", conv)
                 .exchange()
                 .expectStatus().isOk()
-                .expectBody().jsonPath("$.messages[*].seq").isEqualTo(List.of(1, 2));
+                .expectBody().jsonPath("$.messages[*].seq").isEqualTo(List.of(1, 2, 3));
+    }
+
+    @Test
+    void answersConflict_whenTheRecallNoticeIsRecalled() {
+        store("u1", "c1", "secret");
+        recall(1, "u1", 0).expectStatus().isOk();
+
+        recall(2, "u1", 0)
+                .expectStatus().isEqualTo(HttpStatus.CONFLICT)
+                .expectHeader().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON)
+                .expectBody()
+                .jsonPath("$.detail").isEqualTo("a recall notice cannot be recalled");
+        web.get().uri("/internal/conversations/{conv}/messages?after=1", conv)
+                .exchange()
+                .expectStatus().isOk()
+                .expectBody()
+                .jsonPath("$.messages[0].kind").isEqualTo("recall")
+                .jsonPath("$.messages[0].body").isEqualTo("1")
+                .jsonPath("$.messages[0].recalled").doesNotExist();
     }
 
     @Test
@@ -155,7 +184,8 @@ class InternalRecallApiIntegrationTests {
         nullBy.put("notBefore", 0);
         String longBy = "u".repeat(129);
         List<Object> bodies = List.of(noBy, noNotBefore, nullBy, Map.of("by", " ", "notBefore", 0),
-                Map.of("by", longBy, "notBefore", 0), Map.of("by", "u1", "notBefore", "soon"), "{not json");
+                Map.of("by", longBy, "notBefore", 0), Map.of("by", "u1", "notBefore", "soon"), "{not json",
+                Map.of("by", "u1", "nickname", longBy, "notBefore", 0));
         for (Object body : bodies) {
             web.post().uri("/internal/conversations/{conv}/messages/1/recall", conv)
                     .contentType(MediaType.APPLICATION_JSON).bodyValue(body)

@@ -43,7 +43,7 @@ class MessageRecallIntegrationTests {
     void recallsAndDropsBody_whenSenderRecallsWithinWindow() {
         StoredMessage stored = block(service.store(text("alice", "c1", "secret")));
 
-        StepVerifier.create(service.recall(conv, stored.seq(), "alice", NOW - 60_000))
+        StepVerifier.create(service.recall(conv, stored.seq(), user("alice"), NOW - 60_000).map(Recall::target))
                 .assertNext(m -> {
                     assertThat(m.recalled()).isTrue();
                     assertThat(m.body()).isNull();
@@ -60,7 +60,7 @@ class MessageRecallIntegrationTests {
 
         StepVerifier.create(service.page(conv, PageQuery.after(0L, null, 100, 200)))
                 .assertNext(page -> {
-                    assertThat(page.messages()).hasSize(1);
+                    assertThat(page.messages()).hasSize(2); // the message and the recall notice
                     ServerFrame.Message frame = page.messages().get(0);
                     assertThat(frame.recalled()).isTrue();
                     assertThat(frame.body()).isNull();
@@ -73,9 +73,9 @@ class MessageRecallIntegrationTests {
     @Test
     void answersRecalledAgain_whenRetriedAfterWindow() {
         StoredMessage stored = block(service.store(text("alice", "c1", "secret")));
-        block(service.recall(conv, stored.seq(), "alice", NOW));
+        block(service.recall(conv, stored.seq(), user("alice"), NOW));
 
-        StepVerifier.create(service.recall(conv, stored.seq(), "alice", NOW + 1))
+        StepVerifier.create(service.recall(conv, stored.seq(), user("alice"), NOW + 1).map(Recall::target))
                 .assertNext(m -> {
                     assertThat(m.recalled()).isTrue();
                     assertThat(m.body()).isNull();
@@ -86,10 +86,85 @@ class MessageRecallIntegrationTests {
     }
 
     @Test
+    void storesOneRecallNotice_afterTheRecalledMessage_howeverOftenRetried() {
+        StoredMessage stored = block(service.store(text("alice", "c1", "secret")));
+        block(service.store(text("bob", "c1", "reply")));
+
+        Recall first = block(service.recall(conv, stored.seq(), new io.wxim.protocol.UserRef("alice", "Alice", null),
+                NOW - 60_000));
+        StoredMessage notice = first.notice();
+        assertThat(notice.seq()).isEqualTo(3);
+        assertThat(notice.kind()).isEqualTo(NewMessage.RECALL);
+        assertThat(notice.body()).isEqualTo(Long.toString(stored.seq()));
+        assertThat(notice.from().id()).isEqualTo("alice");
+        assertThat(notice.from().nickname()).isEqualTo("Alice");
+        assertThat(notice.cmid()).isEqualTo("~recall:1");
+        assertThat(notice.duplicate()).isFalse();
+        assertThat(notice.ts()).isEqualTo(NOW);
+
+        Recall again = block(service.recall(conv, stored.seq(), user("alice"), NOW + 1));
+        assertThat(again.notice().seq()).isEqualTo(3);
+        assertThat(again.notice().id()).isEqualTo(notice.id());
+        assertThat(again.notice().duplicate()).isTrue();
+        assertThat(again.target().recalled()).isTrue();
+        assertThat(block(MONGO.template().count(Query.query(Criteria.where("conv").is(conv)),
+                MessageRepository.COLLECTION))).isEqualTo(3L);
+    }
+
+    @Test
+    void storesTheMissingNotice_whenARecallIsRetriedAfterOnlyTheMessageWasRecalled() {
+        StoredMessage stored = block(service.store(text("alice", "c1", "secret")));
+        // a recall whose notice store failed (timeout, crash): the message is recalled, no notice exists
+        block(new MessageRepository(MONGO.template(), HistoryProperties.defaults().mongoTimeout())
+                .markRecalled(conv, stored.seq(), "alice", 0));
+
+        Recall retried = block(service.recall(conv, stored.seq(), user("alice"), NOW + 1));
+        assertThat(retried.notice().seq()).isEqualTo(2);
+        assertThat(retried.notice().kind()).isEqualTo(NewMessage.RECALL);
+        assertThat(retried.notice().duplicate()).isFalse();
+    }
+
+    @Test
+    void storesNoNotice_whenAMessageRecalledLongAgoIsRecalledAgain() {
+        StoredMessage stored = block(service.store(text("alice", "c1", "secret")));
+        // recalled before notices existed: no notice; a client asks again well after the window and its grace
+        block(new MessageRepository(MONGO.template(), HistoryProperties.defaults().mongoTimeout())
+                .markRecalled(conv, stored.seq(), "alice", 0));
+        long late = NOW + MessageService.NOTICE_RETRY_GRACE.toMillis() + 1;
+
+        Recall again = block(service.recall(conv, stored.seq(), user("alice"), late));
+        assertThat(again.target().recalled()).isTrue();
+        assertThat(again.notice()).isNull();
+        assertThat(block(MONGO.template().count(Query.query(Criteria.where("conv").is(conv)),
+                MessageRepository.COLLECTION))).isEqualTo(1L);
+        // inside the grace the missing notice is still stored
+        assertThat(block(service.recall(conv, stored.seq(), user("alice"), late - 1)).notice().seq()).isEqualTo(2);
+    }
+
+    @Test
+    void refusesToRecallARecallNotice() {
+        StoredMessage stored = block(service.store(text("alice", "c1", "secret")));
+        StoredMessage notice = block(service.recall(conv, stored.seq(), user("alice"), 0)).notice();
+
+        StepVerifier.create(service.recall(conv, notice.seq(), user("alice"), 0))
+                .expectError(NotRecallableException.class)
+                .verify(TIMEOUT);
+        assertThat(block(rawDocument(notice.seq()))).containsEntry("body", "1").doesNotContainKey("recalled");
+    }
+
+    @Test
+    void refusesARecallNoticeSentAsAMessage() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> NewMessage.of(conv, "alice", null, null, "c1",
+                        NewMessage.RECALL, "1", 4000))
+                .isInstanceOf(InvalidRequestException.class)
+                .hasMessage("kind must be text, image or audio");
+    }
+
+    @Test
     void rejectsAndLeavesMessage_whenAnotherUserRecalls() {
         StoredMessage stored = block(service.store(text("alice", "c1", "mine")));
 
-        StepVerifier.create(service.recall(conv, stored.seq(), "mallory", NOW - 60_000))
+        StepVerifier.create(service.recall(conv, stored.seq(), user("mallory"), NOW - 60_000))
                 .expectError(NotYourMessageException.class)
                 .verify(TIMEOUT);
         assertThat(block(rawDocument(stored.seq()))).containsEntry("body", "mine").doesNotContainKey("recalled");
@@ -99,7 +174,7 @@ class MessageRecallIntegrationTests {
     void rejectsAndLeavesMessage_whenWindowHasPassed() {
         StoredMessage stored = block(service.store(text("alice", "c1", "old")));
 
-        StepVerifier.create(service.recall(conv, stored.seq(), "alice", NOW + 1))
+        StepVerifier.create(service.recall(conv, stored.seq(), user("alice"), NOW + 1))
                 .expectError(RecallWindowPassedException.class)
                 .verify(TIMEOUT);
         assertThat(block(rawDocument(stored.seq()))).containsEntry("body", "old").doesNotContainKey("recalled");
@@ -109,10 +184,10 @@ class MessageRecallIntegrationTests {
     void rejects_whenNoSuchMessage() {
         block(service.store(text("alice", "c1", "only")));
 
-        StepVerifier.create(service.recall(conv, 2, "alice", 0))
+        StepVerifier.create(service.recall(conv, 2, user("alice"), 0))
                 .expectError(MessageNotFoundException.class)
                 .verify(TIMEOUT);
-        StepVerifier.create(service.recall(conv + "x", 1, "alice", 0))
+        StepVerifier.create(service.recall(conv + "x", 1, user("alice"), 0))
                 .expectError(MessageNotFoundException.class)
                 .verify(TIMEOUT);
     }
@@ -121,7 +196,7 @@ class MessageRecallIntegrationTests {
     void returnsRecalledOriginal_whenSameClientMessageResentAfterRecall() {
         StoredMessage stored = block(service.store(text("alice", "c1", "oops")));
         block(service.store(text("bob", "c1", "other")));
-        block(service.recall(conv, stored.seq(), "alice", NOW));
+        block(service.recall(conv, stored.seq(), user("alice"), NOW));
 
         StepVerifier.create(service.store(text("alice", "c1", "oops")))
                 .assertNext(again -> {
@@ -134,7 +209,7 @@ class MessageRecallIntegrationTests {
                 .expectComplete()
                 .verify(TIMEOUT);
         StepVerifier.create(MONGO.template().count(Query.query(Criteria.where("conv").is(conv)), MessageRepository.COLLECTION))
-                .expectNext(2L)
+                .expectNext(3L) // two messages and the recall notice
                 .expectComplete()
                 .verify(TIMEOUT);
     }
@@ -157,6 +232,10 @@ class MessageRecallIntegrationTests {
         StepVerifier.create(service.newest(conv + "empty"))
                 .expectComplete()
                 .verify(TIMEOUT);
+    }
+
+    private static io.wxim.protocol.UserRef user(String id) {
+        return new io.wxim.protocol.UserRef(id, null, null);
     }
 
     private NewMessage text(String from, String cmid, String body) {
