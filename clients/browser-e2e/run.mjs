@@ -254,7 +254,10 @@ const scenarios = [
     await shot(b, 'demo-picture.png');
   }],
 
-  ['reconnect: A goes offline, B sends meanwhile, A comes back and gets them', async ({ a, b, ctxA }) => {
+  ['reconnect: A goes offline, B sends and recalls meanwhile, A comes back, gets them and shows the recall', async ({ a, b, ctxA }) => {
+    await sendText(b, 'gone 1 take this back');
+    const keptSeq = (await expectBodies(a, A, 'gone ', ['gone 1 take this back']))
+      .find((m) => m.body === 'gone 1 take this back').seq;
     // Chromium's offline emulation blocks new connections but leaves an open WebSocket alone: close it too.
     await ctxA.setOffline(true);
     const closed = await a.evaluate(() => window.__wximSockets.filter((ws) => ws.readyState === WebSocket.OPEN)
@@ -266,12 +269,17 @@ const scenarios = [
     const want = ['offline 1 still there?', 'offline 2 hello?', 'offline 3 ping'];
     for (const text of want) await sendText(b, text);
     await expectBodies(b, B, 'offline ', want);
+    await b.locator('#messages li', { hasText: 'gone 1 take this back' }).locator('button:text-is("recall")').click();
+    await expectBodies(b, B, 'gone ', []);
     await a.waitForTimeout(1000);
     check(!(await a.isVisible('#status.online')), 'A came back online while offline');
     check(!(await shown(a)).some((m) => m.body.startsWith('offline ')), 'A got messages while offline');
     await ctxA.setOffline(false);
     await a.waitForSelector('#status.online', { timeout: RECONNECT_TIMEOUT });
     await expectBodies(a, A, 'offline ', want);
+    // the recall happened while A was away: A learns of it from the stored recall notice, by sync
+    await until('A to show the recall made while it was offline', async () =>
+      (await shown(a)).find((m) => m.seq === keptSeq)?.body === '(message recalled)');
     await sendText(a, 'offline 4 back');
     await expectBodies(b, B, 'offline ', [...want, 'offline 4 back']);
     return `status went "${status}" then "online"`;

@@ -359,6 +359,9 @@ function wxRandom(wx) {
 // ---------------------------------------------------------------------------------------------------------------
 // The client
 
+/** How many recalls the client remembers to emit `recalled` once for both the live event and the stored notice. */
+const MAX_RECALLS_REMEMBERED = 1000;
+
 const EVENT_TYPES = ['memberJoined', 'memberLeft', 'presence', 'online', 'read', 'typing', 'recalled', 'pairRequested',
   'pairRequestSent', 'pairRequestClosed', 'pairStarted', 'pairEnded'];
 
@@ -403,6 +406,7 @@ class WximClient {
     this.state = 'idle';
     this.conversations = new Map(); // conv -> {conv, name, peer, active, online, lastSeq} from welcome / joined / pairStarted
     this._convs = new Map(); // conv -> {last, pending: Map(seq -> message), syncing, needSync, gapTries}
+    this._recalls = new Set(); // `${conv}\n${seq}` of recalls already emitted (oldest first, bounded)
     this._outbox = new Map(); // cmid -> {frame, attempts, waiters: [{resolve, reject}], timer}
     this._queue = []; // requests waiting for a ready connection
     this._conn = null;
@@ -792,10 +796,24 @@ class WximClient {
       case 'error': this._onError(f); break;
       case 'resync': this._sync([...this._convs.keys()]); break; // live pushes may have been missed
       case 'pong': case 'authed': case 'secured': case 'synced': break;
+      case 'recalled': this._recalled(f); break;
       default:
         if (EVENT_TYPES.includes(f.type)) this._emit(f.type, f);
         break;
     }
+  }
+
+  /**
+   * Emits `recalled` once per recalled message, whether the live event or the stored recall notice (a `message` of
+   * kind `recall`, which also reaches devices that were offline, by sync) tells of it first.
+   */
+  _recalled(r) {
+    if (!Number.isSafeInteger(r.seq)) return;
+    const key = `${r.conv}\n${r.seq}`;
+    if (this._recalls.has(key)) return;
+    this._recalls.add(key);
+    if (this._recalls.size > MAX_RECALLS_REMEMBERED) this._recalls.delete(this._recalls.values().next().value);
+    this._emit('recalled', r);
   }
 
   /** Bookkeeping for frames that change which conversations exist (replies and events alike). */
@@ -928,7 +946,8 @@ class WximClient {
       c.gapTries = 0;
       const known = this.conversations.get(conv);
       if (known && m.seq > (known.lastSeq || 0)) known.lastSeq = m.seq;
-      this._emit('message', m);
+      if (m.kind === 'recall') this._recalled({ type: 'recalled', conv, seq: Number(m.body), by: m.from && m.from.id, from: m.from });
+      else this._emit('message', m);
     }
     if (delivered) this._saveSeqs();
     if (c.pending.size && !c.syncing) {
@@ -1077,6 +1096,7 @@ class WximClient {
     for (const entry of this._outbox.values()) this._timers.clearTimeout(entry.timer);
     this._outbox = new Map();
     this._convs = new Map();
+    this._recalls = new Set();
     this.conversations = new Map();
     if (!this.user || !this.user.id) return;
     try {

@@ -7,9 +7,13 @@ export interface Media {
   id: string; contentType: string; size: number; width?: number; height?: number; duration?: number;
   url: string; thumbUrl?: string; expiresAt: number;
 }
+/**
+ * A stored message. `kind: 'recall'` is a recall notice (body: the recalled seq); the `message` event never carries
+ * one (it becomes a `recalled` event), but `history()` pages and the conversation list's `lastMessage` do.
+ */
 export interface Message {
   type: 'message'; conv: string; seq: number; id: string; from: User; cmid?: string;
-  kind: 'text' | 'image' | 'audio'; body?: string; media?: Media; duration?: number; ts: number; recalled?: true;
+  kind: 'text' | 'image' | 'audio' | 'recall'; body?: string; media?: Media; duration?: number; ts: number; recalled?: true;
 }
 export interface Ack { type: 'ack'; cmid: string; conv: string; seq: number; id: string; ts: number }
 export interface ErrorFrame { type: 'error'; rid?: string; cmid?: string; code: string; message: string; retry: boolean }
@@ -19,7 +23,8 @@ export interface ConversationInfo {
 export interface Room { conv: string; name: string; online: number; member: boolean }
 export interface Joined { type: 'joined'; conv: string; name: string; online: number; lastSeq: number }
 export interface ReadCursor { type: 'read'; conv: string; seq: number; unread: number }
-export interface Recalled { type: 'recalled'; conv: string; seq: number; id: string; by: string }
+/** `id` is absent and `from` (the recaller) present when the client learned of the recall from the recall notice. */
+export interface Recalled { type: 'recalled'; conv: string; seq: number; id?: string; by: string; from?: User }
 export interface Status { type: 'status'; user: User; status: 'online' | 'offline'; lastSeen?: number }
 export interface PairRequestSent { type: 'pairRequestSent'; to: User; expiresAt: number }
 export interface PairRequested { type: 'pairRequested'; from: User; expiresAt: number }

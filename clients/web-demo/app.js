@@ -10,6 +10,7 @@
     current: 'r:lobby', names: { 'r:lobby': 'Lobby' }, online: {}, rooms: [],
     lastSeq: {},    // conv -> highest contiguous seq held
     messages: {},   // conv -> Map(seq -> message)
+    recalled: {},   // conv -> Set(seq) of recalls seen (a recalled message may arrive after its notice)
     outbox: new Map(), // cmid -> send frame, until acked
     chats: {},      // d:/p: conv -> {peer, active}
     unread: {},     // conv -> unread count
@@ -159,11 +160,7 @@
       case 'typing':
         if (f.conv === state.current) { $('typing').textContent = `${f.user.nickname || f.user.id} is typing…`; state.typingShown = Date.now(); setTimeout(clearTyping, 3000); }
         break;
-      case 'recalled': {
-        const m = state.messages[f.conv]?.get(f.seq);
-        if (m) { m.recalled = true; delete m.body; if (f.conv === state.current) render(); }
-        break;
-      }
+      case 'recalled': markRecalled(f.conv, f.seq); break;
       case 'read': state.unread[f.conv] = f.unread; renderChats(); break;
       case 'rooms':
         f.rooms.forEach((r) => { state.online[r.conv] = r.online; });
@@ -207,11 +204,20 @@
     const held = state.messages[m.conv] || (state.messages[m.conv] = new Map());
     if (held.has(m.seq)) return; // duplicate (push + sync, or a resend)
     held.set(m.seq, m);
+    // A recall notice (kind recall, body = the recalled seq) is how a client that was offline learns of a recall.
+    if (m.kind === 'recall') markRecalled(m.conv, Number(m.body));
+    else if (state.recalled[m.conv]?.has(m.seq)) { m.recalled = true; delete m.body; delete m.media; }
     let last = state.lastSeq[m.conv] || 0;
     if (m.seq > last + 1) { sync({ [m.conv]: last }); } // gap: fetch what is missing
     while (held.has(last + 1)) last++;
     state.lastSeq[m.conv] = last;
     if (m.conv === state.current) render();
+  }
+
+  function markRecalled(conv, seq) {
+    (state.recalled[conv] || (state.recalled[conv] = new Set())).add(seq);
+    const m = state.messages[conv]?.get(seq);
+    if (m && !m.recalled) { m.recalled = true; delete m.body; delete m.media; if (conv === state.current) render(); }
   }
 
   function event(conv, text) {
@@ -244,6 +250,7 @@
     list.replaceChildren();
     const held = [...(state.messages[state.current] || new Map()).values()].sort((a, b) => a.seq - b.seq);
     for (const m of held) {
+      if (m.kind === 'recall') continue; // a recall notice: its target already shows as recalled
       const li = document.createElement('li');
       if (m.from.id === state.me.id) li.className = 'mine';
       const from = document.createElement('div');

@@ -109,6 +109,19 @@ export async function startFakeServer(options = {}) {
     c.messages.push(m);
     return m;
   };
+  /**
+   * Recalls message `seq` for `by` as history does: drops its body and stores a recall notice (kind `recall`, body
+   * the seq); returns the notice (no push).
+   */
+  s.recall = (conv, seq, by) => {
+    const c = s.convs.get(conv);
+    const target = c.messages[seq - 1];
+    delete target.body;
+    target.recalled = true;
+    const notice = { type: 'message', conv, seq: c.messages.length + 1, id: id('m'), from: by, cmid: `~recall:${seq}`, kind: 'recall', body: String(seq), ts: Date.now() };
+    c.messages.push(notice);
+    return notice;
+  };
   /** Pushes a message to every connection of every member. */
   s.push = (m) => {
     for (const conn of s.conns) if (memberOf(m.conv, conn.user)) sendTo(conn, m);

@@ -105,6 +105,9 @@ test('the SDK against the real system', { timeout: 120000 }, async (t) => {
       const recalled = within(bob.client.once('recalled', (e) => e.conv === ack.conv), 'recalled event');
       await within(alice.client.recall(ack.conv, ack.seq), 'recall');
       assert.equal((await recalled).seq, ack.seq);
+      // the stored recall notice takes the next seq; it is delivered as `recalled`, never as a message
+      await until(() => bob.client.lastSeq(ack.conv) === ack.seq + 1, 'the recall notice delivered');
+      assert.ok(!bob.inbox.some((m) => m.kind === 'recall'), 'no notice among the messages');
     });
 
     await t.test('image upload + sendImage, received with a working signed thumbnail URL', async () => {

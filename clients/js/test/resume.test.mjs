@@ -41,6 +41,35 @@ test('after a reconnect, syncs from the last seq and delivers what was missed on
   }
 });
 
+test('a recall while the client was away reaches it by sync; live, the notice and the event make one `recalled`', { timeout: 10000 }, async () => {
+  const { server, client, got } = await setup();
+  const recalls = [];
+  client.on('recalled', (r) => recalls.push(`${r.conv}#${r.seq} by ${r.by}`));
+  try {
+    for (const body of ['a', 'b']) server.push(server.store('r:lobby', bob, body));
+    await waitFor(() => got.length === 2, '2 live messages');
+    const disconnected = client.once('disconnected');
+    server.closeAll(4002, 'slow consumer');
+    await disconnected;
+    server.recall('r:lobby', 1, bob); // no push: the client is away, as is a phone in a pocket
+    await online(client);
+    await waitFor(() => recalls.length === 1, 'the recall, by sync');
+    assert.deepEqual(recalls, ['r:lobby#1 by ubob']);
+    assert.equal(client.lastSeq('r:lobby'), 3, 'the notice takes a seq');
+
+    const notice = server.recall('r:lobby', 2, bob);
+    server.push(notice);
+    server.broadcast({ type: 'recalled', conv: 'r:lobby', seq: 2, id: 'm2', by: bob.id });
+    server.push(server.store('r:lobby', bob, 'c'));
+    await waitFor(() => got.length === 3, 'the next message');
+    assert.deepEqual(recalls, ['r:lobby#1 by ubob', 'r:lobby#2 by ubob'], 'once per recalled message');
+    assert.deepEqual(got, ['r:lobby#1:a', 'r:lobby#2:b', 'r:lobby#5:c'], 'notices are not messages');
+  } finally {
+    client.close();
+    await server.stop();
+  }
+});
+
 test('live pushes that arrive while a sync is answered are buffered, deduplicated and delivered in seq order', { timeout: 10000 }, async () => {
   const server = await startFakeServer();
   for (const body of ['1', '2', '3']) server.store('r:lobby', bob, body);

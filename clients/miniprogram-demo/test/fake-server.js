@@ -259,7 +259,7 @@ async function startFakeServer() {
     const msg = { type: 'message', conv, seq: c.messages.length + 1, id: id('m'), from: { id: user.id, nickname: user.nickname },
       cmid: f.cmid, kind: f.kind || 'text', ts: Date.now() };
     if (msg.kind === 'text') msg.body = f.body;
-    else msg.media = f.media;
+    else if (msg.kind !== 'recall') msg.media = f.media;
     if (msg.kind === 'audio') msg.duration = f.duration;
     c.messages.push(msg);
     s.reads.set(`${user.id}|${conv}`, msg.seq);
@@ -344,8 +344,15 @@ async function startFakeServer() {
         const msg = s.convs.get(f.conv).messages[f.seq - 1];
         if (!msg) return error('not_found');
         if (msg.from.id !== user.id) return error('forbidden');
+        if (msg.kind === 'recall') return error('bad_request');
         if (!msg.recalled && Date.now() - msg.ts > 120000) return error('expired');
+        const first = !msg.recalled;
         msg.recalled = true;
+        if (first) { // as history: a stored recall notice (next seq), delivered like a message, then the event
+          const notice = store(f.conv, user, { cmid: `~recall:${f.seq}`, kind: 'recall' });
+          notice.body = String(f.seq);
+          toConv(f.conv, notice);
+        }
         const frame = { type: 'recalled', conv: f.conv, seq: f.seq, id: msg.id, by: user.id };
         reply(frame);
         toConv(f.conv, frame);

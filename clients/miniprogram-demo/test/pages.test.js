@@ -130,6 +130,13 @@ test('direct message by user id: the first send opens d:, the peer sees it liste
     await waitFor(() => page.data.messages[0].recalled, 'recalled shown');
     assert.equal(page.data.messages[0].body, '');
   }
+  // The stored recall notice (seq 2) is not shown as a message; the list shows it as the last message.
+  await waitFor(() => bob.client.lastSeq(ack.conv) === 2, 'the recall notice delivered');
+  for (const page of [aliceChat, bobChat]) assert.deepEqual(page.data.messages.map((m) => m.seq), [1]);
+  await waitFor(() => bobRooms.data.convs[0].last === 'Alice recalled a message', 'the list previews the recall');
+  const reopened = await openPage('chat', bob, { conv: encodeURIComponent(ack.conv), name: 'Alice' });
+  await waitFor(() => reopened.data.messages.length === 1, 'history loaded');
+  assert.deepEqual(reopened.data.messages.map((m) => [m.seq, m.recalled]), [[1, true]], 'history: the notice is not shown');
   // Bob cannot recall Alice's message: the long press does nothing on someone else's message.
   assert.equal(await bobChat.onLongPress(tap({ key: 's1' })), null);
 });

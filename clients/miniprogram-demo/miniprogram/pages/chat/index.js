@@ -87,7 +87,8 @@ const def = {
     const { conv } = this.data;
     try {
       const page = await client.history(conv, { limit: HISTORY_PAGE });
-      this.show(page.messages.map((m) => toView(m, client, this.myId())));
+      // recall notices are not shown: the server already marks their targets recalled in the page
+      this.show(page.messages.filter((m) => m.kind !== 'recall').map((m) => toView(m, client, this.myId())));
       if (this.data.kind === 'pair') {
         const list = await client.conversationList();
         const info = list.find((c) => c.conv === conv);

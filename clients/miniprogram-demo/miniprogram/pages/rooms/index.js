@@ -5,6 +5,7 @@ const { appOf, errorText, toast } = require('../../lib/runtime');
 function preview(m) {
   if (!m) return '';
   if (m.recalled) return '(recalled)';
+  if (m.kind === 'recall') return `${(m.from && (m.from.nickname || m.from.id)) || 'Someone'} recalled a message`;
   if (m.kind === 'image') return '[picture]';
   if (m.kind === 'audio') return '[voice]';
   return (m.body || '').slice(0, 40);
@@ -25,6 +26,7 @@ const def = {
       client.on('presence', counts),
       client.on('online', counts), // crowded rooms: counts only
       client.on('message', (m) => this.onMessage(m)),
+      client.on('recalled', () => this.onMessage()), // the list's last message may be the recall notice now
     ];
   },
 
