@@ -8,7 +8,9 @@
 --           the user, so a disconnect finds them without MongoDB),
 -- KEYS[8..n] = im:chat:online:<conv> for each conversation of the user
 -- ARGV[1] = connId, ARGV[2] = node, ARGV[3] = nickname, ARGV[4] = avatarUrl ('' when none), ARGV[5] = userId,
--- ARGV[6] = the prefix of the online keys (im:chat:online:)
+-- ARGV[6] = the prefix of the online keys (im:chat:online:), ARGV[7] = the node's index (im:chat:node:<node>),
+-- ARGV[8] = the set of nodes (im:chat:nodes): the connection is also indexed by its node, so the connections of a node
+-- that died without DISCONNECTs can be ended
 -- Returns {-1} if the connection was already closed (its DISCONNECT ran first: a late or redelivered CONNECT must
 -- not bring it back); else {1 if this made the user online or 0, the pair session conv or '', then the online count
 -- of each KEYS[8..n]}. Idempotent on redelivery.
@@ -17,6 +19,8 @@ if redis.call('EXISTS', KEYS[3]) == 1 then
   return {-1}
 end
 local added = redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', ARGV[7], ARGV[1], ARGV[5])
+redis.call('SADD', ARGV[8], ARGV[2])
 redis.call('HSET', KEYS[2], 'nickname', ARGV[3], 'avatarUrl', ARGV[4])
 redis.call('ZREM', KEYS[4], ARGV[5])
 local result = {0, redis.call('GET', KEYS[5]) or ''}

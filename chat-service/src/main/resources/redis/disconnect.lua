@@ -4,7 +4,8 @@
 -- KEYS[5] = im:chat:onlinein:<user> (the conversations whose online set holds the user),
 -- KEYS[6..n] = im:chat:online:<conv> of the user's conversations as MongoDB lists them (none if it could not be read)
 -- ARGV[1] = connId, ARGV[2] = userId, ARGV[3] = tombstone TTL in seconds, ARGV[4] = now (ms), ARGV[5] = the prefix of
--- the online keys (im:chat:online:)
+-- the online keys (im:chat:online:), ARGV[6] = the connection's node's index (im:chat:node:<node>): the connection
+-- leaves it too
 -- Leaves a tombstone so a CONNECT of this connection processed later (reordered or redelivered) is ignored. On the
 -- user's last connection, the user leaves the online sets of KEYS[6..n] and of every conversation in KEYS[5] (derived
 -- from the prefix: with MongoDB unreachable, KEYS[5] alone finds them).
@@ -12,6 +13,7 @@
 -- as last seen), else {0}. Idempotent.
 redis.call('SET', KEYS[2], '1', 'EX', tonumber(ARGV[3]))
 redis.call('HDEL', KEYS[4], ARGV[1])
+redis.call('HDEL', ARGV[6], ARGV[1])
 local removed = redis.call('HDEL', KEYS[1], ARGV[1])
 if redis.call('HLEN', KEYS[1]) == 0 then
   local cleaned, seen = {}, {}

@@ -98,6 +98,17 @@ public final class RedisNames {
         return "im:chat:published:" + conv;
     }
 
+    /** Set of the gateway nodes that have (or had) connections in {@link #nodeConnections}. Owner: chat-service. */
+    public static final String NODES = "im:chat:nodes";
+
+    /**
+     * Hash connId -> userId of the open connections on one gateway node (the per-user {@link #connections}, indexed by
+     * node): when the node dies without sending DISCONNECTs (its {@link #nodeAliveKey} lapses), chat-service ends them.
+     */
+    public static String nodeConnections(String node) {
+        return "im:chat:node:" + node;
+    }
+
     /** Hash connId -> node of one user's open connections. */
     public static String connections(String userId) {
         return CONNS + userId;

@@ -2,6 +2,7 @@ package io.wxim.systemtests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.wxim.protocol.RedisNames;
 import io.wxim.protocol.ServerFrame;
 import java.net.http.HttpClient;
 import java.time.Duration;
@@ -128,6 +129,21 @@ class FaultInjectionIT {
         assertThat(clients.stream().flatMap(c -> c.reconnects.stream()).allMatch(r -> r.gatewayPort() == system.gatewayPorts.get(0))).isTrue();
         assertThat(maxCatchUp).as("catch-up after reconnecting").isLessThan(10_000);
         system.restartGateway(1);
+        // The killed process sent no DISCONNECTs: its connections stayed registered (the users looked online through
+        // them for good). Once gw2 runs again with a new boot id, chat-service ends the old boot's connections.
+        List<String> movedUsers = clients.stream().filter(c -> !c.reconnects.isEmpty()).map(c -> c.login.userId()).toList();
+        long restartedAt = System.nanoTime();
+        try (RedisCli cli = new RedisCli(system.redisPort)) {
+            while (movedUsers.stream().anyMatch(user -> String.valueOf(cli.call("HKEYS", RedisNames.connections(user)))
+                    .contains("gw2."))) {
+                assertThat(System.nanoTime() - restartedAt).as("the killed gateway's connections still registered")
+                        .isLessThan(Duration.ofSeconds(30).toNanos());
+                ChatClient.sleep(200);
+            }
+            assertThat(cli.call("HLEN", RedisNames.nodeConnections("gw2"))).isEqualTo(0L);
+        }
+        report("scenario 1: the killed gateway's connections ended "
+                + (System.nanoTime() - restartedAt) / 1_000_000 + " ms after it ran again");
     }
 
     @Test

@@ -98,6 +98,7 @@ final class SystemUnderTest implements AutoCloseable {
         ManagedProcess historyProcess = service("history-service", historyProps);
         Map<String, String> chatProps = base(chatPort, "chat");
         chatProps.put("im.chat.history.base-url", history);
+        chatProps.put("im.chat.node-sweep-interval", "2s"); // dead gateways' connections ended within seconds
         chatProps.put("spring.security.oauth2.resourceserver.jwt.jwk-set-uri", auth + "/api/auth/jwks");
         ManagedProcess chatProcess = service("chat-service", chatProps);
         chatService = chatProcess;

@@ -31,6 +31,9 @@ import org.springframework.validation.annotation.Validated;
  * @param typingInterval at most one typing event per user and conversation in this interval; more get rate_limited
  * @param maxConversationsListed most conversations in {@code welcome} and in the conversation list (newest joined first)
  * @param crowd         presence in rooms with many members online
+ * @param nodeSweepInterval how often the gateway nodes' alive keys are checked: the connections of a node whose key
+ *                      was gone at two passes in a row (it died without sending DISCONNECTs), or whose connIds name
+ *                      another boot than the running process's, are ended as DISCONNECTs would have
  */
 @Validated
 @ConfigurationProperties("im.chat")
@@ -50,7 +53,8 @@ public record ChatProperties(
         @DefaultValue("2m") Duration recallWindow,
         @DefaultValue("2s") Duration typingInterval,
         @Min(1) @DefaultValue("300") int maxConversationsListed,
-        @Valid @DefaultValue Crowd crowd) {
+        @Valid @DefaultValue Crowd crowd,
+        @DefaultValue("15s") Duration nodeSweepInterval) {
 
     /** The defaults, for code and tests that run without Spring. */
     public static ChatProperties defaults() {
@@ -59,14 +63,15 @@ public record ChatProperties(
                 new History("http://localhost:8082", Duration.ofSeconds(2), 2, 100, 500, DataSize.ofMegabytes(4)),
                 Duration.ofSeconds(2), Duration.ofSeconds(3), "Lobby", 200, 500, 25, Duration.ofSeconds(8), 100,
                 new Pair(Duration.ofMinutes(2), Duration.ofSeconds(30), Duration.ofSeconds(1), 10, 50),
-                Duration.ofMinutes(2), Duration.ofSeconds(2), 300, new Crowd(100, Duration.ofSeconds(1)));
+                Duration.ofMinutes(2), Duration.ofSeconds(2), 300, new Crowd(100, Duration.ofSeconds(1)),
+                Duration.ofSeconds(15));
     }
 
     /** The same settings with another consumer name and stream section. */
     public ChatProperties with(String newConsumerName, Stream newStream) {
         return new ChatProperties(newConsumerName, newStream, history, redisTimeout, mongoTimeout, lobbyName,
                 maxRoomsListed, maxMembersListed, heartbeatSeconds, commandDeadline, maxRoomsPerUser, pair, recallWindow,
-                typingInterval, maxConversationsListed, crowd);
+                typingInterval, maxConversationsListed, crowd, nodeSweepInterval);
     }
 
     /**

@@ -85,7 +85,7 @@ public class PresenceRepository {
                 RedisNames.connecting(user.id()), RedisNames.onlineIn(user.id())));
         convs.forEach(conv -> keys.add(RedisNames.online(conv)));
         List<String> args = List.of(conn, node, nullToEmpty(user.nickname()), nullToEmpty(user.avatarUrl()), user.id(),
-                RedisNames.ONLINE);
+                RedisNames.ONLINE, RedisNames.nodeConnections(node), RedisNames.NODES);
         return redis.execute(CONNECT, keys, args).next().timeout(timeout).map(r -> {
             List<?> l = (List<?>) r;
             long outcome = ((Number) l.get(0)).longValue();
@@ -105,17 +105,17 @@ public class PresenceRepository {
     }
 
     /**
-     * Removes a connection (leaving a tombstone); if it was the user's last, removes the user from the online sets of
-     * {@code convs} (the user's conversations as MongoDB lists them; empty if they could not be read) and of every
-     * conversation recorded in Redis as holding the user ({@link RedisNames#onlineIn}), so a disconnect never depends
-     * on MongoDB.
+     * Removes a connection of gateway {@code node} (leaving a tombstone, and taking it out of the node's index); if it
+     * was the user's last, removes the user from the online sets of {@code convs} (the user's conversations as MongoDB
+     * lists them; empty if they could not be read) and of every conversation recorded in Redis as holding the user
+     * ({@link RedisNames#onlineIn}), so a disconnect never depends on MongoDB.
      */
-    public Mono<Disconnected> disconnect(String userId, String conn, List<String> convs, long now) {
+    public Mono<Disconnected> disconnect(String userId, String node, String conn, List<String> convs, long now) {
         List<String> keys = new ArrayList<>(List.of(RedisNames.connections(userId), RedisNames.closedConnection(conn),
                 RedisNames.lastSeen(userId), RedisNames.connecting(userId), RedisNames.onlineIn(userId)));
         convs.forEach(conv -> keys.add(RedisNames.online(conv)));
         return redis.execute(DISCONNECT, keys, List.of(conn, userId, String.valueOf(TOMBSTONE_SECONDS), String.valueOf(now),
-                        RedisNames.ONLINE))
+                        RedisNames.ONLINE, RedisNames.nodeConnections(node)))
                 .next().timeout(timeout).map(r -> {
                     List<?> l = (List<?>) r;
                     if (((Number) l.get(0)).longValue() != 1L) {

@@ -112,7 +112,7 @@ public class SessionService {
                             user.id(), e.toString());
                     return Mono.just(List.of());
                 })
-                .flatMap(convs -> presence.disconnect(user.id(), cmd.conn(), convs, now))
+                .flatMap(convs -> presence.disconnect(user.id(), cmd.node(), cmd.conn(), convs, now))
                 .flatMap(gone -> !gone.wentOffline() ? Mono.<Void>empty()
                         : pairs.markLost(user.id(), now + props.pair().grace().toMillis())
                                 .then(presence.onlineCounts(gone.convs()).collectList())

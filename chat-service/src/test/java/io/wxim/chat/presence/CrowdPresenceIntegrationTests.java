@@ -46,7 +46,8 @@ class CrowdPresenceIntegrationTests {
         ChatProperties props = new ChatProperties(d.consumerName(), d.stream(), d.history(), d.redisTimeout(),
                 d.mongoTimeout(), d.lobbyName(), d.maxRoomsListed(), d.maxMembersListed(), d.heartbeatSeconds(),
                 d.commandDeadline(), d.maxRoomsPerUser(), d.pair(), d.recallWindow(), d.typingInterval(),
-                d.maxConversationsListed(), new ChatProperties.Crowd(3, Duration.ofHours(1)));
+                d.maxConversationsListed(), new ChatProperties.Crowd(3, Duration.ofHours(1)),
+                d.nodeSweepInterval());
         PresenceRepository presence = new PresenceRepository(redis, props);
         crowd = new CrowdPresence(new Deliveries(redis, new FrameCodec(), props), presence, props);
     }

@@ -46,13 +46,13 @@ class PresenceRepositoryIntegrationTests {
         StepVerifier.create(outcome(presence.connect(alice, "gw2", "c2", convs))).expectNext(PresenceRepository.Connect.ALREADY_ONLINE).verifyComplete();
         assertThat(online()).containsExactly(1L, 1L);
 
-        StepVerifier.create(offline(presence.disconnect(alice.id(), "c1", convs, 1000L))).expectNext(false).verifyComplete();
+        StepVerifier.create(offline(presence.disconnect(alice.id(), "gw", "c1", convs, 1000L))).expectNext(false).verifyComplete();
         assertThat(online()).containsExactly(1L, 1L); // still connected through c2
         assertThat(presence.status(alice.id()).block(Duration.ofSeconds(5)).online()).isTrue();
-        StepVerifier.create(offline(presence.disconnect(alice.id(), "c2", convs, 1000L))).expectNext(true).verifyComplete();
+        StepVerifier.create(offline(presence.disconnect(alice.id(), "gw", "c2", convs, 1000L))).expectNext(true).verifyComplete();
         assertThat(presence.status(alice.id()).block(Duration.ofSeconds(5)))
                 .isEqualTo(new PresenceRepository.Status(false, 1000L)); // last seen: when the last connection closed
-        StepVerifier.create(offline(presence.disconnect(alice.id(), "c2", convs, 1000L))).expectNext(false).verifyComplete(); // redelivery
+        StepVerifier.create(offline(presence.disconnect(alice.id(), "gw", "c2", convs, 1000L))).expectNext(false).verifyComplete(); // redelivery
         assertThat(online()).containsExactly(0L, 0L);
         StepVerifier.create(redis.hasKey(RedisNames.connections(alice.id()))).expectNext(false).verifyComplete();
     }
@@ -62,7 +62,7 @@ class PresenceRepositoryIntegrationTests {
         assertThat(presence.prepare(alice.id(), "gw1", "c-open" + suffix).block(WAIT).closed()).isFalse();
         StepVerifier.create(outcome(presence.connect(alice, "gw1", "c-x" + suffix, convs))).expectNext(PresenceRepository.Connect.CAME_ONLINE).verifyComplete();
         assertThat(presence.prepare(alice.id(), "gw1", "c-x" + suffix).block(WAIT).closed()).isFalse();
-        StepVerifier.create(offline(presence.disconnect(alice.id(), "c-x" + suffix, convs, 1000L))).expectNext(true).verifyComplete();
+        StepVerifier.create(offline(presence.disconnect(alice.id(), "gw", "c-x" + suffix, convs, 1000L))).expectNext(true).verifyComplete();
         assertThat(presence.prepare(alice.id(), "gw1", "c-x" + suffix).block(WAIT).closed()).isTrue();
     }
 
@@ -87,7 +87,7 @@ class PresenceRepositoryIntegrationTests {
     @Test
     void aConnectionClosedWhileBeingSetUpLeavesNothing() {
         presence.prepare(alice.id(), "gw1", "c-d" + suffix).block(WAIT);
-        StepVerifier.create(offline(presence.disconnect(alice.id(), "c-d" + suffix, convs, 1000L))).expectNext(false).verifyComplete();
+        StepVerifier.create(offline(presence.disconnect(alice.id(), "gw", "c-d" + suffix, convs, 1000L))).expectNext(false).verifyComplete();
         StepVerifier.create(redis.hasKey(RedisNames.connecting(alice.id()))).expectNext(false).verifyComplete();
         StepVerifier.create(presence.connect(alice, "gw1", "c-d" + suffix, convs))
                 .expectNext(new PresenceRepository.Connected(PresenceRepository.Connect.ALREADY_CLOSED, "", List.of()))
@@ -100,7 +100,7 @@ class PresenceRepositoryIntegrationTests {
 
     @Test
     void ignoresAConnectProcessedAfterItsDisconnect() {
-        StepVerifier.create(offline(presence.disconnect(alice.id(), "c9", convs, 1000L))).expectNext(false).verifyComplete();
+        StepVerifier.create(offline(presence.disconnect(alice.id(), "gw", "c9", convs, 1000L))).expectNext(false).verifyComplete();
         StepVerifier.create(presence.connect(alice, "gw1", "c9", convs))
                 .expectNext(new PresenceRepository.Connected(PresenceRepository.Connect.ALREADY_CLOSED, "", List.of()))
                 .verifyComplete();
@@ -156,7 +156,7 @@ class PresenceRepositoryIntegrationTests {
         presence.markOnline(left, alice.id()).block(WAIT);
         presence.markOffline(left, alice.id()).block(WAIT);
 
-        PresenceRepository.Disconnected gone = presence.disconnect(alice.id(), "c-m" + suffix, List.of(), 1000L).block(WAIT);
+        PresenceRepository.Disconnected gone = presence.disconnect(alice.id(), "gw", "c-m" + suffix, List.of(), 1000L).block(WAIT);
 
         assertThat(gone.wentOffline()).isTrue();
         assertThat(gone.convs()).containsExactlyInAnyOrder(convs.get(0), convs.get(1), joined);

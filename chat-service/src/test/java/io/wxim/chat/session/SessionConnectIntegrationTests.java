@@ -2,19 +2,19 @@ package io.wxim.chat.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.direct.DirectService;
 import io.wxim.chat.direct.PeersRepository;
-import io.wxim.chat.message.HistoryClient;
-import io.wxim.chat.message.LastSeqs;
-import io.wxim.chat.pair.PairRepository;
-import io.wxim.chat.presence.CrowdPresence;
+
+
+
+
 import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.chat.profile.ProfileService;
-import io.wxim.chat.room.KnownMembers;
+
 import io.wxim.chat.room.RoomRepository;
-import io.wxim.chat.room.RoomService;
+
 import io.wxim.chat.routing.Deliveries;
 import io.wxim.protocol.Command;
 import io.wxim.protocol.FrameCodec;
@@ -26,9 +26,9 @@ import io.wxim.testinfra.TestInfra;
 import io.wxim.testinfra.TestMongo;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Collection;
+
 import java.util.List;
-import java.util.Map;
+
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -40,7 +40,7 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.listener.ChannelTopic;
 import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
-import org.springframework.web.reactive.function.client.WebClient;
+
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -141,15 +141,6 @@ class SessionConnectIntegrationTests {
     }
 
     private SessionService sessions(RoomRepository rooms, DirectService directs) {
-        RoomService roomService = new RoomService(rooms, props, Clock.systemUTC(), KnownMembers.local(Duration.ofSeconds(10), System::nanoTime));
-        // history knows no messages yet: every last seq is 0
-        HistoryClient history = new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()) {
-            @Override
-            public Mono<Map<String, Long>> lastSeqs(Collection<String> convs) {
-                return Mono.just(Map.of());
-            }
-        };
-        return new SessionService(presence, roomService, profiles, directs, new PairRepository(redis, props),
-                new LastSeqs(history), deliveries, new CrowdPresence(deliveries, presence, props), props, Clock.systemUTC());
+        return TestSessions.create(redis, props, presence, profiles, deliveries, rooms, directs);
     }
 }

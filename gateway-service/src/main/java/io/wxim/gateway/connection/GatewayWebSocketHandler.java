@@ -58,7 +58,7 @@ public class GatewayWebSocketHandler {
     private final String node;
     private final AtomicLong ids = new AtomicLong();
     /** Random per process start: connection ids never repeat across restarts of a node with a fixed id. */
-    private final String bootId = Long.toString(new java.security.SecureRandom().nextLong() & Long.MAX_VALUE, 36);
+    private final String bootId;
     private final Counter framesIn;
     private final Counter rateLimited;
     private final MeterRegistry meters;
@@ -74,6 +74,7 @@ public class GatewayWebSocketHandler {
                                    GatewayProperties props, NodeIdentity node, MeterRegistry meters,
                                    ReactiveJwtDecoder tokens, RevocationCheck revocations, SecureHandshake secureHandshake,
                                    UserSendLimiter userRate, UserConnectionCap userConnections) {
+        this.bootId = node.boot();
         this.userRate = userRate;
         this.userConnections = userConnections;
         this.secureHandshake = secureHandshake;

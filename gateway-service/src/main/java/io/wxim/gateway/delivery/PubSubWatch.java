@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
@@ -40,7 +39,9 @@ import reactor.core.publisher.Sinks;
  * A drop of the command connection alone also causes a resync: harmless, only extra syncs. If this node's alive key
  * ({@code im:gw:alive:<node>}, refreshed with each periodic probe) is gone at that moment, Redis lost its data,
  * chat-service's record of this node's connections with it: the connections are closed with 4001 instead (spread
- * over the drain window), and their reconnects register them again.
+ * over the drain window), and their reconnects register them again. The same happens when a periodic refresh finds the
+ * key gone (it lapsed: chat-service ends the connections of a node whose key stays gone, as those of a dead gateway).
+ * The key's value is this process's boot id, the middle part of its connIds.
  * <p>
  * The same probe, sent every {@code pubsubProbeInterval}, feeds readiness: DOWN after three intervals without one.
  * Three long-lived loops started once (connection events, probes, closes), each with an error handler.
@@ -57,7 +58,11 @@ public class PubSubWatch implements SmartLifecycle {
     private final GatewayProperties props;
     private final String channel;
     private final String aliveKey;
-    private final String prefix = "probe:" + UUID.randomUUID().toString().substring(0, 8) + ":";
+    private final String prefix;
+    /** The alive key's value: this process's boot id (chat-service compares it with the connIds it holds). */
+    private final String boot;
+    /** Whether this process wrote its alive key yet; after that, a refresh that finds it gone means it lapsed. */
+    private boolean aliveWritten;
     private final String resyncFrame;
     private final Counter resyncs;
     private final Counter reconnects;
@@ -79,12 +84,14 @@ public class PubSubWatch implements SmartLifecycle {
         this.props = props;
         this.channel = RedisNames.nodeChannel(node.id());
         this.aliveKey = RedisNames.nodeAliveKey(node.id());
+        this.boot = node.boot();
+        this.prefix = "probe:" + node.boot() + ":";
         this.resyncFrame = codec.encode(new ServerFrame.Resync("pubsub"));
         this.resyncs = Counter.builder("im.gateway.pubsub.resyncs")
                 .description("times the gateway told its clients to resync after its Redis pub/sub connection came back")
                 .register(meters);
         this.reconnects = Counter.builder("im.gateway.redis.data-loss")
-                .description("times the gateway found Redis had lost its data and made its clients reconnect")
+                .description("times the gateway found its alive key gone (Redis lost its data, or the key lapsed) and made its clients reconnect")
                 .register(meters);
     }
 
@@ -122,7 +129,7 @@ public class PubSubWatch implements SmartLifecycle {
         if (!recovered) {
             return Mono.empty();
         }
-        return redis.opsForValue().setIfAbsent(aliveKey, prefix, aliveTtl())
+        return redis.opsForValue().setIfAbsent(aliveKey, boot, aliveTtl())
                 .timeout(props.redisTimeout())
                 .onErrorResume(e -> {
                     log.warn("alive key check failed, assuming Redis kept its data: error={}", e.toString());
@@ -151,7 +158,7 @@ public class PubSubWatch implements SmartLifecycle {
         List<Connection> open = new ArrayList<>(registry.connections());
         Collections.shuffle(open);
         reconnects.increment();
-        log.warn("Redis lost its data (alive key of this node gone): closing {} connections with 4001 over {}",
+        log.warn("alive key of this node gone (Redis lost its data, or the key lapsed): closing {} connections with 4001 over {}",
                 open.size(), props.ws().drainWindow());
         if (open.isEmpty()) {
             return Mono.empty();
@@ -201,13 +208,46 @@ public class PubSubWatch implements SmartLifecycle {
         if (n < 0) {
             return Mono.empty();
         }
-        // While recovering the alive key is left alone: whether it survived is what the recovery asks.
-        Mono<Boolean> refresh = recovering() ? Mono.just(true) : redis.opsForValue().set(aliveKey, prefix, aliveTtl());
+        // While recovering the alive key is only extended, never created: whether it survived is what the recovery
+        // asks, and a recovery that takes long must not let it lapse (chat-service would end this node's connections).
+        Mono<Boolean> refresh = recovering()
+                ? redis.opsForValue().setIfPresent(aliveKey, boot, aliveTtl()).thenReturn(true)
+                : refreshAlive();
         return refresh.then(redis.convertAndSend(channel, prefix + n))
                 .timeout(props.redisTimeout())
                 .doOnError(e -> log.debug("probe publish failed: error={}", e.toString()))
                 .onErrorResume(e -> Mono.empty()) // Redis unreachable: readiness reports it once probes stop coming back
                 .then();
+    }
+
+    /**
+     * Refreshes the alive key, only if it exists (SET XX) once this process wrote it: if it lapsed (no refresh for a
+     * whole TTL: Redis unreachable or this process stalled, without the connection dropping), chat-service may have
+     * ended this node's connections as those of a dead gateway, so the clients are made to reconnect (4001) and the
+     * key is written again.
+     */
+    private Mono<Boolean> refreshAlive() {
+        if (!aliveWritten()) {
+            aliveWritten(true); // before the write: a refresh after it is visible must check it
+            return redis.opsForValue().set(aliveKey, boot, aliveTtl())
+                    .doOnError(e -> aliveWritten(false))
+                    .doOnCancel(() -> aliveWritten(false)); // timed out: whether it landed is unknown
+        }
+        return redis.opsForValue().setIfPresent(aliveKey, boot, aliveTtl()).flatMap(present -> {
+            if (present) {
+                return Mono.just(true);
+            }
+            log.warn("this gateway's alive key lapsed: chat-service may have ended its connections");
+            return redis.opsForValue().set(aliveKey, boot, aliveTtl()).flatMap(done -> reconnectAll().thenReturn(done));
+        });
+    }
+
+    private synchronized boolean aliveWritten() {
+        return aliveWritten;
+    }
+
+    private synchronized void aliveWritten(boolean written) {
+        aliveWritten = written;
     }
 
     @Override

@@ -43,6 +43,7 @@ class PubSubWatchIntegrationTests {
     private static final Duration WAIT = Duration.ofSeconds(15);
 
     private final String node = "gw-t-" + UUID.randomUUID().toString().substring(0, 8);
+    private final NodeIdentity identity = new NodeIdentity(node);
     private ClientResources resources;
     private LettuceConnectionFactory factory;
     private ReactiveRedisMessageListenerContainer container;
@@ -63,18 +64,24 @@ class PubSubWatchIntegrationTests {
         registry = new ConnectionRegistry(onFrame -> new ConversationSubscriptions(container, onFrame, WAIT),
                 new SimpleMeterRegistry(), "{\"type\":\"error\",\"code\":\"unavailable\"}");
         // a long probe interval: the alive key is written once, at start, and not refreshed during a test
+        startWatch("60s");
+    }
+
+    private void startWatch(String probeInterval) {
         GatewayProperties props = new Binder(new MapConfigurationPropertySource(Map.of(
-                "im.gateway.pubsub-probe-interval", "60s", "im.gateway.ws.drain-window", "500ms")))
+                "im.gateway.pubsub-probe-interval", probeInterval, "im.gateway.ws.drain-window", "500ms")))
                 .bindOrCreate("im.gateway", GatewayProperties.class);
         FrameCodec codec = new FrameCodec();
-        watch = new PubSubWatch(redis, resources, registry, props, new NodeIdentity(node), codec, new SimpleMeterRegistry());
-        listener = new NodeListener(container, registry, codec, new NodeIdentity(node), watch);
+        redis.delete(RedisNames.nodeAliveKey(node)).block(WAIT); // left by an earlier watch: wait for this one's write
+        watch = new PubSubWatch(redis, resources, registry, props, identity, codec, new SimpleMeterRegistry());
+        listener = new NodeListener(container, registry, codec, identity, watch);
         listener.start();
         watch.start();
-        // the first probe (at start) writes this node's alive key
-        StepVerifier.create(Flux.interval(Duration.ofMillis(50)).onBackpressureDrop().concatMap(t -> redis.hasKey(RedisNames.nodeAliveKey(node)))
-                        .filter(Boolean::booleanValue).next())
-                .expectNext(true).expectComplete().verify(WAIT);
+        // the first probe (at start) writes this node's alive key: this process's boot id
+        StepVerifier.create(Flux.interval(Duration.ofMillis(50)).onBackpressureDrop()
+                        .concatMap(t -> redis.opsForValue().get(RedisNames.nodeAliveKey(node)))
+                        .filter(identity.boot()::equals).next())
+                .expectNext(identity.boot()).expectComplete().verify(WAIT);
     }
 
     @AfterEach
@@ -105,6 +112,36 @@ class PubSubWatchIntegrationTests {
         killPubSubConnections();
         StepVerifier.create(TestConnections.closeRequested(a)).expectNext(CloseCode.GOING_AWAY).expectComplete().verify(WAIT);
         StepVerifier.create(redis.hasKey(RedisNames.nodeAliveKey(node))).expectNext(true).expectComplete().verify(WAIT);
+    }
+
+    /**
+     * The key lapsed while the gateway kept its Redis connection (stalled past the TTL): chat-service may have ended
+     * this node's connections as those of a dead gateway, so the next refresh closes them with 4001 (they register
+     * again) and writes the key again.
+     */
+    @Test
+    void closesEveryConnectionWithGoingAway_whenARefreshFindsTheAliveKeyLapsed() {
+        watch.stop();
+        listener.stop();
+        startWatch("200ms");
+        Connection a = welcomed("a");
+        StepVerifier.create(redis.delete(RedisNames.nodeAliveKey(node))).expectNext(1L).verifyComplete();
+        StepVerifier.create(TestConnections.closeRequested(a)).expectNext(CloseCode.GOING_AWAY).expectComplete().verify(WAIT);
+        StepVerifier.create(redis.opsForValue().get(RedisNames.nodeAliveKey(node))).expectNext(identity.boot())
+                .expectComplete().verify(WAIT);
+    }
+
+    @Test
+    void refreshesTheAliveKeyWithoutClosingAnything_whileItExists() {
+        watch.stop();
+        listener.stop();
+        startWatch("200ms");
+        Connection a = welcomed("a");
+        StepVerifier.create(TestConnections.closeRequested(a)).expectSubscription()
+                .expectNoEvent(Duration.ofSeconds(1)) // five refreshes
+                .thenCancel().verify(WAIT);
+        StepVerifier.create(redis.getExpire(RedisNames.nodeAliveKey(node))).assertNext(ttl -> assertThat(ttl)
+                .isGreaterThan(Duration.ofSeconds(50))).expectComplete().verify(WAIT);
     }
 
     private Connection welcomed(String id) {
