@@ -122,6 +122,41 @@ class MediaEndToEndIntegrationTests extends EndToEndTestBase {
         assertThat(uploadRaw(gw1, null, png(10, 10), "x.png").statusCode()).isEqualTo(401);
     }
 
+    /**
+     * A recalled picture's file is deleted: links handed out before answer 404, fresh ones are refused. The same upload
+     * sent twice keeps its file while one of the messages still shows it.
+     */
+    @Test
+    void aRecalledPicturesFileIsDeleted_unlessAnotherMessageStillShowsIt() throws Exception {
+        Login alice = login("alice");
+        Login bob = login("bob");
+        try (WsClient a = WsClient.connect(http, gw1, alice.token()); WsClient b = WsClient.connect(http, gw2, bob.token())) {
+            a.await(ServerFrame.Welcome.class);
+            b.await(ServerFrame.Welcome.class);
+            String mediaId = upload(gw1, alice.token(), png(64, 48), "oops.png").get("id").asString();
+            String send = "{\"type\":\"send\",\"cmid\":\"%s\",\"to\":\"" + bob.userId()
+                    + "\",\"kind\":\"image\",\"media\":\"" + mediaId + "\"}";
+            a.send(send.formatted("p1"));
+            ServerFrame.Ack first = a.await(ServerFrame.Ack.class, f -> "p1".equals(f.cmid()));
+            a.send(send.formatted("p2"));
+            ServerFrame.Ack second = a.await(ServerFrame.Ack.class, f -> "p2".equals(f.cmid()));
+            ServerFrame.Media media = b.await(ServerFrame.Message.class, f -> f.seq() == first.seq()).media();
+            assertThat(fetch(gw2, media.url(), null).statusCode()).isEqualTo(200);
+
+            a.send(DirectMessagesEndToEndIntegrationTests.recall("q1", first.conv(), first.seq()));
+            a.await(ServerFrame.Recalled.class, f -> "q1".equals(f.rid()));
+            assertThat(fetch(gw2, media.url(), null).statusCode()).as("still shown by the second message").isEqualTo(200);
+
+            a.send(DirectMessagesEndToEndIntegrationTests.recall("q2", second.conv(), second.seq()));
+            a.await(ServerFrame.Recalled.class, f -> "q2".equals(f.rid()));
+            assertThat(fetch(gw2, media.url(), null).statusCode()).isEqualTo(404);
+            assertThat(fetch(gw2, media.thumbUrl(), null).statusCode()).isEqualTo(404);
+            assertThat(get(gw2, "/api/media/" + mediaId + "/url?conv=" + first.conv(), bob.token()).statusCode())
+                    .isEqualTo(404);
+            assertThat(get(gw1, "/api/media/" + mediaId + "/url", alice.token()).statusCode()).isEqualTo(404);
+        }
+    }
+
     private JsonNode upload(int port, String token, byte[] content, String filename) throws Exception {
         HttpResponse<String> response = uploadRaw(port, token, content, filename);
         assertThat(response.statusCode()).as(response.body()).isEqualTo(201);

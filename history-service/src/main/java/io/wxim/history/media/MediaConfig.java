@@ -55,8 +55,9 @@ class MediaConfig {
     }
 
     @Bean
-    MediaService mediaService(MediaRepository repository, MediaUrls urls, ChatMembershipClient membership) {
-        return new MediaService(repository, urls, membership);
+    MediaService mediaService(MediaRepository repository, MediaFiles files, MediaUrls urls,
+                              ChatMembershipClient membership) {
+        return new MediaService(repository, files, urls, membership);
     }
 
     @Bean

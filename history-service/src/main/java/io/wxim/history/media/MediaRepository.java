@@ -52,13 +52,19 @@ class MediaRepository {
         return mongo.find(q, MediaDocument.class, MediaDocument.COLLECTION).timeout(timeout);
     }
 
+    /** Deletes the document, used or not (the last message that showed it was recalled). */
+    Mono<Void> delete(String id) {
+        return bounded(mongo.remove(query(where("_id").is(id)), MediaDocument.COLLECTION)).then();
+    }
+
     /** Deletes the document if it is still unused (a message may have claimed it meanwhile). */
     Mono<Boolean> deleteIfUnused(String id) {
         return bounded(mongo.remove(query(where("_id").is(id).and("used").is(false)), MediaDocument.COLLECTION))
                 .map(result -> result.getDeletedCount() > 0);
     }
 
-    private <T> Mono<T> bounded(Mono<T> call) {
+    /** Bounds a Mongo call by the Mongo timeout (an unreachable or slow store becomes StoreUnavailableException). */
+    <T> Mono<T> bounded(Mono<T> call) {
         return call.timeout(timeout)
                 .onErrorMap(TimeoutException.class, e -> new StoreUnavailableException("mongo call timed out", e))
                 .onErrorMap(DataAccessResourceFailureException.class, e -> new StoreUnavailableException("mongo unreachable", e));

@@ -15,4 +15,12 @@ public interface MediaClaims {
     MediaClaims NONE = message -> Mono.error(new MediaNotFoundException());
 
     Mono<ServerFrame.Media> claim(NewMessage message);
+
+    /**
+     * Deletes the file {@code mediaId} (its record and its bytes): the last message that showed it was recalled.
+     * Signed links already handed out answer 404 from then on. Idempotent.
+     */
+    default Mono<Void> release(String mediaId) {
+        return Mono.empty();
+    }
 }

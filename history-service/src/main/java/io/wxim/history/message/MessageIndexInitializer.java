@@ -24,5 +24,10 @@ public class MessageIndexInitializer {
                 unused -> { },
                 error -> log.warn("message indexes not created yet, will retry on first use: {}", error.toString()),
                 () -> log.info("message indexes ready collection={}", MessageRepository.COLLECTION));
+        repository.ensureMediaIndex().subscribe(
+                unused -> { },
+                error -> log.warn("media index of messages not created (recalls of pictures read without it): {}",
+                        error.toString()),
+                () -> log.info("media index of messages ready collection={}", MessageRepository.COLLECTION));
     }
 }

@@ -33,6 +33,7 @@ public class MessageRepository {
     public static final String COLLECTION = "messages";
     static final String SEQ_INDEX = "conv_seq";
     static final String CMID_INDEX = "conv_from_cmid";
+    static final String MEDIA_INDEX = "media_id";
     private static final int DUPLICATE_KEY = 11000;
     private static final Duration FOREVER = Duration.ofMillis(Long.MAX_VALUE);
 
@@ -47,7 +48,7 @@ public class MessageRepository {
         this.indexesReady = createIndexes().cache(ok -> FOREVER, error -> Duration.ZERO, () -> FOREVER);
     }
 
-    /** Completes once both unique indexes exist (idempotent: creating an existing index is a no-op). */
+    /** Completes once both unique indexes exist (idempotent: creating an existing index is a no-op). Writes wait for it. */
     public Mono<Void> ensureIndexes() {
         return indexesReady;
     }
@@ -59,6 +60,30 @@ public class MessageRepository {
         Mono<String> cmid = ops.createIndex(new Index().on("conv", Sort.Direction.ASC)
                 .on("from.id", Sort.Direction.ASC).on("cmid", Sort.Direction.ASC).unique().named(CMID_INDEX));
         return bounded(seq.then(cmid)).then();
+    }
+
+    /**
+     * Creates the index a recall's "is this file still shown?" read uses. Not awaited by writes: on a large collection
+     * it may take a while to build, and the read works without it (slower). Unbounded on purpose; the caller logs.
+     */
+    public Mono<Void> ensureMediaIndex() {
+        return mongo.indexOps(COLLECTION)
+                .createIndex(new Index().on("media.id", Sort.Direction.ASC).sparse().named(MEDIA_INDEX)).then();
+    }
+
+    /** The id of the file message {@code (conv, seq)} shows or showed (kept after a recall), or empty. */
+    Mono<String> mediaIdOf(String conv, long seq) {
+        Query query = Query.query(Criteria.where("conv").is(conv).and("seq").is(seq));
+        query.fields().include("media.id");
+        return bounded(mongo.findOne(query, Document.class, COLLECTION))
+                .mapNotNull(d -> d.get("media", Document.class))
+                .mapNotNull(m -> m.getString("id"));
+    }
+
+    /** Whether a message that is not recalled shows file {@code mediaId} (one may be sent in several messages). */
+    Mono<Boolean> mediaShown(String mediaId) {
+        return bounded(mongo.exists(Query.query(Criteria.where("media.id").is(mediaId).and("recalled").ne(true)),
+                COLLECTION));
     }
 
     /** Inserts; a unique-index conflict surfaces as {@link org.springframework.dao.DuplicateKeyException}. */

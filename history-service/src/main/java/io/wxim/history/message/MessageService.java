@@ -120,9 +120,28 @@ public class MessageService {
         return repository.markRecalled(conv, seq, by.id(), notBefore)
                 .doOnNext(m -> log.debug("recalled conversationId={} seq={} userId={}", conv, seq, by.id()))
                 .switchIfEmpty(Mono.defer(() -> explainNoRecall(conv, seq, by.id(), notBefore)))
-                .flatMap(target -> target.ts() < notBefore - NOTICE_RETRY_GRACE.toMillis()
+                .flatMap(target -> (target.ts() < notBefore - NOTICE_RETRY_GRACE.toMillis()
                         ? Mono.just(new Recall(target, null))
-                        : store(NewMessage.recallNotice(conv, by, seq)).map(notice -> new Recall(target, notice)));
+                        : store(NewMessage.recallNotice(conv, by, seq)).map(notice -> new Recall(target, notice)))
+                        .flatMap(done -> releaseMedia(conv, seq).thenReturn(done)));
+    }
+
+    /**
+     * Deletes the file of a recalled image or audio message unless another message that is not recalled shows it
+     * (the same upload may be sent several times). A failure is logged and does not fail the recall: the file then
+     * stays (its links work until they expire), and a retried recall tries again.
+     */
+    private Mono<Void> releaseMedia(String conv, long seq) {
+        return repository.mediaIdOf(conv, seq)
+                .filterWhen(mediaId -> repository.mediaShown(mediaId).map(shown -> !shown))
+                .flatMap(mediaId -> media.release(mediaId)
+                        .doOnSuccess(done -> log.debug("media of a recalled message deleted: mediaId={}", mediaId)))
+                .onErrorResume(e -> {
+                    log.warn("media of a recalled message not deleted: conversationId={} seq={} error={}", conv, seq,
+                            e.toString());
+                    return Mono.empty();
+                })
+                .then();
     }
 
     private Mono<StoredMessage> explainNoRecall(String conv, long seq, String by, long notBefore) {
@@ -173,7 +192,7 @@ public class MessageService {
      */
     private Mono<List<ConversationBatcher.Outcome<StoredMessage>>> storeBatch(String conv, List<NewMessage> messages) {
         return Flux.fromIterable(messages)
-                .concatMap(m -> claim(m).map(c -> (Object) c).onErrorResume(e -> Mono.just(e)))
+                .concatMap(m -> claim(m).map(c -> (Object) c).onErrorResume(e -> originalOfRefused(m, e)))
                 .collectList()
                 .flatMap(claims -> {
                     List<Claimed> fresh = new ArrayList<>();
@@ -187,6 +206,9 @@ public class MessageService {
                             .concatMap(c -> {
                                 if (c instanceof Throwable error) {
                                     return Mono.just(ConversationBatcher.Outcome.<StoredMessage>failed(error));
+                                }
+                                if (c instanceof StoredMessage original) {
+                                    return Mono.just(ConversationBatcher.Outcome.of(original));
                                 }
                                 Claimed claimed = (Claimed) c;
                                 StoredMessage done = stored.get(claimed.id());
@@ -229,6 +251,20 @@ public class MessageService {
                     return Mono.just(Map.of());
                 })
                 .doOnError(e -> lastSeqs.evict(conv));
+    }
+
+    /**
+     * A media claim refused as unknown media may be the retry of a message stored before whose file was deleted when
+     * it was recalled: then the original answers (as a duplicate), as for any retry; else the refusal stands.
+     */
+    private Mono<Object> originalOfRefused(NewMessage m, Throwable refusal) {
+        if (!(refusal instanceof MediaNotFoundException)) {
+            return Mono.just(refusal);
+        }
+        return repository.findByClientId(m.conv(), m.from().id(), m.cmid())
+                .map(original -> (Object) original.asDuplicate())
+                .defaultIfEmpty(refusal)
+                .onErrorResume(e -> Mono.just(refusal));
     }
 
     private Mono<Claimed> claim(NewMessage m) {

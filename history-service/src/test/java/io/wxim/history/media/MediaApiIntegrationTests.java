@@ -240,6 +240,29 @@ class MediaApiIntegrationTests {
         links(sent, "alice", null).expectStatus().isOk();
     }
 
+    /**
+     * Recalling the only message that shows a picture deletes its record and its bytes; a retried send of that message
+     * (same cmid) still answers its original, recalled, instead of "no such media".
+     */
+    @Test
+    void aRecallDeletesThePicturesRecordAndBytes_andARetriedSendStillFindsItsOriginal() {
+        String conv = "r:rec" + UUID.randomUUID().toString().substring(0, 6);
+        String id = (String) upload("alice", png(14, 14, false), "r.png", MediaType.IMAGE_PNG).expectStatus().isCreated()
+                .expectBody(MAP).returnResult().getResponseBody().get("id");
+        var stored = messages.store(image(conv, "alice", "r1", id)).block(WAIT);
+        assertThat(mongo.count(Query.query(Criteria.where("filename").is(id)), "fs.files").block(WAIT)).isEqualTo(1);
+
+        messages.recall(conv, stored.seq(), new io.wxim.protocol.UserRef("alice", null, null), 0).block(WAIT);
+
+        assertThat(mongo.count(Query.query(Criteria.where("filename").is(id)), "fs.files").block(WAIT)).isZero();
+        assertThat(mongo.count(Query.query(Criteria.where("_id").is(id)), "media").block(WAIT)).isZero();
+        links(id, "alice", null).expectStatus().isNotFound();
+        var again = messages.store(image(conv, "alice", "r1", id)).block(WAIT);
+        assertThat(again.duplicate()).isTrue();
+        assertThat(again.recalled()).isTrue();
+        assertThat(again.seq()).isEqualTo(stored.seq());
+    }
+
     private static final ParameterizedTypeReference<Map<String, Object>> MAP = new ParameterizedTypeReference<>() {
     };
 

@@ -142,6 +142,41 @@ class MessageRecallIntegrationTests {
     }
 
     @Test
+    void deletesTheFileOfARecalledPicture_onceNoMessageThatIsNotRecalledShowsIt() {
+        java.util.List<String> released = new java.util.concurrent.CopyOnWriteArrayList<>();
+        boolean[] failRelease = {false};
+        MediaClaims files = new MediaClaims() {
+            @Override
+            public Mono<ServerFrame.Media> claim(NewMessage m) {
+                return Mono.just(new ServerFrame.Media(m.mediaId(), "image/png", 10, 1, 1, null, null, null, null));
+            }
+
+            @Override
+            public Mono<Void> release(String mediaId) {
+                return failRelease[0] ? Mono.error(new StoreUnavailableException("down", null))
+                        : Mono.fromRunnable(() -> released.add(mediaId));
+            }
+        };
+        HistoryProperties props = HistoryProperties.defaults();
+        MessageService withFiles = new MessageService(new MessageRepository(MONGO.template(), props.mongoTimeout()), props,
+                Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC), files);
+        StoredMessage first = block(withFiles.store(picture("p1", "pic1")));
+        StoredMessage second = block(withFiles.store(picture("p2", "pic1"))); // the same upload sent again
+        StoredMessage other = block(withFiles.store(picture("p3", "pic2")));
+
+        block(withFiles.recall(conv, first.seq(), user("alice"), 0));
+        assertThat(released).as("still shown by the second message").isEmpty();
+        failRelease[0] = true;
+        assertThat(block(withFiles.recall(conv, second.seq(), user("alice"), 0)).target().recalled())
+                .as("a failed delete does not fail the recall").isTrue();
+        failRelease[0] = false;
+        block(withFiles.recall(conv, second.seq(), user("alice"), 0)); // the retry deletes it
+        assertThat(released).containsExactly("pic1");
+        block(withFiles.recall(conv, other.seq(), user("alice"), 0));
+        assertThat(released).containsExactly("pic1", "pic2");
+    }
+
+    @Test
     void refusesToRecallARecallNotice() {
         StoredMessage stored = block(service.store(text("alice", "c1", "secret")));
         StoredMessage notice = block(service.recall(conv, stored.seq(), user("alice"), 0)).notice();
@@ -236,6 +271,10 @@ class MessageRecallIntegrationTests {
 
     private static io.wxim.protocol.UserRef user(String id) {
         return new io.wxim.protocol.UserRef(id, null, null);
+    }
+
+    private NewMessage picture(String cmid, String mediaId) {
+        return NewMessage.of(conv, "alice", null, null, cmid, "image", null, mediaId, null, 4000);
     }
 
     private NewMessage text(String from, String cmid, String body) {
