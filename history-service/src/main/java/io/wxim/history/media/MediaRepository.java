@@ -28,15 +28,34 @@ class MediaRepository {
         return bounded(mongo.insert(doc, MediaDocument.COLLECTION));
     }
 
-    /** Without the thumbnail bytes. */
+    /** Without the thumbnail bytes; a released file (being deleted) is not found. */
     Mono<MediaDocument> find(String id) {
-        Query q = query(where("_id").is(id));
+        Query q = query(where("_id").is(id).and("released").ne(true));
         q.fields().exclude("thumbnail");
         return bounded(mongo.findOne(q, MediaDocument.class, MediaDocument.COLLECTION));
     }
 
+    /** With the thumbnail bytes; a released file (being deleted) is not found. */
     Mono<MediaDocument> findWithThumbnail(String id) {
-        return bounded(mongo.findById(id, MediaDocument.class, MediaDocument.COLLECTION));
+        return bounded(mongo.findOne(query(where("_id").is(id).and("released").ne(true)), MediaDocument.class,
+                MediaDocument.COLLECTION));
+    }
+
+    /**
+     * Marks the file released (the last message that showed it was recalled): from then on it is not found, whatever
+     * happens to the deletion of its bytes and record, which the orphan sweep finishes if it was interrupted.
+     */
+    Mono<Void> markReleased(String id) {
+        return bounded(mongo.updateFirst(query(where("_id").is(id)), new Update().set("released", true),
+                MediaDocument.COLLECTION)).then();
+    }
+
+    /** Released files whose deletion was interrupted, a bounded batch (ids only). */
+    Flux<String> released(int limit) {
+        Query q = query(where("released").is(true)).limit(limit);
+        q.fields().include("_id");
+        return mongo.find(q, org.bson.Document.class, MediaDocument.COLLECTION).timeout(timeout)
+                .map(d -> d.getString("_id"));
     }
 
     /** Records that the file was sent to {@code conv} (idempotent). */
@@ -52,7 +71,7 @@ class MediaRepository {
         return mongo.find(q, MediaDocument.class, MediaDocument.COLLECTION).timeout(timeout);
     }
 
-    /** Deletes the document, used or not (the last message that showed it was recalled). */
+    /** Deletes the document, used or not (a released file, once its bytes are gone). */
     Mono<Void> delete(String id) {
         return bounded(mongo.remove(query(where("_id").is(id)), MediaDocument.COLLECTION)).then();
     }

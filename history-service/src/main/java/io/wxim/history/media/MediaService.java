@@ -43,12 +43,15 @@ class MediaService implements MediaClaims {
     }
 
     /**
-     * The record first: from then on the file is not found (links answer 404), then its bytes. Bounded like every
-     * Mongo call; bytes left by a failure after the record went are unreachable (a known leak, see architecture).
+     * Marks the record released first: from then on the file is not found (links answer 404, no fresh ones, no new
+     * message may claim it); then its bytes, then the record. Each step bounded like every Mongo call; if one fails,
+     * the orphan sweep finishes the deletion of released files.
      */
     @Override
     public Mono<Void> release(String mediaId) {
-        return repository.delete(mediaId).then(repository.bounded(files.delete(mediaId)));
+        return repository.markReleased(mediaId)
+                .then(repository.bounded(files.delete(mediaId)))
+                .then(repository.delete(mediaId));
     }
 
     /** Fresh signed URLs for {@code userId}: the uploader, or a member of {@code conv} where the file was sent. */

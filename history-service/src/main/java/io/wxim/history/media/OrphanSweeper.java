@@ -31,9 +31,9 @@ class OrphanSweeper implements SmartLifecycle {
         this.clock = clock;
     }
 
-    /** One sweep; emits how many uploads were deleted. */
+    /** One sweep; emits how many uploads were deleted (orphans, and released files whose deletion was interrupted). */
     Mono<Long> sweep() {
-        return repository.orphans(clock.instant().minus(props.orphanTtl()), BATCH)
+        Mono<Long> orphans = repository.orphans(clock.instant().minus(props.orphanTtl()), BATCH)
                 .concatMap(doc -> repository.deleteIfUnused(doc.id())
                         .filter(Boolean::booleanValue)
                         .flatMap(deleted -> files.delete(doc.id()).thenReturn(doc.id())))
@@ -43,6 +43,15 @@ class OrphanSweeper implements SmartLifecycle {
                         log.info("orphaned uploads deleted: count={}", n);
                     }
                 });
+        Mono<Long> released = repository.released(BATCH)
+                .concatMap(id -> repository.bounded(files.delete(id)).then(repository.delete(id)).thenReturn(id))
+                .count()
+                .doOnNext(n -> {
+                    if (n > 0) {
+                        log.info("recalled uploads whose deletion was interrupted deleted: count={}", n);
+                    }
+                });
+        return orphans.zipWith(released, Long::sum);
     }
 
     @Override

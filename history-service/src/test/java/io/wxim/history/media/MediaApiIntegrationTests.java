@@ -82,6 +82,9 @@ class MediaApiIntegrationTests {
     @Autowired
     OrphanSweeper sweeper;
 
+    @Autowired
+    MediaRepository mediaRepository;
+
     @Test
     void uploadsAnImage_andServesItAndItsThumbnailBySignedUrlWithoutAToken() throws Exception {
         byte[] png = png(800, 400, true);
@@ -261,6 +264,25 @@ class MediaApiIntegrationTests {
         assertThat(again.duplicate()).isTrue();
         assertThat(again.recalled()).isTrue();
         assertThat(again.seq()).isEqualTo(stored.seq());
+    }
+
+    /** A recall's delete interrupted after the file was marked released: not found at once, finished by the sweep. */
+    @Test
+    void aReleasedFileIsNotFound_andTheSweepFinishesAnInterruptedDeletion() {
+        String conv = "r:rel" + UUID.randomUUID().toString().substring(0, 6);
+        String id = (String) upload("alice", png(16, 16, false), "x.png", MediaType.IMAGE_PNG).expectStatus().isCreated()
+                .expectBody(MAP).returnResult().getResponseBody().get("id");
+        messages.store(image(conv, "alice", "x1", id)).block(WAIT);
+        links(id, "alice", null).expectStatus().isOk();
+
+        mediaRepository.markReleased(id).block(WAIT); // then the process died
+
+        links(id, "alice", null).expectStatus().isNotFound();
+        assertThatThrownBy(() -> messages.store(image(conv, "alice", "x2", id)).block(WAIT))
+                .as("a released file cannot be sent again").isInstanceOf(MediaNotFoundException.class);
+        sweeper.sweep().block(WAIT);
+        assertThat(mongo.count(Query.query(Criteria.where("filename").is(id)), "fs.files").block(WAIT)).isZero();
+        assertThat(mongo.count(Query.query(Criteria.where("_id").is(id)), "media").block(WAIT)).isZero();
     }
 
     private static final ParameterizedTypeReference<Map<String, Object>> MAP = new ParameterizedTypeReference<>() {
