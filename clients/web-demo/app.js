@@ -206,7 +206,7 @@
     held.set(m.seq, m);
     // A recall notice (kind recall, body = the recalled seq) is how a client that was offline learns of a recall.
     if (m.kind === 'recall') markRecalled(m.conv, Number(m.body));
-    else if (state.recalled[m.conv]?.has(m.seq)) { m.recalled = true; delete m.body; delete m.media; }
+    else if (state.recalled[m.conv]?.has(m.seq)) hide(m);
     let last = state.lastSeq[m.conv] || 0;
     if (m.seq > last + 1) { sync({ [m.conv]: last }); } // gap: fetch what is missing
     while (held.has(last + 1)) last++;
@@ -217,7 +217,14 @@
   function markRecalled(conv, seq) {
     (state.recalled[conv] || (state.recalled[conv] = new Set())).add(seq);
     const m = state.messages[conv]?.get(seq);
-    if (m && !m.recalled) { m.recalled = true; delete m.body; delete m.media; if (conv === state.current) render(); }
+    if (m && !m.recalled) { hide(m); if (conv === state.current) render(); }
+  }
+
+  /** A recalled message keeps its place, without body or media. */
+  function hide(m) {
+    m.recalled = true;
+    delete m.body;
+    delete m.media;
   }
 
   function event(conv, text) {

@@ -3,7 +3,6 @@ package io.wxim.chat.presence;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.config.RedisScripts;
 import io.wxim.protocol.RedisNames;
-import io.wxim.protocol.UserRef;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -58,16 +57,5 @@ public class GatewayNodes {
     public Mono<Boolean> forgetIfEmpty(String node) {
         return redis.execute(FORGET, List.of(RedisNames.nodeConnections(node), RedisNames.NODES), List.of(node))
                 .next().timeout(timeout).map(n -> n == 1L);
-    }
-
-    /** The user as last connected (id, and the cached nickname and avatar when known). */
-    public Mono<UserRef> user(String userId) {
-        return redis.<String, String>opsForHash().multiGet(RedisNames.profile(userId), List.of("nickname", "avatarUrl"))
-                .timeout(timeout)
-                .map(p -> new UserRef(userId, emptyToNull(p.get(0)), emptyToNull(p.get(1))));
-    }
-
-    private static String emptyToNull(String s) {
-        return s == null || s.isEmpty() ? null : s;
     }
 }

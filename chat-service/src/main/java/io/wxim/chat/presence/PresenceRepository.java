@@ -170,10 +170,12 @@ public class PresenceRepository {
                 .timeout(timeout);
     }
 
-    private Mono<UserRef> profile(String userId) {
+    /** The user as last connected: the id, and the cached nickname and avatar when known. */
+    public Mono<UserRef> profile(String userId) {
         return redis.<String, String>opsForHash().entries(RedisNames.profile(userId))
                 .collectMap(Map.Entry::getKey, Map.Entry::getValue)
-                .map(p -> new UserRef(userId, emptyToNull(p.get("nickname")), emptyToNull(p.get("avatarUrl"))));
+                .map(p -> new UserRef(userId, emptyToNull(p.get("nickname")), emptyToNull(p.get("avatarUrl"))))
+                .timeout(timeout);
     }
 
     private static String nullToEmpty(String s) {

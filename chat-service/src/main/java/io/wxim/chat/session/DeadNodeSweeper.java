@@ -3,6 +3,7 @@ package io.wxim.chat.session;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.config.PeriodicTask;
 import io.wxim.chat.presence.GatewayNodes;
+import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.protocol.Command;
 import java.util.HashSet;
 import java.util.Map;
@@ -42,15 +43,17 @@ class DeadNodeSweeper extends PeriodicTask {
     private static final Pattern BOOT = Pattern.compile("[0-9a-z]{1,16}");
 
     private final GatewayNodes nodes;
+    private final PresenceRepository presence;
     private final SessionService sessions;
     /** Nodes whose alive key was gone at the previous pass. */
     private final Set<String> absent = ConcurrentHashMap.newKeySet();
     /** The boot id each live node had at the previous pass. */
     private final Map<String, String> boots = new ConcurrentHashMap<>();
 
-    DeadNodeSweeper(GatewayNodes nodes, SessionService sessions, ChatProperties props) {
+    DeadNodeSweeper(GatewayNodes nodes, PresenceRepository presence, SessionService sessions, ChatProperties props) {
         super("dead gateway sweep", props.nodeSweepInterval());
         this.nodes = nodes;
+        this.presence = presence;
         this.sessions = sessions;
     }
 
@@ -119,7 +122,7 @@ class DeadNodeSweeper extends PeriodicTask {
     }
 
     private Mono<Boolean> endOne(String node, String connId, String userId) {
-        return nodes.user(userId)
+        return presence.profile(userId)
                 .flatMap(user -> sessions.disconnect(new Command(Command.Event.DISCONNECT, node, connId, 0, user, null)))
                 .thenReturn(true)
                 .onErrorResume(e -> {

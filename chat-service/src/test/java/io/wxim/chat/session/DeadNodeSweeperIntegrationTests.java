@@ -47,7 +47,7 @@ class DeadNodeSweeperIntegrationTests {
     private final PresenceRepository presence = new PresenceRepository(redis, props);
     private final GatewayNodes nodes = new GatewayNodes(redis, props);
     private final SessionService sessions = sessions();
-    private final DeadNodeSweeper sweeper = new DeadNodeSweeper(nodes, sessions, props);
+    private final DeadNodeSweeper sweeper = new DeadNodeSweeper(nodes, presence, sessions, props);
 
     @AfterEach
     void tearDown() {
@@ -148,7 +148,7 @@ class DeadNodeSweeperIntegrationTests {
                 return Mono.just(++reads[0] <= 2 ? java.util.Optional.empty() : java.util.Optional.of("b2"));
             }
         };
-        DeadNodeSweeper racing = new DeadNodeSweeper(returning, sessions, props);
+        DeadNodeSweeper racing = new DeadNodeSweeper(returning, presence, sessions, props);
 
         racing.sweep(Flux.just(node)).block(WAIT);
         racing.sweep(Flux.just(node)).block(WAIT);

@@ -61,7 +61,8 @@ class MediaConfig {
     }
 
     @Bean
-    OrphanSweeper orphanSweeper(MediaRepository repository, MediaFiles files, MediaProperties props) {
-        return new OrphanSweeper(repository, files, props, Clock.systemUTC());
+    OrphanSweeper orphanSweeper(MediaRepository repository, MediaFiles files, MediaService media,
+                                MediaProperties props) {
+        return new OrphanSweeper(repository, files, media, props, Clock.systemUTC());
     }
 }

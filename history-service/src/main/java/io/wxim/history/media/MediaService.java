@@ -49,9 +49,12 @@ class MediaService implements MediaClaims {
      */
     @Override
     public Mono<Void> release(String mediaId) {
-        return repository.markReleased(mediaId)
-                .then(repository.bounded(files.delete(mediaId)))
-                .then(repository.delete(mediaId));
+        return repository.markReleased(mediaId).then(deleteReleased(mediaId));
+    }
+
+    /** The bytes, then the record of a released file (idempotent): also how the orphan sweep finishes one. */
+    Mono<Void> deleteReleased(String mediaId) {
+        return repository.bounded(files.delete(mediaId)).then(repository.delete(mediaId));
     }
 
     /** Fresh signed URLs for {@code userId}: the uploader, or a member of {@code conv} where the file was sent. */

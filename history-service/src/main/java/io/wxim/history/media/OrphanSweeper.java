@@ -20,13 +20,15 @@ class OrphanSweeper implements SmartLifecycle {
 
     private final MediaRepository repository;
     private final MediaFiles files;
+    private final MediaService media;
     private final MediaProperties props;
     private final Clock clock;
     private volatile Disposable task;
 
-    OrphanSweeper(MediaRepository repository, MediaFiles files, MediaProperties props, Clock clock) {
+    OrphanSweeper(MediaRepository repository, MediaFiles files, MediaService media, MediaProperties props, Clock clock) {
         this.repository = repository;
         this.files = files;
+        this.media = media;
         this.props = props;
         this.clock = clock;
     }
@@ -44,7 +46,7 @@ class OrphanSweeper implements SmartLifecycle {
                     }
                 });
         Mono<Long> released = repository.released(BATCH)
-                .concatMap(id -> repository.bounded(files.delete(id)).then(repository.delete(id)).thenReturn(id))
+                .concatMap(id -> media.deleteReleased(id).thenReturn(id))
                 .count()
                 .doOnNext(n -> {
                     if (n > 0) {
