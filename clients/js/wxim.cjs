@@ -362,8 +362,8 @@ function wxRandom(wx) {
 /** How many recalls the client remembers to emit `recalled` once for both the live event and the stored notice. */
 const MAX_RECALLS_REMEMBERED = 1000;
 
-const EVENT_TYPES = ['memberJoined', 'memberLeft', 'presence', 'online', 'read', 'typing', 'recalled', 'pairRequested',
-  'pairRequestSent', 'pairRequestClosed', 'pairStarted', 'pairEnded'];
+const EVENT_TYPES = ['joined', 'left', 'memberJoined', 'memberLeft', 'presence', 'online', 'read', 'typing', 'recalled',
+  'pairRequested', 'pairRequestSent', 'pairRequestClosed', 'pairStarted', 'pairEnded'];
 
 /**
  * Creates a client. Options: baseUrl (http(s) origin of the gateway), transport, http, storage, secure, forge,

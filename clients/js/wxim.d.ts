@@ -49,6 +49,10 @@ export type ConnectionState = 'idle' | 'connecting' | 'online' | 'offline' | 'st
 
 export interface ClientEvents {
   message: Message;
+  /** A room joined (or created) on another device of yours; `client.conversations` has it already. */
+  joined: Joined;
+  /** A room left on another device of yours; gone from `client.conversations` already. */
+  left: { type: 'left'; conv: string };
   memberJoined: MemberChange;
   memberLeft: MemberChange;
   presence: Presence;

@@ -166,19 +166,20 @@
         f.rooms.forEach((r) => { state.online[r.conv] = r.online; });
         renderRooms(f.rooms);
         break;
-      case 'joined':
+      case 'joined': // with rid: this tab joined or created it (opened); without: another device of yours did
         state.names[f.conv] = f.name;
         state.online[f.conv] = f.online;
         if (!(f.conv in state.lastSeq)) state.lastSeq[f.conv] = Math.max(0, f.lastSeq - 50);
-        state.current = f.conv;
+        if (f.rid) state.current = f.conv;
         sync({ [f.conv]: state.lastSeq[f.conv] });
         send({ type: 'rooms' });
         render();
         break;
-      case 'left':
+      case 'left': // with rid: this tab left it; without: another device of yours did
         delete state.lastSeq[f.conv];
         delete state.messages[f.conv];
-        state.current = 'r:lobby';
+        if (f.rid || state.current === f.conv) state.current = 'r:lobby';
+        if (!f.rid) event(state.current, `you left ${state.names[f.conv] || f.conv} on another device`);
         send({ type: 'rooms' });
         render();
         break;
@@ -423,7 +424,7 @@
       li.append(count);
       li.onclick = () => {
         if (r.member) open(r.conv);
-        else send({ type: 'join', conv: r.conv });
+        else send({ type: 'join', rid: 'join', conv: r.conv });
       };
       ul.append(li);
     }
@@ -482,12 +483,12 @@
 
   $('create-form').onsubmit = (e) => {
     e.preventDefault();
-    send({ type: 'create', name: $('room-name').value });
+    send({ type: 'create', rid: `create-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`, name: $('room-name').value }); // a new rid: a create is idempotent per rid
     $('room-name').value = '';
   };
   $('refresh').onclick = () => send({ type: 'rooms' });
   $('leave').onclick = () => send(state.current.startsWith('p:')
-    ? { type: 'pairLeave', conv: state.current } : { type: 'leave', conv: state.current });
+    ? { type: 'pairLeave', conv: state.current } : { type: 'leave', rid: 'leave', conv: state.current });
   $('body').oninput = () => { // typing, in direct and 1v1 conversations, at most every 2 s
     const c = state.current;
     if ((c.startsWith('d:') || c.startsWith('p:')) && Date.now() - state.typingAt > 2100) {

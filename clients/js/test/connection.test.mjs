@@ -176,6 +176,23 @@ test('requests made while offline wait for the connection and time out if it nev
   client.close();
 });
 
+test('a room joined or left on another device: `joined` / `left` events, and client.conversations follows', async () => {
+  const { transport, client } = setup([0]);
+  client.connect();
+  const s0 = transport.sockets[0];
+  s0.h.onMessage(JSON.stringify({ type: 'welcome', user: { id: 'u1' }, conversations: [{ conv: 'r:lobby', lastSeq: 0 },
+    { conv: 'r:old', name: 'Old', lastSeq: 4 }], heartbeatSeconds: 25 }));
+  const seen = [];
+  client.on('joined', (f) => seen.push(`joined ${f.conv}`));
+  client.on('left', (f) => seen.push(`left ${f.conv}`));
+  s0.h.onMessage(JSON.stringify({ type: 'joined', conv: 'r:new', name: 'New', online: 2, lastSeq: 7 }));
+  s0.h.onMessage(JSON.stringify({ type: 'left', conv: 'r:old' }));
+  assert.deepEqual(seen, ['joined r:new', 'left r:old']);
+  assert.deepEqual([...client.conversations.keys()].sort(), ['r:lobby', 'r:new']);
+  assert.equal(client.conversations.get('r:new').lastSeq, 7);
+  client.close();
+});
+
 test('events without rid are emitted; replies resolve their command only; markRead defaults to the newest delivered seq', async () => {
   const { transport, client } = setup([0]);
   client.connect();

@@ -314,6 +314,7 @@ async function startFakeServer() {
       case 'create': {
         const conv = `r:${id('room')}`;
         s.convs.set(conv, { name: f.name, kind: 'room', messages: [], members: new Set([user.id]) });
+        toUser(user.id, { type: 'joined', conv, name: f.name, online: onlineIn(conv), lastSeq: 0 }, conn); // other devices
         return reply({ type: 'joined', conv, name: f.name, online: onlineIn(conv), lastSeq: 0 });
       }
       case 'join': {
@@ -322,6 +323,7 @@ async function startFakeServer() {
         const already = memberOf(f.conv, user);
         if (c.members) c.members.add(user.id);
         reply({ type: 'joined', conv: f.conv, name: c.name, online: onlineIn(f.conv), lastSeq: c.messages.length });
+        toUser(user.id, { type: 'joined', conv: f.conv, name: c.name, online: onlineIn(f.conv), lastSeq: c.messages.length }, conn);
         if (!already) toConv(f.conv, { type: 'memberJoined', conv: f.conv, user, online: onlineIn(f.conv) });
         return undefined;
       }

@@ -66,6 +66,22 @@ test('rooms page: rooms with online counts, create a room, the other user joins 
   assert.equal(alice.wx.clipboard, alice.client.user.id);
 });
 
+test('rooms page: a room joined on another device of the same user shows as joined without a reload', { timeout: 15000 }, async (t) => {
+  const { server, alice, bob } = await twoUsers(t);
+  const phone = startApp(server);
+  t.after(() => phone.client.close());
+  await devLogin(phone, 'Alice');
+  assert.equal(phone.client.user.id, alice.client.user.id);
+  const { conv } = await bob.client.createRoom('Book club');
+  const aliceRooms = await openPage('rooms', alice);
+  assert.equal(aliceRooms.data.rooms.find((r) => r.conv === conv).member, false);
+
+  await phone.client.join(conv);
+
+  await waitFor(() => aliceRooms.data.rooms.find((r) => r.conv === conv).member === true, 'listed as joined after the joined event');
+  assert.ok(alice.client.conversations.has(conv), 'the SDK follows too');
+});
+
 test('chat page: text both ways between two apps, shown once each, in seq order, pending until stored', { timeout: 15000 }, async (t) => {
   const { alice, bob } = await twoUsers(t);
   await alice.client.sendText('r:lobby', 'before anyone looked'); // seq 1: comes from the history page

@@ -27,6 +27,8 @@ const def = {
       client.on('online', counts), // crowded rooms: counts only
       client.on('message', (m) => this.onMessage(m)),
       client.on('recalled', () => this.onMessage()), // the list's last message may be the recall notice now
+      client.on('joined', () => this.refresh()), // a room joined, created or left on another device of yours
+      client.on('left', () => this.refresh()),
     ];
   },
 

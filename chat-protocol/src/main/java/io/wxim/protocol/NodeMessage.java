@@ -20,14 +20,17 @@ import java.util.Map;
  * {@code seqs} lists the last seq its {@code welcome} or {@code joined} states for each subscribed conversation: a
  * message published on a channel before this gateway applied the subscription is not delivered to the connection, so
  * the gateway raises a stated seq that a newer published one passed (ADR-27) and the client syncs the gap. Gateways
- * that predate the field ignore it. {@code ref}, when not 0, completes the
+ * that predate the field ignore it. {@code leaves} (null when not stated) is the user's leave counter (ADR-31): on a
+ * leave's {@code UNSUBSCRIBE}, its value after that leave; on a connection's welcome (the {@code SUBSCRIBE} answering
+ * its CONNECT), its value when the connection was registered. A gateway does not let a welcome subscribe a room that
+ * a later leave (a higher counter) took away while the connection was being set up. {@code ref}, when not 0, completes the
  * connection's command with that ref. {@code user} is always the connection's user: a gateway drops a message whose
  * connection now belongs to someone else (a stale reply must never reach another user). {@code ref} is always
  * written, also when 0: the strict codec refuses a missing primitive.
  */
 @JsonInclude(JsonInclude.Include.NON_DEFAULT)
 public record NodeMessage(Kind kind, String conn, String user, List<String> convs, List<String> frames,
-                          @JsonInclude(JsonInclude.Include.ALWAYS) long ref, Map<String, Long> seqs) {
+                          @JsonInclude(JsonInclude.Include.ALWAYS) long ref, Map<String, Long> seqs, Long leaves) {
     public enum Kind { REPLY, SUBSCRIBE, UNSUBSCRIBE, USER }
 
     public NodeMessage {
@@ -42,7 +45,7 @@ public record NodeMessage(Kind kind, String conn, String user, List<String> conv
     }
 
     public NodeMessage(Kind kind, String conn, String user, List<String> convs, List<String> frames, long ref) {
-        this(kind, conn, user, convs, frames, ref, Map.of());
+        this(kind, conn, user, convs, frames, ref, Map.of(), null);
     }
 
     public static NodeMessage reply(String user, String conn, long ref, List<String> frames) {
@@ -61,10 +64,22 @@ public record NodeMessage(Kind kind, String conn, String user, List<String> conv
     /** A subscribe whose frames state {@code seqs} (conversation -> last seq) for the subscribed conversations. */
     public static NodeMessage subscribe(String user, List<String> convs, String conn, long ref, List<String> frames,
                                         Map<String, Long> seqs) {
-        return new NodeMessage(Kind.SUBSCRIBE, conn, user, convs, frames, ref, seqs);
+        return new NodeMessage(Kind.SUBSCRIBE, conn, user, convs, frames, ref, seqs, null);
+    }
+
+    /** A connection's welcome: a subscribe stating {@code seqs} and the user's leave counter at its registration. */
+    public static NodeMessage welcome(String user, List<String> convs, String conn, long ref, List<String> frames,
+                                      Map<String, Long> seqs, long leaves) {
+        return new NodeMessage(Kind.SUBSCRIBE, conn, user, convs, frames, ref, seqs, leaves);
     }
 
     public static NodeMessage unsubscribe(String user, List<String> convs, String conn, long ref, List<String> frames) {
         return new NodeMessage(Kind.UNSUBSCRIBE, conn, user, convs, frames, ref);
+    }
+
+    /** A leave's unsubscribe, stating the user's leave counter after it. */
+    public static NodeMessage unsubscribe(String user, List<String> convs, String conn, long ref, List<String> frames,
+                                          long leaves) {
+        return new NodeMessage(Kind.UNSUBSCRIBE, conn, user, convs, frames, ref, Map.of(), leaves);
     }
 }

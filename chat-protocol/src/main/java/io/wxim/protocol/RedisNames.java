@@ -131,6 +131,15 @@ public final class RedisNames {
         return "im:chat:connecting:" + userId;
     }
 
+    /**
+     * Counter of one user's room leaves (bumped with the leave's removal from the room's online set; short TTL): a
+     * CONNECT reads it before the user's memberships and registers only if it is unchanged, else reads them again,
+     * so a leave on another device while they are read is not undone.
+     */
+    public static String leaves(String userId) {
+        return "im:chat:leaves:" + userId;
+    }
+
     /** Tombstone of a closed connection (short TTL): a CONNECT processed after its DISCONNECT is ignored. */
     public static String closedConnection(String connId) {
         return CLOSED + connId;

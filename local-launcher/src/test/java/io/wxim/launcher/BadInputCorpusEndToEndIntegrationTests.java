@@ -303,10 +303,14 @@ class BadInputCorpusEndToEndIntegrationTests extends EndToEndTestBase {
         }
     }
 
-    /** Anything that answers a command; pushes (messages and presence of the room) are not. */
+    /**
+     * Anything that answers a command; pushes (messages and presence of the room, and the rooms the user's other
+     * connections, the other workers, join or leave: {@code joined} / {@code left} without rid) are not.
+     */
     private static boolean isAnswer(ServerFrame f) {
         return !(f instanceof ServerFrame.Message || f instanceof ServerFrame.MemberJoined || f instanceof ServerFrame.MemberLeft
-                || f instanceof ServerFrame.Presence);
+                || f instanceof ServerFrame.Presence || f instanceof ServerFrame.Joined j && j.rid() == null
+                || f instanceof ServerFrame.Left l && l.rid() == null);
     }
 
     private static long pace(long next, long interval) {

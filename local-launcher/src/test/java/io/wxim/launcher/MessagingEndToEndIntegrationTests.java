@@ -92,8 +92,9 @@ class MessagingEndToEndIntegrationTests extends EndToEndTestBase {
     }
 
     /**
-     * Two devices of one user on different gateways: joining on one subscribes the other too, and both get every
-     * message of the room, including those the user sends from the other device. Leaving stops both.
+     * Two devices of one user on different gateways: joining on one subscribes the other too (told by a {@code joined}
+     * without rid), and both get every message of the room, including those the user sends from the other device.
+     * Leaving on one stops both (the other told by a {@code left} without rid).
      */
     @Test
     void aRoomJoinedOnOneDevice_reachesEveryDeviceOfTheUser() {
@@ -109,6 +110,8 @@ class MessagingEndToEndIntegrationTests extends EndToEndTestBase {
             String room = b.await(ServerFrame.Joined.class, f -> "c1".equals(f.rid())).conv();
             a1.send("{\"type\":\"join\",\"rid\":\"j1\",\"conv\":\"" + room + "\"}");
             a1.await(ServerFrame.Joined.class, f -> "j1".equals(f.rid()));
+            ServerFrame.Joined told = a2.await(ServerFrame.Joined.class, f -> f.rid() == null && f.conv().equals(room));
+            assertThat(told.name()).isEqualTo("Two devices");
 
             b.send(send("m1", room, "to both devices"));
             b.await(ServerFrame.Ack.class, f -> "m1".equals(f.cmid()));
@@ -120,6 +123,16 @@ class MessagingEndToEndIntegrationTests extends EndToEndTestBase {
                     .isEqualTo(alice.userId());
             assertThat(b.await(ServerFrame.Message.class, f -> f.conv().equals(room) && f.seq() == 2).body())
                     .isEqualTo("from device one");
+
+            a1.send("{\"type\":\"leave\",\"rid\":\"lv\",\"conv\":\"" + room + "\"}");
+            a1.await(ServerFrame.Left.class, f -> "lv".equals(f.rid()));
+            a2.await(ServerFrame.Left.class, f -> f.rid() == null && f.conv().equals(room));
+            b.send(send("m3", room, "alice is gone"));
+            b.await(ServerFrame.Ack.class, f -> "m3".equals(f.cmid()));
+            a2.send(send("m4", room, "still here?"));
+            assertThat(a2.await(ServerFrame.Error.class, f -> "m4".equals(f.cmid())).code()).isEqualTo("not_found");
+            assertThat(a2.received()).noneMatch(f -> f instanceof ServerFrame.Message m && m.conv().equals(room) && m.seq() == 3);
+            assertThat(a1.received()).noneMatch(f -> f instanceof ServerFrame.Message m && m.conv().equals(room) && m.seq() == 3);
         }
     }
 

@@ -28,29 +28,47 @@ public class PresenceRepository {
     @SuppressWarnings("rawtypes")
     private static final RedisScript<List> DISCONNECT = RedisScripts.load("redis/disconnect.lua", List.class);
     private static final RedisScript<Long> MARK_ONLINE = RedisScripts.load("redis/mark_online.lua", Long.class);
+    @SuppressWarnings("rawtypes")
+    private static final RedisScript<List> ROOM_LEAVE = RedisScripts.load("redis/room_leave.lua", List.class);
+    /** For {@link #connect}: register whatever the user's leave counter is now. */
+    public static final String ANY_LEAVES = "*";
     /** Longer than a command can be redelivered (claim idle x max deliveries), so late CONNECTs are recognized. */
     private static final long TOMBSTONE_SECONDS = 600;
 
-    /** Outcome of registering a connection. */
-    public enum Connect { CAME_ONLINE, ALREADY_ONLINE, ALREADY_CLOSED }
+    /**
+     * Outcome of registering a connection. MEMBERSHIPS_CHANGED: nothing was registered, because the user left a room
+     * since the leave counter given was read (the memberships read after it may list that room: read them again).
+     */
+    public enum Connect { CAME_ONLINE, ALREADY_ONLINE, ALREADY_CLOSED, MEMBERSHIPS_CHANGED }
 
     /**
-     * A registered connection: the outcome and, unless ALREADY_CLOSED, the user's active pair session ("" when none)
-     * and the online count of each conversation given.
+     * A registered connection: the outcome and, if registered, the user's active pair session ("" when none), the
+     * online count of each conversation given and the user's leave counter then (0 when none; the welcome states it).
      */
-    public record Connected(Connect outcome, String pairSession, List<Long> counts) {
+    public record Connected(Connect outcome, String pairSession, List<Long> counts, long leaves) {
+        public Connected(Connect outcome, String pairSession, List<Long> counts) {
+            this(outcome, pairSession, counts, 0);
+        }
+    }
+
+    /** A leave: the room's online count after it and the user's leave counter after it. */
+    public record Left(long online, long leaves) {
     }
 
     /**
-     * What a CONNECT needs before its memberships: whether the connection already closed and the user's cached
-     * profile (fields of the profile hash; empty strings when absent).
+     * What a CONNECT needs before its memberships: whether the connection already closed, the user's cached profile
+     * (fields of the profile hash; empty strings when absent) and the user's leave counter ({@link RedisNames#leaves};
+     * "" when none), which {@link #connect} is given back.
      */
-    public record Prepared(boolean closed, Map<String, String> cachedProfile) {
+    public record Prepared(boolean closed, Map<String, String> cachedProfile, String leaves) {
     }
 
     private final ReactiveStringRedisTemplate redis;
     private final Duration timeout;
-    /** How long a connection being set up stays reachable if its connect never completes: well past a command's deadline. */
+    /**
+     * How long a connection being set up stays reachable if its connect never completes, and a leave counter is kept:
+     * well past a command's deadline (a connect takes less).
+     */
     private final String connectingMillis;
 
     public PresenceRepository(ReactiveStringRedisTemplate redis, ChatProperties props) {
@@ -66,37 +84,44 @@ public class PresenceRepository {
      * direct message) reaches the connection, where it would otherwise reach neither the welcome nor the connection.
      */
     public Mono<Prepared> prepare(String userId, String node, String conn) {
-        List<String> keys = List.of(RedisNames.closedConnection(conn), RedisNames.profile(userId), RedisNames.connecting(userId));
+        List<String> keys = List.of(RedisNames.closedConnection(conn), RedisNames.profile(userId), RedisNames.connecting(userId),
+                RedisNames.leaves(userId));
         return redis.execute(PREPARE, keys, List.of(conn, node, connectingMillis)).next().timeout(timeout).map(r -> {
             List<?> l = (List<?>) r;
             return new Prepared("1".equals(l.get(0)), Map.of("stored", (String) l.get(1), "nickname", (String) l.get(2),
-                    "avatarUrl", (String) l.get(3)));
+                    "avatarUrl", (String) l.get(3)), (String) l.get(4));
         });
     }
 
     /**
      * Registers a connection (it is no longer one being set up), puts the user in the online sets of {@code convs}
      * (recorded in {@link RedisNames#onlineIn}) and ends any grace period of the user's pair session, atomically; reads
-     * the pair session and the online counts of {@code convs} in the same round trip.
+     * the pair session and the online counts of {@code convs} in the same round trip. Only if the user's leave counter
+     * is still {@code leaves} (as {@link #prepare} read it before {@code convs} were), or {@code leaves} is
+     * {@link #ANY_LEAVES}: else MEMBERSHIPS_CHANGED and nothing changes.
      */
-    public Mono<Connected> connect(UserRef user, String node, String conn, List<String> convs) {
+    public Mono<Connected> connect(UserRef user, String node, String conn, List<String> convs, String leaves) {
         List<String> keys = new ArrayList<>(List.of(RedisNames.connections(user.id()), RedisNames.profile(user.id()),
                 RedisNames.closedConnection(conn), RedisNames.PAIR_LOST, RedisNames.pairOf(user.id()),
-                RedisNames.connecting(user.id()), RedisNames.onlineIn(user.id())));
+                RedisNames.connecting(user.id()), RedisNames.onlineIn(user.id()), RedisNames.leaves(user.id())));
         convs.forEach(conv -> keys.add(RedisNames.online(conv)));
         List<String> args = List.of(conn, node, nullToEmpty(user.nickname()), nullToEmpty(user.avatarUrl()), user.id(),
-                RedisNames.ONLINE, RedisNames.nodeConnections(node), RedisNames.NODES);
+                RedisNames.ONLINE, RedisNames.nodeConnections(node), RedisNames.NODES, leaves);
         return redis.execute(CONNECT, keys, args).next().timeout(timeout).map(r -> {
             List<?> l = (List<?>) r;
             long outcome = ((Number) l.get(0)).longValue();
             if (outcome == -1L) {
                 return new Connected(Connect.ALREADY_CLOSED, "", List.of());
             }
-            List<Long> counts = new ArrayList<>(l.size() - 2);
-            for (int i = 2; i < l.size(); i++) {
+            if (outcome == -2L) {
+                return new Connected(Connect.MEMBERSHIPS_CHANGED, "", List.of());
+            }
+            List<Long> counts = new ArrayList<>(l.size() - 3);
+            for (int i = 3; i < l.size(); i++) {
                 counts.add(((Number) l.get(i)).longValue());
             }
-            return new Connected(outcome == 1L ? Connect.CAME_ONLINE : Connect.ALREADY_ONLINE, (String) l.get(1), counts);
+            return new Connected(outcome == 1L ? Connect.CAME_ONLINE : Connect.ALREADY_ONLINE, (String) l.get(1), counts,
+                    ((Number) l.get(2)).longValue());
         });
     }
 
@@ -144,12 +169,18 @@ public class PresenceRepository {
                 .next().timeout(timeout);
     }
 
-    public Mono<Long> markOffline(String conv, String userId) {
-        // the record first: a connect between the two leaves at worst a stale record (harmless), never an untracked set
-        return redis.opsForSet().remove(RedisNames.onlineIn(userId), conv)
-                .then(redis.opsForSet().remove(RedisNames.online(conv), userId))
-                .timeout(timeout)
-                .then(onlineCount(conv));
+    /**
+     * The user left the room (the membership is already removed): out of its online set, and the user's leave counter
+     * bumped in the same step, so a connect that read the memberships before the removal cannot put the user back
+     * ({@link #connect}). Idempotent but for the counter (a retried leave bumps it again: a connect reads once more).
+     */
+    public Mono<Left> leave(String conv, String userId) {
+        return redis.execute(ROOM_LEAVE, List.of(RedisNames.onlineIn(userId), RedisNames.online(conv), RedisNames.leaves(userId)),
+                        List.of(userId, conv, connectingMillis))
+                .next().timeout(timeout).map(r -> {
+                    List<?> l = (List<?>) r;
+                    return new Left(((Number) l.get(0)).longValue(), ((Number) l.get(1)).longValue());
+                });
     }
 
     public Mono<Long> onlineCount(String conv) {

@@ -8,7 +8,9 @@ import io.wxim.chat.routing.Deliveries;
 import io.wxim.protocol.ClientFrame;
 import io.wxim.protocol.Command;
 import io.wxim.protocol.Conversations;
+import io.wxim.protocol.ErrorCode;
 import io.wxim.protocol.NodeMessage;
+import io.wxim.protocol.ProtocolException;
 import io.wxim.protocol.ServerFrame;
 import io.wxim.protocol.UserRef;
 import java.util.ArrayList;
@@ -91,15 +93,30 @@ public class RoomCommands {
                         t.getT1().getT2(), t.getT2().getOrDefault(conv, 0L))));
     }
 
+    /**
+     * The membership goes (MongoDB), then the user leaves the room's online set and the leave counter moves (ADR-31),
+     * the room is told, every gateway of the user unsubscribes (this one too, so the user's other connections here
+     * stop before they are told), and the user's other connections get {@code left}. A retried leave whose membership
+     * was already gone (its first attempt failed after the removal) finishes the Redis side and unsubscribes, then
+     * answers NOT_FOUND as for any non-member.
+     */
     public Mono<NodeMessage> leave(Command cmd, ClientFrame.Leave frame) {
         UserRef user = cmd.user();
         String conv = frame.conv();
-        return rooms.leave(conv, user.id())
-                .then(presence.markOffline(conv, user.id()))
-                .flatMap(online -> crowd.announce(conv, online, new ServerFrame.MemberLeft(conv, user, online)))
-                .then(toOtherNodes(cmd, NodeMessage.unsubscribe(user.id(), List.of(conv), null, 0, List.of())))
-                .thenReturn(NodeMessage.unsubscribe(user.id(), List.of(conv), cmd.conn(), cmd.ref(),
-                        List.of(deliveries.encode(new ServerFrame.Left(frame.rid(), conv)))));
+        return rooms.leave(conv, user.id()).thenReturn(true)
+                .onErrorResume(e -> e instanceof ProtocolException p && p.code() == ErrorCode.NOT_FOUND
+                        && Conversations.isRoom(conv) && !Conversations.LOBBY.equals(conv), e -> Mono.just(false))
+                .flatMap(removed -> presence.leave(conv, user.id()).flatMap(left -> {
+                    NodeMessage unsubscribe = NodeMessage.unsubscribe(user.id(), List.of(conv), null, 0, List.of(), left.leaves());
+                    if (!removed) {
+                        return deliveries.toUserNodes(user.id(), null, unsubscribe).then(Mono.error(RoomService.notFound()));
+                    }
+                    return crowd.announce(conv, left.online(), new ServerFrame.MemberLeft(conv, user, left.online()))
+                            .then(deliveries.toUserNodes(user.id(), null, unsubscribe))
+                            .then(deliveries.toUser(user.id(), cmd.conn(), List.of(new ServerFrame.Left(null, conv))))
+                            .thenReturn(NodeMessage.unsubscribe(user.id(), List.of(conv), cmd.conn(), cmd.ref(),
+                                    List.of(deliveries.encode(new ServerFrame.Left(frame.rid(), conv))), left.leaves()));
+                }));
     }
 
     public Mono<NodeMessage> members(Command cmd, ClientFrame.ListMembers frame) {
@@ -110,12 +127,15 @@ public class RoomCommands {
     }
 
     /**
-     * The user's other gateways subscribe now; the requester's gateway subscribes, then writes {@code joined} (with
-     * its last seq raised if a later message was published meanwhile, ADR-27).
+     * The user's other gateways subscribe now, and the user's other connections are told ({@code joined} without
+     * {@code rid}); the requester's gateway subscribes, then writes {@code joined} (with its last seq raised if a later
+     * message was published meanwhile, ADR-27).
      */
     private Mono<NodeMessage> subscribeEverywhere(Command cmd, String conv, ServerFrame.Joined joined) {
         String userId = cmd.user().id();
+        ServerFrame.Joined event = new ServerFrame.Joined(null, conv, joined.name(), joined.online(), joined.lastSeq());
         return toOtherNodes(cmd, NodeMessage.subscribe(userId, List.of(conv), null, 0, List.of()))
+                .then(deliveries.toUser(userId, cmd.conn(), List.of(event)))
                 .then(Mono.fromSupplier(() -> NodeMessage.subscribe(userId, List.of(conv), cmd.conn(), cmd.ref(),
                         List.of(deliveries.encode(joined)), Map.of(conv, joined.lastSeq()))));
     }

@@ -98,9 +98,9 @@ public class Deliveries {
                 .toList());
     }
 
-    /** Sends {@code message} to every node where the user has a connection, except {@code exceptNode}. */
+    /** Sends {@code message} to every node where the user has a connection, except {@code exceptNode} (null: none). */
     public Mono<Void> toUserNodes(String userId, String exceptNode, NodeMessage message) {
-        return publish(List.of(userId), exceptNode, List.of(codec.write(message)));
+        return publish(List.of(userId), exceptNode == null ? NO_NODE : exceptNode, List.of(codec.write(message)));
     }
 
     /**

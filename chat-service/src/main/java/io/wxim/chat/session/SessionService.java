@@ -38,6 +38,11 @@ import reactor.core.publisher.Mono;
 @Service
 public class SessionService {
     private static final Logger log = LoggerFactory.getLogger(SessionService.class);
+    /**
+     * How often a connect reads the memberships again because the user left a room meanwhile; the last read is then
+     * registered whatever happens (leaves on other devices during every read: a room may stay listed until reconnect).
+     */
+    static final int MEMBERSHIP_READS = 3;
     private final PresenceRepository presence;
     private final RoomService rooms;
     private final ProfileService profiles;
@@ -67,9 +72,14 @@ public class SessionService {
     /**
      * Two Redis round trips and one Mongo read for a known user with few conversations (plus the welcome's room names,
      * last seqs and direct peers): {@link PresenceRepository#prepare}, {@link RoomService#membershipsOf},
-     * {@link PresenceRepository#connect}.
+     * {@link PresenceRepository#connect}. Read again (from the first step) if the user left a room while they were
+     * read, so the leave is not undone for this connection.
      */
     public Mono<NodeMessage> connect(Command cmd) {
+        return connect(cmd, 1);
+    }
+
+    private Mono<NodeMessage> connect(Command cmd, int read) {
         UserRef user = cmd.user();
         // In a backlog (a reconnect storm), many connections are gone before their CONNECT runs: skip their work.
         // Reachable first (as a connection being set up): what is delivered to the user while the memberships are
@@ -78,16 +88,23 @@ public class SessionService {
                 ? Mono.just(deliveries.reply(cmd, List.of()))
                 : profiles.record(user, prepared.cachedProfile())
                         .then(rooms.membershipsOf(user.id()))
-                        .flatMap(memberships -> connect(cmd, memberships)));
+                        .flatMap(memberships -> connect(cmd, memberships, prepared.leaves(), read)));
     }
 
-    private Mono<NodeMessage> connect(Command cmd, Memberships memberships) {
+    /** Registers the connection unless the user left a room since {@code leaves} was read; then reads again. */
+    private Mono<NodeMessage> connect(Command cmd, Memberships memberships, String leaves, int read) {
         UserRef user = cmd.user();
         List<String> convs = memberships.rooms();
-        return presence.connect(user, cmd.node(), cmd.conn(), convs).flatMap(connected -> {
+        String expected = read < MEMBERSHIP_READS ? leaves : PresenceRepository.ANY_LEAVES;
+        return presence.connect(user, cmd.node(), cmd.conn(), convs, expected).flatMap(connected -> {
             if (connected.outcome() == PresenceRepository.Connect.ALREADY_CLOSED) {
                 // the connection closed before this CONNECT ran: nothing to welcome
                 return Mono.just(deliveries.reply(cmd, List.of()));
+            }
+            if (connected.outcome() == PresenceRepository.Connect.MEMBERSHIPS_CHANGED) {
+                log.debug("a room was left while the memberships were read, reading them again: userId={} connId={}",
+                        user.id(), cmd.conn());
+                return connect(cmd, read + 1);
             }
             boolean cameOnline = connected.outcome() == PresenceRepository.Connect.CAME_ONLINE;
             List<Long> counts = connected.counts();
@@ -95,8 +112,8 @@ public class SessionService {
                     .then(welcome(user, convs, counts, memberships.directs(), connected.pairSession()))
                     .map(welcome -> {
                         Map<String, Long> seqs = roomSeqsOf(welcome); // the rooms to subscribe, in welcome order
-                        return NodeMessage.subscribe(user.id(), List.copyOf(seqs.keySet()), cmd.conn(), cmd.ref(),
-                                List.of(deliveries.encode(welcome)), seqs);
+                        return NodeMessage.welcome(user.id(), List.copyOf(seqs.keySet()), cmd.conn(), cmd.ref(),
+                                List.of(deliveries.encode(welcome)), seqs, connected.leaves());
                     });
         });
     }

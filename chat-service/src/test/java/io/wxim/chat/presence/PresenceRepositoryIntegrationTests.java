@@ -20,6 +20,7 @@ import reactor.test.StepVerifier;
 /** Presence transitions against a real Redis: atomic, idempotent, and safe when commands arrive out of order. */
 class PresenceRepositoryIntegrationTests {
     private static final Duration WAIT = Duration.ofSeconds(10);
+    private static final String ANY = PresenceRepository.ANY_LEAVES;
     private LettuceConnectionFactory factory;
     private ReactiveStringRedisTemplate redis;
     private PresenceRepository presence;
@@ -41,9 +42,9 @@ class PresenceRepositoryIntegrationTests {
 
     @Test
     void comesOnlineOnce_andGoesOfflineWithTheLastConnection() {
-        StepVerifier.create(outcome(presence.connect(alice, "gw1", "c1", convs))).expectNext(PresenceRepository.Connect.CAME_ONLINE).verifyComplete();
-        StepVerifier.create(outcome(presence.connect(alice, "gw1", "c1", convs))).expectNext(PresenceRepository.Connect.ALREADY_ONLINE).verifyComplete();
-        StepVerifier.create(outcome(presence.connect(alice, "gw2", "c2", convs))).expectNext(PresenceRepository.Connect.ALREADY_ONLINE).verifyComplete();
+        StepVerifier.create(outcome(presence.connect(alice, "gw1", "c1", convs, ANY))).expectNext(PresenceRepository.Connect.CAME_ONLINE).verifyComplete();
+        StepVerifier.create(outcome(presence.connect(alice, "gw1", "c1", convs, ANY))).expectNext(PresenceRepository.Connect.ALREADY_ONLINE).verifyComplete();
+        StepVerifier.create(outcome(presence.connect(alice, "gw2", "c2", convs, ANY))).expectNext(PresenceRepository.Connect.ALREADY_ONLINE).verifyComplete();
         assertThat(online()).containsExactly(1L, 1L);
 
         StepVerifier.create(offline(presence.disconnect(alice.id(), "gw", "c1", convs, 1000L))).expectNext(false).verifyComplete();
@@ -60,7 +61,7 @@ class PresenceRepositoryIntegrationTests {
     @Test
     void tellsAClosedConnection_soAStaleConnectCanBeSkipped() {
         assertThat(presence.prepare(alice.id(), "gw1", "c-open" + suffix).block(WAIT).closed()).isFalse();
-        StepVerifier.create(outcome(presence.connect(alice, "gw1", "c-x" + suffix, convs))).expectNext(PresenceRepository.Connect.CAME_ONLINE).verifyComplete();
+        StepVerifier.create(outcome(presence.connect(alice, "gw1", "c-x" + suffix, convs, ANY))).expectNext(PresenceRepository.Connect.CAME_ONLINE).verifyComplete();
         assertThat(presence.prepare(alice.id(), "gw1", "c-x" + suffix).block(WAIT).closed()).isFalse();
         StepVerifier.create(offline(presence.disconnect(alice.id(), "gw", "c-x" + suffix, convs, 1000L))).expectNext(true).verifyComplete();
         assertThat(presence.prepare(alice.id(), "gw1", "c-x" + suffix).block(WAIT).closed()).isTrue();
@@ -78,7 +79,7 @@ class PresenceRepositoryIntegrationTests {
         assertThat(redis.getExpire(RedisNames.connecting(alice.id())).block(WAIT)).isBetween(Duration.ofSeconds(50), Duration.ofSeconds(60));
         assertThat(presence.status(alice.id()).block(WAIT).online()).isFalse();
 
-        StepVerifier.create(outcome(presence.connect(alice, "gw1", "c-r" + suffix, convs))).expectNext(PresenceRepository.Connect.CAME_ONLINE).verifyComplete();
+        StepVerifier.create(outcome(presence.connect(alice, "gw1", "c-r" + suffix, convs, ANY))).expectNext(PresenceRepository.Connect.CAME_ONLINE).verifyComplete();
         StepVerifier.create(redis.hasKey(RedisNames.connecting(alice.id()))).expectNext(false).verifyComplete();
         assertThat(presence.status(alice.id()).block(WAIT).online()).isTrue();
     }
@@ -89,7 +90,7 @@ class PresenceRepositoryIntegrationTests {
         presence.prepare(alice.id(), "gw1", "c-d" + suffix).block(WAIT);
         StepVerifier.create(offline(presence.disconnect(alice.id(), "gw", "c-d" + suffix, convs, 1000L))).expectNext(false).verifyComplete();
         StepVerifier.create(redis.hasKey(RedisNames.connecting(alice.id()))).expectNext(false).verifyComplete();
-        StepVerifier.create(presence.connect(alice, "gw1", "c-d" + suffix, convs))
+        StepVerifier.create(presence.connect(alice, "gw1", "c-d" + suffix, convs, ANY))
                 .expectNext(new PresenceRepository.Connected(PresenceRepository.Connect.ALREADY_CLOSED, "", List.of()))
                 .verifyComplete();
         assertThat(presence.prepare(alice.id(), "gw1", "c-d" + suffix).block(WAIT).closed()).isTrue(); // a redelivery
@@ -101,7 +102,7 @@ class PresenceRepositoryIntegrationTests {
     @Test
     void ignoresAConnectProcessedAfterItsDisconnect() {
         StepVerifier.create(offline(presence.disconnect(alice.id(), "gw", "c9", convs, 1000L))).expectNext(false).verifyComplete();
-        StepVerifier.create(presence.connect(alice, "gw1", "c9", convs))
+        StepVerifier.create(presence.connect(alice, "gw1", "c9", convs, ANY))
                 .expectNext(new PresenceRepository.Connected(PresenceRepository.Connect.ALREADY_CLOSED, "", List.of()))
                 .verifyComplete();
         assertThat(online()).containsExactly(0L, 0L);
@@ -112,11 +113,11 @@ class PresenceRepositoryIntegrationTests {
     void preparesWithTheCachedProfile() {
         PresenceRepository.Prepared fresh = presence.prepare(alice.id(), "gw1", "c-p" + suffix).block(WAIT);
         assertThat(fresh).isEqualTo(new PresenceRepository.Prepared(false,
-                java.util.Map.of("stored", "", "nickname", "", "avatarUrl", "")));
+                java.util.Map.of("stored", "", "nickname", "", "avatarUrl", ""), ""));
         redis.opsForHash().putAll(RedisNames.profile(alice.id()), java.util.Map.of("stored", "1", "nickname", "Al",
                 "avatarUrl", "https://a/b.png")).block(WAIT);
         assertThat(presence.prepare(alice.id(), "gw1", "c-p" + suffix).block(WAIT)).isEqualTo(new PresenceRepository.Prepared(false,
-                java.util.Map.of("stored", "1", "nickname", "Al", "avatarUrl", "https://a/b.png")));
+                java.util.Map.of("stored", "1", "nickname", "Al", "avatarUrl", "https://a/b.png"), ""));
     }
 
     @Test
@@ -125,20 +126,57 @@ class PresenceRepositoryIntegrationTests {
         // a deadline far ahead: no sweeper on this Redis may end it first
         redis.opsForZSet().add(RedisNames.PAIR_LOST, alice.id(), System.currentTimeMillis() + 600_000.0).block(WAIT);
         redis.opsForValue().set(RedisNames.pairOf(alice.id()), "p:x" + suffix).block(WAIT);
-        presence.connect(bob, "gw1", "cb" + suffix, List.of(convs.get(0))).block(WAIT);
-        PresenceRepository.Connected connected = presence.connect(alice, "gw1", "ca" + suffix, convs).block(WAIT);
+        presence.connect(bob, "gw1", "cb" + suffix, List.of(convs.get(0)), ANY).block(WAIT);
+        PresenceRepository.Connected connected = presence.connect(alice, "gw1", "ca" + suffix, convs, ANY).block(WAIT);
         assertThat(connected).isEqualTo(new PresenceRepository.Connected(PresenceRepository.Connect.CAME_ONLINE,
                 "p:x" + suffix, List.of(2L, 1L)));
         assertThat(redis.opsForZSet().score(RedisNames.PAIR_LOST, alice.id()).blockOptional(WAIT)).isEmpty();
-        assertThat(presence.connect(bob, "gw1", "cb2" + suffix, List.of()).block(WAIT))
+        assertThat(presence.connect(bob, "gw1", "cb2" + suffix, List.of(), ANY).block(WAIT))
                 .isEqualTo(new PresenceRepository.Connected(PresenceRepository.Connect.ALREADY_ONLINE, "", List.of()));
+    }
+
+    /**
+     * A leave between a connect's first step (which read the leave counter) and its registration: the memberships read
+     * in between may still list the room, so nothing is registered and the connection stays one being set up; read
+     * again, it registers. A connect that registered before the leave is undone by it.
+     */
+    @Test
+    void aConnectThatDidNotSeeALeaveRegistersNothing_andTheLeaveUndoesAnEarlierOne() {
+        String room = convs.get(1);
+        presence.connect(alice, "gw1", "c1" + suffix, convs, ANY).block(WAIT);
+        PresenceRepository.Prepared before = presence.prepare(alice.id(), "gw2", "c2" + suffix).block(WAIT);
+
+        StepVerifier.create(presence.leave(room, alice.id())).expectNext(new PresenceRepository.Left(0, 1)).verifyComplete();
+        StepVerifier.create(outcome(presence.connect(alice, "gw2", "c2" + suffix, convs, before.leaves())))
+                .expectNext(PresenceRepository.Connect.MEMBERSHIPS_CHANGED).verifyComplete();
+
+        assertThat(online()).containsExactly(1L, 0L);
+        assertThat(redis.<String, String>opsForHash().get(RedisNames.connecting(alice.id()), "c2" + suffix).block(WAIT))
+                .as("still reachable while the memberships are read again").isEqualTo("gw2");
+        assertThat(redis.opsForHash().hasKey(RedisNames.connections(alice.id()), "c2" + suffix).block(WAIT)).isFalse();
+        assertThat(redis.getExpire(RedisNames.leaves(alice.id())).block(WAIT)).isPositive();
+
+        PresenceRepository.Prepared after = presence.prepare(alice.id(), "gw2", "c2" + suffix).block(WAIT);
+        assertThat(after.leaves()).isNotEqualTo(before.leaves());
+        assertThat(after.leaves()).isEqualTo("1");
+        assertThat(presence.connect(alice, "gw2", "c2" + suffix, List.of(convs.get(0)), after.leaves()).block(WAIT))
+                .as("registered, stating the counter").isEqualTo(new PresenceRepository.Connected(
+                        PresenceRepository.Connect.ALREADY_ONLINE, "", List.of(1L), 1));
+        assertThat(online()).containsExactly(1L, 0L);
+        assertThat(redis.opsForHash().hasKey(RedisNames.connecting(alice.id()), "c2" + suffix).block(WAIT)).isFalse();
+
+        // registered before a leave (its read listed the room): the leave takes the user out all the same
+        presence.connect(alice, "gw1", "c3" + suffix, convs, ANY).block(WAIT);
+        assertThat(online()).containsExactly(1L, 1L);
+        StepVerifier.create(presence.leave(room, alice.id())).expectNext(new PresenceRepository.Left(0, 2)).verifyComplete();
+        assertThat(redis.opsForSet().isMember(RedisNames.onlineIn(alice.id()), room).block(WAIT)).isFalse();
     }
 
     @Test
     void addsAJoinerToTheOnlineSet_onlyWhileConnected() {
         String room = "r:joined" + suffix;
         StepVerifier.create(presence.markOnline(room, alice.id())).expectNext(0L).verifyComplete();
-        presence.connect(alice, "gw1", "c1", convs).block(WAIT);
+        presence.connect(alice, "gw1", "c1", convs, ANY).block(WAIT);
         StepVerifier.create(presence.markOnline(room, alice.id())).expectNext(1L).verifyComplete();
         StepVerifier.create(presence.onlineMembers(room, 10)).expectNext(alice).verifyComplete();
     }
@@ -151,10 +189,10 @@ class PresenceRepositoryIntegrationTests {
     void theLastDisconnectLeavesEveryOnlineSet_withoutTheRoomsFromMongo() {
         String joined = "r:joined" + suffix;
         String left = "r:left" + suffix;
-        presence.connect(alice, "gw1", "c-m" + suffix, convs).block(WAIT);
+        presence.connect(alice, "gw1", "c-m" + suffix, convs, ANY).block(WAIT);
         presence.markOnline(joined, alice.id()).block(WAIT);
         presence.markOnline(left, alice.id()).block(WAIT);
-        presence.markOffline(left, alice.id()).block(WAIT);
+        presence.leave(left, alice.id()).block(WAIT);
 
         PresenceRepository.Disconnected gone = presence.disconnect(alice.id(), "gw", "c-m" + suffix, List.of(), 1000L).block(WAIT);
 

@@ -112,6 +112,50 @@ class SessionConnectIntegrationTests {
     }
 
     /**
+     * A leave on another device of the user between a CONNECT's memberships read (which still lists the room) and its
+     * registration: the connect reads them again, so the new connection is neither welcomed into the room nor
+     * subscribed to it, and the user is not put back in its online set. It used to undo the leave for that connection
+     * (a ghost in the online count, the room's messages pushed to it) until it reconnected.
+     */
+    @Test
+    void aRoomLeftOnAnotherDeviceWhileTheMembershipsAreReadStaysLeft() {
+        UserRef dan = new UserRef("ud" + run, "Dan", null);
+        String node = "gw-" + run;
+        String roomId = "left" + run;
+        String room = io.wxim.protocol.Conversations.room(roomId);
+        RoomRepository plain = new RoomRepository(MONGO.template(), props);
+        plain.insertRoom(new io.wxim.chat.room.Room(roomId, "Left behind", dan.id(), 1L)).block(WAIT);
+        plain.addMember(room, dan.id(), 1L).block(WAIT);
+        java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+        // the first read finds the room; before chat registers the connection, dan leaves it on his first device
+        RoomRepository rooms = new RoomRepository(MONGO.template(), props) {
+            @Override
+            public Flux<String> conversationsOf(String userId, int limit) {
+                return super.conversationsOf(userId, limit).collectList().flatMapMany(found -> reads.incrementAndGet() != 2
+                        ? Flux.fromIterable(found)
+                        : plain.removeMember(room, dan.id()).then(presence.leave(room, dan.id()))
+                                .thenMany(Flux.fromIterable(found)));
+            }
+        };
+        SessionService sessions = sessions(rooms, new DirectService(new PeersRepository(MONGO.template(), props), rooms,
+                profiles, Clock.systemUTC()));
+        sessions.connect(new Command(Command.Event.CONNECT, node, "c1-" + run, 1, dan, null)).block(WAIT);
+        assertThat(presence.onlineCount(room).block(WAIT)).isEqualTo(1L);
+
+        NodeMessage reply = sessions.connect(new Command(Command.Event.CONNECT, node, "c2-" + run, 1, dan, null)).block(WAIT);
+
+        ServerFrame.Welcome welcome = (ServerFrame.Welcome) codec.decodeServer(reply.frames().get(0));
+        assertThat(welcome.conversations()).extracting(ServerFrame.ConversationInfo::conv)
+                .containsExactly(io.wxim.protocol.Conversations.LOBBY);
+        assertThat(reply.convs()).containsExactly(io.wxim.protocol.Conversations.LOBBY);
+        assertThat(reply.leaves()).as("the welcome states the leave counter at registration").isEqualTo(1L);
+        assertThat(presence.onlineCount(room).block(WAIT)).as("dan is not back in the room's online set").isZero();
+        assertThat(reads.get()).as("memberships read again after the leave").isEqualTo(3);
+        assertThat(presence.status(dan.id()).block(WAIT).online()).isTrue();
+        assertThat(redis.opsForHash().hasKey(RedisNames.connections(dan.id()), "c2-" + run).block(WAIT)).isTrue();
+    }
+
+    /**
      * A DISCONNECT while MongoDB does not answer: the connection is removed and the user leaves the online sets all the
      * same (they are known in Redis). It used to fail, be retried and then dropped, leaving the user online for good.
      */

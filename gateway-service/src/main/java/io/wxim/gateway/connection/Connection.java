@@ -13,6 +13,7 @@ import io.wxim.protocol.crypto.SecureChannelException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArraySet;
@@ -76,6 +77,14 @@ public final class Connection {
     private int holds = 1;
     private boolean welcomed;
     /**
+     * Whether the welcome's SUBSCRIBE was applied, and until then the rooms user-level UNSUBSCRIBEs (leaves) took away,
+     * each with the highest leave counter stated (null when none; {@link Long#MAX_VALUE} when not stated): the welcome
+     * must not subscribe a room left after the connection was registered (ADR-31). Guarded by the
+     * {@link ConnectionRegistry}.
+     */
+    private boolean welcomeApplied;
+    private java.util.Map<String, Long> leftBeforeWelcome;
+    /**
      * Frames held beyond this close the connection with {@link CloseCode#SLOW_CONSUMER} (the client reconnects and
      * syncs: nothing is lost) instead of being dropped.
      */
@@ -128,6 +137,45 @@ public final class Connection {
 
     Set<String> conversations() {
         return conversations;
+    }
+
+    /** Whether the welcome's SUBSCRIBE was applied. */
+    boolean welcomeApplied() {
+        return welcomeApplied;
+    }
+
+    /**
+     * Before the welcome is applied: the user left these rooms, the leave counter then being {@code leaves} (null: not
+     * stated). A later join of one takes it back ({@link #rejoined}).
+     */
+    void leftBeforeWelcome(Collection<String> convs, Long leaves) {
+        if (leftBeforeWelcome == null) {
+            leftBeforeWelcome = new java.util.HashMap<>();
+        }
+        long counter = leaves == null ? Long.MAX_VALUE : leaves;
+        convs.forEach(conv -> leftBeforeWelcome.merge(conv, counter, Math::max));
+    }
+
+    /** Before the welcome is applied: the user joined these rooms (again). */
+    void rejoined(Collection<String> convs) {
+        if (leftBeforeWelcome != null) {
+            convs.forEach(leftBeforeWelcome::remove);
+        }
+    }
+
+    /**
+     * The welcome is being applied: its rooms less those left after the connection was registered, i.e. by a leave whose
+     * counter is above the one the welcome states ({@code registeredAt}; null: not stated, then every leave counts).
+     */
+    Collection<String> applyWelcome(Collection<String> convs, Long registeredAt) {
+        welcomeApplied = true;
+        java.util.Map<String, Long> left = leftBeforeWelcome;
+        leftBeforeWelcome = null;
+        if (left == null) {
+            return convs;
+        }
+        long since = registeredAt == null ? Long.MIN_VALUE : registeredAt;
+        return convs.stream().filter(conv -> left.getOrDefault(conv, Long.MIN_VALUE) <= since).toList();
     }
 
     /** Enqueues an encoded frame; returns false (and closes the connection as a slow consumer) if the queue is full. */

@@ -27,6 +27,8 @@ import reactor.core.publisher.Mono;
  */
 public final class ConnectionRegistry {
     private static final Logger log = LoggerFactory.getLogger(ConnectionRegistry.class);
+    /** The ref of a connection's CONNECT: its first command ({@link Connection#beginCommand}), answered by its welcome. */
+    static final long CONNECT_REF = 1;
 
     private final Map<String, Connection> byId = new ConcurrentHashMap<>();
     private final Map<String, Set<Connection>> byUser = new ConcurrentHashMap<>();
@@ -242,8 +244,8 @@ public final class ConnectionRegistry {
             target.hold(); // before the subscription registers it: its new rooms' frames follow the welcome or joined
         }
         Mono<Boolean> change = switch (message.kind()) {
-            case SUBSCRIBE -> subscribe(message.user(), message.convs());
-            case UNSUBSCRIBE -> unsubscribe(message.user(), message.convs()).thenReturn(true);
+            case SUBSCRIBE -> subscribe(message, target);
+            case UNSUBSCRIBE -> unsubscribe(message.user(), message.convs(), message.leaves()).thenReturn(true);
             case REPLY, USER -> Mono.just(true);
         };
         return change.doOnNext(applied -> {
@@ -305,12 +307,33 @@ public final class ConnectionRegistry {
         }
     }
 
-    /** Emits false (after rolling the whole change back) if any Redis SUBSCRIBE failed. */
-    private Mono<Boolean> subscribe(String userId, Collection<String> convs) {
+    /**
+     * Subscribes the user's connections here; emits false (after rolling the whole change back) if any Redis SUBSCRIBE
+     * failed. A connection's welcome (the SUBSCRIBE answering its CONNECT, the connection's first command) leaves out
+     * the rooms the user left after the connection was registered (ADR-31): chat read its memberships before that
+     * leave, and the leave's UNSUBSCRIBE can arrive first. A welcome for a connection that is gone (or welcomed
+     * already: a redelivered CONNECT) changes no subscription. Any other SUBSCRIBE (a join) takes its rooms out of
+     * those left.
+     */
+    private Mono<Boolean> subscribe(NodeMessage message, Connection target) {
+        String userId = message.user();
+        boolean welcome = message.conn() != null && message.ref() == CONNECT_REF;
         List<Mono<Boolean>> ready = new ArrayList<>();
         List<Map.Entry<Connection, String>> added = new ArrayList<>();
         synchronized (this) {
-            for (Connection connection : byUser.getOrDefault(userId, Set.of())) {
+            Set<Connection> own = byUser.getOrDefault(userId, Set.of());
+            Collection<String> convs = message.convs();
+            if (welcome) {
+                convs = target == null || target.welcomeApplied() ? List.of() : target.applyWelcome(convs, message.leaves());
+            } else {
+                Collection<String> requested = convs;
+                own.forEach(connection -> {
+                    if (!connection.welcomeApplied()) {
+                        connection.rejoined(requested);
+                    }
+                });
+            }
+            for (Connection connection : own) {
                 for (String conv : convs) {
                     if (connection.conversations().add(conv)) {
                         byConversation.computeIfAbsent(conv, c -> ConcurrentHashMap.newKeySet()).add(connection);
@@ -352,9 +375,12 @@ public final class ConnectionRegistry {
         }
     }
 
-    private Mono<Void> unsubscribe(String userId, Collection<String> convs) {
+    private Mono<Void> unsubscribe(String userId, Collection<String> convs, Long leaves) {
         synchronized (this) {
             for (Connection connection : byUser.getOrDefault(userId, Set.of())) {
+                if (!connection.welcomeApplied()) {
+                    connection.leftBeforeWelcome(convs, leaves);
+                }
                 for (String conv : convs) {
                     if (connection.conversations().remove(conv)) {
                         removeFromConversation(connection, conv);

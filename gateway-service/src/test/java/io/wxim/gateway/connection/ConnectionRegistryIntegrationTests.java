@@ -166,6 +166,60 @@ class ConnectionRegistryIntegrationTests {
         }
     }
 
+    /**
+     * A leave on another device (its UNSUBSCRIBE, stating the leave counter after it) reaches this gateway before the
+     * welcome of a connection registered before that leave (the welcome states the counter at registration): the welcome
+     * does not subscribe the room, neither for that connection nor for the user's others here. A leave from before the
+     * registration, or one a join took back, does not hold the room back; a welcome whose connection is gone changes
+     * nothing.
+     */
+    @Test
+    void aWelcomeDoesNotSubscribeARoomLeftAfterItsConnectionWasRegistered() {
+        UserRef a = new UserRef("ua", "A", null);
+        String kept = conv + "k";
+        Connection a1 = registry.open("a1", a, 16, 5);
+        welcome(a1, List.of(conv, kept), 0);
+        Connection a2 = registry.open("a2", a, 16, 5);
+
+        unsubscribe(conv, 1);
+        welcome(a2, List.of(conv, kept), 0); // registered before the leave: its memberships still listed the room
+
+        assertThat(a2.conversations()).containsExactly(kept);
+        assertThat(a1.conversations()).containsExactly(kept);
+
+        Connection a3 = registry.open("a3", a, 16, 5);
+        unsubscribe(kept, 2);
+        welcome(a3, List.of(kept), 2); // registered after that leave: the room was joined again before the read
+        assertThat(a3.conversations()).containsExactly(kept);
+
+        Connection a4 = registry.open("a4", a, 16, 5);
+        unsubscribe(kept, 3);
+        StepVerifier.create(registry.apply(NodeMessage.subscribe("ua", List.of(kept), null, 0, List.of()))).verifyComplete();
+        welcome(a4, List.of(kept), 2); // registered before the leave, but the join after it takes the room back
+        assertThat(a4.conversations()).containsExactly(kept);
+
+        unsubscribe(kept, 4);
+        StepVerifier.create(registry.apply(NodeMessage.welcome("ua", List.of(conv, kept), "gone", ConnectionRegistry.CONNECT_REF,
+                List.of("{\"type\":\"welcome\"}"), Map.of(), 0))).verifyComplete();
+        assertThat(a1.conversations()).as("a late welcome of a closed connection subscribes no one").isEmpty();
+        // once welcomed, a connection follows every later change as before
+        StepVerifier.create(registry.apply(NodeMessage.subscribe("ua", List.of(conv), "a3", 0, List.of()))).verifyComplete();
+        assertThat(a2.conversations()).containsExactly(conv);
+    }
+
+    private void unsubscribe(String room, long leaves) {
+        StepVerifier.create(registry.apply(NodeMessage.unsubscribe("ua", List.of(room), null, 0, List.of(), leaves))).verifyComplete();
+    }
+
+    /** Applies {@code connection}'s welcome (its first SUBSCRIBE) for {@code rooms}, registered at {@code leaves}. */
+    private void welcome(Connection connection, List<String> rooms, long leaves) {
+        long ref = connection.beginCommand();
+        assertThat(ref).isEqualTo(ConnectionRegistry.CONNECT_REF);
+        StepVerifier.create(registry.apply(NodeMessage.welcome("ua", rooms, connection.id(), ref,
+                List.of("{\"type\":\"welcome\"}"), Map.of(), leaves))).verifyComplete();
+        StepVerifier.create(connection.awaitCommand(WAIT)).expectNext(NodeMessage.Kind.SUBSCRIBE).verifyComplete();
+    }
+
     @Test
     void unsubscribesFromRedis_whenTheLastLocalMemberCloses() {
         Connection a1 = registry.open("a1", new UserRef("ua", "A", null), 16, 5);

@@ -1,0 +1,162 @@
+package io.wxim.chat.room;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.wxim.chat.config.ChatProperties;
+import io.wxim.chat.message.HistoryClient;
+import io.wxim.chat.presence.CrowdPresence;
+import io.wxim.chat.presence.PresenceRepository;
+import io.wxim.chat.routing.Deliveries;
+import io.wxim.protocol.ClientFrame;
+import io.wxim.protocol.Command;
+import io.wxim.protocol.Conversations;
+import io.wxim.protocol.ErrorCode;
+import io.wxim.protocol.FrameCodec;
+import io.wxim.protocol.NodeMessage;
+import io.wxim.protocol.ProtocolException;
+import io.wxim.protocol.RedisNames;
+import io.wxim.protocol.ServerFrame;
+import io.wxim.protocol.UserRef;
+import io.wxim.testinfra.TestInfra;
+import io.wxim.testinfra.TestMongo;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.data.redis.listener.ChannelTopic;
+import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
+import org.springframework.web.reactive.function.client.WebClient;
+import reactor.core.Disposable;
+
+/**
+ * A leave against a real Redis and MongoDB (ADR-31): what reaches the user's gateways, in which order, and what a
+ * retried leave whose membership was already removed still finishes.
+ */
+@Timeout(60)
+class RoomLeaveIntegrationTests {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    @RegisterExtension
+    static final TestMongo MONGO = new TestMongo("im_chat_test_leaves_");
+
+    private final String run = UUID.randomUUID().toString().substring(0, 8);
+    private final LettuceConnectionFactory factory = TestInfra.redisConnectionFactory();
+    private final ReactiveStringRedisTemplate redis = new ReactiveStringRedisTemplate(factory);
+    private final ChatProperties props = ChatProperties.defaults();
+    private final FrameCodec codec = new FrameCodec();
+    private final Deliveries deliveries = new Deliveries(redis, codec, props);
+    private final PresenceRepository presence = new PresenceRepository(redis, props);
+    private final RoomRepository repository = new RoomRepository(MONGO.template(), props);
+    private final RoomCommands commands = new RoomCommands(
+            new RoomService(repository, props, Clock.systemUTC(), KnownMembers.local(Duration.ofSeconds(10), System::nanoTime)),
+            presence, new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()), deliveries,
+            new CrowdPresence(deliveries, presence, props), props);
+    private final ReactiveRedisMessageListenerContainer container = new ReactiveRedisMessageListenerContainer(factory);
+    private final List<Disposable> listening = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() {
+        listening.forEach(Disposable::dispose);
+        container.destroy();
+        factory.destroy();
+    }
+
+    /**
+     * The user's gateways, the requester's too, unsubscribe (stating the leave counter) before the user's other
+     * connections are told ({@code left} without rid); the requester's answer states the counter as well.
+     */
+    @Test
+    void everyGatewayOfTheUserUnsubscribes_beforeTheOtherConnectionsAreTold() throws Exception {
+        UserRef eve = new UserRef("ue" + run, "Eve", null);
+        String room = memberRoom(eve);
+        String here = "gw-a" + run;
+        String there = "gw-b" + run;
+        presence.connect(eve, here, "e1" + run, List.of(Conversations.LOBBY, room), PresenceRepository.ANY_LEAVES).block(WAIT);
+        presence.connect(eve, here, "e2" + run, List.of(Conversations.LOBBY, room), PresenceRepository.ANY_LEAVES).block(WAIT);
+        presence.connect(eve, there, "e3" + run, List.of(Conversations.LOBBY, room), PresenceRepository.ANY_LEAVES).block(WAIT);
+        LinkedBlockingQueue<String> atHere = listen(here);
+        LinkedBlockingQueue<String> atThere = listen(there);
+
+        ClientFrame.Leave leave = new ClientFrame.Leave("lv", room);
+        NodeMessage answer = commands.leave(new Command(Command.Event.FRAME, here, "e1" + run, 7, eve, leave), leave).block(WAIT);
+
+        assertThat(answer.kind()).isEqualTo(NodeMessage.Kind.UNSUBSCRIBE);
+        assertThat(answer.leaves()).isEqualTo(1L);
+        assertThat(codec.decodeServer(answer.frames().get(0))).isEqualTo(new ServerFrame.Left("lv", room));
+        for (LinkedBlockingQueue<String> node : List.of(atHere, atThere)) {
+            NodeMessage first = codec.read(next(node), NodeMessage.class);
+            assertThat(first.kind()).isEqualTo(NodeMessage.Kind.UNSUBSCRIBE);
+            assertThat(first.convs()).containsExactly(room);
+            assertThat(first.leaves()).isEqualTo(1L);
+            NodeMessage second = codec.read(next(node), NodeMessage.class);
+            assertThat(second.kind()).isEqualTo(NodeMessage.Kind.USER);
+            assertThat(second.conn()).as("not to the requester").isEqualTo("e1" + run);
+            assertThat(codec.decodeServer(second.frames().get(0))).isEqualTo(new ServerFrame.Left(null, room));
+        }
+        assertThat(presence.onlineCount(room).block(WAIT)).isZero();
+    }
+
+    /**
+     * A leave whose membership is gone already (its first attempt removed it, then failed before Redis): the retry
+     * takes the user out of the online set, moves the leave counter and unsubscribes the user's gateways, then answers
+     * not_found as for any non-member (no `left` event, no memberLeft).
+     */
+    @Test
+    void aRetriedLeaveWhoseRemovalHappenedFinishesTheRedisSide() throws Exception {
+        UserRef fay = new UserRef("uf" + run, "Fay", null);
+        String room = memberRoom(fay);
+        String node = "gw-f" + run;
+        presence.connect(fay, node, "f1" + run, List.of(Conversations.LOBBY, room), PresenceRepository.ANY_LEAVES).block(WAIT);
+        repository.removeMember(room, fay.id()).block(WAIT); // the first attempt's removal
+        LinkedBlockingQueue<String> atNode = listen(node);
+
+        ProtocolException refused = null;
+        try {
+            ClientFrame.Leave leave = new ClientFrame.Leave("lv", room);
+            commands.leave(new Command(Command.Event.FRAME, node, "f1" + run, 3, fay, leave), leave).block(WAIT);
+        } catch (ProtocolException e) {
+            refused = e;
+        }
+
+        assertThat(refused).isNotNull();
+        assertThat(refused.code()).isEqualTo(ErrorCode.NOT_FOUND);
+        assertThat(presence.onlineCount(room).block(WAIT)).isZero();
+        assertThat(redis.opsForSet().isMember(RedisNames.onlineIn(fay.id()), room).block(WAIT)).isFalse();
+        assertThat(redis.opsForValue().get(RedisNames.leaves(fay.id())).block(WAIT)).isEqualTo("1");
+        NodeMessage unsubscribe = codec.read(next(atNode), NodeMessage.class);
+        assertThat(unsubscribe.kind()).isEqualTo(NodeMessage.Kind.UNSUBSCRIBE);
+        assertThat(unsubscribe.convs()).containsExactly(room);
+        assertThat(atNode.poll(300, TimeUnit.MILLISECONDS)).as("nothing else").isNull();
+    }
+
+    /** A room (in MongoDB) with {@code user} as its member. */
+    private String memberRoom(UserRef user) {
+        String roomId = "lv" + user.id();
+        repository.insertRoom(new Room(roomId, "Leaving", user.id(), 1L)).block(WAIT);
+        String room = Conversations.room(roomId);
+        repository.addMember(room, user.id(), 1L).block(WAIT);
+        return room;
+    }
+
+    private LinkedBlockingQueue<String> listen(String node) {
+        LinkedBlockingQueue<String> received = new LinkedBlockingQueue<>();
+        listening.add(container.receiveLater(ChannelTopic.of(RedisNames.nodeChannel(node))).block(WAIT)
+                .subscribe(message -> received.add(message.getMessage())));
+        return received;
+    }
+
+    private static String next(LinkedBlockingQueue<String> queue) throws InterruptedException {
+        String message = queue.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        assertThat(message).as("a message at the node").isNotNull();
+        return message;
+    }
+}
