@@ -6,23 +6,23 @@
 --           connection, one that started before is in the answer),
 -- KEYS[6] = im:chat:connecting:<user>, KEYS[7] = im:chat:onlinein:<user> (the conversations whose online set holds
 --           the user, so a disconnect finds them without MongoDB),
--- KEYS[8] = im:chat:leaves:<user> (the user's leave counter),
+-- KEYS[8] = im:chat:leaves:<user> (the user's last room leave, room_leave.lua),
 -- KEYS[9..n] = im:chat:online:<conv> for each conversation of the user
 -- ARGV[1] = connId, ARGV[2] = node, ARGV[3] = nickname, ARGV[4] = avatarUrl ('' when none), ARGV[5] = userId,
 -- ARGV[6] = the prefix of the online keys (im:chat:online:), ARGV[7] = the node's index (im:chat:node:<node>),
 -- ARGV[8] = the set of nodes (im:chat:nodes): the connection is also indexed by its node, so the connections of a node
--- that died without DISCONNECTs can be ended, ARGV[9] = the leave counter read before the memberships were
--- (connect_prepare.lua; '' when none), or '*' to register whatever it is now
+-- that died without DISCONNECTs can be ended, ARGV[9] = the user's last leave as read before the memberships were
+-- (connect_prepare.lua; '' when none), ARGV[10] = '1' to register even if it changed since (the last read allowed)
 -- Returns {-1} if the connection was already closed (its DISCONNECT ran first: a late or redelivered CONNECT must
 -- not bring it back); {-2}, changing nothing, if the user left a room since the memberships were read (they may list
--- it: read them again); else {1 if this made the user online or 0, the pair session conv or '', the leave counter now
--- (0 when none; the welcome states it, ADR-31), then the online count of each KEYS[9..n]}. Idempotent on redelivery.
+-- it: read them again); else {1 if this made the user online or 0, the pair session conv or '', ARGV[9] as a number
+-- (0 when none: the welcome states it, and the gateway holds back rooms left later, ADR-31), then the online count of
+-- each KEYS[9..n]}. Idempotent on redelivery.
 if redis.call('EXISTS', KEYS[3]) == 1 then
   redis.call('HDEL', KEYS[6], ARGV[1])
   return {-1}
 end
-local leaves = redis.call('GET', KEYS[8]) or ''
-if ARGV[9] ~= '*' and leaves ~= ARGV[9] then
+if ARGV[10] ~= '1' and (redis.call('GET', KEYS[8]) or '') ~= ARGV[9] then
   return {-2}
 end
 redis.call('HDEL', KEYS[6], ARGV[1])
@@ -31,7 +31,7 @@ redis.call('HSET', ARGV[7], ARGV[1], ARGV[5])
 redis.call('SADD', ARGV[8], ARGV[2])
 redis.call('HSET', KEYS[2], 'nickname', ARGV[3], 'avatarUrl', ARGV[4])
 redis.call('ZREM', KEYS[4], ARGV[5])
-local result = {0, redis.call('GET', KEYS[5]) or '', tonumber(leaves) or 0}
+local result = {0, redis.call('GET', KEYS[5]) or '', tonumber(ARGV[9]) or 0}
 if added == 1 and redis.call('HLEN', KEYS[1]) == 1 then
   result[1] = 1
 end

@@ -1,12 +1,21 @@
 -- A user left a room (the membership is already removed from MongoDB): out of the room's online set (and the record of
--- it, first: a stale record is harmless, an untracked set is not), and the user's leave counter bumped in the same
--- step. A connect that read the memberships before the removal either registered before this (its SADD is undone
--- here) or sees a changed counter in connect.lua and reads them again; it cannot put the user back in the set.
--- KEYS[1] = im:chat:onlinein:<user>, KEYS[2] = im:chat:online:<conv>, KEYS[3] = im:chat:leaves:<user>
--- ARGV[1] = userId, ARGV[2] = conv, ARGV[3] = lifetime of KEYS[3] (ms): longer than any connect takes
--- Returns {the room's online count, the leave counter after this leave}.
+-- it, first: a stale record is harmless, an untracked set is not), and the user's last leave set to the next value of
+-- the global leave sequence in the same step. A connect that read the memberships before the removal either
+-- registered before this (its SADD is undone here) or sees the user's last leave changed in connect.lua and reads them
+-- again; it cannot put the user back in the set. Values never repeat (the sequence does not expire), so a lapsed key
+-- cannot make an old value look current.
+-- KEYS[1] = im:chat:onlinein:<user>, KEYS[2] = im:chat:online:<conv>, KEYS[3] = im:chat:leaves:<user>,
+-- KEYS[4] = im:chat:leaveseq
+-- ARGV[1] = userId, ARGV[2] = conv, ARGV[3] = lifetime of KEYS[3] (ms): longer than any connect takes,
+-- ARGV[4] = '1' to finish a leave whose membership was already gone: only if the user is still recorded online in
+--           the room (its earlier attempt removed the membership, then failed before this), else nothing changes
+-- Returns {the room's online count, the user's last leave now (0: nothing was done)}. Not idempotent: a second run
+-- takes a new value (a connect in progress then reads once more).
+if ARGV[4] == '1' and redis.call('SISMEMBER', KEYS[1], ARGV[2]) == 0 then
+  return {redis.call('SCARD', KEYS[2]), 0}
+end
 redis.call('SREM', KEYS[1], ARGV[2])
 redis.call('SREM', KEYS[2], ARGV[1])
-local leaves = redis.call('INCR', KEYS[3])
-redis.call('PEXPIRE', KEYS[3], ARGV[3])
-return {redis.call('SCARD', KEYS[2]), leaves}
+local leave = redis.call('INCR', KEYS[4])
+redis.call('SET', KEYS[3], leave, 'PX', ARGV[3])
+return {redis.call('SCARD', KEYS[2]), leave}

@@ -20,17 +20,18 @@ import java.util.Map;
  * {@code seqs} lists the last seq its {@code welcome} or {@code joined} states for each subscribed conversation: a
  * message published on a channel before this gateway applied the subscription is not delivered to the connection, so
  * the gateway raises a stated seq that a newer published one passed (ADR-27) and the client syncs the gap. Gateways
- * that predate the field ignore it. {@code leaves} (null when not stated) is the user's leave counter (ADR-31): on a
- * leave's {@code UNSUBSCRIBE}, its value after that leave; on a connection's welcome (the {@code SUBSCRIBE} answering
- * its CONNECT), its value when the connection was registered. A gateway does not let a welcome subscribe a room that
- * a later leave (a higher counter) took away while the connection was being set up. {@code ref}, when not 0, completes the
+ * that predate the field ignore it. {@code leaves} (null when not stated) is the user's last room leave, a value of a
+ * sequence that only grows (ADR-31): on a leave's {@code UNSUBSCRIBE}, that leave's; on a connection's welcome (the
+ * {@code SUBSCRIBE} answering its CONNECT), the one read before its memberships were (0: none). A gateway does not let
+ * a welcome subscribe a room that a later leave (a higher value) took away while the connection was being set up. {@code ref}, when not 0, completes the
  * connection's command with that ref. {@code user} is always the connection's user: a gateway drops a message whose
  * connection now belongs to someone else (a stale reply must never reach another user). {@code ref} is always
  * written, also when 0: the strict codec refuses a missing primitive.
  */
 @JsonInclude(JsonInclude.Include.NON_DEFAULT)
 public record NodeMessage(Kind kind, String conn, String user, List<String> convs, List<String> frames,
-                          @JsonInclude(JsonInclude.Include.ALWAYS) long ref, Map<String, Long> seqs, Long leaves) {
+                          @JsonInclude(JsonInclude.Include.ALWAYS) long ref, Map<String, Long> seqs,
+                          @JsonInclude(JsonInclude.Include.NON_NULL) Long leaves) {
     public enum Kind { REPLY, SUBSCRIBE, UNSUBSCRIBE, USER }
 
     public NodeMessage {

@@ -132,13 +132,16 @@ public final class RedisNames {
     }
 
     /**
-     * Counter of one user's room leaves (bumped with the leave's removal from the room's online set; short TTL): a
-     * CONNECT reads it before the user's memberships and registers only if it is unchanged, else reads them again,
-     * so a leave on another device while they are read is not undone.
+     * One user's last room leave, as a value of {@link #LEAVE_SEQ} (set with the leave's removal from the room's online
+     * set; short TTL): a CONNECT reads it before the user's memberships and registers only if it is unchanged, else reads
+     * them again, so a leave on another device while they are read is not undone (ADR-31).
      */
     public static String leaves(String userId) {
         return "im:chat:leaves:" + userId;
     }
+
+    /** Sequence of all room leaves (never expires): a user's {@link #leaves} value never repeats, also after it lapsed. */
+    public static final String LEAVE_SEQ = "im:chat:leaveseq";
 
     /** Tombstone of a closed connection (short TTL): a CONNECT processed after its DISCONNECT is ignored. */
     public static String closedConnection(String connId) {

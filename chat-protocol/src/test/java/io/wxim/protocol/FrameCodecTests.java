@@ -195,6 +195,22 @@ class FrameCodecTests {
     }
 
     @Test
+    void nodeMessage_theLeaveCounterGoesOnlyWhenStated_andAMessageWithoutItReadsAsNotStated() {
+        NodeMessage welcome = NodeMessage.welcome("u2", List.of("r:lobby"), "c9", 1, List.of("{\"type\":\"welcome\"}"),
+                java.util.Map.of(), 7);
+        assertThat(codec.write(welcome)).contains("\"leaves\":7");
+        assertThat(codec.read(codec.write(welcome), NodeMessage.class)).isEqualTo(welcome);
+        NodeMessage none = NodeMessage.welcome("u2", List.of("r:lobby"), "c9", 1, List.of(), java.util.Map.of(), 0);
+        assertThat(codec.read(codec.write(none), NodeMessage.class).leaves()).as("0 is stated, not dropped").isEqualTo(0L);
+        NodeMessage leave = NodeMessage.unsubscribe("u2", List.of("r:x"), null, 0, List.of(), 3);
+        assertThat(codec.read(codec.write(leave), NodeMessage.class).leaves()).isEqualTo(3L);
+
+        NodeMessage plain = NodeMessage.unsubscribe("u2", List.of("r:x"), null, 0, List.of());
+        assertThat(codec.write(plain)).doesNotContain("leaves"); // as before the field existed
+        assertThat(codec.read("{\"kind\":\"UNSUBSCRIBE\",\"user\":\"u2\",\"ref\":0}", NodeMessage.class).leaves()).isNull();
+    }
+
+    @Test
     void recoversRidAndCmid_ofAnInvalidFrame_onlyWhenTheyAreValidIds() {
         String tooLong = "{\"type\":\"send\",\"rid\":\"r1\",\"cmid\":\"c1\",\"conv\":\"r:lobby\",\"body\":\"" + "x".repeat(5000) + "\"}";
         assertThat(codec.idsOf(tooLong)).isEqualTo(new FrameCodec.FrameIds("r1", "c1"));

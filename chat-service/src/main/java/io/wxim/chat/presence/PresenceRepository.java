@@ -30,20 +30,18 @@ public class PresenceRepository {
     private static final RedisScript<Long> MARK_ONLINE = RedisScripts.load("redis/mark_online.lua", Long.class);
     @SuppressWarnings("rawtypes")
     private static final RedisScript<List> ROOM_LEAVE = RedisScripts.load("redis/room_leave.lua", List.class);
-    /** For {@link #connect}: register whatever the user's leave counter is now. */
-    public static final String ANY_LEAVES = "*";
     /** Longer than a command can be redelivered (claim idle x max deliveries), so late CONNECTs are recognized. */
     private static final long TOMBSTONE_SECONDS = 600;
 
     /**
      * Outcome of registering a connection. MEMBERSHIPS_CHANGED: nothing was registered, because the user left a room
-     * since the leave counter given was read (the memberships read after it may list that room: read them again).
+     * since their last leave given was read (the memberships read after it may list that room: read them again).
      */
     public enum Connect { CAME_ONLINE, ALREADY_ONLINE, ALREADY_CLOSED, MEMBERSHIPS_CHANGED }
 
     /**
      * A registered connection: the outcome and, if registered, the user's active pair session ("" when none), the
-     * online count of each conversation given and the user's leave counter then (0 when none; the welcome states it).
+     * online count of each conversation given and the user's last leave as given (0 when none; the welcome states it).
      */
     public record Connected(Connect outcome, String pairSession, List<Long> counts, long leaves) {
         public Connected(Connect outcome, String pairSession, List<Long> counts) {
@@ -51,13 +49,13 @@ public class PresenceRepository {
         }
     }
 
-    /** A leave: the room's online count after it and the user's leave counter after it. */
+    /** A leave: the room's online count after it and the user's last leave now (0: nothing was done). */
     public record Left(long online, long leaves) {
     }
 
     /**
      * What a CONNECT needs before its memberships: whether the connection already closed, the user's cached profile
-     * (fields of the profile hash; empty strings when absent) and the user's leave counter ({@link RedisNames#leaves};
+     * (fields of the profile hash; empty strings when absent) and the user's last room leave ({@link RedisNames#leaves};
      * "" when none), which {@link #connect} is given back.
      */
     public record Prepared(boolean closed, Map<String, String> cachedProfile, String leaves) {
@@ -66,7 +64,7 @@ public class PresenceRepository {
     private final ReactiveStringRedisTemplate redis;
     private final Duration timeout;
     /**
-     * How long a connection being set up stays reachable if its connect never completes, and a leave counter is kept:
+     * How long a connection being set up stays reachable if its connect never completes, and a user's last leave is kept:
      * well past a command's deadline (a connect takes less).
      */
     private final String connectingMillis;
@@ -96,17 +94,17 @@ public class PresenceRepository {
     /**
      * Registers a connection (it is no longer one being set up), puts the user in the online sets of {@code convs}
      * (recorded in {@link RedisNames#onlineIn}) and ends any grace period of the user's pair session, atomically; reads
-     * the pair session and the online counts of {@code convs} in the same round trip. Only if the user's leave counter
-     * is still {@code leaves} (as {@link #prepare} read it before {@code convs} were), or {@code leaves} is
-     * {@link #ANY_LEAVES}: else MEMBERSHIPS_CHANGED and nothing changes.
+     * the pair session and the online counts of {@code convs} in the same round trip. Only if the user's last leave is
+     * still {@code leaves} (as {@link #prepare} read it before {@code convs} were), or {@code force}: else
+     * MEMBERSHIPS_CHANGED and nothing changes.
      */
-    public Mono<Connected> connect(UserRef user, String node, String conn, List<String> convs, String leaves) {
+    public Mono<Connected> connect(UserRef user, String node, String conn, List<String> convs, String leaves, boolean force) {
         List<String> keys = new ArrayList<>(List.of(RedisNames.connections(user.id()), RedisNames.profile(user.id()),
                 RedisNames.closedConnection(conn), RedisNames.PAIR_LOST, RedisNames.pairOf(user.id()),
                 RedisNames.connecting(user.id()), RedisNames.onlineIn(user.id()), RedisNames.leaves(user.id())));
         convs.forEach(conv -> keys.add(RedisNames.online(conv)));
         List<String> args = List.of(conn, node, nullToEmpty(user.nickname()), nullToEmpty(user.avatarUrl()), user.id(),
-                RedisNames.ONLINE, RedisNames.nodeConnections(node), RedisNames.NODES, leaves);
+                RedisNames.ONLINE, RedisNames.nodeConnections(node), RedisNames.NODES, leaves, force ? "1" : "0");
         return redis.execute(CONNECT, keys, args).next().timeout(timeout).map(r -> {
             List<?> l = (List<?>) r;
             long outcome = ((Number) l.get(0)).longValue();
@@ -170,13 +168,15 @@ public class PresenceRepository {
     }
 
     /**
-     * The user left the room (the membership is already removed): out of its online set, and the user's leave counter
-     * bumped in the same step, so a connect that read the memberships before the removal cannot put the user back
-     * ({@link #connect}). Idempotent but for the counter (a retried leave bumps it again: a connect reads once more).
+     * The user left the room (the membership is already removed): out of its online set, and the user's last leave
+     * set to a new value in the same step, so a connect that read the memberships before the removal cannot put the
+     * user back ({@link #connect}). With {@code onlyIfRecorded} (finishing a leave whose membership was already gone),
+     * only if the user is still recorded online in the room; else nothing changes and {@link Left#leaves()} is 0.
      */
-    public Mono<Left> leave(String conv, String userId) {
-        return redis.execute(ROOM_LEAVE, List.of(RedisNames.onlineIn(userId), RedisNames.online(conv), RedisNames.leaves(userId)),
-                        List.of(userId, conv, connectingMillis))
+    public Mono<Left> leave(String conv, String userId, boolean onlyIfRecorded) {
+        return redis.execute(ROOM_LEAVE, List.of(RedisNames.onlineIn(userId), RedisNames.online(conv), RedisNames.leaves(userId),
+                                RedisNames.LEAVE_SEQ),
+                        List.of(userId, conv, connectingMillis, onlyIfRecorded ? "1" : "0"))
                 .next().timeout(timeout).map(r -> {
                     List<?> l = (List<?>) r;
                     return new Left(((Number) l.get(0)).longValue(), ((Number) l.get(1)).longValue());

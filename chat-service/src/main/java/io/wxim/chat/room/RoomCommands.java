@@ -94,11 +94,11 @@ public class RoomCommands {
     }
 
     /**
-     * The membership goes (MongoDB), then the user leaves the room's online set and the leave counter moves (ADR-31),
-     * the room is told, every gateway of the user unsubscribes (this one too, so the user's other connections here
-     * stop before they are told), and the user's other connections get {@code left}. A retried leave whose membership
-     * was already gone (its first attempt failed after the removal) finishes the Redis side and unsubscribes, then
-     * answers NOT_FOUND as for any non-member.
+     * The membership goes (MongoDB), then the user leaves the room's online set and the user's last leave changes
+     * (ADR-31), the room is told, every gateway of the user unsubscribes (this one too, so the user's other connections
+     * here stop before they are told), and the user's other connections get {@code left}. A leave of a room the user is
+     * not in answers NOT_FOUND; if the user is still recorded online in it (an earlier attempt removed the membership,
+     * then failed before Redis), that leave is finished first (online set, last leave, unsubscribes).
      */
     public Mono<NodeMessage> leave(Command cmd, ClientFrame.Leave frame) {
         UserRef user = cmd.user();
@@ -106,10 +106,11 @@ public class RoomCommands {
         return rooms.leave(conv, user.id()).thenReturn(true)
                 .onErrorResume(e -> e instanceof ProtocolException p && p.code() == ErrorCode.NOT_FOUND
                         && Conversations.isRoom(conv) && !Conversations.LOBBY.equals(conv), e -> Mono.just(false))
-                .flatMap(removed -> presence.leave(conv, user.id()).flatMap(left -> {
+                .flatMap(removed -> presence.leave(conv, user.id(), !removed).flatMap(left -> {
                     NodeMessage unsubscribe = NodeMessage.unsubscribe(user.id(), List.of(conv), null, 0, List.of(), left.leaves());
                     if (!removed) {
-                        return deliveries.toUserNodes(user.id(), null, unsubscribe).then(Mono.error(RoomService.notFound()));
+                        return (left.leaves() == 0 ? Mono.<Void>empty() : deliveries.toUserNodes(user.id(), null, unsubscribe))
+                                .then(Mono.error(RoomService.notFound()));
                     }
                     return crowd.announce(conv, left.online(), new ServerFrame.MemberLeft(conv, user, left.online()))
                             .then(deliveries.toUserNodes(user.id(), null, unsubscribe))

@@ -39,8 +39,9 @@ import reactor.core.publisher.Mono;
 public class SessionService {
     private static final Logger log = LoggerFactory.getLogger(SessionService.class);
     /**
-     * How often a connect reads the memberships again because the user left a room meanwhile; the last read is then
-     * registered whatever happens (leaves on other devices during every read: a room may stay listed until reconnect).
+     * How often a connect reads the memberships because the user left a room meanwhile; the last read is registered
+     * whatever happens (a leave on another device during every read: the room may keep the user in its online set
+     * until the next disconnect, though the gateway still holds back its subscription, ADR-31).
      */
     static final int MEMBERSHIP_READS = 3;
     private final PresenceRepository presence;
@@ -95,8 +96,8 @@ public class SessionService {
     private Mono<NodeMessage> connect(Command cmd, Memberships memberships, String leaves, int read) {
         UserRef user = cmd.user();
         List<String> convs = memberships.rooms();
-        String expected = read < MEMBERSHIP_READS ? leaves : PresenceRepository.ANY_LEAVES;
-        return presence.connect(user, cmd.node(), cmd.conn(), convs, expected).flatMap(connected -> {
+        boolean lastRead = read >= MEMBERSHIP_READS;
+        return presence.connect(user, cmd.node(), cmd.conn(), convs, leaves, lastRead).flatMap(connected -> {
             if (connected.outcome() == PresenceRepository.Connect.ALREADY_CLOSED) {
                 // the connection closed before this CONNECT ran: nothing to welcome
                 return Mono.just(deliveries.reply(cmd, List.of()));

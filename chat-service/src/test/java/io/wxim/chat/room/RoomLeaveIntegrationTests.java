@@ -71,8 +71,8 @@ class RoomLeaveIntegrationTests {
     }
 
     /**
-     * The user's gateways, the requester's too, unsubscribe (stating the leave counter) before the user's other
-     * connections are told ({@code left} without rid); the requester's answer states the counter as well.
+     * The user's gateways, the requester's too, unsubscribe (stating the leave's value) before the user's other
+     * connections are told ({@code left} without rid); the requester's answer states it as well.
      */
     @Test
     void everyGatewayOfTheUserUnsubscribes_beforeTheOtherConnectionsAreTold() throws Exception {
@@ -80,9 +80,9 @@ class RoomLeaveIntegrationTests {
         String room = memberRoom(eve);
         String here = "gw-a" + run;
         String there = "gw-b" + run;
-        presence.connect(eve, here, "e1" + run, List.of(Conversations.LOBBY, room), PresenceRepository.ANY_LEAVES).block(WAIT);
-        presence.connect(eve, here, "e2" + run, List.of(Conversations.LOBBY, room), PresenceRepository.ANY_LEAVES).block(WAIT);
-        presence.connect(eve, there, "e3" + run, List.of(Conversations.LOBBY, room), PresenceRepository.ANY_LEAVES).block(WAIT);
+        presence.connect(eve, here, "e1" + run, List.of(Conversations.LOBBY, room), "", true).block(WAIT);
+        presence.connect(eve, here, "e2" + run, List.of(Conversations.LOBBY, room), "", true).block(WAIT);
+        presence.connect(eve, there, "e3" + run, List.of(Conversations.LOBBY, room), "", true).block(WAIT);
         LinkedBlockingQueue<String> atHere = listen(here);
         LinkedBlockingQueue<String> atThere = listen(there);
 
@@ -90,13 +90,13 @@ class RoomLeaveIntegrationTests {
         NodeMessage answer = commands.leave(new Command(Command.Event.FRAME, here, "e1" + run, 7, eve, leave), leave).block(WAIT);
 
         assertThat(answer.kind()).isEqualTo(NodeMessage.Kind.UNSUBSCRIBE);
-        assertThat(answer.leaves()).isEqualTo(1L);
+        assertThat(answer.leaves()).isPositive();
         assertThat(codec.decodeServer(answer.frames().get(0))).isEqualTo(new ServerFrame.Left("lv", room));
         for (LinkedBlockingQueue<String> node : List.of(atHere, atThere)) {
             NodeMessage first = codec.read(next(node), NodeMessage.class);
             assertThat(first.kind()).isEqualTo(NodeMessage.Kind.UNSUBSCRIBE);
             assertThat(first.convs()).containsExactly(room);
-            assertThat(first.leaves()).isEqualTo(1L);
+            assertThat(first.leaves()).isEqualTo(answer.leaves());
             NodeMessage second = codec.read(next(node), NodeMessage.class);
             assertThat(second.kind()).isEqualTo(NodeMessage.Kind.USER);
             assertThat(second.conn()).as("not to the requester").isEqualTo("e1" + run);
@@ -107,7 +107,7 @@ class RoomLeaveIntegrationTests {
 
     /**
      * A leave whose membership is gone already (its first attempt removed it, then failed before Redis): the retry
-     * takes the user out of the online set, moves the leave counter and unsubscribes the user's gateways, then answers
+     * takes the user out of the online set, sets the user's last leave and unsubscribes the user's gateways, then answers
      * not_found as for any non-member (no `left` event, no memberLeft).
      */
     @Test
@@ -115,7 +115,7 @@ class RoomLeaveIntegrationTests {
         UserRef fay = new UserRef("uf" + run, "Fay", null);
         String room = memberRoom(fay);
         String node = "gw-f" + run;
-        presence.connect(fay, node, "f1" + run, List.of(Conversations.LOBBY, room), PresenceRepository.ANY_LEAVES).block(WAIT);
+        presence.connect(fay, node, "f1" + run, List.of(Conversations.LOBBY, room), "", true).block(WAIT);
         repository.removeMember(room, fay.id()).block(WAIT); // the first attempt's removal
         LinkedBlockingQueue<String> atNode = listen(node);
 
@@ -131,11 +131,37 @@ class RoomLeaveIntegrationTests {
         assertThat(refused.code()).isEqualTo(ErrorCode.NOT_FOUND);
         assertThat(presence.onlineCount(room).block(WAIT)).isZero();
         assertThat(redis.opsForSet().isMember(RedisNames.onlineIn(fay.id()), room).block(WAIT)).isFalse();
-        assertThat(redis.opsForValue().get(RedisNames.leaves(fay.id())).block(WAIT)).isEqualTo("1");
+        String last = redis.opsForValue().get(RedisNames.leaves(fay.id())).block(WAIT);
+        assertThat(last).as("the user's last leave set").isNotNull();
         NodeMessage unsubscribe = codec.read(next(atNode), NodeMessage.class);
         assertThat(unsubscribe.kind()).isEqualTo(NodeMessage.Kind.UNSUBSCRIBE);
         assertThat(unsubscribe.convs()).containsExactly(room);
+        assertThat(unsubscribe.leaves()).isEqualTo(Long.parseLong(last));
         assertThat(atNode.poll(300, TimeUnit.MILLISECONDS)).as("nothing else").isNull();
+    }
+
+    /** A leave of a room the user is not in (nor recorded online in) answers not_found and changes nothing. */
+    @Test
+    void aLeaveOfARoomTheUserIsNotInChangesNothing() throws Exception {
+        UserRef gus = new UserRef("ug" + run, "Gus", null);
+        String room = memberRoom(new UserRef("uo" + run, "Other", null));
+        String node = "gw-g" + run;
+        presence.connect(gus, node, "g1" + run, List.of(Conversations.LOBBY), "", true).block(WAIT);
+        LinkedBlockingQueue<String> atNode = listen(node);
+        ClientFrame.Leave leave = new ClientFrame.Leave("lv", room);
+
+        ProtocolException refused = null;
+        try {
+            commands.leave(new Command(Command.Event.FRAME, node, "g1" + run, 3, gus, leave), leave).block(WAIT);
+        } catch (ProtocolException e) {
+            refused = e;
+        }
+
+        assertThat(refused).isNotNull();
+        assertThat(refused.code()).isEqualTo(ErrorCode.NOT_FOUND);
+        assertThat(redis.hasKey(RedisNames.leaves(gus.id())).block(WAIT)).isFalse();
+        assertThat(presence.onlineCount(room).block(WAIT)).isZero();
+        assertThat(atNode.poll(300, TimeUnit.MILLISECONDS)).as("no unsubscribe").isNull();
     }
 
     /** A room (in MongoDB) with {@code user} as its member. */

@@ -78,8 +78,8 @@ public final class Connection {
     private boolean welcomed;
     /**
      * Whether the welcome's SUBSCRIBE was applied, and until then the rooms user-level UNSUBSCRIBEs (leaves) took away,
-     * each with the highest leave counter stated (null when none; {@link Long#MAX_VALUE} when not stated): the welcome
-     * must not subscribe a room left after the connection was registered (ADR-31). Guarded by the
+     * each with the highest leave value stated (null when none; {@link Long#MAX_VALUE} when not stated): the welcome
+     * must not subscribe a room left after its memberships read began (ADR-31). Guarded by the
      * {@link ConnectionRegistry}.
      */
     private boolean welcomeApplied;
@@ -145,15 +145,15 @@ public final class Connection {
     }
 
     /**
-     * Before the welcome is applied: the user left these rooms, the leave counter then being {@code leaves} (null: not
+     * Before the welcome is applied: the user left these rooms, that leave's value being {@code leaves} (null: not
      * stated). A later join of one takes it back ({@link #rejoined}).
      */
     void leftBeforeWelcome(Collection<String> convs, Long leaves) {
         if (leftBeforeWelcome == null) {
             leftBeforeWelcome = new java.util.HashMap<>();
         }
-        long counter = leaves == null ? Long.MAX_VALUE : leaves;
-        convs.forEach(conv -> leftBeforeWelcome.merge(conv, counter, Math::max));
+        long value = leaves == null ? Long.MAX_VALUE : leaves;
+        convs.forEach(conv -> leftBeforeWelcome.merge(conv, value, Math::max));
     }
 
     /** Before the welcome is applied: the user joined these rooms (again). */
@@ -165,7 +165,8 @@ public final class Connection {
 
     /**
      * The welcome is being applied: its rooms less those left after the connection was registered, i.e. by a leave whose
-     * counter is above the one the welcome states ({@code registeredAt}; null: not stated, then every leave counts).
+     * value is above the user's last leave the welcome states ({@code registeredAt}; null: not stated, then every leave
+     * counts).
      */
     Collection<String> applyWelcome(Collection<String> convs, Long registeredAt) {
         welcomeApplied = true;

@@ -167,10 +167,10 @@ class ConnectionRegistryIntegrationTests {
     }
 
     /**
-     * A leave on another device (its UNSUBSCRIBE, stating the leave counter after it) reaches this gateway before the
-     * welcome of a connection registered before that leave (the welcome states the counter at registration): the welcome
-     * does not subscribe the room, neither for that connection nor for the user's others here. A leave from before the
-     * registration, or one a join took back, does not hold the room back; a welcome whose connection is gone changes
+     * A leave on another device (its UNSUBSCRIBE, stating the leave's value) reaches this gateway before the welcome of
+     * a connection whose memberships were read before that leave (the welcome states the user's last leave read before
+     * them): the welcome does not subscribe the room, neither for that connection nor for the user's others here. An
+     * earlier leave, or one a join took back, does not hold the room back; a welcome whose connection is gone changes
      * nothing.
      */
     @Test
