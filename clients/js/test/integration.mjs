@@ -95,6 +95,28 @@ test('the SDK against the real system', { timeout: 120000 }, async (t) => {
       assert.equal(status.status, 'online');
     });
 
+    await t.test('a second device of the same user follows a room joined and left on the first (joined / left events)', async () => {
+      const phone = newUser('alice');
+      all.push(phone);
+      await within(phone.client.devLogin(alice.nickname), 'alice login on her phone');
+      assert.equal(phone.client.user.id, alice.client.user.id);
+      phone.client.connect();
+      await online(phone);
+      const other = await within(bob.client.createRoom(`other ${run}`), 'bob creates a room');
+      const joinedThere = within(phone.client.once('joined', (e) => e.conv === other.conv), 'joined on the phone');
+      await within(alice.client.join(other.conv), 'alice joins');
+      assert.equal((await joinedThere).name, `other ${run}`);
+      assert.ok(phone.client.conversations.has(other.conv));
+      const leftThere = within(phone.client.once('left', (e) => e.conv === other.conv), 'left on the phone');
+      await within(alice.client.leave(other.conv), 'alice leaves');
+      await leftThere;
+      assert.ok(!phone.client.conversations.has(other.conv), 'gone from the phone\'s list');
+      await within(bob.client.sendText(other.conv, 'after alice left'), 'bob sends');
+      await within(phone.client.members('r:lobby'), 'a round trip on the phone'); // the push, if any, would be here by now
+      assert.ok(!phone.inbox.some((m) => m.conv === other.conv), 'no message of the left room on the phone');
+      phone.client.close();
+    });
+
     await t.test('a direct message to a user id; typing and recall in it', async () => {
       const ack = await within(alice.client.sendText(bob.client.user.id, 'just you'), 'dm ack');
       assert.match(ack.conv, /^d:[0-9a-f]{40}$/);
