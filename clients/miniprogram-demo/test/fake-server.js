@@ -327,6 +327,14 @@ async function startFakeServer() {
         if (!already) toConv(f.conv, { type: 'memberJoined', conv: f.conv, user, online: onlineIn(f.conv) });
         return undefined;
       }
+      case 'leave': {
+        const c = s.convs.get(f.conv);
+        if (f.conv === 'r:lobby') return error('bad_request');
+        if (!c || c.kind !== 'room' || !memberOf(f.conv, user)) return error('not_found');
+        c.members.delete(user.id);
+        toUser(user.id, { type: 'left', conv: f.conv }, conn); // other devices
+        return reply({ type: 'left', conv: f.conv });
+      }
       case 'read': {
         if (!memberOf(f.conv, user)) return error('not_found');
         const key = `${user.id}|${f.conv}`;

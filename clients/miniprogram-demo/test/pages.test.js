@@ -66,7 +66,7 @@ test('rooms page: rooms with online counts, create a room, the other user joins 
   assert.equal(alice.wx.clipboard, alice.client.user.id);
 });
 
-test('rooms page: a room joined on another device of the same user shows as joined without a reload', { timeout: 15000 }, async (t) => {
+test('a room joined, then left, on another device of the same user: the room list and the open chat follow without a reload', { timeout: 15000 }, async (t) => {
   const { server, alice, bob } = await twoUsers(t);
   const phone = startApp(server);
   t.after(() => phone.client.close());
@@ -80,6 +80,15 @@ test('rooms page: a room joined on another device of the same user shows as join
 
   await waitFor(() => aliceRooms.data.rooms.find((r) => r.conv === conv).member === true, 'listed as joined after the joined event');
   assert.ok(alice.client.conversations.has(conv), 'the SDK follows too');
+
+  // left on the phone while the room is open here: the chat says so and takes no more messages
+  const aliceChat = await openPage('chat', alice, { conv: encodeURIComponent(conv), name: 'Book club' });
+  assert.equal(aliceChat.data.ended, false);
+  await phone.client.leave(conv);
+  await waitFor(() => aliceChat.data.ended === true, 'the open chat ended by the left event');
+  await waitFor(() => aliceRooms.data.rooms.find((r) => r.conv === conv).member === false, 'listed as not joined');
+  aliceChat.onInput({ detail: { value: 'still here?' } });
+  assert.equal(await aliceChat.onSend(), null, 'nothing is sent');
 });
 
 test('chat page: text both ways between two apps, shown once each, in seq order, pending until stored', { timeout: 15000 }, async (t) => {

@@ -66,6 +66,7 @@ const def = {
       client.on('typing', (t) => this.onTyping(t)),
       client.on('state', ({ state }) => this.setData({ connection: state })),
       client.on('pairEnded', (p) => { if (p.conv === this.data.conv) this.setData({ ended: true }); }),
+      client.on('left', (l) => { if (l.conv === this.data.conv) this.setData({ ended: true }); }), // on another device
     ];
     return conv ? this.loadHistory() : Promise.resolve(); // returned for the tests; WeChat ignores it
   },
