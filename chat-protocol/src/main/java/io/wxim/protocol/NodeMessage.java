@@ -23,8 +23,8 @@ import java.util.Map;
  * that predate the field ignore it. {@code leaves} (null when not stated) is the user's last room leave, a value of a
  * sequence that only grows (ADR-31): on a leave's {@code UNSUBSCRIBE}, that leave's; on a connection's welcome (the
  * {@code SUBSCRIBE} answering its CONNECT), the one read before its memberships were (0: none). A gateway does not let
- * a welcome subscribe a room that a later leave (a higher value) took away while the connection was being set up. {@code ref}, when not 0, completes the
- * connection's command with that ref. {@code user} is always the connection's user: a gateway drops a message whose
+ * a welcome subscribe a room that a later leave (a higher value) took away while the connection was being set up.
+ * {@code ref}, when not 0, completes the connection's command with that ref. {@code user} is always the connection's user: a gateway drops a message whose
  * connection now belongs to someone else (a stale reply must never reach another user). {@code ref} is always
  * written, also when 0: the strict codec refuses a missing primitive.
  */
@@ -68,7 +68,7 @@ public record NodeMessage(Kind kind, String conn, String user, List<String> conv
         return new NodeMessage(Kind.SUBSCRIBE, conn, user, convs, frames, ref, seqs, null);
     }
 
-    /** A connection's welcome: a subscribe stating {@code seqs} and the user's leave counter at its registration. */
+    /** A connection's welcome: a subscribe stating {@code seqs} and the user's last leave read before its memberships. */
     public static NodeMessage welcome(String user, List<String> convs, String conn, long ref, List<String> frames,
                                       Map<String, Long> seqs, long leaves) {
         return new NodeMessage(Kind.SUBSCRIBE, conn, user, convs, frames, ref, seqs, leaves);
@@ -78,7 +78,7 @@ public record NodeMessage(Kind kind, String conn, String user, List<String> conv
         return new NodeMessage(Kind.UNSUBSCRIBE, conn, user, convs, frames, ref);
     }
 
-    /** A leave's unsubscribe, stating the user's leave counter after it. */
+    /** A leave's unsubscribe, stating that leave's value. */
     public static NodeMessage unsubscribe(String user, List<String> convs, String conn, long ref, List<String> frames,
                                           long leaves) {
         return new NodeMessage(Kind.UNSUBSCRIBE, conn, user, convs, frames, ref, Map.of(), leaves);

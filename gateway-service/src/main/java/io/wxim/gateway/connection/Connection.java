@@ -14,7 +14,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -83,7 +85,7 @@ public final class Connection {
      * {@link ConnectionRegistry}.
      */
     private boolean welcomeApplied;
-    private java.util.Map<String, Long> leftBeforeWelcome;
+    private Map<String, Long> leftBeforeWelcome;
     /**
      * Frames held beyond this close the connection with {@link CloseCode#SLOW_CONSUMER} (the client reconnects and
      * syncs: nothing is lost) instead of being dropped.
@@ -150,7 +152,7 @@ public final class Connection {
      */
     void leftBeforeWelcome(Collection<String> convs, Long leaves) {
         if (leftBeforeWelcome == null) {
-            leftBeforeWelcome = new java.util.HashMap<>();
+            leftBeforeWelcome = new HashMap<>();
         }
         long value = leaves == null ? Long.MAX_VALUE : leaves;
         convs.forEach(conv -> leftBeforeWelcome.merge(conv, value, Math::max));
@@ -164,18 +166,18 @@ public final class Connection {
     }
 
     /**
-     * The welcome is being applied: its rooms less those left after the connection was registered, i.e. by a leave whose
-     * value is above the user's last leave the welcome states ({@code registeredAt}; null: not stated, then every leave
-     * counts).
+     * The welcome is being applied: its rooms less those left after its memberships read began, i.e. by a leave whose
+     * value is above the user's last leave the welcome states ({@code lastLeaveRead}; null: not stated, then every
+     * leave counts).
      */
-    Collection<String> applyWelcome(Collection<String> convs, Long registeredAt) {
+    Collection<String> applyWelcome(Collection<String> convs, Long lastLeaveRead) {
         welcomeApplied = true;
-        java.util.Map<String, Long> left = leftBeforeWelcome;
+        Map<String, Long> left = leftBeforeWelcome;
         leftBeforeWelcome = null;
         if (left == null) {
             return convs;
         }
-        long since = registeredAt == null ? Long.MIN_VALUE : registeredAt;
+        long since = lastLeaveRead == null ? Long.MIN_VALUE : lastLeaveRead;
         return convs.stream().filter(conv -> left.getOrDefault(conv, Long.MIN_VALUE) <= since).toList();
     }
 

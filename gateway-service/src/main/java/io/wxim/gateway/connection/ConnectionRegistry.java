@@ -310,8 +310,8 @@ public final class ConnectionRegistry {
     /**
      * Subscribes the user's connections here; emits false (after rolling the whole change back) if any Redis SUBSCRIBE
      * failed. A connection's welcome (the SUBSCRIBE answering its CONNECT, the connection's first command) leaves out
-     * the rooms the user left after its memberships read began (ADR-31): chat read them before that
-     * leave, and the leave's UNSUBSCRIBE can arrive first. A welcome for a connection that is gone (or welcomed
+     * the rooms the user left after its memberships read began (ADR-31): chat read them before that leave, and the
+     * leave's UNSUBSCRIBE can arrive first. A welcome for a connection that is gone (or welcomed
      * already: a redelivered CONNECT) changes no subscription. Any other SUBSCRIBE (a join) takes its rooms out of
      * those left.
      */
