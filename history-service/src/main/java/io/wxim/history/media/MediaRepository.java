@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.util.concurrent.TimeoutException;
 import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
+import org.springframework.data.mongodb.core.query.Criteria;
 import org.springframework.data.mongodb.core.query.Query;
 import org.springframework.data.mongodb.core.query.Update;
 import reactor.core.publisher.Flux;
@@ -42,12 +43,15 @@ class MediaRepository {
     }
 
     /**
-     * Marks the file released (the last message that showed it was recalled): from then on it is not found, whatever
-     * happens to the deletion of its bytes and record, which the orphan sweep finishes if it was interrupted.
+     * Marks the file released (the last message that showed it was recalled, whose claim {@code claimKey} names): from
+     * then on it is not found, whatever happens to the deletion of its bytes and record, which the orphan sweep
+     * finishes if it was interrupted. Only if no other message claimed it since that one (or no claim was recorded:
+     * files sent before claims were): emits whether it was marked (or already was).
      */
-    Mono<Void> markReleased(String id) {
-        return bounded(mongo.updateFirst(query(where("_id").is(id)), new Update().set("released", true),
-                MediaDocument.COLLECTION)).then();
+    Mono<Boolean> markReleased(String id, String claimKey) {
+        Criteria lastClaim = new Criteria().orOperator(where("lastClaim").is(claimKey), where("lastClaim").exists(false));
+        return bounded(mongo.updateFirst(query(where("_id").is(id).andOperator(lastClaim)), new Update().set("released", true),
+                MediaDocument.COLLECTION)).map(result -> result.getMatchedCount() > 0);
     }
 
     /** Released files whose deletion was interrupted, a bounded batch (ids only). */
@@ -58,10 +62,14 @@ class MediaRepository {
                 .map(d -> d.getString("_id"));
     }
 
-    /** Records that the file was sent to {@code conv} (idempotent). */
-    Mono<Void> markUsed(String id, String conv) {
-        return bounded(mongo.updateFirst(query(where("_id").is(id)),
-                new Update().set("used", true).addToSet("usedIn", conv), MediaDocument.COLLECTION)).then();
+    /**
+     * Records that the file was sent to {@code conv}, by the message {@code claimKey} names (the last claim: a recall of
+     * an earlier message then keeps the file), unless it was released meanwhile; emits whether it was (idempotent).
+     */
+    Mono<Boolean> markUsed(String id, String conv, String claimKey) {
+        return bounded(mongo.updateFirst(query(where("_id").is(id).and("released").ne(true)),
+                new Update().set("used", true).set("lastClaim", claimKey).addToSet("usedIn", conv),
+                MediaDocument.COLLECTION)).map(result -> result.getMatchedCount() > 0);
     }
 
     /** Uploads never sent in a message and older than {@code cutoff}, a bounded batch. */

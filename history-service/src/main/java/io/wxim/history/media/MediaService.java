@@ -36,20 +36,25 @@ class MediaService implements MediaClaims {
                     if (!doc.kind().equals(message.kind())) {
                         return Mono.error(new InvalidRequestException("the media's kind does not match the message's kind"));
                     }
-                    return repository.markUsed(doc.id(), message.conv())
-                            .thenReturn(new ServerFrame.Media(doc.id(), doc.contentType(), doc.size(), doc.width(),
-                                    doc.height(), message.duration(), null, null, null));
+                    // conditional: a file released since the read above (its last message recalled) is not claimed
+                    return repository.markUsed(doc.id(), message.conv(),
+                                    MediaClaims.claimKey(message.conv(), message.from().id(), message.cmid()))
+                            .flatMap(claimed -> claimed ? Mono.just(new ServerFrame.Media(doc.id(), doc.contentType(),
+                                    doc.size(), doc.width(), doc.height(), message.duration(), null, null, null))
+                                    : Mono.error(new MediaNotFoundException()));
                 });
     }
 
     /**
-     * Marks the record released first: from then on the file is not found (links answer 404, no fresh ones, no new
-     * message may claim it); then its bytes, then the record. Each step bounded like every Mongo call; if one fails,
-     * the orphan sweep finishes the deletion of released files.
+     * Marks the record released first, unless a message claimed it after the recalled one ({@code claimKey}): from then
+     * on the file is not found (links answer 404, no fresh ones, no new message may claim it); then its bytes, then the
+     * record. Each step bounded like every Mongo call; if one fails, the orphan sweep finishes the deletion of released
+     * files.
      */
     @Override
-    public Mono<Void> release(String mediaId) {
-        return repository.markReleased(mediaId).then(deleteReleased(mediaId));
+    public Mono<Void> release(String mediaId, String claimKey) {
+        return repository.markReleased(mediaId, claimKey)
+                .flatMap(released -> released ? deleteReleased(mediaId) : Mono.<Void>empty());
     }
 
     /** The bytes, then the record of a released file (idempotent): also how the orphan sweep finishes one. */

@@ -17,10 +17,17 @@ public interface MediaClaims {
     Mono<ServerFrame.Media> claim(NewMessage message);
 
     /**
-     * Deletes the file {@code mediaId} (its record and its bytes): the last message that showed it was recalled.
-     * Signed links already handed out answer 404 from then on. Idempotent.
+     * Deletes the file {@code mediaId} (its record and its bytes): the last message that showed it was recalled, and
+     * {@code claimKey} ({@link #claimKey}) names that message. Kept if a message claimed the file after it (that
+     * message's store may still be in flight, so it is not yet seen as showing the file). Signed links already handed
+     * out answer 404 from then on. Idempotent.
      */
-    default Mono<Void> release(String mediaId) {
+    default Mono<Void> release(String mediaId, String claimKey) {
         return Mono.empty();
+    }
+
+    /** What names a message's claim of its file: the message's conversation, sender and cmid (a retry claims alike). */
+    static String claimKey(String conv, String from, String cmid) {
+        return conv + "\n" + from + "\n" + cmid;
     }
 }

@@ -123,18 +123,20 @@ public class MessageService {
                 .flatMap(target -> (target.ts() < notBefore - NOTICE_RETRY_GRACE.toMillis()
                         ? Mono.just(new Recall(target, null))
                         : store(NewMessage.recallNotice(conv, by, seq)).map(notice -> new Recall(target, notice)))
-                        .flatMap(done -> releaseMedia(conv, seq).thenReturn(done)));
+                        .flatMap(done -> releaseMedia(conv, seq,
+                                MediaClaims.claimKey(conv, target.from().id(), target.cmid())).thenReturn(done)));
     }
 
     /**
      * Deletes the file of a recalled image or audio message unless another message that is not recalled shows it
-     * (the same upload may be sent several times). A failure is logged and does not fail the recall: the file then
-     * stays (its links work until they expire), and a retried recall tries again.
+     * (the same upload may be sent several times) or claimed it after the recalled one ({@code claimKey}; its store may
+     * still be in flight). A failure is logged and does not fail the recall: the file then stays (its links work until
+     * they expire), and a retried recall tries again.
      */
-    private Mono<Void> releaseMedia(String conv, long seq) {
+    private Mono<Void> releaseMedia(String conv, long seq, String claimKey) {
         return repository.mediaIdOf(conv, seq)
                 .filterWhen(mediaId -> repository.mediaShown(mediaId).map(shown -> !shown))
-                .flatMap(mediaId -> media.release(mediaId)
+                .flatMap(mediaId -> media.release(mediaId, claimKey)
                         .doOnSuccess(done -> log.debug("media of a recalled message deleted: mediaId={}", mediaId)))
                 .onErrorResume(e -> {
                     log.warn("media of a recalled message not deleted: conversationId={} seq={} error={}", conv, seq,

@@ -85,6 +85,9 @@ class MediaApiIntegrationTests {
     @Autowired
     MediaRepository mediaRepository;
 
+    @Autowired
+    io.wxim.history.message.MediaClaims claims;
+
     @Test
     void uploadsAnImage_andServesItAndItsThumbnailBySignedUrlWithoutAToken() throws Exception {
         byte[] png = png(800, 400, true);
@@ -266,6 +269,35 @@ class MediaApiIntegrationTests {
         assertThat(again.seq()).isEqualTo(stored.seq());
     }
 
+    /**
+     * The same picture sent again while its first message is recalled: the second send's claim came after the recalled
+     * message's, so the recall keeps the file (the second message may not be stored yet, so nothing shows it so far);
+     * once that message is stored it shows the file. A claim after the file was released is refused.
+     */
+    @Test
+    void aRecallKeepsAFileClaimedAgainAfterTheRecalledMessage_andAReleasedFileCannotBeClaimed() {
+        String conv = "r:again" + UUID.randomUUID().toString().substring(0, 6);
+        String id = (String) upload("alice", png(16, 16, false), "x.png", MediaType.IMAGE_PNG).expectStatus().isCreated()
+                .expectBody(MAP).returnResult().getResponseBody().get("id");
+        var first = messages.store(image(conv, "alice", "a1", id)).block(WAIT);
+        claims.claim(image(conv, "alice", "a2", id)).block(WAIT); // the second send, its message not stored yet
+
+        messages.recall(conv, first.seq(), new io.wxim.protocol.UserRef("alice", null, null), 0).block(WAIT);
+
+        assertThat(mongo.count(Query.query(Criteria.where("filename").is(id)), "fs.files").block(WAIT)).isEqualTo(1);
+        links(id, "alice", null).expectStatus().isOk();
+        var second = messages.store(image(conv, "alice", "a2", id)).block(WAIT);
+        assertThat(second.media().id()).isEqualTo(id);
+
+        String other = (String) upload("alice", png(16, 16, false), "y.png", MediaType.IMAGE_PNG).expectStatus().isCreated()
+                .expectBody(MAP).returnResult().getResponseBody().get("id");
+        messages.store(image(conv, "alice", "b1", other)).block(WAIT);
+        assertThat(mediaRepository.markReleased(other, io.wxim.history.message.MediaClaims.claimKey(conv, "alice", "b1"))
+                .block(WAIT)).isTrue();
+        assertThat(mediaRepository.markUsed(other, conv, io.wxim.history.message.MediaClaims.claimKey(conv, "alice", "b2"))
+                .block(WAIT)).as("a released file is not claimed").isFalse();
+    }
+
     /** A recall's delete interrupted after the file was marked released: not found at once, finished by the sweep. */
     @Test
     void aReleasedFileIsNotFound_andTheSweepFinishesAnInterruptedDeletion() {
@@ -275,7 +307,8 @@ class MediaApiIntegrationTests {
         messages.store(image(conv, "alice", "x1", id)).block(WAIT);
         links(id, "alice", null).expectStatus().isOk();
 
-        mediaRepository.markReleased(id).block(WAIT); // then the process died
+        assertThat(mediaRepository.markReleased(id, io.wxim.history.message.MediaClaims.claimKey(conv, "alice", "x1"))
+                .block(WAIT)).isTrue(); // then the process died
 
         links(id, "alice", null).expectStatus().isNotFound();
         assertThatThrownBy(() -> messages.store(image(conv, "alice", "x2", id)).block(WAIT))

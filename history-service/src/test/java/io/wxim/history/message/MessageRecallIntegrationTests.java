@@ -152,7 +152,7 @@ class MessageRecallIntegrationTests {
             }
 
             @Override
-            public Mono<Void> release(String mediaId) {
+            public Mono<Void> release(String mediaId, String claimKey) {
                 return failRelease[0] ? Mono.error(new StoreUnavailableException("down", null))
                         : Mono.fromRunnable(() -> released.add(mediaId));
             }
