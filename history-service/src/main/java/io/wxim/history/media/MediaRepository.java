@@ -6,6 +6,7 @@ import static org.springframework.data.mongodb.core.query.Query.query;
 import io.wxim.history.message.StoreUnavailableException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.TimeoutException;
 import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
@@ -43,14 +44,26 @@ class MediaRepository {
     }
 
     /**
-     * Marks the file released (the last message that showed it was recalled, whose claim {@code claimKey} names): from
-     * then on it is not found, whatever happens to the deletion of its bytes and record, which the orphan sweep
-     * finishes if it was interrupted. Only if no other message claimed it since that one (or no claim was recorded:
-     * files sent before claims were): emits whether it was marked (or already was).
+     * The keys of the messages that claimed the file (empty if none was recorded: claimed before claims were), or
+     * empty if the file is not found (or released).
      */
-    Mono<Boolean> markReleased(String id, String claimKey) {
-        Criteria lastClaim = new Criteria().orOperator(where("lastClaim").is(claimKey), where("lastClaim").exists(false));
-        return bounded(mongo.updateFirst(query(where("_id").is(id).andOperator(lastClaim)), new Update().set("released", true),
+    Mono<List<String>> claimsOf(String id) {
+        Query q = query(where("_id").is(id).and("released").ne(true));
+        q.fields().include("claims");
+        return bounded(mongo.findOne(q, org.bson.Document.class, MediaDocument.COLLECTION))
+                .map(d -> d.getList("claims", String.class, List.of()));
+    }
+
+    /**
+     * Marks the file released (every message that showed it was recalled): from then on it is not found, whatever
+     * happens to the deletion of its bytes and record, which the orphan sweep finishes if it was interrupted. Only if
+     * it still has {@code claims} claims (claims are only ever added: a message that claimed it since may still be
+     * being stored); emits whether it was marked (or already was).
+     */
+    Mono<Boolean> markReleased(String id, int claims) {
+        Criteria unchanged = claims > 0 ? where("claims").size(claims)
+                : new Criteria().orOperator(where("claims").exists(false), where("claims").size(0));
+        return bounded(mongo.updateFirst(query(where("_id").is(id).andOperator(unchanged)), new Update().set("released", true),
                 MediaDocument.COLLECTION)).map(result -> result.getMatchedCount() > 0);
     }
 
@@ -63,12 +76,13 @@ class MediaRepository {
     }
 
     /**
-     * Records that the file was sent to {@code conv}, by the message {@code claimKey} names (the last claim: a recall of
-     * an earlier message then keeps the file), unless it was released meanwhile; emits whether it was (idempotent).
+     * Records that the file was sent to {@code conv} by the message {@code claimKey} names (kept with every other claim:
+     * a recall deletes the file only once all of them are stored and recalled), unless it was released meanwhile;
+     * emits whether it was (idempotent: a retry of the same message adds nothing).
      */
     Mono<Boolean> markUsed(String id, String conv, String claimKey) {
         return bounded(mongo.updateFirst(query(where("_id").is(id).and("released").ne(true)),
-                new Update().set("used", true).set("lastClaim", claimKey).addToSet("usedIn", conv),
+                new Update().set("used", true).addToSet("usedIn", conv).addToSet("claims", claimKey),
                 MediaDocument.COLLECTION)).map(result -> result.getMatchedCount() > 0);
     }
 

@@ -7,6 +7,7 @@ import io.wxim.history.message.MediaNotFoundException;
 import io.wxim.history.message.NewMessage;
 import io.wxim.protocol.Conversations;
 import io.wxim.protocol.ServerFrame;
+import java.util.List;
 import reactor.core.publisher.Mono;
 
 /**
@@ -45,15 +46,20 @@ class MediaService implements MediaClaims {
                 });
     }
 
+    @Override
+    public Mono<List<String>> claimsOf(String mediaId) {
+        return repository.claimsOf(mediaId);
+    }
+
     /**
-     * Marks the record released first, unless a message claimed it after the recalled one ({@code claimKey}): from then
-     * on the file is not found (links answer 404, no fresh ones, no new message may claim it); then its bytes, then the
+     * Marks the record released first, unless a message claimed it since {@code claims} were read: from then on the
+     * file is not found (links answer 404, no fresh ones, no new message may claim it); then its bytes, then the
      * record. Each step bounded like every Mongo call; if one fails, the orphan sweep finishes the deletion of released
      * files.
      */
     @Override
-    public Mono<Void> release(String mediaId, String claimKey) {
-        return repository.markReleased(mediaId, claimKey)
+    public Mono<Void> release(String mediaId, List<String> claims) {
+        return repository.markReleased(mediaId, claims.size())
                 .flatMap(released -> released ? deleteReleased(mediaId) : Mono.<Void>empty());
     }
 

@@ -1,6 +1,7 @@
 package io.wxim.history.message;
 
 import io.wxim.protocol.ServerFrame;
+import java.util.List;
 import reactor.core.publisher.Mono;
 
 /**
@@ -17,12 +18,20 @@ public interface MediaClaims {
     Mono<ServerFrame.Media> claim(NewMessage message);
 
     /**
-     * Deletes the file {@code mediaId} (its record and its bytes): the last message that showed it was recalled, and
-     * {@code claimKey} ({@link #claimKey}) names that message. Kept if a message claimed the file after it (that
-     * message's store may still be in flight, so it is not yet seen as showing the file). Signed links already handed
-     * out answer 404 from then on. Idempotent.
+     * The messages that claimed file {@code mediaId} ({@link #claimKey}s; empty for a file claimed only before claims
+     * were recorded), or empty if there is no such file (or it is being deleted).
      */
-    default Mono<Void> release(String mediaId, String claimKey) {
+    default Mono<List<String>> claimsOf(String mediaId) {
+        return Mono.empty();
+    }
+
+    /**
+     * Deletes the file {@code mediaId} (its record and its bytes): every message that showed it was recalled, and
+     * {@code claims} is what {@link #claimsOf} answered when that was checked. Kept if a message claimed it since (its
+     * store may still be in flight, so it is not yet seen as showing the file). Signed links already handed out answer
+     * 404 from then on. Idempotent.
+     */
+    default Mono<Void> release(String mediaId, List<String> claims) {
         return Mono.empty();
     }
 

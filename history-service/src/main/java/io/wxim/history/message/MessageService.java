@@ -123,27 +123,38 @@ public class MessageService {
                 .flatMap(target -> (target.ts() < notBefore - NOTICE_RETRY_GRACE.toMillis()
                         ? Mono.just(new Recall(target, null))
                         : store(NewMessage.recallNotice(conv, by, seq)).map(notice -> new Recall(target, notice)))
-                        .flatMap(done -> releaseMedia(conv, seq,
-                                MediaClaims.claimKey(conv, target.from().id(), target.cmid())).thenReturn(done)));
+                        .flatMap(done -> releaseMedia(conv, seq).thenReturn(done)));
     }
 
     /**
      * Deletes the file of a recalled image or audio message unless another message that is not recalled shows it
-     * (the same upload may be sent several times) or claimed it after the recalled one ({@code claimKey}; its store may
-     * still be in flight). A failure is logged and does not fail the recall: the file then stays (its links work until
-     * they expire), and a retried recall tries again.
+     * (the same upload may be sent several times), or a message that claimed it is not stored (its store may still be
+     * in flight; one that failed keeps the file, which is then one file too many, never a message without its file).
+     * A failure is logged and does not fail the recall: the file then stays (its links work until they expire), and a
+     * retried recall tries again.
      */
-    private Mono<Void> releaseMedia(String conv, long seq, String claimKey) {
+    private Mono<Void> releaseMedia(String conv, long seq) {
         return repository.mediaIdOf(conv, seq)
                 .filterWhen(mediaId -> repository.mediaShown(mediaId).map(shown -> !shown))
-                .flatMap(mediaId -> media.release(mediaId, claimKey)
-                        .doOnSuccess(done -> log.debug("media of a recalled message deleted: mediaId={}", mediaId)))
+                .flatMap(mediaId -> media.claimsOf(mediaId).filterWhen(this::allStoredAndRecalled)
+                        .flatMap(claims -> media.release(mediaId, claims))
+                        .doOnSuccess(done -> log.debug("media of a recalled message released unless claimed again: mediaId={}",
+                                mediaId)))
                 .onErrorResume(e -> {
                     log.warn("media of a recalled message not deleted: conversationId={} seq={} error={}", conv, seq,
                             e.toString());
                     return Mono.empty();
                 })
                 .then();
+    }
+
+    /** Whether every claiming message ({@link MediaClaims#claimKey}s) is stored and recalled. */
+    private Mono<Boolean> allStoredAndRecalled(List<String> claims) {
+        return Flux.fromIterable(claims).concatMap(key -> {
+            String[] parts = key.split("\n", 3);
+            return parts.length < 3 ? Mono.just(false)
+                    : repository.findByClientId(parts[0], parts[1], parts[2]).map(StoredMessage::recalled).defaultIfEmpty(false);
+        }).all(recalled -> recalled);
     }
 
     private Mono<StoredMessage> explainNoRecall(String conv, long seq, String by, long notBefore) {

@@ -33,6 +33,7 @@ import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 import org.springframework.data.mongodb.core.query.Criteria;
 import org.springframework.data.mongodb.core.query.Query;
+import org.springframework.data.mongodb.core.query.Update;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.client.MultipartBodyBuilder;
@@ -270,32 +271,77 @@ class MediaApiIntegrationTests {
     }
 
     /**
-     * The same picture sent again while its first message is recalled: the second send's claim came after the recalled
-     * message's, so the recall keeps the file (the second message may not be stored yet, so nothing shows it so far);
-     * once that message is stored it shows the file. A claim after the file was released is refused.
+     * The same picture sent again while its first message is recalled: the second send claimed it, but its message is
+     * not stored yet (so nothing is seen to show the file): the recall keeps the file, also after a late retry of the
+     * first message claimed it again; once stored, the second message shows it. Recalling it then deletes the file. A
+     * released file cannot be claimed.
      */
     @Test
-    void aRecallKeepsAFileClaimedAgainAfterTheRecalledMessage_andAReleasedFileCannotBeClaimed() {
+    void aRecallKeepsAFileClaimedByAMessageNotStoredYet_andAReleasedFileCannotBeClaimed() {
         String conv = "r:again" + UUID.randomUUID().toString().substring(0, 6);
-        String id = (String) upload("alice", png(16, 16, false), "x.png", MediaType.IMAGE_PNG).expectStatus().isCreated()
-                .expectBody(MAP).returnResult().getResponseBody().get("id");
+        String id = uploadPicture();
         var first = messages.store(image(conv, "alice", "a1", id)).block(WAIT);
         claims.claim(image(conv, "alice", "a2", id)).block(WAIT); // the second send, its message not stored yet
+        claims.claim(image(conv, "alice", "a1", id)).block(WAIT); // a late retry of the first
 
-        messages.recall(conv, first.seq(), new io.wxim.protocol.UserRef("alice", null, null), 0).block(WAIT);
+        messages.recall(conv, first.seq(), ALICE, 0).block(WAIT);
 
-        assertThat(mongo.count(Query.query(Criteria.where("filename").is(id)), "fs.files").block(WAIT)).isEqualTo(1);
+        assertThat(stored(id)).as("kept for the message being stored").isTrue();
         links(id, "alice", null).expectStatus().isOk();
         var second = messages.store(image(conv, "alice", "a2", id)).block(WAIT);
         assertThat(second.media().id()).isEqualTo(id);
+        messages.recall(conv, second.seq(), ALICE, 0).block(WAIT);
+        assertThat(stored(id)).as("deleted with the last message showing it").isFalse();
 
-        String other = (String) upload("alice", png(16, 16, false), "y.png", MediaType.IMAGE_PNG).expectStatus().isCreated()
-                .expectBody(MAP).returnResult().getResponseBody().get("id");
+        String other = uploadPicture();
         messages.store(image(conv, "alice", "b1", other)).block(WAIT);
-        assertThat(mediaRepository.markReleased(other, io.wxim.history.message.MediaClaims.claimKey(conv, "alice", "b1"))
-                .block(WAIT)).isTrue();
+        assertThat(claims.claimsOf(other).block(WAIT)).hasSize(1);
+        claims.claim(image(conv, "alice", "b3", other)).block(WAIT); // claimed after the claims were read
+        assertThat(mediaRepository.markReleased(other, 1).block(WAIT)).as("a claim since the read keeps it").isFalse();
+        assertThat(mediaRepository.markReleased(other, 2).block(WAIT)).isTrue();
         assertThat(mediaRepository.markUsed(other, conv, io.wxim.history.message.MediaClaims.claimKey(conv, "alice", "b2"))
                 .block(WAIT)).as("a released file is not claimed").isFalse();
+    }
+
+    /**
+     * One picture in two messages, in two conversations, recalled oldest first or newest first: the file goes with the
+     * last of them, whichever it is; so does one claimed before claims were recorded.
+     */
+    @Test
+    void aFileSentTwiceGoesWithTheLastOfItsMessagesRecalled_inEitherOrder() {
+        String conv = "r:twice" + UUID.randomUUID().toString().substring(0, 6);
+        String elsewhere = conv + "b";
+        for (boolean newestFirst : new boolean[] {true, false}) {
+            String id = uploadPicture();
+            var older = messages.store(image(conv, "alice", "o" + newestFirst, id)).block(WAIT);
+            var newer = messages.store(image(elsewhere, "alice", "n" + newestFirst, id)).block(WAIT);
+            var firstRecalled = newestFirst ? newer : older;
+            var lastRecalled = newestFirst ? older : newer;
+            messages.recall(firstRecalled.conv(), firstRecalled.seq(), ALICE, 0).block(WAIT);
+            assertThat(stored(id)).as("kept while a message shows it").isTrue();
+            messages.recall(lastRecalled.conv(), lastRecalled.seq(), ALICE, 0).block(WAIT);
+            assertThat(stored(id)).as("deleted with the last (newest first: %s)", newestFirst).isFalse();
+        }
+        String legacy = uploadPicture();
+        var old = messages.store(image(conv, "alice", "legacy", legacy)).block(WAIT);
+        mongo.updateFirst(Query.query(Criteria.where("_id").is(legacy)), new Update().unset("claims"), "media").block(WAIT);
+        messages.recall(conv, old.seq(), ALICE, 0).block(WAIT);
+        assertThat(stored(legacy)).as("a file claimed before claims were recorded").isFalse();
+    }
+
+    private static final io.wxim.protocol.UserRef ALICE = new io.wxim.protocol.UserRef("alice", null, null);
+
+    private String uploadPicture() {
+        return (String) upload("alice", png(16, 16, false), "x.png", MediaType.IMAGE_PNG).expectStatus().isCreated()
+                .expectBody(MAP).returnResult().getResponseBody().get("id");
+    }
+
+    /** Whether the file's bytes and record are still stored. */
+    private boolean stored(String id) {
+        long bytes = mongo.count(Query.query(Criteria.where("filename").is(id)), "fs.files").block(WAIT);
+        long record = mongo.count(Query.query(Criteria.where("_id").is(id)), "media").block(WAIT);
+        assertThat(bytes).as("bytes and record go together").isEqualTo(record);
+        return record > 0;
     }
 
     /** A recall's delete interrupted after the file was marked released: not found at once, finished by the sweep. */
@@ -307,8 +353,7 @@ class MediaApiIntegrationTests {
         messages.store(image(conv, "alice", "x1", id)).block(WAIT);
         links(id, "alice", null).expectStatus().isOk();
 
-        assertThat(mediaRepository.markReleased(id, io.wxim.history.message.MediaClaims.claimKey(conv, "alice", "x1"))
-                .block(WAIT)).isTrue(); // then the process died
+        assertThat(mediaRepository.markReleased(id, 1).block(WAIT)).isTrue(); // then the process died
 
         links(id, "alice", null).expectStatus().isNotFound();
         assertThatThrownBy(() -> messages.store(image(conv, "alice", "x2", id)).block(WAIT))

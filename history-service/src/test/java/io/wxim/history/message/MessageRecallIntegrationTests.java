@@ -152,7 +152,12 @@ class MessageRecallIntegrationTests {
             }
 
             @Override
-            public Mono<Void> release(String mediaId, String claimKey) {
+            public Mono<java.util.List<String>> claimsOf(String mediaId) {
+                return Mono.just(java.util.List.of());
+            }
+
+            @Override
+            public Mono<Void> release(String mediaId, java.util.List<String> claims) {
                 return failRelease[0] ? Mono.error(new StoreUnavailableException("down", null))
                         : Mono.fromRunnable(() -> released.add(mediaId));
             }
