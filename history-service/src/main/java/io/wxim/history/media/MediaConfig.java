@@ -57,7 +57,7 @@ class MediaConfig {
     @Bean
     MediaService mediaService(MediaRepository repository, MediaFiles files, MediaUrls urls,
                               ChatMembershipClient membership) {
-        return new MediaService(repository, files, urls, membership);
+        return new MediaService(repository, files, urls, membership, Clock.systemUTC());
     }
 
     @Bean

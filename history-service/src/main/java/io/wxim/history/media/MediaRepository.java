@@ -3,6 +3,7 @@ package io.wxim.history.media;
 import static org.springframework.data.mongodb.core.query.Criteria.where;
 import static org.springframework.data.mongodb.core.query.Query.query;
 
+import io.wxim.history.message.MediaClaims.Claims;
 import io.wxim.history.message.StoreUnavailableException;
 import java.time.Duration;
 import java.time.Instant;
@@ -43,25 +44,24 @@ class MediaRepository {
                 MediaDocument.COLLECTION));
     }
 
-    /**
-     * The keys of the messages that claimed the file (empty if none was recorded: claimed before claims were), or
-     * empty if the file is not found (or released).
-     */
-    Mono<List<String>> claimsOf(String id) {
+    /** The file's claims (none recorded: claimed before claims were), or empty if it is not found (or released). */
+    Mono<Claims> claimsOf(String id) {
         Query q = query(where("_id").is(id).and("released").ne(true));
-        q.fields().include("claims");
+        q.fields().include("claims").include("lastClaimAt");
         return bounded(mongo.findOne(q, org.bson.Document.class, MediaDocument.COLLECTION))
-                .map(d -> d.getList("claims", String.class, List.of()));
+                .map(d -> new Claims(d.getList("claims", String.class, List.of()),
+                        d.get("lastClaimAt") instanceof Number at ? at.longValue() : 0L));
     }
 
     /**
      * Marks the file released (every message that showed it was recalled): from then on it is not found, whatever
      * happens to the deletion of its bytes and record, which the orphan sweep finishes if it was interrupted. Only if
-     * it still has {@code claims} claims (claims are only ever added: a message that claimed it since may still be
-     * being stored); emits whether it was marked (or already was).
+     * it was not claimed since {@code seen} was read (claims are only ever added, and each moves {@code lastClaimAt}
+     * on: a message that claimed it since may still be being stored); emits whether it was marked (or already was).
      */
-    Mono<Boolean> markReleased(String id, int claims) {
-        Criteria unchanged = claims > 0 ? where("claims").size(claims)
+    Mono<Boolean> markReleased(String id, Claims seen) {
+        Criteria unchanged = seen.lastClaimAt() > 0
+                ? where("claims").size(seen.keys().size()).and("lastClaimAt").is(seen.lastClaimAt())
                 : new Criteria().orOperator(where("claims").exists(false), where("claims").size(0));
         return bounded(mongo.updateFirst(query(where("_id").is(id).andOperator(unchanged)), new Update().set("released", true),
                 MediaDocument.COLLECTION)).map(result -> result.getMatchedCount() > 0);
@@ -76,13 +76,14 @@ class MediaRepository {
     }
 
     /**
-     * Records that the file was sent to {@code conv} by the message {@code claimKey} names (kept with every other claim:
-     * a recall deletes the file only once all of them are stored and recalled), unless it was released meanwhile;
-     * emits whether it was (idempotent: a retry of the same message adds nothing).
+     * Records that the file was sent to {@code conv} by the message {@code claimKey} names (kept with every other claim,
+     * and the time of the latest: a recall deletes the file only once each claim's message is stored and recalled, or
+     * all claims are old enough that one never stored was given up), unless it was released meanwhile; emits whether it
+     * was (a retry of the same message adds no claim).
      */
-    Mono<Boolean> markUsed(String id, String conv, String claimKey) {
+    Mono<Boolean> markUsed(String id, String conv, String claimKey, long now) {
         return bounded(mongo.updateFirst(query(where("_id").is(id).and("released").ne(true)),
-                new Update().set("used", true).addToSet("usedIn", conv).addToSet("claims", claimKey),
+                new Update().set("used", true).addToSet("usedIn", conv).addToSet("claims", claimKey).max("lastClaimAt", now),
                 MediaDocument.COLLECTION)).map(result -> result.getMatchedCount() > 0);
     }
 

@@ -7,7 +7,8 @@ import io.wxim.history.message.MediaNotFoundException;
 import io.wxim.history.message.NewMessage;
 import io.wxim.protocol.Conversations;
 import io.wxim.protocol.ServerFrame;
-import java.util.List;
+import io.wxim.history.message.MediaClaims.Claims;
+import java.time.Clock;
 import reactor.core.publisher.Mono;
 
 /**
@@ -20,8 +21,10 @@ class MediaService implements MediaClaims {
     private final MediaFiles files;
     private final MediaUrls urls;
     private final ChatMembershipClient membership;
+    private final Clock clock;
 
-    MediaService(MediaRepository repository, MediaFiles files, MediaUrls urls, ChatMembershipClient membership) {
+    MediaService(MediaRepository repository, MediaFiles files, MediaUrls urls, ChatMembershipClient membership, Clock clock) {
+        this.clock = clock;
         this.repository = repository;
         this.files = files;
         this.urls = urls;
@@ -39,7 +42,7 @@ class MediaService implements MediaClaims {
                     }
                     // conditional: a file released since the read above (its last message recalled) is not claimed
                     return repository.markUsed(doc.id(), message.conv(),
-                                    MediaClaims.claimKey(message.conv(), message.from().id(), message.cmid()))
+                                    MediaClaims.claimKey(message.conv(), message.from().id(), message.cmid()), clock.millis())
                             .flatMap(claimed -> claimed ? Mono.just(new ServerFrame.Media(doc.id(), doc.contentType(),
                                     doc.size(), doc.width(), doc.height(), message.duration(), null, null, null))
                                     : Mono.error(new MediaNotFoundException()));
@@ -47,7 +50,7 @@ class MediaService implements MediaClaims {
     }
 
     @Override
-    public Mono<List<String>> claimsOf(String mediaId) {
+    public Mono<Claims> claimsOf(String mediaId) {
         return repository.claimsOf(mediaId);
     }
 
@@ -58,8 +61,8 @@ class MediaService implements MediaClaims {
      * files.
      */
     @Override
-    public Mono<Void> release(String mediaId, List<String> claims) {
-        return repository.markReleased(mediaId, claims.size())
+    public Mono<Void> release(String mediaId, Claims claims) {
+        return repository.markReleased(mediaId, claims)
                 .flatMap(released -> released ? deleteReleased(mediaId) : Mono.<Void>empty());
     }
 

@@ -18,10 +18,14 @@ public interface MediaClaims {
     Mono<ServerFrame.Media> claim(NewMessage message);
 
     /**
-     * The messages that claimed file {@code mediaId} ({@link #claimKey}s; empty for a file claimed only before claims
-     * were recorded), or empty if there is no such file (or it is being deleted).
+     * The messages that claimed a file ({@link #claimKey}s; none for a file claimed only before claims were recorded)
+     * and when the latest claim was made (epoch ms; 0 when not recorded).
      */
-    default Mono<List<String>> claimsOf(String mediaId) {
+    record Claims(List<String> keys, long lastClaimAt) {
+    }
+
+    /** The claims of file {@code mediaId}, or empty if there is no such file (or it is being deleted). */
+    default Mono<Claims> claimsOf(String mediaId) {
         return Mono.empty();
     }
 
@@ -31,7 +35,7 @@ public interface MediaClaims {
      * store may still be in flight, so it is not yet seen as showing the file). Signed links already handed out answer
      * 404 from then on. Idempotent.
      */
-    default Mono<Void> release(String mediaId, List<String> claims) {
+    default Mono<Void> release(String mediaId, Claims claims) {
         return Mono.empty();
     }
 

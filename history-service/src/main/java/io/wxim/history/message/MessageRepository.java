@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeoutException;
 import com.mongodb.MongoBulkWriteException;
 import com.mongodb.MongoServerException;
@@ -84,6 +85,18 @@ public class MessageRepository {
     Mono<Boolean> mediaShown(String mediaId) {
         return bounded(mongo.exists(Query.query(Criteria.where("media.id").is(mediaId).and("recalled").ne(true)),
                 COLLECTION));
+    }
+
+    /**
+     * The messages that show file {@code mediaId}, recalled or not, by {@link MediaClaims#claimKey} -> recalled; at most
+     * {@code limit} of them (the sparse {@code media_id} index answers).
+     */
+    Mono<Map<String, Boolean>> showing(String mediaId, int limit) {
+        Query query = Query.query(Criteria.where("media.id").is(mediaId)).limit(limit);
+        query.fields().include("conv").include("from.id").include("cmid").include("recalled");
+        return bounded(mongo.find(query, Document.class, COLLECTION)
+                .collectMap(d -> MediaClaims.claimKey(d.getString("conv"), d.get("from", Document.class).getString("id"),
+                        d.getString("cmid")), d -> Boolean.TRUE.equals(d.getBoolean("recalled"))));
     }
 
     /** Inserts; a unique-index conflict surfaces as {@link org.springframework.dao.DuplicateKeyException}. */

@@ -43,6 +43,13 @@ public class MessageService {
     private static final Logger log = LoggerFactory.getLogger(MessageService.class);
     /** How long after its recall window a retried recall still stores a missing recall notice. */
     static final Duration NOTICE_RETRY_GRACE = Duration.ofMinutes(10);
+    /**
+     * After this, a media claim whose message was never stored counts as given up (a store failed and was not
+     * retried): well past a store's timeouts and a client's retries of it.
+     */
+    static final Duration CLAIM_GRACE = Duration.ofMinutes(10);
+    /** A file claimed by more messages than this is not deleted by a recall (its claims are not all read). */
+    static final int MAX_CLAIMS_CHECKED = 1000;
 
     private final MessageRepository repository;
     private final ConversationBatcher<NewMessage, StoredMessage> batcher;
@@ -129,14 +136,16 @@ public class MessageService {
     /**
      * Deletes the file of a recalled image or audio message unless another message that is not recalled shows it
      * (the same upload may be sent several times), or a message that claimed it is not stored (its store may still be
-     * in flight; one that failed keeps the file, which is then one file too many, never a message without its file).
-     * A failure is logged and does not fail the recall: the file then stays (its links work until they expire), and a
-     * retried recall tries again.
+     * in flight), unless every claim is older than {@link #CLAIM_GRACE} (that store was given up). A failure is logged
+     * and does not fail the recall: the file then stays (its links work until they expire), and a retried recall tries
+     * again.
      */
     private Mono<Void> releaseMedia(String conv, long seq) {
         return repository.mediaIdOf(conv, seq)
                 .filterWhen(mediaId -> repository.mediaShown(mediaId).map(shown -> !shown))
-                .flatMap(mediaId -> media.claimsOf(mediaId).filterWhen(this::allStoredAndRecalled)
+                .flatMap(mediaId -> media.claimsOf(mediaId)
+                        .filterWhen(claims -> claims.keys().size() > MAX_CLAIMS_CHECKED ? Mono.just(false)
+                                : repository.showing(mediaId, MAX_CLAIMS_CHECKED + 1).map(shown -> settled(claims, shown)))
                         .flatMap(claims -> media.release(mediaId, claims))
                         .doOnSuccess(done -> log.debug("media of a recalled message released unless claimed again: mediaId={}",
                                 mediaId)))
@@ -148,13 +157,19 @@ public class MessageService {
                 .then();
     }
 
-    /** Whether every claiming message ({@link MediaClaims#claimKey}s) is stored and recalled. */
-    private Mono<Boolean> allStoredAndRecalled(List<String> claims) {
-        return Flux.fromIterable(claims).concatMap(key -> {
-            String[] parts = key.split("\n", 3);
-            return parts.length < 3 ? Mono.just(false)
-                    : repository.findByClientId(parts[0], parts[1], parts[2]).map(StoredMessage::recalled).defaultIfEmpty(false);
-        }).all(recalled -> recalled);
+    /**
+     * Whether each claim's message is stored and recalled ({@code recalledByKey}: the messages showing the file), or,
+     * for one not stored, every claim is older than {@link #CLAIM_GRACE}.
+     */
+    private boolean settled(MediaClaims.Claims claims, Map<String, Boolean> recalledByKey) {
+        boolean givenUpIfUnstored = clock.millis() - claims.lastClaimAt() > CLAIM_GRACE.toMillis();
+        for (String key : claims.keys()) {
+            Boolean recalled = recalledByKey.get(key);
+            if (recalled == null ? !givenUpIfUnstored : !recalled) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private Mono<StoredMessage> explainNoRecall(String conv, long seq, String by, long notBefore) {

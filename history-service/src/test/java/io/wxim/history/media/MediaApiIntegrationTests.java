@@ -295,11 +295,12 @@ class MediaApiIntegrationTests {
 
         String other = uploadPicture();
         messages.store(image(conv, "alice", "b1", other)).block(WAIT);
-        assertThat(claims.claimsOf(other).block(WAIT)).hasSize(1);
-        claims.claim(image(conv, "alice", "b3", other)).block(WAIT); // claimed after the claims were read
-        assertThat(mediaRepository.markReleased(other, 1).block(WAIT)).as("a claim since the read keeps it").isFalse();
-        assertThat(mediaRepository.markReleased(other, 2).block(WAIT)).isTrue();
-        assertThat(mediaRepository.markUsed(other, conv, io.wxim.history.message.MediaClaims.claimKey(conv, "alice", "b2"))
+        var seen = claims.claimsOf(other).block(WAIT);
+        assertThat(seen.keys()).hasSize(1);
+        claims.claim(image(conv, "alice", "b1", other)).block(WAIT); // a retry of its message, claimed after the read
+        assertThat(mediaRepository.markReleased(other, seen).block(WAIT)).as("a claim since the read keeps it").isFalse();
+        assertThat(mediaRepository.markReleased(other, claims.claimsOf(other).block(WAIT)).block(WAIT)).isTrue();
+        assertThat(mediaRepository.markUsed(other, conv, io.wxim.history.message.MediaClaims.claimKey(conv, "alice", "b2"), 1L)
                 .block(WAIT)).as("a released file is not claimed").isFalse();
     }
 
@@ -324,9 +325,27 @@ class MediaApiIntegrationTests {
         }
         String legacy = uploadPicture();
         var old = messages.store(image(conv, "alice", "legacy", legacy)).block(WAIT);
-        mongo.updateFirst(Query.query(Criteria.where("_id").is(legacy)), new Update().unset("claims"), "media").block(WAIT);
+        mongo.updateFirst(Query.query(Criteria.where("_id").is(legacy)), new Update().unset("claims").unset("lastClaimAt"), "media").block(WAIT);
         messages.recall(conv, old.seq(), ALICE, 0).block(WAIT);
         assertThat(stored(legacy)).as("a file claimed before claims were recorded").isFalse();
+    }
+
+    /**
+     * A claim whose message was never stored (its store failed and was not retried) holds the file back only for the
+     * claim grace: a recall after that deletes it.
+     */
+    @Test
+    void aClaimWhoseMessageWasNeverStoredIsGivenUpAfterTheGrace() {
+        String conv = "r:gone" + UUID.randomUUID().toString().substring(0, 6);
+        String id = uploadPicture();
+        var shown = messages.store(image(conv, "alice", "g1", id)).block(WAIT);
+        claims.claim(image(conv, "alice", "g2", id)).block(WAIT); // never stored
+        long longAgo = System.currentTimeMillis() - java.time.Duration.ofMinutes(11).toMillis();
+        mongo.updateFirst(Query.query(Criteria.where("_id").is(id)), new Update().set("lastClaimAt", longAgo), "media").block(WAIT);
+
+        messages.recall(conv, shown.seq(), ALICE, 0).block(WAIT);
+
+        assertThat(stored(id)).as("the claim never stored was given up").isFalse();
     }
 
     private static final io.wxim.protocol.UserRef ALICE = new io.wxim.protocol.UserRef("alice", null, null);
@@ -353,7 +372,7 @@ class MediaApiIntegrationTests {
         messages.store(image(conv, "alice", "x1", id)).block(WAIT);
         links(id, "alice", null).expectStatus().isOk();
 
-        assertThat(mediaRepository.markReleased(id, 1).block(WAIT)).isTrue(); // then the process died
+        assertThat(mediaRepository.markReleased(id, claims.claimsOf(id).block(WAIT)).block(WAIT)).isTrue(); // then the process died
 
         links(id, "alice", null).expectStatus().isNotFound();
         assertThatThrownBy(() -> messages.store(image(conv, "alice", "x2", id)).block(WAIT))

@@ -152,12 +152,12 @@ class MessageRecallIntegrationTests {
             }
 
             @Override
-            public Mono<java.util.List<String>> claimsOf(String mediaId) {
-                return Mono.just(java.util.List.of());
+            public Mono<Claims> claimsOf(String mediaId) {
+                return Mono.just(new Claims(java.util.List.of(), 0));
             }
 
             @Override
-            public Mono<Void> release(String mediaId, java.util.List<String> claims) {
+            public Mono<Void> release(String mediaId, Claims claims) {
                 return failRelease[0] ? Mono.error(new StoreUnavailableException("down", null))
                         : Mono.fromRunnable(() -> released.add(mediaId));
             }
