@@ -62,7 +62,7 @@ class MediaConfig {
 
     @Bean
     OrphanSweeper orphanSweeper(MediaRepository repository, MediaFiles files, MediaService media,
-                                MediaProperties props) {
-        return new OrphanSweeper(repository, files, media, props, Clock.systemUTC());
+                                MediaProperties props, io.wxim.history.message.MessageService messages) {
+        return new OrphanSweeper(repository, files, media, props, Clock.systemUTC(), messages::releaseIfUnshown);
     }
 }

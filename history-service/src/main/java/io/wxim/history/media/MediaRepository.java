@@ -67,6 +67,21 @@ class MediaRepository {
                 MediaDocument.COLLECTION)).map(result -> result.getMatchedCount() > 0);
     }
 
+    /** Sets or clears whether the file waits for a release the orphan sweep retries (a recall could not release it yet). */
+    Mono<Void> markReleasePending(String id, boolean pending) {
+        Update update = pending ? new Update().set("releasePending", true) : new Update().unset("releasePending");
+        return bounded(mongo.updateFirst(query(where("_id").is(id).and("released").ne(true)), update,
+                MediaDocument.COLLECTION)).then();
+    }
+
+    /** Files waiting for a release the orphan sweep retries, a bounded batch (ids only). */
+    Flux<String> releasePending(int limit) {
+        Query q = query(where("releasePending").is(true).and("released").ne(true)).limit(limit);
+        q.fields().include("_id");
+        return mongo.find(q, org.bson.Document.class, MediaDocument.COLLECTION).timeout(timeout)
+                .map(d -> d.getString("_id"));
+    }
+
     /** Released files whose deletion was interrupted, a bounded batch (ids only). */
     Flux<String> released(int limit) {
         Query q = query(where("released").is(true)).limit(limit);

@@ -66,6 +66,11 @@ class MediaService implements MediaClaims {
                 .flatMap(released -> released ? deleteReleased(mediaId) : Mono.<Void>empty());
     }
 
+    @Override
+    public Mono<Void> releaseLater(String mediaId) {
+        return repository.markReleasePending(mediaId, true);
+    }
+
     /** The bytes, then the record of a released file (idempotent): also how the orphan sweep finishes one. */
     Mono<Void> deleteReleased(String mediaId) {
         return repository.bounded(files.delete(mediaId)).then(repository.delete(mediaId));

@@ -2,6 +2,7 @@ package io.wxim.history.media;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
@@ -13,6 +14,8 @@ import reactor.core.publisher.Mono;
  * Deletes uploads never sent in a message once they are older than the orphan TTL, a bounded batch every sweep
  * interval. The metadata goes first and only while still unused (one conditional delete), so a message claiming the
  * file at that moment either wins (the file stays) or finds no file (404 to its sender); never a message without bytes.
+ * It also finishes interrupted deletions of released files, and retries the release of files a recall could not
+ * release yet (a claim whose message was not stored), until released or shown again.
  */
 class OrphanSweeper implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(OrphanSweeper.class);
@@ -23,9 +26,13 @@ class OrphanSweeper implements SmartLifecycle {
     private final MediaService media;
     private final MediaProperties props;
     private final Clock clock;
+    /** {@link io.wxim.history.message.MessageService#releaseIfUnshown}: true once decided. */
+    private final Function<String, Mono<Boolean>> releaseIfUnshown;
     private volatile Disposable task;
 
-    OrphanSweeper(MediaRepository repository, MediaFiles files, MediaService media, MediaProperties props, Clock clock) {
+    OrphanSweeper(MediaRepository repository, MediaFiles files, MediaService media, MediaProperties props, Clock clock,
+                  Function<String, Mono<Boolean>> releaseIfUnshown) {
+        this.releaseIfUnshown = releaseIfUnshown;
         this.repository = repository;
         this.files = files;
         this.media = media;
@@ -53,7 +60,16 @@ class OrphanSweeper implements SmartLifecycle {
                         log.info("recalled uploads whose deletion was interrupted deleted: count={}", n);
                     }
                 });
-        return orphans.zipWith(released, Long::sum);
+        Mono<Long> pending = repository.releasePending(BATCH)
+                .concatMap(id -> releaseIfUnshown.apply(id)
+                        .flatMap(decided -> decided ? repository.markReleasePending(id, false).thenReturn(1L) : Mono.just(0L)))
+                .reduce(0L, Long::sum)
+                .doOnNext(n -> {
+                    if (n > 0) {
+                        log.info("recalled uploads waiting for a release settled: count={}", n);
+                    }
+                });
+        return orphans.zipWith(released, Long::sum).zipWith(pending, Long::sum);
     }
 
     @Override

@@ -39,6 +39,15 @@ public interface MediaClaims {
         return Mono.empty();
     }
 
+    /**
+     * The file {@code mediaId} is shown by no message that is not recalled, but could not be released yet (a message
+     * that claimed it is not stored: its store may still be in flight): the orphan sweep looks again
+     * ({@link MessageService#releaseIfUnshown}) until it is released or shown again.
+     */
+    default Mono<Void> releaseLater(String mediaId) {
+        return Mono.empty();
+    }
+
     /** What names a message's claim of its file: the message's conversation, sender and cmid (a retry claims alike). */
     static String claimKey(String conv, String from, String cmid) {
         return conv + "\n" + from + "\n" + cmid;

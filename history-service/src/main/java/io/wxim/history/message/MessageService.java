@@ -142,19 +142,29 @@ public class MessageService {
      */
     private Mono<Void> releaseMedia(String conv, long seq) {
         return repository.mediaIdOf(conv, seq)
-                .filterWhen(mediaId -> repository.mediaShown(mediaId).map(shown -> !shown))
-                .flatMap(mediaId -> media.claimsOf(mediaId)
-                        .filterWhen(claims -> claims.keys().size() > MAX_CLAIMS_CHECKED ? Mono.just(false)
-                                : repository.showing(mediaId, MAX_CLAIMS_CHECKED + 1).map(shown -> settled(claims, shown)))
-                        .flatMap(claims -> media.release(mediaId, claims))
-                        .doOnSuccess(done -> log.debug("media of a recalled message released unless claimed again: mediaId={}",
-                                mediaId)))
+                .flatMap(mediaId -> releaseIfUnshown(mediaId).flatMap(done -> done ? Mono.<Void>empty() : media.releaseLater(mediaId)))
                 .onErrorResume(e -> {
                     log.warn("media of a recalled message not deleted: conversationId={} seq={} error={}", conv, seq,
                             e.toString());
                     return Mono.empty();
                 })
                 .then();
+    }
+
+    /**
+     * Releases file {@code mediaId} if no message that is not recalled shows it and every claim is settled
+     * ({@link #settled}). Emits true when that is decided: released, shown (kept), gone, or claimed by more than
+     * {@link #MAX_CLAIMS_CHECKED} messages (kept); false while a recent claim's message is not stored (to look again
+     * later: the orphan sweep does, for files a recall marked with {@link MediaClaims#releaseLater}).
+     */
+    public Mono<Boolean> releaseIfUnshown(String mediaId) {
+        return repository.mediaShown(mediaId).flatMap(shown -> shown ? Mono.just(true) : media.claimsOf(mediaId)
+                .flatMap(claims -> claims.keys().size() > MAX_CLAIMS_CHECKED ? Mono.just(true)
+                        : repository.showing(mediaId, MAX_CLAIMS_CHECKED + 1).flatMap(messages -> settled(claims, messages)
+                                ? media.release(mediaId, claims).doOnSuccess(v -> log.debug(
+                                        "media no message shows released unless claimed again: mediaId={}", mediaId)).thenReturn(true)
+                                : Mono.just(false)))
+                .defaultIfEmpty(true));
     }
 
     /**

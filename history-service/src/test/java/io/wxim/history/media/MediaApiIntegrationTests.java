@@ -348,6 +348,40 @@ class MediaApiIntegrationTests {
         assertThat(stored(id)).as("the claim never stored was given up").isFalse();
     }
 
+    /**
+     * A file a recall could not release (a claim's message not stored yet) waits for the orphan sweep: kept while the
+     * claim is recent, released once it is given up; one whose claimed message got stored meanwhile stays, and no
+     * longer waits.
+     */
+    @Test
+    void theSweepReleasesAFileARecallKept_onceItsUnstoredClaimIsGivenUp() {
+        String conv = "r:later" + UUID.randomUUID().toString().substring(0, 6);
+        String id = uploadPicture();
+        var shown = messages.store(image(conv, "alice", "l1", id)).block(WAIT);
+        claims.claim(image(conv, "alice", "l2", id)).block(WAIT); // never stored
+        String kept = uploadPicture();
+        var keptShown = messages.store(image(conv, "alice", "k1", kept)).block(WAIT);
+        claims.claim(image(conv, "alice", "k2", kept)).block(WAIT); // stored later
+
+        messages.recall(conv, shown.seq(), ALICE, 0).block(WAIT);
+        messages.recall(conv, keptShown.seq(), ALICE, 0).block(WAIT);
+        sweeper.sweep().block(WAIT);
+
+        assertThat(stored(id)).as("kept while the claim is recent").isTrue();
+        assertThat(pending(id)).isTrue();
+        long longAgo = System.currentTimeMillis() - java.time.Duration.ofMinutes(11).toMillis();
+        mongo.updateFirst(Query.query(Criteria.where("_id").is(id)), new Update().set("lastClaimAt", longAgo), "media").block(WAIT);
+        messages.store(image(conv, "alice", "k2", kept)).block(WAIT);
+        sweeper.sweep().block(WAIT);
+        assertThat(stored(id)).as("released by the sweep once the claim was given up").isFalse();
+        assertThat(stored(kept)).as("shown by the message stored since").isTrue();
+        assertThat(pending(kept)).as("no longer waiting").isFalse();
+    }
+
+    private boolean pending(String id) {
+        return mongo.count(Query.query(Criteria.where("_id").is(id).and("releasePending").is(true)), "media").block(WAIT) > 0;
+    }
+
     private static final io.wxim.protocol.UserRef ALICE = new io.wxim.protocol.UserRef("alice", null, null);
 
     private String uploadPicture() {
