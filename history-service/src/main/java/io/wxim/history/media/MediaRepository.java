@@ -67,19 +67,28 @@ class MediaRepository {
                 MediaDocument.COLLECTION)).map(result -> result.getMatchedCount() > 0);
     }
 
-    /** Sets or clears whether the file waits for a release the orphan sweep retries (a recall could not release it yet). */
-    Mono<Void> markReleasePending(String id, boolean pending) {
-        Update update = pending ? new Update().set("releasePending", true) : new Update().unset("releasePending");
-        return bounded(mongo.updateFirst(query(where("_id").is(id).and("released").ne(true)), update,
-                MediaDocument.COLLECTION)).then();
+    /** A file waiting for a release the orphan sweep retries, and the mark it was given (unique to each marking). */
+    record Pending(String id, String mark) {
     }
 
-    /** Files waiting for a release the orphan sweep retries, a bounded batch (ids only). */
-    Flux<String> releasePending(int limit) {
-        Query q = query(where("releasePending").is(true).and("released").ne(true)).limit(limit);
-        q.fields().include("_id");
+    /** Marks the file as waiting for a release the orphan sweep retries (a recall could not release it yet). */
+    Mono<Void> markReleasePending(String id) {
+        return bounded(mongo.updateFirst(query(where("_id").is(id).and("released").ne(true)),
+                new Update().set("releasePending", new org.bson.types.ObjectId().toHexString()), MediaDocument.COLLECTION)).then();
+    }
+
+    /** Clears the mark, unless the file was marked again since {@code pending} was read. */
+    Mono<Void> clearReleasePending(Pending pending) {
+        return bounded(mongo.updateFirst(query(where("_id").is(pending.id()).and("releasePending").is(pending.mark())),
+                new Update().unset("releasePending"), MediaDocument.COLLECTION)).then();
+    }
+
+    /** Files waiting for a release the orphan sweep retries, a bounded batch. */
+    Flux<Pending> releasePending(int limit) {
+        Query q = query(where("releasePending").exists(true).and("released").ne(true)).limit(limit);
+        q.fields().include("_id").include("releasePending");
         return mongo.find(q, org.bson.Document.class, MediaDocument.COLLECTION).timeout(timeout)
-                .map(d -> d.getString("_id"));
+                .map(d -> new Pending(d.getString("_id"), String.valueOf(d.get("releasePending"))));
     }
 
     /** Released files whose deletion was interrupted, a bounded batch (ids only). */

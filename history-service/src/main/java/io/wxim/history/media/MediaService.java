@@ -61,14 +61,14 @@ class MediaService implements MediaClaims {
      * files.
      */
     @Override
-    public Mono<Void> release(String mediaId, Claims claims) {
+    public Mono<Boolean> release(String mediaId, Claims claims) {
         return repository.markReleased(mediaId, claims)
-                .flatMap(released -> released ? deleteReleased(mediaId) : Mono.<Void>empty());
+                .flatMap(released -> released ? deleteReleased(mediaId).thenReturn(true) : Mono.just(false));
     }
 
     @Override
     public Mono<Void> releaseLater(String mediaId) {
-        return repository.markReleasePending(mediaId, true);
+        return repository.markReleasePending(mediaId);
     }
 
     /** The bytes, then the record of a released file (idempotent): also how the orphan sweep finishes one. */

@@ -61,15 +61,20 @@ class OrphanSweeper implements SmartLifecycle {
                     }
                 });
         Mono<Long> pending = repository.releasePending(BATCH)
-                .concatMap(id -> releaseIfUnshown.apply(id)
-                        .flatMap(decided -> decided ? repository.markReleasePending(id, false).thenReturn(1L) : Mono.just(0L)))
+                .concatMap(waiting -> releaseIfUnshown.apply(waiting.id())
+                        .flatMap(decided -> decided ? repository.clearReleasePending(waiting).thenReturn(1L) : Mono.just(0L))
+                        .onErrorResume(e -> {
+                            log.warn("release of a recalled upload not decided: mediaId={} error={}", waiting.id(), e.toString());
+                            return Mono.just(0L);
+                        }))
                 .reduce(0L, Long::sum)
                 .doOnNext(n -> {
                     if (n > 0) {
                         log.info("recalled uploads waiting for a release settled: count={}", n);
                     }
                 });
-        return orphans.zipWith(released, Long::sum).zipWith(pending, Long::sum);
+        // one stage after the other: a failing stage must not cancel another between its record and its bytes
+        return Flux.concat(orphans, released, pending).reduce(0L, Long::sum);
     }
 
     @Override

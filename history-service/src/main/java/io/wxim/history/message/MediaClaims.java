@@ -33,10 +33,10 @@ public interface MediaClaims {
      * Deletes the file {@code mediaId} (its record and its bytes): every message that showed it was recalled, and
      * {@code claims} is what {@link #claimsOf} answered when that was checked. Kept if a message claimed it since (its
      * store may still be in flight, so it is not yet seen as showing the file). Signed links already handed out answer
-     * 404 from then on. Idempotent.
+     * 404 from then on. Idempotent. Emits whether it was released (false: claimed since).
      */
-    default Mono<Void> release(String mediaId, Claims claims) {
-        return Mono.empty();
+    default Mono<Boolean> release(String mediaId, Claims claims) {
+        return Mono.just(false);
     }
 
     /**

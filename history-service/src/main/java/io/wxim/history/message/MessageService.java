@@ -154,15 +154,16 @@ public class MessageService {
     /**
      * Releases file {@code mediaId} if no message that is not recalled shows it and every claim is settled
      * ({@link #settled}). Emits true when that is decided: released, shown (kept), gone, or claimed by more than
-     * {@link #MAX_CLAIMS_CHECKED} messages (kept); false while a recent claim's message is not stored (to look again
-     * later: the orphan sweep does, for files a recall marked with {@link MediaClaims#releaseLater}).
+     * {@link #MAX_CLAIMS_CHECKED} messages (kept); false while a recent claim's message is not stored, or when a claim
+     * came since the claims were read (to look again later: the orphan sweep does, for files a recall marked with
+     * {@link MediaClaims#releaseLater}).
      */
     public Mono<Boolean> releaseIfUnshown(String mediaId) {
         return repository.mediaShown(mediaId).flatMap(shown -> shown ? Mono.just(true) : media.claimsOf(mediaId)
                 .flatMap(claims -> claims.keys().size() > MAX_CLAIMS_CHECKED ? Mono.just(true)
                         : repository.showing(mediaId, MAX_CLAIMS_CHECKED + 1).flatMap(messages -> settled(claims, messages)
-                                ? media.release(mediaId, claims).doOnSuccess(v -> log.debug(
-                                        "media no message shows released unless claimed again: mediaId={}", mediaId)).thenReturn(true)
+                                ? media.release(mediaId, claims).doOnNext(released -> log.debug(
+                                        "media no message shows: mediaId={} released={}", mediaId, released))
                                 : Mono.just(false)))
                 .defaultIfEmpty(true));
     }

@@ -298,7 +298,7 @@ class MediaApiIntegrationTests {
         var seen = claims.claimsOf(other).block(WAIT);
         assertThat(seen.keys()).hasSize(1);
         claims.claim(image(conv, "alice", "b1", other)).block(WAIT); // a retry of its message, claimed after the read
-        assertThat(mediaRepository.markReleased(other, seen).block(WAIT)).as("a claim since the read keeps it").isFalse();
+        assertThat(claims.release(other, seen).block(WAIT)).as("a claim since the read keeps it").isFalse();
         assertThat(mediaRepository.markReleased(other, claims.claimsOf(other).block(WAIT)).block(WAIT)).isTrue();
         assertThat(mediaRepository.markUsed(other, conv, io.wxim.history.message.MediaClaims.claimKey(conv, "alice", "b2"), 1L)
                 .block(WAIT)).as("a released file is not claimed").isFalse();
@@ -369,6 +369,10 @@ class MediaApiIntegrationTests {
 
         assertThat(stored(id)).as("kept while the claim is recent").isTrue();
         assertThat(pending(id)).isTrue();
+        var seenMark = mediaRepository.releasePending(1000).filter(p -> p.id().equals(id)).blockFirst(WAIT);
+        mediaRepository.markReleasePending(id).block(WAIT); // marked again (another recall) after the sweep read it
+        mediaRepository.clearReleasePending(seenMark).block(WAIT);
+        assertThat(pending(id)).as("a clear does not erase a newer mark").isTrue();
         long longAgo = System.currentTimeMillis() - java.time.Duration.ofMinutes(11).toMillis();
         mongo.updateFirst(Query.query(Criteria.where("_id").is(id)), new Update().set("lastClaimAt", longAgo), "media").block(WAIT);
         messages.store(image(conv, "alice", "k2", kept)).block(WAIT);
@@ -379,7 +383,7 @@ class MediaApiIntegrationTests {
     }
 
     private boolean pending(String id) {
-        return mongo.count(Query.query(Criteria.where("_id").is(id).and("releasePending").is(true)), "media").block(WAIT) > 0;
+        return mongo.count(Query.query(Criteria.where("_id").is(id).and("releasePending").exists(true)), "media").block(WAIT) > 0;
     }
 
     private static final io.wxim.protocol.UserRef ALICE = new io.wxim.protocol.UserRef("alice", null, null);

@@ -157,9 +157,9 @@ class MessageRecallIntegrationTests {
             }
 
             @Override
-            public Mono<Void> release(String mediaId, Claims claims) {
+            public Mono<Boolean> release(String mediaId, Claims claims) {
                 return failRelease[0] ? Mono.error(new StoreUnavailableException("down", null))
-                        : Mono.fromRunnable(() -> released.add(mediaId));
+                        : Mono.fromCallable(() -> released.add(mediaId));
             }
         };
         HistoryProperties props = HistoryProperties.defaults();
