@@ -104,8 +104,12 @@ class MediaController {
         String etag = "\"" + id + (thumb ? "-t" : "") + "\"";
         Duration maxAge = Duration.ofMillis(Math.max(0, exp * 1000 - System.currentTimeMillis()));
         if (etag.equals(ifNoneMatch)) {
-            return Mono.just(ResponseEntity.status(HttpStatus.NOT_MODIFIED).eTag(etag)
-                    .cacheControl(CacheControl.maxAge(maxAge).cachePrivate()).build());
+            // only while the file is there: a copy of a recalled (deleted) file must not be confirmed
+            return repository.exists(id)
+                    .filter(Boolean::booleanValue)
+                    .switchIfEmpty(Mono.error(MediaRejectedException::notFound))
+                    .map(present -> ResponseEntity.status(HttpStatus.NOT_MODIFIED).eTag(etag)
+                            .cacheControl(CacheControl.maxAge(maxAge).cachePrivate()).<Flux<DataBuffer>>build());
         }
         if (thumb) {
             return repository.findWithThumbnail(id)

@@ -7,13 +7,19 @@ import io.wxim.history.message.MediaClaims.Claims;
 import io.wxim.history.message.StoreUnavailableException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Date;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
+import com.mongodb.client.result.UpdateResult;
+import org.bson.types.ObjectId;
 import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.data.domain.Sort;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
+import org.springframework.data.mongodb.core.index.Index;
 import org.springframework.data.mongodb.core.query.Criteria;
 import org.springframework.data.mongodb.core.query.Query;
 import org.springframework.data.mongodb.core.query.Update;
+import org.springframework.data.mongodb.core.schema.JsonSchemaObject;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -27,6 +33,28 @@ class MediaRepository {
         this.timeout = timeout;
     }
 
+    /**
+     * The sweep's indexes: unused uploads by age, released files and held files (both sparse: only such records have
+     * the field). Unbounded on purpose (a build may take a while); the caller logs.
+     */
+    Mono<Void> ensureIndexes() {
+        var ops = mongo.indexOps(MediaDocument.COLLECTION);
+        return ops.createIndex(new Index().on("used", Sort.Direction.ASC).on("createdAt", Sort.Direction.ASC).named("used_createdAt"))
+                .then(ops.createIndex(new Index().on("released", Sort.Direction.ASC).sparse().named("released")))
+                .then(ops.createIndex(new Index().on("releasePending", Sort.Direction.ASC).sparse().named("releasePending")))
+                .then();
+    }
+
+    /**
+     * Turns each hold written as one string (the build of 2026-12-05) into a set holding one mark old enough for the
+     * next sweep to settle; emits how many.
+     */
+    Mono<Long> convertSingleHolds() {
+        return bounded(mongo.updateMulti(query(where("releasePending").type(JsonSchemaObject.Type.stringType())),
+                new Update().set("releasePending", List.of(ObjectId.getSmallestWithDate(new Date(0)))), MediaDocument.COLLECTION))
+                .map(UpdateResult::getModifiedCount);
+    }
+
     Mono<MediaDocument> insert(MediaDocument doc) {
         return bounded(mongo.insert(doc, MediaDocument.COLLECTION));
     }
@@ -36,6 +64,11 @@ class MediaRepository {
         Query q = query(where("_id").is(id).and("released").ne(true));
         q.fields().exclude("thumbnail");
         return bounded(mongo.findOne(q, MediaDocument.class, MediaDocument.COLLECTION));
+    }
+
+    /** Whether the file is stored (and not released). */
+    Mono<Boolean> exists(String id) {
+        return bounded(mongo.exists(query(where("_id").is(id).and("released").ne(true)), MediaDocument.COLLECTION));
     }
 
     /** With the thumbnail bytes; a released file (being deleted) is not found. */
@@ -67,28 +100,39 @@ class MediaRepository {
                 MediaDocument.COLLECTION)).map(result -> result.getMatchedCount() > 0);
     }
 
-    /** A file waiting for a release the orphan sweep retries, and the mark it was given (unique to each marking). */
-    record Pending(String id, String mark) {
+    /**
+     * A file held for a release decision ({@link io.wxim.history.message.MediaClaims#hold}) and those of its marks that
+     * a sweep may settle (older than the cutoff it was read with: younger ones belong to recalls still in progress).
+     */
+    record Pending(String id, List<ObjectId> marks) {
     }
 
-    /** Marks the file as waiting for a release the orphan sweep retries (a recall could not release it yet). */
-    Mono<Void> markReleasePending(String id) {
+    /** Adds a new mark to the file's {@code releasePending} set; emits it, or empty if the file is not found (or released). */
+    Mono<ObjectId> addReleasePending(String id) {
+        ObjectId mark = new ObjectId();
         return bounded(mongo.updateFirst(query(where("_id").is(id).and("released").ne(true)),
-                new Update().set("releasePending", new org.bson.types.ObjectId().toHexString()), MediaDocument.COLLECTION)).then();
+                new Update().addToSet("releasePending", mark), MediaDocument.COLLECTION))
+                .filter(result -> result.getMatchedCount() > 0)
+                .map(result -> mark);
     }
 
-    /** Clears the mark, unless the file was marked again since {@code pending} was read. */
-    Mono<Void> clearReleasePending(Pending pending) {
-        return bounded(mongo.updateFirst(query(where("_id").is(pending.id()).and("releasePending").is(pending.mark())),
-                new Update().unset("releasePending"), MediaDocument.COLLECTION)).then();
+    /** Removes {@code marks} (others added meanwhile stay), and the field once no mark is left. */
+    Mono<Void> removeReleasePending(String id, List<ObjectId> marks) {
+        return bounded(mongo.updateFirst(query(where("_id").is(id)), new Update().pullAll("releasePending", marks.toArray()),
+                MediaDocument.COLLECTION))
+                .then(bounded(mongo.updateFirst(query(where("_id").is(id).and("releasePending").size(0)),
+                        new Update().unset("releasePending"), MediaDocument.COLLECTION)))
+                .then();
     }
 
-    /** Files waiting for a release the orphan sweep retries, a bounded batch. */
-    Flux<Pending> releasePending(int limit) {
-        Query q = query(where("releasePending").exists(true).and("released").ne(true)).limit(limit);
+    /** Files held for a release decision by a mark made before {@code cutoff}, a bounded batch. */
+    Flux<Pending> releasePending(Instant cutoff, int limit) {
+        ObjectId before = ObjectId.getSmallestWithDate(Date.from(cutoff));
+        Query q = query(where("releasePending").lt(before).and("released").ne(true)).limit(limit);
         q.fields().include("_id").include("releasePending");
         return mongo.find(q, org.bson.Document.class, MediaDocument.COLLECTION).timeout(timeout)
-                .map(d -> new Pending(d.getString("_id"), String.valueOf(d.get("releasePending"))));
+                .map(d -> new Pending(d.getString("_id"), d.getList("releasePending", ObjectId.class, List.of()).stream()
+                        .filter(mark -> mark.compareTo(before) < 0).toList()));
     }
 
     /** Released files whose deletion was interrupted, a bounded batch (ids only). */

@@ -9,6 +9,8 @@ import io.wxim.protocol.Conversations;
 import io.wxim.protocol.ServerFrame;
 import io.wxim.history.message.MediaClaims.Claims;
 import java.time.Clock;
+import java.util.List;
+import org.bson.types.ObjectId;
 import reactor.core.publisher.Mono;
 
 /**
@@ -67,8 +69,13 @@ class MediaService implements MediaClaims {
     }
 
     @Override
-    public Mono<Void> releaseLater(String mediaId) {
-        return repository.markReleasePending(mediaId);
+    public Mono<ObjectId> hold(String mediaId) {
+        return repository.addReleasePending(mediaId);
+    }
+
+    @Override
+    public Mono<Void> unhold(String mediaId, List<ObjectId> marks) {
+        return repository.removeReleasePending(mediaId, marks);
     }
 
     /** The bytes, then the record of a released file (idempotent): also how the orphan sweep finishes one. */

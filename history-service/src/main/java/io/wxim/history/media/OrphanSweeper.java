@@ -14,8 +14,9 @@ import reactor.core.publisher.Mono;
  * Deletes uploads never sent in a message once they are older than the orphan TTL, a bounded batch every sweep
  * interval. The metadata goes first and only while still unused (one conditional delete), so a message claiming the
  * file at that moment either wins (the file stays) or finds no file (404 to its sender); never a message without bytes.
- * It also finishes interrupted deletions of released files, and retries the release of files a recall could not
- * release yet (a claim whose message was not stored), until released or shown again.
+ * It also finishes interrupted deletions of released files, and decides the release of files a recall held
+ * ({@link io.wxim.history.message.MediaClaims#hold}) but did not settle (a claim whose message was not stored yet, or a
+ * failure after the recall), until released or shown again.
  */
 class OrphanSweeper implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(OrphanSweeper.class);
@@ -26,12 +27,15 @@ class OrphanSweeper implements SmartLifecycle {
     private final MediaService media;
     private final MediaProperties props;
     private final Clock clock;
+    /** A hold younger than this may belong to a recall still in progress, which settles it itself. */
+    private final Duration settleHoldsAfter;
     /** {@link io.wxim.history.message.MessageService#releaseIfUnshown}: true once decided. */
     private final Function<String, Mono<Boolean>> releaseIfUnshown;
     private volatile Disposable task;
 
     OrphanSweeper(MediaRepository repository, MediaFiles files, MediaService media, MediaProperties props, Clock clock,
-                  Function<String, Mono<Boolean>> releaseIfUnshown) {
+                  Duration settleHoldsAfter, Function<String, Mono<Boolean>> releaseIfUnshown) {
+        this.settleHoldsAfter = settleHoldsAfter;
         this.releaseIfUnshown = releaseIfUnshown;
         this.repository = repository;
         this.files = files;
@@ -60,9 +64,11 @@ class OrphanSweeper implements SmartLifecycle {
                         log.info("recalled uploads whose deletion was interrupted deleted: count={}", n);
                     }
                 });
-        Mono<Long> pending = repository.releasePending(BATCH)
+        Mono<Long> pending = repository.releasePending(clock.instant().minus(settleHoldsAfter), BATCH)
                 .concatMap(waiting -> releaseIfUnshown.apply(waiting.id())
-                        .flatMap(decided -> decided ? repository.clearReleasePending(waiting).thenReturn(1L) : Mono.just(0L))
+                        .flatMap(decided -> decided
+                                ? repository.removeReleasePending(waiting.id(), waiting.marks()).thenReturn(1L)
+                                : Mono.just(0L))
                         .onErrorResume(e -> {
                             log.warn("release of a recalled upload not decided: mediaId={} error={}", waiting.id(), e.toString());
                             return Mono.just(0L);

@@ -2,6 +2,7 @@ package io.wxim.history.message;
 
 import io.wxim.protocol.ServerFrame;
 import java.util.List;
+import org.bson.types.ObjectId;
 import reactor.core.publisher.Mono;
 
 /**
@@ -40,11 +41,17 @@ public interface MediaClaims {
     }
 
     /**
-     * The file {@code mediaId} is shown by no message that is not recalled, but could not be released yet (a message
-     * that claimed it is not stored: its store may still be in flight): the orphan sweep looks again
-     * ({@link MessageService#releaseIfUnshown}) until it is released or shown again.
+     * Marks file {@code mediaId} as waiting for a release decision before a recall of a message showing it takes
+     * effect, so that whatever fails after the recall (a release refused for a claim not stored yet, MongoDB gone), the
+     * orphan sweep looks again ({@link MessageService#releaseIfUnshown}) until it is decided. Emits the mark (unique to
+     * each hold; several recalls may hold one file at once), or empty if there is no such file (or it is released).
      */
-    default Mono<Void> releaseLater(String mediaId) {
+    default Mono<ObjectId> hold(String mediaId) {
+        return Mono.empty();
+    }
+
+    /** Removes the marks {@code marks} of file {@code mediaId}: what they waited for was decided. */
+    default Mono<Void> unhold(String mediaId, List<ObjectId> marks) {
         return Mono.empty();
     }
 

@@ -72,9 +72,9 @@ public class MessageRepository {
                 .createIndex(new Index().on("media.id", Sort.Direction.ASC).sparse().named(MEDIA_INDEX)).then();
     }
 
-    /** The id of the file message {@code (conv, seq)} shows or showed (kept after a recall), or empty. */
-    Mono<String> mediaIdOf(String conv, long seq) {
-        Query query = Query.query(Criteria.where("conv").is(conv).and("seq").is(seq));
+    /** The id of the file {@code by}'s message {@code (conv, seq)} shows or showed (kept after a recall), or empty. */
+    Mono<String> mediaIdOf(String conv, long seq, String by) {
+        Query query = Query.query(Criteria.where("conv").is(conv).and("seq").is(seq).and("from.id").is(by));
         query.fields().include("media.id");
         return bounded(mongo.findOne(query, Document.class, COLLECTION))
                 .mapNotNull(d -> d.get("media", Document.class))

@@ -124,28 +124,59 @@ public class MessageService {
      * recalled before notices existed must not get one at the head of its conversation whenever a client asks again.
      */
     public Mono<Recall> recall(String conv, long seq, UserRef by, long notBefore) {
-        return repository.markRecalled(conv, seq, by.id(), notBefore)
+        return holdMedia(conv, seq, by.id()).flatMap(held -> repository.markRecalled(conv, seq, by.id(), notBefore)
                 .doOnNext(m -> log.debug("recalled conversationId={} seq={} userId={}", conv, seq, by.id()))
                 .switchIfEmpty(Mono.defer(() -> explainNoRecall(conv, seq, by.id(), notBefore)))
-                .flatMap(target -> (target.ts() < notBefore - NOTICE_RETRY_GRACE.toMillis()
+                .flatMap(target -> target.ts() < notBefore - NOTICE_RETRY_GRACE.toMillis()
                         ? Mono.just(new Recall(target, null))
                         : store(NewMessage.recallNotice(conv, by, seq)).map(notice -> new Recall(target, notice)))
-                        .flatMap(done -> releaseMedia(conv, seq).thenReturn(done)));
+                .onErrorResume(MessageService::isRefusal, refused -> unhold(held).then(Mono.error(refused)))
+                .flatMap(done -> releaseMedia(held).thenReturn(done)));
+    }
+
+    /** A file held for a release decision by a recall ({@link MediaClaims#hold}), or {@link #NONE}. */
+    private record Held(String mediaId, ObjectId mark) {
+        static final Held NONE = new Held(null, null);
+    }
+
+    /**
+     * Before the recall changes anything: holds the file of the caller's message {@code (conv, seq)}, if it shows
+     * one that is still stored, so that a release that fails or cannot be decided after the recall is looked at again
+     * by the orphan sweep. If holding fails, so does the recall (nothing changed; the caller retries).
+     */
+    private Mono<Held> holdMedia(String conv, long seq, String by) {
+        return repository.mediaIdOf(conv, seq, by)
+                .flatMap(mediaId -> media.hold(mediaId).map(mark -> new Held(mediaId, mark)))
+                .defaultIfEmpty(Held.NONE);
+    }
+
+    /** A recall refused (nothing changed): its hold is removed at once. */
+    private static boolean isRefusal(Throwable e) {
+        return e instanceof RecallWindowPassedException || e instanceof NotRecallableException
+                || e instanceof NotYourMessageException || e instanceof MessageNotFoundException;
+    }
+
+    private Mono<Void> unhold(Held held) {
+        return held.mark() == null ? Mono.empty() : media.unhold(held.mediaId(), List.of(held.mark()))
+                .onErrorResume(e -> Mono.empty()); // the sweep removes it: the file is still shown
     }
 
     /**
      * Deletes the file of a recalled image or audio message unless another message that is not recalled shows it
      * (the same upload may be sent several times), or a message that claimed it is not stored (its store may still be
-     * in flight), unless every claim is older than {@link #CLAIM_GRACE} (that store was given up). A failure is logged
-     * and does not fail the recall: the file then stays (its links work until they expire), and a retried recall tries
-     * again.
+     * in flight), unless every claim is older than {@link #CLAIM_GRACE} (that store was given up). Once that is
+     * decided the hold goes; while it is not (or if this fails, which is logged and does not fail the recall) the hold
+     * stays and the orphan sweep decides later.
      */
-    private Mono<Void> releaseMedia(String conv, long seq) {
-        return repository.mediaIdOf(conv, seq)
-                .flatMap(mediaId -> releaseIfUnshown(mediaId).flatMap(done -> done ? Mono.<Void>empty() : media.releaseLater(mediaId)))
+    private Mono<Void> releaseMedia(Held held) {
+        if (held.mark() == null) {
+            return Mono.empty();
+        }
+        return releaseIfUnshown(held.mediaId())
+                .flatMap(decided -> decided ? media.unhold(held.mediaId(), List.of(held.mark())) : Mono.<Void>empty())
                 .onErrorResume(e -> {
-                    log.warn("media of a recalled message not deleted: conversationId={} seq={} error={}", conv, seq,
-                            e.toString());
+                    log.warn("media of a recalled message not released yet, the orphan sweep looks again: mediaId={} error={}",
+                            held.mediaId(), e.toString());
                     return Mono.empty();
                 })
                 .then();
@@ -155,8 +186,8 @@ public class MessageService {
      * Releases file {@code mediaId} if no message that is not recalled shows it and every claim is settled
      * ({@link #settled}). Emits true when that is decided: released, shown (kept), gone, or claimed by more than
      * {@link #MAX_CLAIMS_CHECKED} messages (kept); false while a recent claim's message is not stored, or when a claim
-     * came since the claims were read (to look again later: the orphan sweep does, for files a recall marked with
-     * {@link MediaClaims#releaseLater}).
+     * came since the claims were read (to look again later: the orphan sweep does, for files a recall held with
+     * {@link MediaClaims#hold}).
      */
     public Mono<Boolean> releaseIfUnshown(String mediaId) {
         return repository.mediaShown(mediaId).flatMap(shown -> shown ? Mono.just(true) : media.claimsOf(mediaId)

@@ -258,8 +258,16 @@ class MediaApiIntegrationTests {
                 .expectBody(MAP).returnResult().getResponseBody().get("id");
         var stored = messages.store(image(conv, "alice", "r1", id)).block(WAIT);
         assertThat(mongo.count(Query.query(Criteria.where("filename").is(id)), "fs.files").block(WAIT)).isEqualTo(1);
+        String url = (String) links(id, "alice", null).expectStatus().isOk().expectBody(MAP).returnResult()
+                .getResponseBody().get("url");
+        String etag = web.get().uri(url).exchange().expectStatus().isOk().returnResult(byte[].class)
+                .getResponseHeaders().getETag();
+        web.get().uri(url).header(HttpHeaders.IF_NONE_MATCH, etag).exchange().expectStatus().isNotModified();
 
         messages.recall(conv, stored.seq(), new io.wxim.protocol.UserRef("alice", null, null), 0).block(WAIT);
+
+        // a cached copy of a recalled picture is not confirmed
+        web.get().uri(url).header(HttpHeaders.IF_NONE_MATCH, etag).exchange().expectStatus().isNotFound();
 
         assertThat(mongo.count(Query.query(Criteria.where("filename").is(id)), "fs.files").block(WAIT)).isZero();
         assertThat(mongo.count(Query.query(Criteria.where("_id").is(id)), "media").block(WAIT)).isZero();
@@ -349,9 +357,10 @@ class MediaApiIntegrationTests {
     }
 
     /**
-     * A file a recall could not release (a claim's message not stored yet) waits for the orphan sweep: kept while the
-     * claim is recent, released once it is given up; one whose claimed message got stored meanwhile stays, and no
-     * longer waits.
+     * A file a recall could not release (a claim's message not stored yet) stays held for the orphan sweep: kept while
+     * the claim is recent, released once it is given up; one whose claimed message got stored meanwhile stays, and is
+     * no longer held. The sweep leaves young holds alone (a recall may still be settling them), and removes only the
+     * holds it read.
      */
     @Test
     void theSweepReleasesAFileARecallKept_onceItsUnstoredClaimIsGivenUp() {
@@ -365,21 +374,84 @@ class MediaApiIntegrationTests {
 
         messages.recall(conv, shown.seq(), ALICE, 0).block(WAIT);
         messages.recall(conv, keptShown.seq(), ALICE, 0).block(WAIT);
+        assertThat(pending(id)).as("held: a claim's message is not stored").isTrue();
+        assertThat(pending(kept)).isTrue();
+        messages.store(image(conv, "alice", "k2", kept)).block(WAIT);
         sweeper.sweep().block(WAIT);
+        assertThat(pending(kept)).as("a young hold is left to its recall").isTrue();
 
+        age(id);
+        age(kept);
+        claims.hold(kept).block(WAIT); // held again (another recall) after the sweep read it
+        sweeper.sweep().block(WAIT);
         assertThat(stored(id)).as("kept while the claim is recent").isTrue();
         assertThat(pending(id)).isTrue();
-        var seenMark = mediaRepository.releasePending(1000).filter(p -> p.id().equals(id)).blockFirst(WAIT);
-        mediaRepository.markReleasePending(id).block(WAIT); // marked again (another recall) after the sweep read it
-        mediaRepository.clearReleasePending(seenMark).block(WAIT);
-        assertThat(pending(id)).as("a clear does not erase a newer mark").isTrue();
+        assertThat(pending(kept)).as("the sweep removes only the holds it read").isTrue();
+
         long longAgo = System.currentTimeMillis() - java.time.Duration.ofMinutes(11).toMillis();
         mongo.updateFirst(Query.query(Criteria.where("_id").is(id)), new Update().set("lastClaimAt", longAgo), "media").block(WAIT);
-        messages.store(image(conv, "alice", "k2", kept)).block(WAIT);
+        age(kept);
         sweeper.sweep().block(WAIT);
         assertThat(stored(id)).as("released by the sweep once the claim was given up").isFalse();
         assertThat(stored(kept)).as("shown by the message stored since").isTrue();
-        assertThat(pending(kept)).as("no longer waiting").isFalse();
+        assertThat(pending(kept)).as("no longer held").isFalse();
+    }
+
+    /** A recall that stopped after it held the file and recalled the message (the process died): the sweep finishes. */
+    @Test
+    void aRecallThatStoppedAfterRecallingTheMessage_isFinishedByTheSweep() {
+        String conv = "r:died" + UUID.randomUUID().toString().substring(0, 6);
+        String id = uploadPicture();
+        var shown = messages.store(image(conv, "alice", "d1", id)).block(WAIT);
+        assertThat(claims.hold(id).block(WAIT)).isNotNull();
+        recalledWithoutRelease(conv, shown.seq());
+
+        sweeper.sweep().block(WAIT);
+        assertThat(stored(id)).as("a young hold is left to its recall").isTrue();
+        age(id);
+        sweeper.sweep().block(WAIT);
+        assertThat(stored(id)).as("released by the sweep").isFalse();
+    }
+
+    /** A hold written by the build before holds were sets (one string) is turned into one the next sweep settles. */
+    @Test
+    void aHoldWrittenAsOneString_isConverted_andSettledByTheSweep() {
+        String conv = "r:old" + UUID.randomUUID().toString().substring(0, 6);
+        String id = uploadPicture();
+        var shown = messages.store(image(conv, "alice", "o1", id)).block(WAIT);
+        mongo.updateFirst(Query.query(Criteria.where("_id").is(id)),
+                new Update().set("releasePending", new org.bson.types.ObjectId().toHexString()), "media").block(WAIT);
+        recalledWithoutRelease(conv, shown.seq());
+
+        assertThat(mediaRepository.convertSingleHolds().block(WAIT)).isEqualTo(1);
+        assertThat(claims.hold(id).block(WAIT)).as("a recall can hold it again").isNotNull();
+        sweeper.sweep().block(WAIT);
+        assertThat(stored(id)).as("the converted hold is settled at once").isFalse();
+    }
+
+    /** The sweep's indexes are created at start. */
+    @Test
+    void theMediaIndexesAreCreatedAtStart() throws InterruptedException {
+        java.util.List<String> names = java.util.List.of();
+        for (int i = 0; i < 100 && !names.containsAll(java.util.List.of("used_createdAt", "released", "releasePending")); i++) {
+            Thread.sleep(50);
+            names = mongo.indexOps("media").getIndexInfo().map(org.springframework.data.mongodb.core.index.IndexInfo::getName)
+                    .collectList().block(WAIT);
+        }
+        assertThat(names).contains("used_createdAt", "released", "releasePending");
+    }
+
+    /** Marks the message recalled directly, as a recall that stopped before its release would have left it. */
+    private void recalledWithoutRelease(String conv, long seq) {
+        mongo.updateFirst(Query.query(Criteria.where("conv").is(conv).and("seq").is(seq)),
+                new Update().set("recalled", true).unset("body"), "messages").block(WAIT);
+    }
+
+    /** Makes the file's holds old enough for the sweep to settle (as if their recalls ended long ago). */
+    private void age(String id) {
+        Instant longAgo = Instant.now().minus(Duration.ofHours(1));
+        mongo.updateFirst(Query.query(Criteria.where("_id").is(id)), new Update().set("releasePending",
+                java.util.List.of(org.bson.types.ObjectId.getSmallestWithDate(java.util.Date.from(longAgo)))), "media").block(WAIT);
     }
 
     private boolean pending(String id) {

@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.UUID;
 import org.bson.Document;
+import org.bson.types.ObjectId;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -141,9 +142,15 @@ class MessageRecallIntegrationTests {
         assertThat(block(service.recall(conv, stored.seq(), user("alice"), late - 1)).notice().seq()).isEqualTo(2);
     }
 
+    /**
+     * A recall holds the file before it changes anything and lets go once the release is decided; a release that fails
+     * leaves the hold for the orphan sweep; a refused recall lets go at once, and another user's message holds nothing.
+     */
     @Test
     void deletesTheFileOfARecalledPicture_onceNoMessageThatIsNotRecalledShowsIt() {
         java.util.List<String> released = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.Map<String, java.util.List<ObjectId>> holds = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.List<String> holdsOnRecall = new java.util.concurrent.CopyOnWriteArrayList<>();
         boolean[] failRelease = {false};
         MediaClaims files = new MediaClaims() {
             @Override
@@ -153,13 +160,25 @@ class MessageRecallIntegrationTests {
 
             @Override
             public Mono<Claims> claimsOf(String mediaId) {
-                return Mono.just(new Claims(java.util.List.of(), 0));
+                return released.contains(mediaId) ? Mono.empty() : Mono.just(new Claims(java.util.List.of(), 0));
             }
 
             @Override
             public Mono<Boolean> release(String mediaId, Claims claims) {
                 return failRelease[0] ? Mono.error(new StoreUnavailableException("down", null))
                         : Mono.fromCallable(() -> released.add(mediaId));
+            }
+
+            @Override
+            public Mono<ObjectId> hold(String mediaId) {
+                ObjectId mark = new ObjectId();
+                holds.computeIfAbsent(mediaId, id -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(mark);
+                return Mono.just(mark);
+            }
+
+            @Override
+            public Mono<Void> unhold(String mediaId, java.util.List<ObjectId> marks) {
+                return Mono.fromRunnable(() -> holds.get(mediaId).removeAll(marks));
             }
         };
         HistoryProperties props = HistoryProperties.defaults();
@@ -171,14 +190,25 @@ class MessageRecallIntegrationTests {
 
         block(withFiles.recall(conv, first.seq(), user("alice"), 0));
         assertThat(released).as("still shown by the second message").isEmpty();
+        assertThat(holds.get("pic1")).as("decided: kept, so no longer held").isEmpty();
         failRelease[0] = true;
         assertThat(block(withFiles.recall(conv, second.seq(), user("alice"), 0)).target().recalled())
                 .as("a failed delete does not fail the recall").isTrue();
+        assertThat(holds.get("pic1")).as("held for the orphan sweep").hasSize(1);
         failRelease[0] = false;
-        block(withFiles.recall(conv, second.seq(), user("alice"), 0)); // the retry deletes it
+        block(withFiles.recall(conv, second.seq(), user("alice"), 0)); // a retry deletes it too
         assertThat(released).containsExactly("pic1");
+        assertThat(holds.get("pic1")).as("the retry lets go of its own hold only").hasSize(1);
+
+        StepVerifier.create(withFiles.recall(conv, other.seq(), user("mallory"), 0))
+                .expectError(NotYourMessageException.class).verify(TIMEOUT);
+        assertThat(holds).as("another user's message holds nothing").doesNotContainKey("pic2");
+        StepVerifier.create(withFiles.recall(conv, other.seq(), user("alice"), NOW + 1))
+                .expectError(RecallWindowPassedException.class).verify(TIMEOUT);
+        assertThat(holds.get("pic2")).as("a refused recall lets go at once").isEmpty();
         block(withFiles.recall(conv, other.seq(), user("alice"), 0));
         assertThat(released).containsExactly("pic1", "pic2");
+        assertThat(holds.get("pic2")).isEmpty();
     }
 
     @Test

@@ -99,6 +99,11 @@ class StoreQueriesTests {
                     .append("kind", new de.bwaldvogel.mongo.bson.Document("$ne", "recall"))))).as("a recall")
                     .isEqualTo("conv_seq");
             assertThat(memberships.best(query("joinedAt", 5L))).as("no index on joinedAt").isNull();
+            Mono.from(db.getCollection("media").insertOne(new Document("_id", "f1").append("used", false)
+                    .append("createdAt", new java.util.Date(5)))).block(WAIT);
+            assertThat(nameOf(store.siblings("db.media").best(query("used", false).append("createdAt",
+                    new de.bwaldvogel.mongo.bson.Document("$lt", new java.util.Date(10)))))).as("the orphan sweep's")
+                    .isEqualTo("used_createdAt");
             // a service restart creates its indexes again (mongo-java-server builds and discards a second object);
             // once the index is dropped, no leftover of it may still be chosen
             createIndexes(db);
@@ -115,6 +120,12 @@ class StoreQueriesTests {
                 new IndexOptions().unique(true).name("conv_seq"))).block(WAIT);
         Mono.from(db.getCollection("messages").createIndex(Indexes.ascending("conv", "from.id", "cmid"),
                 new IndexOptions().unique(true).name("conv_from_cmid"))).block(WAIT);
+        Mono.from(db.getCollection("media").createIndex(Indexes.ascending("used", "createdAt"),
+                new IndexOptions().name("used_createdAt"))).block(WAIT);
+        Mono.from(db.getCollection("media").createIndex(Indexes.ascending("released"),
+                new IndexOptions().sparse(true).name("released"))).block(WAIT);
+        Mono.from(db.getCollection("media").createIndex(Indexes.ascending("releasePending"),
+                new IndexOptions().sparse(true).name("releasePending"))).block(WAIT);
     }
 
     /** Joins, leaves, messages, recalls and a moved membership, the same on both stores. */
@@ -146,6 +157,25 @@ class StoreQueriesTests {
             writes.add(db -> Mono.from(db.getCollection("messages").updateOne(
                     Filters.and(Filters.eq("conv", conv), Filters.eq("seq", seq)),
                     Updates.combine(Updates.set("recalled", true), Updates.unset("body")))).block(WAIT));
+        }
+        for (int i = 0; i < 20; i++) { // uploads, some sent, some held for a release or released
+            String id = "f" + round + "_" + i;
+            java.util.Date createdAt = new java.util.Date(1_700_000_000_000L + random.nextInt(1000) * 1000L);
+            boolean used = random.nextBoolean();
+            writes.add(db -> Mono.from(db.getCollection("media").insertOne(new Document("_id", id).append("used", used)
+                    .append("createdAt", createdAt))).block(WAIT));
+        }
+        for (int i = 0; i < 8; i++) {
+            String id = "f" + random.nextInt(round + 1) + "_" + random.nextInt(20);
+            org.bson.types.ObjectId mark = new org.bson.types.ObjectId(new java.util.Date(1_700_000_000_000L
+                    + random.nextInt(1000) * 1000L), random.nextInt(1 << 23));
+            int what = random.nextInt(4);
+            writes.add(db -> Mono.from(db.getCollection("media").updateOne(Filters.eq("_id", id), switch (what) {
+                case 0 -> Updates.set("used", true);
+                case 1 -> Updates.set("released", true);
+                case 2 -> Updates.pullAll("releasePending", List.of(mark));
+                default -> Updates.addToSet("releasePending", mark);
+            })).block(WAIT));
         }
         return writes;
     }
@@ -183,6 +213,17 @@ class StoreQueriesTests {
                     ascending, 0);
         }
         assertSame(expected, actual, "memberships", Filters.empty(), Sorts.ascending("_id"), 0);
+        for (long at = 1_700_000_000_000L; at <= 1_700_001_000_000L; at += 250_000L) { // the orphan sweep's queries
+            java.util.Date cutoff = new java.util.Date(at);
+            assertSame(expected, actual, "media", new Document("used", false).append("createdAt", new Document("$lt", cutoff)),
+                    Sorts.ascending("_id"), 0);
+            assertSame(expected, actual, "media", new Document("releasePending",
+                    new Document("$lt", org.bson.types.ObjectId.getSmallestWithDate(cutoff)))
+                    .append("released", new Document("$ne", true)), Sorts.ascending("_id"), 0);
+        }
+        assertSame(expected, actual, "media", new Document("released", true), Sorts.ascending("_id"), 0);
+        assertSame(expected, actual, "media", new Document("releasePending", new Document("$size", 0)),
+                Sorts.ascending("_id"), 0);
     }
 
     private static Document seq(Document byConv, String operator, long bound) {
