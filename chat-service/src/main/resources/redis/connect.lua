@@ -7,7 +7,9 @@
 -- KEYS[6] = im:chat:connecting:<user>, KEYS[7] = im:chat:onlinein:<user> (the conversations whose online set holds
 --           the user, so a disconnect finds them without MongoDB),
 -- KEYS[8] = im:chat:leaves:<user> (the user's last room leave, room_leave.lua),
--- KEYS[9..n] = im:chat:online:<conv> for each conversation of the user
+-- KEYS[9] = im:chat:leftrooms:<user> (rooms left recently, each with its leave's value: one left after the memberships
+--           were read is not registered, which matters for a forced registration; unforced, none can be),
+-- KEYS[10..n] = im:chat:online:<conv> for each conversation of the user
 -- ARGV[1] = connId, ARGV[2] = node, ARGV[3] = nickname, ARGV[4] = avatarUrl ('' when none), ARGV[5] = userId,
 -- ARGV[6] = the prefix of the online keys (im:chat:online:), ARGV[7] = the node's index (im:chat:node:<node>),
 -- ARGV[8] = the set of nodes (im:chat:nodes): the connection is also indexed by its node, so the connections of a node
@@ -17,7 +19,7 @@
 -- not bring it back); {-2}, changing nothing, if the user left a room since the memberships were read (they may list
 -- it: read them again); else {1 if this made the user online or 0, the pair session conv or '', ARGV[9] as a number
 -- (0 when none: the welcome states it, and the gateway holds back rooms left later, ADR-31), then the online count of
--- each KEYS[9..n]}. Idempotent on redelivery.
+-- each KEYS[10..n]}. Idempotent on redelivery.
 if redis.call('EXISTS', KEYS[3]) == 1 then
   redis.call('HDEL', KEYS[6], ARGV[1])
   return {-1}
@@ -35,9 +37,14 @@ local result = {0, redis.call('GET', KEYS[5]) or '', tonumber(ARGV[9]) or 0}
 if added == 1 and redis.call('HLEN', KEYS[1]) == 1 then
   result[1] = 1
 end
-for i = 9, #KEYS do
-  redis.call('SADD', KEYS[i], ARGV[5])
-  redis.call('SADD', KEYS[7], string.sub(KEYS[i], #ARGV[6] + 1))
+local read = tonumber(ARGV[9]) or 0
+for i = 10, #KEYS do
+  local conv = string.sub(KEYS[i], #ARGV[6] + 1)
+  local left = tonumber(redis.call('HGET', KEYS[9], conv) or '')
+  if left == nil or left <= read then
+    redis.call('SADD', KEYS[i], ARGV[5])
+    redis.call('SADD', KEYS[7], conv)
+  end
   result[#result + 1] = redis.call('SCARD', KEYS[i])
 end
 return result

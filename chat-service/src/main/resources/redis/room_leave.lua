@@ -5,7 +5,8 @@
 -- again; it cannot put the user back in the set. Values never repeat (the sequence does not expire), so a lapsed key
 -- cannot make an old value look current.
 -- KEYS[1] = im:chat:onlinein:<user>, KEYS[2] = im:chat:online:<conv>, KEYS[3] = im:chat:leaves:<user>,
--- KEYS[4] = im:chat:leaveseq
+-- KEYS[4] = im:chat:leaveseq, KEYS[5] = im:chat:leftrooms:<user> (the room's entry set to the same value, so a forced
+-- registration in connect.lua can leave this room out)
 -- ARGV[1] = userId, ARGV[2] = conv, ARGV[3] = lifetime of KEYS[3] (ms): longer than any connect takes,
 -- ARGV[4] = '1' to finish a leave whose membership was already gone: only if the user is still recorded online in
 --           the room (its earlier attempt removed the membership, then failed before this), else nothing changes
@@ -18,4 +19,6 @@ redis.call('SREM', KEYS[1], ARGV[2])
 redis.call('SREM', KEYS[2], ARGV[1])
 local leave = redis.call('INCR', KEYS[4])
 redis.call('SET', KEYS[3], leave, 'PX', ARGV[3])
+redis.call('HSET', KEYS[5], ARGV[2], leave)
+redis.call('PEXPIRE', KEYS[5], ARGV[3])
 return {redis.call('SCARD', KEYS[2]), leave}

@@ -140,6 +140,15 @@ public final class RedisNames {
         return "im:chat:leaves:" + userId;
     }
 
+    /**
+     * The rooms one user left recently, each with its leave's value of {@link #LEAVE_SEQ} (a hash, short TTL; a join
+     * takes its room out): a CONNECT's last, forced registration leaves out of the online sets the rooms left after the
+     * memberships were read (ADR-31).
+     */
+    public static String leftRooms(String userId) {
+        return "im:chat:leftrooms:" + userId;
+    }
+
     /** Sequence of all room leaves (never expires): a user's {@link #leaves} value never repeats, also after it lapsed. */
     public static final String LEAVE_SEQ = "im:chat:leaveseq";
 

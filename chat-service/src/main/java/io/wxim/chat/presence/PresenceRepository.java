@@ -96,12 +96,14 @@ public class PresenceRepository {
      * (recorded in {@link RedisNames#onlineIn}) and ends any grace period of the user's pair session, atomically; reads
      * the pair session and the online counts of {@code convs} in the same round trip. Only if the user's last leave is
      * still {@code leaves} (as {@link #prepare} read it before {@code convs} were), or {@code force}: else
-     * MEMBERSHIPS_CHANGED and nothing changes.
+     * MEMBERSHIPS_CHANGED and nothing changes. A forced registration leaves out of the online sets the rooms of
+     * {@code convs} left after {@code leaves} (their counts are still answered).
      */
     public Mono<Connected> connect(UserRef user, String node, String conn, List<String> convs, String leaves, boolean force) {
         List<String> keys = new ArrayList<>(List.of(RedisNames.connections(user.id()), RedisNames.profile(user.id()),
                 RedisNames.closedConnection(conn), RedisNames.PAIR_LOST, RedisNames.pairOf(user.id()),
-                RedisNames.connecting(user.id()), RedisNames.onlineIn(user.id()), RedisNames.leaves(user.id())));
+                RedisNames.connecting(user.id()), RedisNames.onlineIn(user.id()), RedisNames.leaves(user.id()),
+                RedisNames.leftRooms(user.id())));
         convs.forEach(conv -> keys.add(RedisNames.online(conv)));
         List<String> args = List.of(conn, node, nullToEmpty(user.nickname()), nullToEmpty(user.avatarUrl()), user.id(),
                 RedisNames.ONLINE, RedisNames.nodeConnections(node), RedisNames.NODES, leaves, force ? "1" : "0");
@@ -162,7 +164,8 @@ public class PresenceRepository {
 
     /** Adds the user to the conversation's online set if (and only if) connected; emits the online count. */
     public Mono<Long> markOnline(String conv, String userId) {
-        return redis.execute(MARK_ONLINE, List.of(RedisNames.connections(userId), RedisNames.online(conv), RedisNames.onlineIn(userId)),
+        return redis.execute(MARK_ONLINE, List.of(RedisNames.connections(userId), RedisNames.online(conv), RedisNames.onlineIn(userId),
+                                RedisNames.leftRooms(userId)),
                         List.of(userId, conv))
                 .next().timeout(timeout);
     }
@@ -175,7 +178,7 @@ public class PresenceRepository {
      */
     public Mono<Left> leave(String conv, String userId, boolean onlyIfRecorded) {
         return redis.execute(ROOM_LEAVE, List.of(RedisNames.onlineIn(userId), RedisNames.online(conv), RedisNames.leaves(userId),
-                                RedisNames.LEAVE_SEQ),
+                                RedisNames.LEAVE_SEQ, RedisNames.leftRooms(userId)),
                         List.of(userId, conv, connectingMillis, onlyIfRecorded ? "1" : "0"))
                 .next().timeout(timeout).map(r -> {
                     List<?> l = (List<?>) r;
