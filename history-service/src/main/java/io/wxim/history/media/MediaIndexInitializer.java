@@ -7,8 +7,7 @@ import org.springframework.context.event.EventListener;
 
 /**
  * Creates the media collection's indexes once the application is up (the orphan sweep's queries use them; nothing
- * waits for them: without them those queries scan), and turns release holds written by the build of 2026-12-05 (one
- * string instead of a set) into the current form, so recalls can add to them.
+ * waits for them: without them those queries scan).
  */
 class MediaIndexInitializer {
     private static final Logger log = LoggerFactory.getLogger(MediaIndexInitializer.class);
@@ -24,12 +23,5 @@ class MediaIndexInitializer {
                 unused -> { },
                 error -> log.warn("media indexes not created (the orphan sweep scans without them): {}", error.toString()),
                 () -> log.info("media indexes ready collection={}", MediaDocument.COLLECTION));
-        repository.convertSingleHolds().subscribe(
-                converted -> {
-                    if (converted > 0) {
-                        log.info("release holds converted to sets: count={}", converted);
-                    }
-                },
-                error -> log.warn("release holds not converted (retried at the next start): {}", error.toString()));
     }
 }

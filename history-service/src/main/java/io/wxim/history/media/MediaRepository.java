@@ -10,7 +10,6 @@ import java.time.Instant;
 import java.util.Date;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
-import com.mongodb.client.result.UpdateResult;
 import org.bson.types.ObjectId;
 import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.data.domain.Sort;
@@ -19,7 +18,6 @@ import org.springframework.data.mongodb.core.index.Index;
 import org.springframework.data.mongodb.core.query.Criteria;
 import org.springframework.data.mongodb.core.query.Query;
 import org.springframework.data.mongodb.core.query.Update;
-import org.springframework.data.mongodb.core.schema.JsonSchemaObject;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -33,26 +31,22 @@ class MediaRepository {
         this.timeout = timeout;
     }
 
+    /** Marks of recalls that hold the file for a release decision (a set of ObjectIds). */
+    static final String HOLDS = "releaseHolds";
+    /** A hold written by the build of 2026-12-05 (one string; older instances may still write it while a rollout runs). */
+    static final String LEGACY_HOLD = "releasePending";
+
     /**
-     * The sweep's indexes: unused uploads by age, released files and held files (both sparse: only such records have
-     * the field). Unbounded on purpose (a build may take a while); the caller logs.
+     * The sweep's indexes: unused uploads by age, released files and held files (sparse: only such records have the
+     * field). Unbounded on purpose (a build may take a while); the caller logs.
      */
     Mono<Void> ensureIndexes() {
         var ops = mongo.indexOps(MediaDocument.COLLECTION);
         return ops.createIndex(new Index().on("used", Sort.Direction.ASC).on("createdAt", Sort.Direction.ASC).named("used_createdAt"))
                 .then(ops.createIndex(new Index().on("released", Sort.Direction.ASC).sparse().named("released")))
-                .then(ops.createIndex(new Index().on("releasePending", Sort.Direction.ASC).sparse().named("releasePending")))
+                .then(ops.createIndex(new Index().on(HOLDS, Sort.Direction.ASC).sparse().named(HOLDS)))
+                .then(ops.createIndex(new Index().on(LEGACY_HOLD, Sort.Direction.ASC).sparse().named(LEGACY_HOLD)))
                 .then();
-    }
-
-    /**
-     * Turns each hold written as one string (the build of 2026-12-05) into a set holding one mark old enough for the
-     * next sweep to settle; emits how many.
-     */
-    Mono<Long> convertSingleHolds() {
-        return bounded(mongo.updateMulti(query(where("releasePending").type(JsonSchemaObject.Type.stringType())),
-                new Update().set("releasePending", List.of(ObjectId.getSmallestWithDate(new Date(0)))), MediaDocument.COLLECTION))
-                .map(UpdateResult::getModifiedCount);
     }
 
     Mono<MediaDocument> insert(MediaDocument doc) {
@@ -101,38 +95,49 @@ class MediaRepository {
     }
 
     /**
-     * A file held for a release decision ({@link io.wxim.history.message.MediaClaims#hold}) and those of its marks that
-     * a sweep may settle (older than the cutoff it was read with: younger ones belong to recalls still in progress).
+     * A file held for a release decision ({@link io.wxim.history.message.MediaClaims#hold}): those of its marks that a
+     * sweep may settle (older than the cutoff it was read with: younger ones belong to recalls still in progress), and
+     * the hold an older build wrote ({@link #LEGACY_HOLD}, or null).
      */
-    record Pending(String id, List<ObjectId> marks) {
+    record Pending(String id, List<ObjectId> marks, String legacyMark) {
     }
 
-    /** Adds a new mark to the file's {@code releasePending} set; emits it, or empty if the file is not found (or released). */
-    Mono<ObjectId> addReleasePending(String id) {
+    /** Adds a new mark to the file's holds; emits it, or empty if the file is not found (or released). */
+    Mono<ObjectId> addHold(String id) {
         ObjectId mark = new ObjectId();
         return bounded(mongo.updateFirst(query(where("_id").is(id).and("released").ne(true)),
-                new Update().addToSet("releasePending", mark), MediaDocument.COLLECTION))
+                new Update().addToSet(HOLDS, mark), MediaDocument.COLLECTION))
                 .filter(result -> result.getMatchedCount() > 0)
                 .map(result -> mark);
     }
 
-    /** Removes {@code marks} (others added meanwhile stay), and the field once no mark is left. */
-    Mono<Void> removeReleasePending(String id, List<ObjectId> marks) {
-        return bounded(mongo.updateFirst(query(where("_id").is(id)), new Update().pullAll("releasePending", marks.toArray()),
-                MediaDocument.COLLECTION))
-                .then(bounded(mongo.updateFirst(query(where("_id").is(id).and("releasePending").size(0)),
-                        new Update().unset("releasePending"), MediaDocument.COLLECTION)))
+    /**
+     * Removes {@code pending}'s marks (others added meanwhile stay), the field once no mark is left, and its older
+     * build's hold unless that was written again since it was read.
+     */
+    Mono<Void> removeHolds(Pending pending) {
+        Mono<Void> marks = pending.marks().isEmpty() ? Mono.empty()
+                : bounded(mongo.updateFirst(query(where("_id").is(pending.id())),
+                        new Update().pullAll(HOLDS, pending.marks().toArray()), MediaDocument.COLLECTION))
+                .then(bounded(mongo.updateFirst(query(where("_id").is(pending.id()).and(HOLDS).size(0)),
+                        new Update().unset(HOLDS), MediaDocument.COLLECTION)))
                 .then();
+        Mono<Void> legacy = pending.legacyMark() == null ? Mono.empty()
+                : bounded(mongo.updateFirst(query(where("_id").is(pending.id()).and(LEGACY_HOLD).is(pending.legacyMark())),
+                        new Update().unset(LEGACY_HOLD), MediaDocument.COLLECTION)).then();
+        return marks.then(legacy);
     }
 
-    /** Files held for a release decision by a mark made before {@code cutoff}, a bounded batch. */
-    Flux<Pending> releasePending(Instant cutoff, int limit) {
+    /** Files held by a mark made before {@code cutoff}, or by an older build's hold, a bounded batch. */
+    Flux<Pending> held(Instant cutoff, int limit) {
         ObjectId before = ObjectId.getSmallestWithDate(Date.from(cutoff));
-        Query q = query(where("releasePending").lt(before).and("released").ne(true)).limit(limit);
-        q.fields().include("_id").include("releasePending");
+        Query q = query(new Criteria().orOperator(where(HOLDS).lt(before), where(LEGACY_HOLD).exists(true))
+                .and("released").ne(true)).limit(limit);
+        q.fields().include("_id").include(HOLDS).include(LEGACY_HOLD);
         return mongo.find(q, org.bson.Document.class, MediaDocument.COLLECTION).timeout(timeout)
-                .map(d -> new Pending(d.getString("_id"), d.getList("releasePending", ObjectId.class, List.of()).stream()
-                        .filter(mark -> mark.compareTo(before) < 0).toList()));
+                .map(d -> new Pending(d.getString("_id"), d.getList(HOLDS, ObjectId.class, List.of()).stream()
+                        .filter(mark -> mark.compareTo(before) < 0).toList(),
+                        d.get(LEGACY_HOLD) == null ? null : String.valueOf(d.get(LEGACY_HOLD))));
     }
 
     /** Released files whose deletion was interrupted, a bounded batch (ids only). */

@@ -70,12 +70,12 @@ class MediaService implements MediaClaims {
 
     @Override
     public Mono<ObjectId> hold(String mediaId) {
-        return repository.addReleasePending(mediaId);
+        return repository.addHold(mediaId);
     }
 
     @Override
     public Mono<Void> unhold(String mediaId, List<ObjectId> marks) {
-        return repository.removeReleasePending(mediaId, marks);
+        return repository.removeHolds(new MediaRepository.Pending(mediaId, marks, null));
     }
 
     /** The bytes, then the record of a released file (idempotent): also how the orphan sweep finishes one. */

@@ -64,11 +64,9 @@ class OrphanSweeper implements SmartLifecycle {
                         log.info("recalled uploads whose deletion was interrupted deleted: count={}", n);
                     }
                 });
-        Mono<Long> pending = repository.releasePending(clock.instant().minus(settleHoldsAfter), BATCH)
+        Mono<Long> pending = repository.held(clock.instant().minus(settleHoldsAfter), BATCH)
                 .concatMap(waiting -> releaseIfUnshown.apply(waiting.id())
-                        .flatMap(decided -> decided
-                                ? repository.removeReleasePending(waiting.id(), waiting.marks()).thenReturn(1L)
-                                : Mono.just(0L))
+                        .flatMap(decided -> decided ? repository.removeHolds(waiting).thenReturn(1L) : Mono.just(0L))
                         .onErrorResume(e -> {
                             log.warn("release of a recalled upload not decided: mediaId={} error={}", waiting.id(), e.toString());
                             return Mono.just(0L);

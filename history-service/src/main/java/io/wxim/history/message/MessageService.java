@@ -124,14 +124,26 @@ public class MessageService {
      * recalled before notices existed must not get one at the head of its conversation whenever a client asks again.
      */
     public Mono<Recall> recall(String conv, long seq, UserRef by, long notBefore) {
+        return recall(conv, seq, by, notBefore, true);
+    }
+
+    private Mono<Recall> recall(String conv, long seq, UserRef by, long notBefore, boolean mayStartOver) {
         return holdMedia(conv, seq, by.id()).flatMap(held -> repository.markRecalled(conv, seq, by.id(), notBefore)
                 .doOnNext(m -> log.debug("recalled conversationId={} seq={} userId={}", conv, seq, by.id()))
-                .switchIfEmpty(Mono.defer(() -> explainNoRecall(conv, seq, by.id(), notBefore)))
+                .switchIfEmpty(Mono.defer(() -> explainNoRecall(conv, seq, by.id(), notBefore, held == Held.NONE && mayStartOver)))
                 .flatMap(target -> target.ts() < notBefore - NOTICE_RETRY_GRACE.toMillis()
                         ? Mono.just(new Recall(target, null))
                         : store(NewMessage.recallNotice(conv, by, seq)).map(notice -> new Recall(target, notice)))
                 .onErrorResume(MessageService::isRefusal, refused -> unhold(held).then(Mono.error(refused)))
-                .flatMap(done -> releaseMedia(held).thenReturn(done)));
+                .flatMap(done -> releaseMedia(held).thenReturn(done)))
+                .onErrorResume(StoredMeanwhile.class, e -> recall(conv, seq, by, notBefore, false));
+    }
+
+    /** The message was stored after the hold's read (so its file was not held): the recall starts over, once. */
+    private static final class StoredMeanwhile extends RuntimeException {
+        StoredMeanwhile() {
+            super("stored meanwhile", null, false, false);
+        }
     }
 
     /** A file held for a release decision by a recall ({@link MediaClaims#hold}), or {@link #NONE}. */
@@ -214,7 +226,7 @@ public class MessageService {
         return true;
     }
 
-    private Mono<StoredMessage> explainNoRecall(String conv, long seq, String by, long notBefore) {
+    private Mono<StoredMessage> explainNoRecall(String conv, long seq, String by, long notBefore, boolean mayStartOver) {
         return repository.findBySeq(conv, seq)
                 .switchIfEmpty(Mono.error(MessageNotFoundException::new))
                 .flatMap(m -> {
@@ -231,6 +243,9 @@ public class MessageService {
                     if (m.ts() < notBefore) {
                         log.debug("recall too late conversationId={} seq={} userId={}", conv, seq, by);
                         return Mono.error(new RecallWindowPassedException());
+                    }
+                    if (mayStartOver && m.media() != null) {
+                        return Mono.error(new StoredMeanwhile()); // its file must be held before the recall
                     }
                     // Stored between the update and this read: it is recallable now, so the same update matches.
                     return repository.markRecalled(conv, seq, by, notBefore)

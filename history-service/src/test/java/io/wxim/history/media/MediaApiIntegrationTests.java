@@ -413,32 +413,42 @@ class MediaApiIntegrationTests {
         assertThat(stored(id)).as("released by the sweep").isFalse();
     }
 
-    /** A hold written by the build before holds were sets (one string) is turned into one the next sweep settles. */
+    /**
+     * A hold written by the build of 2026-12-05 (one string in {@code releasePending}; older instances may still write
+     * it during a rollout) does not stop a recall from holding the file, and the sweep settles it, unless it was
+     * written again after the sweep read it.
+     */
     @Test
-    void aHoldWrittenAsOneString_isConverted_andSettledByTheSweep() {
+    void aHoldWrittenByTheOlderBuild_doesNotBlockARecall_andIsSettledByTheSweep() {
         String conv = "r:old" + UUID.randomUUID().toString().substring(0, 6);
         String id = uploadPicture();
         var shown = messages.store(image(conv, "alice", "o1", id)).block(WAIT);
-        mongo.updateFirst(Query.query(Criteria.where("_id").is(id)),
-                new Update().set("releasePending", new org.bson.types.ObjectId().toHexString()), "media").block(WAIT);
-        recalledWithoutRelease(conv, shown.seq());
+        String older = new org.bson.types.ObjectId().toHexString();
+        mongo.updateFirst(Query.query(Criteria.where("_id").is(id)), new Update().set("releasePending", older), "media").block(WAIT);
+        assertThat(claims.hold(id).block(WAIT)).as("a recall can hold it").isNotNull();
 
-        assertThat(mediaRepository.convertSingleHolds().block(WAIT)).isEqualTo(1);
-        assertThat(claims.hold(id).block(WAIT)).as("a recall can hold it again").isNotNull();
+        var seen = mediaRepository.held(Instant.now(), 1000).filter(p -> p.id().equals(id)).blockFirst(WAIT);
+        assertThat(seen.legacyMark()).isEqualTo(older);
+        mongo.updateFirst(Query.query(Criteria.where("_id").is(id)), new Update().set("releasePending", "again"), "media").block(WAIT);
+        mediaRepository.removeHolds(seen).block(WAIT);
+        assertThat(mongo.count(Query.query(Criteria.where("_id").is(id).and("releasePending").is("again")), "media")
+                .block(WAIT)).as("written again after the read: kept").isEqualTo(1);
+
+        recalledWithoutRelease(conv, shown.seq());
         sweeper.sweep().block(WAIT);
-        assertThat(stored(id)).as("the converted hold is settled at once").isFalse();
+        assertThat(stored(id)).as("settled by the sweep at once").isFalse();
     }
 
     /** The sweep's indexes are created at start. */
     @Test
     void theMediaIndexesAreCreatedAtStart() throws InterruptedException {
         java.util.List<String> names = java.util.List.of();
-        for (int i = 0; i < 100 && !names.containsAll(java.util.List.of("used_createdAt", "released", "releasePending")); i++) {
+        for (int i = 0; i < 100 && !names.containsAll(java.util.List.of("used_createdAt", "released", "releaseHolds", "releasePending")); i++) {
             Thread.sleep(50);
             names = mongo.indexOps("media").getIndexInfo().map(org.springframework.data.mongodb.core.index.IndexInfo::getName)
                     .collectList().block(WAIT);
         }
-        assertThat(names).contains("used_createdAt", "released", "releasePending");
+        assertThat(names).contains("used_createdAt", "released", "releaseHolds", "releasePending");
     }
 
     /** Marks the message recalled directly, as a recall that stopped before its release would have left it. */
@@ -450,12 +460,12 @@ class MediaApiIntegrationTests {
     /** Makes the file's holds old enough for the sweep to settle (as if their recalls ended long ago). */
     private void age(String id) {
         Instant longAgo = Instant.now().minus(Duration.ofHours(1));
-        mongo.updateFirst(Query.query(Criteria.where("_id").is(id)), new Update().set("releasePending",
+        mongo.updateFirst(Query.query(Criteria.where("_id").is(id)), new Update().set("releaseHolds",
                 java.util.List.of(org.bson.types.ObjectId.getSmallestWithDate(java.util.Date.from(longAgo)))), "media").block(WAIT);
     }
 
     private boolean pending(String id) {
-        return mongo.count(Query.query(Criteria.where("_id").is(id).and("releasePending").exists(true)), "media").block(WAIT) > 0;
+        return mongo.count(Query.query(Criteria.where("_id").is(id).and("releaseHolds").exists(true)), "media").block(WAIT) > 0;
     }
 
     private static final io.wxim.protocol.UserRef ALICE = new io.wxim.protocol.UserRef("alice", null, null);

@@ -148,39 +148,9 @@ class MessageRecallIntegrationTests {
      */
     @Test
     void deletesTheFileOfARecalledPicture_onceNoMessageThatIsNotRecalledShowsIt() {
-        java.util.List<String> released = new java.util.concurrent.CopyOnWriteArrayList<>();
-        java.util.Map<String, java.util.List<ObjectId>> holds = new java.util.concurrent.ConcurrentHashMap<>();
-        java.util.List<String> holdsOnRecall = new java.util.concurrent.CopyOnWriteArrayList<>();
-        boolean[] failRelease = {false};
-        MediaClaims files = new MediaClaims() {
-            @Override
-            public Mono<ServerFrame.Media> claim(NewMessage m) {
-                return Mono.just(new ServerFrame.Media(m.mediaId(), "image/png", 10, 1, 1, null, null, null, null));
-            }
-
-            @Override
-            public Mono<Claims> claimsOf(String mediaId) {
-                return released.contains(mediaId) ? Mono.empty() : Mono.just(new Claims(java.util.List.of(), 0));
-            }
-
-            @Override
-            public Mono<Boolean> release(String mediaId, Claims claims) {
-                return failRelease[0] ? Mono.error(new StoreUnavailableException("down", null))
-                        : Mono.fromCallable(() -> released.add(mediaId));
-            }
-
-            @Override
-            public Mono<ObjectId> hold(String mediaId) {
-                ObjectId mark = new ObjectId();
-                holds.computeIfAbsent(mediaId, id -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(mark);
-                return Mono.just(mark);
-            }
-
-            @Override
-            public Mono<Void> unhold(String mediaId, java.util.List<ObjectId> marks) {
-                return Mono.fromRunnable(() -> holds.get(mediaId).removeAll(marks));
-            }
-        };
+        FakeFiles files = new FakeFiles();
+        java.util.List<String> released = files.released;
+        java.util.Map<String, java.util.List<ObjectId>> holds = files.holds;
         HistoryProperties props = HistoryProperties.defaults();
         MessageService withFiles = new MessageService(new MessageRepository(MONGO.template(), props.mongoTimeout()), props,
                 Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC), files);
@@ -191,11 +161,11 @@ class MessageRecallIntegrationTests {
         block(withFiles.recall(conv, first.seq(), user("alice"), 0));
         assertThat(released).as("still shown by the second message").isEmpty();
         assertThat(holds.get("pic1")).as("decided: kept, so no longer held").isEmpty();
-        failRelease[0] = true;
+        files.failRelease = true;
         assertThat(block(withFiles.recall(conv, second.seq(), user("alice"), 0)).target().recalled())
                 .as("a failed delete does not fail the recall").isTrue();
         assertThat(holds.get("pic1")).as("held for the orphan sweep").hasSize(1);
-        failRelease[0] = false;
+        files.failRelease = false;
         block(withFiles.recall(conv, second.seq(), user("alice"), 0)); // a retry deletes it too
         assertThat(released).containsExactly("pic1");
         assertThat(holds.get("pic1")).as("the retry lets go of its own hold only").hasSize(1);
@@ -209,6 +179,74 @@ class MessageRecallIntegrationTests {
         block(withFiles.recall(conv, other.seq(), user("alice"), 0));
         assertThat(released).containsExactly("pic1", "pic2");
         assertThat(holds.get("pic2")).isEmpty();
+    }
+
+    /**
+     * A picture message stored after the recall's hold read (a store in flight): the recall starts over once, so the
+     * file is held and released like any other.
+     */
+    @Test
+    void aPictureStoredAfterTheHoldsReadIsStillReleased() {
+        FakeFiles files = new FakeFiles();
+        HistoryProperties props = HistoryProperties.defaults();
+        boolean[] visible = {false};
+        MessageRepository late = new MessageRepository(MONGO.template(), props.mongoTimeout()) {
+            @Override
+            Mono<String> mediaIdOf(String conv, long seq, String by) {
+                return visible[0] ? super.mediaIdOf(conv, seq, by) : Mono.empty();
+            }
+
+            @Override
+            Mono<StoredMessage> markRecalled(String conv, long seq, String by, long notBefore) {
+                if (!visible[0]) {
+                    visible[0] = true; // not seen by the hold's read nor by the update; seen by the next read
+                    return Mono.empty();
+                }
+                return super.markRecalled(conv, seq, by, notBefore);
+            }
+        };
+        MessageService withFiles = new MessageService(late, props, Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC), files);
+        StoredMessage picture = block(withFiles.store(picture("s1", "pic9")));
+
+        assertThat(block(withFiles.recall(conv, picture.seq(), user("alice"), 0)).target().recalled()).isTrue();
+
+        assertThat(files.released).containsExactly("pic9");
+        assertThat(files.holds.get("pic9")).isEmpty();
+    }
+
+    /** Media claims that record releases and holds; a release fails while {@link #failRelease}. */
+    private static final class FakeFiles implements MediaClaims {
+        final java.util.List<String> released = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final java.util.Map<String, java.util.List<ObjectId>> holds = new java.util.concurrent.ConcurrentHashMap<>();
+        volatile boolean failRelease;
+
+        @Override
+        public Mono<ServerFrame.Media> claim(NewMessage m) {
+            return Mono.just(new ServerFrame.Media(m.mediaId(), "image/png", 10, 1, 1, null, null, null, null));
+        }
+
+        @Override
+        public Mono<Claims> claimsOf(String mediaId) {
+            return released.contains(mediaId) ? Mono.empty() : Mono.just(new Claims(java.util.List.of(), 0));
+        }
+
+        @Override
+        public Mono<Boolean> release(String mediaId, Claims claims) {
+            return failRelease ? Mono.error(new StoreUnavailableException("down", null))
+                    : Mono.fromCallable(() -> released.add(mediaId));
+        }
+
+        @Override
+        public Mono<ObjectId> hold(String mediaId) {
+            ObjectId mark = new ObjectId();
+            holds.computeIfAbsent(mediaId, id -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(mark);
+            return Mono.just(mark);
+        }
+
+        @Override
+        public Mono<Void> unhold(String mediaId, java.util.List<ObjectId> marks) {
+            return Mono.fromRunnable(() -> holds.get(mediaId).removeAll(marks));
+        }
     }
 
     @Test
