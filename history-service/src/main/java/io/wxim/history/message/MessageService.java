@@ -48,7 +48,10 @@ public class MessageService {
      * retried): well past a store's timeouts and a client's retries of it.
      */
     static final Duration CLAIM_GRACE = Duration.ofMinutes(10);
-    /** A file claimed by more messages than this is not deleted by a recall (its claims are not all read). */
+    /**
+     * A file claimed by more messages than this is not checked claim by claim (they are not all read): once no message
+     * that is not recalled shows it, it is released when every claim is older than {@link #CLAIM_GRACE}.
+     */
     static final int MAX_CLAIMS_CHECKED = 1000;
 
     private final MessageRepository repository;
@@ -196,19 +199,23 @@ public class MessageService {
 
     /**
      * Releases file {@code mediaId} if no message that is not recalled shows it and every claim is settled
-     * ({@link #settled}). Emits true when that is decided: released, shown (kept), gone, or claimed by more than
-     * {@link #MAX_CLAIMS_CHECKED} messages (kept); false while a recent claim's message is not stored, or when a claim
-     * came since the claims were read (to look again later: the orphan sweep does, for files a recall held with
-     * {@link MediaClaims#hold}).
+     * ({@link #settled}). Emits true when that is decided: released, shown (kept) or gone; false while a recent
+     * claim's message is not stored (for a file claimed by more than {@link #MAX_CLAIMS_CHECKED} messages: while any
+     * claim is recent), or when a claim came since the claims were read (to look again later: the orphan sweep does,
+     * for files a recall held with {@link MediaClaims#hold}).
      */
     public Mono<Boolean> releaseIfUnshown(String mediaId) {
         return repository.mediaShown(mediaId).flatMap(shown -> shown ? Mono.just(true) : media.claimsOf(mediaId)
-                .flatMap(claims -> claims.keys().size() > MAX_CLAIMS_CHECKED ? Mono.just(true)
-                        : repository.showing(mediaId, MAX_CLAIMS_CHECKED + 1).flatMap(messages -> settled(claims, messages)
-                                ? media.release(mediaId, claims).doOnNext(released -> log.debug(
-                                        "media no message shows: mediaId={} released={}", mediaId, released))
-                                : Mono.just(false)))
+                .flatMap(claims -> (claims.keys().size() > MAX_CLAIMS_CHECKED ? Mono.just(givenUp(claims))
+                        : repository.showing(mediaId, MAX_CLAIMS_CHECKED + 1).map(messages -> settled(claims, messages)))
+                        .flatMap(settled -> settled ? media.release(mediaId, claims).doOnNext(released -> log.debug(
+                                "media no message shows: mediaId={} released={}", mediaId, released)) : Mono.just(false)))
                 .defaultIfEmpty(true));
+    }
+
+    /** Whether every claim is older than {@link #CLAIM_GRACE}: a claim whose message is not stored by now never will be. */
+    private boolean givenUp(MediaClaims.Claims claims) {
+        return clock.millis() - claims.lastClaimAt() > CLAIM_GRACE.toMillis();
     }
 
     /**
@@ -216,7 +223,7 @@ public class MessageService {
      * for one not stored, every claim is older than {@link #CLAIM_GRACE}.
      */
     private boolean settled(MediaClaims.Claims claims, Map<String, Boolean> recalledByKey) {
-        boolean givenUpIfUnstored = clock.millis() - claims.lastClaimAt() > CLAIM_GRACE.toMillis();
+        boolean givenUpIfUnstored = givenUp(claims);
         for (String key : claims.keys()) {
             Boolean recalled = recalledByKey.get(key);
             if (recalled == null ? !givenUpIfUnstored : !recalled) {

@@ -397,6 +397,30 @@ class MediaApiIntegrationTests {
         assertThat(pending(kept)).as("no longer held").isFalse();
     }
 
+    /**
+     * A file claimed by more than 1,000 messages (not checked claim by claim): kept while a claim is recent, released by
+     * the sweep once every claim is old enough that one never stored was given up.
+     */
+    @Test
+    void aFileClaimedByMoreThanAThousandMessages_goesOnceAllItsClaimsAreOld() {
+        String conv = "r:many" + UUID.randomUUID().toString().substring(0, 6);
+        String id = uploadPicture();
+        var shown = messages.store(image(conv, "alice", "m0", id)).block(WAIT);
+        Object[] many = java.util.stream.IntStream.range(1, 1001)
+                .mapToObj(i -> io.wxim.history.message.MediaClaims.claimKey(conv, "alice", "m" + i)).toArray();
+        mongo.updateFirst(Query.query(Criteria.where("_id").is(id)), new Update().addToSet("claims").each(many), "media").block(WAIT);
+
+        messages.recall(conv, shown.seq(), ALICE, 0).block(WAIT);
+        assertThat(stored(id)).as("kept while a claim is recent").isTrue();
+        assertThat(pending(id)).as("held for the sweep").isTrue();
+
+        long longAgo = System.currentTimeMillis() - java.time.Duration.ofMinutes(11).toMillis();
+        mongo.updateFirst(Query.query(Criteria.where("_id").is(id)), new Update().set("lastClaimAt", longAgo), "media").block(WAIT);
+        age(id);
+        sweeper.sweep().block(WAIT);
+        assertThat(stored(id)).as("released once every claim is old").isFalse();
+    }
+
     /** A recall that stopped after it held the file and recalled the message (the process died): the sweep finishes. */
     @Test
     void aRecallThatStoppedAfterRecallingTheMessage_isFinishedByTheSweep() {
