@@ -19,7 +19,7 @@
 -- not bring it back); {-2}, changing nothing, if the user left a room since the memberships were read (they may list
 -- it: read them again); else {1 if this made the user online or 0, the pair session conv or '', ARGV[9] as a number
 -- (0 when none: the welcome states it, and the gateway holds back rooms left later, ADR-31), then the online count of
--- each KEYS[10..n]}. Idempotent on redelivery.
+-- each KEYS[10..n], -1 for one left after the memberships were read (not registered)}. Idempotent on redelivery.
 if redis.call('EXISTS', KEYS[3]) == 1 then
   redis.call('HDEL', KEYS[6], ARGV[1])
   return {-1}
@@ -40,11 +40,16 @@ end
 local read = tonumber(ARGV[9]) or 0
 for i = 10, #KEYS do
   local conv = string.sub(KEYS[i], #ARGV[6] + 1)
-  local left = tonumber(redis.call('HGET', KEYS[9], conv) or '')
+  local left = nil -- unforced, the last leave is unchanged since the read, so no room was left after it
+  if ARGV[10] == '1' then
+    left = tonumber(redis.call('HGET', KEYS[9], conv) or '')
+  end
   if left == nil or left <= read then
     redis.call('SADD', KEYS[i], ARGV[5])
     redis.call('SADD', KEYS[7], conv)
+    result[#result + 1] = redis.call('SCARD', KEYS[i])
+  else
+    result[#result + 1] = -1
   end
-  result[#result + 1] = redis.call('SCARD', KEYS[i])
 end
 return result

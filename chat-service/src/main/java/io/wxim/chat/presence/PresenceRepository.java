@@ -97,7 +97,7 @@ public class PresenceRepository {
      * the pair session and the online counts of {@code convs} in the same round trip. Only if the user's last leave is
      * still {@code leaves} (as {@link #prepare} read it before {@code convs} were), or {@code force}: else
      * MEMBERSHIPS_CHANGED and nothing changes. A forced registration leaves out of the online sets the rooms of
-     * {@code convs} left after {@code leaves} (their counts are still answered).
+     * {@code convs} left after {@code leaves} (their counts are answered as -1).
      */
     public Mono<Connected> connect(UserRef user, String node, String conn, List<String> convs, String leaves, boolean force) {
         List<String> keys = new ArrayList<>(List.of(RedisNames.connections(user.id()), RedisNames.profile(user.id()),

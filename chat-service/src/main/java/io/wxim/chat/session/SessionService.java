@@ -40,8 +40,7 @@ public class SessionService {
     private static final Logger log = LoggerFactory.getLogger(SessionService.class);
     /**
      * How often a connect reads the memberships because the user left a room meanwhile; the last read is registered
-     * whatever happens (a leave on another device during every read: the room may keep the user in its online set
-     * until the next disconnect, though the gateway still holds back its subscription, ADR-31).
+     * whatever happens, without the rooms left after it (a leave on another device during every read, ADR-31).
      */
     static final int MEMBERSHIP_READS = 3;
     private final PresenceRepository presence;
@@ -108,9 +107,16 @@ public class SessionService {
                 return connect(cmd, read + 1);
             }
             boolean cameOnline = connected.outcome() == PresenceRepository.Connect.CAME_ONLINE;
-            List<Long> counts = connected.counts();
-            return announce(cameOnline, convs, counts, user, true)
-                    .then(welcome(user, convs, counts, memberships.directs(), connected.pairSession()))
+            List<String> kept = new ArrayList<>(convs.size());
+            List<Long> counts = new ArrayList<>(convs.size());
+            for (int i = 0; i < convs.size(); i++) {
+                if (connected.counts().get(i) >= 0) { // else left after this read (only when the last read was forced)
+                    kept.add(convs.get(i));
+                    counts.add(connected.counts().get(i));
+                }
+            }
+            return announce(cameOnline, kept, counts, user, true)
+                    .then(welcome(user, kept, counts, memberships.directs(), connected.pairSession()))
                     .map(welcome -> {
                         Map<String, Long> seqs = roomSeqsOf(welcome); // the rooms to subscribe, in welcome order
                         return NodeMessage.welcome(user.id(), List.copyOf(seqs.keySet()), cmd.conn(), cmd.ref(),

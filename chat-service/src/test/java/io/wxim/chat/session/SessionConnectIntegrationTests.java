@@ -158,6 +158,58 @@ class SessionConnectIntegrationTests {
     }
 
     /**
+     * A leave on another device during each of a CONNECT's three memberships reads: the third read is registered all
+     * the same, but without the room left after it: not in the welcome, not subscribed, and the user not in its online
+     * set.
+     */
+    @Test
+    void aRoomLeftDuringTheLastMembershipsReadIsLeftOutOfTheForcedRegistration() {
+        UserRef eve = new UserRef("uv" + run, "Eve", null);
+        String node = "gw-" + run;
+        RoomRepository plain = new RoomRepository(MONGO.template(), props);
+        List<String> left = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            String roomId = "thrice" + i + run;
+            plain.insertRoom(new io.wxim.chat.room.Room(roomId, "Left " + i, eve.id(), 1L)).block(WAIT);
+            plain.addMember(io.wxim.protocol.Conversations.room(roomId), eve.id(), 1L).block(WAIT);
+        }
+        java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+        // every read of the second connect finds its rooms, then eve leaves the first of them on her first device
+        RoomRepository rooms = new RoomRepository(MONGO.template(), props) {
+            @Override
+            public Flux<String> conversationsOf(String userId, int limit) {
+                return super.conversationsOf(userId, limit).collectList().flatMapMany(found -> {
+                    if (reads.incrementAndGet() == 1) {
+                        return Flux.fromIterable(found);
+                    }
+                    String room = found.stream().filter(io.wxim.protocol.Conversations::isRoom)
+                            .filter(c -> !io.wxim.protocol.Conversations.LOBBY.equals(c)).sorted().findFirst().orElseThrow();
+                    left.add(room);
+                    return plain.removeMember(room, eve.id()).then(presence.leave(room, eve.id(), false))
+                            .thenMany(Flux.fromIterable(found));
+                });
+            }
+        };
+        SessionService sessions = sessions(rooms, new DirectService(new PeersRepository(MONGO.template(), props), rooms,
+                profiles, Clock.systemUTC()));
+        sessions.connect(new Command(Command.Event.CONNECT, node, "v1-" + run, 1, eve, null)).block(WAIT);
+
+        NodeMessage reply = sessions.connect(new Command(Command.Event.CONNECT, node, "v2-" + run, 1, eve, null)).block(WAIT);
+
+        assertThat(reads.get()).as("the first connect's read, then three").isEqualTo(4);
+        assertThat(left).hasSize(3);
+        ServerFrame.Welcome welcome = (ServerFrame.Welcome) codec.decodeServer(reply.frames().get(0));
+        assertThat(welcome.conversations()).extracting(ServerFrame.ConversationInfo::conv)
+                .containsExactly(io.wxim.protocol.Conversations.LOBBY);
+        assertThat(reply.convs()).containsExactly(io.wxim.protocol.Conversations.LOBBY);
+        for (String room : left) {
+            assertThat(presence.onlineCount(room).block(WAIT)).as("eve is not in %s's online set", room).isZero();
+        }
+        assertThat(redis.opsForSet().isMember(RedisNames.onlineIn(eve.id()), left.get(2)).block(WAIT)).isFalse();
+        assertThat(redis.opsForHash().hasKey(RedisNames.connections(eve.id()), "v2-" + run).block(WAIT)).isTrue();
+    }
+
+    /**
      * A DISCONNECT while MongoDB does not answer: the connection is removed and the user leaves the online sets all the
      * same (they are known in Redis). It used to fail, be retried and then dropped, leaving the user online for good.
      */
