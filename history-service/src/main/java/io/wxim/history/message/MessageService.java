@@ -127,29 +127,20 @@ public class MessageService {
      * recalled before notices existed must not get one at the head of its conversation whenever a client asks again.
      */
     public Mono<Recall> recall(String conv, long seq, UserRef by, long notBefore) {
-        return recall(conv, seq, by, notBefore, true);
-    }
-
-    private Mono<Recall> recall(String conv, long seq, UserRef by, long notBefore, boolean mayStartOver) {
         return holdMedia(conv, seq, by.id()).flatMap(held -> repository.markRecalled(conv, seq, by.id(), notBefore)
                 .doOnNext(m -> log.debug("recalled conversationId={} seq={} userId={}", conv, seq, by.id()))
-                .switchIfEmpty(Mono.defer(() -> explainNoRecall(conv, seq, by.id(), notBefore, held == Held.NONE && mayStartOver)))
+                .switchIfEmpty(Mono.defer(() -> explainNoRecall(conv, seq, by.id(), notBefore)))
                 .flatMap(target -> target.ts() < notBefore - NOTICE_RETRY_GRACE.toMillis()
                         ? Mono.just(new Recall(target, null))
                         : store(NewMessage.recallNotice(conv, by, seq)).map(notice -> new Recall(target, notice)))
                 .onErrorResume(MessageService::isRefusal, refused -> unhold(held).then(Mono.error(refused)))
-                .flatMap(done -> releaseMedia(held).thenReturn(done)))
-                .onErrorResume(StoredMeanwhile.class, e -> recall(conv, seq, by, notBefore, false));
+                .flatMap(done -> heldAfter(held, done.target(), by.id()).flatMap(this::releaseMedia).thenReturn(done)));
     }
 
-    /** The message was stored after the hold's read (so its file was not held): the recall starts over, once. */
-    private static final class StoredMeanwhile extends RuntimeException {
-        StoredMeanwhile() {
-            super("stored meanwhile", null, false, false);
-        }
-    }
-
-    /** A file held for a release decision by a recall ({@link MediaClaims#hold}), or {@link #NONE}. */
+    /**
+     * A file held for a release decision by a recall ({@link MediaClaims#hold}): the file's id, or null if the hold's
+     * read found none (a text message, or one not stored yet), and the mark, or null if it was not held (gone).
+     */
     private record Held(String mediaId, ObjectId mark) {
         static final Held NONE = new Held(null, null);
     }
@@ -161,8 +152,24 @@ public class MessageService {
      */
     private Mono<Held> holdMedia(String conv, long seq, String by) {
         return repository.mediaIdOf(conv, seq, by)
-                .flatMap(mediaId -> media.hold(mediaId).map(mark -> new Held(mediaId, mark)))
+                .flatMap(mediaId -> media.hold(mediaId).map(mark -> new Held(mediaId, mark)).defaultIfEmpty(new Held(mediaId, null)))
                 .defaultIfEmpty(Held.NONE);
+    }
+
+    /**
+     * The hold to settle after the recall: {@code held}, or, for a file message the hold's read did not find (stored
+     * while the recall began: its store was in flight), its file held now. That one is held only after the recall, so
+     * a failure in between leaves it to a retried recall.
+     */
+    private Mono<Held> heldAfter(Held held, StoredMessage target, String by) {
+        if (held.mediaId() != null || !(NewMessage.IMAGE.equals(target.kind()) || NewMessage.AUDIO.equals(target.kind()))) {
+            return Mono.just(held);
+        }
+        return holdMedia(target.conv(), target.seq(), by).onErrorResume(e -> {
+            log.warn("media of a recalled message not held: conversationId={} seq={} error={}", target.conv(),
+                    target.seq(), e.toString());
+            return Mono.just(Held.NONE);
+        });
     }
 
     /** A recall refused (nothing changed): its hold is removed at once. */
@@ -233,7 +240,7 @@ public class MessageService {
         return true;
     }
 
-    private Mono<StoredMessage> explainNoRecall(String conv, long seq, String by, long notBefore, boolean mayStartOver) {
+    private Mono<StoredMessage> explainNoRecall(String conv, long seq, String by, long notBefore) {
         return repository.findBySeq(conv, seq)
                 .switchIfEmpty(Mono.error(MessageNotFoundException::new))
                 .flatMap(m -> {
@@ -250,9 +257,6 @@ public class MessageService {
                     if (m.ts() < notBefore) {
                         log.debug("recall too late conversationId={} seq={} userId={}", conv, seq, by);
                         return Mono.error(new RecallWindowPassedException());
-                    }
-                    if (mayStartOver && m.media() != null) {
-                        return Mono.error(new StoredMeanwhile()); // its file must be held before the recall
                     }
                     // Stored between the update and this read: it is recallable now, so the same update matches.
                     return repository.markRecalled(conv, seq, by, notBefore)

@@ -182,36 +182,45 @@ class MessageRecallIntegrationTests {
     }
 
     /**
-     * A picture message stored after the recall's hold read (a store in flight): the recall starts over once, so the
-     * file is held and released like any other.
+     * A picture message stored after the recall's hold read (its store in flight), seen by the recall's update or only
+     * by the read that explains why the update missed: its file is held after the recall and released like any other.
      */
     @Test
     void aPictureStoredAfterTheHoldsReadIsStillReleased() {
-        FakeFiles files = new FakeFiles();
-        HistoryProperties props = HistoryProperties.defaults();
-        boolean[] visible = {false};
-        MessageRepository late = new MessageRepository(MONGO.template(), props.mongoTimeout()) {
-            @Override
-            Mono<String> mediaIdOf(String conv, long seq, String by) {
-                return visible[0] ? super.mediaIdOf(conv, seq, by) : Mono.empty();
-            }
-
-            @Override
-            Mono<StoredMessage> markRecalled(String conv, long seq, String by, long notBefore) {
-                if (!visible[0]) {
-                    visible[0] = true; // not seen by the hold's read nor by the update; seen by the next read
-                    return Mono.empty();
+        for (boolean updateMissesIt : new boolean[] {false, true}) {
+            FakeFiles files = new FakeFiles();
+            HistoryProperties props = HistoryProperties.defaults();
+            boolean[] holdReadDone = {false};
+            boolean[] updateDone = {!updateMissesIt};
+            MessageRepository late = new MessageRepository(MONGO.template(), props.mongoTimeout()) {
+                @Override
+                Mono<String> mediaIdOf(String conv, long seq, String by) {
+                    if (!holdReadDone[0]) {
+                        holdReadDone[0] = true; // the hold's read does not see it yet
+                        return Mono.empty();
+                    }
+                    return super.mediaIdOf(conv, seq, by);
                 }
-                return super.markRecalled(conv, seq, by, notBefore);
-            }
-        };
-        MessageService withFiles = new MessageService(late, props, Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC), files);
-        StoredMessage picture = block(withFiles.store(picture("s1", "pic9")));
 
-        assertThat(block(withFiles.recall(conv, picture.seq(), user("alice"), 0)).target().recalled()).isTrue();
+                @Override
+                Mono<StoredMessage> markRecalled(String conv, long seq, String by, long notBefore) {
+                    if (!updateDone[0]) {
+                        updateDone[0] = true; // nor the update; the read after it does
+                        return Mono.empty();
+                    }
+                    return super.markRecalled(conv, seq, by, notBefore);
+                }
+            };
+            MessageService withFiles = new MessageService(late, props, Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC),
+                    files);
+            String mediaId = "pic-late-" + updateMissesIt;
+            StoredMessage picture = block(withFiles.store(picture("s-" + updateMissesIt, mediaId)));
 
-        assertThat(files.released).containsExactly("pic9");
-        assertThat(files.holds.get("pic9")).isEmpty();
+            assertThat(block(withFiles.recall(conv, picture.seq(), user("alice"), 0)).target().recalled()).isTrue();
+
+            assertThat(files.released).as("update misses it: %s", updateMissesIt).containsExactly(mediaId);
+            assertThat(files.holds.get(mediaId)).isEmpty();
+        }
     }
 
     /** Media claims that record releases and holds; a release fails while {@link #failRelease}. */
