@@ -6,6 +6,7 @@
 #
 #   bench/run-suite.sh [quick|full]      (quick: short steps, ~15 min; full: 30 s steps and 10k idle, ~45 min)
 #   IDLE_CONNECTIONS=N STORM_CLIENTS=N  override the idle and storm sizes of either mode
+#   SERVER_JAVA_OPTS="..."              extra JVM options for the launcher and the second gateway (e.g. a JIT setting)
 #
 # Needs: the jars (mvn -B -q -DskipTests package -pl local-launcher,gateway-service,bench -am), node + npm ci in
 # bench/socketio-peer, taskset (util-linux). Run it on a quiet machine: nothing else busy.
@@ -18,6 +19,7 @@ mkdir -p "$OUT"
 ulimit -n 65536 || ulimit -n "$(ulimit -Hn)"
 SERVER_CPU="${SERVER_CPU:-0}"
 BENCH_CPU="${BENCH_CPU:-1}"
+read -r -a SJ <<< "${SERVER_JAVA_OPTS:-}"
 B=(taskset -c "$BENCH_CPU" java -Xmx2g -jar bench/target/bench-0.1.0-SNAPSHOT-exec.jar)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 2;
@@ -35,7 +37,7 @@ export IM_GATEWAY_WS_RATEPERSECOND=2000 IM_GATEWAY_WS_RATEBURST=4000
 export IM_GATEWAY_USERRATE_PERSECOND=2000 IM_GATEWAY_USERRATE_BURST=4000
 
 WXIM_PORT=23080 WXIM_REDIS_PORT=23390 WXIM_MONGO_PORT=23190 WXIM_DATA="$DATA" \
-  taskset -c "$SERVER_CPU" java -Xmx1g -XX:+UseSerialGC -jar local-launcher/target/local-launcher-0.1.0-SNAPSHOT-exec.jar \
+  taskset -c "$SERVER_CPU" java -Xmx1g -XX:+UseSerialGC ${SJ[@]+"${SJ[@]}"} -jar local-launcher/target/local-launcher-0.1.0-SNAPSHOT-exec.jar \
   > "$OUT/launcher.log" 2>&1 &
 LAUNCHER=$!; PIDS+=("$LAUNCHER")
 wait_http http://127.0.0.1:23080/ 180
@@ -44,7 +46,7 @@ REDIS=$(pgrep -f 'redis-server.*:23390' | head -1)
 start_gw2() {
   REDIS_HOST=127.0.0.1 REDIS_PORT=23390 GATEWAY_NODE_ID="gwb$RANDOM" AUTH_JWKS_URI=http://127.0.0.1:23081/api/auth/jwks \
   AUTH_URL=http://127.0.0.1:23081 HISTORY_URL=http://127.0.0.1:23082 CHAT_URL=http://127.0.0.1:23083 \
-    taskset -c "$SERVER_CPU" java -Xmx512m -XX:+UseSerialGC -jar gateway-service/target/gateway-service-0.1.0-SNAPSHOT-exec.jar \
+    taskset -c "$SERVER_CPU" java -Xmx512m -XX:+UseSerialGC ${SJ[@]+"${SJ[@]}"} -jar gateway-service/target/gateway-service-0.1.0-SNAPSHOT-exec.jar \
     --server.port=23085 --management.server.port=24085 >> "$OUT/gw2.log" 2>&1 &
   GW2=$!; PIDS+=("$GW2")
   wait_http http://127.0.0.1:24085/actuator/health 120
