@@ -55,25 +55,25 @@ class MediaRepository {
 
     /** Without the thumbnail bytes; a released file (being deleted) is not found. */
     Mono<MediaDocument> find(String id) {
-        Query q = query(where("_id").is(id).and("released").ne(true));
+        Query q = stored(id);
         q.fields().exclude("thumbnail");
         return bounded(mongo.findOne(q, MediaDocument.class, MediaDocument.COLLECTION));
     }
 
     /** Whether the file is stored (and not released). */
     Mono<Boolean> exists(String id) {
-        return bounded(mongo.exists(query(where("_id").is(id).and("released").ne(true)), MediaDocument.COLLECTION));
+        return bounded(mongo.exists(stored(id), MediaDocument.COLLECTION));
     }
 
     /** With the thumbnail bytes; a released file (being deleted) is not found. */
     Mono<MediaDocument> findWithThumbnail(String id) {
-        return bounded(mongo.findOne(query(where("_id").is(id).and("released").ne(true)), MediaDocument.class,
+        return bounded(mongo.findOne(stored(id), MediaDocument.class,
                 MediaDocument.COLLECTION));
     }
 
     /** The file's claims (none recorded: claimed before claims were), or empty if it is not found (or released). */
     Mono<Claims> claimsOf(String id) {
-        Query q = query(where("_id").is(id).and("released").ne(true));
+        Query q = stored(id);
         q.fields().include("claims").include("lastClaimAt");
         return bounded(mongo.findOne(q, org.bson.Document.class, MediaDocument.COLLECTION))
                 .map(d -> new Claims(d.getList("claims", String.class, List.of()),
@@ -105,7 +105,7 @@ class MediaRepository {
     /** Adds a new mark to the file's holds; emits it, or empty if the file is not found (or released). */
     Mono<ObjectId> addHold(String id) {
         ObjectId mark = new ObjectId();
-        return bounded(mongo.updateFirst(query(where("_id").is(id).and("released").ne(true)),
+        return bounded(mongo.updateFirst(stored(id),
                 new Update().addToSet(HOLDS, mark), MediaDocument.COLLECTION))
                 .filter(result -> result.getMatchedCount() > 0)
                 .map(result -> mark);
@@ -155,7 +155,7 @@ class MediaRepository {
      * was (a retry of the same message adds no claim).
      */
     Mono<Boolean> markUsed(String id, String conv, String claimKey, long now) {
-        return bounded(mongo.updateFirst(query(where("_id").is(id).and("released").ne(true)),
+        return bounded(mongo.updateFirst(stored(id),
                 new Update().set("used", true).addToSet("usedIn", conv).addToSet("claims", claimKey).max("lastClaimAt", now),
                 MediaDocument.COLLECTION)).map(result -> result.getMatchedCount() > 0);
     }
@@ -176,6 +176,11 @@ class MediaRepository {
     Mono<Boolean> deleteIfUnused(String id) {
         return bounded(mongo.remove(query(where("_id").is(id).and("used").is(false)), MediaDocument.COLLECTION))
                 .map(result -> result.getDeletedCount() > 0);
+    }
+
+    /** The file's record, unless it is released (being deleted: not found from then on). */
+    private static Query stored(String id) {
+        return query(where("_id").is(id).and("released").ne(true));
     }
 
     /** Bounds a Mongo call by the Mongo timeout (an unreachable or slow store becomes StoreUnavailableException). */

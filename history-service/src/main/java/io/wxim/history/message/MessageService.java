@@ -178,9 +178,10 @@ public class MessageService {
                 || e instanceof NotYourMessageException || e instanceof MessageNotFoundException;
     }
 
+    /** Removes the recall's own mark; a failure leaves it to the orphan sweep (which settles it like any other). */
     private Mono<Void> unhold(Held held) {
         return held.mark() == null ? Mono.empty() : media.unhold(held.mediaId(), List.of(held.mark()))
-                .onErrorResume(e -> Mono.empty()); // the sweep removes it: the file is still shown
+                .onErrorResume(e -> Mono.empty());
     }
 
     /**
@@ -195,7 +196,7 @@ public class MessageService {
             return Mono.empty();
         }
         return releaseIfUnshown(held.mediaId())
-                .flatMap(decided -> decided ? media.unhold(held.mediaId(), List.of(held.mark())) : Mono.<Void>empty())
+                .flatMap(decided -> decided ? unhold(held) : Mono.<Void>empty())
                 .onErrorResume(e -> {
                     log.warn("media of a recalled message not released yet, the orphan sweep looks again: mediaId={} error={}",
                             held.mediaId(), e.toString());
