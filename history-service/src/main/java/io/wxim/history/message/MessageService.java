@@ -158,18 +158,13 @@ public class MessageService {
 
     /**
      * The hold to settle after the recall: {@code held}, or, for a file message the hold's read did not find (stored
-     * while the recall began: its store was in flight), its file held now. That one is held only after the recall, so
-     * a failure in between leaves it to a retried recall.
+     * while the recall began: its store was in flight), its file held now. If that hold fails, so does the recall's
+     * answer (the message is recalled already; a retry, which the caller makes on an error, holds and releases it).
      */
     private Mono<Held> heldAfter(Held held, StoredMessage target, String by) {
-        if (held.mediaId() != null || !(NewMessage.IMAGE.equals(target.kind()) || NewMessage.AUDIO.equals(target.kind()))) {
-            return Mono.just(held);
-        }
-        return holdMedia(target.conv(), target.seq(), by).onErrorResume(e -> {
-            log.warn("media of a recalled message not held: conversationId={} seq={} error={}", target.conv(),
-                    target.seq(), e.toString());
-            return Mono.just(Held.NONE);
-        });
+        boolean file = NewMessage.IMAGE.equals(target.kind()) || NewMessage.AUDIO.equals(target.kind());
+        // the recalled target no longer carries its media: read its id again
+        return held.mediaId() != null || !file ? Mono.just(held) : holdMedia(target.conv(), target.seq(), by);
     }
 
     /** A recall refused (nothing changed): its hold is removed at once. */
@@ -181,7 +176,11 @@ public class MessageService {
     /** Removes the recall's own mark; a failure leaves it to the orphan sweep (which settles it like any other). */
     private Mono<Void> unhold(Held held) {
         return held.mark() == null ? Mono.empty() : media.unhold(held.mediaId(), List.of(held.mark()))
-                .onErrorResume(e -> Mono.empty());
+                .onErrorResume(e -> {
+                    log.warn("hold of a recalled message's media not removed, the orphan sweep will: mediaId={} error={}",
+                            held.mediaId(), e.toString());
+                    return Mono.empty();
+                });
     }
 
     /**

@@ -221,6 +221,30 @@ class MessageRecallIntegrationTests {
             assertThat(files.released).as("update misses it: %s", updateMissesIt).containsExactly(mediaId);
             assertThat(files.holds.get(mediaId)).isEmpty();
         }
+
+        // the hold after the recall fails: the recall answers the error (nothing is left unheld silently); its retry
+        // holds the file and releases it
+        FakeFiles files = new FakeFiles();
+        HistoryProperties props = HistoryProperties.defaults();
+        boolean[] holdReadDone = {false};
+        MessageRepository late = new MessageRepository(MONGO.template(), props.mongoTimeout()) {
+            @Override
+            Mono<String> mediaIdOf(String conv, long seq, String by) {
+                if (!holdReadDone[0]) {
+                    holdReadDone[0] = true;
+                    return Mono.empty();
+                }
+                return super.mediaIdOf(conv, seq, by);
+            }
+        };
+        MessageService withFiles = new MessageService(late, props, Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC), files);
+        StoredMessage picture = block(withFiles.store(picture("s-fail", "pic-late-fail")));
+        files.failHold = true;
+        StepVerifier.create(withFiles.recall(conv, picture.seq(), user("alice"), 0))
+                .expectError(StoreUnavailableException.class).verify(TIMEOUT);
+        files.failHold = false;
+        assertThat(block(withFiles.recall(conv, picture.seq(), user("alice"), 0)).target().recalled()).isTrue();
+        assertThat(files.released).containsExactly("pic-late-fail");
     }
 
     /** Media claims that record releases and holds; a release fails while {@link #failRelease}. */
@@ -228,6 +252,7 @@ class MessageRecallIntegrationTests {
         final java.util.List<String> released = new java.util.concurrent.CopyOnWriteArrayList<>();
         final java.util.Map<String, java.util.List<ObjectId>> holds = new java.util.concurrent.ConcurrentHashMap<>();
         volatile boolean failRelease;
+        volatile boolean failHold;
 
         @Override
         public Mono<ServerFrame.Media> claim(NewMessage m) {
@@ -247,6 +272,9 @@ class MessageRecallIntegrationTests {
 
         @Override
         public Mono<ObjectId> hold(String mediaId) {
+            if (failHold) {
+                return Mono.error(new StoreUnavailableException("down", null));
+            }
             ObjectId mark = new ObjectId();
             holds.computeIfAbsent(mediaId, id -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(mark);
             return Mono.just(mark);
