@@ -33,11 +33,11 @@ redis.call('HSET', ARGV[7], ARGV[1], ARGV[5])
 redis.call('SADD', ARGV[8], ARGV[2])
 redis.call('HSET', KEYS[2], 'nickname', ARGV[3], 'avatarUrl', ARGV[4])
 redis.call('ZREM', KEYS[4], ARGV[5])
-local result = {0, redis.call('GET', KEYS[5]) or '', tonumber(ARGV[9]) or 0}
+local read = tonumber(ARGV[9]) or 0
+local result = {0, redis.call('GET', KEYS[5]) or '', read}
 if added == 1 and redis.call('HLEN', KEYS[1]) == 1 then
   result[1] = 1
 end
-local read = tonumber(ARGV[9]) or 0
 for i = 10, #KEYS do
   local conv = string.sub(KEYS[i], #ARGV[6] + 1)
   local left = nil -- unforced, the last leave is unchanged since the read, so no room was left after it
