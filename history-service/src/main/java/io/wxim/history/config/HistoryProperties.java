@@ -45,6 +45,27 @@ public record HistoryProperties(
         @DefaultValue("1000") @Min(1) int maxPendingPerConversation,
         @DefaultValue("64") @Min(1) @Max(1000) int storeBatchSize) {
 
+    /** The orphan sweep leaves a recall's hold on a file alone for at least this long. */
+    private static final Duration MIN_RECALL_HOLD_AGE = Duration.ofMinutes(2);
+
+    /**
+     * How old a recall's hold on a file must be before the orphan sweep settles it: well past a recall's longest run
+     * (about ten MongoDB calls and one store, each bounded by its timeout), and at least two minutes.
+     */
+    public Duration recallHoldAge() {
+        Duration run = mongoTimeout.multipliedBy(12).plus(storeTimeout);
+        return run.compareTo(MIN_RECALL_HOLD_AGE) > 0 ? run : MIN_RECALL_HOLD_AGE;
+    }
+
+    /**
+     * How long after a recall starts MongoDB may still apply its update ({@code $$NOW} checked by the server): half
+     * of {@link #recallHoldAge()}, so an update that arrives late (the client gave up long before) never recalls a
+     * message after the sweep has settled its hold and kept the file; the other half is a margin for the clocks.
+     */
+    public Duration recallApplyWindow() {
+        return recallHoldAge().dividedBy(2);
+    }
+
     /** The defaults, for code and tests that run without Spring. */
     public static HistoryProperties defaults() {
         return new HistoryProperties(URI.create("http://localhost:8083"), Duration.ofSeconds(2), Duration.ofSeconds(3),

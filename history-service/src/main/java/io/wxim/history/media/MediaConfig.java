@@ -4,7 +4,6 @@ import io.wxim.history.config.HistoryProperties;
 import io.wxim.history.membership.ChatMembershipClient;
 import java.security.SecureRandom;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.Base64;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,8 +16,6 @@ import org.springframework.data.mongodb.gridfs.ReactiveGridFsTemplate;
 @Configuration(proxyBeanMethods = false)
 class MediaConfig {
     private static final Logger log = LoggerFactory.getLogger(MediaConfig.class);
-    /** The orphan sweep leaves a recall's hold on a file alone for at least this long (the recall settles it). */
-    private static final Duration MIN_HOLD_AGE = Duration.ofMinutes(2);
 
     @Bean
     MediaUrls mediaUrls(MediaProperties props) {
@@ -72,10 +69,7 @@ class MediaConfig {
     OrphanSweeper orphanSweeper(MediaRepository repository, MediaFiles files, MediaService media,
                                 MediaProperties props, HistoryProperties history,
                                 io.wxim.history.message.MessageService messages) {
-        // well past a recall's longest run: about ten MongoDB calls and one store, each bounded by its timeout
-        Duration recallBound = history.mongoTimeout().multipliedBy(12).plus(history.storeTimeout());
-        Duration settleHoldsAfter = recallBound.compareTo(MIN_HOLD_AGE) > 0 ? recallBound : MIN_HOLD_AGE;
-        return new OrphanSweeper(repository, files, media, props, Clock.systemUTC(), settleHoldsAfter,
+        return new OrphanSweeper(repository, files, media, props, Clock.systemUTC(), history.recallHoldAge(),
                 messages::releaseIfUnshown);
     }
 }

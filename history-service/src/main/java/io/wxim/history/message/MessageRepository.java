@@ -3,8 +3,10 @@ package io.wxim.history.message;
 import io.wxim.protocol.ServerFrame;
 import io.wxim.protocol.UserRef;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
@@ -160,11 +162,14 @@ public class MessageRepository {
 
     /**
      * Atomically marks {@code (conv, seq)} recalled and drops its body, if {@code by} sent it and it is not older than
-     * {@code notBefore} (epoch ms) and it is not a recall notice. Answers the updated message, or empty when no document matched all of that.
+     * {@code notBefore} (epoch ms) and it is not a recall notice, and only while MongoDB's own clock ({@code $$NOW}) is
+     * before {@code appliesBefore}: an update the server applies late (long after the client gave up) changes nothing.
+     * Answers the updated message, or empty when no document matched all of that.
      */
-    Mono<StoredMessage> markRecalled(String conv, long seq, String by, long notBefore) {
+    Mono<StoredMessage> markRecalled(String conv, long seq, String by, long notBefore, Instant appliesBefore) {
         Query query = Query.query(Criteria.where("conv").is(conv).and("seq").is(seq).and("from.id").is(by)
-                .and("ts").gte(notBefore).and("kind").ne(NewMessage.RECALL));
+                .and("ts").gte(notBefore).and("kind").ne(NewMessage.RECALL))
+                .addCriteria(Criteria.expr(() -> new Document("$lt", List.of("$$NOW", Date.from(appliesBefore)))));
         Update update = new Update().set("recalled", true).unset("body");
         return bounded(mongo.findAndModify(query, update, FindAndModifyOptions.options().returnNew(true),
                 Document.class, COLLECTION)).map(MessageRepository::fromDocument);

@@ -5,6 +5,7 @@ import io.wxim.history.config.HistoryProperties;
 import io.wxim.protocol.UserRef;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -59,6 +60,7 @@ public class MessageService {
     private final LastSeqCache lastSeqs;
     private final int maxAttempts;
     private final Duration storeTimeout;
+    private final Duration recallApplyWindow;
     private final Clock clock;
     private final AtomicLong seqConflicts = new AtomicLong();
     private final MediaClaims media;
@@ -84,6 +86,7 @@ public class MessageService {
         this.lastSeqs = new LastSeqCache(props.seqCacheSize());
         this.maxAttempts = props.maxInsertAttempts();
         this.storeTimeout = props.storeTimeout();
+        this.recallApplyWindow = props.recallApplyWindow();
         this.clock = clock;
     }
 
@@ -127,9 +130,14 @@ public class MessageService {
      * recalled before notices existed must not get one at the head of its conversation whenever a client asks again.
      */
     public Mono<Recall> recall(String conv, long seq, UserRef by, long notBefore) {
-        return holdMedia(conv, seq, by.id()).flatMap(held -> repository.markRecalled(conv, seq, by.id(), notBefore)
+        return Mono.defer(() -> recall(conv, seq, by, notBefore, Instant.now().plus(recallApplyWindow)));
+    }
+
+    /** {@link #recall}; its update applies only before {@code appliesBefore} by MongoDB's clock (see the sweep). */
+    private Mono<Recall> recall(String conv, long seq, UserRef by, long notBefore, Instant appliesBefore) {
+        return holdMedia(conv, seq, by.id()).flatMap(held -> repository.markRecalled(conv, seq, by.id(), notBefore, appliesBefore)
                 .doOnNext(m -> log.debug("recalled conversationId={} seq={} userId={}", conv, seq, by.id()))
-                .switchIfEmpty(Mono.defer(() -> explainNoRecall(conv, seq, by.id(), notBefore)))
+                .switchIfEmpty(Mono.defer(() -> explainNoRecall(conv, seq, by.id(), notBefore, appliesBefore)))
                 .flatMap(target -> target.ts() < notBefore - NOTICE_RETRY_GRACE.toMillis()
                         ? Mono.just(new Recall(target, null))
                         : store(NewMessage.recallNotice(conv, by, seq)).map(notice -> new Recall(target, notice)))
@@ -240,7 +248,7 @@ public class MessageService {
         return true;
     }
 
-    private Mono<StoredMessage> explainNoRecall(String conv, long seq, String by, long notBefore) {
+    private Mono<StoredMessage> explainNoRecall(String conv, long seq, String by, long notBefore, Instant appliesBefore) {
         return repository.findBySeq(conv, seq)
                 .switchIfEmpty(Mono.error(MessageNotFoundException::new))
                 .flatMap(m -> {
@@ -259,7 +267,7 @@ public class MessageService {
                         return Mono.error(new RecallWindowPassedException());
                     }
                     // Stored between the update and this read: it is recallable now, so the same update matches.
-                    return repository.markRecalled(conv, seq, by, notBefore)
+                    return repository.markRecalled(conv, seq, by, notBefore, appliesBefore)
                             .switchIfEmpty(Mono.error(() -> new HistoryBusyException("conversation is busy, retry")));
                 });
     }

@@ -117,7 +117,7 @@ class MessageRecallIntegrationTests {
         StoredMessage stored = block(service.store(text("alice", "c1", "secret")));
         // a recall whose notice store failed (timeout, crash): the message is recalled, no notice exists
         block(new MessageRepository(MONGO.template(), HistoryProperties.defaults().mongoTimeout())
-                .markRecalled(conv, stored.seq(), "alice", 0));
+                .markRecalled(conv, stored.seq(), "alice", 0, Instant.now().plusSeconds(60)));
 
         Recall retried = block(service.recall(conv, stored.seq(), user("alice"), NOW + 1));
         assertThat(retried.notice().seq()).isEqualTo(2);
@@ -130,7 +130,7 @@ class MessageRecallIntegrationTests {
         StoredMessage stored = block(service.store(text("alice", "c1", "secret")));
         // recalled before notices existed: no notice; a client asks again well after the window and its grace
         block(new MessageRepository(MONGO.template(), HistoryProperties.defaults().mongoTimeout())
-                .markRecalled(conv, stored.seq(), "alice", 0));
+                .markRecalled(conv, stored.seq(), "alice", 0, Instant.now().plusSeconds(60)));
         long late = NOW + MessageService.NOTICE_RETRY_GRACE.toMillis() + 1;
 
         Recall again = block(service.recall(conv, stored.seq(), user("alice"), late));
@@ -203,12 +203,12 @@ class MessageRecallIntegrationTests {
                 }
 
                 @Override
-                Mono<StoredMessage> markRecalled(String conv, long seq, String by, long notBefore) {
+                Mono<StoredMessage> markRecalled(String conv, long seq, String by, long notBefore, Instant appliesBefore) {
                     if (!updateDone[0]) {
                         updateDone[0] = true; // nor the update; the read after it does
                         return Mono.empty();
                     }
-                    return super.markRecalled(conv, seq, by, notBefore);
+                    return super.markRecalled(conv, seq, by, notBefore, appliesBefore);
                 }
             };
             MessageService withFiles = new MessageService(late, props, Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC),
@@ -295,6 +295,50 @@ class MessageRecallIntegrationTests {
                 .expectError(NotRecallableException.class)
                 .verify(TIMEOUT);
         assertThat(block(rawDocument(notice.seq()))).containsEntry("body", "1").doesNotContainKey("recalled");
+    }
+
+    @Test
+    void aRecallUpdateTheStoreAppliesAfterItsDeadline_changesNothing() {
+        StoredMessage stored = block(service.store(text("alice", "c1", "secret")));
+        MessageRepository repository = new MessageRepository(MONGO.template(), HistoryProperties.defaults().mongoTimeout());
+
+        // the store's own clock is past the deadline: the update (arriving late, its client long gone) matches nothing
+        StepVerifier.create(repository.markRecalled(conv, stored.seq(), "alice", 0, Instant.now().minusSeconds(1)))
+                .expectComplete().verify(TIMEOUT);
+        assertThat(block(rawDocument(stored.seq()))).containsEntry("body", "secret").doesNotContainKey("recalled");
+
+        assertThat(block(repository.markRecalled(conv, stored.seq(), "alice", 0, Instant.now().plusSeconds(5)))
+                .recalled()).isTrue();
+        assertThat(block(rawDocument(stored.seq()))).containsEntry("recalled", true).doesNotContainKey("body");
+    }
+
+    @Test
+    void aRecallsUpdateMayApplyOnlyForHalfTheAgeAtWhichTheSweepSettlesItsHold() {
+        HistoryProperties props = HistoryProperties.defaults();
+        java.util.List<Instant> deadlines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        MessageRepository recording = new MessageRepository(MONGO.template(), props.mongoTimeout()) {
+            @Override
+            Mono<StoredMessage> markRecalled(String conv, long seq, String by, long notBefore, Instant appliesBefore) {
+                deadlines.add(appliesBefore);
+                return super.markRecalled(conv, seq, by, notBefore, appliesBefore);
+            }
+        };
+        MessageService recalling = new MessageService(recording, props, Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC));
+        StoredMessage stored = block(recalling.store(text("alice", "c1", "secret")));
+
+        Instant before = Instant.now();
+        assertThat(block(recalling.recall(conv, stored.seq(), user("alice"), 0)).target().recalled()).isTrue();
+        Instant after = Instant.now();
+
+        // real time (not the service's stamping clock), and well inside the sweep's age for holds
+        assertThat(deadlines).hasSize(1);
+        assertThat(deadlines.get(0)).isBetween(before.plus(props.recallApplyWindow()), after.plus(props.recallApplyWindow()));
+        assertThat(props.recallApplyWindow().multipliedBy(2)).isLessThanOrEqualTo(props.recallHoldAge());
+        assertThat(props.recallHoldAge()).isEqualTo(Duration.ofMinutes(2)); // 12 x 3 s + 5 s is less than the minimum
+        HistoryProperties slow = new HistoryProperties(props.chatBaseUrl(), props.chatTimeout(), Duration.ofSeconds(30),
+                Duration.ofSeconds(10), 200, 50, 100, 4000, 200, 32, 10_000, 1000, 64);
+        assertThat(slow.recallHoldAge()).isEqualTo(Duration.ofSeconds(370));
+        assertThat(slow.recallApplyWindow()).isEqualTo(Duration.ofSeconds(185));
     }
 
     @Test

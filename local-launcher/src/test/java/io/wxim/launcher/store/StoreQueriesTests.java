@@ -208,10 +208,21 @@ class StoreQueriesTests {
             assertSame(expected, actual, "messages", new Document(byConv).append("seq",
                     new Document("$gte", 90L).append("$lte", 220L)), ascending, 0);
             for (long seq : new long[] {105L, 112L}) { // a recall: of a message (105), of a recall notice (112)
-                assertSame(expected, actual, "messages", new Document(byConv).append("seq", seq).append("from.id", "u3")
-                        .append("ts", new Document("$gte", 0L)).append("kind", new Document("$ne", "recall")),
-                        ascending, 0);
+                for (long fromNow : new long[] {-1_000L, 60_000L}) { // the store's clock past its deadline, before it
+                    Document recall = new Document(byConv).append("seq", seq).append("from.id", "u3")
+                            .append("ts", new Document("$gte", 0L)).append("kind", new Document("$ne", "recall"))
+                            .append("$expr", new Document("$lt", List.of("$$NOW",
+                                    new java.util.Date(System.currentTimeMillis() + fromNow))));
+                    assertSame(expected, actual, "messages", recall, ascending, 0);
+                }
             }
+            Document beforeDeadline = new Document(byConv).append("$expr", new Document("$lt", List.of("$$NOW",
+                    new java.util.Date(System.currentTimeMillis() + 60_000L))));
+            Document pastDeadline = new Document(byConv).append("$expr", new Document("$lt", List.of("$$NOW",
+                    new java.util.Date(System.currentTimeMillis() - 1_000L))));
+            assertThat(find(actual, "messages", beforeDeadline, ascending, 0))
+                    .isEqualTo(find(actual, "messages", byConv, ascending, 0));
+            assertThat(find(actual, "messages", pastDeadline, ascending, 0)).isEmpty();
             assertSame(expected, actual, "messages", new Document(byConv).append("from.id", "u3").append("cmid", "m105"),
                     ascending, 0);
         }
