@@ -195,6 +195,20 @@ class FrameCodecTests {
     }
 
     @Test
+    void nodeMessage_framesForTheUsersOtherConnectionsGoOnlyWhenStated_andAMessageWithoutThemReadsAsNone() {
+        NodeMessage join = NodeMessage.subscribe("u2", List.of("r:x"), "c9", 4, List.of("{\"type\":\"joined\",\"rid\":\"j1\"}"),
+                java.util.Map.of("r:x", 3L), List.of("{\"type\":\"joined\"}"));
+        assertThat(codec.write(join)).contains("\"others\":[\"{\\\"type\\\":\\\"joined\\\"}\"]");
+        assertThat(codec.read(codec.write(join), NodeMessage.class)).isEqualTo(join);
+
+        NodeMessage plain = NodeMessage.subscribe("u2", List.of("r:x"), "c9", 4, List.of("{\"type\":\"joined\"}"),
+                java.util.Map.of("r:x", 3L));
+        assertThat(codec.write(plain)).doesNotContain("others"); // as before the field existed
+        assertThat(codec.read("{\"kind\":\"SUBSCRIBE\",\"conn\":\"c9\",\"user\":\"u2\",\"ref\":4}", NodeMessage.class)
+                .others()).isEmpty();
+    }
+
+    @Test
     void nodeMessage_theLeaveCounterGoesOnlyWhenStated_andAMessageWithoutItReadsAsNotStated() {
         NodeMessage welcome = NodeMessage.welcome("u2", List.of("r:lobby"), "c9", 1, List.of("{\"type\":\"welcome\"}"),
                 java.util.Map.of(), 7);

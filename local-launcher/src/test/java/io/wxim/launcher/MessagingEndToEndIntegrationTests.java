@@ -92,9 +92,10 @@ class MessagingEndToEndIntegrationTests extends EndToEndTestBase {
     }
 
     /**
-     * Two devices of one user on different gateways: joining on one subscribes the other too (told by a {@code joined}
-     * without rid), and both get every message of the room, including those the user sends from the other device.
-     * Leaving on one stops both (the other told by a {@code left} without rid).
+     * Devices of one user on different gateways and on the same one: joining on one subscribes the others too (told
+     * by a {@code joined} without rid, ahead of the room's messages), and all get every message of the room,
+     * including those the user sends from another device. Leaving on one stops all (the others told by a {@code left}
+     * without rid).
      */
     @Test
     void aRoomJoinedOnOneDevice_reachesEveryDeviceOfTheUser() {
@@ -102,38 +103,65 @@ class MessagingEndToEndIntegrationTests extends EndToEndTestBase {
         Login bob = login("bob");
         try (WsClient a1 = WsClient.connect(http, gw1, alice.token());
              WsClient a2 = WsClient.connect(http, gw2, alice.token());
+             WsClient a3 = WsClient.connect(http, gw1, alice.token());
              WsClient b = WsClient.connect(http, gw1, bob.token())) {
             a1.await(ServerFrame.Welcome.class);
             a2.await(ServerFrame.Welcome.class);
+            a3.await(ServerFrame.Welcome.class);
             b.await(ServerFrame.Welcome.class);
             b.send("{\"type\":\"create\",\"rid\":\"c1\",\"name\":\"Two devices\"}");
             String room = b.await(ServerFrame.Joined.class, f -> "c1".equals(f.rid())).conv();
             a1.send("{\"type\":\"join\",\"rid\":\"j1\",\"conv\":\"" + room + "\"}");
+            b.send(send("m1", room, "to every device")); // may overtake the join's answer: then no device of alice gets it
             a1.await(ServerFrame.Joined.class, f -> "j1".equals(f.rid()));
-            ServerFrame.Joined told = a2.await(ServerFrame.Joined.class, f -> f.rid() == null && f.conv().equals(room));
-            assertThat(told.name()).isEqualTo("Two devices");
-
-            b.send(send("m1", room, "to both devices"));
-            b.await(ServerFrame.Ack.class, f -> "m1".equals(f.cmid()));
-            assertThat(a1.await(ServerFrame.Message.class, f -> f.conv().equals(room)).body()).isEqualTo("to both devices");
-            assertThat(a2.await(ServerFrame.Message.class, f -> f.conv().equals(room)).body()).isEqualTo("to both devices");
+            for (WsClient other : List.of(a2, a3)) {
+                ServerFrame.Joined told = other.await(ServerFrame.Joined.class, f -> f.rid() == null && f.conv().equals(room));
+                assertThat(told.name()).isEqualTo("Two devices");
+            }
+            long m1 = b.await(ServerFrame.Ack.class, f -> "m1".equals(f.cmid())).seq();
+            b.send(send("m1b", room, "to every device"));
+            b.await(ServerFrame.Ack.class, f -> "m1b".equals(f.cmid()));
+            for (WsClient device : List.of(a1, a2, a3)) {
+                assertThat(device.await(ServerFrame.Message.class, f -> f.conv().equals(room) && "m1b".equals(f.cmid())).body())
+                        .isEqualTo("to every device");
+                // told of the room before any of its messages; m1 either reached it live or its joined states it
+                List<ServerFrame> got = device.received();
+                int told = indexOf(got, f -> f instanceof ServerFrame.Joined j && j.conv().equals(room));
+                int first = indexOf(got, f -> f instanceof ServerFrame.Message m && m.conv().equals(room));
+                assertThat(told).isNotNegative().isLessThan(first);
+                boolean live = got.stream().anyMatch(f -> f instanceof ServerFrame.Message m && m.conv().equals(room) && m.seq() == m1);
+                assertThat(live || ((ServerFrame.Joined) got.get(told)).lastSeq() >= m1).as("m1 live or stated").isTrue();
+            }
             a1.send(send("m2", room, "from device one"));
             a1.await(ServerFrame.Ack.class, f -> "m2".equals(f.cmid()));
-            assertThat(a2.await(ServerFrame.Message.class, f -> f.conv().equals(room) && f.seq() == 2).from().id())
-                    .isEqualTo(alice.userId());
-            assertThat(b.await(ServerFrame.Message.class, f -> f.conv().equals(room) && f.seq() == 2).body())
+            for (WsClient other : List.of(a2, a3)) {
+                assertThat(other.await(ServerFrame.Message.class, f -> f.conv().equals(room) && f.seq() == 3).from().id())
+                        .isEqualTo(alice.userId());
+            }
+            assertThat(b.await(ServerFrame.Message.class, f -> f.conv().equals(room) && f.seq() == 3).body())
                     .isEqualTo("from device one");
 
             a1.send("{\"type\":\"leave\",\"rid\":\"lv\",\"conv\":\"" + room + "\"}");
             a1.await(ServerFrame.Left.class, f -> "lv".equals(f.rid()));
             a2.await(ServerFrame.Left.class, f -> f.rid() == null && f.conv().equals(room));
+            a3.await(ServerFrame.Left.class, f -> f.rid() == null && f.conv().equals(room));
             b.send(send("m3", room, "alice is gone"));
             b.await(ServerFrame.Ack.class, f -> "m3".equals(f.cmid()));
             a2.send(send("m4", room, "still here?"));
             assertThat(a2.await(ServerFrame.Error.class, f -> "m4".equals(f.cmid())).code()).isEqualTo("not_found");
-            assertThat(a2.received()).noneMatch(f -> f instanceof ServerFrame.Message m && m.conv().equals(room) && m.seq() == 3);
-            assertThat(a1.received()).noneMatch(f -> f instanceof ServerFrame.Message m && m.conv().equals(room) && m.seq() == 3);
+            for (WsClient device : List.of(a1, a2, a3)) {
+                assertThat(device.received()).noneMatch(f -> f instanceof ServerFrame.Message m && m.conv().equals(room) && m.seq() == 4);
+            }
         }
+    }
+
+    private static int indexOf(List<ServerFrame> frames, java.util.function.Predicate<ServerFrame> match) {
+        for (int i = 0; i < frames.size(); i++) {
+            if (match.test(frames.get(i))) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     @Test

@@ -128,17 +128,19 @@ public class RoomCommands {
     }
 
     /**
-     * The user's other gateways subscribe now, and the user's other connections are told ({@code joined} without
-     * {@code rid}); the requester's gateway subscribes, then writes {@code joined} (with its last seq raised if a later
-     * message was published meanwhile, ADR-27).
+     * The user's other gateways subscribe now; the requester's subscribes with the answer. Each gateway tells the
+     * user's other connections ({@code joined} without {@code rid}) once it has subscribed them, and the requester's
+     * writes {@code joined} to it; each with its last seq raised if a later message was published meanwhile (ADR-27).
+     * So no device of the user is told before it receives the room.
      */
     private Mono<NodeMessage> subscribeEverywhere(Command cmd, String conv, ServerFrame.Joined joined) {
         String userId = cmd.user().id();
-        ServerFrame.Joined event = new ServerFrame.Joined(null, conv, joined.name(), joined.online(), joined.lastSeq());
-        return toOtherNodes(cmd, NodeMessage.subscribe(userId, List.of(conv), null, 0, List.of()))
-                .then(deliveries.toUser(userId, cmd.conn(), List.of(event)))
+        Map<String, Long> seqs = Map.of(conv, joined.lastSeq());
+        List<String> event = List.of(deliveries.encode(
+                new ServerFrame.Joined(null, conv, joined.name(), joined.online(), joined.lastSeq())));
+        return toOtherNodes(cmd, NodeMessage.subscribe(userId, List.of(conv), null, 0, List.of(), seqs, event))
                 .then(Mono.fromSupplier(() -> NodeMessage.subscribe(userId, List.of(conv), cmd.conn(), cmd.ref(),
-                        List.of(deliveries.encode(joined)), Map.of(conv, joined.lastSeq()))));
+                        List.of(deliveries.encode(joined)), seqs, event)));
     }
 
     /** Sends a subscription change to every other gateway node where the user has connections (one round trip). */

@@ -40,7 +40,7 @@ import reactor.core.Disposable;
 
 /**
  * A leave against a real Redis and MongoDB (ADR-31): what reaches the user's gateways, in which order, and what a
- * retried leave whose membership was already removed still finishes.
+ * retried leave whose membership was already removed still finishes; and what a room's creation sends them.
  */
 @Timeout(60)
 class RoomLeaveIntegrationTests {
@@ -162,6 +162,46 @@ class RoomLeaveIntegrationTests {
         assertThat(redis.hasKey(RedisNames.leaves(gus.id())).block(WAIT)).isFalse();
         assertThat(presence.onlineCount(room).block(WAIT)).isZero();
         assertThat(atNode.poll(300, TimeUnit.MILLISECONDS)).as("no unsubscribe").isNull();
+    }
+
+    /**
+     * A join (here: a create) tells the user's other connections only inside each gateway's subscribe: the other
+     * gateway's SUBSCRIBE carries the {@code joined} event (no rid) and the stated seq; the requester's gateway gets
+     * nothing before the answer, which carries the event for the user's other connections there. So no connection is
+     * told before its gateway has subscribed it.
+     */
+    @Test
+    void aJoinTellsTheUsersOtherConnectionsInsideEachGatewaysSubscribe() throws Exception {
+        UserRef hal = new UserRef("uh" + run, "Hal", null);
+        String here = "gw-h" + run;
+        String there = "gw-i" + run;
+        presence.connect(hal, here, "h1" + run, List.of(Conversations.LOBBY), "", true).block(WAIT);
+        presence.connect(hal, here, "h2" + run, List.of(Conversations.LOBBY), "", true).block(WAIT);
+        presence.connect(hal, there, "h3" + run, List.of(Conversations.LOBBY), "", true).block(WAIT);
+        LinkedBlockingQueue<String> atHere = listen(here);
+        LinkedBlockingQueue<String> atThere = listen(there);
+
+        ClientFrame.CreateRoom create = new ClientFrame.CreateRoom("cr", "Hall");
+        NodeMessage answer = commands.create(new Command(Command.Event.FRAME, here, "h1" + run, 5, hal, create), create)
+                .block(WAIT);
+
+        assertThat(answer.kind()).isEqualTo(NodeMessage.Kind.SUBSCRIBE);
+        assertThat(answer.conn()).isEqualTo("h1" + run);
+        String room = answer.convs().get(0);
+        assertThat(codec.decodeServer(answer.frames().get(0))).isEqualTo(new ServerFrame.Joined("cr", room, "Hall", 1, 0));
+        assertThat(answer.seqs()).containsEntry(room, 0L);
+        ServerFrame event = new ServerFrame.Joined(null, room, "Hall", 1, 0);
+        assertThat(answer.others()).hasSize(1);
+        assertThat(codec.decodeServer(answer.others().get(0))).isEqualTo(event);
+        NodeMessage subscribe = codec.read(next(atThere), NodeMessage.class);
+        assertThat(subscribe.kind()).isEqualTo(NodeMessage.Kind.SUBSCRIBE);
+        assertThat(subscribe.conn()).isNull();
+        assertThat(subscribe.convs()).containsExactly(room);
+        assertThat(subscribe.seqs()).containsEntry(room, 0L);
+        assertThat(subscribe.others()).hasSize(1);
+        assertThat(codec.decodeServer(subscribe.others().get(0))).isEqualTo(event);
+        assertThat(atThere.poll(300, TimeUnit.MILLISECONDS)).as("nothing else there").isNull();
+        assertThat(atHere.poll(300, TimeUnit.MILLISECONDS)).as("nothing ahead of the answer here").isNull();
     }
 
     /** A room (in MongoDB) with {@code user} as its member. */

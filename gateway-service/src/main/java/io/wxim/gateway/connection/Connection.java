@@ -251,6 +251,29 @@ public final class Connection {
         }
     }
 
+    /**
+     * Writes the frames a {@link #hold()} waited for (the {@code joined} a join tells the user's other connections),
+     * then releases that hold: ahead of the frames held meanwhile, and on a connection whose welcome is not written
+     * yet, right after the welcome. Returns how many were enqueued.
+     */
+    int deliverAwaited(List<String> frames) {
+        try {
+            synchronized (this) {
+                if (!welcomed && early != null) {
+                    early.addAll(0, frames.stream().map(OutFrame::new).toList());
+                    return frames.size();
+                }
+            }
+            int written = 0;
+            for (String frame : frames) {
+                written += deliver(new OutFrame(frame)) ? 1 : 0;
+            }
+            return written;
+        } finally {
+            release();
+        }
+    }
+
     /** How many frames are held for a welcome or joined (tests). */
     int heldFrames() {
         synchronized (this) {

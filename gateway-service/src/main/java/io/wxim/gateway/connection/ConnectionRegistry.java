@@ -243,31 +243,78 @@ public final class ConnectionRegistry {
         if (target != null && subscribing) {
             target.hold(); // before the subscription registers it: its new rooms' frames follow the welcome or joined
         }
+        List<Connection> told = subscribing ? holdOthers(message) : List.of();
         Mono<Boolean> change = switch (message.kind()) {
             case SUBSCRIBE -> subscribe(message, target);
             case UNSUBSCRIBE -> unsubscribe(message.user(), message.convs(), message.leaves()).thenReturn(true);
             case REPLY, USER -> Mono.just(true);
         };
         return change.doOnNext(applied -> {
-            if (target == null) {
-                return;
-            }
-            if (applied && subscribing) {
-                Mono.defer(() -> framesOnceSubscribed.apply(message, seenHere(target, message)))
+            if (applied && subscribing && (target != null || !told.isEmpty())) {
+                // the frames for the requester and those for the user's others, stated seqs raised in one go
+                List<String> all = new ArrayList<>(message.frames());
+                all.addAll(message.others());
+                NodeMessage both = NodeMessage.subscribe(message.user(), message.convs(), message.conn(), message.ref(),
+                        all, message.seqs());
+                int own = message.frames().size();
+                Mono.defer(() -> framesOnceSubscribed.apply(both, target == null ? Map.of() : seenHere(target, message)))
                         .onErrorResume(e -> {
-                            log.warn("stated seqs not checked: connId={} error={}", target.id(), e.toString());
-                            return Mono.just(message.frames());
+                            log.warn("stated seqs not checked: connId={} error={}", message.conn(), e.toString());
+                            return Mono.just(all);
                         })
-                        .defaultIfEmpty(message.frames())
-                        .subscribe(frames -> finish(target, message, true, frames));
+                        .defaultIfEmpty(all)
+                        .map(frames -> frames.size() == all.size() ? frames : all)
+                        .subscribe(frames -> {
+                            tell(told, frames.subList(own, frames.size()));
+                            if (target != null) {
+                                finish(target, message, true, frames.subList(0, own));
+                            }
+                        });
             } else {
-                finish(target, message, applied, message.frames());
+                told.forEach(Connection::release); // not subscribed here: not told
+                if (target != null) {
+                    finish(target, message, applied, message.frames());
+                }
             }
         }).doOnError(e -> {
+            told.forEach(Connection::release);
             if (target != null && subscribing) {
                 target.release(); // not applied: nothing more is written for it, so nothing waits for it
             }
         }).then();
+    }
+
+    /**
+     * The user's connections here but the message's own, held (like the requester) before the subscription registers
+     * them, if the message has frames for them ({@link NodeMessage#others()}): the room's messages follow the event.
+     */
+    private List<Connection> holdOthers(NodeMessage message) {
+        if (message.others().isEmpty()) {
+            return List.of();
+        }
+        List<Connection> others = new ArrayList<>();
+        synchronized (this) {
+            for (Connection connection : byUser.getOrDefault(message.user(), Set.of())) {
+                if (!connection.id().equals(message.conn())) {
+                    connection.hold();
+                    others.add(connection);
+                }
+            }
+        }
+        return others;
+    }
+
+    /** Writes the frames a subscribe had for the user's other connections, releasing each one's hold. */
+    private void tell(List<Connection> told, List<String> frames) {
+        int delivered = 0;
+        for (Connection connection : told) {
+            try {
+                delivered += connection.deliverAwaited(frames);
+            } catch (RuntimeException e) {
+                log.warn("node message frames not written: connId={} error={}", connection.id(), e.toString());
+            }
+        }
+        framesOut.increment(delivered);
     }
 
     /** The highest seqs this gateway received on the message's rooms that it held since before the command began. */

@@ -148,6 +148,70 @@ class ConnectionRegistryIntegrationTests {
                 .thenCancel().verify(WAIT);
     }
 
+    /**
+     * A join's answer carries the {@code joined} event for the user's other connections here (ADR-31): each is told
+     * once it is subscribed, before the room's frames that arrived meanwhile; the requester gets only its own frame; a
+     * connection still being set up gets the event right after its welcome.
+     */
+    @Test
+    void aJoinTellsTheUsersOtherConnectionsHere_onceSubscribed_andBeforeTheRoomsFrames() {
+        Sinks.One<List<String>> prepared = Sinks.one();
+        ConnectionRegistry gated = new ConnectionRegistry(
+                onFrame -> subscriptions[0] = new ConversationSubscriptions(container, onFrame, WAIT),
+                new SimpleMeterRegistry(), "{\"type\":\"error\",\"code\":\"unavailable\"}", 100,
+                (message, seen) -> prepared.asMono());
+        Connection a1 = gated.open("a1", new UserRef("ua", "A", null), 16, 5);
+        Connection a2 = gated.open("a2", new UserRef("ua", "A", null), 16, 5);
+        Connection a3 = gated.open("a3", new UserRef("ua", "A", null), 16, 5); // still being set up
+        Connection b1 = gated.open("b1", new UserRef("ub", "B", null), 16, 5);
+        TestConnections.markWelcomed(a1);
+        TestConnections.markWelcomed(a2);
+        TestConnections.markWelcomed(b1);
+        long ref = a1.beginCommand();
+        String answer = "{\"type\":\"joined\",\"rid\":\"j1\"}";
+        String event = "{\"type\":\"joined\"}";
+
+        StepVerifier.create(gated.apply(NodeMessage.subscribe("ua", List.of(conv), "a1", ref, List.of(answer),
+                Map.of(conv, 0L), List.of(event)))).verifyComplete();
+        assertThat(a2.conversations()).containsExactly(conv);
+        StepVerifier.create(redis.convertAndSend(RedisNames.convChannel(conv), "{\"type\":\"message\"}"))
+                .expectNext(1L).verifyComplete();
+        Flux.interval(Duration.ofMillis(10)).takeUntil(i -> a2.heldFrames() == 1).blockLast(WAIT);
+        assertThat(a1.heldFrames()).isEqualTo(1);
+
+        prepared.tryEmitValue(List.of(answer, event));
+        StepVerifier.create(a1.awaitCommand(WAIT)).expectNext(NodeMessage.Kind.SUBSCRIBE).verifyComplete();
+        StepVerifier.create(a1.outbound()).expectNext(answer, "{\"type\":\"message\"}").thenCancel().verify(WAIT);
+        StepVerifier.create(a2.outbound()).expectNext(event, "{\"type\":\"message\"}").thenCancel().verify(WAIT);
+        a3.deliver("{\"type\":\"welcome\"}"); // its welcome is written: what waited for it follows
+        TestConnections.markWelcomed(a3);
+        StepVerifier.create(a3.outbound()).expectNext("{\"type\":\"welcome\"}", event, "{\"type\":\"message\"}")
+                .thenCancel().verify(WAIT);
+        b1.completeOutbound(); // another user: neither subscribed nor told
+        StepVerifier.create(b1.outbound()).expectComplete().verify(WAIT);
+    }
+
+    /**
+     * On the user's other gateways the join's SUBSCRIBE names no connection: every connection of the user there is
+     * subscribed, then told, with the stated seq raised past a message published before the subscription (ADR-27).
+     */
+    @Test
+    void aJoinOnAnotherGateway_tellsTheUsersConnectionsHere_withTheStatedSeqRaised() {
+        ConnectionRegistry checking = checking(new PublishedSeqs(redis, codec, WAIT, new SimpleMeterRegistry()), null);
+        redis.opsForValue().set(RedisNames.publishedSeq(conv), "5", Duration.ofMinutes(1)).block(WAIT);
+        Connection b1 = checking.open("b1", new UserRef("ub", "B", null), 16, 5);
+        TestConnections.markWelcomed(b1);
+
+        String event = codec.encode(new ServerFrame.Joined(null, conv, "Room", 1, 4));
+        StepVerifier.create(checking.apply(NodeMessage.subscribe("ub", List.of(conv), null, 0, List.of(),
+                Map.of(conv, 4L), List.of(event)))).verifyComplete();
+
+        StepVerifier.create(b1.outbound().map(codec::decodeServer))
+                .expectNext(new ServerFrame.Joined(null, conv, "Room", 1, 5)).thenCancel().verify(WAIT);
+        assertThat(b1.conversations()).containsExactly(conv);
+        redis.delete(RedisNames.publishedSeq(conv)).block(WAIT);
+    }
+
     @Test
     void withoutAnAnswerFromRedis_theJoinedGoesOutAsStated() {
         LettuceConnectionFactory nowhere = new LettuceConnectionFactory(
@@ -254,14 +318,20 @@ class ConnectionRegistryIntegrationTests {
                 onFrame -> holder[0] = new ConversationSubscriptions(container, onFrame, Duration.ofNanos(1)),
                 new SimpleMeterRegistry(), "{\"type\":\"error\",\"code\":\"unavailable\"}");
         Connection a1 = broken.open("a1", new UserRef("ua", "A", null), 16, 5);
+        Connection a2 = broken.open("a2", new UserRef("ua", "A", null), 16, 5);
+        TestConnections.markWelcomed(a2);
         long ref = a1.beginCommand();
-        StepVerifier.create(broken.apply(NodeMessage.subscribe("ua", List.of(conv), "a1", ref, List.of("{\"type\":\"joined\"}"))))
-                .verifyComplete();
+        StepVerifier.create(broken.apply(NodeMessage.subscribe("ua", List.of(conv), "a1", ref, List.of("{\"type\":\"joined\"}"),
+                Map.of(), List.of("{\"type\":\"joined\"}")))).verifyComplete();
         StepVerifier.create(a1.awaitCommand(WAIT)).expectNext(NodeMessage.Kind.REPLY).verifyComplete();
         assertThat(a1.conversations()).isEmpty();
+        assertThat(a2.conversations()).isEmpty();
         assertThat(holder[0].size()).isZero();
         a1.completeOutbound();
         StepVerifier.create(a1.outbound()).expectNext("{\"type\":\"error\",\"code\":\"unavailable\"}").verifyComplete();
+        // the user's other connection is not told of a room it does not receive, and is not held: the next frame flows
+        StepVerifier.create(broken.apply(NodeMessage.toUser("ua", null, List.of("{\"type\":\"typing\"}")))).verifyComplete();
+        StepVerifier.create(a2.outbound()).expectNext("{\"type\":\"typing\"}").thenCancel().verify(WAIT);
     }
 
     @Test
