@@ -75,7 +75,7 @@ public final class Connection {
      * arrival order. {@code holds} counts what is being waited for: 1 from the start (the welcome), +1 per
      * {@link #hold()}; frames flow when it is back at 0 (guarded by this).
      */
-    private List<OutFrame> early = new ArrayList<>();
+    private List<Object> early = new ArrayList<>(); // OutFrame, or a Place kept by holdPlace()
     private int holds = 1;
     private boolean welcomed;
     /**
@@ -252,32 +252,43 @@ public final class Connection {
     }
 
     /**
-     * Writes the frames a {@link #hold()} waited for (the {@code joined} a join tells the user's other connections),
-     * then releases that hold: ahead of the frames held meanwhile, and on a connection whose welcome is not written
-     * yet, right after the welcome. Returns how many were enqueued.
+     * As {@link #hold()}, keeping the place, among the frames held, of the frames it waits for (the {@code joined} a
+     * join tells the user's other connections): {@link #deliverAwaited} fills it, so they go out after what was held
+     * before (a {@code left} of the same room, say) and ahead of what is held since (the room's messages).
      */
-    int deliverAwaited(List<String> frames) {
-        try {
-            synchronized (this) {
-                if (!welcomed && early != null) {
-                    early.addAll(0, frames.stream().map(OutFrame::new).toList());
-                    return frames.size();
-                }
+    Place holdPlace() {
+        synchronized (this) {
+            if (early == null) {
+                early = new ArrayList<>();
             }
-            int written = 0;
-            for (String frame : frames) {
-                written += deliver(new OutFrame(frame)) ? 1 : 0;
-            }
-            return written;
-        } finally {
+            holds++;
+            Place place = new Place();
+            early.add(place);
+            return place;
+        }
+    }
+
+    /**
+     * Puts {@code frames} in the place {@link #holdPlace()} kept, then releases that hold (they go out once nothing
+     * else is awaited: on a connection being set up, after its welcome). Returns how many were queued.
+     */
+    int deliverAwaited(Place place, List<String> frames) {
+        synchronized (this) {
+            place.frames = frames.stream().map(OutFrame::new).toList();
             release();
         }
+        return frames.size();
+    }
+
+    /** A place kept among the held frames ({@link #holdPlace()}); empty (skipped) if its hold is released unfilled. */
+    static final class Place {
+        private List<OutFrame> frames = List.of();
     }
 
     /** How many frames are held for a welcome or joined (tests). */
     int heldFrames() {
         synchronized (this) {
-            return early == null ? 0 : early.size();
+            return early == null ? 0 : (int) early.stream().filter(OutFrame.class::isInstance).count();
         }
     }
 
@@ -304,9 +315,15 @@ public final class Connection {
 
     private void flushIfFree() {
         if (holds == 0 && early != null) {
-            List<OutFrame> held = early;
+            List<Object> held = early;
             early = null;
-            held.forEach(this::deliver);
+            for (Object frame : held) {
+                if (frame instanceof Place place) {
+                    place.frames.forEach(this::deliver);
+                } else {
+                    deliver((OutFrame) frame);
+                }
+            }
         }
     }
 

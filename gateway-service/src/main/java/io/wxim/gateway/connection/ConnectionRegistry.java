@@ -243,13 +243,16 @@ public final class ConnectionRegistry {
         if (target != null && subscribing) {
             target.hold(); // before the subscription registers it: its new rooms' frames follow the welcome or joined
         }
-        List<Connection> told = subscribing ? holdOthers(message) : List.of();
-        Mono<Boolean> change = switch (message.kind()) {
+        List<Told> told = subscribing ? holdOthers(message) : List.of();
+        // once handed on (written or released by the next step), an error must not release the holds again
+        java.util.concurrent.atomic.AtomicBoolean handedOn = new java.util.concurrent.atomic.AtomicBoolean();
+        Mono<Boolean> change = Mono.defer(() -> switch (message.kind()) {
             case SUBSCRIBE -> subscribe(message, target);
             case UNSUBSCRIBE -> unsubscribe(message.user(), message.convs(), message.leaves()).thenReturn(true);
             case REPLY, USER -> Mono.just(true);
-        };
+        });
         return change.doOnNext(applied -> {
+            handedOn.set(true);
             if (applied && subscribing && (target != null || !told.isEmpty())) {
                 // the frames for the requester and those for the user's others, stated seqs raised in one go
                 List<String> all = new ArrayList<>(message.frames());
@@ -271,47 +274,53 @@ public final class ConnectionRegistry {
                             }
                         });
             } else {
-                told.forEach(Connection::release); // not subscribed here: not told
+                told.forEach(t -> t.connection().release()); // not subscribed here: not told
                 if (target != null) {
                     finish(target, message, applied, message.frames());
                 }
             }
         }).doOnError(e -> {
-            told.forEach(Connection::release);
+            if (handedOn.get()) {
+                return;
+            }
+            told.forEach(t -> t.connection().release());
             if (target != null && subscribing) {
                 target.release(); // not applied: nothing more is written for it, so nothing waits for it
             }
         }).then();
     }
 
+    /** A connection held for the frames a subscribe has for it, and the place they keep among its held frames. */
+    private record Told(Connection connection, Connection.Place place) {
+    }
+
     /**
      * The user's connections here but the message's own, held (like the requester) before the subscription registers
      * them, if the message has frames for them ({@link NodeMessage#others()}): the room's messages follow the event.
      */
-    private List<Connection> holdOthers(NodeMessage message) {
+    private List<Told> holdOthers(NodeMessage message) {
         if (message.others().isEmpty()) {
             return List.of();
         }
-        List<Connection> others = new ArrayList<>();
+        List<Told> others = new ArrayList<>();
         synchronized (this) {
             for (Connection connection : byUser.getOrDefault(message.user(), Set.of())) {
                 if (!connection.id().equals(message.conn())) {
-                    connection.hold();
-                    others.add(connection);
+                    others.add(new Told(connection, connection.holdPlace()));
                 }
             }
         }
         return others;
     }
 
-    /** Writes the frames a subscribe had for the user's other connections, releasing each one's hold. */
-    private void tell(List<Connection> told, List<String> frames) {
+    /** Writes the frames a subscribe had for the user's other connections in their places, releasing each hold. */
+    private void tell(List<Told> told, List<String> frames) {
         int delivered = 0;
-        for (Connection connection : told) {
+        for (Told t : told) {
             try {
-                delivered += connection.deliverAwaited(frames);
+                delivered += t.connection().deliverAwaited(t.place(), frames);
             } catch (RuntimeException e) {
-                log.warn("node message frames not written: connId={} error={}", connection.id(), e.toString());
+                log.warn("node message frames not written: connId={} error={}", t.connection().id(), e.toString());
             }
         }
         framesOut.increment(delivered);

@@ -150,8 +150,8 @@ class ConnectionRegistryIntegrationTests {
 
     /**
      * A join's answer carries the {@code joined} event for the user's other connections here (ADR-31): each is told
-     * once it is subscribed, before the room's frames that arrived meanwhile; the requester gets only its own frame; a
-     * connection still being set up gets the event right after its welcome.
+     * once it is subscribed, before the room's frames that arrived meanwhile and after what was held before; the
+     * requester gets only its own frame; a connection still being set up gets the event after its welcome.
      */
     @Test
     void aJoinTellsTheUsersOtherConnectionsHere_onceSubscribed_andBeforeTheRoomsFrames() {
@@ -170,6 +170,8 @@ class ConnectionRegistryIntegrationTests {
         long ref = a1.beginCommand();
         String answer = "{\"type\":\"joined\",\"rid\":\"j1\"}";
         String event = "{\"type\":\"joined\"}";
+        String before = "{\"type\":\"left\"}"; // an event for the user from before the join (held on a3)
+        StepVerifier.create(gated.apply(NodeMessage.toUser("ua", "a1", List.of(before)))).verifyComplete();
 
         StepVerifier.create(gated.apply(NodeMessage.subscribe("ua", List.of(conv), "a1", ref, List.of(answer),
                 Map.of(conv, 0L), List.of(event)))).verifyComplete();
@@ -182,10 +184,10 @@ class ConnectionRegistryIntegrationTests {
         prepared.tryEmitValue(List.of(answer, event));
         StepVerifier.create(a1.awaitCommand(WAIT)).expectNext(NodeMessage.Kind.SUBSCRIBE).verifyComplete();
         StepVerifier.create(a1.outbound()).expectNext(answer, "{\"type\":\"message\"}").thenCancel().verify(WAIT);
-        StepVerifier.create(a2.outbound()).expectNext(event, "{\"type\":\"message\"}").thenCancel().verify(WAIT);
-        a3.deliver("{\"type\":\"welcome\"}"); // its welcome is written: what waited for it follows
+        StepVerifier.create(a2.outbound()).expectNext(before, event, "{\"type\":\"message\"}").thenCancel().verify(WAIT);
+        a3.deliver("{\"type\":\"welcome\"}"); // its welcome is written: what waited for it follows, in order
         TestConnections.markWelcomed(a3);
-        StepVerifier.create(a3.outbound()).expectNext("{\"type\":\"welcome\"}", event, "{\"type\":\"message\"}")
+        StepVerifier.create(a3.outbound()).expectNext("{\"type\":\"welcome\"}", before, event, "{\"type\":\"message\"}")
                 .thenCancel().verify(WAIT);
         b1.completeOutbound(); // another user: neither subscribed nor told
         StepVerifier.create(b1.outbound()).expectComplete().verify(WAIT);

@@ -268,7 +268,13 @@ public class MessageService {
                     }
                     // Stored between the update and this read: it is recallable now, so the same update matches.
                     return repository.markRecalled(conv, seq, by, notBefore, appliesBefore)
-                            .switchIfEmpty(Mono.error(() -> new HistoryBusyException("conversation is busy, retry")));
+                            .switchIfEmpty(Mono.defer(() -> {
+                                // the message is recallable, so only the store's clock check refused it
+                                log.warn("recall update refused by the store's clock ($$NOW past this instance's time "
+                                        + "plus {}): are this instance's and MongoDB's clocks apart? conversationId={} seq={}",
+                                        recallApplyWindow, conv, seq);
+                                return Mono.error(new HistoryBusyException("conversation is busy, retry"));
+                            }));
                 });
     }
 

@@ -313,6 +313,24 @@ class MessageRecallIntegrationTests {
     }
 
     @Test
+    void aStoreWhoseClockIsPastTheRecallsDeadline_refusesItAsBusy_andTheMessageStays() {
+        HistoryProperties props = HistoryProperties.defaults();
+        MessageRepository aheadOfUs = new MessageRepository(MONGO.template(), props.mongoTimeout()) {
+            @Override
+            Mono<StoredMessage> markRecalled(String conv, long seq, String by, long notBefore, Instant appliesBefore) {
+                // MongoDB's clock more than the window ahead of this instance's
+                return super.markRecalled(conv, seq, by, notBefore, appliesBefore.minus(props.recallApplyWindow().multipliedBy(2)));
+            }
+        };
+        MessageService recalling = new MessageService(aheadOfUs, props, Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC));
+        StoredMessage stored = block(recalling.store(text("alice", "c1", "secret")));
+
+        StepVerifier.create(recalling.recall(conv, stored.seq(), user("alice"), 0))
+                .expectError(HistoryBusyException.class).verify(TIMEOUT);
+        assertThat(block(rawDocument(stored.seq()))).containsEntry("body", "secret").doesNotContainKey("recalled");
+    }
+
+    @Test
     void aRecallsUpdateMayApplyOnlyForHalfTheAgeAtWhichTheSweepSettlesItsHold() {
         HistoryProperties props = HistoryProperties.defaults();
         java.util.List<Instant> deadlines = new java.util.concurrent.CopyOnWriteArrayList<>();
