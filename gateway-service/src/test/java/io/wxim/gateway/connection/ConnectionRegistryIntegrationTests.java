@@ -122,10 +122,7 @@ class ConnectionRegistryIntegrationTests {
     @Test
     void whileAJoinedIsPrepared_theNodeChannelGoesOn_andTheRoomsFramesWaitForIt() {
         Sinks.One<List<String>> prepared = Sinks.one();
-        ConnectionRegistry gated = new ConnectionRegistry(
-                onFrame -> subscriptions[0] = new ConversationSubscriptions(container, onFrame, WAIT),
-                new SimpleMeterRegistry(), "{\"type\":\"error\",\"code\":\"unavailable\"}", 100,
-                (message, seen) -> prepared.asMono());
+        ConnectionRegistry gated = gated(prepared);
         Connection a1 = gated.open("a1", new UserRef("ua", "A", null), 16, 5);
         TestConnections.markWelcomed(a1); // a connection that is past its welcome joins a room
         long ref = a1.beginCommand();
@@ -156,10 +153,7 @@ class ConnectionRegistryIntegrationTests {
     @Test
     void aJoinTellsTheUsersOtherConnectionsHere_onceSubscribed_andBeforeTheRoomsFrames() {
         Sinks.One<List<String>> prepared = Sinks.one();
-        ConnectionRegistry gated = new ConnectionRegistry(
-                onFrame -> subscriptions[0] = new ConversationSubscriptions(container, onFrame, WAIT),
-                new SimpleMeterRegistry(), "{\"type\":\"error\",\"code\":\"unavailable\"}", 100,
-                (message, seen) -> prepared.asMono());
+        ConnectionRegistry gated = gated(prepared);
         Connection a1 = gated.open("a1", new UserRef("ua", "A", null), 16, 5);
         Connection a2 = gated.open("a2", new UserRef("ua", "A", null), 16, 5);
         Connection a3 = gated.open("a3", new UserRef("ua", "A", null), 16, 5); // still being set up
@@ -341,6 +335,13 @@ class ConnectionRegistryIntegrationTests {
         assertThat(registry.open("a1", new UserRef("ua", null, null), 16, 2)).isNotNull();
         assertThat(registry.open("a2", new UserRef("ua", null, null), 16, 2)).isNotNull();
         assertThat(registry.open("a3", new UserRef("ua", null, null), 16, 2)).isNull();
+    }
+
+    /** A registry whose subscribes' frames are ready once {@code prepared} has them (stated seqs not checked). */
+    private ConnectionRegistry gated(Sinks.One<List<String>> prepared) {
+        return new ConnectionRegistry(onFrame -> subscriptions[0] = new ConversationSubscriptions(container, onFrame, WAIT),
+                new SimpleMeterRegistry(), "{\"type\":\"error\",\"code\":\"unavailable\"}", 100,
+                (message, seen) -> prepared.asMono());
     }
 
     /** A registry that checks stated seqs with {@code published}; its subscriptions land in {@code held} if given. */
