@@ -164,11 +164,17 @@ public class MessageRepository {
      * Atomically marks {@code (conv, seq)} recalled and drops its body, if {@code by} sent it and it is not older than
      * {@code notBefore} (epoch ms) and it is not a recall notice, and only while MongoDB's own clock ({@code $$NOW}) is
      * before {@code appliesBefore}: an update the server applies late (long after the client gave up) changes nothing.
-     * Answers the updated message, or empty when no document matched all of that.
+     * With {@code withoutMedia}, only a message that shows no file (its recall took no hold on one). Answers the
+     * updated message, or empty when no document matched all of that.
      */
-    Mono<StoredMessage> markRecalled(String conv, long seq, String by, long notBefore, Instant appliesBefore) {
-        Query query = Query.query(Criteria.where("conv").is(conv).and("seq").is(seq).and("from.id").is(by)
-                .and("ts").gte(notBefore).and("kind").ne(NewMessage.RECALL))
+    Mono<StoredMessage> markRecalled(String conv, long seq, String by, long notBefore, Instant appliesBefore,
+                                     boolean withoutMedia) {
+        Criteria criteria = Criteria.where("conv").is(conv).and("seq").is(seq).and("from.id").is(by)
+                .and("ts").gte(notBefore).and("kind").ne(NewMessage.RECALL);
+        if (withoutMedia) {
+            criteria = criteria.and("media").exists(false);
+        }
+        Query query = Query.query(criteria)
                 .addCriteria(Criteria.expr(() -> new Document("$lt", List.of("$$NOW", Date.from(appliesBefore)))));
         Update update = new Update().set("recalled", true).unset("body");
         return bounded(mongo.findAndModify(query, update, FindAndModifyOptions.options().returnNew(true),

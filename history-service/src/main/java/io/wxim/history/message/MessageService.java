@@ -133,16 +133,27 @@ public class MessageService {
         return Mono.defer(() -> recall(conv, seq, by, notBefore, Instant.now().plus(recallApplyWindow)));
     }
 
-    /** {@link #recall}; its update applies only before {@code appliesBefore} by MongoDB's clock (see the sweep). */
+    /**
+     * {@link #recall}; its update applies only before {@code appliesBefore} by MongoDB's clock (see the sweep). A file
+     * message is never recalled before its file is held: if the hold's read found no file (a text message, or one not
+     * stored yet), the update recalls only a message without one, and a file message stored meanwhile is held first
+     * ({@link #explainNoRecall}).
+     */
     private Mono<Recall> recall(String conv, long seq, UserRef by, long notBefore, Instant appliesBefore) {
-        return holdMedia(conv, seq, by.id()).flatMap(held -> repository.markRecalled(conv, seq, by.id(), notBefore, appliesBefore)
+        return holdMedia(conv, seq, by.id()).flatMap(held -> repository.markRecalled(conv, seq, by.id(), notBefore,
+                        appliesBefore, held.mediaId() == null)
+                .map(target -> new Recalled(target, held))
                 .doOnNext(m -> log.debug("recalled conversationId={} seq={} userId={}", conv, seq, by.id()))
-                .switchIfEmpty(Mono.defer(() -> explainNoRecall(conv, seq, by.id(), notBefore, appliesBefore)))
-                .flatMap(target -> target.ts() < notBefore - NOTICE_RETRY_GRACE.toMillis()
-                        ? Mono.just(new Recall(target, null))
-                        : store(NewMessage.recallNotice(conv, by, seq)).map(notice -> new Recall(target, notice)))
-                .onErrorResume(MessageService::isRefusal, refused -> unhold(held).then(Mono.error(refused)))
-                .flatMap(done -> heldAfter(held, done.target(), by.id()).flatMap(this::releaseMedia).thenReturn(done)));
+                .switchIfEmpty(Mono.defer(() -> explainNoRecall(conv, seq, by.id(), notBefore, appliesBefore, held)))
+                .flatMap(done -> (done.target().ts() < notBefore - NOTICE_RETRY_GRACE.toMillis()
+                        ? Mono.just(new Recall(done.target(), null))
+                        : store(NewMessage.recallNotice(conv, by, seq)).map(notice -> new Recall(done.target(), notice)))
+                        .flatMap(recall -> releaseMedia(done.held()).thenReturn(recall)))
+                .onErrorResume(MessageService::isRefusal, refused -> unhold(held).then(Mono.error(refused))));
+    }
+
+    /** The recalled message and the hold on its file to settle. */
+    private record Recalled(StoredMessage target, Held held) {
     }
 
     /**
@@ -162,17 +173,6 @@ public class MessageService {
         return repository.mediaIdOf(conv, seq, by)
                 .flatMap(mediaId -> media.hold(mediaId).map(mark -> new Held(mediaId, mark)).defaultIfEmpty(new Held(mediaId, null)))
                 .defaultIfEmpty(Held.NONE);
-    }
-
-    /**
-     * The hold to settle after the recall: {@code held}, or, for a file message the hold's read did not find (stored
-     * while the recall began: its store was in flight), its file held now. If that hold fails, so does the recall's
-     * answer (the message is recalled already; a retry, which the caller makes on an error, holds and releases it).
-     */
-    private Mono<Held> heldAfter(Held held, StoredMessage target, String by) {
-        boolean file = NewMessage.IMAGE.equals(target.kind()) || NewMessage.AUDIO.equals(target.kind());
-        // the recalled target no longer carries its media: read its id again
-        return held.mediaId() != null || !file ? Mono.just(held) : holdMedia(target.conv(), target.seq(), by);
     }
 
     /** A recall refused (nothing changed): its hold is removed at once. */
@@ -248,7 +248,14 @@ public class MessageService {
         return true;
     }
 
-    private Mono<StoredMessage> explainNoRecall(String conv, long seq, String by, long notBefore, Instant appliesBefore) {
+    /**
+     * Why the update matched nothing, or the recall after all: a message recalled already (a retry) answers as
+     * recalled; one stored between the hold's read and the update is recallable now, and if it shows a file, the file
+     * is held first (the update only recalled a message without one). A file message recalled already whose file the
+     * hold's read did not find is held now, to be released like any other.
+     */
+    private Mono<Recalled> explainNoRecall(String conv, long seq, String by, long notBefore, Instant appliesBefore,
+                                          Held held) {
         return repository.findBySeq(conv, seq)
                 .switchIfEmpty(Mono.error(MessageNotFoundException::new))
                 .flatMap(m -> {
@@ -259,22 +266,26 @@ public class MessageService {
                     if (NewMessage.RECALL.equals(m.kind())) {
                         return Mono.error(new NotRecallableException());
                     }
+                    boolean unheldFile = held.mediaId() == null
+                            && (NewMessage.IMAGE.equals(m.kind()) || NewMessage.AUDIO.equals(m.kind()));
+                    Mono<Held> hold = unheldFile ? holdMedia(conv, seq, by) : Mono.just(held);
                     if (m.recalled()) {
-                        return Mono.just(m);
+                        return hold.map(h -> new Recalled(m, h));
                     }
                     if (m.ts() < notBefore) {
                         log.debug("recall too late conversationId={} seq={} userId={}", conv, seq, by);
                         return Mono.error(new RecallWindowPassedException());
                     }
-                    // Stored between the update and this read: it is recallable now, so the same update matches.
-                    return repository.markRecalled(conv, seq, by, notBefore, appliesBefore)
+                    // Stored between the hold's read and the update: recallable now, once its file (if any) is held.
+                    return hold.flatMap(h -> repository.markRecalled(conv, seq, by, notBefore, appliesBefore, false)
+                            .map(target -> new Recalled(target, h))
                             .switchIfEmpty(Mono.defer(() -> {
                                 // the message is recallable, so only the store's clock check refused it
                                 log.warn("recall update refused by the store's clock ($$NOW past this instance's time "
                                         + "plus {}): are this instance's and MongoDB's clocks apart? conversationId={} seq={}",
                                         recallApplyWindow, conv, seq);
                                 return Mono.error(new HistoryBusyException("conversation is busy, retry"));
-                            }));
+                            })));
                 });
     }
 

@@ -117,7 +117,7 @@ class MessageRecallIntegrationTests {
         StoredMessage stored = block(service.store(text("alice", "c1", "secret")));
         // a recall whose notice store failed (timeout, crash): the message is recalled, no notice exists
         block(new MessageRepository(MONGO.template(), HistoryProperties.defaults().mongoTimeout())
-                .markRecalled(conv, stored.seq(), "alice", 0, Instant.now().plusSeconds(60)));
+                .markRecalled(conv, stored.seq(), "alice", 0, Instant.now().plusSeconds(60), false));
 
         Recall retried = block(service.recall(conv, stored.seq(), user("alice"), NOW + 1));
         assertThat(retried.notice().seq()).isEqualTo(2);
@@ -130,7 +130,7 @@ class MessageRecallIntegrationTests {
         StoredMessage stored = block(service.store(text("alice", "c1", "secret")));
         // recalled before notices existed: no notice; a client asks again well after the window and its grace
         block(new MessageRepository(MONGO.template(), HistoryProperties.defaults().mongoTimeout())
-                .markRecalled(conv, stored.seq(), "alice", 0, Instant.now().plusSeconds(60)));
+                .markRecalled(conv, stored.seq(), "alice", 0, Instant.now().plusSeconds(60), false));
         long late = NOW + MessageService.NOTICE_RETRY_GRACE.toMillis() + 1;
 
         Recall again = block(service.recall(conv, stored.seq(), user("alice"), late));
@@ -182,8 +182,9 @@ class MessageRecallIntegrationTests {
     }
 
     /**
-     * A picture message stored after the recall's hold read (its store in flight), seen by the recall's update or only
-     * by the read that explains why the update missed: its file is held after the recall and released like any other.
+     * A picture message stored after the recall's hold read (its store in flight), whether the first update could have
+     * seen it or not: that update recalls only a message without a file, so the read that explains the miss holds the
+     * file first, then recalls; the file is released like any other.
      */
     @Test
     void aPictureStoredAfterTheHoldsReadIsStillReleased() {
@@ -203,12 +204,13 @@ class MessageRecallIntegrationTests {
                 }
 
                 @Override
-                Mono<StoredMessage> markRecalled(String conv, long seq, String by, long notBefore, Instant appliesBefore) {
+                Mono<StoredMessage> markRecalled(String conv, long seq, String by, long notBefore, Instant appliesBefore,
+                                                 boolean withoutMedia) {
                     if (!updateDone[0]) {
                         updateDone[0] = true; // nor the update; the read after it does
                         return Mono.empty();
                     }
-                    return super.markRecalled(conv, seq, by, notBefore, appliesBefore);
+                    return super.markRecalled(conv, seq, by, notBefore, appliesBefore, withoutMedia);
                 }
             };
             MessageService withFiles = new MessageService(late, props, Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC),
@@ -222,8 +224,8 @@ class MessageRecallIntegrationTests {
             assertThat(files.holds.get(mediaId)).isEmpty();
         }
 
-        // the hold after the recall fails: the recall answers the error (nothing is left unheld silently); its retry
-        // holds the file and releases it
+        // the hold fails: the recall answers the error and has changed nothing (a file message is never recalled
+        // before its file is held); its retry holds the file and releases it
         FakeFiles files = new FakeFiles();
         HistoryProperties props = HistoryProperties.defaults();
         boolean[] holdReadDone = {false};
@@ -242,6 +244,7 @@ class MessageRecallIntegrationTests {
         files.failHold = true;
         StepVerifier.create(withFiles.recall(conv, picture.seq(), user("alice"), 0))
                 .expectError(StoreUnavailableException.class).verify(TIMEOUT);
+        assertThat(block(rawDocument(picture.seq()))).doesNotContainKey("recalled");
         files.failHold = false;
         assertThat(block(withFiles.recall(conv, picture.seq(), user("alice"), 0)).target().recalled()).isTrue();
         assertThat(files.released).containsExactly("pic-late-fail");
@@ -303,11 +306,11 @@ class MessageRecallIntegrationTests {
         MessageRepository repository = new MessageRepository(MONGO.template(), HistoryProperties.defaults().mongoTimeout());
 
         // the store's own clock is past the deadline: the update (arriving late, its client long gone) matches nothing
-        StepVerifier.create(repository.markRecalled(conv, stored.seq(), "alice", 0, Instant.now().minusSeconds(1)))
+        StepVerifier.create(repository.markRecalled(conv, stored.seq(), "alice", 0, Instant.now().minusSeconds(1), false))
                 .expectComplete().verify(TIMEOUT);
         assertThat(block(rawDocument(stored.seq()))).containsEntry("body", "secret").doesNotContainKey("recalled");
 
-        assertThat(block(repository.markRecalled(conv, stored.seq(), "alice", 0, Instant.now().plusSeconds(5)))
+        assertThat(block(repository.markRecalled(conv, stored.seq(), "alice", 0, Instant.now().plusSeconds(5), false))
                 .recalled()).isTrue();
         assertThat(block(rawDocument(stored.seq()))).containsEntry("recalled", true).doesNotContainKey("body");
     }
@@ -317,9 +320,11 @@ class MessageRecallIntegrationTests {
         HistoryProperties props = HistoryProperties.defaults();
         MessageRepository aheadOfUs = new MessageRepository(MONGO.template(), props.mongoTimeout()) {
             @Override
-            Mono<StoredMessage> markRecalled(String conv, long seq, String by, long notBefore, Instant appliesBefore) {
+            Mono<StoredMessage> markRecalled(String conv, long seq, String by, long notBefore, Instant appliesBefore,
+                                                 boolean withoutMedia) {
                 // MongoDB's clock more than the window ahead of this instance's
-                return super.markRecalled(conv, seq, by, notBefore, appliesBefore.minus(props.recallApplyWindow().multipliedBy(2)));
+                return super.markRecalled(conv, seq, by, notBefore, appliesBefore.minus(props.recallApplyWindow().multipliedBy(2)),
+                        withoutMedia);
             }
         };
         MessageService recalling = new MessageService(aheadOfUs, props, Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC));
@@ -336,9 +341,10 @@ class MessageRecallIntegrationTests {
         java.util.List<Instant> deadlines = new java.util.concurrent.CopyOnWriteArrayList<>();
         MessageRepository recording = new MessageRepository(MONGO.template(), props.mongoTimeout()) {
             @Override
-            Mono<StoredMessage> markRecalled(String conv, long seq, String by, long notBefore, Instant appliesBefore) {
+            Mono<StoredMessage> markRecalled(String conv, long seq, String by, long notBefore, Instant appliesBefore,
+                                                 boolean withoutMedia) {
                 deadlines.add(appliesBefore);
-                return super.markRecalled(conv, seq, by, notBefore, appliesBefore);
+                return super.markRecalled(conv, seq, by, notBefore, appliesBefore, withoutMedia);
             }
         };
         MessageService recalling = new MessageService(recording, props, Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC));

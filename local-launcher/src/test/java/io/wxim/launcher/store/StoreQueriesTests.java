@@ -214,6 +214,9 @@ class StoreQueriesTests {
                             .append("$expr", new Document("$lt", List.of("$$NOW",
                                     new java.util.Date(System.currentTimeMillis() + fromNow))));
                     assertSame(expected, actual, "messages", recall, ascending, 0);
+                    // the first update of a recall that holds no file recalls only a message without one
+                    assertSame(expected, actual, "messages", new Document(recall).append("media",
+                            new Document("$exists", false)), ascending, 0);
                 }
             }
             Document beforeDeadline = new Document(byConv).append("$expr", new Document("$lt", List.of("$$NOW",
@@ -223,6 +226,13 @@ class StoreQueriesTests {
             assertThat(find(actual, "messages", beforeDeadline, ascending, 0))
                     .isEqualTo(find(actual, "messages", byConv, ascending, 0));
             assertThat(find(actual, "messages", pastDeadline, ascending, 0)).isEmpty();
+            Document withoutFile = new Document(byConv).append("media", new Document("$exists", false));
+            Document withFile = new Document(byConv).append("media", new Document("$exists", true));
+            assertSame(expected, actual, "messages", withoutFile, ascending, 0);
+            assertSame(expected, actual, "messages", withFile, ascending, 0);
+            assertThat(find(actual, "messages", withoutFile, ascending, 0).size()
+                    + find(actual, "messages", withFile, ascending, 0).size())
+                    .isEqualTo(find(actual, "messages", byConv, ascending, 0).size());
             assertSame(expected, actual, "messages", new Document(byConv).append("from.id", "u3").append("cmid", "m105"),
                     ascending, 0);
         }
@@ -265,9 +275,10 @@ class StoreQueriesTests {
     }
 
     private static Document message(String conv, long seq, String from, String cmid) {
-        return new Document("_id", conv + ":" + seq).append("conv", conv).append("seq", seq)
+        Document message = new Document("_id", conv + ":" + seq).append("conv", conv).append("seq", seq)
                 .append("from", new Document("id", from)).append("cmid", cmid).append("body", "b" + seq)
-                .append("ts", seq * 10).append("kind", seq % 7 == 0 ? "recall" : "text");
+                .append("ts", seq * 10).append("kind", seq % 7 == 0 ? "recall" : seq % 3 == 0 ? "image" : "text");
+        return seq % 3 == 0 && seq % 7 != 0 ? message.append("media", new Document("id", "f" + seq)) : message;
     }
 
     private static String conv(int i) {
