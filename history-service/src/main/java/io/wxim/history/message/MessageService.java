@@ -284,7 +284,8 @@ public class MessageService {
                                 log.warn("recall update refused by the store's clock ($$NOW past this instance's time "
                                         + "plus {}): are this instance's and MongoDB's clocks apart? conversationId={} seq={}",
                                         recallApplyWindow, conv, seq);
-                                return Mono.error(new HistoryBusyException("conversation is busy, retry"));
+                                // nothing changed: the file needs no hold
+                                return unhold(h).then(Mono.error(new HistoryBusyException("conversation is busy, retry")));
                             })));
                 });
     }

@@ -327,12 +327,19 @@ class MessageRecallIntegrationTests {
                         withoutMedia);
             }
         };
-        MessageService recalling = new MessageService(aheadOfUs, props, Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC));
+        FakeFiles files = new FakeFiles();
+        MessageService recalling = new MessageService(aheadOfUs, props, Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC),
+                files);
         StoredMessage stored = block(recalling.store(text("alice", "c1", "secret")));
+        StoredMessage picture = block(recalling.store(picture("p1", "pic-busy")));
 
         StepVerifier.create(recalling.recall(conv, stored.seq(), user("alice"), 0))
                 .expectError(HistoryBusyException.class).verify(TIMEOUT);
         assertThat(block(rawDocument(stored.seq()))).containsEntry("body", "secret").doesNotContainKey("recalled");
+        StepVerifier.create(recalling.recall(conv, picture.seq(), user("alice"), 0))
+                .expectError(HistoryBusyException.class).verify(TIMEOUT);
+        assertThat(block(rawDocument(picture.seq()))).doesNotContainKey("recalled");
+        assertThat(files.holds.get("pic-busy")).as("nothing changed: its hold is gone").isEmpty();
     }
 
     @Test

@@ -207,9 +207,12 @@ class StoreQueriesTests {
             assertSame(expected, actual, "messages", seq(byConv, "$lt", 300L), Sorts.descending("seq"), 21);
             assertSame(expected, actual, "messages", new Document(byConv).append("seq",
                     new Document("$gte", 90L).append("$lte", 220L)), ascending, 0);
-            for (long seq : new long[] {105L, 112L}) { // a recall: of a message (105), of a recall notice (112)
+            // a recall's update: of a text message (104), of a picture (102), of a recall notice (105), by its sender
+            for (long seq : new long[] {104L, 102L, 105L}) {
+                List<Document> target = find(expected, "messages", new Document(byConv).append("seq", seq), ascending, 0);
+                String sender = target.isEmpty() ? "u3" : target.get(0).get("from", Document.class).getString("id");
                 for (long fromNow : new long[] {-1_000L, 60_000L}) { // the store's clock past its deadline, before it
-                    Document recall = new Document(byConv).append("seq", seq).append("from.id", "u3")
+                    Document recall = new Document(byConv).append("seq", seq).append("from.id", sender)
                             .append("ts", new Document("$gte", 0L)).append("kind", new Document("$ne", "recall"))
                             .append("$expr", new Document("$lt", List.of("$$NOW",
                                     new java.util.Date(System.currentTimeMillis() + fromNow))));
