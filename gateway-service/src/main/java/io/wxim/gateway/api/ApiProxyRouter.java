@@ -37,6 +37,12 @@ class ApiProxyRouter {
     private static final Logger log = LoggerFactory.getLogger(ApiProxyRouter.class);
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-authenticate",
             "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length");
+    /**
+     * What a client says about where its request came from is not passed on: the gateway states the address it saw
+     * ({@code X-Forwarded-For}, one entry; behind a proxy, the one {@code TrustedProxyHeaders} took from it).
+     */
+    private static final Set<String> CLIENT_FORWARDING = Set.of("forwarded", "x-forwarded-for", "x-forwarded-host",
+            "x-forwarded-proto", "x-forwarded-port", "x-forwarded-prefix", "x-real-ip");
 
     @Bean
     RouterFunction<ServerResponse> apiRoutes(WebClient.Builder builder, GatewayProperties props, ReactiveJwtDecoder tokens,
@@ -72,15 +78,14 @@ class ApiProxyRouter {
         URI target = URI.create(base.replaceAll("/+$", "") + path + (query == null ? "" : "?" + query));
         return client.method(request.method())
                 .uri(target)
-                .headers(h -> copy(request.headers().asHttpHeaders(), h))
-                .headers(h -> request.remoteAddress().ifPresent(a ->
-                        h.add("X-Forwarded-For", a.getAddress().getHostAddress())))
+                .headers(h -> copy(request.headers().asHttpHeaders(), h, CLIENT_FORWARDING))
+                .headers(h -> request.remoteAddress().ifPresent(a -> h.set("X-Forwarded-For", a.getHostString())))
                 .body(BodyInserters.fromDataBuffers(request.bodyToFlux(DataBuffer.class)))
                 .retrieve()
                 .onStatus(status -> true, response -> Mono.empty()) // pass every status through as it is
                 .toEntityFlux(DataBuffer.class)
                 .flatMap(entity -> ServerResponse.status(entity.getStatusCode())
-                        .headers(h -> copy(entity.getHeaders(), h))
+                        .headers(h -> copy(entity.getHeaders(), h, Set.of()))
                         .body(BodyInserters.fromDataBuffers(entity.getBody())))
                 .timeout(isUpload(request) ? props.uploadTimeout() : props.proxyTimeout())
                 .onErrorResume(TimeoutException.class, e -> {
@@ -98,9 +103,10 @@ class ApiProxyRouter {
         return request.headers().contentType().map(MediaType.MULTIPART_FORM_DATA::isCompatibleWith).orElse(false);
     }
 
-    private static void copy(HttpHeaders from, HttpHeaders to) {
+    private static void copy(HttpHeaders from, HttpHeaders to, Set<String> alsoLeftOut) {
         from.forEach((header, values) -> {
-            if (!HOP_BY_HOP.contains(header.toLowerCase(Locale.ROOT))) {
+            String name = header.toLowerCase(Locale.ROOT);
+            if (!HOP_BY_HOP.contains(name) && !alsoLeftOut.contains(name)) {
                 to.addAll(header, values);
             }
         });

@@ -58,10 +58,13 @@ public record GatewayProperties(
     /**
      * @param jwksUri  auth-service's JWK set; keys are cached and re-fetched when an unknown {@code kid} appears
      * @param audience required {@code aud} of access tokens
+     * @param checkTimeout bound on a token's signature check, which may wait for the JWK set to be fetched; past it
+     *                     the token counts as not checked (503 at the handshake), never as valid
      */
     public record Auth(
             @DefaultValue("http://localhost:8081/api/auth/jwks") String jwksUri,
-            @DefaultValue("wxim") String audience) {
+            @DefaultValue("wxim") String audience,
+            @DefaultValue("5s") Duration checkTimeout) {
     }
 
     /**

@@ -9,6 +9,7 @@ import org.springframework.security.oauth2.core.DelegatingOAuth2TokenValidator;
 import org.springframework.security.oauth2.jose.jws.SignatureAlgorithm;
 import org.springframework.security.oauth2.jwt.JwtClaimNames;
 import org.springframework.security.oauth2.jwt.JwtClaimValidator;
+import org.springframework.security.oauth2.jwt.JwtException;
 import org.springframework.security.oauth2.jwt.JwtValidators;
 import org.springframework.security.oauth2.jwt.MappedJwtClaimSetConverter;
 import org.springframework.security.oauth2.jwt.NimbusReactiveJwtDecoder;
@@ -32,7 +33,20 @@ class SecurityConfig {
         return token -> verified.decode(token).flatMap(revocations::check);
     }
 
-    private static ReactiveJwtDecoder signatureDecoder(GatewayProperties props) {
+    /**
+     * The signature decoder, bounded in time: a token whose key is not cached makes Spring's decoder fetch the JWK set
+     * (on every such token), with a web client that has no timeout of its own. Past {@code checkTimeout} the check
+     * fails as a {@link JwtException} (not checked: 503 at the handshake; {@code /api} requests go on to the service,
+     * which checks the token itself), and the fetch is cancelled.
+     */
+    static ReactiveJwtDecoder signatureDecoder(GatewayProperties props) {
+        ReactiveJwtDecoder decoder = unboundedSignatureDecoder(props);
+        java.time.Duration timeout = props.auth().checkTimeout();
+        return token -> decoder.decode(token).timeout(timeout, reactor.core.publisher.Mono.error(() ->
+                new JwtException("the token could not be checked within " + timeout.toMillis() + " ms")));
+    }
+
+    private static ReactiveJwtDecoder unboundedSignatureDecoder(GatewayProperties props) {
         NimbusReactiveJwtDecoder decoder = NimbusReactiveJwtDecoder.withJwkSetUri(props.auth().jwksUri())
                 .jwsAlgorithm(SignatureAlgorithm.RS256)
                 .build();

@@ -235,7 +235,7 @@ public class GatewayWebSocketHandler {
             return reauthenticate(conn, auth);
         }
         if (frame instanceof ClientFrame.Secure handshake) {
-            return secureHandshake.handle(conn, handshake, remote == null ? "unknown" : remote.getAddress().getHostAddress());
+            return secureHandshake.handle(conn, handshake, remote == null ? "unknown" : remote.getHostString());
         }
         if (frame instanceof ClientFrame.Send send) {
             return userRate.tryAcquire(conn.user().id()).flatMap(decision -> decision.allowed() ? forward(conn, frame)

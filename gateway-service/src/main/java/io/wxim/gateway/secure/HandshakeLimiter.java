@@ -40,7 +40,8 @@ final class HandshakeLimiter {
                 }
             }
         }
-        return take("u:" + userId, perUser) & take("a:" + ip, perIp);
+        // a user over its limit is refused before its address is counted (or tracked: the table is bounded)
+        return take("u:" + userId, perUser) && take("a:" + ip, perIp);
     }
 
     private boolean take(String key, int limit) {

@@ -28,6 +28,16 @@ class HandshakeLimiterTests {
     }
 
     @Test
+    void aUserOverItsLimit_neitherCountsNorTracksNewAddresses() {
+        HandshakeLimiter small = new HandshakeLimiter(1, 10, 4, now::get);
+        assertThat(small.tryAcquire("u1", "a1")).isTrue(); // keys u1, a1
+        for (int i = 2; i < 10; i++) {
+            assertThat(small.tryAcquire("u1", "a" + i)).isFalse(); // refused by the user limit: a2.. never tracked
+        }
+        assertThat(small.tryAcquire("u2", "a2")).isTrue(); // so the table still has room for others (4 keys now)
+    }
+
+    @Test
     void startsAFreshWindowAfterAMinute() {
         for (int i = 0; i < 3; i++) {
             limiter.tryAcquire("u1", "10.0.0.1");
