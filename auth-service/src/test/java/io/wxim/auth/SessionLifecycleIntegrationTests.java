@@ -140,10 +140,12 @@ class SessionLifecycleIntegrationTests {
         awaitPublished(new Revocation(userId, null));
         assertThat(redis.hasKey(RedisNames.revokedUser(userId)).block(TIMEOUT)).isTrue();
 
-        refresh(login.refreshToken()).expectStatus().isForbidden().expectBody().jsonPath("$.code").isEqualTo("banned");
+        refresh(login.refreshToken()).expectStatus().isForbidden().expectBody().jsonPath("$.code").isEqualTo("banned")
+                .jsonPath("$.retryable").isEqualTo(false);
         client.post().uri("/api/auth/dev-login").contentType(MediaType.APPLICATION_JSON)
                 .bodyValue(Map.of("nickname", login.user().nickname())).exchange()
-                .expectStatus().isForbidden();
+                .expectStatus().isForbidden().expectBody().jsonPath("$.code").isEqualTo("banned")
+                .jsonPath("$.retryable").isEqualTo(false);
         client.put().uri("/api/auth/profile").header("Authorization", "Bearer " + login.accessToken())
                 .contentType(MediaType.APPLICATION_JSON).bodyValue(Map.of("nickname", "x")).exchange()
                 .expectStatus().isUnauthorized();

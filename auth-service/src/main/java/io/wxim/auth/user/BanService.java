@@ -58,6 +58,7 @@ public class BanService {
         ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.FORBIDDEN, "This account is suspended.");
         problem.setTitle("Banned");
         problem.setProperty("code", "banned");
+        problem.setProperty("retryable", false); // like every login error: the client branches on it
         return new ErrorResponseException(HttpStatus.FORBIDDEN, problem, null);
     }
 }
