@@ -50,8 +50,8 @@ class MediaConfig {
     }
 
     @Bean
-    MediaFiles mediaFiles(ReactiveGridFsTemplate gridFs) {
-        return new MediaFiles(gridFs);
+    MediaFiles mediaFiles(ReactiveGridFsTemplate gridFs, HistoryProperties history, MediaProperties props) {
+        return new MediaFiles(gridFs, history.mongoTimeout(), props.downloadIdleTimeout());
     }
 
     @Bean
@@ -60,9 +60,9 @@ class MediaConfig {
     }
 
     @Bean
-    MediaService mediaService(MediaRepository repository, MediaFiles files, MediaUrls urls,
-                              ChatMembershipClient membership) {
-        return new MediaService(repository, files, urls, membership, Clock.systemUTC());
+    MediaService mediaService(MediaRepository repository, io.wxim.history.message.MessageRepository messages,
+                              MediaFiles files, MediaUrls urls, ChatMembershipClient membership) {
+        return new MediaService(repository, messages, files, urls, membership, Clock.systemUTC());
     }
 
     @Bean

@@ -3,6 +3,11 @@ package io.wxim.history.media;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.core.io.buffer.DefaultDataBufferFactory;
@@ -13,6 +18,8 @@ import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.codec.multipart.FilePartEvent;
 import org.springframework.http.codec.multipart.PartEvent;
+import org.springframework.http.server.reactive.ServerHttpResponse;
+import org.springframework.http.server.reactive.ServerHttpResponseDecorator;
 import org.springframework.security.core.annotation.AuthenticationPrincipal;
 import org.springframework.security.oauth2.jwt.Jwt;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -24,6 +31,8 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.netty.Connection;
+import reactor.netty.http.server.HttpServerResponse;
 
 /**
  * {@code POST /api/media}: upload one file (multipart/form-data, part {@code file}, as {@code wx.uploadFile} sends it
@@ -34,6 +43,7 @@ import reactor.core.publisher.Mono;
  */
 @RestController
 class MediaController {
+    private static final Logger log = LoggerFactory.getLogger(MediaController.class);
     /** Room for multipart framing and small form fields on top of the largest file. */
     private static final long MULTIPART_OVERHEAD = 64 * 1024;
     private static final String FILE_PART = "file";
@@ -61,18 +71,39 @@ class MediaController {
             return Mono.error(MediaRejectedException.tooLarge("file larger than " + props.maxAnySize() + " bytes"));
         }
         String owner = jwt.getSubject();
+        // this request's state; the parts are handled one after the other (concatMap)
+        AtomicInteger fileParts = new AtomicInteger();
+        AtomicReference<MediaDocument> stored = new AtomicReference<>();
         return parts.windowUntil(PartEvent::isLast)
                 .concatMap(part -> part.switchOnFirst((first, events) -> {
                     if (first.get() instanceof FilePartEvent file && FILE_PART.equals(file.name())) {
-                        return uploads.upload(owner, events.map(PartEvent::content)).flux();
+                        if (fileParts.incrementAndGet() > 1) {
+                            // refused before anything of the second file is stored; the first is deleted below
+                            DataBufferUtils.release(file.content());
+                            return Flux.<MediaDocument>error(MediaRejectedException.badImage("one file per upload"));
+                        }
+                        return uploads.upload(owner, events.map(PartEvent::content)).doOnNext(stored::set).flux();
                     }
                     return events.doOnNext(e -> DataBufferUtils.release(e.content())).thenMany(Flux.<MediaDocument>empty());
                 }))
-                .collectList()
-                .flatMap(stored -> switch (stored.size()) {
-                    case 1 -> Mono.just(ResponseEntity.status(HttpStatus.CREATED).body(describe(stored.get(0))));
-                    case 0 -> Mono.error(MediaRejectedException.badImage("no file: send one multipart part named 'file'"));
-                    default -> Mono.error(MediaRejectedException.badImage("one file per upload"));
+                .then(Mono.fromSupplier(stored::get))
+                .onErrorResume(e -> discard(stored.get()).then(Mono.error(e)))
+                .map(doc -> ResponseEntity.status(HttpStatus.CREATED).body(describe(doc)))
+                .switchIfEmpty(Mono.error(() -> MediaRejectedException.badImage("no file: send one multipart part named 'file'")));
+    }
+
+    /**
+     * Deletes a file this request stored before it was refused (a second file part, a malformed rest), so nothing is
+     * left for the orphan sweep; a failed delete is logged (the sweep deletes it after {@code orphan-ttl}).
+     */
+    private Mono<Void> discard(MediaDocument doc) {
+        if (doc == null) {
+            return Mono.empty();
+        }
+        return repository.bounded(files.delete(doc.id())).then(repository.delete(doc.id()))
+                .onErrorResume(e -> {
+                    log.warn("refused upload not deleted, left to the orphan sweep: mediaId={} error={}", doc.id(), e.toString());
+                    return Mono.empty();
                 });
     }
 
@@ -95,7 +126,8 @@ class MediaController {
                                                     @RequestParam(required = false) Long exp,
                                                     @RequestParam(required = false) String sig,
                                                     @RequestHeader(name = HttpHeaders.RANGE, required = false) String range,
-                                                    @RequestHeader(name = HttpHeaders.IF_NONE_MATCH, required = false) String ifNoneMatch) {
+                                                    @RequestHeader(name = HttpHeaders.IF_NONE_MATCH, required = false) String ifNoneMatch,
+                                                    ServerHttpResponse response) {
         boolean thumb = MediaUrls.THUMB.equals(variant);
         if ((variant != null && !thumb) || exp == null
                 || !media.urls().verify(id, thumb ? MediaUrls.THUMB : MediaUrls.FILE, exp, sig)) {
@@ -121,25 +153,59 @@ class MediaController {
         }
         return repository.find(id)
                 .switchIfEmpty(Mono.error(MediaRejectedException::notFound))
-                .map(doc -> {
+                .flatMap(doc -> {
                     ByteRange.Request request = ByteRange.parse(range, doc.size());
                     if (request instanceof ByteRange.Unsatisfiable) {
-                        return ResponseEntity.status(HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
+                        return Mono.just(ResponseEntity.status(HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
                                 .header(HttpHeaders.CONTENT_RANGE, "bytes */" + doc.size())
                                 .header("X-Content-Type-Options", "nosniff")
-                                .<Flux<DataBuffer>>body(Flux.empty());
+                                .<Flux<DataBuffer>>body(Flux.empty()));
                     }
                     if (request instanceof ByteRange.Partial partial) {
                         ByteRange r = partial.range();
-                        return headers(ResponseEntity.status(HttpStatus.PARTIAL_CONTENT), etag, maxAge, doc.contentType())
-                                .header(HttpHeaders.CONTENT_RANGE, "bytes " + r.start() + "-" + r.end() + "/" + doc.size())
-                                .contentLength(r.length())
-                                .body(files.read(doc.fileId(), r.start(), r.length()));
+                        return bytes(id, doc, r.start(), r.length(), response).map(body ->
+                                headers(ResponseEntity.status(HttpStatus.PARTIAL_CONTENT), etag, maxAge, doc.contentType())
+                                        .header(HttpHeaders.CONTENT_RANGE, "bytes " + r.start() + "-" + r.end() + "/" + doc.size())
+                                        .contentLength(r.length())
+                                        .body(body));
                     }
-                    return headers(ResponseEntity.ok(), etag, maxAge, doc.contentType())
+                    return bytes(id, doc, 0, doc.size(), response).map(body -> headers(ResponseEntity.ok(), etag, maxAge, doc.contentType())
                             .contentLength(doc.size())
-                            .body(files.read(doc.fileId(), 0, doc.size()));
+                            .body(body));
                 });
+    }
+
+    /**
+     * The file's bytes, found before any header is sent: 503 if MongoDB does not answer within its timeout, 404 if the
+     * bytes are gone (a deletion under way). Once the headers are out, bytes that stop for the idle timeout abort the
+     * response (the client sees it cut short of its Content-Length).
+     */
+    private Mono<Flux<DataBuffer>> bytes(String id, MediaDocument doc, long start, long length, ServerHttpResponse response) {
+        return files.read(doc.fileId(), start, length)
+                .switchIfEmpty(Mono.error(MediaRejectedException::notFound))
+                .map(body -> body.onErrorResume(TimeoutException.class, e -> {
+                    log.warn("media download aborted, no bytes for {}: mediaId={}", props.downloadIdleTimeout(), id);
+                    return abort(response, e);
+                }));
+    }
+
+    /**
+     * Ends a response whose headers are out by closing its connection (the client sees the body cut short of its
+     * Content-Length). Quietly: an error passed on would reach the error handler, which can no longer answer,
+     * and be logged as ERRORs with stack traces. On a server other than Reactor Netty, the error is passed on.
+     */
+    private static Flux<DataBuffer> abort(ServerHttpResponse response, Throwable cause) {
+        Object nativeResponse;
+        try {
+            nativeResponse = ServerHttpResponseDecorator.getNativeResponse(response);
+        } catch (IllegalArgumentException notFound) {
+            nativeResponse = null;
+        }
+        if (nativeResponse instanceof HttpServerResponse netty) {
+            netty.withConnection(Connection::dispose);
+            return Flux.empty();
+        }
+        return Flux.error(cause);
     }
 
     private static ResponseEntity.BodyBuilder headers(ResponseEntity.BodyBuilder builder, String etag, Duration maxAge,

@@ -3,6 +3,7 @@ package io.wxim.history.media;
 import static org.springframework.data.mongodb.core.query.Criteria.where;
 import static org.springframework.data.mongodb.core.query.Query.query;
 
+import java.time.Duration;
 import org.bson.types.ObjectId;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferUtils;
@@ -17,9 +18,17 @@ import reactor.core.publisher.Mono;
  */
 class MediaFiles {
     private final ReactiveGridFsTemplate gridFs;
+    private final Duration timeout;
+    private final Duration idleTimeout;
 
-    MediaFiles(ReactiveGridFsTemplate gridFs) {
+    /**
+     * @param timeout     bound on finding a file to read (the Mongo timeout)
+     * @param idleTimeout a download's byte stream fails when no chunk comes for this long
+     */
+    MediaFiles(ReactiveGridFsTemplate gridFs, Duration timeout, Duration idleTimeout) {
         this.gridFs = gridFs;
+        this.timeout = timeout;
+        this.idleTimeout = idleTimeout;
     }
 
     Mono<ObjectId> store(String mediaId, Flux<DataBuffer> content) {
@@ -31,11 +40,15 @@ class MediaFiles {
         return gridFs.delete(query(where("filename").is(mediaId)));
     }
 
-    /** The bytes {@code [start, start + length)} of a stored file, streamed; buffers outside the range are released. */
-    Flux<DataBuffer> read(ObjectId fileId, long start, long length) {
-        return gridFs.findOne(query(where("_id").is(fileId)))
-                .flatMap(gridFs::getResource)
-                .flatMapMany(resource -> slice(resource.getDownloadStream(), start, length));
+    /**
+     * The bytes {@code [start, start + length)} of a stored file: emits the stream once the file is found (bounded by
+     * the Mongo timeout, so a store that does not answer fails with StoreUnavailableException before anything is sent),
+     * or empty if it is not stored. The stream fails with a TimeoutException when no chunk comes for the idle timeout
+     * (a stalled store, or a client that takes nothing); buffers outside the range are released.
+     */
+    Mono<Flux<DataBuffer>> read(ObjectId fileId, long start, long length) {
+        return MediaRepository.bounded(gridFs.findOne(query(where("_id").is(fileId))).flatMap(gridFs::getResource), timeout)
+                .map(resource -> slice(resource.getDownloadStream().timeout(idleTimeout), start, length));
     }
 
     static Flux<DataBuffer> slice(Flux<DataBuffer> source, long start, long length) {

@@ -22,6 +22,9 @@ import org.springframework.validation.annotation.Validated;
  * @param sweepInterval         how often orphans are looked for
  * @param maxConcurrentUploads  uploads processed at once by this instance; beyond, 503 with Retry-After
  * @param uploadTimeout         bound on receiving and storing one upload
+ * @param downloadIdleTimeout   a download whose bytes stop for this long (MongoDB stalled, or a client that takes
+ *                              nothing, as a proxy's send timeout) is aborted; a chunk (255 KB) takes seconds even on
+ *                              a slow mobile link
  */
 @Validated
 @ConfigurationProperties("im.history.media")
@@ -35,7 +38,8 @@ public record MediaProperties(
         @DefaultValue("24h") Duration orphanTtl,
         @DefaultValue("10m") Duration sweepInterval,
         @Min(1) @DefaultValue("8") int maxConcurrentUploads,
-        @DefaultValue("120s") Duration uploadTimeout) {
+        @DefaultValue("120s") Duration uploadTimeout,
+        @DefaultValue("30s") Duration downloadIdleTimeout) {
 
     public MediaProperties {
         urlKey = urlKey == null || urlKey.isBlank() ? null : urlKey.strip();
@@ -54,6 +58,7 @@ public record MediaProperties(
         return "MediaProperties[maxImageSize=" + maxImageSize + ", maxAudioSize=" + maxAudioSize + ", maxImagePixels="
                 + maxImagePixels + ", thumbnailEdge=" + thumbnailEdge + ", urlTtl=" + urlTtl + ", urlKey="
                 + (urlKey == null ? "unset" : "<redacted>") + ", orphanTtl=" + orphanTtl + ", sweepInterval="
-                + sweepInterval + ", maxConcurrentUploads=" + maxConcurrentUploads + ", uploadTimeout=" + uploadTimeout + "]";
+                + sweepInterval + ", maxConcurrentUploads=" + maxConcurrentUploads + ", uploadTimeout=" + uploadTimeout
+                + ", downloadIdleTimeout=" + downloadIdleTimeout + "]";
     }
 }

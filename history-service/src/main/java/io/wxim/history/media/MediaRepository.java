@@ -185,6 +185,11 @@ class MediaRepository {
 
     /** Bounds a Mongo call by the Mongo timeout (an unreachable or slow store becomes StoreUnavailableException). */
     <T> Mono<T> bounded(Mono<T> call) {
+        return bounded(call, timeout);
+    }
+
+    /** Bounds a Mongo call by {@code timeout} (an unreachable or slow store becomes StoreUnavailableException). */
+    static <T> Mono<T> bounded(Mono<T> call, Duration timeout) {
         return call.timeout(timeout)
                 .onErrorMap(TimeoutException.class, e -> new StoreUnavailableException("mongo call timed out", e))
                 .onErrorMap(DataAccessResourceFailureException.class, e -> new StoreUnavailableException("mongo unreachable", e));

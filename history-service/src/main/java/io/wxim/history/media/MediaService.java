@@ -4,6 +4,7 @@ import io.wxim.history.membership.ChatMembershipClient;
 import io.wxim.history.message.InvalidRequestException;
 import io.wxim.history.message.MediaClaims;
 import io.wxim.history.message.MediaNotFoundException;
+import io.wxim.history.message.MessageRepository;
 import io.wxim.history.message.NewMessage;
 import io.wxim.protocol.Conversations;
 import io.wxim.protocol.ServerFrame;
@@ -15,19 +16,23 @@ import reactor.core.publisher.Mono;
 
 /**
  * Who may use and see a file. Sending: only its uploader, in a message of its kind ({@link MediaClaims}); the
- * conversation is recorded so that its members may fetch the file. Seeing: its uploader, and members of a
- * conversation it was sent to; anyone else gets the same 404 as for a file that does not exist.
+ * conversation is recorded on the file. Seeing: its uploader, and members of a conversation where a message that is
+ * not recalled shows it (a recall there ends their access, though the file stays while another message shows it);
+ * anyone else gets the same 404 as for a file that does not exist.
  */
 class MediaService implements MediaClaims {
     private final MediaRepository repository;
+    private final MessageRepository messages;
     private final MediaFiles files;
     private final MediaUrls urls;
     private final ChatMembershipClient membership;
     private final Clock clock;
 
-    MediaService(MediaRepository repository, MediaFiles files, MediaUrls urls, ChatMembershipClient membership, Clock clock) {
+    MediaService(MediaRepository repository, MessageRepository messages, MediaFiles files, MediaUrls urls,
+                 ChatMembershipClient membership, Clock clock) {
         this.clock = clock;
         this.repository = repository;
+        this.messages = messages;
         this.files = files;
         this.urls = urls;
         this.membership = membership;
@@ -83,15 +88,25 @@ class MediaService implements MediaClaims {
         return repository.bounded(files.delete(mediaId)).then(repository.delete(mediaId));
     }
 
-    /** Fresh signed URLs for {@code userId}: the uploader, or a member of {@code conv} where the file was sent. */
+    /**
+     * Fresh signed URLs for {@code userId}: the uploader, or a member of {@code conv} where a message that is not
+     * recalled shows the file.
+     */
     Mono<ServerFrame.Media> issue(String mediaId, String userId, String conv) {
         return repository.find(mediaId)
-                .filterWhen(doc -> doc.owner().equals(userId) ? Mono.just(true)
-                        : conv != null && Conversations.isValid(conv) && doc.usedIn().contains(conv)
-                                ? membership.isMember(conv, userId) : Mono.just(false))
+                .filterWhen(doc -> doc.owner().equals(userId) ? Mono.just(true) : shownToMember(doc, userId, conv))
                 .switchIfEmpty(Mono.error(MediaRejectedException::notFound))
                 .map(doc -> urls.present(new ServerFrame.Media(doc.id(), doc.contentType(), doc.size(), doc.width(),
                         doc.height(), null, null, null, null)));
+    }
+
+    /** Sent to {@code conv} ({@code usedIn}, no I/O), still shown there by a message not recalled, and a member. */
+    private Mono<Boolean> shownToMember(MediaDocument doc, String userId, String conv) {
+        if (conv == null || !Conversations.isValid(conv) || !doc.usedIn().contains(conv)) {
+            return Mono.just(false);
+        }
+        return messages.mediaShownIn(conv, doc.id())
+                .flatMap(shown -> shown ? membership.isMember(conv, userId) : Mono.just(false));
     }
 
     MediaUrls urls() {

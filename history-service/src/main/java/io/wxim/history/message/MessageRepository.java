@@ -90,6 +90,15 @@ public class MessageRepository {
     }
 
     /**
+     * Whether a message of {@code conv} that is not recalled shows file {@code mediaId}: what lets the conversation's
+     * members fetch links to it ({@code media_id} index, then the few messages of the file).
+     */
+    public Mono<Boolean> mediaShownIn(String conv, String mediaId) {
+        return bounded(mongo.exists(Query.query(Criteria.where("media.id").is(mediaId).and("conv").is(conv)
+                .and("recalled").ne(true)), COLLECTION));
+    }
+
+    /**
      * The messages that show file {@code mediaId}, recalled or not, by {@link MediaClaims#claimKey} -> recalled; at most
      * {@code limit} of them (the sparse {@code media_id} index answers).
      */

@@ -228,6 +228,55 @@ class MediaApiIntegrationTests {
                 .contains("\"thumbUrl\"");
     }
 
+    /**
+     * A picture sent in a room and in a direct chat, then recalled in the room: the room's members get no more links
+     * (404, as for a non-member), though the file stays for the direct chat, whose members still get them, and so does
+     * the uploader.
+     */
+    @Test
+    void aRecallEndsTheLinksOfThatConversation_whileTheFileStaysForAnother() {
+        String suffix = UUID.randomUUID().toString().substring(0, 6);
+        String room = "r:shown" + suffix;
+        String direct = "d:shown" + suffix;
+        FAKES.addMember(room, "alice");
+        FAKES.addMember(room, "bob");
+        FAKES.addMember(direct, "alice");
+        FAKES.addMember(direct, "dave");
+        String id = uploadPicture();
+        var inRoom = messages.store(image(room, "alice", "p1", id)).block(WAIT);
+        messages.store(image(direct, "alice", "p2", id)).block(WAIT);
+        links(id, "bob", room).expectStatus().isOk();
+
+        messages.recall(room, inRoom.seq(), ALICE, 0).block(WAIT);
+
+        assertThat(stored(id)).as("kept: the direct chat still shows it").isTrue();
+        links(id, "bob", room).expectStatus().isNotFound();
+        links(id, "dave", direct).expectStatus().isOk();
+        links(id, "alice", null).expectStatus().isOk();
+        links(id, "alice", room).expectStatus().isOk();
+    }
+
+    /** Two {@code file} parts: 400 at the second, before it is stored; the first is deleted before the answer. */
+    @Test
+    void refusesASecondFilePart_andKeepsNoFileOfTheUpload() {
+        long files = storedFiles();
+        MultipartBodyBuilder body = new MultipartBodyBuilder();
+        body.part("file", png(20, 20, false)).filename("one.png").contentType(MediaType.IMAGE_PNG);
+        body.part("file", png(22, 22, false)).filename("two.png").contentType(MediaType.IMAGE_PNG);
+        web.post().uri("/api/media")
+                .header(HttpHeaders.AUTHORIZATION, "Bearer " + FAKES.token("twofiles"))
+                .contentType(MediaType.MULTIPART_FORM_DATA)
+                .body(BodyInserters.fromMultipartData(body.build()))
+                .exchange()
+                .expectStatus().isBadRequest()
+                .expectBody(String.class).value(problem -> assertThat(problem).contains("one file per upload"));
+
+        assertThat(storedFiles()).as("no GridFS file left").isEqualTo(files);
+        assertThat(mongo.count(Query.query(Criteria.where("owner").is("twofiles")), "media").block(WAIT))
+                .as("no media record left").isZero();
+        upload("twofiles", png(20, 20, false), "one.png", MediaType.IMAGE_PNG).expectStatus().isCreated();
+    }
+
     @Test
     void deletesUploadsNeverSentAfterTheOrphanTtl_andKeepsSentOnes() throws Exception {
         String conv = "r:orph" + UUID.randomUUID().toString().substring(0, 6);
