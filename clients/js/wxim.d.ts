@@ -69,11 +69,21 @@ export interface ClientEvents {
   stopped: { code: number; reason?: string };
   error: Error;
   welcome: Welcome;
+  /**
+   * Every acknowledged send, by `cmid`: also one whose promise was rejected with `kept` (sent on a later connection
+   * of its user) or that an earlier run of the app stored.
+   */
   ack: Ack;
+  /** A send refused for good (out of the outbox), also one whose promise was rejected with `kept`. */
   failed: { cmid: string; frame: object; error: WximError };
   session: TokenPair;
   disconnected: { code: number; reason?: string };
   reconnecting: { delay: number; attempt: number };
+  /**
+   * Seqs `from`..`to` of `conv` were given up as missing on the server (3 answered, complete syncs did not bring
+   * them); the later messages are delivered next. Should not happen: fetch them with `history()` or show a gap.
+   */
+  gap: { conv: string; from: number; to: number };
 }
 
 export interface SocketHandlers {
@@ -117,6 +127,15 @@ export interface ClientOptions {
   now?: () => number;
   /** default 15000 */
   requestTimeoutMs?: number;
+  /** every REST call (the token refresh included) rejects with WximError `timeout` after this long, default 15000 */
+  httpTimeoutMs?: number;
+  /** uploadMedia rejects with WximError `timeout` after this long, default 120000 */
+  uploadTimeoutMs?: number;
+  /**
+   * the gateway's frame limit in bytes, default 65536: a send or command whose frame would be larger (UTF-8; sealed
+   * size in encrypted mode) rejects with WximError `too_large` and is not stored
+   */
+  maxFrameBytes?: number;
   /** default 500 */
   backoffBaseMs?: number;
   /** default 30000 */
@@ -131,6 +150,16 @@ export interface ClientOptions {
   stableMs?: number;
 }
 
+/**
+ * Codes raised by the client itself: `timeout`, `disconnected`, `closed`, `too_large` (over maxFrameBytes),
+ * `unauthorized`, and
+ * - `stopped`: NOT sent and NOT kept: a send made while the client is stopped (not stored), a command waiting for a
+ *   connection at a stop or when another user's session is set;
+ * - `kept`: a pending send at a stop (4500+, refused refresh) or when another user's session is set: NOT lost, it
+ *   stays in that user's stored outbox (`wxim:<userId>:outbox`) and is sent when that user connects again; the `ack`
+ *   (or `failed`) event reports it by `cmid`. Do not send it again yourself;
+ * - `superseded`: a `refresh()` whose session was replaced by setSession before its answer (the answer is dropped).
+ */
 export class WximError extends Error {
   constructor(code: string, message?: string, retry?: boolean, frame?: ErrorFrame);
   code: string;
@@ -163,14 +192,28 @@ export class WximClient {
 
   devLogin(nickname: string, avatarUrl?: string): Promise<TokenPair>;
   wechatLogin(code: string, extra?: { rawData?: string; signature?: string; encryptedData?: string; iv?: string }): Promise<TokenPair>;
+  /**
+   * The pair's user is `pair.user.id`, else the access token's `sub`. Another user's pair closes the connection,
+   * rejects the previous user's pending sends with `kept` (stored under that user's key, sent when they connect
+   * again) and their commands waiting for a connection with `stopped`.
+   */
   setSession(pair: TokenPair): TokenPair;
+  /**
+   * Single flight per refresh token (never presented twice). Rejects with `superseded` if setSession replaced the
+   * pair before the answer: that answer is dropped and never stops or changes the new session.
+   */
   refresh(): Promise<TokenPair>;
   logout(): Promise<void>;
 
   connect(): void;
+  /** Pending send promises stay pending: they settle when a later connect() gets their ack. */
   close(): void;
   wake(): void;
 
+  /**
+   * Resolves with the ack. Rejects with `kept` (stored, sent later: see WximError), `stopped` (made while stopped:
+   * not stored), `too_large` (not stored) or the server's non-retryable error.
+   */
   sendText(target: string, body: string): SendPromise;
   sendImage(target: string, mediaId: string): SendPromise;
   sendAudio(target: string, mediaId: string, durationMs: number): SendPromise;

@@ -30,8 +30,28 @@ const DEFAULT_TIMERS = {
 };
 const MAX_SYNC_CONVS = 100;
 const KEYS_CACHE_MS = 60000;
+const GAP_TRIES = 3; // answered syncs that leave a gap before the client gives up on it
 
-/** An error answered by the server (`error` frame) or raised by the client (codes `timeout`, `disconnected`, ...). */
+/** UTF-8 bytes of a string (TextEncoder is missing on old mini-program base libraries). */
+function utf8Length(text) {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+/**
+ * An error answered by the server (`error` frame) or raised by the client (codes `timeout`, `disconnected`, ...;
+ * `stopped`: not sent and not kept; `kept`: a send left in its user's stored outbox, sent when that user connects
+ * again; `superseded`: a refresh answered after setSession replaced its session).
+ */
 export class WximError extends Error {
   constructor(code, message, retry, frame) {
     super(message || code);
@@ -257,6 +277,10 @@ function parseSealed(text, lastCounter) {
 }
 
 const sealed = (c, nonce, data) => `{"type":"sec","c":${c},"n":"${toBase64(nonce)}","d":"${toBase64(data)}"}`;
+/** The longest `sec` envelope around an empty `d` (largest counter), for the size of a frame once sealed. */
+const SEALED_ENVELOPE = sealed(MAX_COUNTER, new Uint8Array(12), new Uint8Array(0)).length;
+/** Bytes on the wire of a sealed frame whose plaintext has `n` UTF-8 bytes: base64 of ciphertext + 16-byte tag. */
+const sealedLength = (n) => SEALED_ENVELOPE + 4 * Math.ceil((n + 16) / 3);
 
 function rsaBits(jwk) {
   const n = fromBase64Url(jwk.n);
@@ -365,7 +389,8 @@ const EVENT_TYPES = ['joined', 'left', 'memberJoined', 'memberLeft', 'presence',
 
 /**
  * Creates a client. Options: baseUrl (http(s) origin of the gateway), transport, http, storage, secure, forge,
- * crypto, random, timers, requestTimeoutMs, backoffBaseMs, backoffCapMs, initialHistory, refreshMarginMs.
+ * crypto, random, timers, requestTimeoutMs, httpTimeoutMs, uploadTimeoutMs, maxFrameBytes, backoffBaseMs,
+ * backoffCapMs, initialHistory, refreshMarginMs.
  * @param {Object} options
  * @returns {WximClient}
  */
@@ -386,6 +411,9 @@ export class WximClient {
     this._now = options.now || (() => Date.now());
     this._random = options.random || Math.random;
     this._requestTimeoutMs = options.requestTimeoutMs || 15000;
+    this._httpTimeoutMs = options.httpTimeoutMs || 15000;
+    this._uploadTimeoutMs = options.uploadTimeoutMs || 120000;
+    this._maxFrameBytes = options.maxFrameBytes || 65536; // the gateway's frame limit (protocol: larger closes 1009)
     this._backoffBaseMs = options.backoffBaseMs || 500;
     this._backoffCapMs = options.backoffCapMs || 30000;
     this._initialHistory = options.initialHistory === undefined ? 50 : options.initialHistory;
@@ -403,7 +431,8 @@ export class WximClient {
     this.user = null;
     this.state = 'idle';
     this.conversations = new Map(); // conv -> {conv, name, peer, active, online, lastSeq} from welcome / joined / pairStarted
-    this._convs = new Map(); // conv -> {last, pending: Map(seq -> message), syncing, needSync, gapTries}
+    // conv -> {last, pending: Map(seq -> message), syncing, needSync (also: asked again while syncing), gapTries}
+    this._convs = new Map();
     this._recalls = new Set(); // `${conv}\n${seq}` of recalls already emitted (oldest first, bounded)
     this._outbox = new Map(); // cmid -> {frame, attempts, waiters: [{resolve, reject}], timer}
     this._queue = []; // requests waiting for a ready connection
@@ -417,6 +446,7 @@ export class WximClient {
     this._reconnectTimer = null;
     this._refreshTimer = null;
     this._refreshing = null;
+    this._refreshCall = null; // the POST /api/auth/refresh on its way, also past its timeout
     this._keys = null;
   }
 
@@ -466,17 +496,31 @@ export class WximClient {
 
   // ----- REST: login, refresh, media, conversations, history -----
 
-  async _rest(method, path, body, auth = true, retried = false) {
+  /**
+   * Rejects with WximError `timeout` (retry) when `promise` has not settled within `ms`: the adapters cannot abort,
+   * but a hung call must not hang what waits for it (a refresh inside a reconnect, most of all).
+   */
+  _timed(promise, ms, what) {
+    return new Promise((resolve, reject) => {
+      const timer = this._timers.setTimeout(() => reject(new WximError('timeout', `${what}: no answer in ${ms} ms`, true)), ms);
+      promise.then((v) => { this._timers.clearTimeout(timer); resolve(v); }, (e) => { this._timers.clearTimeout(timer); reject(e); });
+    });
+  }
+
+  _call(method, path, body, auth) {
     const headers = {};
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (auth && this._tokens) headers.Authorization = `Bearer ${this._tokens.accessToken}`;
-    const res = await this._http.request({ method, url: this.baseUrl + path, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    return this._http.request({ method, url: this.baseUrl + path, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  }
+
+  async _rest(method, path, body, auth = true, retried = false) {
+    const res = await this._timed(this._call(method, path, body, auth), this._httpTimeoutMs, `${method} ${path}`);
     if (res.status === 401 && auth && !retried && this._tokens) {
       await this.refresh();
       return this._rest(method, path, body, auth, true);
     }
-    if (res.status >= 400) throw new WximHttpError(res.status, res.data, res.headers && res.headers['retry-after']);
-    return res.data;
+    return answer(res);
   }
 
   /** Local development login (POST /api/auth/dev-login). */
@@ -489,17 +533,27 @@ export class WximClient {
     return this.setSession(await this._rest('POST', '/api/auth/wechat/login', { ...extra, code }, false));
   }
 
-  /** Uses a token pair (from a login, or stored by the app); loads this user's outbox and read positions. */
+  /**
+   * Uses a token pair (from a login, or stored by the app); loads this user's outbox and read positions. Another
+   * user's pair closes the current connection (and reconnects as that user if the client was started).
+   */
   setSession(pair) {
     const previous = this.user && this.user.id;
-    const user = pair.user || (this.user && { ...this.user }) || { id: jwtSubject(pair.accessToken) };
+    // whose pair: its `user`, else the access token's `sub` (the user id); the profile is kept for the same user only
+    const id = (pair.user && pair.user.id) || jwtSubject(pair.accessToken) || previous || 'anonymous';
+    const user = pair.user || (id === previous ? { ...this.user } : { id });
     this._tokens = {
       accessToken: pair.accessToken,
       refreshToken: pair.refreshToken,
       expiresAt: this._now() + (pair.expiresIn || 900) * 1000,
     };
     this.user = user;
-    if (user.id !== previous) this._loadUserState();
+    if (user.id !== previous) {
+      const open = !!this._conn;
+      this._shut('another user'); // opened as the previous user: this user's outbox must not go out on it
+      this._loadUserState();
+      if (open) this.wake(); // reconnect at once (if started), not after a backoff
+    }
     this._scheduleRefresh();
     this._emit('session', { ...pair });
     return pair;
@@ -510,21 +564,52 @@ export class WximClient {
     return this._tokens && { ...this._tokens, user: this.user };
   }
 
-  /** Gets a new token pair (single flight); on an open connection the new token is sent in-band (`auth`). */
+  /**
+   * Gets a new token pair (single flight per refresh token; rejects with `timeout` after httpTimeoutMs); on an open
+   * connection the new token is sent in-band (`auth`). Rejects with `superseded` if setSession put another pair in
+   * place before the answer (that answer is not used; the new session is left alone).
+   */
   refresh() {
-    if (!this._refreshing) {
-      this._refreshing = (async () => {
-        if (!this._tokens) throw new WximError('unauthorized', 'not logged in');
-        const pair = await this._rest('POST', '/api/auth/refresh', { refreshToken: this._tokens.refreshToken }, false);
-        this.setSession(pair);
-        const conn = this._conn;
-        if (conn && conn.ready) {
-          this._request({ type: 'auth', token: pair.accessToken }).catch((e) => this._emit('error', e));
-        }
-        return pair;
-      })().finally(() => { this._refreshing = null; });
-    }
-    return this._refreshing;
+    if (!this._tokens) return Promise.reject(new WximError('unauthorized', 'not logged in'));
+    const token = this._tokens.refreshToken;
+    if (this._refreshing && this._refreshing.token === token) return this._refreshing.promise;
+    const call = this._refreshCall && this._refreshCall.token === token ? this._refreshCall.promise : this._startRefresh();
+    const flight = { token };
+    flight.promise = this._timed(call, this._httpTimeoutMs, 'POST /api/auth/refresh')
+      .finally(() => { if (this._refreshing === flight) this._refreshing = null; });
+    this._refreshing = flight;
+    return flight.promise;
+  }
+
+  /**
+   * One refresh call per refresh token, also past its timeout: a refresh token presented twice revokes the whole
+   * session (protocol: POST /api/auth/refresh), so a later refresh with the same token waits for this call and its
+   * late answer is still used. If the session changed meanwhile (setSession), the answer, a pair or a refusal, is
+   * about the previous session: it rejects with `superseded`, which no stop acts on.
+   */
+  _startRefresh() {
+    const sent = this._tokens.refreshToken;
+    const current = () => !!this._tokens && this._tokens.refreshToken === sent;
+    const superseded = () => new WximError('superseded', 'the session changed while this refresh was on its way');
+    const call = { token: sent };
+    call.promise = this._call('POST', '/api/auth/refresh', { refreshToken: sent }, false).then((res) => {
+      if (!current()) throw superseded();
+      const pair = answer(res);
+      this.setSession(pair);
+      const conn = this._conn;
+      if (conn && conn.ready) this._auth(conn);
+      return pair;
+    }, (e) => {
+      throw current() ? e : superseded();
+    }).finally(() => { if (this._refreshCall === call) this._refreshCall = null; });
+    this._refreshCall = call;
+    return call.promise;
+  }
+
+  /** Sends the current token in-band, so the connection is not closed (4003) when the one it opened with expires. */
+  _auth(conn) {
+    conn.token = this._tokens.accessToken;
+    this._request({ type: 'auth', token: conn.token }).catch((e) => this._emit('error', e));
   }
 
   _scheduleRefresh() {
@@ -539,6 +624,7 @@ export class WximClient {
   }
 
   _onRefreshFailure(e) {
+    if (e instanceof WximError && e.code === 'superseded') return; // setSession scheduled the new session's refresh
     this._emit('error', e);
     if (e instanceof WximHttpError && (e.status === 401 || e.status === 403)) this._stop(4500, 'refresh refused: log in again');
     else this._timers.setTimeout(() => this._scheduleRefresh(), 5000);
@@ -553,16 +639,15 @@ export class WximClient {
   /** Uploads an image or voice clip (mini-program: a temp file path; browser/Node: a Blob or bytes). */
   async uploadMedia(file, { filename, contentType } = {}) {
     if (!this._http.upload) throw new Error('the http adapter cannot upload');
-    const send = () => this._http.upload({
+    const send = () => this._timed(this._http.upload({
       url: `${this.baseUrl}/api/media`, headers: { Authorization: `Bearer ${this._tokens.accessToken}` }, file, filename, contentType,
-    });
+    }), this._uploadTimeoutMs, 'POST /api/media');
     let res = await send();
     if (res.status === 401) {
       await this.refresh();
       res = await send();
     }
-    if (res.status >= 400) throw new WximHttpError(res.status, res.data);
-    return res.data;
+    return answer(res);
   }
 
   /** Fresh signed links of a media file ({id, url, thumbUrl?, expiresAt}), made absolute. */
@@ -595,24 +680,32 @@ export class WximClient {
     if (!this._tokens) throw new Error('log in first (devLogin, wechatLogin or setSession)');
     this._stopped = false;
     this._started = true;
+    this._scheduleRefresh(); // close() and a stop cleared the timer: without it the connection runs into 4003
     if (!this._conn && !this._reconnectTimer) this._open();
   }
 
-  /** Closes the connection for good (until connect() again). Unsent messages stay in the outbox. */
+  /**
+   * Closes the connection for good (until connect() again). Unsent messages stay in the outbox and their promises
+   * stay pending: they settle when the next connect() gets their ack.
+   */
   close() {
     this._started = false;
     this._timers.clearTimeout(this._reconnectTimer);
     this._reconnectTimer = null;
     this._timers.clearTimeout(this._refreshTimer);
-    const conn = this._conn;
-    if (conn) {
-      try {
-        conn.socket.close(1000, 'client closed');
-      } catch (e) { /* already closed */ }
-      this._closed(conn, 1000, 'client closed');
-    }
+    this._shut('client closed');
     this._failQueue(new WximError('closed', 'client closed'));
     this._setState('closed');
+  }
+
+  /** Closes the current connection from our side (code 1000). */
+  _shut(reason) {
+    const conn = this._conn;
+    if (!conn) return;
+    try {
+      if (conn.socket) conn.socket.close(1000, reason);
+    } catch (e) { /* already closed */ }
+    this._closed(conn, 1000, reason);
   }
 
   /**
@@ -646,16 +739,19 @@ export class WximClient {
         await this.refresh(); // a stale token fails the handshake (401) and the browser only says "closed"
       }
     } catch (e) {
+      if (conn.closed || this._conn !== conn) return; // closed meanwhile: the refusal is not this connection's to act on
       if (e instanceof WximHttpError && (e.status === 401 || e.status === 403)) {
         this._conn = null;
         this._stop(4500, 'refresh refused: log in again');
         return;
       }
+      // failed or timed out: try the current token; if it is refused the socket closes and we back off as usual
     }
     if (conn.closed || this._conn !== conn) return;
     this._watch(conn, conn.heartbeatMs * 2); // bounds the handshake and the wait for welcome too
+    conn.token = this._tokens.accessToken; // a refresh before `_ready` cannot send `auth` yet: `_ready` does
     try {
-      conn.socket = this._transport(this.wsUrl, this._tokens.accessToken, {
+      conn.socket = this._transport(this.wsUrl, conn.token, {
         onOpen: () => {},
         onMessage: (text) => this._onText(conn, text),
         onClose: (code, reason) => this._closed(conn, code || 1006, reason),
@@ -691,7 +787,10 @@ export class WximClient {
       req.reject(new WximError('disconnected', `connection closed (${code})`, true));
     }
     conn.inflight.clear();
-    for (const c of this._convs.values()) c.syncing = false;
+    for (const c of this._convs.values()) {
+      c.syncing = false;
+      c.gapTries = 0; // counted per connection: the next one syncs these conversations from scratch
+    }
     for (const entry of this._outbox.values()) {
       this._timers.clearTimeout(entry.timer);
       entry.timer = null;
@@ -708,6 +807,7 @@ export class WximClient {
     if (code === 4003) {
       this.refresh().then(() => this._open(), (e) => {
         if (e instanceof WximHttpError && (e.status === 401 || e.status === 403)) this._stop(4500, 'refresh refused: log in again');
+        else if (e instanceof WximError && e.code === 'superseded') this._open(); // a new session: its tokens are fresh
         else this._scheduleReconnect();
       });
       return;
@@ -731,7 +831,10 @@ export class WximClient {
     this._timers.clearTimeout(this._reconnectTimer);
     this._reconnectTimer = null;
     this._timers.clearTimeout(this._refreshTimer);
-    this._failQueue(new WximError('stopped', `stopped (${code})`));
+    this._shut('client stopped'); // a socket left open would keep sending heartbeats, and connect() would not reopen
+    this._failQueue(new WximError('stopped', `stopped (${code})`)); // commands: not sent, not kept
+    // sends: the frames stay stored, the next connect() of this user sends them (`ack` events)
+    this._failWaiters(new WximError('kept', `stopped (${code}): kept in the outbox, sent when this user connects again`));
     this._setState('stopped', { code, reason });
     this._emit('stopped', { code, reason });
   }
@@ -740,6 +843,15 @@ export class WximClient {
     for (const req of this._queue.splice(0)) {
       this._timers.clearTimeout(req.timer);
       req.reject(error);
+    }
+  }
+
+  /** Rejects the promises of the outbox's sends; the sends themselves stay in the outbox. */
+  _failWaiters(error) {
+    for (const entry of this._outbox.values()) {
+      this._timers.clearTimeout(entry.timer);
+      entry.timer = null;
+      for (const w of entry.waiters.splice(0)) w.reject(error);
     }
   }
 
@@ -899,13 +1011,18 @@ export class WximClient {
     conn.ready = true;
     conn.readyAt = this._now();
     this._setState('online');
+    if (this._tokens && this._tokens.accessToken !== conn.token) this._auth(conn);
     const wanted = [];
     for (const [conv, c] of this._convs) {
       const known = this.conversations.get(conv);
       if (c.needSync || c.pending.size || (known && known.lastSeq > c.last)) wanted.push(conv);
     }
     this._sync(wanted);
-    for (const entry of this._outbox.values()) this._transmit(conn, entry.frame); // same cmid: stored once
+    for (const [cmid, entry] of this._outbox) { // same cmid: stored once
+      const tooLarge = this._tooLarge(entry.frame); // stored by an older version: it would close every connection
+      if (tooLarge) this._fail(cmid, entry, tooLarge);
+      else this._transmit(conn, entry.frame);
+    }
     for (const req of this._queue.splice(0)) this._sendRequest(conn, req);
   }
 
@@ -914,15 +1031,12 @@ export class WximClient {
   _know(conv, lastSeq) {
     const known = this._convs.get(conv);
     if (known) {
-      if (lastSeq > known.last && !known.syncing) {
-        known.needSync = true;
-        if (this._conn && this._conn.ready) this._sync([conv]);
-      }
+      if (lastSeq > known.last) this._sync([conv]); // also while it syncs: then once more after that answer
       return known;
     }
-    const c = { last: Math.max(0, (lastSeq || 0) - this._initialHistory), pending: new Map(), syncing: false, needSync: lastSeq > 0, gapTries: 0 };
+    const c = { last: Math.max(0, (lastSeq || 0) - this._initialHistory), pending: new Map(), syncing: false, needSync: false, gapTries: 0 };
     this._convs.set(conv, c);
-    if (c.needSync && this._conn && this._conn.ready) this._sync([conv]);
+    if (lastSeq > 0) this._sync([conv]);
     return c;
   }
 
@@ -948,73 +1062,98 @@ export class WximClient {
       else this._emit('message', m);
     }
     if (delivered) this._saveSeqs();
-    if (c.pending.size && !c.syncing) {
-      if (c.gapTries >= 3) { // the gap will not fill (should not happen): deliver what we have, in order
-        c.last = Math.min(...c.pending.keys()) - 1;
-        c.gapTries = 0;
-        this._drain(conv, c);
-      } else {
-        c.gapTries++;
-        this._sync([conv]);
-      }
-    }
+    // a gap: a sync fills it (a sync on its way will; the answered ones that leave it are counted in _syncAgain)
+    if (c.pending.size && !c.syncing) this._sync([conv]);
   }
 
-  /** Sends `sync` for these conversations (in frames of at most 100); answers come in conversation-id order. */
+  /**
+   * Sends `sync` for these conversations (in frames of at most 100); answers come in conversation-id order. One
+   * that is syncing now is marked (needSync) and synced again after its answer, which may predate what was asked.
+   */
   _sync(convList) {
     const conn = this._conn;
-    const list = convList.filter((conv) => this._convs.has(conv) && !this._convs.get(conv).syncing);
+    const list = convList.filter((conv) => this._convs.has(conv));
     for (const conv of list) this._convs.get(conv).needSync = true;
     if (!conn || !conn.ready) return;
-    list.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    for (let i = 0; i < list.length; i += MAX_SYNC_CONVS) {
-      const chunk = list.slice(i, i + MAX_SYNC_CONVS);
-      const convs = {};
-      for (const conv of chunk) {
-        const c = this._convs.get(conv);
-        c.syncing = true;
-        c.needSync = false;
-        convs[conv] = c.last;
-      }
-      const rid = this._rid();
-      let index = 0;
-      const finish = (rest, retry) => {
-        this._timers.clearTimeout(req.timer);
-        conn.inflight.delete(rid);
-        for (const conv of rest) {
-          const c = this._convs.get(conv);
-          if (c) c.syncing = false;
-        }
-        if (retry && rest.length) this._timers.setTimeout(() => this._sync(rest), backoffDelay(1, this._random) + 250);
-      };
-      const req = {
-        onFrame: (f) => {
-          const conv = chunk[index++];
-          const c = this._convs.get(conv);
-          if (f.type === 'error') {
-            if (f.retry) {
-              finish(chunk.slice(index - 1), true);
-              return;
-            }
-            this._convs.delete(conv); // not (or no longer) a member
-            this._saveSeqs();
-          } else if (c) {
-            c.syncing = false;
-            for (const m of f.messages || []) {
-              if (m.seq > c.last && !c.pending.has(m.seq)) c.pending.set(m.seq, m);
-            }
-            if (f.more) c.gapTries = 0;
-            this._drain(conv, c);
-            if (f.more) this._sync([conv]);
-          }
-          if (index >= chunk.length) finish([], false);
-        },
-        reject: () => {},
-        timer: this._timers.setTimeout(() => finish(chunk.slice(index), true), this._requestTimeoutMs),
-      };
-      conn.inflight.set(rid, req);
-      this._transmit(conn, { type: 'sync', rid, convs });
+    const idle = list.filter((conv) => !this._convs.get(conv).syncing).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    for (let i = 0; i < idle.length; i += MAX_SYNC_CONVS) this._syncChunk(conn, idle.slice(i, i + MAX_SYNC_CONVS));
+  }
+
+  /**
+   * One `sync` frame. The conversations that need more (`more`, asked again meanwhile, a gap left) stay `syncing`
+   * and go in ONE follow-up after the last answer: a frame each would run into the frame rate limit (20/s).
+   */
+  _syncChunk(conn, chunk) {
+    const convs = {};
+    for (const conv of chunk) {
+      const c = this._convs.get(conv);
+      c.syncing = true;
+      c.needSync = false;
+      convs[conv] = c.last;
     }
+    const rid = this._rid();
+    const again = [];
+    let index = 0;
+    const finish = (rest, retry) => {
+      this._timers.clearTimeout(req.timer);
+      conn.inflight.delete(rid);
+      const next = [...again, ...rest];
+      for (const conv of next) {
+        const c = this._convs.get(conv);
+        if (c) Object.assign(c, { syncing: false, needSync: true }); // still wanted if the connection drops now
+      }
+      if (retry && next.length) this._timers.setTimeout(() => this._sync(next), backoffDelay(1, this._random) + 250);
+      else if (next.length) this._sync(next);
+    };
+    const req = {
+      onFrame: (f) => {
+        const conv = chunk[index++];
+        const c = this._convs.get(conv);
+        if (f.type === 'error') {
+          if (f.retry) {
+            finish(chunk.slice(index - 1), true);
+            return;
+          }
+          this._convs.delete(conv); // not (or no longer) a member
+          this._saveSeqs();
+        } else if (c) {
+          for (const m of f.messages || []) {
+            if (m.seq > c.last && !c.pending.has(m.seq)) c.pending.set(m.seq, m);
+          }
+          this._drain(conv, c); // still `syncing`: a gap left does not send a sync of its own
+          if (this._syncAgain(conv, c, f.more)) again.push(conv);
+          else c.syncing = false;
+        }
+        if (index >= chunk.length) finish([], false);
+      },
+      reject: () => {},
+      timer: this._timers.setTimeout(() => finish(chunk.slice(index), true), this._requestTimeoutMs),
+    };
+    conn.inflight.set(rid, req);
+    this._transmit(conn, { type: 'sync', rid, convs });
+  }
+
+  /**
+   * After a conversation's answer (drained): whether to sync it again. Only an answered, complete sync that leaves
+   * a gap counts (not a push while not ready, nor a failed sync); after GAP_TRIES of those the server has not got
+   * the missing seqs (should not happen): a `gap` event says so and what we have is delivered, in order.
+   */
+  _syncAgain(conv, c, more) {
+    if (more || c.needSync) {
+      if (more) c.gapTries = 0;
+      return true;
+    }
+    if (!c.pending.size) {
+      c.gapTries = 0;
+      return false;
+    }
+    if (++c.gapTries < GAP_TRIES) return true;
+    c.gapTries = 0;
+    const to = Math.min(...c.pending.keys()) - 1;
+    this._emit('gap', { conv, from: c.last + 1, to });
+    c.last = to;
+    this._drain(conv, c);
+    return c.pending.size > 0; // another gap further on: that one gets its own tries
   }
 
   // ----- frames out, requests -----
@@ -1069,12 +1208,24 @@ export class WximClient {
         if (i >= 0) this._queue.splice(i, 1);
         reject(new WximError('timeout', `not connected within ${timeoutMs} ms`, true));
       }, timeoutMs);
-      if (this._stopped) {
+      const refused = this._stopped ? new WximError('stopped', 'the client is stopped') : this._tooLarge(req.frame);
+      if (refused) {
         this._timers.clearTimeout(req.timer);
-        reject(new WximError('stopped', 'the client is stopped'));
+        reject(refused);
       } else if (this._conn && this._conn.ready) this._sendRequest(this._conn, req);
       else this._queue.push(req);
     });
+  }
+
+  /**
+   * WximError `too_large` for a frame over maxFrameBytes as sent (sealed, in encrypted mode), else null: the gateway
+   * closes the connection (1009) on such a frame, so an outbox entry like it would block the outbox for good.
+   */
+  _tooLarge(frame) {
+    const n = utf8Length(JSON.stringify(frame));
+    const bytes = this._secure ? sealedLength(n) : n;
+    if (bytes <= this._maxFrameBytes) return null;
+    return new WximError('too_large', `the frame would take ${bytes} bytes, over the limit of ${this._maxFrameBytes}`);
   }
 
   _sendRequest(conn, req) {
@@ -1091,7 +1242,10 @@ export class WximClient {
   }
 
   _loadUserState() {
-    for (const entry of this._outbox.values()) this._timers.clearTimeout(entry.timer);
+    // the previous user's sends stay stored for them (under their key); their promises would otherwise never settle
+    this._failWaiters(new WximError('kept', 'another user logged in: kept in the outbox, sent when that user connects again'));
+    // their commands waiting for a connection must not go out on this user's connection
+    this._failQueue(new WximError('stopped', 'another user logged in'));
     this._outbox = new Map();
     this._convs = new Map();
     this._recalls = new Set();
@@ -1136,6 +1290,9 @@ export class WximClient {
     if (typeof target !== 'string' || !target) throw new Error('target must be a conversation id or a user id');
     const cmid = `c-${this._now().toString(36)}-${Math.floor(this._random() * 2 ** 31).toString(36)}`;
     const frame = { type: 'send', cmid, ...(target.includes(':') ? { conv: target } : { to: target }), ...fields };
+    // neither is stored: a stopped client would keep it from its promise, a frame too large would block the outbox
+    const refused = this._stopped ? new WximError('stopped', 'the client is stopped') : this._tooLarge(frame);
+    if (refused) return Object.assign(Promise.reject(refused), { cmid });
     const entry = { frame, attempts: 0, waiters: [], timer: null };
     this._outbox.set(cmid, entry);
     this._saveOutbox();
@@ -1165,16 +1322,23 @@ export class WximClient {
     }
     if (f.retry) { // rate_limited, unavailable, internal: same cmid again after a backoff delay
       this._timers.clearTimeout(entry.timer);
+      const delay = backoffDelay(entry.attempts++, this._random, this._backoffBaseMs, this._backoffCapMs);
+      const retryAfter = Number.isFinite(f.retryAfter) ? f.retryAfter : 0; // the send rate's own wait (ms)
       entry.timer = this._timers.setTimeout(() => {
         entry.timer = null;
         if (this._outbox.has(f.cmid) && this._conn && this._conn.ready) this._transmit(this._conn, entry.frame);
-      }, Math.max(250, backoffDelay(entry.attempts++, this._random, this._backoffBaseMs, this._backoffCapMs)));
+      }, Math.max(250, retryAfter, delay));
       return;
     }
-    this._outbox.delete(f.cmid);
+    this._fail(f.cmid, entry, error);
+  }
+
+  /** A send refused for good: out of the outbox, its promise rejected, `failed` emitted. */
+  _fail(cmid, entry, error) {
+    this._outbox.delete(cmid);
     this._saveOutbox();
     for (const w of entry.waiters) w.reject(error);
-    this._emit('failed', { cmid: f.cmid, frame: entry.frame, error });
+    this._emit('failed', { cmid, frame: entry.frame, error });
   }
 
   // ----- the typed API -----
@@ -1271,15 +1435,22 @@ export class WximClient {
   }
 }
 
-/** The `sub` claim of a JWT (only to name the storage of a session set without a user object). */
+/** The data of an HTTP answer, or WximHttpError for a status >= 400. */
+function answer(res) {
+  if (res.status >= 400) throw new WximHttpError(res.status, res.data, res.headers && res.headers['retry-after']);
+  return res.data;
+}
+
+/** The `sub` claim (the user id) of a JWT, or null if it has none: whose session a pair without `user` is. */
 function jwtSubject(token) {
   try {
     const part = token.split('.')[1];
     const bytes = fromBase64Url(part);
     let json = '';
     for (const b of bytes) json += String.fromCharCode(b);
-    return JSON.parse(decodeURIComponent(escape(json))).sub;
+    const sub = JSON.parse(decodeURIComponent(escape(json))).sub;
+    return typeof sub === 'string' && sub ? sub : null;
   } catch (e) {
-    return 'anonymous';
+    return null;
   }
 }

@@ -1,0 +1,160 @@
+// Sync bookkeeping with a scripted transport and a fake clock: a gap is given up only after answered syncs that left
+// it (then with a `gap` event), a sync asked for while one is on its way is not lost, `more` answers go out as ONE
+// follow-up sync per request (the frame rate limit).
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { webcrypto } from 'node:crypto';
+import { createClient } from '../wxim.mjs';
+import { fakeClock, scriptedTransport } from './helpers.mjs';
+
+const flush = () => new Promise((r) => setImmediate(r));
+const message = (conv, seq) => ({ type: 'message', conv, seq, id: `m${seq}`, from: { id: 'u2' }, kind: 'text', body: String(seq), ts: 1 });
+const push = (socket, conv, seq) => socket.h.onMessage(JSON.stringify(message(conv, seq)));
+const welcome = (conversations) => JSON.stringify({ type: 'welcome', user: { id: 'u1' }, conversations, heartbeatSeconds: 25 });
+const synced = (rid, conv, seqs, more = false) => JSON.stringify({ type: 'synced', rid, conv, messages: seqs.map((s) => message(conv, s)), more });
+const syncs = (socket) => socket.sent.filter((f) => f.type === 'sync');
+
+function setup(extra = {}) {
+  const clock = fakeClock();
+  const transport = scriptedTransport();
+  const client = createClient({
+    baseUrl: 'http://127.0.0.1:1', transport, timers: clock, now: clock.now, random: () => 0.5,
+    http: { request: () => new Promise(() => {}) }, // nothing answers (the keys of encrypted mode)
+    ...extra,
+  });
+  client.setSession({ accessToken: 'a0', refreshToken: 'r0', expiresIn: 900, user: { id: 'u1' } });
+  const got = [];
+  client.on('message', (m) => got.push(`${m.conv}#${m.seq}`));
+  const gaps = [];
+  client.on('gap', (g) => gaps.push(g));
+  return { clock, transport, client, got, gaps };
+}
+
+test('pushes with a gap before the connection is ready (not yet `secured`) never skip the gap', { timeout: 5000 }, async () => {
+  const { transport, client, got, gaps } = setup({ secure: true, crypto: webcrypto });
+  client.connect();
+  await flush();
+  const s0 = transport.sockets[0];
+  s0.h.onMessage(welcome([{ conv: 'r:a', lastSeq: 1 }]));
+  await flush();
+  for (let seq = 3; seq <= 8; seq++) {
+    push(s0, 'r:a', seq);
+    await flush();
+  }
+  assert.equal(client.state, 'connecting', 'still waiting for the keys: no sync could be sent');
+  assert.deepEqual(got, [], 'seq 1 and 2 are missing: nothing delivered');
+  assert.deepEqual(gaps, []);
+  assert.equal(client.lastSeq('r:a'), 0);
+  client.close();
+});
+
+test('syncs that time out do not count against a gap; the answer that finally comes fills it in order', { timeout: 5000 }, async () => {
+  const { clock, transport, client, got, gaps } = setup();
+  client.connect();
+  await flush();
+  const s0 = transport.sockets[0];
+  s0.h.onMessage(welcome([{ conv: 'r:a', lastSeq: 0 }]));
+  push(s0, 'r:a', 1);
+  for (let seq = 3; seq <= 7; seq++) {
+    push(s0, 'r:a', seq); // a push with a gap (seq 2 never came) while no sync is on its way: one is sent
+    clock.advance(15000); // ... and never answered (the pushes keep the socket alive)
+  }
+  clock.advance(1000); // the retry after the last timeout
+  assert.deepEqual(got, ['r:a#1'], 'no gap given up');
+  assert.deepEqual(gaps, []);
+  const last = syncs(s0).at(-1);
+  assert.deepEqual(last.convs, { 'r:a': 1 });
+  s0.h.onMessage(synced(last.rid, 'r:a', [2, 3, 4, 5, 6, 7]));
+  assert.deepEqual(got, ['r:a#1', 'r:a#2', 'r:a#3', 'r:a#4', 'r:a#5', 'r:a#6', 'r:a#7']);
+  assert.deepEqual(gaps, []);
+  client.close();
+});
+
+test('a gap left by 3 answered, complete syncs is given up with a `gap` event, then the rest is delivered', { timeout: 5000 }, async () => {
+  const { transport, client, got, gaps } = setup();
+  client.connect();
+  await flush();
+  const s0 = transport.sockets[0];
+  s0.h.onMessage(welcome([{ conv: 'r:a', lastSeq: 0 }]));
+  push(s0, 'r:a', 1);
+  push(s0, 'r:a', 3);
+  for (let n = 1; n <= 3; n++) {
+    assert.equal(syncs(s0).length, n);
+    const sync = syncs(s0).at(-1);
+    assert.deepEqual(sync.convs, { 'r:a': 1 });
+    assert.deepEqual(got, ['r:a#1']);
+    assert.deepEqual(gaps, []);
+    s0.h.onMessage(synced(sync.rid, 'r:a', [3])); // the server has no seq 2
+  }
+  assert.deepEqual(gaps, [{ conv: 'r:a', from: 2, to: 2 }]);
+  assert.deepEqual(got, ['r:a#1', 'r:a#3']);
+  assert.equal(syncs(s0).length, 3, 'no further sync');
+  client.close();
+});
+
+test('the answered syncs of a gap are counted per connection: a reconnect starts the count again', { timeout: 5000 }, async () => {
+  const { clock, transport, client, got, gaps } = setup();
+  client.connect();
+  await flush();
+  const s0 = transport.sockets[0];
+  s0.h.onMessage(welcome([{ conv: 'r:a', lastSeq: 0 }]));
+  push(s0, 'r:a', 1);
+  push(s0, 'r:a', 3);
+  for (let n = 0; n < 2; n++) s0.h.onMessage(synced(syncs(s0).at(-1).rid, 'r:a', [3]));
+  s0.h.onClose(1006, 'network down'); // the third sync is lost with the connection
+  clock.advance(250); // backoff: 0.5 * 500 ms
+  await flush();
+  const s1 = transport.sockets[1];
+  s1.h.onMessage(welcome([{ conv: 'r:a', lastSeq: 3 }]));
+  for (let n = 1; n <= 3; n++) {
+    assert.deepEqual(gaps, [], `not given up before answer ${n} on the new connection`);
+    assert.deepEqual(syncs(s1).at(-1).convs, { 'r:a': 1 });
+    s1.h.onMessage(synced(syncs(s1).at(-1).rid, 'r:a', [3]));
+  }
+  assert.deepEqual(gaps, [{ conv: 'r:a', from: 2, to: 2 }]);
+  assert.deepEqual(got, ['r:a#1', 'r:a#3']);
+  client.close();
+});
+
+test('a `resync` or a `joined` with a higher lastSeq while that conversation syncs: synced again after the answer', { timeout: 5000 }, async () => {
+  const { transport, client, got } = setup();
+  client.connect();
+  await flush();
+  const s0 = transport.sockets[0];
+  s0.h.onMessage(welcome([{ conv: 'r:a', lastSeq: 2 }]));
+  assert.deepEqual(syncs(s0).map((f) => f.convs), [{ 'r:a': 0 }]);
+  s0.h.onMessage(JSON.stringify({ type: 'resync', reason: 'pubsub' }));
+  assert.equal(syncs(s0).length, 1, 'one sync of a conversation at a time');
+  s0.h.onMessage(synced(syncs(s0)[0].rid, 'r:a', [1, 2])); // may predate the resync
+  assert.deepEqual(syncs(s0).map((f) => f.convs), [{ 'r:a': 0 }, { 'r:a': 2 }], 'the resync is not lost');
+
+  s0.h.onMessage(JSON.stringify({ type: 'joined', conv: 'r:a', name: 'A', online: 1, lastSeq: 4 }));
+  assert.equal(syncs(s0).length, 2);
+  s0.h.onMessage(synced(syncs(s0)[1].rid, 'r:a', []));
+  assert.deepEqual(syncs(s0).at(-1).convs, { 'r:a': 2 }, 'the joined lastSeq is not lost');
+  s0.h.onMessage(synced(syncs(s0)[2].rid, 'r:a', [3, 4]));
+  assert.deepEqual(got, ['r:a#1', 'r:a#2', 'r:a#3', 'r:a#4']);
+  assert.equal(syncs(s0).length, 3);
+  client.close();
+});
+
+test('`more` answers of one sync request are followed by ONE sync after its last answer, not a frame each', { timeout: 5000 }, async () => {
+  const { transport, client } = setup();
+  client.connect();
+  await flush();
+  const s0 = transport.sockets[0];
+  const convs = Array.from({ length: 150 }, (_, i) => `r:c${String(i).padStart(3, '0')}`);
+  s0.h.onMessage(welcome(convs.map((conv) => ({ conv, lastSeq: 60 })))); // initialHistory 50: from seq 10
+  const [first, second] = syncs(s0);
+  assert.deepEqual(Object.keys(first.convs), convs.slice(0, 100));
+  assert.deepEqual(Object.keys(second.convs), convs.slice(100));
+  convs.slice(0, 100).forEach((conv, i) => {
+    s0.h.onMessage(synced(first.rid, conv, [11], true));
+    if (i < 99) assert.equal(syncs(s0).length, 2, `nothing sent after answer ${i + 1}`);
+  });
+  assert.equal(syncs(s0).length, 3);
+  assert.deepEqual(syncs(s0)[2].convs, Object.fromEntries(convs.slice(0, 100).map((conv) => [conv, 11])));
+  for (const conv of convs.slice(100)) s0.h.onMessage(synced(second.rid, conv, [11, 12]));
+  assert.equal(syncs(s0).length, 3, 'complete answers need no follow-up');
+  client.close();
+});
