@@ -9,7 +9,7 @@ import { chromium } from 'playwright-core';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const STEP_TIMEOUT = 10_000;    // one wait or action; the system answers a command in < 10 s (protocol.md section 1)
 const RECONNECT_TIMEOUT = 20_000; // the demo's backoff waits at most 10 s (full jitter) between attempts
-const RUN_TIMEOUT = 85_000;     // the whole run, browser start to exit
+const RUN_TIMEOUT = 120_000;    // the whole run, browser start to exit
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
@@ -17,6 +17,11 @@ const base = (process.env.WXIM_BASE_URL || '').replace(/\/+$/, '');
 const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const shotDir = resolve(HERE, process.env.SCREENSHOT_DIR || 'target/screenshots');
 const failDir = resolve(HERE, 'target/failures');
+// DEMO_DIR: serve the demo's script and style from this folder (e.g. ../web-demo) instead of the gateway's packaged
+// copy. Not the page itself: Chromium's Local Network Access checks block a page not loaded from 127.0.0.1 from
+// opening a WebSocket there.
+const demoDir = process.env.DEMO_DIR ? resolve(HERE, process.env.DEMO_DIR) : null;
+const DEMO_FILES = { '/app.js': 'app.js', '/style.css': 'style.css' };
 
 function fail(message) {
   console.error(`FAIL: ${message}`);
@@ -123,6 +128,43 @@ async function shot(page, name, reveal) {
   if (reveal) await reveal.scrollIntoViewIfNeeded();
   await page.$eval('#messages', (ol) => ol.lastElementChild?.scrollIntoView());
   await page.screenshot({ path: join(shotDir, name) });
+}
+
+/** A new browser context with one page, logged in as `who`; setup(ctx, page) runs before the page loads. */
+async function openUser(browser, who, setup) {
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+  ctx.setDefaultTimeout(STEP_TIMEOUT);
+  if (demoDir) {
+    const origin = new URL(base).origin;
+    await ctx.route((url) => url.origin === origin && DEMO_FILES[url.pathname],
+      (route) => route.fulfill({ path: join(demoDir, DEMO_FILES[new URL(route.request().url()).pathname]) }));
+  }
+  await ctx.addInitScript(() => { // keep a handle on the demo's sockets so a test can drop them
+    const Native = window.WebSocket;
+    window.__wximSockets = [];
+    window.WebSocket = class extends Native {
+      constructor(...args) {
+        super(...args);
+        window.__wximSockets.push(this);
+      }
+    };
+  });
+  const page = await ctx.newPage();
+  page.on('pageerror', (e) => pageErrors.push(`${who}: ${e.message}`));
+  traced(page, who);
+  if (setup) await setup(ctx, page);
+  await login(page, who);
+  return { ctx, page };
+}
+
+/** Route handler: passes the auth response on, noting its access token; `change` edits the body the page gets. */
+function tokens(issued, change = (body) => body) {
+  return async (route) => {
+    const res = await route.fetch();
+    const body = await res.json();
+    if (res.ok) issued.push(body.accessToken);
+    await route.fulfill({ response: res, json: change(body) });
+  };
 }
 
 async function openRoom(page) {
@@ -284,6 +326,112 @@ const scenarios = [
     await expectBodies(b, B, 'offline ', [...want, 'offline 4 back']);
     return `status went "${status}" then "online"`;
   }],
+
+  ['token renewal: before expiry the demo refreshes and hands the token to its connection (auth); a refused refresh ends the session', async ({ browser }) => {
+    const frames = [];
+    const issued = [];
+    let refreshes = 0;
+    const { ctx, page: c } = await openUser(browser, `Cat ${runId}`, async (ctx, page) => {
+      page.on('websocket', (ws) => {
+        ws.on('framesent', (f) => frames.push(JSON.parse(f.payload)));
+        ws.on('framereceived', (f) => frames.push(JSON.parse(f.payload)));
+      });
+      // the page is told its tokens live 3 s (they live 15 min), so it renews them while we watch
+      const shortLived = tokens(issued, (body) => ({ ...body, expiresIn: 3 }));
+      await ctx.route('**/api/auth/dev-login', shortLived);
+      await ctx.route('**/api/auth/refresh', (route) => (++refreshes === 1 ? shortLived(route)
+        : route.fulfill({ status: 401, json: { title: 'Unauthorized', status: 401 } }))); // the 2nd: as if revoked
+    });
+    const auth = await until('C to send auth and get authed', () =>
+      frames.some((f) => f.type === 'authed') && frames.find((f) => f.type === 'auth'));
+    check(issued.length === 2 && auth.token === issued[1], 'auth does not carry the refreshed token');
+    check(await c.evaluate(() => window.__wximSockets.length) === 1, 'C reconnected to renew its token');
+    await c.waitForSelector('#login-error:text-is("Session expired, log in again.")');
+    check(await c.isVisible('#login-form') && await c.isHidden('#app'), 'C does not show the login form');
+    await c.waitForTimeout(1500);
+    const states = await c.evaluate(() => window.__wximSockets.map((ws) => ws.readyState));
+    check(states.length === 1 && states[0] >= 2, `after the refused refresh C's sockets are ${states}`);
+    await ctx.close();
+  }],
+
+  ['sleep: the clock jumps 16 min; the demo drops its silent socket, refreshes (2 tries fail, the old token is refused) and reconnects', async ({ browser }) => {
+    const issued = [];
+    const refreshes = [];
+    const connections = []; // {token, ok} per WebSocket attempt
+    let slept = false;
+    const { ctx, page: d } = await openUser(browser, `Dan ${runId}`, async (ctx, page) => {
+      await page.clock.install();
+      await ctx.route('**/api/auth/dev-login', tokens(issued));
+      await ctx.route('**/api/auth/refresh', (route) => (refreshes.push(Date.now()) <= 2
+        ? route.abort('internetdisconnected') : tokens(issued)(route)));
+      // the socket open during the sleep hears nothing more; after it the gateway refuses tokens issued before it
+      // (HTTP 401: the page sees only a close)
+      await ctx.routeWebSocket(/\/ws\b/, async (ws) => {
+        const token = new URL(ws.url()).searchParams.get('access_token');
+        const conn = { token, ok: !slept || (issued.length > 1 && token === issued.at(-1)) };
+        connections.push(conn);
+        if (!conn.ok) return ws.close({ code: 1006 });
+        const server = ws.connectToServer();
+        ws.onClose(() => server.close());
+        server.onMessage((m) => { if (!slept || conn !== connections[0]) ws.send(m); });
+      });
+    });
+    slept = true;
+    await d.clock.fastForward('16:00');
+    await until('D to get a new token', () => issued.length > 1);
+    await d.waitForSelector('#status.online', { timeout: RECONNECT_TIMEOUT });
+    const after = connections.slice(1);
+    check(refreshes.length === 3, `D refreshed ${refreshes.length} times, expected 3 (two failed, one worked)`);
+    check(after.length >= 2 && after.length <= 5 && after.at(-1).ok && after.at(-1).token === issued.at(-1),
+      `D's connections after the sleep: ${JSON.stringify(after.map((x) => x.ok))}`);
+    await ctx.close();
+    return `${after.length} connection attempt(s) after the sleep`;
+  }],
+
+  ['dead socket: pongs stop, the demo reconnects after 2 heartbeats; a rate-limited send is resent (same cmid); close 1002 stops it', async ({ browser }) => {
+    const conns = [];
+    const sends = [];
+    const { ctx, page: e } = await openUser(browser, `Eve ${runId}`, async (ctx) => {
+      await ctx.routeWebSocket(/\/ws\b/, (ws) => {
+        const server = ws.connectToServer();
+        const conn = { ws, frozen: false, closedByPage: false };
+        conns.push(conn);
+        ws.onClose(() => { conn.closedByPage = true; server.close(); });
+        ws.onMessage((m) => {
+          const f = JSON.parse(m);
+          if (f.type === 'send' && sends.push({ cmid: f.cmid, at: Date.now() }) === 1) { // refuse the first send
+            ws.send(JSON.stringify({ type: 'error', cmid: f.cmid, code: 'rate_limited', message: 'by the test',
+              retry: true, retryAfter: 700 }));
+          } else server.send(m);
+        });
+        server.onMessage((m) => {
+          if (conn.frozen) return; // lost on the way
+          const f = JSON.parse(m);
+          if (f.type === 'welcome') f.heartbeatSeconds = 1; // 2 heartbeats: 2 s
+          ws.send(JSON.stringify(f));
+        });
+      });
+    });
+    await e.waitForTimeout(1500); // a few pings and pongs
+    conns[0].frozen = true;
+    const frozenAt = Date.now();
+    await until('E to drop the silent socket', () => conns[0].closedByPage, 5000);
+    const noticed = Date.now() - frozenAt;
+    check(noticed >= 500 && noticed < 3500, `E dropped the silent socket after ${noticed} ms (2 heartbeats: 2 s)`);
+    await until('E to reconnect', () => conns.length === 2);
+    await e.waitForSelector('#status.online', { timeout: RECONNECT_TIMEOUT });
+    const text = `resend ${runId} from Eve`;
+    await sendText(e, text);
+    await expectBodies(e, 'E', `resend ${runId}`, [text]);
+    check(sends.length === 2 && sends[1].cmid === sends[0].cmid && sends[1].at - sends[0].at >= 700,
+      `E's sends: ${JSON.stringify(sends)}`);
+    await conns[1].ws.close({ code: 1002 });
+    await e.waitForSelector('#messages li.event:text-is("disconnected (1002); please reload and log in again")');
+    await e.waitForTimeout(2500);
+    check(conns.length === 2, 'E reconnected after close 1002');
+    await ctx.close();
+    return `silence noticed after ${noticed} ms, resent after ${sends[1].at - sends[0].at} ms`;
+  }],
 ];
 
 async function main() {
@@ -295,30 +443,15 @@ async function main() {
     fail(`cannot reach ${base}/ (${err.cause?.code || err.message}): start wxim first (see README.md)`);
   }
   const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: CHROMIUM_ARGS });
-  const pages = {};
+  const pages = { browser };
   let failed = 0;
   try {
     for (const [key, who] of [['b', B], ['a', A]]) { // B first: A then sees B among "Online now" at once
-      const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
-      ctx.setDefaultTimeout(STEP_TIMEOUT);
-      await ctx.addInitScript(() => { // keep a handle on the demo's sockets so a test can drop them
-        const Native = window.WebSocket;
-        window.__wximSockets = [];
-        window.WebSocket = class extends Native {
-          constructor(...args) {
-            super(...args);
-            window.__wximSockets.push(this);
-          }
-        };
-      });
-      const page = await ctx.newPage();
-      page.on('pageerror', (e) => pageErrors.push(`${who}: ${e.message}`));
-      traced(page, who);
+      const { ctx, page } = await openUser(browser, who);
       pages[key] = page;
       pages['ctx' + key.toUpperCase()] = ctx;
-      await login(page, who);
     }
-    console.log(`wxim browser e2e against ${base} (users "${A}", "${B}", room "${ROOM}")`);
+    console.log(`wxim browser e2e against ${base}${demoDir ? ` (demo from ${demoDir})` : ''} (users "${A}", "${B}", room "${ROOM}")`);
     for (const [i, [name, run]] of scenarios.entries()) {
       const started = Date.now();
       try {

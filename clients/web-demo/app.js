@@ -1,12 +1,19 @@
 // wxim local demo: plain browser JavaScript, no build step. Shows the protocol (docs/protocol.md) in action:
 // welcome -> sync from the last seq, dedupe by seq, outbox resent with the same cmid after reconnect,
-// reconnect with exponential backoff and full jitter, app-level ping; direct messages, the 1v1 pairing flow
+// reconnect with exponential backoff and full jitter, app-level ping with dead-socket detection, access token
+// renewal (in-band `auth` while connected, a refresh before reconnecting); direct messages, the 1v1 pairing flow
 // (request -> accept -> chat -> leave), unread counts with read marks, typing and recall.
 (() => {
   'use strict';
   const $ = (id) => document.getElementById(id);
-  const state = {
-    token: null, refreshToken: null, me: null, ws: null, backoff: 0, ping: null,
+  const STABLE_MS = 30000; // a connection that lasted this long resets the reconnect backoff
+  const REFRESH_TIMEOUT_MS = 15000; // a token refresh with no answer by then is aborted
+  const initial = () => ({
+    token: null, refreshToken: null, refreshAt: 0, refreshing: null, me: null, stopped: false,
+    ws: null, welcomed: false, failed: 0, // failed: handshakes in a row closed before their welcome
+    backoff: 0, onlineAt: 0, heartbeat: 25,
+    ping: null, dead: null, renew: null, reconnect: null, // timers, all cleared on close
+    resends: new Map(), // cmid -> {timer, tries}: sends refused with a retryable error, waiting to be resent
     current: 'r:lobby', names: { 'r:lobby': 'Lobby' }, online: {}, rooms: [],
     lastSeq: {},    // conv -> highest contiguous seq held
     messages: {},   // conv -> Map(seq -> message)
@@ -17,7 +24,8 @@
     requests: new Map(), // requester id -> {from, expiresAt}
     activePair: null, typingAt: 0,
     readSeq: {},    // conv -> seq last marked read from here
-  };
+  });
+  const state = initial();
 
   $('login-form').onsubmit = async (e) => {
     e.preventDefault();
@@ -29,6 +37,8 @@
       });
       const body = await res.json();
       if (!res.ok) throw new Error(body.detail || body.title || res.status);
+      if (state.me && state.me.id !== body.user.id) Object.assign(state, initial()); // another user: start afresh
+      state.stopped = false;
       useTokens(body);
       state.me = body.user;
       $('me').textContent = body.user.nickname;
@@ -43,32 +53,112 @@
   function useTokens(body) {
     state.token = body.accessToken;
     state.refreshToken = body.refreshToken;
+    state.refreshAt = Date.now() + body.expiresIn * 1000 * 0.9; // renew a little before expiry (15 min: 90 s)
+    state.failed = 0;
   }
 
-  function connect() {
+  /** Opens the socket; first refreshes the token if it is (nearly) expired, or if handshakes keep failing: a
+   *  refused handshake (401, e.g. an expired token after a laptop sleep) shows in the browser only as close 1006. */
+  async function connect() {
+    if (Date.now() >= state.refreshAt || state.failed >= 3) await refresh();
+    if (state.stopped) return;
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
     const ws = new WebSocket(`${proto}//${location.host}/ws?access_token=${encodeURIComponent(state.token)}`);
     state.ws = ws;
+    state.welcomed = false;
     setStatus('connecting');
-    ws.onmessage = (e) => handle(JSON.parse(e.data));
+    alive(ws);
+    ws.onmessage = (e) => { handle(JSON.parse(e.data)); alive(ws); };
     ws.onclose = (e) => onClose(e.code);
   }
 
-  async function onClose(code) {
-    clearInterval(state.ping);
-    setStatus('offline');
-    if (code >= 4500 && code < 5000) { event(state.current, `disconnected (${code}); please reload and log in again`); return; }
-    if (code === 4003) await refresh();
-    const delay = Math.random() * Math.min(10000, 500 * 2 ** state.backoff++); // full jitter
-    setTimeout(connect, delay);
+  /** Any frame proves the socket alive. Nothing for 2 heartbeats (pongs stopped, or the laptop slept): it is dead,
+   *  though the browser may not notice for minutes. Drop it and reconnect. */
+  function alive(ws) {
+    clearTimeout(state.dead);
+    state.dead = setTimeout(() => { drop(ws); onClose(1006); }, 2 * state.heartbeat * 1000);
   }
 
-  async function refresh() {
-    const res = await fetch('/api/auth/refresh', {
-      method: 'POST', headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ refreshToken: state.refreshToken }),
-    });
-    if (res.ok) useTokens(await res.json());
+  function drop(ws) {
+    ws.onclose = ws.onmessage = null; // do not wait for a close handshake a dead socket never completes
+    ws.close();
+  }
+
+  function clearTimers() {
+    clearInterval(state.ping);
+    clearTimeout(state.dead);
+    clearTimeout(state.renew);
+    clearTimeout(state.reconnect);
+    for (const r of state.resends.values()) clearTimeout(r.timer); // welcome resends the whole outbox anyway
+    state.resends.clear();
+  }
+
+  const jitter = (n) => Math.random() * Math.min(10000, 500 * 2 ** n); // full jitter
+
+  function onClose(code) {
+    clearTimers();
+    setStatus('offline');
+    if (state.stopped) return;
+    if ((code >= 4500 && code < 5000) || code === 1002 || code === 1007) { // stop: retrying cannot help
+      state.stopped = true;
+      event(state.current, `disconnected (${code}); please reload and log in again`);
+      return;
+    }
+    if (code === 4003) state.refreshAt = 0; // token expired: refresh before reconnecting
+    if (!state.welcomed) state.failed++;
+    else if (Date.now() - state.onlineAt >= STABLE_MS) state.backoff = 0;
+    state.reconnect = setTimeout(connect, jitter(state.backoff++));
+  }
+
+  /** New tokens for the refresh token; true if that worked. One at a time: a refresh token works once (presenting
+   *  a used one again revokes the whole session). */
+  function refresh() {
+    return state.refreshing ||= renewTokens().finally(() => { state.refreshing = null; });
+  }
+
+  /** Aborts after `ms` (AbortSignal.timeout where the browser has it, else an AbortController and a timer). */
+  function timeoutSignal(ms) {
+    if (typeof AbortSignal.timeout === 'function') return AbortSignal.timeout(ms);
+    const ctl = new AbortController();
+    setTimeout(() => ctl.abort(), ms);
+    return ctl.signal;
+  }
+
+  async function renewTokens() {
+    try {
+      // bounded: a stalled connection must not keep the demo offline (and the single flight busy) until the
+      // browser gives up; an aborted refresh counts as failed and the next reconnect tries again
+      const res = await fetch('/api/auth/refresh', {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ refreshToken: state.refreshToken }), signal: timeoutSignal(REFRESH_TIMEOUT_MS),
+      });
+      if (res.status === 401 || res.status === 403) { endSession('Session expired, log in again.'); return false; }
+      if (!res.ok) return false; // e.g. 503: try again at the next reconnect
+      useTokens(await res.json());
+      return true;
+    } catch {
+      return false; // network down: the reconnect backoff goes on
+    }
+  }
+
+  /** While connected: refresh before the token expires and hand the new one to the connection (`auth`). If that
+   *  fails, the connection closes with 4003 at expiry and the token is refreshed before reconnecting. */
+  function scheduleRenewal() {
+    clearTimeout(state.renew);
+    state.renew = setTimeout(async () => {
+      if (await refresh()) send({ type: 'auth', rid: 'auth', token: state.token }); // answered by authed
+    }, Math.max(0, state.refreshAt - Date.now()));
+  }
+
+  /** The refresh token was refused (expired or revoked): only a new login helps. */
+  function endSession(text) {
+    state.stopped = true;
+    clearTimers();
+    if (state.ws) drop(state.ws);
+    setStatus('offline');
+    $('app').hidden = true;
+    $('login').hidden = false;
+    $('login-error').textContent = text;
   }
 
   function send(frame) {
@@ -82,9 +172,13 @@
   function handle(f) {
     switch (f.type) {
       case 'welcome': {
-        state.backoff = 0;
+        state.welcomed = true;
+        state.failed = 0;
+        state.onlineAt = Date.now();
+        state.heartbeat = f.heartbeatSeconds;
         setStatus('online');
         state.ping = setInterval(() => send({ type: 'ping' }), f.heartbeatSeconds * 1000);
+        scheduleRenewal();
         const wanted = {};
         for (const c of f.conversations) {
           state.names[c.conv] = c.name;
@@ -117,9 +211,12 @@
         f.messages.forEach(addMessage);
         if (f.more) sync({ [f.conv]: state.lastSeq[f.conv] });
         break;
+      case 'authed': scheduleRenewal(); break; // the connection now lives on the new token
       case 'ack': {
         const sent = state.outbox.get(f.cmid);
         state.outbox.delete(f.cmid);
+        clearTimeout(state.resends.get(f.cmid)?.timer);
+        state.resends.delete(f.cmid);
         if (sent && sent.to) { // first message to someone: the server named the conversation
           const peer = state.people?.find((p) => p.id === sent.to) || { id: sent.to };
           state.chats[f.conv] = { peer };
@@ -196,9 +293,24 @@
         renderRooms(state.rooms);
         break;
       }
-      case 'error': event(state.current, `error: ${f.code} (${f.message})`); if (!f.retry && f.cmid) state.outbox.delete(f.cmid); break;
+      case 'error':
+        event(state.current, `error: ${f.code} (${f.message})`);
+        if (f.cmid && f.retry) resendLater(f.cmid, f.retryAfter || 0);
+        else if (f.cmid) state.outbox.delete(f.cmid);
+        break;
       default: break;
     }
+  }
+
+  /** A send refused for now (rate_limited, unavailable, internal): the same frame again (same cmid: stored once)
+   *  after retryAfter or a growing backoff, whichever is longer. */
+  function resendLater(cmid, retryAfter) {
+    const r = state.resends.get(cmid) || { tries: 0 };
+    clearTimeout(r.timer);
+    const wait = Math.min(10000, 500 * 2 ** r.tries++);
+    r.timer = setTimeout(() => { if (state.outbox.has(cmid)) send(state.outbox.get(cmid)); },
+      Math.max(retryAfter, wait / 2 + Math.random() * wait / 2));
+    state.resends.set(cmid, r);
   }
 
   function addMessage(m) {
