@@ -6,6 +6,7 @@
 #
 #   bench/run-suite.sh [quick|full]      (quick: short steps, ~15 min; full: 30 s steps and 10k idle, ~45 min)
 #   IDLE_CONNECTIONS=N STORM_CLIENTS=N  override the idle and storm sizes of either mode
+#   WARMUP_SECONDS=N                    the traffic at each rate scenario's first rate before its steps (a steady state)
 #   SERVER_JAVA_OPTS="..."              extra JVM options for the launcher and the second gateway (e.g. a JIT setting)
 #
 # Needs: the jars (mvn -B -q -DskipTests package -pl local-launcher,gateway-service,bench -am), node + npm ci in
@@ -64,6 +65,7 @@ WX=(--target wxim --url http://127.0.0.1:23080,http://127.0.0.1:23085 --server-p
 SIO=(--target socketio --url http://127.0.0.1:23500,http://127.0.0.1:23501 --server-pids "peer1=$PEER1,peer2=$PEER2,redis=$REDIS")
 if [ "$MODE" = full ]; then STEP=(--step-seconds 30 --drain-seconds 5 --warmup-seconds 30); IDLE=10000; STORM=5000
 else STEP=(--step-seconds 12 --drain-seconds 4 --warmup-seconds 15); IDLE=2000; STORM=1000; fi
+if [ -n "${WARMUP_SECONDS:-}" ]; then STEP=("${STEP[@]:0:4}" --warmup-seconds "$WARMUP_SECONDS"); fi
 IDLE="${IDLE_CONNECTIONS:-$IDLE}"; STORM="${STORM_CLIENTS:-$STORM}" # e.g. the storm target's 5,000 in a quick run
 run() { # name args...   (ONLY="name ..." runs just those)
   local name=$1; shift
