@@ -11,6 +11,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.io.buffer.DataBuffer;
 import io.wxim.gateway.auth.RevokedTokenException;
+import io.wxim.gateway.auth.TokenChecks;
 import org.springframework.http.HttpHeaders;
 import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
 import org.springframework.http.HttpStatus;
@@ -30,7 +31,8 @@ import reactor.core.publisher.Mono;
  * {@code im.gateway.routes.{name}} (bodies are never buffered whole), with hop-by-hop headers removed and a bound on
  * the time to response headers. Unknown routes get 404, an unreachable service 502, a slow one 504 (ProblemDetail).
  * A bearer token whose session was revoked (logout, ban, refresh reuse) gets 401 here, for every service behind the
- * edge; any other token is passed on as it is, and each service verifies it.
+ * edge, and one that could not be checked in time 503; any other token is passed on as it is, and each service
+ * verifies it.
  */
 @Configuration(proxyBeanMethods = false)
 class ApiProxyRouter {
@@ -49,20 +51,31 @@ class ApiProxyRouter {
                                              io.micrometer.core.instrument.MeterRegistry meters) {
         WebClient client = builder.build();
         return RouterFunctions.route(request -> request.path().startsWith("/api/"),
-                request -> notRevoked(tokens, request).flatMap(ok -> ok ? proxy(client, props, meters, request)
-                        : problem(HttpStatus.UNAUTHORIZED, "the session has ended; log in again")));
+                request -> refusal(tokens, request).switchIfEmpty(Mono.defer(() -> proxy(client, props, meters, request))));
     }
 
-    /** False only for a valid bearer token that was revoked; no token, or an invalid one, is the service's call. */
-    private static Mono<Boolean> notRevoked(ReactiveJwtDecoder tokens, ServerRequest request) {
+    /**
+     * 401 for a valid bearer token that was revoked, 503 (with {@code Retry-After}) for one that could not be checked
+     * in time (the JWK set: passing it on would let a revoked token through, as the services check only signatures),
+     * nothing (empty) otherwise: no token, or an invalid one, is the service's call.
+     */
+    private static Mono<ServerResponse> refusal(ReactiveJwtDecoder tokens, ServerRequest request) {
         String authorization = request.headers().firstHeader(HttpHeaders.AUTHORIZATION);
         if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return Mono.just(true);
+            return Mono.empty();
         }
         return tokens.decode(authorization.substring(7).strip())
-                .thenReturn(true)
-                .onErrorResume(RevokedTokenException.class, e -> Mono.just(false))
-                .onErrorResume(e -> Mono.just(true));
+                .then(Mono.<ServerResponse>empty())
+                .onErrorResume(RevokedTokenException.class,
+                        e -> problem(HttpStatus.UNAUTHORIZED, "the session has ended; log in again"))
+                .onErrorResume(TokenChecks::notChecked, e -> {
+                    log.warn("api request refused, its token could not be checked: error={}", e.getMessage());
+                    return ServerResponse.status(HttpStatus.SERVICE_UNAVAILABLE).header(HttpHeaders.RETRY_AFTER, "1")
+                            .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                            .bodyValue(ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE,
+                                    "the token could not be checked; retry shortly"));
+                })
+                .onErrorResume(e -> Mono.empty());
     }
 
     private Mono<ServerResponse> proxy(WebClient client, GatewayProperties props,

@@ -36,8 +36,8 @@ class SecurityConfig {
     /**
      * The signature decoder, bounded in time: a token whose key is not cached makes Spring's decoder fetch the JWK set
      * (on every such token), with a web client that has no timeout of its own. Past {@code checkTimeout} the check
-     * fails as a {@link JwtException} (not checked: 503 at the handshake; {@code /api} requests go on to the service,
-     * which checks the token itself), and the fetch is cancelled.
+     * fails as a {@link JwtException} (not checked: 503 at the handshake and on {@code /api}, {@code unavailable} for
+     * an in-band {@code auth}), and the fetch is cancelled.
      */
     static ReactiveJwtDecoder signatureDecoder(GatewayProperties props) {
         ReactiveJwtDecoder decoder = unboundedSignatureDecoder(props);

@@ -18,8 +18,9 @@ import reactor.netty.http.server.HttpServer;
  * {@code Forwarded} header, which the proxies in {@code deploy/} pass through from the client, and takes the first
  * (client-written) entry of {@code X-Forwarded-For}: a client could pick the address the per-address limits see, or
  * send one that is not an address at all (the remote address then had no IP). Here {@code Forwarded} and
- * {@code X-Forwarded-Prefix} are ignored; the client address is the last entry of {@code X-Forwarded-For} (the one
- * the nearest proxy wrote; a proxy that overwrites writes only that one) if it is an IP literal (never resolved);
+ * {@code X-Forwarded-Prefix} are ignored; the client address is the last entry of the last {@code X-Forwarded-For}
+ * line (the one the nearest proxy wrote; a proxy that overwrites writes only that one), without a port, if it is an
+ * IP literal (never resolved);
  * {@code X-Forwarded-Proto} ({@code http}/{@code https}), {@code -Host} and {@code -Port} give the scheme and host the
  * client used (the same-origin check of the handshake). Without the strategy nothing changes: no header is read.
  */
@@ -35,7 +36,8 @@ class TrustedProxyHeaders implements NettyServerCustomizer {
     static ConnectionInfo read(ConnectionInfo connection, HttpRequest request) {
         HttpHeaders headers = request.headers();
         ConnectionInfo info = connection;
-        InetAddress client = ipLiteral(lastEntry(headers.get("X-Forwarded-For")));
+        java.util.List<String> lines = headers.getAll("X-Forwarded-For"); // a proxy may add a line of its own
+        InetAddress client = lines.isEmpty() ? null : ipLiteral(withoutPort(lastEntry(lines.get(lines.size() - 1))));
         if (client != null) {
             InetSocketAddress socket = connection.getRemoteAddress();
             info = info.withRemoteAddress(new InetSocketAddress(client, socket == null ? 0 : socket.getPort()));
@@ -87,6 +89,16 @@ class TrustedProxyHeaders implements NettyServerCustomizer {
 
     private static String lastEntry(String value) {
         return value == null ? null : value.substring(value.lastIndexOf(',') + 1).strip();
+    }
+
+    /** {@code 192.0.2.1:4711} -> {@code 192.0.2.1}, {@code [2001:db8::1]:4711} -> {@code [2001:db8::1]}; else as it is. */
+    private static String withoutPort(String value) {
+        if (value.startsWith("[")) {
+            int end = value.indexOf(']');
+            return end > 0 ? value.substring(0, end + 1) : value;
+        }
+        int colon = value.indexOf(':');
+        return colon > 0 && colon == value.lastIndexOf(':') ? value.substring(0, colon) : value;
     }
 
     /** The address if {@code value} is an IPv4 or IPv6 literal (IPv6 optionally in brackets), else null; no lookup. */

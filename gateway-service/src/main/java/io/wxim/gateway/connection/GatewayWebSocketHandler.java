@@ -27,6 +27,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import io.wxim.gateway.auth.RevocationCheck;
 import io.wxim.gateway.auth.RevokedTokenException;
+import io.wxim.gateway.auth.TokenChecks;
 import org.springframework.security.oauth2.jwt.Jwt;
 import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
 import org.springframework.stereotype.Component;
@@ -247,8 +248,9 @@ public class GatewayWebSocketHandler {
 
     /**
      * In-band refresh: a valid, unrevoked token of the same user replaces the connection's token (its session and
-     * expiry), so a long session never has to reconnect. Anything else is {@code unauthorized}; the connection keeps
-     * its current token until it expires.
+     * expiry), so a long session never has to reconnect. A token that could not be checked (the JWK set) is
+     * {@code unavailable} (retry); anything else is {@code unauthorized}; the connection keeps its current token until
+     * it expires.
      */
     private Mono<Void> reauthenticate(Connection conn, ClientFrame.Auth auth) {
         return tokens.decode(auth.token())
@@ -264,6 +266,8 @@ public class GatewayWebSocketHandler {
                                 return Mono.just(true);
                             });
                 })
+                .onErrorResume(TokenChecks::notChecked, e -> reject(conn, ServerFrame.Error.of(auth.rid(), null,
+                        ErrorCode.UNAVAILABLE, "the token could not be checked now; retry shortly")).thenReturn(true))
                 .onErrorResume(e -> Mono.just(false))
                 .defaultIfEmpty(false)
                 .flatMap(ok -> ok ? Mono.<Void>empty() : reject(conn, ServerFrame.Error.of(auth.rid(), null,

@@ -73,6 +73,17 @@ class TrustedProxyHeadersTests {
     }
 
     @Test
+    void aProxyThatAddsItsOwnLine_countsByItsLine_andAPortIsNotPartOfTheAddress() {
+        start(true, true);
+        String seen = HttpClient.create()
+                .headers(h -> h.add("X-Forwarded-For", "198.51.100.7").add("X-Forwarded-For", "203.0.113.5:4711"))
+                .get().uri("http://127.0.0.1:" + server.port() + "/api/x")
+                .responseContent().aggregate().asString().block(Duration.ofSeconds(10));
+        assertThat(seen).startsWith("203.0.113.5 true ");
+        assertThat(seen(Map.of("X-Forwarded-For", "[2001:db8::1]:4711"))).startsWith("2001:db8:0:0:0:0:0:1 true ");
+    }
+
+    @Test
     void protoAndHostAreStillRead_aPrefixIsNot() {
         start(true, true);
         assertThat(seen(Map.of("X-Forwarded-Proto", "https", "X-Forwarded-Host", "chat.example.com",

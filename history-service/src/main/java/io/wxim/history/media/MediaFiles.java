@@ -44,7 +44,7 @@ class MediaFiles {
      * The bytes {@code [start, start + length)} of a stored file: emits the stream once the file is found (bounded by
      * the Mongo timeout, so a store that does not answer fails with StoreUnavailableException before anything is sent),
      * or empty if it is not stored. The stream fails with a TimeoutException when no chunk comes for the idle timeout
-     * (a stalled store, or a client that takes nothing); buffers outside the range are released.
+     * (a stalled store; the server's writer asks ahead of the client, so a slow client does not start it); buffers outside the range are released.
      */
     Mono<Flux<DataBuffer>> read(ObjectId fileId, long start, long length) {
         return MediaRepository.bounded(gridFs.findOne(query(where("_id").is(fileId))).flatMap(gridFs::getResource), timeout)

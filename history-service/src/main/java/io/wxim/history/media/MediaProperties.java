@@ -22,9 +22,8 @@ import org.springframework.validation.annotation.Validated;
  * @param sweepInterval         how often orphans are looked for
  * @param maxConcurrentUploads  uploads processed at once by this instance; beyond, 503 with Retry-After
  * @param uploadTimeout         bound on receiving and storing one upload
- * @param downloadIdleTimeout   a download whose bytes stop for this long (MongoDB stalled, or a client that takes
- *                              nothing, as a proxy's send timeout) is aborted; a chunk (255 KB) takes seconds even on
- *                              a slow mobile link
+ * @param downloadIdleTimeout   a download whose bytes stop coming from MongoDB for this long is aborted (the
+ *                              server writes ahead of the client, so a slow client does not start it)
  */
 @Validated
 @ConfigurationProperties("im.history.media")
