@@ -607,9 +607,24 @@ export class WximClient {
   }
 
   /** Sends the current token in-band, so the connection is not closed (4003) when the one it opened with expires. */
-  _auth(conn) {
+  /**
+   * Sends the current token in-band. An answer that says "not checked now" (`unavailable`, or no answer in time) is
+   * retried with backoff while the connection and the token stay current (at most 5 times); a refused token is an
+   * error for the app (the connection keeps its previous token until it expires: 4003, then a refresh).
+   */
+  _auth(conn, attempt = 0) {
     conn.token = this._tokens.accessToken;
-    this._request({ type: 'auth', token: conn.token }).catch((e) => this._emit('error', e));
+    const token = conn.token;
+    this._request({ type: 'auth', token }).catch((e) => {
+      const current = !conn.closed && this._conn === conn && this._tokens && this._tokens.accessToken === token;
+      if (e instanceof WximError && e.retry && e.code !== 'disconnected' && current && attempt < 5) {
+        this._timers.setTimeout(() => {
+          if (!conn.closed && this._conn === conn && conn.token === token) this._auth(conn, attempt + 1);
+        }, Math.max(250, backoffDelay(attempt, this._random, this._backoffBaseMs, this._backoffCapMs)));
+        return;
+      }
+      this._emit('error', e);
+    });
   }
 
   _scheduleRefresh() {

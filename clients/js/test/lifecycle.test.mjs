@@ -213,3 +213,27 @@ test('a refresh while the connection is still handshaking: `auth` with the new t
   assert.deepEqual(s0.sent.filter((f) => f.type === 'auth').map((f) => f.token), ['a1']);
   client.close();
 });
+
+test('an `auth` the gateway could not check (`unavailable`) is sent again after a backoff, a refused one is not', { timeout: 5000 }, async () => {
+  const { clock, transport, client } = setup();
+  const s0 = await online(client, transport);
+  const errors = [];
+  client.on('error', (e) => errors.push(e.code));
+  await client.refresh();
+  const auths = () => s0.sent.filter((f) => f.type === 'auth');
+  assert.equal(auths().length, 1);
+  s0.h.onMessage(JSON.stringify({ type: 'error', rid: auths()[0].rid, code: 'unavailable', message: 'not checked', retry: true }));
+  await flush();
+  assert.equal(auths().length, 1, 'not at once');
+  clock.advance(1000); // the first backoff (within the request timeout: an unanswered `auth` is retried too)
+  await flush();
+  assert.deepEqual(auths().map((f) => f.token), ['a1', 'a1'], 'the same token again');
+  assert.deepEqual(errors, []);
+  s0.h.onMessage(JSON.stringify({ type: 'error', rid: auths()[1].rid, code: 'unauthorized', message: 'refused', retry: false }));
+  await flush();
+  clock.advance(60000);
+  await flush();
+  assert.equal(auths().length, 2, `a refused token is not sent again: ${JSON.stringify(auths())}`);
+  assert.deepEqual(errors, ['unauthorized']);
+  client.close();
+});
