@@ -30,6 +30,15 @@ function setup(extra = {}) {
   return { clock, transport, client, got, gaps };
 }
 
+/** Connects and answers with a welcome listing {@code conv} (no message yet); returns the socket. */
+async function welcomedTo(client, transport, conv) {
+  client.connect();
+  await flush();
+  const socket = transport.sockets.at(-1);
+  socket.h.onMessage(welcome([{ conv, lastSeq: 0 }]));
+  return socket;
+}
+
 test('pushes with a gap before the connection is ready (not yet `secured`) never skip the gap', { timeout: 5000 }, async () => {
   const { transport, client, got, gaps } = setup({ secure: true, crypto: webcrypto });
   client.connect();
@@ -50,10 +59,7 @@ test('pushes with a gap before the connection is ready (not yet `secured`) never
 
 test('syncs that time out do not count against a gap; the answer that finally comes fills it in order', { timeout: 5000 }, async () => {
   const { clock, transport, client, got, gaps } = setup();
-  client.connect();
-  await flush();
-  const s0 = transport.sockets[0];
-  s0.h.onMessage(welcome([{ conv: 'r:a', lastSeq: 0 }]));
+  const s0 = await welcomedTo(client, transport, 'r:a');
   push(s0, 'r:a', 1);
   for (let seq = 3; seq <= 7; seq++) {
     push(s0, 'r:a', seq); // a push with a gap (seq 2 never came) while no sync is on its way: one is sent
@@ -72,10 +78,7 @@ test('syncs that time out do not count against a gap; the answer that finally co
 
 test('a gap left by 3 answered, complete syncs is given up with a `gap` event, then the rest is delivered', { timeout: 5000 }, async () => {
   const { transport, client, got, gaps } = setup();
-  client.connect();
-  await flush();
-  const s0 = transport.sockets[0];
-  s0.h.onMessage(welcome([{ conv: 'r:a', lastSeq: 0 }]));
+  const s0 = await welcomedTo(client, transport, 'r:a');
   push(s0, 'r:a', 1);
   push(s0, 'r:a', 3);
   for (let n = 1; n <= 3; n++) {
@@ -94,10 +97,7 @@ test('a gap left by 3 answered, complete syncs is given up with a `gap` event, t
 
 test('the answered syncs of a gap are counted per connection: a reconnect starts the count again', { timeout: 5000 }, async () => {
   const { clock, transport, client, got, gaps } = setup();
-  client.connect();
-  await flush();
-  const s0 = transport.sockets[0];
-  s0.h.onMessage(welcome([{ conv: 'r:a', lastSeq: 0 }]));
+  const s0 = await welcomedTo(client, transport, 'r:a');
   push(s0, 'r:a', 1);
   push(s0, 'r:a', 3);
   for (let n = 0; n < 2; n++) s0.h.onMessage(synced(syncs(s0).at(-1).rid, 'r:a', [3]));
