@@ -60,11 +60,14 @@ public record GatewayProperties(
      * @param audience required {@code aud} of access tokens
      * @param checkTimeout bound on a token's signature check, which may wait for the JWK set to be fetched; past it
      *                     the token counts as not checked (503 at the handshake), never as valid
+     * @param jwksMinRefetch a token with a key id the gateway does not hold fetches the JWK set again, at most this
+     *                     often (a key rotated in at auth-service is seen within it; made-up key ids cost one fetch)
      */
     public record Auth(
             @DefaultValue("http://localhost:8081/api/auth/jwks") String jwksUri,
             @DefaultValue("wxim") String audience,
-            @DefaultValue("5s") Duration checkTimeout) {
+            @DefaultValue("5s") Duration checkTimeout,
+            @DefaultValue("5s") Duration jwksMinRefetch) {
     }
 
     /**

@@ -34,20 +34,26 @@ class SecurityConfig {
     }
 
     /**
-     * The signature decoder, bounded in time: a token whose key is not cached makes Spring's decoder fetch the JWK set
-     * (on every such token), with a web client that has no timeout of its own. Past {@code checkTimeout} the check
+     * The signature decoder, bounded in time: a token whose key is not held may wait for the JWK set to be fetched
+     * ({@link JwkSetCache}: at most every {@code jwks-min-refetch}, each fetch bounded too). Past {@code checkTimeout} the check
      * fails as a {@link JwtException} (not checked: 503 at the handshake and on {@code /api}, {@code unavailable} for
      * an in-band {@code auth}), and the fetch is cancelled.
      */
     static ReactiveJwtDecoder signatureDecoder(GatewayProperties props) {
         ReactiveJwtDecoder decoder = unboundedSignatureDecoder(props);
         java.time.Duration timeout = props.auth().checkTimeout();
-        return token -> decoder.decode(token).timeout(timeout, reactor.core.publisher.Mono.error(() ->
-                new JwtException("the token could not be checked within " + timeout.toMillis() + " ms")));
+        return token -> decoder.decode(token)
+                // Spring wraps a key source's failure as IllegalStateException("Could not obtain the keys")
+                .onErrorMap(IllegalStateException.class, e -> e.getCause() instanceof JwtException cause ? cause
+                        : new JwtException("auth-service's keys could not be obtained", e))
+                .timeout(timeout, reactor.core.publisher.Mono.error(() ->
+                        new JwtException("the token could not be checked within " + timeout.toMillis() + " ms")));
     }
 
     private static ReactiveJwtDecoder unboundedSignatureDecoder(GatewayProperties props) {
-        NimbusReactiveJwtDecoder decoder = NimbusReactiveJwtDecoder.withJwkSetUri(props.auth().jwksUri())
+        JwkSetCache keys = new JwkSetCache(org.springframework.web.reactive.function.client.WebClient.create(),
+                props.auth().jwksUri(), props.auth().checkTimeout(), props.auth().jwksMinRefetch(), System::nanoTime);
+        NimbusReactiveJwtDecoder decoder = NimbusReactiveJwtDecoder.withJwkSource(keys::keysFor)
                 .jwsAlgorithm(SignatureAlgorithm.RS256)
                 .build();
         // iss stays a string: the default converter tries java.net.URL first and, for a non-URL issuer such as ours,

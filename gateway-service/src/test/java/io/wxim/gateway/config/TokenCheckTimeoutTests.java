@@ -52,7 +52,8 @@ class TokenCheckTimeoutTests {
                     .block(Duration.ofSeconds(20)))
                     .isInstanceOf(JwtException.class)
                     .isNotInstanceOf(BadJwtException.class) // not "invalid": the handshake answers 503, not 401
-                    .hasMessageContaining("within 300 ms");
+                    // the key fetch's own bound (JwkSetCache) or the check's, whichever ends first: both are 300 ms
+                    .hasMessageMatching(".*(within 300 ms|keys could not be obtained).*");
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
             assertThat(accepted).isNotEmpty(); // it did try to fetch the keys
         } finally {
