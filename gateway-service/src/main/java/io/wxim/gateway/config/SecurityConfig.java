@@ -40,7 +40,12 @@ class SecurityConfig {
      * an in-band {@code auth}), and the fetch is cancelled.
      */
     static ReactiveJwtDecoder signatureDecoder(GatewayProperties props) {
-        ReactiveJwtDecoder decoder = unboundedSignatureDecoder(props);
+        return signatureDecoder(props, System::nanoTime);
+    }
+
+    /** With the clock the key set's refetch interval is measured on ({@code nanoTime}), for tests. */
+    static ReactiveJwtDecoder signatureDecoder(GatewayProperties props, java.util.function.LongSupplier nanoTime) {
+        ReactiveJwtDecoder decoder = unboundedSignatureDecoder(props, nanoTime);
         java.time.Duration timeout = props.auth().checkTimeout();
         return token -> decoder.decode(token)
                 // Spring wraps a key source's failure as IllegalStateException("Could not obtain the keys")
@@ -50,9 +55,10 @@ class SecurityConfig {
                         new JwtException("the token could not be checked within " + timeout.toMillis() + " ms")));
     }
 
-    private static ReactiveJwtDecoder unboundedSignatureDecoder(GatewayProperties props) {
+    private static ReactiveJwtDecoder unboundedSignatureDecoder(GatewayProperties props,
+                                                                java.util.function.LongSupplier nanoTime) {
         JwkSetCache keys = new JwkSetCache(org.springframework.web.reactive.function.client.WebClient.create(),
-                props.auth().jwksUri(), props.auth().checkTimeout(), props.auth().jwksMinRefetch(), System::nanoTime);
+                props.auth().jwksUri(), props.auth().checkTimeout(), props.auth().jwksMinRefetch(), nanoTime);
         NimbusReactiveJwtDecoder decoder = NimbusReactiveJwtDecoder.withJwkSource(keys::keysFor)
                 .jwsAlgorithm(SignatureAlgorithm.RS256)
                 .build();

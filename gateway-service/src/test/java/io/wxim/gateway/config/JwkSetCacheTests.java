@@ -38,6 +38,8 @@ class JwkSetCacheTests {
     private static final Duration WAIT = Duration.ofSeconds(10);
     private final AtomicInteger fetches = new AtomicInteger();
     private final AtomicReference<String> served = new AtomicReference<>();
+    /** The clock the refetch interval is measured on: moved by hand. */
+    private final java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong(1_000_000_000L);
     private DisposableServer jwks;
 
     @AfterEach
@@ -61,7 +63,7 @@ class JwkSetCacheTests {
                 "im.gateway.auth.jwks-uri", "http://127.0.0.1:" + jwks.port() + "/api/auth/jwks",
                 "im.gateway.auth.jwks-min-refetch", minRefetch)))
                 .bindOrCreate("im.gateway", GatewayProperties.class);
-        return SecurityConfig.signatureDecoder(props);
+        return SecurityConfig.signatureDecoder(props, nanos::get);
     }
 
     private static RSAKey key(String kid) throws Exception {
@@ -98,23 +100,42 @@ class JwkSetCacheTests {
     }
 
     @Test
-    void aKeyRotatedIn_isRetryLaterWithinTheInterval_andCheckedOnceItHasPassed() throws Exception {
+    void aKeyRotatedIn_isRetryLaterWithinTheInterval_checkedOnceItHasPassed_andTheOldOneKept() throws Exception {
         RSAKey k1 = key("k1");
         RSAKey k2 = key("k2");
         serve(k1);
-        ReactiveJwtDecoder tokens = decoder("500ms", Duration.ZERO);
+        ReactiveJwtDecoder tokens = decoder("5s", Duration.ZERO);
         tokens.decode(token(k1, "k1")).block(WAIT);
-        serve(k1, k2);
+        serve(k2); // a rolling rotation: this replica lists only the new key
         String fresh = token(k2, "k2");
         assertThatThrownBy(() -> tokens.decode(fresh).block(WAIT))
                 .isInstanceOf(JwtException.class).isNotInstanceOf(BadJwtException.class); // not checked: retry, 503
-        Thread.sleep(600);
+        nanos.addAndGet(Duration.ofSeconds(5).toNanos());
         assertThat(tokens.decode(fresh).block(WAIT).getSubject()).isEqualTo("u1");
         assertThat(fetches).hasValue(2);
-        Thread.sleep(600);
+        assertThat(tokens.decode(token(k1, "k1")).block(WAIT).getSubject()) // the old key is kept (merged), no fetch
+                .isEqualTo("u1");
+        assertThat(fetches).hasValue(2);
+        nanos.addAndGet(Duration.ofSeconds(5).toNanos());
         String forged = token(key("k3"), "k3"); // after a fetch that did not find it, a key id is unknown: invalid
         assertThatThrownBy(() -> tokens.decode(forged).block(WAIT)).isInstanceOf(BadJwtException.class);
         assertThat(fetches).hasValue(3);
+    }
+
+    @Test
+    void aTokenOfAnotherAlgorithm_isInvalidAtOnce_withoutAFetch() throws Exception {
+        RSAKey k1 = key("k1");
+        serve(k1);
+        ReactiveJwtDecoder tokens = decoder("1h", Duration.ZERO);
+        tokens.decode(token(k1, "k1")).block(WAIT);
+        JWTClaimsSet claims = new JWTClaimsSet.Builder().subject("u1").audience("wxim")
+                .expirationTime(Date.from(Instant.now().plusSeconds(300))).build();
+        SignedJWT hmac = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).keyID("k1").build(), claims);
+        hmac.sign(new com.nimbusds.jose.crypto.MACSigner(new byte[32]));
+        assertThatThrownBy(() -> tokens.decode(hmac.serialize()).block(WAIT)).isInstanceOf(BadJwtException.class);
+        nanos.addAndGet(Duration.ofHours(2).toNanos()); // even past the interval: no fetch for it
+        assertThatThrownBy(() -> tokens.decode(hmac.serialize()).block(WAIT)).isInstanceOf(BadJwtException.class);
+        assertThat(fetches).hasValue(1);
     }
 
     @Test

@@ -54,7 +54,8 @@ class TokenCheckTimeoutTests {
                     .isNotInstanceOf(BadJwtException.class) // not "invalid": the handshake answers 503, not 401
                     // the key fetch's own bound (JwkSetCache) or the check's, whichever ends first: both are 300 ms
                     .hasMessageMatching(".*(within 300 ms|keys could not be obtained).*");
-            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+            // far below the 20 s the block would wait without a bound (a loaded machine may take seconds to start a client)
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(15));
             assertThat(accepted).isNotEmpty(); // it did try to fetch the keys
         } finally {
             for (Socket socket : accepted) {
