@@ -39,9 +39,6 @@ final class JwkSetCache {
     /** How long a key no fetch lists any more is still accepted: past the life of any token it signed. */
     static final Duration KEEP = Duration.ofHours(1);
 
-    private record Fetched(JWKSet keys) {
-    }
-
     private record Held(JWK key, long lastListedNanos) {
     }
 
@@ -50,11 +47,11 @@ final class JwkSetCache {
     private final Duration timeout;
     private final long minRefetchNanos;
     private final LongSupplier nanoTime;
-    private volatile Fetched fetched;
+    private volatile JWKSet fetched;
     /** Guarded by this: every key listed within {@link #KEEP}, by key id, for merging. */
     private final Map<String, Held> held = new LinkedHashMap<>();
     /** Guarded by this: the fetch under way (null if none) and when the last one started. */
-    private Mono<Fetched> inflight;
+    private Mono<JWKSet> inflight;
     private boolean attempted;
     private long lastAttemptNanos;
 
@@ -73,20 +70,20 @@ final class JwkSetCache {
         }
         JWKSelector selector = new JWKSelector(JWKMatcher.forJWSHeader(jwt.getHeader()));
         List<JWK> keys = select(selector);
-        return keys.isEmpty() ? next(selector).flatMapIterable(set -> selector.select(set.keys())) : Flux.fromIterable(keys);
+        return keys.isEmpty() ? next(selector).flatMapIterable(selector::select) : Flux.fromIterable(keys);
     }
 
     private List<JWK> select(JWKSelector selector) {
-        Fetched known = fetched;
-        return known == null ? List.of() : selector.select(known.keys());
+        JWKSet known = fetched;
+        return known == null ? List.of() : selector.select(known);
     }
 
     /** The fetch under way; else a new one if the last attempt is old enough; else the set held (or "not fetched"). */
-    private synchronized Mono<Fetched> next(JWKSelector selector) {
+    private synchronized Mono<JWKSet> next(JWKSelector selector) {
         if (inflight != null) {
             return inflight;
         }
-        Fetched known = fetched;
+        JWKSet known = fetched;
         if (known != null && !select(selector).isEmpty()) {
             return Mono.just(known); // a fetch that ended since the caller looked brought the key
         }
@@ -98,7 +95,7 @@ final class JwkSetCache {
         }
         attempted = true;
         lastAttemptNanos = now;
-        Mono<Fetched> fetch = web.get().uri(uri).retrieve().bodyToMono(String.class)
+        Mono<JWKSet> fetch = web.get().uri(uri).retrieve().bodyToMono(String.class)
                 .timeout(timeout)
                 .map(JwkSetCache::parse)
                 .map(this::merge)
@@ -111,15 +108,15 @@ final class JwkSetCache {
     }
 
     /** The keys of {@code listed} plus the ones listed before, within {@link #KEEP}; becomes the set held. */
-    private synchronized Fetched merge(Fetched listed) {
+    private synchronized JWKSet merge(JWKSet listed) {
         long now = nanoTime.getAsLong();
-        for (JWK key : listed.keys().getKeys()) {
+        for (JWK key : listed.getKeys()) {
             held.put(key.getKeyID() != null ? key.getKeyID() : key.toPublicJWK().toJSONString(), new Held(key, now));
         }
         held.values().removeIf(h -> now - h.lastListedNanos() > KEEP.toNanos());
         List<JWK> keys = new ArrayList<>();
         held.values().forEach(h -> keys.add(h.key()));
-        Fetched merged = new Fetched(new JWKSet(keys));
+        JWKSet merged = new JWKSet(keys);
         fetched = merged;
         return merged;
     }
@@ -128,9 +125,9 @@ final class JwkSetCache {
         inflight = null;
     }
 
-    private static Fetched parse(String body) {
+    private static JWKSet parse(String body) {
         try {
-            return new Fetched(JWKSet.parse(body));
+            return JWKSet.parse(body);
         } catch (ParseException e) {
             throw new JwtException("auth-service's JWK set does not parse: " + e.getMessage());
         }

@@ -18,8 +18,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.reactor.netty.NettyRouteProvider;
+import io.wxim.gateway.auth.TokenChecks;
 import org.springframework.security.oauth2.jwt.BadJwtException;
-import org.springframework.security.oauth2.jwt.JwtException;
 import org.springframework.security.oauth2.jwt.Jwt;
 import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
 import org.springframework.stereotype.Component;
@@ -184,7 +184,7 @@ class WebSocketEndpoint implements NettyRouteProvider {
             response.header(HttpHeaderNames.WWW_AUTHENTICATE, INVALID_TOKEN);
             return refuse(response, HttpResponseStatus.UNAUTHORIZED, null);
         }
-        if (e instanceof JwtException) {
+        if (TokenChecks.notChecked(e)) {
             log.warn("token could not be checked: error={}", e.toString());
             return refuse(response, HttpResponseStatus.SERVICE_UNAVAILABLE, UNCHECKED);
         }

@@ -100,7 +100,7 @@ class MediaController {
         if (doc == null) {
             return Mono.empty();
         }
-        return repository.bounded(files.delete(doc.id())).then(repository.delete(doc.id()))
+        return media.deleteReleased(doc.id())
                 .onErrorResume(e -> {
                     log.warn("refused upload not deleted, left to the orphan sweep: mediaId={} error={}", doc.id(), e.toString());
                     return Mono.empty();

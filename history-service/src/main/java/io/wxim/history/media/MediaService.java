@@ -83,7 +83,10 @@ class MediaService implements MediaClaims {
         return repository.removeHolds(new MediaRepository.Pending(mediaId, marks, null));
     }
 
-    /** The bytes, then the record of a released file (idempotent): also how the orphan sweep finishes one. */
+    /**
+     * The bytes, then the record of a file no message holds (idempotent): how the orphan sweep finishes a released one
+     * and how a refused upload is undone.
+     */
     Mono<Void> deleteReleased(String mediaId) {
         return repository.bounded(files.delete(mediaId)).then(repository.delete(mediaId));
     }
