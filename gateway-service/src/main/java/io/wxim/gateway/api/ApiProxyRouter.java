@@ -13,6 +13,7 @@ import org.springframework.core.io.buffer.DataBuffer;
 import io.wxim.gateway.auth.RevokedTokenException;
 import io.wxim.gateway.auth.TokenChecks;
 import org.springframework.http.HttpHeaders;
+import org.springframework.security.oauth2.jwt.BadJwtException;
 import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -30,15 +31,25 @@ import reactor.core.publisher.Mono;
  * The single edge for {@code /api/**}: {@code /api/{name}/...} is streamed to the service configured under
  * {@code im.gateway.routes.{name}} (bodies are never buffered whole), with hop-by-hop headers removed and a bound on
  * the time to response headers. Unknown routes get 404, an unreachable service 502, a slow one 504 (ProblemDetail).
- * A bearer token whose session was revoked (logout, ban, refresh reuse) gets 401 here, for every service behind the
- * edge, and one that could not be checked in time 503; any other token is passed on as it is, and each service
- * verifies it.
+ * A bearer token is checked here first, except on the {@code auth} route ({@link #SELF_CHECKED}): one that could not be
+ * checked in time gets 503 (never passed on), one that is invalid, expired or revoked (logout, ban, refresh reuse)
+ * 401. What passes is passed on as it is, and each service verifies it again.
  */
 @Configuration(proxyBeanMethods = false)
 class ApiProxyRouter {
     private static final Logger log = LoggerFactory.getLogger(ApiProxyRouter.class);
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-authenticate",
             "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length");
+    /**
+     * Routes whose service checks a token with its own keys and reads it only where it needs one: auth-service (login
+     * and refresh ignore an old access token a client sends along; logout and profile verify it themselves). Every
+     * other service is a resource server that fetches auth-service's JWK set for a key id it does not hold: an invalid
+     * token stops here (401, as the service would answer), so made-up key ids never reach it. On a route listed here
+     * the gateway does not look at the token at all.
+     */
+    static final Set<String> SELF_CHECKED = Set.of("auth");
+    private static final String INVALID_TOKEN =
+            "Bearer error=\"invalid_token\", error_description=\"invalid, expired or revoked token\"";
     /**
      * What a client says about where its request came from is not passed on: the gateway states the address it saw
      * ({@code X-Forwarded-For}, one entry; behind a proxy, the one {@code TrustedProxyHeaders} took from it).
@@ -54,35 +65,44 @@ class ApiProxyRouter {
                 request -> refusal(tokens, request).switchIfEmpty(Mono.defer(() -> proxy(client, props, meters, request))));
     }
 
+    /** The route a request names: {@code history} for {@code /api/history/...}. */
+    private static String routeOf(ServerRequest request) {
+        String rest = request.uri().getRawPath().substring("/api/".length());
+        return rest.contains("/") ? rest.substring(0, rest.indexOf('/')) : rest;
+    }
+
     /**
-     * 401 for a valid bearer token that was revoked, 503 (with {@code Retry-After}) for one that could not be checked
-     * in time (the JWK set: passing it on would let a revoked token through, as the services check only signatures),
-     * nothing (empty) otherwise: no token, or an invalid one, is the service's call.
+     * 401 for a bearer token that is invalid, expired or revoked; 503 (with {@code Retry-After}) for one that could not
+     * be checked in time (the JWK set: passing it on would let a revoked token through, as the services check only
+     * signatures); nothing (empty) otherwise: no token, one that passed, or a route {@link #SELF_CHECKED}.
      */
     private static Mono<ServerResponse> refusal(ReactiveJwtDecoder tokens, ServerRequest request) {
         String authorization = request.headers().firstHeader(HttpHeaders.AUTHORIZATION);
-        if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+        if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)
+                || SELF_CHECKED.contains(routeOf(request))) {
             return Mono.empty();
         }
         return tokens.decode(authorization.substring(7).strip())
                 .then(Mono.<ServerResponse>empty())
-                .onErrorResume(RevokedTokenException.class,
-                        e -> problem(HttpStatus.UNAUTHORIZED, "the session has ended; log in again"))
+                .onErrorResume(RevokedTokenException.class, e -> unauthorized("the session has ended; log in again"))
                 .onErrorResume(TokenChecks::notChecked, e -> {
-                    log.warn("api request refused, its token could not be checked: error={}", e.getMessage());
+                    log.debug("api request refused, its token could not be checked: error={}", e.getMessage());
                     return ServerResponse.status(HttpStatus.SERVICE_UNAVAILABLE).header(HttpHeaders.RETRY_AFTER, "1")
                             .contentType(MediaType.APPLICATION_PROBLEM_JSON)
                             .bodyValue(ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE,
                                     "the token could not be checked; retry shortly"));
                 })
-                .onErrorResume(e -> Mono.empty());
+                .onErrorResume(BadJwtException.class, e -> unauthorized("the token is invalid or expired"))
+                .onErrorResume(e -> {
+                    log.error("api token check failed", e); // neither a verdict nor "not checked": a bug
+                    return problem(HttpStatus.INTERNAL_SERVER_ERROR, "the token could not be checked");
+                });
     }
 
     private Mono<ServerResponse> proxy(WebClient client, GatewayProperties props,
                                        io.micrometer.core.instrument.MeterRegistry meters, ServerRequest request) {
         String path = request.uri().getRawPath();
-        String rest = path.substring("/api/".length());
-        String name = rest.contains("/") ? rest.substring(0, rest.indexOf('/')) : rest;
+        String name = routeOf(request);
         String base = props.routes().get(name);
         if (base == null) {
             return problem(HttpStatus.NOT_FOUND, "no such API");
@@ -123,6 +143,12 @@ class ApiProxyRouter {
                 to.addAll(header, values);
             }
         });
+    }
+
+    private static Mono<ServerResponse> unauthorized(String detail) {
+        return ServerResponse.status(HttpStatus.UNAUTHORIZED).header(HttpHeaders.WWW_AUTHENTICATE, INVALID_TOKEN)
+                .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                .bodyValue(ProblemDetail.forStatusAndDetail(HttpStatus.UNAUTHORIZED, detail));
     }
 
     private static Mono<ServerResponse> problem(HttpStatus status, String detail) {

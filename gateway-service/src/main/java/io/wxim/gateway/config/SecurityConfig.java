@@ -7,6 +7,7 @@ import org.springframework.security.config.annotation.web.reactive.EnableWebFlux
 import org.springframework.security.config.web.server.ServerHttpSecurity;
 import org.springframework.security.oauth2.core.DelegatingOAuth2TokenValidator;
 import org.springframework.security.oauth2.jose.jws.SignatureAlgorithm;
+import org.springframework.security.oauth2.jwt.Jwt;
 import org.springframework.security.oauth2.jwt.JwtClaimNames;
 import org.springframework.security.oauth2.jwt.JwtClaimValidator;
 import org.springframework.security.oauth2.jwt.JwtException;
@@ -16,6 +17,7 @@ import org.springframework.security.oauth2.jwt.NimbusReactiveJwtDecoder;
 import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
 import org.springframework.security.web.server.SecurityWebFilterChain;
 import org.springframework.security.web.server.context.NoOpServerSecurityContextRepository;
+import reactor.core.publisher.Mono;
 
 /**
  * The gateway's token verification ({@link ReactiveJwtDecoder}: RS256 against auth-service's JWKS, audience, subject,
@@ -26,11 +28,24 @@ import org.springframework.security.web.server.context.NoOpServerSecurityContext
 @EnableWebFluxSecurity
 class SecurityConfig {
 
-    /** Signature (RS256, JWKS), exp/nbf, audience and subject, then revocation (logout, ban, refresh reuse). */
+    /**
+     * Signature (RS256, JWKS), exp/nbf, audience and subject, then revocation (logout, ban, refresh reuse). A token that
+     * could not be checked is counted ({@code im.gateway.tokens.unchecked}) and logged at DEBUG only where it is
+     * refused: under a flood of made-up key ids a line per request would be the flood again, and the key fetch's own
+     * WARN already says when auth-service's keys are out of reach.
+     */
     @Bean
-    ReactiveJwtDecoder jwtDecoder(GatewayProperties props, io.wxim.gateway.auth.RevocationCheck revocations) {
-        ReactiveJwtDecoder verified = signatureDecoder(props);
-        return token -> verified.decode(token).flatMap(revocations::check);
+    ReactiveJwtDecoder jwtDecoder(GatewayProperties props, io.wxim.gateway.auth.RevocationCheck revocations,
+                                  io.micrometer.core.instrument.MeterRegistry meters) {
+        return revocationChecked(signatureDecoder(props), revocations::check, meters.counter("im.gateway.tokens.unchecked"));
+    }
+
+    /** {@code verified}, then {@code revocation}; a token either could not check is counted on {@code unchecked}. */
+    static ReactiveJwtDecoder revocationChecked(ReactiveJwtDecoder verified,
+                                                java.util.function.Function<Jwt, Mono<Jwt>> revocation,
+                                                io.micrometer.core.instrument.Counter unchecked) {
+        return token -> verified.decode(token).flatMap(revocation)
+                .doOnError(io.wxim.gateway.auth.TokenChecks::notChecked, e -> unchecked.increment());
     }
 
     /**
@@ -51,7 +66,7 @@ class SecurityConfig {
                 // Spring wraps a key source's failure as IllegalStateException("Could not obtain the keys")
                 .onErrorMap(IllegalStateException.class, e -> e.getCause() instanceof JwtException cause ? cause
                         : new JwtException("auth-service's keys could not be obtained", e))
-                .timeout(timeout, reactor.core.publisher.Mono.error(() ->
+                .timeout(timeout, Mono.error(() ->
                         new JwtException("the token could not be checked within " + timeout.toMillis() + " ms")));
     }
 

@@ -185,7 +185,7 @@ class WebSocketEndpoint implements NettyRouteProvider {
             return refuse(response, HttpResponseStatus.UNAUTHORIZED, null);
         }
         if (TokenChecks.notChecked(e)) {
-            log.warn("token could not be checked: error={}", e.toString());
+            log.debug("token could not be checked: error={}", e.toString()); // counted: im.gateway.tokens.unchecked
             return refuse(response, HttpResponseStatus.SERVICE_UNAVAILABLE, UNCHECKED);
         }
         log.error("token check failed", e);

@@ -38,6 +38,11 @@ class ApiProxyForwardingTests {
 
     /** A service that echoes what it was told, behind the proxy with {@code tokens} as the gateway's decoder. */
     private void start(org.springframework.security.oauth2.jwt.ReactiveJwtDecoder tokens) {
+        start(tokens, "history", "media");
+    }
+
+    /** The same, as each of {@code routes}. */
+    private void start(org.springframework.security.oauth2.jwt.ReactiveJwtDecoder tokens, String... routes) {
         service = HttpServer.create().host("127.0.0.1").port(0)
                 .handle((request, response) -> {
                     served.incrementAndGet();
@@ -49,12 +54,15 @@ class ApiProxyForwardingTests {
                                 + request.requestHeaders().get("X-Custom")));
                 })
                 .bindNow();
-        GatewayProperties props = new Binder(new MapConfigurationPropertySource(Map.of(
-                "im.gateway.routes.history", "http://127.0.0.1:" + service.port())))
+        Map<String, String> config = new java.util.HashMap<>();
+        for (String route : routes) {
+            config.put("im.gateway.routes." + route, "http://127.0.0.1:" + service.port());
+        }
+        GatewayProperties props = new Binder(new MapConfigurationPropertySource(config))
                 .bindOrCreate("im.gateway", GatewayProperties.class);
-        var routes = new ApiProxyRouter().apiRoutes(WebClient.builder(), props, tokens, new SimpleMeterRegistry());
+        var api = new ApiProxyRouter().apiRoutes(WebClient.builder(), props, tokens, new SimpleMeterRegistry());
         gateway = HttpServer.create().host("127.0.0.1").port(0)
-                .handle(new ReactorHttpHandlerAdapter(RouterFunctions.toHttpHandler(routes))).bindNow();
+                .handle(new ReactorHttpHandlerAdapter(RouterFunctions.toHttpHandler(api))).bindNow();
     }
 
     @Test
@@ -70,24 +78,45 @@ class ApiProxyForwardingTests {
         assertThat(seen).isEqualTo("[127.0.0.1] forwarded=null real=null host=null kept=yes");
     }
 
-    @Test
-    void aTokenThatCouldNotBeChecked_isRefused503_notPassedOn_whileABadOneIsTheServicesCall() {
-        start(token -> token.equals("slow")
-                ? Mono.error(new org.springframework.security.oauth2.jwt.JwtException("not checked within 5000 ms"))
-                : Mono.error(new org.springframework.security.oauth2.jwt.BadJwtException("bad signature")));
-        var slow = HttpClient.create().headers(h -> h.add("Authorization", "Bearer slow"))
-                .get().uri("http://127.0.0.1:" + gateway.port() + "/api/history/r:lobby")
+    /** GET {@code path} with {@code Authorization: Bearer token}: "status WWW-Authenticate Retry-After". */
+    private String get(String path, String token) {
+        return HttpClient.create().headers(h -> h.add("Authorization", "Bearer " + token))
+                .get().uri("http://127.0.0.1:" + gateway.port() + path)
                 .responseSingle((response, body) -> Mono.just(response.status().code() + " "
+                        + response.responseHeaders().get("WWW-Authenticate") + " "
                         + response.responseHeaders().get("Retry-After")))
                 .block(Duration.ofSeconds(10));
-        assertThat(slow).isEqualTo("503 1");
-        assertThat(served).hasValue(0); // a revoked token must not reach a service that checks signatures only
+    }
 
-        var bad = HttpClient.create().headers(h -> h.add("Authorization", "Bearer bad"))
-                .get().uri("http://127.0.0.1:" + gateway.port() + "/api/history/r:lobby")
-                .responseSingle((response, body) -> Mono.just(response.status().code()))
-                .block(Duration.ofSeconds(10));
-        assertThat(bad).isEqualTo(200); // the echo service answered: it would have checked the token itself
+    @Test
+    void aTokenThatCouldNotBeChecked_is503_andAnInvalidOne401_neitherPassedOn() {
+        start(token -> token.equals("slow")
+                ? Mono.error(new org.springframework.security.oauth2.jwt.JwtException("not checked within 5000 ms"))
+                : token.equals("bad") ? Mono.error(new org.springframework.security.oauth2.jwt.BadJwtException("bad signature"))
+                : Mono.empty());
+
+        assertThat(get("/api/history/r:lobby", "slow")).isEqualTo("503 null 1");
+        // a revoked token must not reach a service that checks signatures only; a made-up key id must not make it
+        // fetch auth-service's keys: the same answer the service gives, from the edge
+        assertThat(get("/api/history/r:lobby", "bad")).startsWith("401 Bearer error=\"invalid_token\"");
+        assertThat(get("/api/media/m1/url?conv=r:lobby", "bad")).startsWith("401 Bearer error=\"invalid_token\"");
+        assertThat(served).hasValue(0);
+
+        assertThat(get("/api/history/r:lobby", "good")).isEqualTo("200 null null");
         assertThat(served).hasValue(1);
+    }
+
+    @Test
+    void onTheAuthRoute_theGatewayDoesNotLookAtTheToken_authServiceChecksItsOwn() {
+        java.util.concurrent.atomic.AtomicInteger decoded = new java.util.concurrent.atomic.AtomicInteger();
+        start(token -> {
+            decoded.incrementAndGet();
+            return Mono.error(new org.springframework.security.oauth2.jwt.JwtException("not checked within 5000 ms"));
+        }, "auth");
+
+        // a login or refresh with an old access token along is auth-service's call, even while the keys are unreachable
+        assertThat(get("/api/auth/refresh", "stale")).isEqualTo("200 null null");
+        assertThat(served).hasValue(1);
+        assertThat(decoded).hasValue(0);
     }
 }
