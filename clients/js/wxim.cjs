@@ -1109,30 +1109,38 @@ class WximClient {
       convs[conv] = c.last;
     }
     const rid = this._rid();
-    const again = [];
+    const again = []; // answered, to be synced again at once (`more`, asked again meanwhile, a gap left)
+    const later = []; // answered with a retryable error of their own: synced again after a backoff
     let index = 0;
-    const finish = (rest, retry) => {
+    /** `rest`: not answered (yet); `then`: 'backoff' (sync them after a delay) or 'hold' (at the next occasion). */
+    const finish = (rest, then) => {
       this._timers.clearTimeout(req.timer);
       conn.inflight.delete(rid);
-      const next = [...again, ...rest];
-      for (const conv of next) {
+      for (const conv of [...again, ...rest]) {
         const c = this._convs.get(conv);
         if (c) Object.assign(c, { syncing: false, needSync: true }); // still wanted if the connection drops now
       }
-      if (retry && next.length) this._timers.setTimeout(() => this._sync(next), backoffDelay(1, this._random) + 250);
-      else if (next.length) this._sync(next);
+      if (again.length) this._sync(again);
+      if (rest.length && then === 'backoff') this._timers.setTimeout(() => this._sync(rest), backoffDelay(1, this._random) + 250);
     };
     const req = {
       onFrame: (f) => {
-        const conv = chunk[index++];
+        if (f.type === 'error' && !f.conv) {
+          // the whole sync failed (no further frames): retry later, or (a refused request) at the next occasion
+          if (!f.retry) this._emit('error', new WximError(f.code, f.message, false));
+          finish([...later, ...chunk.slice(index)], f.retry ? 'backoff' : 'hold');
+          return;
+        }
+        const conv = f.conv || chunk[index];
+        index++;
         const c = this._convs.get(conv);
         if (f.type === 'error') {
           if (f.retry) {
-            finish(chunk.slice(index - 1), true);
-            return;
+            later.push(conv); // this one only; the answers for the others follow
+          } else {
+            this._convs.delete(conv); // not (or no longer) a member
+            this._saveSeqs();
           }
-          this._convs.delete(conv); // not (or no longer) a member
-          this._saveSeqs();
         } else if (c) {
           for (const m of f.messages || []) {
             if (m.seq > c.last && !c.pending.has(m.seq)) c.pending.set(m.seq, m);
@@ -1141,10 +1149,10 @@ class WximClient {
           if (this._syncAgain(conv, c, f.more)) again.push(conv);
           else c.syncing = false;
         }
-        if (index >= chunk.length) finish([], false);
+        if (index >= chunk.length) finish(later, 'backoff');
       },
       reject: () => {},
-      timer: this._timers.setTimeout(() => finish(chunk.slice(index), true), this._requestTimeoutMs),
+      timer: this._timers.setTimeout(() => finish([...later, ...chunk.slice(index)], 'backoff'), this._requestTimeoutMs),
     };
     conn.inflight.set(rid, req);
     this._transmit(conn, { type: 'sync', rid, convs });

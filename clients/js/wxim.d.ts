@@ -16,7 +16,11 @@ export interface Message {
   kind: 'text' | 'image' | 'audio' | 'recall'; body?: string; media?: Media; duration?: number; ts: number; recalled?: true;
 }
 export interface Ack { type: 'ack'; cmid: string; conv: string; seq: number; id: string; ts: number }
-export interface ErrorFrame { type: 'error'; rid?: string; cmid?: string; code: string; message: string; retry: boolean }
+export interface ErrorFrame {
+  type: 'error'; rid?: string; cmid?: string; code: string; message: string; retry: boolean;
+  /** set only on a `sync`'s error for one of its conversations */ conv?: string;
+  /** milliseconds to wait before resending (`rate_limited`) */ retryAfter?: number;
+}
 export interface ConversationInfo {
   conv: string; name?: string; lastSeq: number; online?: number; peer?: User; active?: boolean;
 }

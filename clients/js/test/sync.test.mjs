@@ -158,3 +158,48 @@ test('`more` answers of one sync request are followed by ONE sync after its last
   assert.equal(syncs(s0).length, 3, 'complete answers need no follow-up');
   client.close();
 });
+
+const syncError = (rid, code, retry, conv) => JSON.stringify({ type: 'error', rid, ...(conv ? { conv } : {}), code, message: code, retry });
+
+test('a sync error names its conversation: only that one is dropped or retried, the others\' answers are used', { timeout: 5000 }, async () => {
+  const { clock, transport, client, got } = setup();
+  client.connect();
+  await flush();
+  const s0 = transport.sockets[0];
+  s0.h.onMessage(welcome([{ conv: 'r:a', lastSeq: 1 }, { conv: 'r:b', lastSeq: 1 }, { conv: 'r:c', lastSeq: 1 }]));
+  const [first] = syncs(s0);
+  assert.deepEqual(Object.keys(first.convs), ['r:a', 'r:b', 'r:c']);
+  s0.h.onMessage(syncError(first.rid, 'unavailable', true, 'r:a')); // this conversation's store did not answer
+  s0.h.onMessage(syncError(first.rid, 'not_found', false, 'r:b')); // no longer a member
+  s0.h.onMessage(synced(first.rid, 'r:c', [1]));
+  assert.deepEqual(got, ['r:c#1'], 'the answer after an error is used');
+  assert.equal(syncs(s0).length, 1, 'the retryable one waits for a backoff');
+  clock.advance(5000);
+  assert.deepEqual(syncs(s0).map((f) => f.convs), [first.convs, { 'r:a': 0 }], 'only r:a again; r:b is dropped');
+  s0.h.onMessage(JSON.stringify({ type: 'resync', reason: 'pubsub' }));
+  assert.deepEqual(Object.keys(syncs(s0).at(-1).convs), ['r:c'], 'r:a is still syncing; r:b is not synced any more');
+  client.close();
+});
+
+test('a sync refused as a whole (an error without conv) drops nothing, is reported, and is not sent again in a loop', { timeout: 5000 }, async () => {
+  const { clock, transport, client } = setup();
+  const errors = [];
+  client.on('error', (e) => errors.push(e.code));
+  client.connect();
+  await flush();
+  const s0 = transport.sockets[0];
+  s0.h.onMessage(welcome([{ conv: 'r:a', lastSeq: 1 }, { conv: 'r:b', lastSeq: 1 }]));
+  s0.h.onMessage(syncError(syncs(s0)[0].rid, 'bad_request', false));
+  assert.deepEqual(errors, ['bad_request']);
+  clock.advance(5000); // a retryable error's backoff (the heartbeat would drop the connection past 25 s)
+  assert.equal(syncs(s0).length, 1, 'not sent again by itself');
+  s0.h.onMessage(JSON.stringify({ type: 'resync', reason: 'pubsub' }));
+  assert.deepEqual(Object.keys(syncs(s0).at(-1).convs), ['r:a', 'r:b'], 'both still synced at the next occasion');
+
+  s0.h.onMessage(syncError(syncs(s0).at(-1).rid, 'unavailable', true)); // the whole command's deadline
+  assert.equal(syncs(s0).length, 2);
+  clock.advance(5000);
+  assert.deepEqual(Object.keys(syncs(s0).at(-1).convs), ['r:a', 'r:b'], 'a retryable one is sent again after a backoff');
+  assert.deepEqual(errors, ['bad_request']);
+  client.close();
+});

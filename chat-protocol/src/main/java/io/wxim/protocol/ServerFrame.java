@@ -209,16 +209,24 @@ public sealed interface ServerFrame {
 
     /**
      * A request failed. {@code retry} tells the client whether the same request may succeed later; {@code retryAfter}
-     * (milliseconds, optional) how long to wait first when the server knows it (the per-user send rate).
+     * (milliseconds, optional) how long to wait first when the server knows it (the per-user send rate). {@code conv}
+     * is set only on an error for one conversation of a {@code sync} (the rest of that sync is answered): an error
+     * without it is the whole request's.
      */
-    record Error(String rid, String cmid, String code, String message, boolean retry, Long retryAfter) implements ServerFrame {
+    record Error(String rid, String cmid, String conv, String code, String message, boolean retry, Long retryAfter)
+            implements ServerFrame {
         public static Error of(String rid, String cmid, ErrorCode code, String message) {
-            return new Error(rid, cmid, code.wire(), message, code.retryable(), null);
+            return new Error(rid, cmid, null, code.wire(), message, code.retryable(), null);
+        }
+
+        /** The answer of a {@code sync} for one of its conversations, {@code conv}, that could not be synced. */
+        public static Error ofConversation(String rid, String conv, ErrorCode code, String message) {
+            return new Error(rid, null, conv, code.wire(), message, code.retryable(), null);
         }
 
         /** {@code rate_limited}, to be retried no sooner than {@code retryAfterMillis} from now. */
         public static Error rateLimited(String rid, String cmid, String message, long retryAfterMillis) {
-            return new Error(rid, cmid, ErrorCode.RATE_LIMITED.wire(), message, true, retryAfterMillis);
+            return new Error(rid, cmid, null, ErrorCode.RATE_LIMITED.wire(), message, true, retryAfterMillis);
         }
     }
 }

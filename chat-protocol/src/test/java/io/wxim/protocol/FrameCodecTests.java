@@ -131,6 +131,15 @@ class FrameCodecTests {
     }
 
     @Test
+    void encodesASyncErrorWithItsConversation_andAnyOtherErrorWithout() {
+        assertThat(codec.encode(ServerFrame.Error.ofConversation("s1", "r:x", ErrorCode.NOT_FOUND, "no such conversation")))
+                .isEqualTo("{\"type\":\"error\",\"rid\":\"s1\",\"conv\":\"r:x\",\"code\":\"not_found\","
+                        + "\"message\":\"no such conversation\",\"retry\":false}");
+        assertThat(codec.encode(ServerFrame.Error.of("s1", null, ErrorCode.UNAVAILABLE, "later")))
+                .isEqualTo("{\"type\":\"error\",\"rid\":\"s1\",\"code\":\"unavailable\",\"message\":\"later\",\"retry\":true}");
+    }
+
+    @Test
     void roundTripsEveryServerFrame() {
         UserRef alice = new UserRef("u1", "Alice", null);
         ServerFrame.Message message = new ServerFrame.Message("r:lobby", 1, "m1", alice, "c1", "text", "hi", 5);
@@ -161,7 +170,8 @@ class FrameCodecTests {
                 new ServerFrame.PairRequestClosed(null, "u1", "u2", "expired"),
                 new ServerFrame.PairStarted("r", "p:x", alice),
                 new ServerFrame.PairEnded(null, "p:x", "u2", "peer_offline"),
-                ServerFrame.Error.of("r", "c1", ErrorCode.NOT_FOUND, "no such conversation"));
+                ServerFrame.Error.of("r", "c1", ErrorCode.NOT_FOUND, "no such conversation"),
+                ServerFrame.Error.ofConversation("r", "d:x", ErrorCode.UNAVAILABLE, "not read"));
         for (ServerFrame frame : frames) {
             assertThat(codec.decodeServer(codec.encode(frame))).isEqualTo(frame);
         }

@@ -160,13 +160,13 @@ public class MessageService {
     private Mono<ServerFrame> syncOne(UserRef user, String rid, String conv, long after, int limit, Long lastSeq) {
         return rooms.isMember(conv, user.id()).<ServerFrame>flatMap(member -> {
             if (!member) {
-                return Mono.just(ServerFrame.Error.of(rid, null, ErrorCode.NOT_FOUND, "no such conversation: " + conv));
+                return Mono.just(ServerFrame.Error.ofConversation(rid, conv, ErrorCode.NOT_FOUND, "no such conversation: " + conv));
             }
             if (lastSeq != null && after >= lastSeq) {
                 return Mono.just(new ServerFrame.Synced(rid, conv, List.of(), false)); // up to date
             }
             return history.after(conv, after, limit).<ServerFrame>map(page -> new ServerFrame.Synced(rid, conv,
                     page.messages(), page.more()));
-        }).onErrorResume(ProtocolException.class, e -> Mono.just(ServerFrame.Error.of(rid, null, e.code(), e.getMessage())));
+        }).onErrorResume(ProtocolException.class, e -> Mono.just(ServerFrame.Error.ofConversation(rid, conv, e.code(), e.getMessage())));
     }
 }

@@ -55,14 +55,15 @@ class MessageSyncTests {
         assertThat(historyReads).containsExactly("r:mine>7");
         assertThat(frames).hasSize(4);
         // conv order: r:empty and r:other are not the user's (404 as before), r:lobby is up to date, r:mine is behind
-        assertThat(frames.get(0)).isInstanceOfSatisfying(ServerFrame.Error.class,
-                e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND.wire()));
+        // an error for one conversation names it (an error without conv is the whole sync's)
+        assertThat(frames.get(0)).isEqualTo(
+                ServerFrame.Error.ofConversation("s1", "r:empty", ErrorCode.NOT_FOUND, "no such conversation: r:empty"));
         assertThat(frames.get(1)).isEqualTo(new ServerFrame.Synced("s1", "r:lobby", List.of(), false));
         assertThat(frames.get(2)).isInstanceOfSatisfying(ServerFrame.Synced.class, s -> {
             assertThat(s.conv()).isEqualTo("r:mine");
             assertThat(s.messages()).extracting(ServerFrame.Message::seq).containsExactly(8L);
         });
-        assertThat(frames.get(3)).isInstanceOf(ServerFrame.Error.class);
+        assertThat(frames.get(3)).isInstanceOfSatisfying(ServerFrame.Error.class, e -> assertThat(e.conv()).isEqualTo("r:other"));
     }
 
     @Test
