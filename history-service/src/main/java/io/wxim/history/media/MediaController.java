@@ -71,38 +71,53 @@ class MediaController {
             return Mono.error(MediaRejectedException.tooLarge("file larger than " + props.maxAnySize() + " bytes"));
         }
         String owner = jwt.getSubject();
-        // this request's state; the parts are handled one after the other (concatMap)
+        // The file's id is chosen first, so that whatever ends the request without an answer deletes what it stored:
+        // usingWhen runs exactly one of its three callbacks, and a cancel cannot cut them short (a GridFS delete cut
+        // between its file and its chunks would leave chunks that nothing finds). After the completion callback the
+        // answer is handed on and a cancel deletes nothing: the client may have read the id.
+        return Mono.usingWhen(Mono.fromSupplier(MediaUploads::newId),
+                id -> store(id, owner, parts),
+                id -> Mono.empty(),
+                // a busy refusal stored nothing: no delete then (it would add MongoDB work just when there is too much)
+                (id, e) -> e instanceof MediaRejectedException r && r.status() == HttpStatus.SERVICE_UNAVAILABLE
+                        ? Mono.empty() : discard(id),
+                id -> {
+                    log.info("media upload cancelled: mediaId={} userId={}", id, owner);
+                    return discard(id);
+                });
+    }
+
+    /** The request's parts, one after the other: the {@code file} part stored under {@code id}, the others released. */
+    private Mono<ResponseEntity<Map<String, Object>>> store(String id, String owner, Flux<PartEvent> parts) {
         AtomicInteger fileParts = new AtomicInteger();
         AtomicReference<MediaDocument> stored = new AtomicReference<>();
         return parts.windowUntil(PartEvent::isLast)
                 .concatMap(part -> part.switchOnFirst((first, events) -> {
                     if (first.get() instanceof FilePartEvent file && FILE_PART.equals(file.name())) {
                         if (fileParts.incrementAndGet() > 1) {
-                            // refused before anything of the second file is stored; the first is deleted below
+                            // refused before anything of the second file is stored; the first is deleted (discard)
                             DataBufferUtils.release(file.content());
                             return Flux.<MediaDocument>error(MediaRejectedException.badImage("one file per upload"));
                         }
-                        return uploads.upload(owner, events.map(PartEvent::content)).doOnNext(stored::set).flux();
+                        return uploads.upload(id, owner, events.map(PartEvent::content)).doOnNext(stored::set).flux();
                     }
                     return events.doOnNext(e -> DataBufferUtils.release(e.content())).thenMany(Flux.<MediaDocument>empty());
                 }))
                 .then(Mono.fromSupplier(stored::get))
-                .onErrorResume(e -> discard(stored.get()).then(Mono.error(e)))
                 .map(doc -> ResponseEntity.status(HttpStatus.CREATED).body(describe(doc)))
                 .switchIfEmpty(Mono.error(() -> MediaRejectedException.badImage("no file: send one multipart part named 'file'")));
     }
 
     /**
-     * Deletes a file this request stored before it was refused (a second file part, a malformed rest), so nothing is
-     * left for the orphan sweep; a failed delete is logged (the sweep deletes it after {@code orphan-ttl}).
+     * Deletes whatever a request that failed (refused, a second file part, a malformed rest, MongoDB) or was cancelled
+     * (the client went away) stored under {@code id}, bytes and record (nothing if it stored nothing), so nothing is
+     * left for the orphan sweep; a failure's answer waits for it. A failed delete is logged (the sweep deletes the
+     * file after {@code orphan-ttl} if its record was written).
      */
-    private Mono<Void> discard(MediaDocument doc) {
-        if (doc == null) {
-            return Mono.empty();
-        }
-        return media.deleteReleased(doc.id())
+    private Mono<Void> discard(String id) {
+        return media.deleteReleased(id)
                 .onErrorResume(e -> {
-                    log.warn("refused upload not deleted, left to the orphan sweep: mediaId={} error={}", doc.id(), e.toString());
+                    log.warn("upload not deleted, left to the orphan sweep: mediaId={} error={}", id, e.toString());
                     return Mono.empty();
                 });
     }

@@ -85,7 +85,7 @@ class MediaService implements MediaClaims {
 
     /**
      * The bytes, then the record of a file no message holds (idempotent): how the orphan sweep finishes a released one
-     * and how a refused upload is undone.
+     * and how a refused, failed or cancelled upload is undone.
      */
     Mono<Void> deleteReleased(String mediaId) {
         return repository.bounded(files.delete(mediaId)).then(repository.delete(mediaId));

@@ -15,9 +15,10 @@ import reactor.core.scheduler.Schedulers;
 /**
  * One upload, end to end: streamed into GridFS through an {@link UploadGuard} (type from the content, size cap while
  * streaming), then for images the dimensions read from the header and checked against the pixel cap before anything
- * is decoded, then a thumbnail (decoding off the event loop), then the metadata document. Anything refused or failed
- * deletes what was stored. At most {@code maxConcurrentUploads} run at once per instance (beyond: 503), each bounded
- * by {@code uploadTimeout}.
+ * is decoded, then a thumbnail (decoding off the event loop), then the metadata document. The caller deletes what was
+ * stored under the id when the upload is refused, fails or is cancelled (one delete that a cancel cannot cut short: see
+ * {@link MediaController}). At most {@code maxConcurrentUploads} run at once per instance (beyond: 503), each bounded by
+ * {@code uploadTimeout}.
  */
 class MediaUploads {
     private static final Logger log = LoggerFactory.getLogger(MediaUploads.class);
@@ -50,12 +51,12 @@ class MediaUploads {
         this.permits = new Semaphore(props.maxConcurrentUploads());
     }
 
-    Mono<MediaDocument> upload(String owner, Flux<DataBuffer> content) {
+    /** Stores {@code content} under the media id {@code id} (from {@link #newId()}). */
+    Mono<MediaDocument> upload(String id, String owner, Flux<DataBuffer> content) {
         if (!permits.tryAcquire()) {
             return content.doOnNext(org.springframework.core.io.buffer.DataBufferUtils::release)
                     .then(Mono.error(MediaRejectedException::busy));
         }
-        String id = newId();
         UploadGuard guard = new UploadGuard(props);
         return files.store(id, content.map(guard::accept))
                 .flatMap(fileId -> {
@@ -69,11 +70,8 @@ class MediaUploads {
                 .flatMap(repository::insert)
                 .timeout(props.uploadTimeout())
                 .doOnNext(doc -> log.info("media stored: mediaId={} userId={} kind={} size={}", doc.id(), owner, doc.kind(), doc.size()))
-                .onErrorResume(e -> {
-                    log.info("media refused: userId={} reason={}", owner,
-                            e instanceof MediaRejectedException ? e.getMessage() : e.toString());
-                    return files.delete(id).onErrorResume(x -> Mono.empty()).then(Mono.error(e));
-                })
+                .doOnError(e -> log.info("media refused: mediaId={} userId={} reason={}", id, owner,
+                        e instanceof MediaRejectedException ? e.getMessage() : e.toString()))
                 .doFinally(signal -> permits.release());
     }
 
@@ -102,7 +100,8 @@ class MediaUploads {
         }
     }
 
-    private static String newId() {
+    /** A fresh media id: 128 random bits, URL-safe. */
+    static String newId() {
         byte[] bytes = new byte[16];
         RANDOM.nextBytes(bytes);
         return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);

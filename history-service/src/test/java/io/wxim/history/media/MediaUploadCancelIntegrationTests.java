@@ -1,0 +1,240 @@
+package io.wxim.history.media;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.wxim.history.FakeAuthAndChat;
+import io.wxim.history.config.HistoryProperties;
+import io.wxim.testinfra.MediaSamples;
+import io.wxim.testinfra.TestInfra;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.bson.Document;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Primary;
+import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
+import org.springframework.data.mongodb.core.query.Criteria;
+import org.springframework.data.mongodb.core.query.Query;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import reactor.core.publisher.Mono;
+
+/**
+ * A client that goes away in the middle of {@code POST /api/media}, after its file was stored but before the answer
+ * (with the id) was handed on, over a raw socket against a real MongoDB (GridFS): the file is deleted at once, not left
+ * for the orphan sweep (whose TTL here is an hour, so only the cancel can delete it). One whose answer was sent keeps
+ * its file. The media records' store can be made to write a record and then not answer.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {"spring.config.name=history-service", "management.server.port=0",
+                "im.history.media.orphan-ttl=1h", "im.history.media.sweep-interval=1h"})
+@Timeout(60)
+class MediaUploadCancelIntegrationTests {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private static final FakeAuthAndChat FAKES = new FakeAuthAndChat();
+    private static final String BOUNDARY = "cancel-boundary-7Qm2";
+
+    @DynamicPropertySource
+    static void properties(DynamicPropertyRegistry registry) {
+        registry.add("spring.mongodb.uri", () -> TestInfra.mongoUri("im_history_cancel_" + UUID.randomUUID().toString().substring(0, 8)));
+        registry.add("spring.security.oauth2.resourceserver.jwt.jwk-set-uri", () -> FAKES.baseUrl() + "/jwks");
+        registry.add("im.history.chat-base-url", FAKES::baseUrl);
+    }
+
+    @AfterAll
+    static void stopFakes() {
+        FAKES.close();
+    }
+
+    @TestConfiguration(proxyBeanMethods = false)
+    static class StallableStore {
+        @Bean
+        @Primary
+        StallableRecords stallableRecords(ReactiveMongoTemplate mongo, HistoryProperties history) {
+            return new StallableRecords(mongo, history.mongoTimeout());
+        }
+    }
+
+    @Value("${local.server.port}")
+    int port;
+
+    @Autowired
+    ReactiveMongoTemplate mongo;
+
+    @Autowired
+    StallableRecords records;
+
+    @AfterEach
+    void answerAgain() {
+        records.stall.set(false);
+    }
+
+    @Test
+    void deletesTheStoredFile_whenTheClientGoesAwayBeforeTheClosingBoundary() throws IOException {
+        String user = "gone-" + UUID.randomUUID().toString().substring(0, 6);
+        byte[] head = filePart(MediaSamples.png(40, 40, false));
+        byte[] rest = ("\r\n--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nnot all of it")
+                .getBytes(StandardCharsets.US_ASCII);
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            // the declared length promises more than is sent: the server waits for the closing boundary
+            OutputStream out = socket.getOutputStream();
+            out.write(requestHead(user, head.length + rest.length + 200));
+            out.write(head);
+            out.write(rest);
+            out.flush();
+            MediaDocument stored = awaitStoredFileOf(user);
+            socket.close();
+
+            awaitNothingLeftOf(user, stored);
+        }
+    }
+
+    @Test
+    void deletesTheStoredFile_whenTheClientGoesAwayWhileItsRecordIsBeingWritten() throws IOException {
+        String user = "gone-" + UUID.randomUUID().toString().substring(0, 6);
+        records.stall.set(true);
+        byte[] body = completeBody(MediaSamples.png(40, 40, false));
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            OutputStream out = socket.getOutputStream();
+            out.write(requestHead(user, body.length));
+            out.write(body);
+            out.flush();
+            MediaDocument stored = awaitStoredFileOf(user); // written, but the write has not answered
+            socket.close();
+
+            awaitNothingLeftOf(user, stored);
+        }
+    }
+
+    @Test
+    void keepsTheFile_whenTheClientGoesAwayAfterReadingTheAnswer() throws IOException {
+        String user = "kept-" + UUID.randomUUID().toString().substring(0, 6);
+        byte[] body = completeBody(MediaSamples.png(40, 40, false));
+        String answer;
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout((int) WAIT.toMillis());
+            OutputStream out = socket.getOutputStream();
+            out.write(requestHead(user, body.length));
+            out.write(body);
+            out.flush();
+            answer = readAnswer(socket.getInputStream());
+        }
+        MediaDocument stored = mongo.findOne(Query.query(Criteria.where("owner").is(user)), MediaDocument.class,
+                MediaDocument.COLLECTION).block(WAIT);
+        assertThat(stored).isNotNull();
+        assertThat(answer).startsWith("HTTP/1.1 201").contains("\"id\":\"" + stored.id() + "\"");
+
+        await().during(Duration.ofSeconds(1)).atMost(WAIT)
+                .until(() -> filesNamed(stored.id()) == 1 && recordsOf(user) == 1);
+    }
+
+    /** Waits until {@code user}'s upload has its bytes in GridFS and its record written; returns the record. */
+    private MediaDocument awaitStoredFileOf(String user) {
+        await().atMost(WAIT).until(() -> recordsOf(user) == 1);
+        MediaDocument stored = mongo.findOne(Query.query(Criteria.where("owner").is(user)), MediaDocument.class,
+                MediaDocument.COLLECTION).block(WAIT);
+        assertThat(filesNamed(stored.id())).as("the file is in GridFS").isEqualTo(1);
+        return stored;
+    }
+
+    private void awaitNothingLeftOf(String user, MediaDocument stored) {
+        await().atMost(WAIT).untilAsserted(() -> {
+            assertThat(filesNamed(stored.id())).as("GridFS file").isZero();
+            assertThat(mongo.count(Query.query(Criteria.where("files_id").is(stored.fileId())), "fs.chunks").block(WAIT))
+                    .as("GridFS chunks").isZero();
+            assertThat(recordsOf(user)).as("media record").isZero();
+        });
+    }
+
+    private long filesNamed(String mediaId) {
+        return mongo.count(Query.query(Criteria.where("filename").is(mediaId)), "fs.files").block(WAIT);
+    }
+
+    private long recordsOf(String user) {
+        return mongo.count(Query.query(Criteria.where("owner").is(user)), MediaDocument.COLLECTION).block(WAIT);
+    }
+
+    private static byte[] requestHead(String user, int contentLength) {
+        return ("POST /api/media HTTP/1.1\r\n"
+                + "Host: 127.0.0.1\r\n"
+                + "Authorization: Bearer " + FAKES.token(user) + "\r\n"
+                + "Content-Type: multipart/form-data; boundary=" + BOUNDARY + "\r\n"
+                + "Content-Length: " + contentLength + "\r\n"
+                + "\r\n").getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** The opening boundary, the {@code file} part's headers and all of its bytes (not the delimiter after them). */
+    private static byte[] filePart(byte[] content) {
+        ByteArrayOutputStream part = new ByteArrayOutputStream();
+        part.writeBytes(("--" + BOUNDARY + "\r\n"
+                + "Content-Disposition: form-data; name=\"file\"; filename=\"p.png\"\r\n"
+                + "Content-Type: image/png\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        part.writeBytes(content);
+        return part.toByteArray();
+    }
+
+    private static byte[] completeBody(byte[] content) {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.writeBytes(filePart(content));
+        body.writeBytes(("\r\n--" + BOUNDARY + "--\r\n").getBytes(StandardCharsets.US_ASCII));
+        return body.toByteArray();
+    }
+
+    /** The status line, headers and Content-Length body of one answer. */
+    private static String readAnswer(InputStream in) throws IOException {
+        StringBuilder answer = new StringBuilder();
+        int length = 0;
+        for (String line = readLine(in); !line.isEmpty(); line = readLine(in)) {
+            answer.append(line).append("\r\n");
+            String lower = line.toLowerCase(Locale.ROOT);
+            if (lower.startsWith("content-length:")) {
+                length = Integer.parseInt(lower.substring("content-length:".length()).trim());
+            }
+        }
+        answer.append("\r\n").append(new String(in.readNBytes(length), StandardCharsets.UTF_8));
+        return answer.toString();
+    }
+
+    private static String readLine(InputStream in) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        for (int b = in.read(); b != '\n'; b = in.read()) {
+            if (b < 0) {
+                throw new IOException("connection closed in the answer's head");
+            }
+            if (b != '\r') {
+                line.write(b);
+            }
+        }
+        return line.toString(StandardCharsets.US_ASCII);
+    }
+
+    /** The media records' store, until a test makes a record's write land and then not answer. */
+    static final class StallableRecords extends MediaRepository {
+        final AtomicBoolean stall = new AtomicBoolean();
+
+        StallableRecords(ReactiveMongoTemplate mongo, Duration timeout) {
+            super(mongo, timeout);
+        }
+
+        @Override
+        Mono<MediaDocument> insert(MediaDocument doc) {
+            return stall.get() ? super.insert(doc).then(Mono.never()) : super.insert(doc);
+        }
+    }
+}
