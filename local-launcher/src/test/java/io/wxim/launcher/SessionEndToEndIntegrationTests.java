@@ -144,4 +144,35 @@ class SessionEndToEndIntegrationTests extends EndToEndTestBase {
             assertThat(c.isClosed()).isFalse();
         }
     }
+
+    @Test
+    void aTokenWithAKeyIdAuthServiceNeverHad_isAnsweredByTheGateway_andInBandIsRetryOrRefused_neverAccepted() throws Exception {
+        com.nimbusds.jose.jwk.RSAKey stranger = new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(2048)
+                .keyID("made-up-" + UUID.randomUUID()).generate();
+        String forged = sign(claims().build(), stranger);
+
+        // /api: 401 once the gateway's fetch for the key id found nothing, 503 inside its refetch interval; either way
+        // the gateway's own answer (problem+json: chat's resource server answers 401 with no body), so chat never
+        // fetched auth-service's keys for it
+        HttpResponse<String> api = get(gw2, "/api/chat/conversations", forged);
+        assertThat(api.statusCode()).isIn(401, 503);
+        assertThat(api.body()).contains("\"detail\":\"the token");
+
+        // in-band: two refreshes with it back to back; the second comes inside the refetch interval the first started
+        // (or was already in): `unavailable` (retry), never an `authed`; the connection keeps its token
+        try (WsClient c = WsClient.connect(http, gw1, sign(claims().build(), SIGNING_KEY))) {
+            c.await(ServerFrame.Welcome.class);
+            java.util.List<ServerFrame.Error> answers = new java.util.ArrayList<>();
+            for (String rid : new String[] {"k1", "k2"}) {
+                c.send("{\"type\":\"auth\",\"rid\":\"" + rid + "\",\"token\":\"" + forged + "\"}");
+                answers.add(c.await(ServerFrame.Error.class, f -> rid.equals(f.rid())));
+            }
+            assertThat(answers).extracting(ServerFrame.Error::code).containsAnyOf("unavailable")
+                    .allMatch(code -> code.equals("unavailable") || code.equals("unauthorized"));
+            assertThat(answers).filteredOn(e -> e.code().equals("unavailable")).allMatch(ServerFrame.Error::retry);
+            c.send("{\"type\":\"ping\",\"rid\":\"p1\"}");
+            c.await(ServerFrame.Pong.class, f -> "p1".equals(f.rid()));
+            assertThat(c.isClosed()).isFalse();
+        }
+    }
 }
