@@ -167,6 +167,35 @@ function tokens(issued, change = (body) => body) {
   };
 }
 
+/** The nickname an access token was issued to (its `name` claim). */
+function whose(accessToken) {
+  return JSON.parse(Buffer.from(accessToken.split('.')[1], 'base64url')).name;
+}
+
+/** The access tokens of the page's sockets that are open now. */
+function openSocketTokens(page) {
+  return page.evaluate(() => window.__wximSockets.filter((ws) => ws.readyState === WebSocket.OPEN)
+    .map((ws) => new URL(ws.url).searchParams.get('access_token')));
+}
+
+/** Closes the page's open sockets (as a network drop would) and waits until the demo is back online. */
+async function dropAndReconnect(page) {
+  await page.evaluate(() => window.__wximSockets.forEach((ws) => ws.close()));
+  await until('the status to leave "online"', async () => !(await page.isVisible('#status.online')));
+  await page.waitForSelector('#status.online', { timeout: RECONNECT_TIMEOUT });
+}
+
+/** A login from the login form of a page that is logged in already, as another user (the demo has no logout: this
+ *  is what its form does whenever it shows); waits until a connection carrying `nickname`'s token is welcomed. */
+async function loginAgain(page, nickname, welcomed) {
+  await page.evaluate((name) => {
+    document.getElementById('nickname').value = name;
+    document.getElementById('login-form').requestSubmit();
+  }, nickname);
+  await until(`a connection of ${nickname} to be welcomed`, () => welcomed.some((token) => whose(token) === nickname));
+  await page.waitForSelector('#status.online');
+}
+
 async function openRoom(page) {
   await page.click('#refresh');
   await page.click(`#rooms li:has-text("${ROOM}")`);
@@ -431,6 +460,86 @@ const scenarios = [
     check(conns.length === 2, 'E reconnected after close 1002');
     await ctx.close();
     return `silence noticed after ${noticed} ms, resent after ${sends[1].at - sends[0].at} ms`;
+  }],
+
+  ['late refresh: an answer that comes after the demo stopped waiting (15 s) is used, and its refresh token is not presented again meanwhile', async ({ browser }) => {
+    const issued = [];
+    const presented = []; // the refresh tokens the page presented, in order
+    let release;
+    const released = new Promise((resolve) => { release = resolve; });
+    const { ctx, page: f } = await openUser(browser, `Fay ${runId}`, async (ctx, page) => {
+      await page.clock.install();
+      await ctx.route('**/api/auth/dev-login', tokens(issued, (body) => ({ ...body, expiresIn: 3 })));
+      await ctx.route('**/api/auth/refresh', async (route) => {
+        if (presented.push(route.request().postDataJSON().refreshToken) > 1) return tokens(issued)(route);
+        const res = await route.fetch(); // it reaches auth-service, which rotates the refresh token ...
+        const body = await res.json();
+        issued.push(body.accessToken);
+        await released; // ... but its answer is held up on the way back
+        await route.fulfill({ response: res, json: body }).catch(() => {}); // an aborted request takes no answer
+      });
+    });
+    try {
+      await until('F to refresh its token', () => presented.length === 1);
+      await f.clock.fastForward(16_000); // past the demo's 15 s wait for an answer
+      // the connection drops; reconnecting needs a fresh token (the demo thinks its own expired): the demo must
+      // wait for the refresh on its way, not present the same refresh token again
+      await f.evaluate(() => window.__wximSockets.forEach((ws) => ws.close()));
+      await until('F\'s status to leave "online"', async () => !(await f.isVisible('#status.online')));
+      await f.waitForTimeout(1500); // the demo's first reconnect comes within 0.5 s
+      check(presented.length === 1, 'F presented the same refresh token again while its first presentation could '
+        + 'still answer (auth-service takes that as reuse and revokes the session)');
+    } finally {
+      release();
+    }
+    await f.waitForSelector('#status.online', { timeout: RECONNECT_TIMEOUT });
+    const open = await openSocketTokens(f);
+    check(open.length === 1 && open[0] === issued[1], 'F\'s connection does not carry the token of the late answer');
+    check(new Set(presented).size === presented.length, 'F presented a refresh token twice');
+    check(await f.isVisible('#app') && (await f.textContent('#login-error')) === '', 'F was sent to the login form');
+    await ctx.close();
+  }],
+
+  ['another user logs in while a refresh is on its way: its late answer (a refusal, then a pair) is dropped', async ({ browser }) => {
+    const [G, H, I] = ['Gus', 'Hal', 'Ivy'].map((name) => `${name} ${runId}`);
+    const held = []; // refreshes the test answers itself: {presented, route}
+    const welcomed = []; // access tokens of the page's welcomed connections
+    const { ctx, page: p } = await openUser(browser, G, async (ctx, page) => {
+      page.on('websocket', (ws) => ws.on('framereceived', (f) => {
+        if (String(f.payload).includes('"welcome"')) welcomed.push(new URL(ws.url()).searchParams.get('access_token'));
+      }));
+      // Gus's and Hal's tokens are said to live 3 s, so they refresh soon; Ivy's live their real 15 min
+      await ctx.route('**/api/auth/dev-login', tokens([], (body) => (body.user.nickname === I ? body
+        : { ...body, expiresIn: 3 })));
+      await ctx.route('**/api/auth/refresh', (route) => {
+        held.push({ presented: route.request().postDataJSON().refreshToken, route });
+      });
+    });
+    const heldFrom = (n) => until(`refresh ${n} to be presented`, () => held.length >= n && held[n - 1]);
+    const refusal = await heldFrom(1); // Gus's
+    await loginAgain(p, H, welcomed);
+    await refusal.route.fulfill({ status: 401, json: { title: 'Unauthorized', status: 401 } }); // as if revoked
+    await p.waitForTimeout(500);
+    check(await p.isVisible('#app') && (await p.textContent('#login-error')) === '',
+      `Gus's late refused refresh ended Hal's session: "${await p.textContent('#login-error')}"`);
+    const onlyOf = async (who) => {
+      const open = await openSocketTokens(p);
+      check(open.every((token) => whose(token) === who), `after ${who}'s login the page has connections of ${open.map(whose)}`);
+    };
+    await onlyOf(H); // Gus's closed at Hal's login
+    const pair = await heldFrom(2); // Hal's
+    await loginAgain(p, I, welcomed);
+    await onlyOf(I);
+    const res = await pair.route.fetch(); // a real new pair, for Hal
+    await pair.route.fulfill({ response: res });
+    await p.waitForTimeout(500);
+    await dropAndReconnect(p); // a reconnect shows which tokens the page holds now
+    const open = await openSocketTokens(p);
+    check(open.length === 1 && whose(open[0]) === I,
+      `Ivy's page has ${open.length} open connection(s), of ${open.map(whose).join(', ')}`);
+    check(held.length === 2 && new Set(held.map((h) => h.presented)).size === 2, 'a refresh token was presented twice');
+    check(await p.isVisible('#app') && (await p.textContent('#me')) === I, 'the page does not show Ivy');
+    await ctx.close();
   }],
 ];
 

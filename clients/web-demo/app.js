@@ -7,10 +7,15 @@
   'use strict';
   const $ = (id) => document.getElementById(id);
   const STABLE_MS = 30000; // a connection that lasted this long resets the reconnect backoff
-  const REFRESH_TIMEOUT_MS = 15000; // a token refresh with no answer by then is aborted
+  const REFRESH_WAIT_MS = 15000; // a token refresh with no answer by then counts as failed (its answer is still used)
+  // a token refresh with no answer by then is aborted: the gateway answers within its proxy timeout (10 s), so by
+  // then the answer was lost on the way, and only then is the same refresh token presented again
+  const REFRESH_GIVE_UP_MS = 120000;
+  let logins = 0; // numbers each login: work begun for one login stops once another login replaced it
   const initial = () => ({
-    token: null, refreshToken: null, refreshAt: 0, refreshing: null, me: null, stopped: false,
-    ws: null, welcomed: false, failed: 0, // failed: handshakes in a row closed before their welcome
+    session: 0, token: null, refreshToken: null, refreshAt: 0, me: null, stopped: false,
+    refreshing: null, // {token, promise}: the POST /api/auth/refresh on its way, also past REFRESH_WAIT_MS
+    ws: null, wsToken: null, welcomed: false, failed: 0, // failed: handshakes in a row closed before their welcome
     backoff: 0, onlineAt: 0, heartbeat: 25,
     ping: null, dead: null, renew: null, reconnect: null, // timers, all cleared on close
     resends: new Map(), // cmid -> {timer, tries}: sends refused with a retryable error, waiting to be resent
@@ -37,7 +42,10 @@
       });
       const body = await res.json();
       if (!res.ok) throw new Error(body.detail || body.title || res.status);
+      clearTimers(); // a login replaces the session: its connection, timers and refresh answers are done with
+      if (state.ws) drop(state.ws);
       if (state.me && state.me.id !== body.user.id) Object.assign(state, initial()); // another user: start afresh
+      state.session = ++logins;
       state.stopped = false;
       useTokens(body);
       state.me = body.user;
@@ -60,11 +68,13 @@
   /** Opens the socket; first refreshes the token if it is (nearly) expired, or if handshakes keep failing: a
    *  refused handshake (401, e.g. an expired token after a laptop sleep) shows in the browser only as close 1006. */
   async function connect() {
+    const session = state.session;
     if (Date.now() >= state.refreshAt || state.failed >= 3) await refresh();
-    if (state.stopped) return;
+    if (state.stopped || state.session !== session) return; // ended, or another login took over meanwhile
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
     const ws = new WebSocket(`${proto}//${location.host}/ws?access_token=${encodeURIComponent(state.token)}`);
     state.ws = ws;
+    state.wsToken = state.token;
     state.welcomed = false;
     setStatus('connecting');
     alive(ws);
@@ -110,10 +120,17 @@
     state.reconnect = setTimeout(connect, jitter(state.backoff++));
   }
 
-  /** New tokens for the refresh token; true if that worked. One at a time: a refresh token works once (presenting
-   *  a used one again revokes the whole session). */
+  /** New tokens for the refresh token; true if they are in use within REFRESH_WAIT_MS. A refresh token works once, and
+   *  presenting a used one again revokes the whole session (protocol.md, POST /api/auth/refresh; there is no grace
+   *  window). So a refresh token is never presented twice while its first presentation may still answer: a refresh
+   *  while the call for the same token is on its way (also past the wait) waits for that call, and a late answer is
+   *  still used. */
   function refresh() {
-    return state.refreshing ||= renewTokens().finally(() => { state.refreshing = null; });
+    const call = state.refreshing?.token === state.refreshToken ? state.refreshing : presentRefreshToken();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), REFRESH_WAIT_MS); // failed for now: the backoff goes on
+      call.promise.then((ok) => { clearTimeout(timer); resolve(ok); });
+    });
   }
 
   /** Aborts after `ms` (AbortSignal.timeout where the browser has it, else an AbortController and a timer). */
@@ -124,30 +141,47 @@
     return ctl.signal;
   }
 
-  async function renewTokens() {
-    try {
-      // bounded: a stalled connection must not keep the demo offline (and the single flight busy) until the
-      // browser gives up; an aborted refresh counts as failed and the next reconnect tries again
-      const res = await fetch('/api/auth/refresh', {
-        method: 'POST', headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ refreshToken: state.refreshToken }), signal: timeoutSignal(REFRESH_TIMEOUT_MS),
-      });
-      if (res.status === 401 || res.status === 403) { endSession('Session expired, log in again.'); return false; }
-      if (!res.ok) return false; // e.g. 503: try again at the next reconnect
-      useTokens(await res.json());
-      return true;
-    } catch {
-      return false; // network down: the reconnect backoff goes on
-    }
+  /** POST /api/auth/refresh with the current refresh token; resolves true once its new pair is in use. Its answer
+   *  counts only while that token is still the current one: an answer that comes after a login replaced the session
+   *  (a pair or a refusal alike) belongs to a session that is gone, and is dropped. */
+  function presentRefreshToken() {
+    const sent = state.refreshToken;
+    const current = () => state.refreshToken === sent;
+    const call = { token: sent };
+    call.promise = (async () => {
+      try {
+        const res = await fetch('/api/auth/refresh', {
+          method: 'POST', headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ refreshToken: sent }), signal: timeoutSignal(REFRESH_GIVE_UP_MS),
+        });
+        if (!current()) return false;
+        if (res.status === 401 || res.status === 403) { endSession('Session expired, log in again.'); return false; }
+        if (!res.ok) return false; // e.g. 503: try again at the next reconnect
+        const body = await res.json();
+        if (!current()) return false;
+        useTokens(body);
+        if (state.welcomed) handOver(); // a connection not welcomed yet gets it with its welcome
+        return true;
+      } catch {
+        return false; // network down (the token may be used up: then only a new login helps); the backoff goes on
+      }
+    })().finally(() => { if (state.refreshing === call) state.refreshing = null; });
+    state.refreshing = call;
+    return call;
   }
 
-  /** While connected: refresh before the token expires and hand the new one to the connection (`auth`). If that
+  /** Hands the current access token to the open connection (`auth`, answered by `authed`), so it is not closed
+   *  with 4003 when the token it opened with expires. */
+  function handOver() {
+    state.wsToken = state.token;
+    send({ type: 'auth', rid: 'auth', token: state.token });
+  }
+
+  /** While connected: refresh before the token expires; the answer goes to the connection (handOver). If that
    *  fails, the connection closes with 4003 at expiry and the token is refreshed before reconnecting. */
   function scheduleRenewal() {
     clearTimeout(state.renew);
-    state.renew = setTimeout(async () => {
-      if (await refresh()) send({ type: 'auth', rid: 'auth', token: state.token }); // answered by authed
-    }, Math.max(0, state.refreshAt - Date.now()));
+    state.renew = setTimeout(refresh, Math.max(0, state.refreshAt - Date.now()));
   }
 
   /** The refresh token was refused (expired or revoked): only a new login helps. */
@@ -178,6 +212,7 @@
         state.heartbeat = f.heartbeatSeconds;
         setStatus('online');
         state.ping = setInterval(() => send({ type: 'ping' }), f.heartbeatSeconds * 1000);
+        if (state.wsToken !== state.token) handOver(); // refreshed while this connection was opening
         scheduleRenewal();
         const wanted = {};
         for (const c of f.conversations) {
@@ -425,8 +460,9 @@
   }
 
   async function loadUnread() {
+    const session = state.session;
     const res = await fetch('/api/chat/conversations', { headers: { Authorization: `Bearer ${state.token}` } });
-    if (!res.ok) return;
+    if (!res.ok || state.session !== session) return; // not ours any more: another login took over
     for (const c of (await res.json()).conversations) {
       state.unread[c.conv] = c.conv === state.current ? 0 : c.unread;
       if (c.peer) state.chats[c.conv] = { peer: c.peer, active: c.active };
