@@ -1123,9 +1123,11 @@ export class WximClient {
     };
     const req = {
       onFrame: (f) => {
-        if (f.type === 'error' && !f.conv) {
-          // the whole sync failed (no further frames): retry later, or (a refused request) at the next occasion
-          if (!f.retry) this._emit('error', new WximError(f.code, f.message, false));
+        if (f.type === 'error' && !f.conv && index === 0 && f.code !== 'not_found') {
+          // the whole sync failed (no further frames): retry later, or (a refused request) at the next occasion.
+          // A server before `conv` (a replica not yet upgraded in a rollout) sent per-conversation errors without it:
+          // its `not_found`, or any error after the first frame, is matched by position below as it was then.
+          if (!f.retry) this._emit('error', new WximError(f.code, f.message, false, f));
           finish([...later, ...chunk.slice(index)], f.retry ? 'backoff' : 'hold');
           return;
         }

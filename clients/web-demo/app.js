@@ -463,7 +463,9 @@
     const session = state.session;
     const res = await fetch('/api/chat/conversations', { headers: { Authorization: `Bearer ${state.token}` } });
     if (!res.ok || state.session !== session) return; // not ours any more: another login took over
-    for (const c of (await res.json()).conversations) {
+    const { conversations } = await res.json();
+    if (state.session !== session) return;
+    for (const c of conversations) {
       state.unread[c.conv] = c.conv === state.current ? 0 : c.unread;
       if (c.peer) state.chats[c.conv] = { peer: c.peer, active: c.active };
     }
@@ -595,6 +597,9 @@
     const file = $('file').files[0];
     $('file').value = '';
     if (!file || !state.current) return;
+    // where and for whom it was picked: the user may open another chat, or another user log in, meanwhile
+    const session = state.session;
+    const target = state.current.startsWith('to:') ? { to: state.current.slice(3) } : { conv: state.current };
     const form = new FormData();
     form.append('file', file);
     setStatus('uploading…');
@@ -603,9 +608,9 @@
       const media = await res.json();
       if (!res.ok) throw new Error(media.detail || res.status);
       const cmid = `c-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-      const target = state.current.startsWith('to:') ? { to: state.current.slice(3) } : { conv: state.current };
       const frame = { type: 'send', cmid, ...target, kind: media.kind, media: media.id };
       if (media.kind === 'audio') frame.duration = await durationOf(file);
+      if (state.session !== session) return; // another login took over: not theirs to send
       state.outbox.set(cmid, frame);
       send(frame);
       setStatus('online');

@@ -215,7 +215,7 @@ export async function startFakeServer(options = {}) {
       case 'sync': {
         for (const conv of Object.keys(f.convs).sort()) {
           if (!memberOf(conv, user)) {
-            error('not_found');
+            sendTo(conn, { type: 'error', rid: f.rid, conv, code: 'not_found', message: 'not_found', retry: false });
             continue;
           }
           const after = f.convs[conv];

@@ -203,3 +203,22 @@ test('a sync refused as a whole (an error without conv) drops nothing, is report
   assert.deepEqual(errors, ['bad_request']);
   client.close();
 });
+
+test('a server from before `conv` (a rollout): its per-conversation errors are matched by position as before', { timeout: 5000 }, async () => {
+  const { clock, transport, client, got } = setup();
+  const errors = [];
+  client.on('error', (e) => errors.push(e.code));
+  client.connect();
+  await flush();
+  const s0 = transport.sockets[0];
+  s0.h.onMessage(welcome([{ conv: 'r:a', lastSeq: 1 }, { conv: 'r:b', lastSeq: 1 }, { conv: 'r:c', lastSeq: 1 }]));
+  const [first] = syncs(s0);
+  s0.h.onMessage(syncError(first.rid, 'not_found', false)); // r:a, by position
+  s0.h.onMessage(synced(first.rid, 'r:b', [1]));
+  s0.h.onMessage(syncError(first.rid, 'unavailable', true)); // r:c, by position
+  assert.deepEqual(got, ['r:b#1']);
+  assert.deepEqual(errors, []);
+  clock.advance(5000);
+  assert.deepEqual(syncs(s0).at(-1).convs, { 'r:c': 0 }, 'r:c again after a backoff; r:a dropped');
+  client.close();
+});

@@ -302,7 +302,10 @@ async function startFakeServer() {
       }
       case 'sync':
         for (const conv of Object.keys(f.convs).sort()) {
-          if (!memberOf(conv, user)) { error('not_found'); continue; }
+          if (!memberOf(conv, user)) {
+            sendTo(conn, { type: 'error', rid: f.rid, conv, code: 'not_found', message: 'not_found', retry: false });
+            continue;
+          }
           const all = s.convs.get(conv).messages.filter((m) => m.seq > f.convs[conv]);
           const page = all.slice(0, f.limit || 100);
           reply({ type: 'synced', conv, messages: page.map(view), more: all.length > page.length });

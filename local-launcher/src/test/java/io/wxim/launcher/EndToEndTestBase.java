@@ -156,6 +156,9 @@ abstract class EndToEndTestBase {
                         Map.entry("im.auth.encryption.check-interval", "250ms"),
                         Map.entry("im.gateway.secure.refresh-interval", "1s"),
                         Map.entry("im.gateway.secure.min-refetch", "200ms"),
+                        // the signing key never changes here: a key id no fetch found stays "not checked" for a
+                        // minute, so a test's second try inside that interval does not depend on the machine's speed
+                        Map.entry("im.gateway.auth.jwks-min-refetch", "60s"),
                         // below twice the per-gateway cap (10), so the cluster-wide cap is what refuses
                         Map.entry("im.gateway.user-connections.max", String.valueOf(USER_CONNECTIONS_MAX)),
                         Map.entry("im.gateway.user-rate.per-second", String.valueOf(USER_SENDS_PER_SECOND)),

@@ -158,8 +158,8 @@ class SessionEndToEndIntegrationTests extends EndToEndTestBase {
         assertThat(api.statusCode()).isIn(401, 503);
         assertThat(api.body()).contains("\"detail\":\"the token");
 
-        // in-band: two refreshes with it back to back; the second comes inside the refetch interval the first started
-        // (or was already in): `unavailable` (retry), never an `authed`; the connection keeps its token
+        // in-band: two refreshes with it back to back; the second comes inside the refetch interval (60 s here) the
+        // first started or was already in: `unavailable` (retry), never an `authed`; the connection keeps its token
         try (WsClient c = WsClient.connect(http, gw1, sign(claims().build(), SIGNING_KEY))) {
             c.await(ServerFrame.Welcome.class);
             java.util.List<ServerFrame.Error> answers = new java.util.ArrayList<>();

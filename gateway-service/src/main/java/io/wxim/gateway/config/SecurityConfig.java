@@ -22,7 +22,8 @@ import reactor.core.publisher.Mono;
 /**
  * The gateway's token verification ({@link ReactiveJwtDecoder}: RS256 against auth-service's JWKS, audience, subject,
  * then revocation), used by the {@code /ws} handshake ({@code WebSocketEndpoint}, served ahead of WebFlux) and the
- * in-band {@code auth} refresh. {@code /api/**} is passed through: each service authenticates its own API.
+ * in-band {@code auth} refresh, and by the {@code /api/**} edge ({@code ApiProxyRouter}: a bearer token is checked
+ * before it is passed on, except on the {@code auth} route; each service still authenticates its own API).
  */
 @Configuration(proxyBeanMethods = false)
 @EnableWebFluxSecurity
