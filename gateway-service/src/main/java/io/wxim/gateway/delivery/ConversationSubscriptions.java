@@ -1,6 +1,8 @@
 package io.wxim.gateway.delivery;
 
+import io.wxim.protocol.FrameCodec;
 import io.wxim.protocol.RedisNames;
+import io.wxim.protocol.ServerFrame;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Collection;
@@ -19,10 +21,17 @@ import reactor.core.publisher.Mono;
  * This gateway's Redis pub/sub subscriptions to conversation channels, reference-counted by local connections, so
  * Redis sends a conversation's frames only to gateways with a member connected. {@link #acquire} completes once the
  * SUBSCRIBE is confirmed (receive() would race it and could lose the first messages). Delivery guarantee:
- * at-most-once; clients repair gaps with sync.
+ * at-most-once; clients repair gaps with sync. A subscription that ends with an error while connections still hold it
+ * (a delivery that threw, the listener container's stream failing) is made again after {@link #RESUBSCRIBE_DELAY}
+ * (then with a growing delay, at most {@link #RESUBSCRIBE_MAX_DELAY}), and once it is confirmed the conversation's
+ * local members get {@code resync}: what was published meanwhile was not received here.
  */
 public final class ConversationSubscriptions {
     private static final Logger log = LoggerFactory.getLogger(ConversationSubscriptions.class);
+
+    static final Duration RESUBSCRIBE_DELAY = Duration.ofSeconds(1);
+    static final Duration RESUBSCRIBE_MAX_DELAY = Duration.ofSeconds(30);
+    private static final String RESYNC = new FrameCodec().encode(new ServerFrame.Resync("pubsub"));
 
     private final ReactiveRedisMessageListenerContainer container;
     private final BiConsumer<String, String> onFrame;
@@ -153,16 +162,37 @@ public final class ConversationSubscriptions {
 
     private Entry subscribe(String conv) {
         Entry entry = new Entry();
-        Mono<Void> ready = container.receiveLater(ChannelTopic.of(RedisNames.convChannel(conv)))
+        entry.ready = listen(conv, entry)
+                .doOnError(e -> {
+                    log.warn("subscribe failed: conversationId={} error={}", conv, e.toString());
+                    synchronized (entries) {
+                        entries.remove(conv, entry);
+                    }
+                })
+                .cache();
+        return entry;
+    }
+
+    /**
+     * Subscribes {@code entry}'s channel; completes once the SUBSCRIBE is confirmed and the entry holds it (or at once
+     * if the entry was released meanwhile). A stream that ends with an error later is made again ({@link #again}).
+     */
+    private Mono<Void> listen(String conv, Entry entry) {
+        return container.receiveLater(ChannelTopic.of(RedisNames.convChannel(conv)))
                 .timeout(timeout)
                 .map(flux -> flux.subscribe(
                         message -> {
                             entry.received(seqOf(message.getMessage())); // before the delivery looks up the members
-                            onFrame.accept(conv, message.getMessage());
+                            try {
+                                onFrame.accept(conv, message.getMessage());
+                            } catch (RuntimeException e) { // a bug: it must not end the channel for every member here
+                                log.error("delivery failed: conversationId={} error={}", conv, e.toString());
+                            }
                         },
                         e -> {
                             entry.confirmed = false; // received nothing more: the gateway's record proves nothing
                             log.warn("conversation subscription ended: conversationId={} error={}", conv, e.toString());
+                            again(conv, entry, RESUBSCRIBE_DELAY);
                         }))
                 .doOnNext(disposable -> {
                     synchronized (entries) {
@@ -175,15 +205,32 @@ public final class ConversationSubscriptions {
                         }
                     }
                 })
-                .then()
-                .doOnError(e -> {
-                    log.warn("subscribe failed: conversationId={} error={}", conv, e.toString());
-                    synchronized (entries) {
-                        entries.remove(conv, entry);
+                .then();
+    }
+
+    /**
+     * After {@code delay}, subscribes a channel whose stream ended again, if connections still hold it, then tells them
+     * to {@code resync}; a failed attempt tries again with twice the delay (at most {@link #RESUBSCRIBE_MAX_DELAY}).
+     */
+    private void again(String conv, Entry entry, Duration delay) {
+        Mono.delay(delay)
+                .filter(t -> held(conv, entry))
+                .flatMap(t -> listen(conv, entry).thenReturn(true))
+                .subscribe(ok -> {
+                    if (held(conv, entry)) {
+                        log.info("conversation subscription made again: conversationId={}", conv);
+                        onFrame.accept(conv, RESYNC);
                     }
-                })
-                .cache();
-        entry.ready = ready;
-        return entry;
+                }, e -> {
+                    log.warn("conversation subscription not made again: conversationId={} error={}", conv, e.toString());
+                    Duration next = delay.multipliedBy(2);
+                    again(conv, entry, next.compareTo(RESUBSCRIBE_MAX_DELAY) > 0 ? RESUBSCRIBE_MAX_DELAY : next);
+                });
+    }
+
+    private boolean held(String conv, Entry entry) {
+        synchronized (entries) {
+            return entries.get(conv) == entry;
+        }
     }
 }

@@ -1,0 +1,146 @@
+package io.wxim.gateway.delivery;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.wxim.protocol.RedisNames;
+import io.wxim.testinfra.TestInfra;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.springframework.data.redis.connection.ReactiveSubscription;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.data.redis.listener.ChannelTopic;
+import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+
+/**
+ * A conversation channel's stream that ends with an error while local connections hold it (real Redis; the listener
+ * container's stream is made to fail on demand) is subscribed again and the members told to {@code resync}; a
+ * delivery that throws does not end the channel.
+ */
+@Timeout(60)
+class ConversationResubscribeIntegrationTests {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+
+    private final String conv = "r:resub-" + UUID.randomUUID().toString().substring(0, 8);
+    private final List<String> delivered = new CopyOnWriteArrayList<>();
+    private ClientResources resources;
+    private LettuceConnectionFactory factory;
+    private FailingContainer container;
+    private ReactiveStringRedisTemplate redis;
+
+    /** The container, whose latest stream can be made to fail. */
+    static final class FailingContainer extends ReactiveRedisMessageListenerContainer {
+        final AtomicInteger subscribes = new AtomicInteger();
+        final AtomicReference<Sinks.Many<ReactiveSubscription.Message<String, String>>> failure = new AtomicReference<>();
+
+        FailingContainer(LettuceConnectionFactory factory) {
+            super(factory);
+        }
+
+        @Override
+        public Mono<Flux<ReactiveSubscription.Message<String, String>>> receiveLater(ChannelTopic... topics) {
+            subscribes.incrementAndGet();
+            Sinks.Many<ReactiveSubscription.Message<String, String>> sink = Sinks.many().multicast().directBestEffort();
+            failure.set(sink);
+            return super.receiveLater(topics).map(flux -> flux.mergeWith(sink.asFlux()));
+        }
+
+        void failStream() {
+            failure.get().tryEmitError(new IllegalStateException("the stream failed"));
+        }
+    }
+
+    @BeforeEach
+    void setUp() {
+        resources = DefaultClientResources.create();
+        factory = new LettuceConnectionFactory(new RedisStandaloneConfiguration(TestInfra.redisHost(), TestInfra.redisPort()),
+                LettuceClientConfiguration.builder().clientResources(resources).build());
+        factory.afterPropertiesSet();
+        factory.start();
+        container = new FailingContainer(factory);
+        redis = new ReactiveStringRedisTemplate(factory);
+    }
+
+    @AfterEach
+    void tearDown() {
+        container.destroy();
+        factory.destroy();
+        resources.shutdown();
+    }
+
+    /** Waits (at most {@link #WAIT}) until {@code condition} holds; fails otherwise. */
+    private static void until(java.util.function.BooleanSupplier condition) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime() - deadline).as("waited %s", WAIT).isNegative();
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    private void publish(String frame) {
+        redis.convertAndSend(RedisNames.convChannel(conv), frame).block(WAIT);
+    }
+
+    @Test
+    void aStreamThatFails_isSubscribedAgain_andItsMembersToldToResync() {
+        ConversationSubscriptions subscriptions = new ConversationSubscriptions(container,
+                (c, frame) -> delivered.add(frame), WAIT);
+        subscriptions.acquire(conv).block(WAIT);
+        publish("one");
+        until(() -> delivered.contains("one"));
+
+        container.failStream();
+        until(() -> delivered.contains("{\"type\":\"resync\",\"reason\":\"pubsub\"}"));
+        publish("two");
+        until(() -> delivered.contains("two"));
+        assertThat(container.subscribes).hasValue(2);
+    }
+
+    @Test
+    void aStreamThatFailsAfterItsLastHolderLeft_isNotSubscribedAgain() throws InterruptedException {
+        ConversationSubscriptions subscriptions = new ConversationSubscriptions(container,
+                (c, frame) -> delivered.add(frame), WAIT);
+        subscriptions.acquire(conv).block(WAIT);
+        container.failStream();
+        subscriptions.release(conv); // within the delay before the new attempt
+
+        Thread.sleep(ConversationSubscriptions.RESUBSCRIBE_DELAY.toMillis() + 1000);
+        assertThat(container.subscribes).hasValue(1);
+        assertThat(delivered).isEmpty();
+        assertThat(subscriptions.size()).isZero();
+    }
+
+    @Test
+    void aDeliveryThatThrows_doesNotEndTheChannel() {
+        ConversationSubscriptions subscriptions = new ConversationSubscriptions(container, (c, frame) -> {
+            if (frame.equals("boom")) {
+                throw new IllegalStateException("a bug in the delivery");
+            }
+            delivered.add(frame);
+        }, WAIT);
+        subscriptions.acquire(conv).block(WAIT);
+        publish("boom");
+        publish("after");
+        until(() -> delivered.contains("after"));
+        assertThat(container.subscribes).hasValue(1); // the same stream carried it
+    }
+}
