@@ -439,6 +439,9 @@ export class WximClient {
     this._conn = null;
     this._connSeq = 0;
     this._ridSeq = 0;
+    // rids differ across starts of the app: a rid the server saw before (a `create`'s, for one) must not come again
+    // (Math.random, not the injected random, whose calls the backoff tests count)
+    this._ridPrefix = `q${Math.floor(Math.random() * 36 ** 6).toString(36)}.`;
     this._attempt = 0;
     this._failures = 0;
     this._stopped = false;
@@ -1184,7 +1187,7 @@ export class WximClient {
   // ----- frames out, requests -----
 
   _rid() {
-    return `q${(++this._ridSeq).toString(36)}`;
+    return `${this._ridPrefix}${(++this._ridSeq).toString(36)}`;
   }
 
   _transmit(conn, frame) {

@@ -157,6 +157,19 @@ test('close codes: 4500+ and 1002/1007 stop with a "stopped" event; 4000-4499 re
   }
 });
 
+test('request ids differ across starts of the app (the server keys a `create` retry by user and rid)', async () => {
+  const rids = [];
+  for (let start = 0; start < 2; start++) {
+    const { transport, client } = setup([0]); // the same injected random each time, as after a restart
+    client.connect();
+    transport.sockets[0].h.onMessage(welcome());
+    client.createRoom('Tea room').catch(() => {});
+    rids.push(transport.sockets[0].sent.find((f) => f.type === 'create').rid);
+    client.close();
+  }
+  assert.notEqual(rids[0], rids[1]);
+});
+
 test('requests made while offline wait for the connection and time out if it never comes', async () => {
   const { transport, client, clock } = setup([0]);
   client.connect();

@@ -10,6 +10,7 @@ import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import org.springframework.dao.DuplicateKeyException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,6 +29,9 @@ public class RoomService {
 
     private final RoomRepository rooms;
     private final ChatProperties props;
+    /** How long a {@code create}'s rid answers with the room it made (a retry). */
+    static final Duration CREATE_RETRY_WINDOW = Duration.ofMinutes(10);
+
     private final Clock clock;
     private final KnownMembers known;
     private final RoomNames names = new RoomNames();
@@ -129,18 +133,37 @@ public class RoomService {
     }
 
     /**
-     * Creates a room and joins the creator. Idempotent per (creator, {@code rid}): the room id is derived from them,
-     * so a retried or redelivered {@code create} answers with the same room instead of making a second one.
+     * Creates a room and joins the creator. A retry is answered with the room it made: the room id is derived from the
+     * creator, {@code rid}, the name and the {@link #CREATE_RETRY_WINDOW} it was made in, and a {@code create} looks for
+     * the room of the same creator, {@code rid} and name made within that window (this one's or the one before) before
+     * anything else, the room limit included (a retry after a create that reached the limit answers with its room).
+     * After the window the same {@code rid} and name make a new room: clients number their rids anew at each start,
+     * and a rid used again days later must not put the user back into a room they left.
      */
     public Mono<Room> create(String name, String userId, String rid) {
-        Room room = new Room(rid == null ? newRoomId() : derivedRoomId(userId, rid), name, userId, clock.millis());
-        return requireRoomForMore(userId)
-                .then(rooms.insertRoom(room)
-                        .onErrorResume(DuplicateKeyException.class, e -> rooms.findRoom(room.id())
-                                .filter(existing -> existing.createdBy().equals(userId))
-                                .switchIfEmpty(Mono.error(new ProtocolException(ErrorCode.BAD_REQUEST, "choose another rid")))))
+        long now = clock.millis();
+        long window = now / CREATE_RETRY_WINDOW.toMillis();
+        String id = rid == null ? newRoomId() : derivedRoomId(userId, rid, name, window);
+        Mono<Room> retried = rid == null ? Mono.empty() : made(id, userId, now)
+                .switchIfEmpty(made(derivedRoomId(userId, rid, name, window - 1), userId, now));
+        return retried
+                .switchIfEmpty(Mono.defer(() -> requireRoomForMore(userId).then(insert(new Room(id, name, userId, now), userId))))
                 .doOnNext(r -> names.put(r.id(), r.name()))
                 .flatMap(r -> rooms.addMember(Conversations.room(r.id()), userId, clock.millis()).thenReturn(r));
+    }
+
+    /** The room {@code id} if {@code userId} made it within {@link #CREATE_RETRY_WINDOW} before {@code now}. */
+    private Mono<Room> made(String id, String userId, long now) {
+        return Mono.defer(() -> rooms.findRoom(id))
+                .filter(r -> r.createdBy().equals(userId) && now - r.createdAt() < CREATE_RETRY_WINDOW.toMillis());
+    }
+
+    /** Inserts {@code room}; a concurrent retry's insert (the same derived id) answers with that room. */
+    private Mono<Room> insert(Room room, String userId) {
+        return rooms.insertRoom(room)
+                .onErrorResume(DuplicateKeyException.class, e -> rooms.findRoom(room.id())
+                        .filter(existing -> existing.createdBy().equals(userId))
+                        .switchIfEmpty(Mono.error(new ProtocolException(ErrorCode.BAD_REQUEST, "choose another rid"))));
     }
 
     /** TOO_LARGE once the user is in {@code maxRoomsPerUser} rooms. */
@@ -209,9 +232,10 @@ public class RoomService {
         return new ProtocolException(ErrorCode.NOT_FOUND, "no such conversation");
     }
 
-    private static String derivedRoomId(String userId, String rid) {
+    private static String derivedRoomId(String userId, String rid, String name, long window) {
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest((userId + "|" + rid).getBytes(StandardCharsets.UTF_8));
+            byte[] digest = MessageDigest.getInstance("SHA-256")
+                    .digest((userId + "|" + rid + "|" + window + "|" + name).getBytes(StandardCharsets.UTF_8));
             char[] id = new char[12];
             for (int i = 0; i < id.length; i++) {
                 id[i] = ID_CHARS[(digest[i] & 0xff) % ID_CHARS.length];

@@ -1,0 +1,96 @@
+package io.wxim.chat.room;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.wxim.chat.config.ChatProperties;
+import io.wxim.protocol.ErrorCode;
+import io.wxim.protocol.ProtocolException;
+import io.wxim.testinfra.TestMongo;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A {@code create} with a rid is answered with the room it made when it is a retry (the same user, rid and name within
+ * the retry window, across a window's edge too, and at the room limit), and makes a new room otherwise: a rid used
+ * again later (clients number rids anew at each start) or with another name.
+ */
+@Timeout(60)
+class RoomCreateIntegrationTests {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final long WINDOW = RoomService.CREATE_RETRY_WINDOW.toMillis();
+    @RegisterExtension
+    static final TestMongo MONGO = new TestMongo("im_chat_test_creates_");
+    private final String user = "u" + UUID.randomUUID().toString().substring(0, 8);
+    /** Now, in ms: moved by hand; starts in the middle of a window. */
+    private final AtomicLong now = new AtomicLong((System.currentTimeMillis() / WINDOW) * WINDOW + WINDOW / 2);
+    private final RoomRepository repository = new RoomRepository(MONGO.template(), ChatProperties.defaults());
+
+    @Test
+    void aRetryGetsTheRoomItMade_aRidUsedAgainAfterTheWindowOrWithAnotherName_anotherRoom() {
+        RoomService rooms = service(100);
+        Room tea = rooms.create("Tea room", user, "q3").block(WAIT);
+        now.addAndGet(60_000);
+        assertThat(rooms.create("Tea room", user, "q3").block(WAIT)).isEqualTo(tea);
+
+        Room books = rooms.create("Book club", user, "q3").block(WAIT); // the next start's first create, same rid
+        assertThat(books.id()).isNotEqualTo(tea.id());
+        assertThat(books.name()).isEqualTo("Book club");
+
+        rooms.leave("r:" + tea.id(), user).block(WAIT);
+        now.addAndGet(WINDOW + 1);
+        Room again = rooms.create("Tea room", user, "q3").block(WAIT); // days later: not the room they left
+        assertThat(again.id()).isNotIn(tea.id(), books.id());
+        assertThat(repository.isMember("r:" + tea.id(), user).block(WAIT)).isFalse();
+    }
+
+    @Test
+    void aRetryAcrossAWindowsEdge_getsTheSameRoom() {
+        RoomService rooms = service(100);
+        now.set((now.get() / WINDOW) * WINDOW + WINDOW - 1_000); // a second before the window ends
+        Room made = rooms.create("Edge", user, "c1").block(WAIT);
+        now.addAndGet(2_000);
+        assertThat(rooms.create("Edge", user, "c1").block(WAIT)).isEqualTo(made);
+    }
+
+    @Test
+    void aRetryOfTheCreateThatReachedTheRoomLimit_getsItsRoom_anotherCreateIsRefused() {
+        RoomService rooms = service(1);
+        Room made = rooms.create("Only", user, "c1").block(WAIT);
+        assertThat(rooms.create("Only", user, "c1").block(WAIT)).isEqualTo(made);
+        assertThatThrownBy(() -> rooms.create("Second", user, "c2").block(WAIT))
+                .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TOO_LARGE));
+    }
+
+    private RoomService service(int maxRoomsPerUser) {
+        ChatProperties d = ChatProperties.defaults();
+        ChatProperties props = new ChatProperties(d.consumerName(), d.stream(), d.history(), d.redisTimeout(),
+                d.mongoTimeout(), d.lobbyName(), d.maxRoomsListed(), d.maxMembersListed(), d.heartbeatSeconds(),
+                d.commandDeadline(), maxRoomsPerUser, d.pair(), d.recallWindow(), d.typingInterval(),
+                d.maxConversationsListed(), d.crowd(), d.nodeSweepInterval());
+        Clock clock = new Clock() {
+            @Override
+            public ZoneOffset getZone() {
+                return ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                return Instant.ofEpochMilli(now.get());
+            }
+        };
+        return new RoomService(repository, props, clock, KnownMembers.local(Duration.ofSeconds(10), System::nanoTime));
+    }
+}
