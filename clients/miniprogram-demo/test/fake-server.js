@@ -46,6 +46,7 @@ async function startFakeServer() {
     byOpenid: new Map(),
     usedCodes: new Set(),
     wechatFailures: [], // statuses to answer the next WeChat logins with (retryable 503 etc.)
+    frameFailures: [], // [type, code]: the next frame of that type is answered with that retryable error
     wechatLogins: [], // codes seen
     tokens: new Map(), // access token -> {user, sid}
     refreshTokens: new Map(), // refresh token -> {user, sid}
@@ -271,6 +272,11 @@ async function startFakeServer() {
     const reply = (frame) => sendTo(conn, { ...frame, rid: f.rid });
     const error = (code) => sendTo(conn, { type: 'error', rid: f.rid, cmid: f.cmid, code, message: code, retry: false });
     const pairOf = (uid) => [...s.convs].find(([, c]) => c.kind === 'pair' && c.active && c.members.has(uid));
+    const failure = s.frameFailures.findIndex(([type]) => type === f.type);
+    if (failure >= 0) {
+      const [[, code]] = s.frameFailures.splice(failure, 1);
+      return sendTo(conn, { type: 'error', rid: f.rid, cmid: f.cmid, code, message: code, retry: true });
+    }
     switch (f.type) {
       case 'ping': return reply({ type: 'pong', ts: Date.now() });
       case 'send': {

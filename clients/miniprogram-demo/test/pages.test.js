@@ -236,7 +236,7 @@ test('voice clip: hold to record (aac) -> onStop {tempFilePath, duration} -> upl
 });
 
 test('pairing: request, decline, request again, accept, both in the p: chat, leave ends it for both', { timeout: 20000 }, async (t) => {
-  const { alice, bob } = await twoUsers(t);
+  const { server, alice, bob } = await twoUsers(t);
   const alicePair = await openPage('pair', alice);
   const bobPair = await openPage('pair', bob);
   const bobId = bob.client.user.id;
@@ -263,6 +263,10 @@ test('pairing: request, decline, request again, accept, both in the p: chat, lea
   // A Bob page opened now finds the request through pairPending (it was sent before the page existed).
   const bobPair2 = await openPage('pair', bob);
   assert.equal(bobPair2.data.pending.length, 1);
+  server.frameFailures.push(['pairAccept', 'unavailable']); // the server may have started it: accepting again finds it
+  assert.equal(await bobPair2.onAccept(tap({ id: aliceId })), null);
+  assert.equal(bobPair2.data.pending.length, 1, 'a retryable error keeps the request');
+  assert.match(bobPair2.data.notice, /try again/);
   const started = await bobPair2.onAccept(tap({ id: aliceId }));
   assert.match(started.conv, /^p:/);
   const bobChat = await followToChat(bob);

@@ -114,7 +114,13 @@ const def = {
       this.onStarted(started);
       return started;
     } catch (err) {
-      this.setData({ pending: this.data.pending.filter((p) => p.id !== id), notice: `Could not accept: ${errorText(err)}` });
+      // a retryable error (unavailable, timeout) keeps the request: accepting again starts the session, or finds the
+      // one this attempt may have started already (the server answers it as started)
+      const keep = Boolean(err && err.retry);
+      this.setData({
+        pending: keep ? this.data.pending : this.data.pending.filter((p) => p.id !== id),
+        notice: `Could not accept: ${errorText(err)}${keep ? ' (try again)' : ''}`,
+      });
       return null;
     }
   },
