@@ -70,12 +70,7 @@ class RoomCreateIntegrationTests {
     }
 
     private RoomService service(int maxRoomsPerUser) {
-        ChatProperties d = ChatProperties.defaults();
-        ChatProperties props = new ChatProperties(d.consumerName(), d.stream(), d.history(), d.redisTimeout(),
-                d.mongoTimeout(), d.lobbyName(), d.maxRoomsListed(), d.maxMembersListed(), d.heartbeatSeconds(),
-                d.commandDeadline(), maxRoomsPerUser, d.pair(), d.recallWindow(), d.typingInterval(),
-                d.maxConversationsListed(), d.crowd(), d.nodeSweepInterval());
-        Clock clock = new Clock() {
+        Clock clock = new Clock() { // now, as the test moves it
             @Override
             public ZoneOffset getZone() {
                 return ZoneOffset.UTC;
@@ -91,6 +86,6 @@ class RoomCreateIntegrationTests {
                 return Instant.ofEpochMilli(now.get());
             }
         };
-        return new RoomService(repository, props, clock, KnownMembers.local(Duration.ofSeconds(10), System::nanoTime));
+        return TestRoomServices.withRoomLimit(repository, maxRoomsPerUser, clock);
     }
 }

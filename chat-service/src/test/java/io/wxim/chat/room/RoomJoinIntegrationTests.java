@@ -113,11 +113,6 @@ class RoomJoinIntegrationTests {
     }
 
     private RoomService service(int maxRoomsPerUser) {
-        ChatProperties d = ChatProperties.defaults();
-        ChatProperties props = new ChatProperties(d.consumerName(), d.stream(), d.history(), d.redisTimeout(),
-                d.mongoTimeout(), d.lobbyName(), d.maxRoomsListed(), d.maxMembersListed(), d.heartbeatSeconds(),
-                d.commandDeadline(), maxRoomsPerUser, d.pair(), d.recallWindow(), d.typingInterval(),
-                d.maxConversationsListed(), d.crowd(), d.nodeSweepInterval());
-        return new RoomService(repository, props, Clock.systemUTC(), KnownMembers.local(Duration.ofSeconds(10), System::nanoTime));
+        return TestRoomServices.withRoomLimit(repository, maxRoomsPerUser, Clock.systemUTC());
     }
 }

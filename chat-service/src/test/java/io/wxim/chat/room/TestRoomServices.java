@@ -1,0 +1,20 @@
+package io.wxim.chat.room;
+
+import io.wxim.chat.config.ChatProperties;
+import java.time.Clock;
+import java.time.Duration;
+
+/** A {@link RoomService} for tests: the default settings but the room limit, on {@code repository} and {@code clock}. */
+final class TestRoomServices {
+    private TestRoomServices() {
+    }
+
+    static RoomService withRoomLimit(RoomRepository repository, int maxRoomsPerUser, Clock clock) {
+        ChatProperties d = ChatProperties.defaults();
+        ChatProperties props = new ChatProperties(d.consumerName(), d.stream(), d.history(), d.redisTimeout(),
+                d.mongoTimeout(), d.lobbyName(), d.maxRoomsListed(), d.maxMembersListed(), d.heartbeatSeconds(),
+                d.commandDeadline(), maxRoomsPerUser, d.pair(), d.recallWindow(), d.typingInterval(),
+                d.maxConversationsListed(), d.crowd(), d.nodeSweepInterval());
+        return new RoomService(repository, props, clock, KnownMembers.local(Duration.ofSeconds(10), System::nanoTime));
+    }
+}
