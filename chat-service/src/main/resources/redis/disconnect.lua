@@ -2,10 +2,14 @@
 -- KEYS[1] = im:chat:conns:<user>, KEYS[2] = im:chat:closed:<connId>, KEYS[3] = im:chat:lastseen:<user>,
 -- KEYS[4] = im:chat:connecting:<user> (a connection whose connect never completed is removed from there),
 -- KEYS[5] = im:chat:onlinein:<user> (the conversations whose online set holds the user),
--- KEYS[6..n] = im:chat:online:<conv> of the user's conversations as MongoDB lists them (none if it could not be read)
+-- KEYS[6] = im:chat:pair:of:<user>, KEYS[7] = im:chat:pair:lost,
+-- KEYS[8..n] = im:chat:online:<conv> of the user's conversations as MongoDB lists them (none if it could not be read)
 -- ARGV[1] = connId, ARGV[2] = userId, ARGV[3] = tombstone TTL in seconds, ARGV[4] = now (ms), ARGV[5] = the prefix of
 -- the online keys (im:chat:online:), ARGV[6] = the connection's node's index (im:chat:node:<node>): the connection
--- leaves it too
+-- leaves it too, ARGV[7] = the end of a pair session's grace period (ms) if the user goes offline now
+-- A user in a pair session who goes offline here gets the grace period in the same step (as pair_mark_lost.lua would):
+-- done after this script, a failure in between left the session active for good, since a rerun finds the user
+-- offline already and changes nothing.
 -- Leaves a tombstone so a CONNECT of this connection processed later (reordered or redelivered) is ignored. On the
 -- user's last connection, the user leaves the online sets of KEYS[6..n] and of every conversation in KEYS[5] (derived
 -- from the prefix: with MongoDB unreachable, KEYS[5] alone finds them).
@@ -24,7 +28,7 @@ if redis.call('HLEN', KEYS[1]) == 0 then
       cleaned[#cleaned + 1] = conv
     end
   end
-  for i = 6, #KEYS do
+  for i = 8, #KEYS do
     clean(string.sub(KEYS[i], #ARGV[5] + 1))
   end
   for _, conv in ipairs(redis.call('SMEMBERS', KEYS[5])) do
@@ -33,6 +37,9 @@ if redis.call('HLEN', KEYS[1]) == 0 then
   redis.call('DEL', KEYS[5])
   if removed == 1 then
     redis.call('SET', KEYS[3], ARGV[4])
+    if redis.call('EXISTS', KEYS[6]) == 1 then
+      redis.call('ZADD', KEYS[7], 'NX', ARGV[7], ARGV[2])
+    end
     table.insert(cleaned, 1, 1)
     return cleaned
   end

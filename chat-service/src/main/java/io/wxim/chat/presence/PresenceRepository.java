@@ -63,6 +63,7 @@ public class PresenceRepository {
 
     private final ReactiveStringRedisTemplate redis;
     private final Duration timeout;
+    private final long pairGraceMillis;
     /**
      * How long a connection being set up stays reachable if its connect never completes, and a user's last leave is kept:
      * well past a command's deadline (a connect takes less).
@@ -72,6 +73,7 @@ public class PresenceRepository {
     public PresenceRepository(ReactiveStringRedisTemplate redis, ChatProperties props) {
         this.redis = redis;
         this.timeout = props.redisTimeout();
+        this.pairGraceMillis = props.pair().grace().toMillis();
         this.connectingMillis = Long.toString(Math.max(60_000, 4 * props.commandDeadline().toMillis()));
     }
 
@@ -137,10 +139,11 @@ public class PresenceRepository {
      */
     public Mono<Disconnected> disconnect(String userId, String node, String conn, List<String> convs, long now) {
         List<String> keys = new ArrayList<>(List.of(RedisNames.connections(userId), RedisNames.closedConnection(conn),
-                RedisNames.lastSeen(userId), RedisNames.connecting(userId), RedisNames.onlineIn(userId)));
+                RedisNames.lastSeen(userId), RedisNames.connecting(userId), RedisNames.onlineIn(userId),
+                RedisNames.pairOf(userId), RedisNames.PAIR_LOST));
         convs.forEach(conv -> keys.add(RedisNames.online(conv)));
         return redis.execute(DISCONNECT, keys, List.of(conn, userId, String.valueOf(TOMBSTONE_SECONDS), String.valueOf(now),
-                        RedisNames.ONLINE, RedisNames.nodeConnections(node)))
+                        RedisNames.ONLINE, RedisNames.nodeConnections(node), String.valueOf(now + pairGraceMillis)))
                 .next().timeout(timeout).map(r -> {
                     List<?> l = (List<?>) r;
                     if (((Number) l.get(0)).longValue() != 1L) {

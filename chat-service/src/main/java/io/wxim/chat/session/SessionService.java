@@ -3,7 +3,6 @@ package io.wxim.chat.session;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.direct.DirectService;
 import io.wxim.chat.message.LastSeqs;
-import io.wxim.chat.pair.PairRepository;
 import io.wxim.chat.presence.CrowdPresence;
 import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.chat.profile.ProfileService;
@@ -47,7 +46,6 @@ public class SessionService {
     private final RoomService rooms;
     private final ProfileService profiles;
     private final DirectService directService;
-    private final PairRepository pairs;
     private final LastSeqs lastSeqs;
     private final Deliveries deliveries;
     private final CrowdPresence crowd;
@@ -55,14 +53,13 @@ public class SessionService {
     private final Clock clock;
 
     public SessionService(PresenceRepository presence, RoomService rooms, ProfileService profiles, DirectService directService,
-                          PairRepository pairs, LastSeqs lastSeqs, Deliveries deliveries, CrowdPresence crowd,
+                          LastSeqs lastSeqs, Deliveries deliveries, CrowdPresence crowd,
                           ChatProperties props, Clock clock) {
         this.crowd = crowd;
         this.presence = presence;
         this.rooms = rooms;
         this.profiles = profiles;
         this.directService = directService;
-        this.pairs = pairs;
         this.lastSeqs = lastSeqs;
         this.deliveries = deliveries;
         this.props = props;
@@ -136,10 +133,10 @@ public class SessionService {
                             user.id(), e.toString());
                     return Mono.just(List.of());
                 })
+                // going offline starts a pair session's grace period in the same step (disconnect.lua)
                 .flatMap(convs -> presence.disconnect(user.id(), cmd.node(), cmd.conn(), convs, now))
                 .flatMap(gone -> !gone.wentOffline() ? Mono.<Void>empty()
-                        : pairs.markLost(user.id(), now + props.pair().grace().toMillis())
-                                .then(presence.onlineCounts(gone.convs()).collectList())
+                        : presence.onlineCounts(gone.convs()).collectList()
                                 .flatMap(counts -> announce(true, gone.convs(), counts, user, false)));
     }
 

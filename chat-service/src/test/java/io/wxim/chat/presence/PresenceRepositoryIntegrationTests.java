@@ -57,6 +57,40 @@ class PresenceRepositoryIntegrationTests {
         StepVerifier.create(redis.hasKey(RedisNames.connections(alice.id()))).expectNext(false).verifyComplete();
     }
 
+    /**
+     * A user in a pair session who goes offline gets the session's grace period in the same step as the disconnect:
+     * when it was a second call after it, a failure in between left the session active for good (a rerun of the
+     * DISCONNECT finds the user offline already and changes nothing).
+     */
+    @Test
+    void goingOfflineInAPairSession_startsItsGracePeriod_inTheSameStep() {
+        UserRef bob = new UserRef("ub" + suffix, "Bob", null);
+        long grace = ChatProperties.defaults().pair().grace().toMillis();
+        redis.opsForValue().set(RedisNames.pairOf(alice.id()), "p:x" + suffix).block(WAIT);
+        presence.connect(alice, "gw1", "c1" + suffix, convs, "", true).block(WAIT);
+        presence.connect(alice, "gw2", "c2" + suffix, convs, "", true).block(WAIT);
+        presence.connect(bob, "gw1", "c3" + suffix, convs, "", true).block(WAIT);
+        try {
+            presence.disconnect(alice.id(), "gw1", "c1" + suffix, convs, 1000L).block(WAIT);
+            assertThat(lostDeadline(alice.id())).as("still online through c2").isNull();
+
+            presence.disconnect(alice.id(), "gw2", "c2" + suffix, convs, 2000L).block(WAIT);
+            assertThat(lostDeadline(alice.id())).isEqualTo((double) (2000L + grace));
+            presence.disconnect(alice.id(), "gw2", "c2" + suffix, convs, 9000L).block(WAIT); // a rerun
+            assertThat(lostDeadline(alice.id())).isEqualTo((double) (2000L + grace));
+
+            presence.disconnect(bob.id(), "gw1", "c3" + suffix, convs, 2000L).block(WAIT);
+            assertThat(lostDeadline(bob.id())).as("in no pair session").isNull();
+        } finally {
+            redis.delete(RedisNames.pairOf(alice.id())).block(WAIT);
+            redis.opsForZSet().remove(RedisNames.PAIR_LOST, alice.id(), bob.id()).block(WAIT);
+        }
+    }
+
+    private Double lostDeadline(String userId) {
+        return redis.opsForZSet().score(RedisNames.PAIR_LOST, userId).block(WAIT);
+    }
+
     @Test
     void tellsAClosedConnection_soAStaleConnectCanBeSkipped() {
         assertThat(presence.prepare(alice.id(), "gw1", "c-open" + suffix).block(WAIT).closed()).isFalse();

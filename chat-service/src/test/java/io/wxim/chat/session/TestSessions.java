@@ -5,7 +5,6 @@ import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.direct.DirectService;
 import io.wxim.chat.message.HistoryClient;
 import io.wxim.chat.message.LastSeqs;
-import io.wxim.chat.pair.PairRepository;
 import io.wxim.chat.presence.CrowdPresence;
 import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.chat.profile.ProfileService;
@@ -37,7 +36,7 @@ final class TestSessions {
                 return Mono.just(Map.of());
             }
         };
-        return new SessionService(presence, roomService, profiles, directs, new PairRepository(redis, props),
+        return new SessionService(presence, roomService, profiles, directs,
                 new LastSeqs(history), deliveries, new CrowdPresence(deliveries, presence, props), props, Clock.systemUTC());
     }
 }
