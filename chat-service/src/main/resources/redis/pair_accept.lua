@@ -9,7 +9,8 @@
 -- pairing. The keys of those other users are derived from ARGV[4] (single Redis or one hash slot: see
 -- docs/architecture.md).
 -- Returns "1|conv|closed" (started; closed = comma-separated "requester>target" requests removed),
--- "2|conv" (already started by this very request: an idempotent retry), "none" (no such request, or expired),
+-- "2|conv" (already started by this very request: an idempotent retry), "none" (no such request, or expired: an
+-- expired one stays for the sweeper, pair_expire.lua, which closes it for both users),
 -- "busy_self" or "busy_peer".
 local prefix = ARGV[4]
 local target, from = ARGV[1], ARGV[2]
@@ -33,7 +34,7 @@ local function remove(requester, to)
   redis.call('ZREM', KEYS[4], requester .. '|' .. to)
 end
 if expiresAt <= tonumber(ARGV[3]) then
-  remove(from, target)
+  -- left for the sweeper, which tells both users it expired (removed here, the requester was never told)
   return 'none'
 end
 if redis.call('EXISTS', KEYS[2]) == 1 then

@@ -136,12 +136,16 @@ class PairRepositoryIntegrationTests {
     }
 
     @Test
-    void expiry_isClaimedOnce_andAnExpiredRequestCannotBeAccepted() {
+    void expiry_isClaimedOnce_andAnExpiredRequestCannotBeAccepted_butIsLeftForTheSweeper() {
         String a = user("a");
         String b = user("b");
         request(a, b, "p:e" + s);
         assertThat(pairs.expire(a, b, NOW).block(WAIT)).isFalse(); // not due yet
-        assertThat(pairs.accept(b, a, LATER, LATER).block(WAIT).status()).isEqualTo("none"); // due: refused and removed
+        // due: refused, and left for the sweeper, whose claim tells both users `expired` (removed here, the requester
+        // was never told)
+        assertThat(pairs.accept(b, a, LATER, LATER).block(WAIT).status()).isEqualTo("none");
+        assertThat(pairs.dueRequests(LATER, 10_000).collectList().block(WAIT)).contains(a + "|" + b);
+        assertThat(pairs.expire(a, b, LATER).block(WAIT)).isTrue();
         assertThat(redis.hasKey(RedisNames.pairIncoming(b)).block(WAIT)).isFalse();
 
         request(a, b, "p:f" + s);
