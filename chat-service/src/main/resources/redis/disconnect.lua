@@ -11,7 +11,7 @@
 -- done after this script, a failure in between left the session active for good, since a rerun finds the user
 -- offline already and changes nothing.
 -- Leaves a tombstone so a CONNECT of this connection processed later (reordered or redelivered) is ignored. On the
--- user's last connection, the user leaves the online sets of KEYS[6..n] and of every conversation in KEYS[5] (derived
+-- user's last connection, the user leaves the online sets of KEYS[8..n] and of every conversation in KEYS[5] (derived
 -- from the prefix: with MongoDB unreachable, KEYS[5] alone finds them).
 -- Returns {1, the conversations whose online sets it cleaned...} if this made the user offline (and records the time
 -- as last seen), else {0}. Idempotent.

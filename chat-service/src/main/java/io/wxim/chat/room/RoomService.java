@@ -15,6 +15,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.springframework.stereotype.Service;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -134,28 +135,42 @@ public class RoomService {
 
     /**
      * Creates a room and joins the creator. A retry is answered with the room it made: the room id is derived from the
-     * creator, {@code rid}, the name and the {@link #CREATE_RETRY_WINDOW} it was made in, and a {@code create} looks for
-     * the room of the same creator, {@code rid} and name made within that window (this one's or the one before) before
-     * anything else, the room limit included (a retry after a create that reached the limit answers with its room).
-     * After the window the same {@code rid} and name make a new room: clients number their rids anew at each start,
-     * and a rid used again days later must not put the user back into a room they left.
+     * creator, {@code rid}, the name and the {@link #CREATE_RETRY_WINDOW} it was made in, and a {@code create} first
+     * looks for the room of the same creator, {@code rid} and name made less than a window ago or ahead (this window's,
+     * the one before or the one after: chat instances' clocks may differ) that the creator is still a member of (a
+     * lost answer); that is answered before the room limit. A room found that the creator has left since is not
+     * rejoined: a new room is made (with a random id). After the window the same {@code rid} and name make a new room:
+     * clients number their rids anew at each start, and a rid used again later must not put the user back into a room
+     * they left.
      */
     public Mono<Room> create(String name, String userId, String rid) {
         long now = clock.millis();
         long window = now / CREATE_RETRY_WINDOW.toMillis();
         String id = rid == null ? newRoomId() : derivedRoomId(userId, rid, name, window);
-        Mono<Room> retried = rid == null ? Mono.empty() : made(id, userId, now)
-                .switchIfEmpty(made(derivedRoomId(userId, rid, name, window - 1), userId, now));
-        return retried
-                .switchIfEmpty(Mono.defer(() -> requireRoomForMore(userId).then(insert(new Room(id, name, userId, now), userId))))
+        Mono<Room> retried = rid == null ? Mono.empty() : Flux.just(window, window - 1, window + 1)
+                .concatMap(w -> made(derivedRoomId(userId, rid, name, w), userId, now))
+                .next();
+        return retried.map(Optional::of).defaultIfEmpty(Optional.empty())
+                .flatMap(found -> found.isEmpty() ? fresh(new Room(id, name, userId, now))
+                        : rooms.isMember(Conversations.room(found.get().id()), userId).flatMap(member -> member
+                                ? Mono.just(found.get()) // the retry of a create whose answer was lost
+                                : fresh(new Room(newRoomId(), name, userId, now)))) // left since: a new room
                 .doOnNext(r -> names.put(r.id(), r.name()))
                 .flatMap(r -> rooms.addMember(Conversations.room(r.id()), userId, clock.millis()).thenReturn(r));
     }
 
-    /** The room {@code id} if {@code userId} made it within {@link #CREATE_RETRY_WINDOW} before {@code now}. */
+    /**
+     * The room {@code id} if {@code userId} made it less than a {@link #CREATE_RETRY_WINDOW} before {@code now} (or
+     * "after" it: on an instance whose clock is ahead).
+     */
     private Mono<Room> made(String id, String userId, long now) {
         return Mono.defer(() -> rooms.findRoom(id))
                 .filter(r -> r.createdBy().equals(userId) && now - r.createdAt() < CREATE_RETRY_WINDOW.toMillis());
+    }
+
+    /** A new room, within the room limit. */
+    private Mono<Room> fresh(Room room) {
+        return requireRoomForMore(room.createdBy()).then(insert(room, room.createdBy()));
     }
 
     /** Inserts {@code room}; a concurrent retry's insert (the same derived id) answers with that room. */

@@ -44,11 +44,32 @@ class RoomCreateIntegrationTests {
         assertThat(books.id()).isNotEqualTo(tea.id());
         assertThat(books.name()).isEqualTo("Book club");
 
-        rooms.leave("r:" + tea.id(), user).block(WAIT);
         now.addAndGet(WINDOW + 1);
-        Room again = rooms.create("Tea room", user, "q3").block(WAIT); // days later: not the room they left
-        assertThat(again.id()).isNotIn(tea.id(), books.id());
+        Room later = rooms.create("Tea room", user, "q3").block(WAIT); // a rid used again later: a new room
+        assertThat(later.id()).isNotIn(tea.id(), books.id());
+    }
+
+    @Test
+    void aCreateAfterTheUserLeftTheRoomItsRidMade_makesANewRoom_insteadOfRejoiningIt() {
+        RoomService rooms = service(100);
+        Room tea = rooms.create("Tea room", user, "q3").block(WAIT);
+        rooms.leave("r:" + tea.id(), user).block(WAIT);
+        now.addAndGet(60_000); // within the window
+
+        Room again = rooms.create("Tea room", user, "q3").block(WAIT);
+        assertThat(again.id()).isNotEqualTo(tea.id());
+        assertThat(again.name()).isEqualTo("Tea room");
         assertThat(repository.isMember("r:" + tea.id(), user).block(WAIT)).isFalse();
+        assertThat(repository.isMember("r:" + again.id(), user).block(WAIT)).isTrue();
+    }
+
+    @Test
+    void aRetryOnAnInstanceWhoseClockIsBehind_acrossAWindowsEdge_getsTheSameRoom() {
+        RoomService ahead = service(100);
+        now.set((now.get() / WINDOW) * WINDOW + 30_000); // 30 s into a window
+        Room made = ahead.create("Skew", user, "c9").block(WAIT);
+        now.addAndGet(-90_000); // the retry lands on an instance whose clock is 90 s behind: the window before
+        assertThat(ahead.create("Skew", user, "c9").block(WAIT)).isEqualTo(made);
     }
 
     @Test
