@@ -47,6 +47,22 @@ public final class ConversationSubscriptions {
         volatile boolean confirmed;
         /** The highest seq of a {@code message} frame received on the channel (ADR-27); -1: a seq could not be read. */
         final AtomicLong highestSeq = new AtomicLong();
+        /** The wait before the next attempt to subscribe again; doubles while streams keep ending soon after a start. */
+        volatile Duration retryDelay = RESUBSCRIBE_DELAY;
+
+        /**
+         * The wait before subscribing again after a stream ended: {@link #RESUBSCRIBE_DELAY} after one that lived at
+         * least {@link #RESUBSCRIBE_MAX_DELAY}, else the current delay, which doubles for the next time (at most
+         * {@link #RESUBSCRIBE_MAX_DELAY}): a stream that keeps failing right after each start does not make every
+         * member resync every second.
+         */
+        Duration nextDelay() {
+            Duration delay = confirmed && System.nanoTime() - confirmedAt >= RESUBSCRIBE_MAX_DELAY.toNanos()
+                    ? RESUBSCRIBE_DELAY : retryDelay;
+            Duration doubled = delay.multipliedBy(2);
+            retryDelay = doubled.compareTo(RESUBSCRIBE_MAX_DELAY) > 0 ? RESUBSCRIBE_MAX_DELAY : doubled;
+            return delay;
+        }
 
         void received(long seq) {
             if (seq < 0) {
@@ -178,6 +194,7 @@ public final class ConversationSubscriptions {
      * if the entry was released meanwhile). A stream that ends with an error later is made again ({@link #again}).
      */
     private Mono<Void> listen(String conv, Entry entry) {
+        java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
         return container.receiveLater(ChannelTopic.of(RedisNames.convChannel(conv)))
                 .timeout(timeout)
                 .map(flux -> flux.subscribe(
@@ -190,13 +207,20 @@ public final class ConversationSubscriptions {
                             }
                         },
                         e -> {
+                            ended.set(true);
+                            Duration delay = entry.nextDelay(); // before confirmed is cleared: it reads the stream's life
                             entry.confirmed = false; // received nothing more: the gateway's record proves nothing
                             log.warn("conversation subscription ended: conversationId={} error={}", conv, e.toString());
-                            again(conv, entry, RESUBSCRIBE_DELAY);
+                            again(conv, entry, delay);
                         }))
                 .doOnNext(disposable -> {
                     synchronized (entries) {
-                        if (entries.get(conv) == entry) {
+                        if (ended.get()) {
+                            disposable.dispose(); // ended at once (the error above scheduled the next attempt)
+                        } else if (entries.get(conv) == entry) {
+                            if (entry.subscription != null) {
+                                entry.subscription.dispose(); // the ended stream's, if any: never two at once
+                            }
                             entry.subscription = disposable;
                             entry.confirmedAt = System.nanoTime();
                             entry.confirmed = true;
@@ -209,22 +233,25 @@ public final class ConversationSubscriptions {
     }
 
     /**
-     * After {@code delay}, subscribes a channel whose stream ended again, if connections still hold it, then tells them
-     * to {@code resync}; a failed attempt tries again with twice the delay (at most {@link #RESUBSCRIBE_MAX_DELAY}).
+     * After {@code delay}, subscribes a channel whose stream ended again, if connections still hold it, then (once the
+     * new stream is confirmed) tells them to {@code resync}; a failed attempt tries again after the entry's next delay.
      */
     private void again(String conv, Entry entry, Duration delay) {
         Mono.delay(delay)
                 .filter(t -> held(conv, entry))
                 .flatMap(t -> listen(conv, entry).thenReturn(true))
                 .subscribe(ok -> {
-                    if (held(conv, entry)) {
+                    if (held(conv, entry) && entry.confirmed) {
                         log.info("conversation subscription made again: conversationId={}", conv);
-                        onFrame.accept(conv, RESYNC);
+                        try {
+                            onFrame.accept(conv, RESYNC);
+                        } catch (RuntimeException e) { // a bug, as for any delivery: the new stream stays
+                            log.error("resync delivery failed: conversationId={} error={}", conv, e.toString());
+                        }
                     }
                 }, e -> {
                     log.warn("conversation subscription not made again: conversationId={} error={}", conv, e.toString());
-                    Duration next = delay.multipliedBy(2);
-                    again(conv, entry, next.compareTo(RESUBSCRIBE_MAX_DELAY) > 0 ? RESUBSCRIBE_MAX_DELAY : next);
+                    again(conv, entry, entry.nextDelay());
                 });
     }
 

@@ -109,7 +109,7 @@ class ConversationResubscribeIntegrationTests {
         until(() -> delivered.contains("one"));
 
         container.failStream();
-        until(() -> delivered.contains("{\"type\":\"resync\",\"reason\":\"pubsub\"}"));
+        until(() -> delivered.contains(RESYNC));
         publish("two");
         until(() -> delivered.contains("two"));
         assertThat(container.subscribes).hasValue(2);
@@ -142,5 +142,46 @@ class ConversationResubscribeIntegrationTests {
         publish("after");
         until(() -> delivered.contains("after"));
         assertThat(container.subscribes).hasValue(1); // the same stream carried it
+    }
+
+    private static final String RESYNC = "{\"type\":\"resync\",\"reason\":\"pubsub\"}";
+
+    @Test
+    void aStreamThatEndsAgainSoonAfterItsStart_waitsLongerBeforeTheNextAttempt() {
+        ConversationSubscriptions subscriptions = new ConversationSubscriptions(container,
+                (c, frame) -> delivered.add(frame), WAIT);
+        subscriptions.acquire(conv).block(WAIT);
+        container.failStream();
+        until(() -> delivered.contains(RESYNC));
+        long start = System.nanoTime();
+        container.failStream(); // right after the new start: the next attempt waits twice as long
+        until(() -> delivered.stream().filter(RESYNC::equals).count() == 2);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(1900));
+        assertThat(container.subscribes).hasValue(3);
+    }
+
+    @Test
+    void aResyncDeliveryThatThrows_leavesOneStream_notTwo() {
+        ConversationSubscriptions subscriptions = new ConversationSubscriptions(container, (c, frame) -> {
+            if (frame.equals(RESYNC)) {
+                delivered.add(frame);
+                throw new IllegalStateException("a bug in the delivery");
+            }
+            delivered.add(frame);
+        }, WAIT);
+        subscriptions.acquire(conv).block(WAIT);
+        container.failStream();
+        until(() -> delivered.contains(RESYNC));
+        publish("two");
+        until(() -> delivered.contains("two"));
+        try {
+            Thread.sleep(ConversationSubscriptions.RESUBSCRIBE_DELAY.toMillis() + 1000); // a second stream would start
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+        publish("three");
+        until(() -> delivered.contains("three"));
+        assertThat(delivered.stream().filter("three"::equals).count()).isEqualTo(1);
+        assertThat(container.subscribes).hasValue(2);
     }
 }
