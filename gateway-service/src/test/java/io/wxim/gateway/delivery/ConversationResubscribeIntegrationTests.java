@@ -2,8 +2,6 @@ package io.wxim.gateway.delivery;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.lettuce.core.resource.ClientResources;
-import io.lettuce.core.resource.DefaultClientResources;
 import io.wxim.protocol.RedisNames;
 import io.wxim.testinfra.TestInfra;
 import java.time.Duration;
@@ -17,8 +15,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.springframework.data.redis.connection.ReactiveSubscription;
-import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
-import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.listener.ChannelTopic;
@@ -38,7 +34,6 @@ class ConversationResubscribeIntegrationTests {
 
     private final String conv = "r:resub-" + UUID.randomUUID().toString().substring(0, 8);
     private final List<String> delivered = new CopyOnWriteArrayList<>();
-    private ClientResources resources;
     private LettuceConnectionFactory factory;
     private FailingContainer container;
     private ReactiveStringRedisTemplate redis;
@@ -67,11 +62,7 @@ class ConversationResubscribeIntegrationTests {
 
     @BeforeEach
     void setUp() {
-        resources = DefaultClientResources.create();
-        factory = new LettuceConnectionFactory(new RedisStandaloneConfiguration(TestInfra.redisHost(), TestInfra.redisPort()),
-                LettuceClientConfiguration.builder().clientResources(resources).build());
-        factory.afterPropertiesSet();
-        factory.start();
+        factory = TestInfra.redisConnectionFactory();
         container = new FailingContainer(factory);
         redis = new ReactiveStringRedisTemplate(factory);
     }
@@ -80,7 +71,6 @@ class ConversationResubscribeIntegrationTests {
     void tearDown() {
         container.destroy();
         factory.destroy();
-        resources.shutdown();
     }
 
     /** Waits (at most {@link #WAIT}) until {@code condition} holds; fails otherwise. */
