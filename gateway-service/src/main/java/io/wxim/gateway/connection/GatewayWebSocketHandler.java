@@ -336,9 +336,10 @@ public class GatewayWebSocketHandler {
             return Mono.empty();
         }
         log.info("connection closed: userId={} connId={}", conn.user().id(), conn.id());
-        return userConnections.release(conn.user().id(), conn.id()).then(commands.publish(new Command(Command.Event.DISCONNECT, node, conn.id(), 0, conn.user(), null))
+        return userConnections.release(conn.user().id(), conn.id()).then(commands.publishDisconnect(new Command(Command.Event.DISCONNECT, node, conn.id(), 0, conn.user(), null))
                 .onErrorResume(e -> {
-                    log.warn("disconnect not published: userId={} connId={} error={}", conn.user().id(), conn.id(), e.toString());
+                    log.warn("disconnect not published, the user stays online in chat-service: userId={} connId={} error={}",
+                            conn.user().id(), conn.id(), e.toString());
                     return Mono.empty();
                 }));
     }
