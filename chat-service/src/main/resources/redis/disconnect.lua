@@ -7,9 +7,9 @@
 -- ARGV[1] = connId, ARGV[2] = userId, ARGV[3] = tombstone TTL in seconds, ARGV[4] = now (ms), ARGV[5] = the prefix of
 -- the online keys (im:chat:online:), ARGV[6] = the connection's node's index (im:chat:node:<node>): the connection
 -- leaves it too, ARGV[7] = the end of a pair session's grace period (ms) if the user goes offline now
--- A user in a pair session who goes offline here gets the grace period in the same step (as pair_mark_lost.lua would):
--- done after this script, a failure in between left the session active for good, since a rerun finds the user
--- offline already and changes nothing.
+-- A user in a pair session who goes offline here gets the grace period in the same step (kept if already running):
+-- done after this script (pair_mark_lost.lua, removed), a failure in between left the session active for good, since
+-- a rerun finds the user offline already and changes nothing; and it never starts for a user who is online.
 -- Leaves a tombstone so a CONNECT of this connection processed later (reordered or redelivered) is ignored. On the
 -- user's last connection, the user leaves the online sets of KEYS[8..n] and of every conversation in KEYS[5] (derived
 -- from the prefix: with MongoDB unreachable, KEYS[5] alone finds them).

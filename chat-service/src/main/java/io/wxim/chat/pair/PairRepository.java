@@ -30,7 +30,6 @@ public class PairRepository {
     private static final RedisScript<Long> EXPIRE = RedisScripts.load("redis/pair_expire.lua", Long.class);
     private static final RedisScript<String> ACCEPT = RedisScripts.load("redis/pair_accept.lua", String.class);
     private static final RedisScript<String> END = RedisScripts.load("redis/pair_end.lua", String.class);
-    private static final RedisScript<Long> MARK_LOST = RedisScripts.load("redis/pair_mark_lost.lua", Long.class);
 
     /** Outcome of a request: {@code status} is created, pending (already), busy_self, busy_peer, too_many_out or too_many_in. */
     public record RequestResult(String status, long expiresAt, String conv) {
@@ -127,12 +126,6 @@ public class PairRepository {
                 .next().timeout(timeout)
                 .filter(r -> r.startsWith("1|"))
                 .map(r -> r.substring(2));
-    }
-
-    /** Starts the user's grace period if they are in a session and have no connection (kept if already running). */
-    public Mono<Boolean> markLost(String userId, long deadline) {
-        return redis.execute(MARK_LOST, List.of(RedisNames.pairOf(userId), RedisNames.PAIR_LOST, RedisNames.connections(userId)),
-                List.of(userId, String.valueOf(deadline))).next().timeout(timeout).map(r -> r == 1L);
     }
 
     /** Drops the user from the lost set (the sweeper, for a user in no session any more; a connect does it in its own script). */

@@ -164,24 +164,21 @@ class PairRepositoryIntegrationTests {
         pairs.accept(b, a, NOW, NOW + 2_000).block(WAIT);
         assertThat(redis.opsForZSet().score(RedisNames.PAIR_LOST, a).block(WAIT)).isEqualTo(NOW + 2_000.0);
         assertThat(redis.opsForZSet().score(RedisNames.PAIR_LOST, b).block(WAIT)).isEqualTo(NOW + 2_000.0);
-        assertThat(pairs.markLost(a, NOW + 9_000).block(WAIT)).isTrue(); // running already: the deadline is kept
         assertThat(pairs.endIfLost(a, "p:g" + s, NOW + 1_000).blockOptional(WAIT)).isEmpty(); // still in grace
 
         // a is connected again (a connection registered): the timer is dropped, the session kept
         redis.opsForHash().put(RedisNames.connections(a), "c1", "gw1").block(WAIT);
         assertThat(pairs.endIfLost(a, "p:g" + s, NOW + 3_000).blockOptional(WAIT)).isEmpty();
         assertThat(pairs.sessionOf(b).block(WAIT)).isEqualTo("p:g" + s);
-        // a late markLost (its disconnect ran before a's new connection registered) starts no timer for an online user
-        assertThat(pairs.markLost(a, NOW + 3_500).block(WAIT)).isFalse();
         assertThat(redis.opsForZSet().score(RedisNames.PAIR_LOST, a).blockOptional(WAIT)).isEmpty();
         redis.delete(RedisNames.connections(a)).block(WAIT);
 
-        pairs.markLost(a, NOW + 4_000).block(WAIT);
+        // a goes offline again: its disconnect starts the grace period (disconnect.lua, PresenceRepositoryIntegrationTests)
+        redis.opsForZSet().add(RedisNames.PAIR_LOST, a, NOW + 4_000).block(WAIT);
         assertThat(pairs.endIfLost(a, "p:g" + s, NOW + 5_000).block(WAIT)).isEqualTo(b);
         assertThat(pairs.sessionOf(a).blockOptional(WAIT)).isEmpty();
         assertThat(pairs.sessionOf(b).blockOptional(WAIT)).isEmpty();
         assertThat(pairs.session("p:g" + s).blockOptional(WAIT)).isEmpty();
-        assertThat(pairs.markLost(a, NOW + 9_000).block(WAIT)).isFalse(); // not in a session any more
         assertThat(pairs.leave(b, "p:g" + s, NOW).blockOptional(WAIT)).isEmpty();
     }
 }
