@@ -18,6 +18,8 @@ import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.codec.multipart.FilePartEvent;
 import org.springframework.http.codec.multipart.PartEvent;
+import org.springframework.http.server.reactive.ServerHttpRequest;
+import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
 import org.springframework.http.server.reactive.ServerHttpResponse;
 import org.springframework.http.server.reactive.ServerHttpResponseDecorator;
 import org.springframework.security.core.annotation.AuthenticationPrincipal;
@@ -31,6 +33,7 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 import reactor.netty.Connection;
 import reactor.netty.http.server.HttpServerResponse;
 
@@ -64,13 +67,14 @@ class MediaController {
     }
 
     @PostMapping(path = "/api/media", consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
-    Mono<ResponseEntity<Map<String, Object>>> upload(@RequestBody Flux<PartEvent> parts,
+    Mono<ResponseEntity<Map<String, Object>>> upload(@RequestBody Flux<PartEvent> body,
                                                      @RequestHeader(name = HttpHeaders.CONTENT_LENGTH, required = false) Long length,
-                                                     @AuthenticationPrincipal Jwt jwt) {
+                                                     @AuthenticationPrincipal Jwt jwt, ServerHttpRequest request) {
         if (length != null && length > props.maxAnySize() + MULTIPART_OVERHEAD) {
             return Mono.error(MediaRejectedException.tooLarge("file larger than " + props.maxAnySize() + " bytes"));
         }
         String owner = jwt.getSubject();
+        Flux<PartEvent> parts = cancelledOnItsEventLoop(body, request);
         // The file's id is chosen first, so that whatever ends the request without an answer deletes what it stored:
         // usingWhen runs exactly one of its three callbacks, and a cancel cannot cut them short (a GridFS delete cut
         // between its file and its chunks would leave chunks that nothing finds). After the completion callback the
@@ -106,6 +110,25 @@ class MediaController {
                 .then(Mono.fromSupplier(stored::get))
                 .map(doc -> ResponseEntity.status(HttpStatus.CREATED).body(describe(doc)))
                 .switchIfEmpty(Mono.error(() -> MediaRejectedException.badImage("no file: send one multipart part named 'file'")));
+    }
+
+    /**
+     * The request's parts, with a cancel (the upload refused or failed, often on a MongoDB or decoding thread) passed up
+     * on the connection's own event loop. Spring's multipart parser releases its buffers when cancelled; from another
+     * thread that raced with the event loop still parsing the rest of the body, and a buffer released twice killed the
+     * connection (the next request on it failed "Connection prematurely closed"). Unchanged off Reactor Netty.
+     */
+    static Flux<PartEvent> cancelledOnItsEventLoop(Flux<PartEvent> parts, ServerHttpRequest request) {
+        Object nativeRequest;
+        try {
+            nativeRequest = ServerHttpRequestDecorator.getNativeRequest(request);
+        } catch (IllegalArgumentException notFound) {
+            return parts;
+        }
+        if (nativeRequest instanceof Connection connection) {
+            return parts.cancelOn(Schedulers.fromExecutor(connection.channel().eventLoop()));
+        }
+        return parts;
     }
 
     /**

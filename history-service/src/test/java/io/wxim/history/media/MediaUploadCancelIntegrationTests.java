@@ -3,6 +3,10 @@ package io.wxim.history.media;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.wxim.history.FakeAuthAndChat;
 import io.wxim.history.config.HistoryProperties;
 import io.wxim.testinfra.MediaSamples;
@@ -16,23 +20,30 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.UUID;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Primary;
+import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 import org.springframework.data.mongodb.core.query.Criteria;
 import org.springframework.data.mongodb.core.query.Query;
 import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
 import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.web.server.WebFilter;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -71,6 +82,22 @@ class MediaUploadCancelIntegrationTests {
         }
     }
 
+    /** Names the thread on which each {@code POST /api/media} request's body was cancelled. */
+    @TestConfiguration(proxyBeanMethods = false)
+    static class BodyCancelRecorder {
+        @Bean
+        WebFilter recordBodyCancels() {
+            return (exchange, chain) -> chain.filter(exchange.mutate().request(new ServerHttpRequestDecorator(exchange.getRequest()) {
+                @Override
+                public Flux<DataBuffer> getBody() {
+                    return super.getBody().doOnCancel(() -> BODY_CANCELS.add(Thread.currentThread().getName()));
+                }
+            }).build());
+        }
+    }
+
+    static final Queue<String> BODY_CANCELS = new ConcurrentLinkedQueue<>();
+
     @Value("${local.server.port}")
     int port;
 
@@ -99,10 +126,27 @@ class MediaUploadCancelIntegrationTests {
             out.write(rest);
             out.flush();
             MediaDocument stored = awaitStoredFileOf(user);
+            ListAppender<ILoggingEvent> logged = captureLogs();
             socket.close();
 
             awaitNothingLeftOf(user, stored);
+            // a client going away is routine: not an ERROR with a stack trace (Reactor's default for the
+            // AbortedException it drops), nor a WARN
+            assertThat(logged.list).noneMatch(event -> event.getLevel().isGreaterOrEqual(Level.WARN));
         }
+    }
+
+    private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
+
+    private ListAppender<ILoggingEvent> captureLogs() {
+        logged.start();
+        ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).addAppender(logged);
+        return logged;
+    }
+
+    @AfterEach
+    void stopCapturing() {
+        ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).detachAppender(logged);
     }
 
     @Test
@@ -120,6 +164,36 @@ class MediaUploadCancelIntegrationTests {
 
             awaitNothingLeftOf(user, stored);
         }
+    }
+
+    @Test
+    void aRefusalOffTheEventLoopCancelsTheBodyOnIt_andTheConnectionServesTheNextRequest() throws IOException {
+        String user = "bomb-" + UUID.randomUUID().toString().substring(0, 6);
+        BODY_CANCELS.clear();
+        byte[] head = filePart(MediaSamples.hugePngHeader(100_000, 100_000));
+        // the pixel check refuses on a decoding thread once the file part has ended, while more body is still to come
+        byte[] next = ("\r\n--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"other\"; filename=\"o.bin\"\r\n"
+                + "Content-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] rest = ("0123456789".repeat(100) + "\r\n--" + BOUNDARY + "--\r\n").getBytes(StandardCharsets.US_ASCII);
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout((int) WAIT.toMillis());
+            OutputStream out = socket.getOutputStream();
+            out.write(requestHead(user, head.length + next.length + rest.length));
+            out.write(head);
+            out.write(next);
+            out.flush();
+            assertThat(readAnswer(socket.getInputStream())).startsWith("HTTP/1.1 413").contains("pixels");
+            await().atMost(WAIT).until(() -> !BODY_CANCELS.isEmpty());
+            // a cancel from the decoding thread raced the event loop still parsing: a buffer released twice, connection lost
+            assertThat(BODY_CANCELS).allSatisfy(thread -> assertThat(thread).matches(".*-http-\\w+-\\d+")); // the server's event loop
+
+            out.write(rest);
+            out.write(("GET /api/media/no-such-media/url HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                    + FAKES.token(user) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            assertThat(readAnswer(socket.getInputStream())).startsWith("HTTP/1.1 404");
+        }
+        assertThat(recordsOf(user)).isZero();
     }
 
     @Test
