@@ -5,8 +5,9 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.stereotype.Component;
 
 /**
- * Readiness of the gateway's pub/sub subscription as "nodeChannel": UP while the listener of this node's channel
- * (replies and subscription changes from chat-service) runs. If it has stopped, no command of a new connection could
+ * Readiness of the gateway's pub/sub subscription as "nodeChannel": UP while a stream of the listener of this node's
+ * channel (replies and subscription changes from chat-service) listens. While it has none (its stream ended and it is
+ * subscribing again), no command of a new connection could
  * be answered, so the gateway must not get traffic. Also DOWN when the listener runs but no probe of
  * {@link PubSubWatch} came back for three probe intervals (subscription lost, or Redis unreachable).
  */
@@ -22,8 +23,8 @@ class NodeChannelHealthIndicator implements HealthIndicator {
 
     @Override
     public Health health() {
-        if (!listener.isRunning()) {
-            return Health.down().withDetail("reason", "node channel listener stopped").build();
+        if (!listener.listening()) {
+            return Health.down().withDetail("reason", "no stream listens to the node channel (subscribing again)").build();
         }
         return watch.receiving() ? Health.up().build()
                 : Health.down().withDetail("reason", "no probe came back through the node channel").build();

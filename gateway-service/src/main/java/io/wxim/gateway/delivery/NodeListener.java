@@ -12,25 +12,42 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.data.redis.listener.ChannelTopic;
 import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
 import org.springframework.stereotype.Component;
+import org.springframework.data.redis.connection.ReactiveSubscription;
 import reactor.core.Disposable;
+import reactor.core.Disposables;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
  * Listens to this node's channel for chat-service's replies and subscription changes, applied in arrival order.
  * A long-lived listener started once, before the web server accepts connections (phase 0), and only reported
  * started once the SUBSCRIBE is confirmed, so no reply to a new connection can be missed.
+ * <p>
+ * If the channel's stream ends (an error of the listener container; Lettuce's own reconnects do not end it), the
+ * channel is subscribed again after {@link #RESUBSCRIBE_DELAY}, doubling to {@link #RESUBSCRIBE_MAX_DELAY} while
+ * streams keep ending within that time of their start, and {@link PubSubWatch} is told as of a dropped connection:
+ * what was published meanwhile is lost, so once a probe comes back through the new stream every local connection
+ * gets {@code resync} (or 4001 if Redis lost its data). Readiness is DOWN while no stream listens.
  */
 @Component
 class NodeListener implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(NodeListener.class);
     private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(30);
+    static final Duration RESUBSCRIBE_DELAY = Duration.ofSeconds(1);
+    static final Duration RESUBSCRIBE_MAX_DELAY = Duration.ofSeconds(30);
 
     private final ReactiveRedisMessageListenerContainer container;
     private final ConnectionRegistry registry;
     private final FrameCodec codec;
     private final String node;
+    private final ChannelTopic topic;
     private final PubSubWatch watch;
-    private volatile Disposable subscription;
+    /** The listening stream, or the wait before the next attempt to subscribe. */
+    private final Disposable.Swap current = Disposables.swap();
+    private volatile boolean running;
+    private volatile boolean listening;
+    private volatile long listeningSince;
+    private Duration retryDelay = RESUBSCRIBE_DELAY;
 
     NodeListener(ReactiveRedisMessageListenerContainer container, ConnectionRegistry registry, FrameCodec codec,
                  NodeIdentity node, PubSubWatch watch) {
@@ -39,16 +56,68 @@ class NodeListener implements SmartLifecycle {
         this.registry = registry;
         this.codec = codec;
         this.node = node.id();
+        this.topic = ChannelTopic.of(RedisNames.nodeChannel(this.node));
     }
 
     @Override
     public void start() {
+        running = true;
         // Startup only: block until subscribed (no event loop is serving yet).
-        var messages = container.receiveLater(ChannelTopic.of(RedisNames.nodeChannel(node))).block(STARTUP_TIMEOUT);
-        subscription = messages
-                .concatMap(message -> apply(message.getMessage()))
-                .subscribe(null, e -> log.error("node channel listener stopped: node={} error={}", node, e.toString()));
+        listen(container.receiveLater(topic).block(STARTUP_TIMEOUT));
         log.info("gateway node listening: node={}", node);
+    }
+
+    private synchronized void listen(Flux<ReactiveSubscription.Message<String, String>> messages) {
+        if (!running) {
+            return;
+        }
+        listening = true;
+        listeningSince = System.nanoTime();
+        Disposable stream = messages
+                .concatMap(message -> Mono.defer(() -> apply(message.getMessage())).onErrorResume(e -> {
+                    log.error("node message not applied: node={} error={}", node, e.toString()); // a bug: not the stream's end
+                    return Mono.empty();
+                }))
+                .subscribe(null, this::ended, () -> ended(new IllegalStateException("the stream completed")));
+        if (listening) {
+            current.update(stream);
+        } // else it ended at once, and ended() already scheduled the next attempt
+    }
+
+    /** The stream ended: what is published until the next one listens is lost (the watch recovers it). */
+    private synchronized void ended(Throwable e) {
+        listening = false;
+        if (!running) {
+            return;
+        }
+        watch.subscriptionInDoubt("the node channel's stream ended");
+        if (System.nanoTime() - listeningSince >= RESUBSCRIBE_MAX_DELAY.toNanos()) {
+            retryDelay = RESUBSCRIBE_DELAY; // it had lived long: not a stream failing right after each start
+        }
+        Duration delay = nextDelay();
+        log.error("node channel stream ended, subscribing again in {}: node={} error={}", delay, node, e.toString());
+        again(delay);
+    }
+
+    private synchronized void again(Duration delay) {
+        if (!running) {
+            return;
+        }
+        current.update(Mono.delay(delay)
+                .then(container.receiveLater(topic))
+                .timeout(STARTUP_TIMEOUT)
+                .subscribe(this::listen, e -> {
+                    log.warn("node channel subscribe failed, trying again: node={} error={}", node, e.toString());
+                    again(nextDelay());
+                }));
+    }
+
+    /** The wait before the next attempt; each attempt doubles the one after it, up to the maximum. */
+    private synchronized Duration nextDelay() {
+        Duration delay = retryDelay;
+        Duration doubled = delay.multipliedBy(2);
+        retryDelay = doubled.compareTo(RESUBSCRIBE_MAX_DELAY) > 0 ? RESUBSCRIBE_MAX_DELAY : doubled;
+        return delay;
     }
 
     private Mono<Void> apply(String payload) {
@@ -68,17 +137,21 @@ class NodeListener implements SmartLifecycle {
         });
     }
 
+    /** Whether a stream listens to the channel now (readiness). */
+    boolean listening() {
+        return running && listening;
+    }
+
     @Override
-    public void stop() {
-        Disposable current = subscription;
-        if (current != null) {
-            current.dispose();
-        }
+    public synchronized void stop() {
+        running = false;
+        listening = false;
+        current.update(Disposables.disposed());
     }
 
     @Override
     public boolean isRunning() {
-        return subscription != null && !subscription.isDisposed();
+        return running;
     }
 
     @Override

@@ -175,10 +175,15 @@ public class PubSubWatch implements SmartLifecycle {
         return System.nanoTime() - receivedNanos <= 3 * props.pubsubProbeInterval().toNanos();
     }
 
-    private synchronized void connectionDropped() {
+    /**
+     * What was published to this gateway's channels may have been lost ({@code why}: a Redis connection dropped, or
+     * the node channel's stream ended and is being subscribed again): probes go out fast until one published after
+     * this comes back, which proves the subscription and triggers the resync (or the reconnects).
+     */
+    synchronized void subscriptionInDoubt(String why) {
         registry.distrustSubscriptions();
         if (recoverAbove < 0) {
-            log.info("a Redis connection of this gateway dropped: probing the pub/sub subscription until it is back");
+            log.info("{}: probing the pub/sub subscription until it is back", why);
         }
         recoverAbove = sent;
     }
@@ -254,7 +259,7 @@ public class PubSubWatch implements SmartLifecycle {
     public void start() {
         running.add(resources.eventBus().get()
                 .filter(event -> event instanceof ConnectionDeactivatedEvent)
-                .subscribe(event -> connectionDropped(),
+                .subscribe(event -> subscriptionInDoubt("a Redis connection of this gateway dropped"),
                         e -> log.error("Redis connection event listener stopped: error={}", e.toString())));
         running.add(Flux.interval(Duration.ofMillis(FAST_PROBE_MS))
                 .onBackpressureDrop()

@@ -8,20 +8,12 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.springframework.data.redis.connection.ReactiveSubscription;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
-import org.springframework.data.redis.listener.ChannelTopic;
-import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
-import reactor.core.publisher.Flux;
-import reactor.core.publisher.Mono;
-import reactor.core.publisher.Sinks;
 
 /**
  * A conversation channel's stream that ends with an error while local connections hold it (real Redis; the listener
@@ -37,28 +29,6 @@ class ConversationResubscribeIntegrationTests {
     private LettuceConnectionFactory factory;
     private FailingContainer container;
     private ReactiveStringRedisTemplate redis;
-
-    /** The container, whose latest stream can be made to fail. */
-    static final class FailingContainer extends ReactiveRedisMessageListenerContainer {
-        final AtomicInteger subscribes = new AtomicInteger();
-        final AtomicReference<Sinks.Many<ReactiveSubscription.Message<String, String>>> failure = new AtomicReference<>();
-
-        FailingContainer(LettuceConnectionFactory factory) {
-            super(factory);
-        }
-
-        @Override
-        public Mono<Flux<ReactiveSubscription.Message<String, String>>> receiveLater(ChannelTopic... topics) {
-            subscribes.incrementAndGet();
-            Sinks.Many<ReactiveSubscription.Message<String, String>> sink = Sinks.many().multicast().directBestEffort();
-            failure.set(sink);
-            return super.receiveLater(topics).map(flux -> flux.mergeWith(sink.asFlux()));
-        }
-
-        void failStream() {
-            failure.get().tryEmitError(new IllegalStateException("the stream failed"));
-        }
-    }
 
     @BeforeEach
     void setUp() {

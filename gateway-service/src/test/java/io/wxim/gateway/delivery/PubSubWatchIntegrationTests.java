@@ -15,10 +15,12 @@ import io.wxim.gateway.connection.ConnectionRegistry;
 import io.wxim.gateway.connection.TestConnections;
 import io.wxim.protocol.CloseCode;
 import io.wxim.protocol.FrameCodec;
+import io.wxim.protocol.NodeMessage;
 import io.wxim.protocol.RedisNames;
 import io.wxim.protocol.UserRef;
 import io.wxim.testinfra.TestInfra;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
@@ -30,7 +32,6 @@ import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
-import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
 import reactor.core.publisher.Flux;
 import reactor.test.StepVerifier;
 
@@ -46,7 +47,7 @@ class PubSubWatchIntegrationTests {
     private final NodeIdentity identity = new NodeIdentity(node);
     private ClientResources resources;
     private LettuceConnectionFactory factory;
-    private ReactiveRedisMessageListenerContainer container;
+    private FailingContainer container;
     private ReactiveStringRedisTemplate redis;
     private ConnectionRegistry registry;
     private NodeListener listener;
@@ -59,7 +60,7 @@ class PubSubWatchIntegrationTests {
                 LettuceClientConfiguration.builder().clientResources(resources).build());
         factory.afterPropertiesSet();
         factory.start();
-        container = new ReactiveRedisMessageListenerContainer(factory);
+        container = new FailingContainer(factory);
         redis = new ReactiveStringRedisTemplate(factory);
         registry = new ConnectionRegistry(onFrame -> new ConversationSubscriptions(container, onFrame, WAIT),
                 new SimpleMeterRegistry(), "{\"type\":\"error\",\"code\":\"unavailable\"}");
@@ -142,6 +143,29 @@ class PubSubWatchIntegrationTests {
                 .thenCancel().verify(WAIT);
         StepVerifier.create(redis.getExpire(RedisNames.nodeAliveKey(node))).assertNext(ttl -> assertThat(ttl)
                 .isGreaterThan(Duration.ofSeconds(50))).expectComplete().verify(WAIT);
+    }
+
+    /**
+     * The node channel's stream ends (an error of the listener container, not a dropped connection): readiness goes
+     * DOWN, the channel is subscribed again after a second, and what may have been published meanwhile is recovered
+     * as after a drop (every connection told to resync); node messages reach connections again.
+     */
+    @Test
+    void subscribesTheNodeChannelAgain_whenItsStreamEnds_andTellsEveryConnectionToResync() {
+        Connection a = welcomed("a");
+        String channel = RedisNames.nodeChannel(node);
+        container.failStream(channel);
+        assertThat(listener.listening()).isFalse();
+        // a frame for the connection, sent by chat-service over the node channel, arrives through the new stream
+        String frame = "{\"type\":\"presence\",\"user\":\"ub\",\"online\":true}";
+        StepVerifier.create(TestConnections.outbound(a)).expectNext("{\"type\":\"resync\",\"reason\":\"pubsub\"}")
+                .then(() -> {
+                    assertThat(listener.listening()).isTrue();
+                    assertThat(container.subscribes(channel)).isEqualTo(2);
+                    redis.convertAndSend(channel, new FrameCodec().write(NodeMessage.toUser("ua", null, List.of(frame)))).block(WAIT);
+                })
+                .expectNext(frame)
+                .thenCancel().verify(WAIT);
     }
 
     private Connection welcomed(String id) {
