@@ -2,6 +2,10 @@
 -- KEYS[1] = im:chat:pair:of:<user>, KEYS[2] = im:chat:pair:lost, KEYS[3] = im:chat:conns:<user>
 -- ARGV[1] = user, ARGV[2] = conv, ARGV[3] = key prefix "im:chat:pair:", ARGV[4] = "leave" or "lost", ARGV[5] = now
 -- For "lost" it ends only if the user's grace period (score in KEYS[2]) has passed and the user is still offline.
+-- Optionally (the sweeper ending a lost peer's session) the peer is told in the same step (lib/to_users.lua,
+-- prepended; done after this script, a failure in between lost it for good): KEYS[4], KEYS[5] = the peer's connections
+-- and connections being set up, ARGV[6] = the node channel prefix, ARGV[7] = the peer as read from the session
+-- before, ARGV[8] = the peer's message (published only if this call ended the session and its peer is ARGV[7]).
 -- Returns "1|peer" if this call ended it, else "0".
 local user, conv, prefix = ARGV[1], ARGV[2], ARGV[3]
 if ARGV[4] == 'lost' then
@@ -31,5 +35,8 @@ redis.call('DEL', session)
 redis.call('ZREM', KEYS[2], user)
 if peer then
   redis.call('ZREM', KEYS[2], peer)
+  if #KEYS >= 5 and peer == ARGV[7] then
+    to_users({KEYS[4], KEYS[5]}, ARGV[6], '', {ARGV[8]})
+  end
 end
 return '1|' .. (peer or '')

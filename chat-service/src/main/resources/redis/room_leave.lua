@@ -9,11 +9,14 @@
 -- registration in connect.lua can leave this room out)
 -- ARGV[1] = userId, ARGV[2] = conv, ARGV[3] = lifetime of KEYS[3] (ms): longer than any connect takes,
 -- ARGV[4] = '1' to finish a leave whose membership was already gone: only if the user is still recorded online in
---           the room (its earlier attempt removed the membership, then failed before this), else nothing changes
--- Returns {the room's online count, the user's last leave now (0: nothing was done)}. Not idempotent: a second run
--- takes a new value (a connect in progress then reads once more).
+--           the room (its earlier attempt removed the membership, then failed before this); else, if the room is
+--           among the user's recently left rooms (KEYS[5]: its earlier attempt did this step, then failed to publish
+--           the unsubscribe), nothing changes and that leave's value is answered, so the caller publishes it again;
+--           else nothing changes
+-- Returns {the room's online count, the user's last leave now, or the earlier leave's value (0: nothing to do)}. Not
+-- idempotent: a second run takes a new value (a connect in progress then reads once more).
 if ARGV[4] == '1' and redis.call('SISMEMBER', KEYS[1], ARGV[2]) == 0 then
-  return {redis.call('SCARD', KEYS[2]), 0}
+  return {redis.call('SCARD', KEYS[2]), tonumber(redis.call('HGET', KEYS[5], ARGV[2]) or '0')}
 end
 redis.call('SREM', KEYS[1], ARGV[2])
 redis.call('SREM', KEYS[2], ARGV[1])

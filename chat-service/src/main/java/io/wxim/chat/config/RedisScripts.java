@@ -16,8 +16,24 @@ public final class RedisScripts {
     }
 
     public static <T> RedisScript<T> load(String path, Class<T> resultType) {
+        return RedisScript.of(read(path), resultType);
+    }
+
+    /**
+     * The script at {@code path} after the functions it uses from {@code redis/lib/} (such as {@code to_users.lua}),
+     * in one script: Redis runs it as one atomic step.
+     */
+    public static <T> RedisScript<T> load(String path, Class<T> resultType, String... libraries) {
+        StringBuilder source = new StringBuilder();
+        for (String library : libraries) {
+            source.append(read(library)).append('\n');
+        }
+        return RedisScript.of(source.append(read(path)).toString(), resultType);
+    }
+
+    private static String read(String path) {
         try {
-            return RedisScript.of(new ClassPathResource(path).getContentAsString(StandardCharsets.UTF_8), resultType);
+            return new ClassPathResource(path).getContentAsString(StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("missing Redis script " + path, e);
         }

@@ -149,11 +149,6 @@ public class PairCommands {
                 });
     }
 
-    /** Tells {@code peer} that the session with {@code user} ended for {@code reason}. */
-    Mono<Void> ended(String conv, String user, String peer, String reason) {
-        return peer.isEmpty() ? Mono.empty() : deliveries.toUser(peer, new ServerFrame.PairEnded(null, conv, user, reason));
-    }
-
     private String newConv() {
         char[] id = new char[16];
         for (int i = 0; i < id.length; i++) {

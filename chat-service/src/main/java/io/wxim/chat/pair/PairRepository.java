@@ -2,6 +2,7 @@ package io.wxim.chat.pair;
 
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.config.RedisScripts;
+import io.wxim.chat.routing.Deliveries;
 import io.wxim.protocol.RedisNames;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,9 +28,11 @@ import reactor.core.publisher.Mono;
 public class PairRepository {
     private static final RedisScript<String> REQUEST = RedisScripts.load("redis/pair_request.lua", String.class);
     private static final RedisScript<Long> REMOVE = RedisScripts.load("redis/pair_remove.lua", Long.class);
-    private static final RedisScript<Long> EXPIRE = RedisScripts.load("redis/pair_expire.lua", Long.class);
+    private static final RedisScript<Long> EXPIRE = RedisScripts.load("redis/pair_expire.lua", Long.class,
+            Deliveries.TO_USERS_LIBRARY);
     private static final RedisScript<String> ACCEPT = RedisScripts.load("redis/pair_accept.lua", String.class);
-    private static final RedisScript<String> END = RedisScripts.load("redis/pair_end.lua", String.class);
+    private static final RedisScript<String> END = RedisScripts.load("redis/pair_end.lua", String.class,
+            Deliveries.TO_USERS_LIBRARY);
 
     /** Outcome of a request: {@code status} is created, pending (already), busy_self, busy_peer, too_many_out or too_many_in. */
     public record RequestResult(String status, long expiresAt, String conv) {
@@ -117,12 +120,31 @@ public class PairRepository {
 
     /** Ends the session if the user's grace period passed and they are still offline; emits the peer if it ended. */
     public Mono<String> endIfLost(String userId, String conv, long now) {
-        return end(userId, conv, "lost", now);
+        return end(userId, conv, "lost", now, List.of(), List.of());
+    }
+
+    /**
+     * {@link #endIfLost}, and {@code peer} (read from the session before) gets {@code toPeer} (one entry, for
+     * {@code peer}) in the same step if this call ended the session: a failure after the step cannot lose it.
+     */
+    public Mono<String> endIfLost(String userId, String conv, long now, String peer, Deliveries.InScript toPeer) {
+        List<String> args = new ArrayList<>(3);
+        args.add(toPeer.prefix());
+        args.add(peer);
+        args.add(toPeer.messages().get(0));
+        return end(userId, conv, "lost", now, toPeer.nodeKeys(), args);
     }
 
     private Mono<String> end(String userId, String conv, String mode, long now) {
-        List<String> keys = List.of(RedisNames.pairOf(userId), RedisNames.PAIR_LOST, RedisNames.connections(userId));
-        return redis.execute(END, keys, List.of(userId, conv, RedisNames.PAIR_PREFIX, mode, String.valueOf(now)))
+        return end(userId, conv, mode, now, List.of(), List.of());
+    }
+
+    private Mono<String> end(String userId, String conv, String mode, long now, List<String> moreKeys, List<String> moreArgs) {
+        List<String> keys = new ArrayList<>(List.of(RedisNames.pairOf(userId), RedisNames.PAIR_LOST, RedisNames.connections(userId)));
+        keys.addAll(moreKeys);
+        List<String> args = new ArrayList<>(List.of(userId, conv, RedisNames.PAIR_PREFIX, mode, String.valueOf(now)));
+        args.addAll(moreArgs);
+        return redis.execute(END, keys, args)
                 .next().timeout(timeout)
                 .filter(r -> r.startsWith("1|"))
                 .map(r -> r.substring(2));
@@ -139,10 +161,16 @@ public class PairRepository {
                 Limit.limit().count(max)).timeout(timeout);
     }
 
-    /** Expires one due request; emits true if this call claimed it. */
-    public Mono<Boolean> expire(String from, String to, long now) {
-        return redis.execute(EXPIRE, List.of(RedisNames.PAIR_EXPIRIES, RedisNames.pairIncoming(to), RedisNames.pairOutgoing(from)),
-                List.of(from, to, String.valueOf(now))).next().timeout(timeout).map(r -> r == 1L);
+    /**
+     * Expires one due request; emits true if this call claimed it. The claim also publishes {@code events} (two entries:
+     * the requester's, then the target's) in the same step, so a failure after it cannot lose them.
+     */
+    public Mono<Boolean> expire(String from, String to, long now, Deliveries.InScript events) {
+        List<String> keys = new ArrayList<>(List.of(RedisNames.PAIR_EXPIRIES, RedisNames.pairIncoming(to), RedisNames.pairOutgoing(from)));
+        keys.addAll(events.nodeKeys());
+        List<String> args = new ArrayList<>(List.of(from, to, String.valueOf(now), events.prefix()));
+        args.addAll(events.messages());
+        return redis.execute(EXPIRE, keys, args).next().timeout(timeout).map(r -> r == 1L);
     }
 
     /** Up to {@code max} users whose grace period has passed. */

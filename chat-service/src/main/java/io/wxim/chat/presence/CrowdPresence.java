@@ -42,6 +42,11 @@ public class CrowdPresence extends PeriodicTask {
         return Mono.empty();
     }
 
+    /** Marks a crowded room whose count changed (announced by a script already, for rooms below the threshold). */
+    public void mark(String conv) {
+        marked.add(conv);
+    }
+
     @Override
     protected Mono<Void> runOnce() {
         return flush();

@@ -2,6 +2,7 @@ package io.wxim.chat.presence;
 
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.config.RedisScripts;
+import io.wxim.protocol.Conversations;
 import io.wxim.protocol.RedisNames;
 import io.wxim.protocol.UserRef;
 import java.time.Duration;
@@ -64,6 +65,7 @@ public class PresenceRepository {
     private final ReactiveStringRedisTemplate redis;
     private final Duration timeout;
     private final long pairGraceMillis;
+    private final int crowdThreshold;
     /**
      * How long a connection being set up stays reachable if its connect never completes, and a user's last leave is kept:
      * well past a command's deadline (a connect takes less).
@@ -74,6 +76,7 @@ public class PresenceRepository {
         this.redis = redis;
         this.timeout = props.redisTimeout();
         this.pairGraceMillis = props.pair().grace().toMillis();
+        this.crowdThreshold = props.crowd().threshold();
         this.connectingMillis = Long.toString(Math.max(60_000, 4 * props.commandDeadline().toMillis()));
     }
 
@@ -127,29 +130,58 @@ public class PresenceRepository {
         });
     }
 
-    /** What a disconnect did: whether the user went offline, and then the conversations whose online sets it left. */
-    public record Disconnected(boolean wentOffline, List<String> convs) {
+    /**
+     * What a disconnect did: whether the user went offline, and then the conversations whose online sets it left and,
+     * if it announced, the crowded ones among them (not announced per user: mark them for {@link CrowdPresence}).
+     */
+    public record Disconnected(boolean wentOffline, List<String> convs, List<String> crowded) {
+        public Disconnected {
+            convs = List.copyOf(convs);
+            crowded = List.copyOf(crowded);
+        }
     }
 
     /**
      * Removes a connection of gateway {@code node} (leaving a tombstone, and taking it out of the node's index); if it
      * was the user's last, removes the user from the online sets of {@code convs} (the user's conversations as MongoDB
      * lists them; empty if they could not be read) and of every conversation recorded in Redis as holding the user
-     * ({@link RedisNames#onlineIn}), so a disconnect never depends on MongoDB.
+     * ({@link RedisNames#onlineIn}), so a disconnect never depends on MongoDB. Announces nothing.
      */
     public Mono<Disconnected> disconnect(String userId, String node, String conn, List<String> convs, long now) {
+        return disconnect(userId, node, conn, convs, now, List.of());
+    }
+
+    /**
+     * {@link #disconnect(String, String, String, List, long)}, and if the user went offline, announces it to each
+     * conversation left with at most {@code crowd.threshold} online, in the same step ({@code offline}'s frames): a
+     * failure after the step cannot lose the announcements, as one between the step and a separate announcement did (a
+     * rerun finds the user offline and announces nothing). The crowded conversations are answered instead.
+     */
+    public Mono<Disconnected> disconnect(String userId, String node, String conn, List<String> convs, long now,
+                                         OfflineFrames offline) {
+        return disconnect(userId, node, conn, convs, now, List.of(String.valueOf(crowdThreshold),
+                RedisNames.convChannel(""), Conversations.LOBBY, offline.lobbyHead(), offline.lobbyTail(),
+                offline.roomHead(), offline.roomMiddle(), offline.roomTail()));
+    }
+
+    private Mono<Disconnected> disconnect(String userId, String node, String conn, List<String> convs, long now,
+                                          List<String> announcing) {
         List<String> keys = new ArrayList<>(List.of(RedisNames.connections(userId), RedisNames.closedConnection(conn),
                 RedisNames.lastSeen(userId), RedisNames.connecting(userId), RedisNames.onlineIn(userId),
                 RedisNames.pairOf(userId), RedisNames.PAIR_LOST));
         convs.forEach(conv -> keys.add(RedisNames.online(conv)));
-        return redis.execute(DISCONNECT, keys, List.of(conn, userId, String.valueOf(TOMBSTONE_SECONDS), String.valueOf(now),
-                        RedisNames.ONLINE, RedisNames.nodeConnections(node), String.valueOf(now + pairGraceMillis)))
+        List<String> args = new ArrayList<>(List.of(conn, userId, String.valueOf(TOMBSTONE_SECONDS), String.valueOf(now),
+                RedisNames.ONLINE, RedisNames.nodeConnections(node), String.valueOf(now + pairGraceMillis)));
+        args.addAll(announcing);
+        return redis.execute(DISCONNECT, keys, args)
                 .next().timeout(timeout).map(r -> {
                     List<?> l = (List<?>) r;
                     if (((Number) l.get(0)).longValue() != 1L) {
-                        return new Disconnected(false, List.of());
+                        return new Disconnected(false, List.of(), List.of());
                     }
-                    return new Disconnected(true, l.subList(1, l.size()).stream().map(String.class::cast).toList());
+                    int cleaned = ((Number) l.get(1)).intValue();
+                    return new Disconnected(true, l.subList(2, 2 + cleaned).stream().map(String.class::cast).toList(),
+                            l.subList(2 + cleaned, l.size()).stream().map(String.class::cast).toList());
                 });
     }
 
@@ -177,7 +209,9 @@ public class PresenceRepository {
      * The user left the room (the membership is already removed): out of its online set, and the user's last leave
      * set to a new value in the same step, so a connect that read the memberships before the removal cannot put the
      * user back ({@link #connect}). With {@code onlyIfRecorded} (finishing a leave whose membership was already gone),
-     * only if the user is still recorded online in the room; else nothing changes and {@link Left#leaves()} is 0.
+     * only if the user is still recorded online in the room; else nothing changes, and {@link Left#leaves()} is the
+     * value of the user's recent leave of the room ({@link RedisNames#leftRooms}: a retry whose earlier attempt did this
+     * step, then failed to publish the unsubscribe, publishes it again) or 0 if there was none.
      */
     public Mono<Left> leave(String conv, String userId, boolean onlyIfRecorded) {
         return redis.execute(ROOM_LEAVE, List.of(RedisNames.onlineIn(userId), RedisNames.online(conv), RedisNames.leaves(userId),

@@ -98,7 +98,9 @@ public class RoomCommands {
      * (ADR-31), the room is told, every gateway of the user unsubscribes (this one too, so the user's other connections
      * here stop before they are told), and the user's other connections get {@code left}. A leave of a room the user is
      * not in answers NOT_FOUND; if the user is still recorded online in it (an earlier attempt removed the membership,
-     * then failed before Redis), that leave is finished first (online set, last leave, unsubscribes).
+     * then failed before Redis), that leave is finished first (online set, last leave, unsubscribes); if the user left
+     * it recently (an earlier attempt got past Redis, then its unsubscribe publish failed), the unsubscribes go out
+     * again with that leave's value.
      */
     public Mono<NodeMessage> leave(Command cmd, ClientFrame.Leave frame) {
         UserRef user = cmd.user();

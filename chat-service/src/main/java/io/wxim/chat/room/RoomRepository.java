@@ -36,6 +36,11 @@ public class RoomRepository {
         return mongo.insert(room).timeout(timeout);
     }
 
+    /** Deletes a room (one just made whose creator was then refused by the room limit). */
+    public Mono<Void> deleteRoom(String roomId) {
+        return mongo.remove(Query.query(Criteria.where("_id").is(roomId)), Room.class).timeout(timeout).then();
+    }
+
     public Mono<Room> findRoom(String roomId) {
         return mongo.findById(roomId, Room.class).timeout(timeout);
     }

@@ -155,8 +155,12 @@ public class RoomService {
                         : rooms.isMember(Conversations.room(found.get().id()), userId).flatMap(member -> member
                                 ? Mono.just(found.get()) // the retry of a create whose answer was lost
                                 : fresh(new Room(newRoomId(), name, userId, now)))) // left since: a new room
-                .doOnNext(r -> names.put(r.id(), r.name()))
-                .flatMap(r -> rooms.addMember(Conversations.room(r.id()), userId, clock.millis()).thenReturn(r));
+                .flatMap(r -> rooms.addMember(Conversations.room(r.id()), userId, clock.millis())
+                        .flatMap(newly -> !newly ? Mono.<Void>empty() : withinRoomLimit(Conversations.room(r.id()), userId)
+                                .onErrorResume(e -> e instanceof ProtocolException p && p.code() == ErrorCode.TOO_LARGE,
+                                        e -> rooms.deleteRoom(r.id()).then(Mono.error(e)))) // made for nothing
+                        .thenReturn(r))
+                .doOnNext(r -> names.put(r.id(), r.name()));
     }
 
     /**
@@ -181,11 +185,27 @@ public class RoomService {
                         .switchIfEmpty(Mono.error(new ProtocolException(ErrorCode.BAD_REQUEST, "choose another rid"))));
     }
 
-    /** TOO_LARGE once the user is in {@code maxRoomsPerUser} rooms. */
+    /** TOO_LARGE once the user is in {@code maxRoomsPerUser} rooms (the quick refusal before anything is written). */
     private Mono<Void> requireRoomForMore(String userId) {
         return rooms.countRoomMemberships(userId).flatMap(count -> count >= props.maxRoomsPerUser()
-                ? Mono.error(new ProtocolException(ErrorCode.TOO_LARGE, "room limit reached: " + props.maxRoomsPerUser()))
+                ? Mono.error(roomLimitReached())
                 : Mono.empty());
+    }
+
+    /**
+     * After the user's membership of {@code conv} was added: TOO_LARGE, with that membership removed again, if the user
+     * is now in more than {@code maxRoomsPerUser} rooms. The count before the insert alone let concurrent joins and
+     * creates (several devices) each see room for one more and together pass the limit. Counting after the insert
+     * cannot: of memberships added together, the last to count sees all of them, so the user never stays above the
+     * limit (concurrent joins at its edge may all be refused, a retry then gets in).
+     */
+    private Mono<Void> withinRoomLimit(String conv, String userId) {
+        return rooms.countRoomMemberships(userId).flatMap(count -> count <= props.maxRoomsPerUser() ? Mono.<Void>empty()
+                : rooms.removeMember(conv, userId).then(known.ended(conv, userId)).then(Mono.error(roomLimitReached())));
+    }
+
+    private ProtocolException roomLimitReached() {
+        return new ProtocolException(ErrorCode.TOO_LARGE, "room limit reached: " + props.maxRoomsPerUser());
     }
 
     /** A join's outcome: the room's name (read once, for the check and the answer) and whether it is a new membership. */
@@ -214,11 +234,11 @@ public class RoomService {
     /** {@code held}: how many of the user's rooms a read limited to {@code maxRoomsPerUser} found (conv not among them). */
     private Mono<Boolean> joinOneMore(String conv, String userId, int held) {
         if (held < props.maxRoomsPerUser()) {
-            return rooms.addMember(conv, userId, clock.millis());
+            return rooms.addMember(conv, userId, clock.millis())
+                    .flatMap(newly -> newly ? withinRoomLimit(conv, userId).thenReturn(true) : Mono.just(false));
         }
         // at the limit, or beyond it after the limit was lowered: the limited read may have left this room out
-        return rooms.isMember(conv, userId).flatMap(member -> member ? Mono.just(false) : Mono.error(
-                new ProtocolException(ErrorCode.TOO_LARGE, "room limit reached: " + props.maxRoomsPerUser())));
+        return rooms.isMember(conv, userId).flatMap(member -> member ? Mono.just(false) : Mono.error(roomLimitReached()));
     }
 
     /** Leaves a room. NOT_FOUND if not a member; BAD_REQUEST for the lobby, which everyone online is in. */

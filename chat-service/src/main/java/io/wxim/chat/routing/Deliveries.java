@@ -23,7 +23,9 @@ import reactor.core.publisher.Mono;
  */
 @Component
 public class Deliveries {
-    private static final RedisScript<Long> TO_USERS = RedisScripts.load("redis/to_users.lua", Long.class);
+    /** The Lua function that delivers to users inside a script: prepend it to a script that announces its own change. */
+    public static final String TO_USERS_LIBRARY = "redis/lib/to_users.lua";
+    private static final RedisScript<Long> TO_USERS = RedisScripts.load("redis/to_users.lua", Long.class, TO_USERS_LIBRARY);
     private static final RedisScript<Long> CONV_PUBLISH = RedisScripts.load("redis/conv_publish.lua", Long.class);
     private static final String NODE_CHANNEL_PREFIX = RedisNames.nodeChannel("");
     private static final String NO_NODE = "";
@@ -113,16 +115,40 @@ public class Deliveries {
         if (userIds.isEmpty()) {
             return Mono.empty();
         }
+        List<String> args = new ArrayList<>(messages.size() + 2);
+        args.add(NODE_CHANNEL_PREFIX);
+        args.add(exceptNode);
+        args.addAll(messages);
+        return redis.execute(TO_USERS, nodeKeys(userIds), args).timeout(timeout).then();
+    }
+
+    private static List<String> nodeKeys(List<String> userIds) {
         List<String> keys = new ArrayList<>(2 * userIds.size());
         userIds.forEach(userId -> {
             keys.add(RedisNames.connections(userId));
             keys.add(RedisNames.connecting(userId)); // a connection being set up gets it too (held until its welcome)
         });
-        List<String> args = new ArrayList<>(messages.size() + 2);
-        args.add(NODE_CHANNEL_PREFIX);
-        args.add(exceptNode);
-        args.addAll(messages);
-        return redis.execute(TO_USERS, keys, args).timeout(timeout).then();
+        return keys;
+    }
+
+    /**
+     * What a script that makes a change needs to tell users of it in the same step ({@link #TO_USERS_LIBRARY}):
+     * {@code nodeKeys} (each user's connections and connections being set up, two keys per entry), the node channel
+     * prefix and one encoded message per entry. A failure after such a step cannot lose the news, as one between the
+     * change and a separate delivery did (the change is not made again, so neither is the delivery).
+     */
+    public record InScript(List<String> nodeKeys, String prefix, List<String> messages) {
+        public InScript {
+            nodeKeys = List.copyOf(nodeKeys);
+            messages = List.copyOf(messages);
+        }
+    }
+
+    /** {@link InScript} for these entries. */
+    public InScript inScript(List<UserFrames> entries) {
+        return new InScript(nodeKeys(entries.stream().map(UserFrames::userId).toList()), NODE_CHANNEL_PREFIX, entries.stream()
+                .map(e -> codec.write(NodeMessage.toUser(e.userId(), e.exceptConn(), e.frames().stream().map(codec::encode).toList())))
+                .toList());
     }
 
     /** Frames for one user: written to each of their connections except {@code exceptConn} (null: all). */

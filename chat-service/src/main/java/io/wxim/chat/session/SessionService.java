@@ -4,6 +4,7 @@ import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.direct.DirectService;
 import io.wxim.chat.message.LastSeqs;
 import io.wxim.chat.presence.CrowdPresence;
+import io.wxim.chat.presence.OfflineFrames;
 import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.chat.profile.ProfileService;
 import io.wxim.chat.room.Memberships;
@@ -112,7 +113,7 @@ public class SessionService {
                     counts.add(connected.counts().get(i));
                 }
             }
-            return announce(cameOnline, kept, counts, user, true)
+            return announceOnline(cameOnline, kept, counts, user)
                     .then(welcome(user, kept, counts, memberships.directs(), connected.pairSession()))
                     .map(welcome -> {
                         Map<String, Long> seqs = roomSeqsOf(welcome); // the rooms to subscribe, in welcome order
@@ -133,22 +134,23 @@ public class SessionService {
                             user.id(), e.toString());
                     return Mono.just(List.of());
                 })
-                // going offline starts a pair session's grace period in the same step (disconnect.lua)
-                .flatMap(convs -> presence.disconnect(user.id(), cmd.node(), cmd.conn(), convs, now))
-                .flatMap(gone -> !gone.wentOffline() ? Mono.<Void>empty()
-                        : presence.onlineCounts(gone.convs()).collectList()
-                                .flatMap(counts -> announce(true, gone.convs(), counts, user, false)));
+                // going offline starts a pair session's grace period and announces it in the same step
+                // (disconnect.lua): a failure after it cannot lose the announcements, as a rerun announces nothing
+                .flatMap(convs -> presence.disconnect(user.id(), cmd.node(), cmd.conn(), convs, now,
+                        OfflineFrames.of(user, deliveries::encode)))
+                .flatMap(gone -> Mono.fromRunnable(() -> gone.crowded().forEach(crowd::mark)));
     }
 
-    /** On the first connection / last disconnection of a user, tells each of the user's conversations. */
-    private Mono<Void> announce(boolean changed, List<String> convs, List<Long> counts, UserRef user, boolean online) {
+    /**
+     * On the first connection of a user, tells each of the user's conversations (the last disconnection is announced by
+     * {@code disconnect.lua} itself).
+     */
+    private Mono<Void> announceOnline(boolean changed, List<String> convs, List<Long> counts, UserRef user) {
         if (!changed) {
             return Mono.empty();
         }
         return Flux.range(0, convs.size())
-                .concatMap(i -> crowd.announce(convs.get(i), counts.get(i), online
-                        ? online(convs.get(i), user, counts.get(i))
-                        : offline(convs.get(i), user, counts.get(i))))
+                .concatMap(i -> crowd.announce(convs.get(i), counts.get(i), online(convs.get(i), user, counts.get(i))))
                 .then();
     }
 
@@ -198,11 +200,5 @@ public class SessionService {
         return Conversations.LOBBY.equals(conv)
                 ? new ServerFrame.MemberJoined(conv, user, online)
                 : new ServerFrame.Presence(conv, user, "online", online);
-    }
-
-    private static ServerFrame offline(String conv, UserRef user, long online) {
-        return Conversations.LOBBY.equals(conv)
-                ? new ServerFrame.MemberLeft(conv, user, online)
-                : new ServerFrame.Presence(conv, user, "offline", online);
     }
 }

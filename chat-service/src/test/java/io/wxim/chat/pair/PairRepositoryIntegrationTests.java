@@ -3,7 +3,10 @@ package io.wxim.chat.pair;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.wxim.chat.config.ChatProperties;
+import io.wxim.chat.routing.Deliveries;
+import io.wxim.protocol.FrameCodec;
 import io.wxim.protocol.RedisNames;
+import io.wxim.protocol.ServerFrame;
 import io.wxim.testinfra.TestInfra;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,6 +31,7 @@ class PairRepositoryIntegrationTests {
     private LettuceConnectionFactory factory;
     private ReactiveStringRedisTemplate redis;
     private PairRepository pairs;
+    private Deliveries deliveries;
     private final String s = UUID.randomUUID().toString().substring(0, 8);
 
     @BeforeEach
@@ -35,6 +39,7 @@ class PairRepositoryIntegrationTests {
         factory = TestInfra.redisConnectionFactory();
         redis = new ReactiveStringRedisTemplate(factory);
         pairs = new PairRepository(redis, ChatProperties.defaults());
+        deliveries = new Deliveries(redis, new FrameCodec(), ChatProperties.defaults());
     }
 
     @AfterEach
@@ -44,6 +49,13 @@ class PairRepositoryIntegrationTests {
 
     private String user(String name) {
         return name + s;
+    }
+
+    /** The sweeper's claim, telling both users (nobody is connected here). */
+    private Boolean expire(String from, String to, long now) {
+        ServerFrame event = new ServerFrame.PairRequestClosed(null, from, to, "expired");
+        return pairs.expire(from, to, now, deliveries.inScript(List.of(new Deliveries.UserFrames(from, event),
+                new Deliveries.UserFrames(to, event)))).block(WAIT);
     }
 
     private PairRepository.RequestResult request(String from, String to, String conv) {
@@ -140,18 +152,18 @@ class PairRepositoryIntegrationTests {
         String a = user("a");
         String b = user("b");
         request(a, b, "p:e" + s);
-        assertThat(pairs.expire(a, b, NOW).block(WAIT)).isFalse(); // not due yet
+        assertThat(expire(a, b, NOW)).isFalse(); // not due yet
         // due: refused, and left for the sweeper, whose claim tells both users `expired` (removed here, the requester
         // was never told)
         assertThat(pairs.accept(b, a, LATER, LATER).block(WAIT).status()).isEqualTo("none");
         assertThat(pairs.dueRequests(LATER, 10_000).collectList().block(WAIT)).contains(a + "|" + b);
-        assertThat(pairs.expire(a, b, LATER).block(WAIT)).isTrue();
+        assertThat(expire(a, b, LATER)).isTrue();
         assertThat(redis.hasKey(RedisNames.pairIncoming(b)).block(WAIT)).isFalse();
 
         request(a, b, "p:f" + s);
         assertThat(pairs.dueRequests(LATER, 100).collectList().block(WAIT)).contains(a + "|" + b);
-        assertThat(pairs.expire(a, b, LATER).block(WAIT)).isTrue();
-        assertThat(pairs.expire(a, b, LATER).block(WAIT)).isFalse(); // another instance loses the claim
+        assertThat(expire(a, b, LATER)).isTrue();
+        assertThat(expire(a, b, LATER)).isFalse(); // another instance loses the claim
         assertThat(pairs.incoming(b, NOW).collectList().block(WAIT)).isEmpty();
     }
 

@@ -1,6 +1,7 @@
 package io.wxim.chat.room;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.wxim.chat.config.ChatProperties;
@@ -37,6 +38,7 @@ import org.springframework.data.redis.listener.ChannelTopic;
 import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
 import org.springframework.web.reactive.function.client.WebClient;
 import reactor.core.Disposable;
+import reactor.core.publisher.Mono;
 
 /**
  * A leave against a real Redis and MongoDB (ADR-31): what reaches the user's gateways, in which order, and what a
@@ -137,6 +139,47 @@ class RoomLeaveIntegrationTests {
         assertThat(unsubscribe.kind()).isEqualTo(NodeMessage.Kind.UNSUBSCRIBE);
         assertThat(unsubscribe.convs()).containsExactly(room);
         assertThat(unsubscribe.leaves()).isEqualTo(Long.parseLong(last));
+        assertThat(atNode.poll(300, TimeUnit.MILLISECONDS)).as("nothing else").isNull();
+    }
+
+    /**
+     * A leave whose unsubscribe publish failed (after the membership and the Redis step were done): the client retries,
+     * and the retry, not_found as for any non-member, publishes the unsubscribe again with that leave's value. It used to
+     * publish nothing, so the user's connections kept receiving the room.
+     */
+    @Test
+    void aRetriedLeaveWhoseUnsubscribeFailedPublishesItAgain() throws Exception {
+        UserRef ivy = new UserRef("ui" + run, "Ivy", null);
+        String room = memberRoom(ivy);
+        String node = "gw-v" + run;
+        presence.connect(ivy, node, "v1" + run, List.of(Conversations.LOBBY, room), "", true).block(WAIT);
+        LinkedBlockingQueue<String> atNode = listen(node);
+        Deliveries failing = new Deliveries(redis, codec, props) {
+            @Override
+            public Mono<Void> toUserNodes(String userId, String exceptNode, NodeMessage message) {
+                return Mono.error(new IllegalStateException("publish failed"));
+            }
+        };
+        RoomCommands failingOnce = new RoomCommands(
+                new RoomService(repository, props, Clock.systemUTC(), KnownMembers.local(Duration.ofSeconds(10), System::nanoTime)),
+                presence, new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()), failing,
+                new CrowdPresence(failing, presence, props), props);
+        ClientFrame.Leave leave = new ClientFrame.Leave("lv", room);
+        Command first = new Command(Command.Event.FRAME, node, "v1" + run, 3, ivy, leave);
+        assertThat(catchThrowable(() -> failingOnce.leave(first, leave).block(WAIT))).hasMessageContaining("publish failed");
+        String last = redis.opsForValue().get(RedisNames.leaves(ivy.id())).block(WAIT);
+        assertThat(last).as("the first attempt's Redis step done").isNotNull();
+        assertThat(atNode.poll(300, TimeUnit.MILLISECONDS)).as("nothing published").isNull();
+
+        Command retry = new Command(Command.Event.FRAME, node, "v1" + run, 4, ivy, leave);
+        assertThat(catchThrowable(() -> commands.leave(retry, leave).block(WAIT)))
+                .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND));
+
+        NodeMessage unsubscribe = codec.read(next(atNode), NodeMessage.class);
+        assertThat(unsubscribe.kind()).isEqualTo(NodeMessage.Kind.UNSUBSCRIBE);
+        assertThat(unsubscribe.convs()).containsExactly(room);
+        assertThat(unsubscribe.leaves()).as("the first attempt's leave").isEqualTo(Long.parseLong(last));
+        assertThat(redis.opsForValue().get(RedisNames.leaves(ivy.id())).block(WAIT)).as("no new leave").isEqualTo(last);
         assertThat(atNode.poll(300, TimeUnit.MILLISECONDS)).as("nothing else").isNull();
     }
 
