@@ -64,6 +64,15 @@ public final class RedisNames {
     }
 
     /**
+     * String: one gateway process's list of its open connections ({@link OpenConnections}), rewritten every minute or
+     * so with a TTL of three times that. Owner: gateway-service; read by chat-service to end connections whose
+     * DISCONNECT was lost.
+     */
+    public static String openConnections(String node) {
+        return "im:gw:open:" + node;
+    }
+
+    /**
      * Token bucket (hash {@code t}: last refill in microseconds of Redis TIME, {@code n}: tokens) of one user's
      * {@code send}s, shared by every gateway. Owned by gateway-service.
      */
@@ -195,6 +204,14 @@ public final class RedisNames {
     /** A refresh token already rotated (by hash) -> its session: presenting it again revokes the session. */
     public static String refreshUsed(String tokenHash) {
         return REFRESH_USED + tokenHash;
+    }
+
+    /**
+     * A refresh token rotated within the retry grace (by hash) -> the hash of the token that rotation issued; TTL =
+     * the grace. Presenting the rotated token again while it lives is a retry after a lost answer, not a reuse.
+     */
+    public static String refreshNext(String tokenHash) {
+        return "im:auth:refresh-next:" + tokenHash;
     }
 
     /** A session (refresh token family) -> the hash of its current refresh token. */

@@ -2,6 +2,7 @@ package io.wxim.chat.presence;
 
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.config.RedisScripts;
+import io.wxim.protocol.OpenConnections;
 import io.wxim.protocol.RedisNames;
 import java.time.Duration;
 import java.util.List;
@@ -51,6 +52,20 @@ public class GatewayNodes {
     public Flux<Map.Entry<String, String>> connections(String node) {
         return redis.<String, String>opsForHash().scan(RedisNames.nodeConnections(node),
                 ScanOptions.scanOptions().count(SCAN_COUNT).build()).timeout(timeout).onBackpressureBuffer();
+    }
+
+    /** Boot and seq of the node's latest list of open connections (its head only), or empty when there is none. */
+    public Mono<String> openConnectionsVersion(String node) {
+        return redis.opsForValue().get(RedisNames.openConnections(node), 0, OpenConnections.HEAD_CHARS - 1)
+                .timeout(timeout)
+                .flatMap(head -> Mono.justOrEmpty(OpenConnections.version(head)));
+    }
+
+    /** The node's latest list of open connections, or empty when there is none (or it is not one). */
+    public Mono<OpenConnections> openConnections(String node) {
+        return redis.opsForValue().get(RedisNames.openConnections(node))
+                .timeout(timeout)
+                .flatMap(text -> Mono.justOrEmpty(OpenConnections.parse(text)));
     }
 
     /** Removes the node from the set of nodes if its index is empty; true if it did. */

@@ -5,6 +5,7 @@ import io.wxim.chat.config.PeriodicTask;
 import io.wxim.chat.presence.GatewayNodes;
 import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.protocol.Command;
+import io.wxim.protocol.OpenConnections;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
@@ -28,6 +29,11 @@ import reactor.core.publisher.Mono;
  *   <li>alive with another boot id than at the previous pass (or the first pass of this instance): the connections of
  *       other boots are ended (the node id was reused by a new process, e.g. a restarted container). An alive value
  *       that is not a boot id (a gateway older than this check) is left alone.</li>
+ *   <li>alive with the same boot id as at the previous pass: when the node wrote a new list of its open connections
+ *       ({@link OpenConnections}), the connections held for it that are missing from this list and the one compared
+ *       before are ended: their DISCONNECT was lost (a Redis outage longer than the gateway's retries, or the command
+ *       stream trimmed before the entry was read), and they would otherwise stay online for as long as the gateway
+ *       runs.</li>
  * </ul>
  * Runs in every chat-service instance; ending a connection is idempotent, so instances may overlap. A gateway whose
  * key lapsed while it was still running (stalled over a minute) closes its clients with 4001 when it notices, so
@@ -49,6 +55,11 @@ class DeadNodeSweeper extends PeriodicTask {
     private final Set<String> absent = ConcurrentHashMap.newKeySet();
     /** The boot id each live node had at the previous pass. */
     private final Map<String, String> boots = new ConcurrentHashMap<>();
+    /** Per live node: the version of the last list of open connections compared, and the connections missing from it. */
+    private final Map<String, Missing> missing = new ConcurrentHashMap<>();
+
+    private record Missing(String version, Set<String> connIds) {
+    }
 
     DeadNodeSweeper(GatewayNodes nodes, PresenceRepository presence, SessionService sessions, ChatProperties props) {
         super("dead gateway sweep", props.nodeSweepInterval());
@@ -75,6 +86,7 @@ class DeadNodeSweeper extends PeriodicTask {
                     Set<String> listed = new HashSet<>(list);
                     absent.retainAll(listed);
                     boots.keySet().retainAll(listed);
+                    missing.keySet().retainAll(listed);
                 })));
     }
 
@@ -92,10 +104,45 @@ class DeadNodeSweeper extends PeriodicTask {
         }
         absent.remove(node);
         String boot = alive.get();
-        if (!isBoot(boot) || boot.equals(boots.put(node, boot))) {
+        if (!isBoot(boot)) {
             return Mono.empty();
         }
+        if (boot.equals(boots.put(node, boot))) {
+            return endMissing(node, boot);
+        }
         return end(node, boot);
+    }
+
+    /**
+     * Ends the connections of the node's live boot missing from its latest list of open connections and from the one
+     * compared before it (a connection whose id was taken just before a list was made is in the next one), once per
+     * new list. A list of another boot is not compared (the process restarted: {@link #end} handles its connections).
+     */
+    private Mono<Void> endMissing(String node, String boot) {
+        Missing before = missing.get(node);
+        return nodes.openConnectionsVersion(node)
+                .filter(version -> before == null || !before.version().equals(version))
+                .flatMap(version -> nodes.openConnections(node))
+                .filter(list -> list.boot().equals(boot))
+                .flatMap(list -> nodes.connections(node)
+                        .filter(entry -> list.closedBefore(entry.getKey(), node))
+                        .collectMap(Map.Entry::getKey, Map.Entry::getValue)
+                        .flatMap(now -> {
+                            missing.put(node, new Missing(list.version(), Set.copyOf(now.keySet())));
+                            Set<String> earlier = before == null ? Set.of() : before.connIds();
+                            int[] counts = new int[2]; // ended, failed
+                            return Flux.fromIterable(now.entrySet())
+                                    .filter(entry -> earlier.contains(entry.getKey()))
+                                    .flatMap(entry -> endOne(node, entry.getKey(), entry.getValue()), CONCURRENCY)
+                                    .doOnNext(ended -> counts[ended ? 0 : 1]++)
+                                    .then(Mono.fromRunnable(() -> {
+                                        if (counts[0] > 0 || counts[1] > 0) {
+                                            log.warn("ended {} connections of gateway node {} missing from its open "
+                                                    + "connections twice (their DISCONNECT was lost), {} failed (next list)",
+                                                    counts[0], node, counts[1]);
+                                        }
+                                    }));
+                        }));
     }
 
     /**

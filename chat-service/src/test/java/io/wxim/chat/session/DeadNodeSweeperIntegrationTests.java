@@ -13,12 +13,14 @@ import io.wxim.chat.routing.Deliveries;
 import io.wxim.protocol.Command;
 import io.wxim.protocol.Conversations;
 import io.wxim.protocol.FrameCodec;
+import io.wxim.protocol.OpenConnections;
 import io.wxim.protocol.RedisNames;
 import io.wxim.protocol.UserRef;
 import io.wxim.testinfra.TestInfra;
 import io.wxim.testinfra.TestMongo;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -130,6 +132,57 @@ class DeadNodeSweeperIntegrationTests {
         redis.opsForHash().put(RedisNames.nodeConnections(node), node + ".b1.2", hank.id()).block(WAIT);
         sessions.disconnect(new Command(Command.Event.DISCONNECT, node, node + ".b1.2", 0, hank, null)).block(WAIT);
         assertThat(redis.opsForHash().size(RedisNames.nodeConnections(node)).block(WAIT)).isZero();
+    }
+
+    /**
+     * A live gateway whose DISCONNECTs were lost (a longer Redis outage, a trimmed command stream): the connections of
+     * its boot missing from two of its lists of open connections in a row are ended; one missing once (its id may have
+     * been taken just before the list was made) and one taken after the list are kept.
+     */
+    @Test
+    void endsTheConnectionsOfALiveNodeMissingFromTwoOfItsListsInARow() {
+        String node = "gwlost" + run;
+        UserRef ivy = user("ivy");
+        UserRef jack = user("jack");
+        UserRef kim = user("kim");
+        alive(node, "b5");
+        connect(node, node + ".b5.1", ivy); // closed, its DISCONNECT lost
+        connect(node, node + ".b5.2", jack); // open
+        connect(node, node + ".b5.4", kim); // taken after the first list
+        sweeper.sweep(Flux.just(node)).block(WAIT); // the boot is noted
+
+        openConnections(node, "b5", 1, 3, 2L);
+        sweeper.sweep(Flux.just(node)).block(WAIT);
+        sweeper.sweep(Flux.just(node)).block(WAIT); // the same list again: nothing new
+        assertThat(online(ivy)).as("missing from one list only").isTrue();
+
+        openConnections(node, "b5", 2, 5, 2L);
+        sweeper.sweep(Flux.just(node)).block(WAIT);
+        assertThat(online(ivy)).isFalse();
+        assertThat(redis.opsForValue().get(RedisNames.lastSeen(ivy.id())).block(WAIT)).isNotNull();
+        assertThat(online(jack)).isTrue();
+        assertThat(online(kim)).as("missing from one list only").isTrue();
+        assertThat(redis.opsForHash().keys(RedisNames.nodeConnections(node)).collectList().block(WAIT))
+                .containsExactlyInAnyOrder(node + ".b5.2", node + ".b5.4");
+    }
+
+    @Test
+    void comparesNoListOfAnotherBoot() {
+        String node = "gwlistboot" + run;
+        UserRef lee = user("lee");
+        alive(node, "b6");
+        connect(node, node + ".b6.1", lee);
+        sweeper.sweep(Flux.just(node)).block(WAIT);
+        openConnections(node, "b5", 1, 9); // left by the process before: lists none of b6's connections
+        sweeper.sweep(Flux.just(node)).block(WAIT);
+        openConnections(node, "b5", 2, 9);
+        sweeper.sweep(Flux.just(node)).block(WAIT);
+        assertThat(online(lee)).isTrue();
+    }
+
+    private void openConnections(String node, String boot, long seq, long upTo, Long... open) {
+        redis.opsForValue().set(RedisNames.openConnections(node),
+                new OpenConnections(boot, seq, upTo, Set.of(open)).encode(), Duration.ofMinutes(1)).block(WAIT);
     }
 
     /** The node comes back (a new boot) while its connections are being ended: the new boot's are kept. */

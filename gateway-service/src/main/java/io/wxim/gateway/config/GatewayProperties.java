@@ -32,6 +32,8 @@ import org.springframework.validation.annotation.Validated;
  * @param secure          optional payload encryption on /ws (the {@code secure} frame)
  * @param userRate        per-user {@code send} rate shared by all of a user's connections on every gateway (Redis)
  * @param userConnections cluster-wide cap on one user's connections (Redis)
+ * @param openConnectionsInterval how often the gateway writes the list of its open connections to Redis, so that
+ *                        chat-service ends those whose DISCONNECT was lost (missing from two lists in a row)
  */
 @Validated
 @ConfigurationProperties("im.gateway")
@@ -48,7 +50,8 @@ public record GatewayProperties(
         @Valid @DefaultValue Secure secure,
         @DefaultValue("5s") Duration pubsubProbeInterval,
         @Valid @DefaultValue UserRate userRate,
-        @Valid @DefaultValue UserConnections userConnections) {
+        @Valid @DefaultValue UserConnections userConnections,
+        @DefaultValue("60s") Duration openConnectionsInterval) {
 
     public GatewayProperties {
         allowedOrigins = allowedOrigins.stream().filter(o -> !o.isBlank()).toList();

@@ -41,6 +41,7 @@ public final class ConnectionRegistry {
     private final Counter framesOut;
     private final io.wxim.gateway.delivery.DeliveryLatency deliveryLatency;
     private final java.util.concurrent.atomic.AtomicInteger starting = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong connNumbers = new java.util.concurrent.atomic.AtomicLong();
     private volatile Runnable startingChanged = () -> { };
     private final int capacity;
     /** The frames to write once a SUBSCRIBE is applied (its stated seqs raised, ADR-27). */
@@ -151,6 +152,21 @@ public final class ConnectionRegistry {
     /** Runs {@code action} for each open connection (no copy; connections opened or closed meanwhile may be missed). */
     void forEach(java.util.function.Consumer<Connection> action) {
         byId.values().forEach(action);
+    }
+
+    /** A new connection's number, the {@code n} of its connId {@code node.boot.n}: increasing in this process. */
+    public long nextConnNumber() {
+        return connNumbers.incrementAndGet();
+    }
+
+    /** The highest connection number taken so far (those up to it are open, closed, or about to be admitted). */
+    public long lastConnNumber() {
+        return connNumbers.get();
+    }
+
+    /** The ids of the open connections. */
+    public java.util.List<String> openIds() {
+        return java.util.List.copyOf(byId.keySet());
     }
 
     /** A snapshot of the open connections. */

@@ -22,7 +22,6 @@ import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import io.wxim.gateway.auth.RevocationCheck;
@@ -57,7 +56,6 @@ public class GatewayWebSocketHandler {
     private final FrameCodec codec;
     private final GatewayProperties.Ws props;
     private final String node;
-    private final AtomicLong ids = new AtomicLong();
     /** Random per process start: connection ids never repeat across restarts of a node with a fixed id. */
     private final String bootId;
     private final Counter framesIn;
@@ -102,7 +100,7 @@ public class GatewayWebSocketHandler {
      */
     public Mono<Void> serve(WebsocketInbound in, WebsocketOutbound out, InetSocketAddress remote, Jwt jwt) {
         UserRef user = new UserRef(jwt.getSubject(), jwt.getClaimAsString("name"), jwt.getClaimAsString("picture"));
-        String connId = node + "." + bootId + "." + Long.toString(ids.incrementAndGet(), 36);
+        String connId = node + "." + bootId + "." + Long.toString(registry.nextConnNumber(), 36);
         ConnectionRegistry.Admission admission = registry.admit(connId, user, props.outboundQueue(), props.maxConnectionsPerUser());
         Connection conn = admission.connection();
         if (conn == null) {
