@@ -8,6 +8,7 @@ import io.wxim.protocol.RedisNames;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.data.redis.listener.ChannelTopic;
 import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
@@ -48,9 +49,18 @@ class NodeListener implements SmartLifecycle {
     private volatile boolean listening;
     private volatile long listeningSince;
     private Duration retryDelay = RESUBSCRIBE_DELAY;
+    /** Bound on one attempt to subscribe again (the SUBSCRIBE until confirmed), not counting the wait before it. */
+    private final Duration subscribeTimeout;
 
+    @Autowired
     NodeListener(ReactiveRedisMessageListenerContainer container, ConnectionRegistry registry, FrameCodec codec,
                  NodeIdentity node, PubSubWatch watch) {
+        this(container, registry, codec, node, watch, STARTUP_TIMEOUT);
+    }
+
+    NodeListener(ReactiveRedisMessageListenerContainer container, ConnectionRegistry registry, FrameCodec codec,
+                 NodeIdentity node, PubSubWatch watch, Duration subscribeTimeout) {
+        this.subscribeTimeout = subscribeTimeout;
         this.container = container;
         this.watch = watch;
         this.registry = registry;
@@ -103,9 +113,10 @@ class NodeListener implements SmartLifecycle {
         if (!running) {
             return;
         }
+        // the timeout bounds the SUBSCRIBE only: around the delay too, a delay of 30 s (the maximum) timed out every
+        // attempt before it was made, for good
         current.update(Mono.delay(delay)
-                .then(container.receiveLater(topic))
-                .timeout(STARTUP_TIMEOUT)
+                .then(container.receiveLater(topic).timeout(subscribeTimeout))
                 .subscribe(this::listen, e -> {
                     log.warn("node channel subscribe failed, trying again: node={} error={}", node, e.toString());
                     again(nextDelay());

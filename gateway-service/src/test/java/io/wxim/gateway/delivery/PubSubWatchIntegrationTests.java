@@ -75,7 +75,8 @@ class PubSubWatchIntegrationTests {
         FrameCodec codec = new FrameCodec();
         redis.delete(RedisNames.nodeAliveKey(node)).block(WAIT); // left by an earlier watch: wait for this one's write
         watch = new PubSubWatch(redis, resources, registry, props, identity, codec, new SimpleMeterRegistry());
-        listener = new NodeListener(container, registry, codec, identity, watch);
+        // a subscribe timeout shorter than the first wait before subscribing again: it bounds the SUBSCRIBE only
+        listener = new NodeListener(container, registry, codec, identity, watch, Duration.ofMillis(900));
         listener.start();
         watch.start();
         // the first probe (at start) writes this node's alive key: this process's boot id
