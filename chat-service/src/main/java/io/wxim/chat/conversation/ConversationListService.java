@@ -2,6 +2,7 @@ package io.wxim.chat.conversation;
 
 import io.wxim.chat.direct.DirectService;
 import io.wxim.chat.message.HistoryClient;
+import io.wxim.chat.pair.PairRecords;
 import io.wxim.chat.pair.PairRepository;
 import io.wxim.chat.read.ReadCursorRepository;
 import io.wxim.chat.room.RoomService;
@@ -25,11 +26,13 @@ public class ConversationListService {
     private final RoomService rooms;
     private final DirectService directs;
     private final PairRepository pairs;
+    private final PairRecords pairRecords;
     private final ReadCursorRepository cursors;
     private final HistoryClient history;
 
-    public ConversationListService(RoomService rooms, DirectService directs, PairRepository pairs,
+    public ConversationListService(RoomService rooms, DirectService directs, PairRepository pairs, PairRecords pairRecords,
                                    ReadCursorRepository cursors, HistoryClient history) {
+        this.pairRecords = pairRecords;
         this.rooms = rooms;
         this.directs = directs;
         this.pairs = pairs;
@@ -39,16 +42,15 @@ public class ConversationListService {
 
     public Mono<List<ConversationSummary>> list(String userId) {
         return Mono.zip(rooms.membershipsOf(userId), pairs.sessionOf(userId).defaultIfEmpty(""))
-                .flatMap(t -> {
+                .flatMap(t -> pairRecords.withActive(userId, t.getT2(), t.getT1().directs()).flatMap(directConvs -> {
                     List<String> roomConvs = t.getT1().rooms();
-                    List<String> directConvs = t.getT1().directs();
                     String activePair = t.getT2();
                     List<String> all = new ArrayList<>(roomConvs);
                     all.addAll(directConvs);
                     return Mono.zip(rooms.names(roomConvs), history.lastMessages(all), cursors.cursors(userId, all),
                                     directs.peersOf(userId, directConvs))
                             .map(d -> build(all, d.getT1(), d.getT2(), d.getT3(), d.getT4(), activePair));
-                });
+                }));
     }
 
     private static List<ConversationSummary> build(List<String> convs, Map<String, String> names,

@@ -3,6 +3,7 @@ package io.wxim.chat.session;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.direct.DirectService;
 import io.wxim.chat.message.LastSeqs;
+import io.wxim.chat.pair.PairRecords;
 import io.wxim.chat.presence.CrowdPresence;
 import io.wxim.chat.presence.OfflineFrames;
 import io.wxim.chat.presence.PresenceRepository;
@@ -50,12 +51,14 @@ public class SessionService {
     private final LastSeqs lastSeqs;
     private final Deliveries deliveries;
     private final CrowdPresence crowd;
+    private final PairRecords pairRecords;
     private final ChatProperties props;
     private final Clock clock;
 
     public SessionService(PresenceRepository presence, RoomService rooms, ProfileService profiles, DirectService directService,
-                          LastSeqs lastSeqs, Deliveries deliveries, CrowdPresence crowd,
+                          LastSeqs lastSeqs, Deliveries deliveries, CrowdPresence crowd, PairRecords pairRecords,
                           ChatProperties props, Clock clock) {
+        this.pairRecords = pairRecords;
         this.crowd = crowd;
         this.presence = presence;
         this.rooms = rooms;
@@ -114,7 +117,8 @@ public class SessionService {
                 }
             }
             return announceOnline(cameOnline, kept, counts, user)
-                    .then(welcome(user, kept, counts, memberships.directs(), connected.pairSession()))
+                    .then(pairRecords.withActive(user.id(), connected.pairSession(), memberships.directs()))
+                    .flatMap(directs -> welcome(user, kept, counts, directs, connected.pairSession()))
                     .map(welcome -> {
                         Map<String, Long> seqs = roomSeqsOf(welcome); // the rooms to subscribe, in welcome order
                         return NodeMessage.welcome(user.id(), List.copyOf(seqs.keySet()), cmd.conn(), cmd.ref(),

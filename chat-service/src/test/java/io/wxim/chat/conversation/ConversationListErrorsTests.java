@@ -23,7 +23,7 @@ import reactor.core.publisher.Mono;
 class ConversationListErrorsTests {
 
     private static WebTestClient failingWith(Supplier<Throwable> error) {
-        ConversationListService failing = new ConversationListService(null, null, null, null, null) {
+        ConversationListService failing = new ConversationListService(null, null, null, null, null, null) {
             @Override
             public Mono<List<ConversationSummary>> list(String userId) {
                 return Mono.error(error.get());

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.direct.DirectService;
 import io.wxim.chat.direct.PeersRepository;
+import io.wxim.chat.pair.PairRepository;
 
 
 
@@ -17,6 +18,7 @@ import io.wxim.chat.room.RoomRepository;
 
 import io.wxim.chat.routing.Deliveries;
 import io.wxim.protocol.Command;
+import io.wxim.protocol.Conversations;
 import io.wxim.protocol.FrameCodec;
 import io.wxim.protocol.NodeMessage;
 import io.wxim.protocol.RedisNames;
@@ -236,6 +238,34 @@ class SessionConnectIntegrationTests {
         assertThat(presence.status(carol.id()).block(WAIT).online()).isFalse();
         assertThat(presence.onlineCount(room).block(WAIT)).isZero();
         assertThat(redis.opsForSet().isMember(RedisNames.online(io.wxim.protocol.Conversations.LOBBY), carol.id()).block(WAIT)).isFalse();
+    }
+
+    /**
+     * A pair session that started in Redis but whose MongoDB record failed (the accept answered {@code unavailable}):
+     * a connect of either user records it and welcomes it as active. Neither user saw it after a reload before.
+     */
+    @Test
+    void aPairSessionItsAcceptLeftUnrecorded_isRecordedAtConnect_andWelcomedAsActive() {
+        UserRef carol = new UserRef("uc" + run, "Carol", null);
+        UserRef dan = new UserRef("ud" + run, "Dan", null);
+        String conv = Conversations.PAIR_PREFIX + ("pq" + run + "000000").substring(0, 16);
+        PairRepository pairs = new PairRepository(redis, props);
+        long now = System.currentTimeMillis();
+        pairs.request(carol.id(), dan.id(), now + 60_000, conv, 5, 20, now).block(WAIT);
+        assertThat(pairs.accept(dan.id(), carol.id(), now, now + 30_000).block(WAIT).status()).isEqualTo("started");
+        RoomRepository rooms = new RoomRepository(MONGO.template(), props);
+        DirectService directs = new DirectService(new PeersRepository(MONGO.template(), props), rooms, profiles, Clock.systemUTC());
+        assertThat(rooms.conversationsOf(carol.id(), 10).collectList().block(WAIT)).doesNotContain(conv);
+
+        NodeMessage reply = sessions(rooms, directs)
+                .connect(new Command(Command.Event.CONNECT, "gw-" + run, "c-" + run, 1, dan, null)).block(WAIT);
+
+        ServerFrame.Welcome welcome = (ServerFrame.Welcome) codec.decodeServer(reply.frames().get(0));
+        assertThat(welcome.conversations()).filteredOn(c -> c.conv().equals(conv)).singleElement().satisfies(c -> {
+            assertThat(c.active()).isTrue();
+            assertThat(c.peer().id()).isEqualTo(carol.id());
+        });
+        assertThat(rooms.conversationsOf(carol.id(), 10).collectList().block(WAIT)).as("the requester's too").contains(conv);
     }
 
     private SessionService sessions(RoomRepository rooms, DirectService directs) {

@@ -5,6 +5,8 @@ import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.direct.DirectService;
 import io.wxim.chat.message.HistoryClient;
 import io.wxim.chat.message.LastSeqs;
+import io.wxim.chat.pair.PairRecords;
+import io.wxim.chat.pair.PairRepository;
 import io.wxim.chat.presence.CrowdPresence;
 import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.chat.profile.ProfileService;
@@ -37,6 +39,7 @@ final class TestSessions {
             }
         };
         return new SessionService(presence, roomService, profiles, directs,
-                new LastSeqs(history), deliveries, new CrowdPresence(deliveries, presence, props), props, Clock.systemUTC());
+                new LastSeqs(history), deliveries, new CrowdPresence(deliveries, presence, props),
+                new PairRecords(new PairRepository(redis, props), directs, Clock.systemUTC()), props, Clock.systemUTC());
     }
 }
