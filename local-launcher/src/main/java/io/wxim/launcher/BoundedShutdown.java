@@ -5,8 +5,9 @@ import java.time.Duration;
 /**
  * The launcher's shutdown with a bound: the services get {@code limit} to stop (gateway drain, graceful shutdowns);
  * whatever happens (in time, late, or failing), the rest (the fake WeChat server, the in-process store, so its file is
- * closed cleanly) runs afterwards and the process can exit. Without it one stop that never returned (seen once: a
- * resource factory waiting for its event loops) kept the process alive until {@code kill -9}.
+ * closed cleanly, and the embedded Redis, which the drain still used) runs afterwards and the process can exit.
+ * Without it one stop that never returned (seen once: a resource factory waiting for its event loops) kept the process
+ * alive until {@code kill -9}.
  */
 final class BoundedShutdown {
     private BoundedShutdown() {

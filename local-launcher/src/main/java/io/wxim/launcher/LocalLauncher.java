@@ -13,7 +13,6 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import redis.embedded.RedisServer;
 
 /**
  * One command, whole system: an embedded redis-server (the real binary, AOF on, data under the data directory),
@@ -29,10 +28,10 @@ import redis.embedded.RedisServer;
  */
 public final class LocalLauncher {
     /**
-     * How long the services get to stop before the in-process store is closed anyway: above a healthy worst case
-     * (the gateway's drain, at most ~20 s, then Spring's graceful phase, at most 30 s, for each of the four applications
-     * one after the other: ~140 s). Note that the embedded Redis stops at once (its library's own shutdown hook, and
-     * Ctrl+C reaches redis-server too): the services drain without it, as after a Redis crash.
+     * How long the services get to stop before the in-process store and the embedded Redis are stopped anyway: above
+     * a healthy worst case (the gateway's drain, at most ~20 s, then Spring's graceful phase, at most 30 s, for each of
+     * the four applications one after the other: ~140 s). They stop after the services, so the drain still reaches
+     * Redis.
      */
     static final Duration SHUTDOWN_LIMIT = Duration.ofSeconds(150);
 
@@ -44,31 +43,26 @@ public final class LocalLauncher {
         Path data = Path.of(env("WXIM_DATA", ".local-data")).toAbsolutePath();
         Files.createDirectories(data);
         int gatewayPort = Integer.parseInt(env("WXIM_PORT", "8080"));
+        // From here on, any exit (a failed start, Ctrl+C while starting, a stop) stops what has started, in order.
+        Started running = new Started();
+        Runtime.getRuntime().addShutdownHook(new Thread(running::stop, "wxim-local-shutdown"));
 
-        RedisServer redis = null;
         String redisHost = System.getenv("REDIS_HOST");
         int redisPort;
         if (redisHost == null) {
             redisHost = "127.0.0.1";
             redisPort = Integer.parseInt(env("WXIM_REDIS_PORT", "6390"));
             Path redisDir = Files.createDirectories(data.resolve("redis"));
-            redis = RedisServer.newRedisServer()
-                    .port(redisPort)
-                    .bind("127.0.0.1")
-                    .setting("dir " + redisDir)
-                    .setting("appendonly yes")
-                    .setting("save \"\"")
-                    .build();
-            redis.start();
+            running.redis = EmbeddedRedis.start(redisPort, redisDir);
         } else {
             redisPort = Integer.parseInt(env("REDIS_PORT", "6379"));
         }
 
-        MongoServer mongo = null;
         String mongoUri = System.getenv("MONGODB_URI");
         if (mongoUri == null) {
             int mongoPort = Integer.parseInt(env("WXIM_MONGO_PORT", "27090"));
-            mongo = new MongoServer(StoreBackend.open(data.resolve("mongo.mv").toString(), 1000));
+            MongoServer mongo = new MongoServer(StoreBackend.open(data.resolve("mongo.mv").toString(), 1000));
+            running.mongo = mongo;
             mongo.bind("127.0.0.1", mongoPort);
             mongoUri = "mongodb://127.0.0.1:" + mongoPort;
         }
@@ -76,38 +70,23 @@ public final class LocalLauncher {
         SecureRandom random = new SecureRandom();
         FakeWeChatServer wechat = FakeWeChatServer.start("wx" + HexFormat.of().formatHex(randomBytes(random, 8)),
                 HexFormat.of().formatHex(randomBytes(random, 16)));
+        running.wechat = wechat;
 
         Map<String, String> extra = new LinkedHashMap<>();
         extra.put("im.gateway.allowed-origins", "http://localhost:" + gatewayPort + ",http://127.0.0.1:" + gatewayPort);
         extra.putAll(fakeWeChatLogin(wechat, random));
         extra.put("im.auth.encryption.key-encryption-key", localKeyEncryptionKey(data, random));
 
-        LocalSystem system;
         try {
-            system = LocalSystem.start(new LocalSystem.Options(redisHost, redisPort, mongoUri, "im_",
+            running.system = LocalSystem.start(new LocalSystem.Options(redisHost, redisPort, mongoUri, "im_",
                     new LocalSystem.Ports(gatewayPort + 1, gatewayPort + 2, gatewayPort + 3, 1000),
                     List.of(gatewayPort), true, extra));
         } catch (RuntimeException e) {
-            // The embedded servers' threads would keep the JVM alive: stop them and exit with an error.
+            // The embedded servers' threads would keep the JVM alive: exit with an error (the hook stops them).
             System.err.println("wxim did not start: " + e);
-            wechat.close();
-            stopEmbedded(mongo, redis);
             System.exit(1);
             return;
         }
-
-        RedisServer redisToStop = redis;
-        MongoServer mongoToStop = mongo;
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            System.out.printf("stopping (at most %d s)...%n", SHUTDOWN_LIMIT.toSeconds());
-            BoundedShutdown.run(system::close, SHUTDOWN_LIMIT, () -> {
-                try {
-                    wechat.close();
-                } finally {
-                    stopEmbedded(mongoToStop, redisToStop);
-                }
-            });
-        }, "wxim-local-shutdown"));
 
         long millis = (System.nanoTime() - started) / 1_000_000;
         System.out.printf("%n  wxim is running (started in %d ms). LOCAL ONLY: dev login is enabled.%n"
@@ -162,15 +141,42 @@ public final class LocalLauncher {
         return bytes;
     }
 
-    private static void stopEmbedded(MongoServer mongo, RedisServer redis) {
-        if (mongo != null) {
-            mongo.shutdown();
+    /**
+     * What has started so far (null: not, or not embedded), stopped by the JVM shutdown hook (SIGTERM, Ctrl+C, a failed
+     * start): the services first (bounded), then the fake WeChat server, the store and Redis. Nothing stops Redis
+     * earlier: {@link EmbeddedRedis} adds no hook of its own and does not get Ctrl+C.
+     */
+    private static final class Started {
+        volatile EmbeddedRedis redis;
+        volatile MongoServer mongo;
+        volatile FakeWeChatServer wechat;
+        volatile LocalSystem system;
+
+        void stop() {
+            long started = System.nanoTime();
+            System.out.printf("stopping (at most %d s)...%n", SHUTDOWN_LIMIT.toSeconds());
+            LocalSystem services = system;
+            BoundedShutdown.run(services == null ? () -> { } : services::close, SHUTDOWN_LIMIT, this::stopTheRest);
+            System.out.printf("stopped in %d ms%n", (System.nanoTime() - started) / 1_000_000);
         }
-        if (redis != null) {
+
+        private void stopTheRest() {
             try {
-                redis.stop();
-            } catch (IOException e) {
-                System.err.println("redis-server did not stop cleanly: " + e);
+                if (wechat != null) {
+                    wechat.close();
+                }
+            } finally {
+                if (mongo != null) {
+                    mongo.shutdown();
+                }
+                if (redis != null) {
+                    try {
+                        redis.close();
+                        System.out.println("redis-server stopped");
+                    } catch (IOException e) {
+                        System.err.println("redis-server did not stop cleanly: " + e);
+                    }
+                }
             }
         }
     }

@@ -1,0 +1,123 @@
+package io.wxim.launcher;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import redis.embedded.Redis;
+import redis.embedded.RedisServer;
+import redis.embedded.core.RedisServerBuilder;
+
+/**
+ * The launcher's redis-server (the binary shipped in embedded-redis), as a child process this class owns, so that it
+ * stops <em>after</em> the services: embedded-redis' {@link RedisServer#start()} always adds a JVM shutdown hook that
+ * stops redis-server while the services' hooks still drain (the gateway's DISCONNECTs, Lettuce reconnect WARNs), so
+ * the library only extracts the binary and writes the config file here. The process runs in a session of its own
+ * ({@code setsid}, part of util-linux on every Linux) so that Ctrl+C, which the terminal sends to the whole foreground
+ * process group, reaches only the JVM; without {@code setsid} (macOS) it starts directly and Ctrl+C stops it at once,
+ * as a Redis crash would. Its output goes to {@code redis-server.log} in its data directory (rewritten at each start).
+ */
+final class EmbeddedRedis implements AutoCloseable {
+    /** Above the load of a large AOF file at start; the start fails after it. */
+    private static final Duration START_LIMIT = Duration.ofSeconds(60);
+    /** redis-server flushes the AOF on SIGTERM in far less; after it the process is killed. */
+    private static final Duration STOP_LIMIT = Duration.ofSeconds(10);
+    private static final Duration POLL = Duration.ofMillis(50);
+
+    private final Process process;
+    private final Path log;
+
+    private EmbeddedRedis(Process process, Path log) {
+        this.process = process;
+        this.log = log;
+    }
+
+    /** Starts redis-server on {@code 127.0.0.1:port} with AOF on, its data in {@code dir}; returns once it is ready. */
+    static EmbeddedRedis start(int port, Path dir) throws IOException {
+        List<String> redisCommand = new RedisServerBuilder() // [binary, config file]
+                .port(port)
+                .bind("127.0.0.1")
+                .setting("dir " + dir)
+                .setting("appendonly yes")
+                .setting("save \"\"")
+                .buildCommandArgs();
+        List<String> command = new ArrayList<>();
+        setsid().ifPresent(command::add);
+        command.addAll(redisCommand);
+        Path log = dir.resolve("redis-server.log");
+        Process process = new ProcessBuilder(command)
+                .directory(new File(redisCommand.get(0)).getParentFile()) // the binary's directory, as the library's
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
+        EmbeddedRedis redis = new EmbeddedRedis(process, log);
+        redis.awaitReady();
+        return redis;
+    }
+
+    /** The process id (redis-server's: {@code setsid} replaces itself with it). */
+    long pid() {
+        return process.pid();
+    }
+
+    /** Stops redis-server (SIGTERM: it flushes the AOF and exits), killing it after {@link #STOP_LIMIT}. */
+    @Override
+    public void close() throws IOException {
+        process.destroy();
+        try {
+            if (!process.waitFor(STOP_LIMIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly().waitFor(STOP_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+                throw new IOException("redis-server did not stop within " + STOP_LIMIT.toSeconds() + " s; killed");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+            throw new IOException("interrupted while redis-server stopped; killed", e);
+        }
+    }
+
+    private void awaitReady() throws IOException {
+        long deadline = System.nanoTime() + START_LIMIT.toNanos();
+        while (!Redis.SERVER_READY_PATTERN.matcher(output()).find()) {
+            if (!process.isAlive()) {
+                throw new IOException("redis-server did not start (exit " + process.exitValue() + "):\n" + output());
+            }
+            if (System.nanoTime() > deadline) {
+                process.destroyForcibly();
+                throw new IOException("redis-server not ready within " + START_LIMIT.toSeconds() + " s:\n" + output());
+            }
+            try {
+                Thread.sleep(POLL.toMillis()); // main thread at start-up, before any service runs
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                process.destroyForcibly();
+                throw new IOException("interrupted while redis-server started", e);
+            }
+        }
+    }
+
+    private String output() throws IOException {
+        return Files.exists(log) ? Files.readString(log, StandardCharsets.ISO_8859_1) : ""; // never malformed
+    }
+
+    /** {@code setsid} from the PATH, if there is one. */
+    private static Optional<String> setsid() {
+        String path = System.getenv("PATH");
+        if (path == null) {
+            return Optional.empty();
+        }
+        return Arrays.stream(path.split(File.pathSeparator))
+                .filter(entry -> !entry.isBlank())
+                .map(entry -> Path.of(entry, "setsid"))
+                .filter(Files::isExecutable)
+                .map(Path::toString)
+                .findFirst();
+    }
+}
