@@ -100,7 +100,7 @@ public class RoomCommands {
      * not in answers NOT_FOUND; if the user is still recorded online in it (an earlier attempt removed the membership,
      * then failed before Redis), that leave is finished first (online set, last leave, unsubscribes); if the user left
      * it recently (an earlier attempt got past Redis, then its unsubscribe publish failed), the unsubscribes go out
-     * again with that leave's value.
+     * again with that leave's value, unless the user is a member again (joined meanwhile on another device).
      */
     public Mono<NodeMessage> leave(Command cmd, ClientFrame.Leave frame) {
         UserRef user = cmd.user();
@@ -111,7 +111,11 @@ public class RoomCommands {
                 .flatMap(removed -> presence.leave(conv, user.id(), !removed).flatMap(left -> {
                     NodeMessage unsubscribe = NodeMessage.unsubscribe(user.id(), List.of(conv), null, 0, List.of(), left.leaves());
                     if (!removed) {
-                        return (left.leaves() == 0 ? Mono.<Void>empty() : deliveries.toUserNodes(user.id(), null, unsubscribe))
+                        // not when the user joined again meanwhile (another device): the join's subscribe would be
+                        // undone by this late unsubscribe, and the user's connections miss the room
+                        return (left.leaves() == 0 ? Mono.<Void>empty() : rooms.isMember(conv, user.id())
+                                        .flatMap(member -> member ? Mono.<Void>empty()
+                                                : deliveries.toUserNodes(user.id(), null, unsubscribe)))
                                 .then(Mono.error(RoomService.notFound()));
                     }
                     return crowd.announce(conv, left.online(), new ServerFrame.MemberLeft(conv, user, left.online()))

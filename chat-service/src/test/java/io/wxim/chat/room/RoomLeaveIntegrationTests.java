@@ -183,6 +183,37 @@ class RoomLeaveIntegrationTests {
         assertThat(atNode.poll(300, TimeUnit.MILLISECONDS)).as("nothing else").isNull();
     }
 
+    /**
+     * A retried leave racing a join of the same room on another device (the join's membership lands after the retry
+     * found none): the retry answers not_found and publishes no unsubscribe, which would undo the join's subscribe.
+     */
+    @Test
+    void aRetriedLeaveRacingAJoinDoesNotUnsubscribeTheRoomAgain() throws Exception {
+        UserRef jo = new UserRef("uj" + run, "Jo", null);
+        String room = memberRoom(jo);
+        String node = "gw-j" + run;
+        presence.connect(jo, node, "j1" + run, List.of(Conversations.LOBBY, room), "", true).block(WAIT);
+        ClientFrame.Leave leave = new ClientFrame.Leave("lv", room);
+        commands.leave(new Command(Command.Event.FRAME, node, "j1" + run, 3, jo, leave), leave).block(WAIT);
+        LinkedBlockingQueue<String> atNode = listen(node);
+        RoomRepository joinedMeanwhile = new RoomRepository(MONGO.template(), props) {
+            @Override
+            public Mono<Boolean> removeMember(String conv, String userId) {
+                return super.removeMember(conv, userId).flatMap(removed -> removed ? Mono.just(true)
+                        : addMember(conv, userId, System.currentTimeMillis()).thenReturn(false));
+            }
+        };
+        RoomCommands racing = new RoomCommands(
+                new RoomService(joinedMeanwhile, props, Clock.systemUTC(), KnownMembers.local(Duration.ofSeconds(10), System::nanoTime)),
+                presence, new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()), deliveries,
+                new CrowdPresence(deliveries, presence, props), props);
+
+        Command retry = new Command(Command.Event.FRAME, node, "j1" + run, 4, jo, leave);
+        assertThat(catchThrowable(() -> racing.leave(retry, leave).block(WAIT)))
+                .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND));
+        assertThat(atNode.poll(500, TimeUnit.MILLISECONDS)).as("no unsubscribe").isNull();
+    }
+
     /** A leave of a room the user is not in (nor recorded online in) answers not_found and changes nothing. */
     @Test
     void aLeaveOfARoomTheUserIsNotInChangesNothing() throws Exception {
