@@ -59,16 +59,30 @@ public record AuthProperties(
      *                   enough that a client refreshes a few times an hour
      * @param refreshTtl refresh token lifetime (and Redis TTL of its entry). 30 days: a mini-program user who
      *                   comes back within a month stays logged in
+     * @param refreshRetryGrace how long after a rotation the rotated refresh token may be presented again as a retry
+     *                   (the answer was lost: a mobile network, the gateway's 10 s timeout) instead of counting as a
+     *                   reuse, as long as the token that rotation issued was not used. 30s: covers a client's 15 s
+     *                   request timeout and a retry; 0 turns it off (every second presentation revokes the session).
+     *                   At most 5 minutes: within it a copied token still gets a pair (the session then ends at the
+     *                   legitimate client's next refresh)
      */
     public record Token(
             @NotBlank @DefaultValue("wxim") String issuer,
             @NotBlank @DefaultValue("wxim") String audience,
             @DefaultValue("15m") Duration accessTtl,
-            @DefaultValue("30d") Duration refreshTtl) {
+            @DefaultValue("30d") Duration refreshTtl,
+            @DefaultValue("30s") Duration refreshRetryGrace) {
+
+        private static final Duration MAX_REFRESH_RETRY_GRACE = Duration.ofMinutes(5);
 
         public Token {
             requirePositive(accessTtl, "im.auth.token.access-ttl");
             requirePositive(refreshTtl, "im.auth.token.refresh-ttl");
+            if (refreshRetryGrace == null || refreshRetryGrace.isNegative()
+                    || refreshRetryGrace.compareTo(MAX_REFRESH_RETRY_GRACE) > 0) {
+                throw new IllegalArgumentException("im.auth.token.refresh-retry-grace must be between 0s and "
+                        + MAX_REFRESH_RETRY_GRACE.toMinutes() + "m, was " + refreshRetryGrace);
+            }
         }
     }
 

@@ -49,13 +49,16 @@ public class TokenService {
 
     /** A new pair after a successful login; starts a new session (refresh token family). 403 for a banned user. */
     public Mono<TokenResponse> issueFor(UserRef user) {
-        return bans.requireNotBanned(user.id()).then(issue(user, UUID.randomUUID().toString()));
+        return bans.requireNotBanned(user.id()).then(issue(user, UUID.randomUUID().toString(), newRefreshToken()));
     }
 
     /**
      * Trades a refresh token for a new pair in the same session (family). The old token is taken atomically, so it
      * works once, and is remembered as used: presenting a used token again means it was copied, so the whole session
      * is revoked (its current refresh token stops working and its connections are closed) and the answer is 401.
+     * Except within the retry grace ({@code refresh-retry-grace}) after its rotation, as long as the token that
+     * rotation issued was not used yet: then that refresh was carried out but its answer was lost, and this retry
+     * gets a new pair in place of the lost one (whose refresh token stops working and counts as used).
      * Unknown or expired tokens, and users that no longer exist, fail with 401; banned users with 403.
      */
     public Mono<TokenResponse> refresh(String refreshToken) {
@@ -63,7 +66,12 @@ public class TokenService {
             return Mono.error(new InvalidRefreshTokenException());
         }
         String hash = sha256Hex(refreshToken);
-        return refreshTokens.takeAndMarkUsed(hash, props.token().refreshTtl())
+        // made before the take, which records it as the presented token's successor for the retry grace
+        String successor = newRefreshToken();
+        String successorHash = sha256Hex(successor);
+        AuthProperties.Token token = props.token();
+        return refreshTokens.takeAndMarkUsed(hash, successorHash, token.refreshTtl(), token.refreshRetryGrace())
+                .switchIfEmpty(Mono.defer(() -> retried(hash, successorHash)))
                 .switchIfEmpty(Mono.defer(() -> reused(hash)))
                 .flatMap(session -> bans.requireNotBanned(session.userId())
                         .then(revoker.isRefreshRevoked(session.userId(), session.familyId(), session.issuedAt().getEpochSecond()))
@@ -73,7 +81,16 @@ public class TokenService {
                             log.warn("refresh rejected: user gone userId={}", session.userId());
                             return Mono.error(new InvalidRefreshTokenException());
                         }))
-                        .flatMap(user -> issue(user, session.familyId())));
+                        .flatMap(user -> issue(user, session.familyId(), successor)));
+    }
+
+    /** A rotated token again within the grace, its successor unused: the session, its successor taken; else empty. */
+    private Mono<RefreshSession> retried(String hash, String successorHash) {
+        if (props.token().refreshRetryGrace().isZero()) {
+            return Mono.empty();
+        }
+        return refreshTokens.takeSuccessor(hash, successorHash, props.token().refreshTtl())
+                .doOnNext(session -> log.info("refresh retried within grace: userId={}", session.userId()));
     }
 
     /** A token that is not current: if it was rotated before, revoke its session (reuse), then 401 either way. */
@@ -89,14 +106,20 @@ public class TokenService {
                 }));
     }
 
-    private Mono<TokenResponse> issue(UserRef user, String familyId) {
+    private Mono<TokenResponse> issue(UserRef user, String familyId, String refresh) {
         return Mono.defer(() -> {
             AccessToken access = accessTokens.issue(user, familyId);
-            String refresh = newRefreshToken();
             RefreshSession session = new RefreshSession(user.id(), familyId, access.issuedAt());
             return refreshTokens.saveCurrent(sha256Hex(refresh), session, props.token().refreshTtl())
-                    .then(Mono.fromSupplier(() -> new TokenResponse(access.value(), refresh, TokenResponse.BEARER,
-                            props.token().accessTtl().toSeconds(), user)));
+                    .flatMap(stored -> {
+                        if (!stored) {
+                            // a retry of the same token within the grace overtook this refresh and has its pair
+                            log.info("refresh overtaken by its retry, pair dropped: userId={}", user.id());
+                            return Mono.<TokenResponse>error(new InvalidRefreshTokenException());
+                        }
+                        return Mono.just(new TokenResponse(access.value(), refresh, TokenResponse.BEARER,
+                                props.token().accessTtl().toSeconds(), user));
+                    });
         });
     }
 

@@ -22,6 +22,7 @@ class AuthPropertiesTests {
         assertThat(props.token().audience()).isEqualTo("wxim");
         assertThat(props.token().accessTtl()).isEqualTo(Duration.ofMinutes(15));
         assertThat(props.token().refreshTtl()).isEqualTo(Duration.ofDays(30));
+        assertThat(props.token().refreshRetryGrace()).isEqualTo(Duration.ofSeconds(30));
         assertThat(props.signing().keyFile()).isNull();
         assertThat(props.signing().keyId()).isNull();
         assertThat(props.signing().generateIfMissing()).isFalse();
@@ -47,6 +48,18 @@ class AuthPropertiesTests {
         assertThatThrownBy(() -> bind(Map.of("im.auth.token.access-ttl", "0s")))
                 .isInstanceOf(BindException.class)
                 .rootCause().hasMessageContaining("im.auth.token.access-ttl");
+    }
+
+    @Test
+    void bindsRefreshRetryGrace_zeroTurnsItOff_andRejectsNegativeOrOverFiveMinutes() {
+        assertThat(bind(Map.of("im.auth.token.refresh-retry-grace", "0s")).token().refreshRetryGrace()).isZero();
+        assertThat(bind(Map.of("im.auth.token.refresh-retry-grace", "5m")).token().refreshRetryGrace())
+                .isEqualTo(Duration.ofMinutes(5));
+        for (String value : new String[] {"-1s", "301s"}) {
+            assertThatThrownBy(() -> bind(Map.of("im.auth.token.refresh-retry-grace", value)))
+                    .isInstanceOf(BindException.class)
+                    .rootCause().hasMessageContaining("im.auth.token.refresh-retry-grace");
+        }
     }
 
     private static AuthProperties bind(Map<String, String> values) {

@@ -93,7 +93,8 @@ class AccessTokenIssuerTests {
 
     static AuthProperties props(Duration accessTtl) {
         return new AuthProperties(new AuthProperties.DevLogin(false),
-                new AuthProperties.Token("wxim-test-iss", "wxim-test-aud", accessTtl, Duration.ofDays(30)),
+                new AuthProperties.Token("wxim-test-iss", "wxim-test-aud", accessTtl, Duration.ofDays(30),
+                        Duration.ofSeconds(30)),
                 new AuthProperties.Signing(null, null, true), Duration.ofSeconds(2), Duration.ofSeconds(3), null);
     }
 }
