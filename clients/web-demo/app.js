@@ -11,6 +11,8 @@
   // a token refresh with no answer by then is aborted: the gateway answers within its proxy timeout (10 s), so by
   // then the answer was lost on the way, and only then is the same refresh token presented again
   const REFRESH_GIVE_UP_MS = 120000;
+  const RENEW_RETRY_MS = 5000; // a failed renewal while connected is tried again this soon: within the retry grace (30 s)
+  const RENEW_TRIES = 3;
   let logins = 0; // numbers each login: work begun for one login stops once another login replaced it
   const initial = () => ({
     session: 0, token: null, refreshToken: null, refreshAt: 0, me: null, stopped: false,
@@ -120,11 +122,11 @@
     state.reconnect = setTimeout(connect, jitter(state.backoff++));
   }
 
-  /** New tokens for the refresh token; true if they are in use within REFRESH_WAIT_MS. A refresh token works once, and
-   *  presenting a used one again revokes the whole session (protocol.md, POST /api/auth/refresh; there is no grace
-   *  window). So a refresh token is never presented twice while its first presentation may still answer: a refresh
-   *  while the call for the same token is on its way (also past the wait) waits for that call, and a late answer is
-   *  still used. */
+  /** New tokens for the refresh token; true if they are in use within REFRESH_WAIT_MS. A refresh token works once:
+   *  presented again it revokes the whole session, except as a retry within the retry grace (30 s after its first
+   *  presentation) of a refresh whose answer was lost (protocol.md, POST /api/auth/refresh). So a refresh token is never
+   *  presented twice while its first presentation may still answer: a refresh while the call for the same token is on
+   *  its way (also past the wait) waits for that call, and a late answer is still used; a failed one is retried soon. */
   function refresh() {
     const call = state.refreshing?.token === state.refreshToken ? state.refreshing : presentRefreshToken();
     return new Promise((resolve) => {
@@ -177,11 +179,18 @@
     send({ type: 'auth', rid: 'auth', token: state.token });
   }
 
-  /** While connected: refresh before the token expires; the answer goes to the connection (handOver). If that
-   *  fails, the connection closes with 4003 at expiry and the token is refreshed before reconnecting. */
+  /** While connected: refresh before the token expires; the answer goes to the connection (handOver). A failed
+   *  refresh is tried again after RENEW_RETRY_MS, at most RENEW_TRIES times in all, so that a refresh whose answer was
+   *  lost is retried within the retry grace; if all fail, the connection closes with 4003 at expiry and the token is
+   *  refreshed before reconnecting. */
   function scheduleRenewal() {
     clearTimeout(state.renew);
-    state.renew = setTimeout(refresh, Math.max(0, state.refreshAt - Date.now()));
+    let tries = 0;
+    const renew = async () => {
+      const ok = await refresh();
+      if (!ok && !state.stopped && state.refreshToken && ++tries < RENEW_TRIES) state.renew = setTimeout(renew, RENEW_RETRY_MS);
+    };
+    state.renew = setTimeout(renew, Math.max(0, state.refreshAt - Date.now()));
   }
 
   /** The refresh token was refused (expired or revoked): only a new login helps. */
