@@ -1,5 +1,6 @@
 package io.wxim.auth.error;
 
+import io.wxim.auth.token.RefreshInProgressException;
 import io.wxim.auth.wechat.WeChatLoginException;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
@@ -66,6 +67,16 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
         HttpHeaders headers = new HttpHeaders();
         ex.retryAfter().ifPresent(after -> headers.set(HttpHeaders.RETRY_AFTER, String.valueOf(after.toSeconds())));
         return handleExceptionInternal(ex, problem, headers, ex.status(), exchange);
+    }
+
+    @ExceptionHandler(RefreshInProgressException.class)
+    Mono<ResponseEntity<Object>> handleRefreshInProgress(RefreshInProgressException ex, ServerWebExchange exchange) {
+        log.info("refresh retry too early, answered 503: path={}", exchange.getRequest().getPath());
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE, ex.getMessage());
+        problem.setTitle("Service unavailable");
+        HttpHeaders headers = new HttpHeaders();
+        headers.set(HttpHeaders.RETRY_AFTER, "2");
+        return handleExceptionInternal(ex, problem, headers, HttpStatus.SERVICE_UNAVAILABLE, exchange);
     }
 
     @ExceptionHandler({TimeoutException.class, DataAccessResourceFailureException.class})

@@ -25,6 +25,8 @@ class RefreshTokenRepository {
     private static final RedisScript<String> TAKE = load("redis/refresh_take.lua", String.class);
     private static final RedisScript<String> RETRY = load("redis/refresh_retry.lua", String.class);
     private static final RedisScript<Long> SAVE = load("redis/refresh_save.lua", Long.class);
+    private static final String WAIT = "wait";
+    private static final Duration TAKE_OVER_AGE = Duration.ofSeconds(10);
 
     private final ReactiveStringRedisTemplate redis;
     private final JsonMapper json;
@@ -68,19 +70,31 @@ class RefreshTokenRepository {
      * that it is a reuse if it ever shows up) and records {@code newSuccessorHash} in its place, keeping the grace's
      * end. Empty, changing nothing, if the grace is over or the successor is used already (rotated further, or taken
      * by another retry): a reuse. A successor that was never stored (its rotation was cut off after the take) is
-     * taken too, with the rotated token's session, and can then no longer be stored.
+     * taken too, with the rotated token's session, and can then no longer be stored, once the rotation is
+     * {@link #takeOverAge} old; before, {@link RefreshInProgressException} (503: ask again a little later).
      */
-    Mono<RefreshSession> takeSuccessor(String tokenHash, String newSuccessorHash, Duration usedTtl) {
+    Mono<RefreshSession> takeSuccessor(String tokenHash, String newSuccessorHash, Duration usedTtl, Duration grace) {
         String next = RedisNames.refreshNext(tokenHash);
         return redis.opsForValue().get(next)
                 .timeout(props.redisTimeout())
                 .flatMap(successorHash -> redis.execute(RETRY,
                                 List.of(next, RedisNames.refreshToken(successorHash),
                                         RedisNames.refreshUsed(successorHash), RedisNames.refreshUsed(tokenHash)),
-                                List.of(successorHash, newSuccessorHash, String.valueOf(usedTtl.toSeconds())))
+                                List.of(successorHash, newSuccessorHash, String.valueOf(usedTtl.toSeconds()),
+                                        String.valueOf(grace.toMillis()), String.valueOf(takeOverAge(grace).toMillis())))
                         .next()
                         .timeout(props.redisTimeout()))
-                .map(value -> json.readValue(value, RefreshSession.class));
+                .flatMap(value -> WAIT.equals(value) ? Mono.error(new RefreshInProgressException())
+                        : Mono.just(json.readValue(value, RefreshSession.class)));
+    }
+
+    /**
+     * How old a rotation whose successor was never stored must be before a retry takes it over: the gateway's proxy
+     * timeout (10 s), by when a rotation that was merely slow has stored it, or half the grace if that is shorter.
+     */
+    static Duration takeOverAge(Duration grace) {
+        Duration half = grace.dividedBy(2);
+        return half.compareTo(TAKE_OVER_AGE) < 0 ? half : TAKE_OVER_AGE;
     }
 
     /** The session of a token that was already rotated, or empty. */

@@ -89,8 +89,15 @@ public class TokenService {
         if (props.token().refreshRetryGrace().isZero()) {
             return Mono.empty();
         }
-        return refreshTokens.takeSuccessor(hash, successorHash, props.token().refreshTtl())
-                .doOnNext(session -> log.info("refresh retried within grace: userId={}", session.userId()));
+        return refreshTokens.takeSuccessor(hash, successorHash, props.token().refreshTtl(), props.token().refreshRetryGrace())
+                .doOnNext(session -> log.info("refresh retried within grace: userId={}", session.userId()))
+                // too early to take over a successor not stored: 503, unless the session ended meanwhile (a logout
+                // deletes its current token too), which no later retry changes: 401 then
+                .onErrorResume(RefreshInProgressException.class, early -> refreshTokens.findUsed(hash)
+                        .flatMap(session -> revoker.isRefreshRevoked(session.userId(), session.familyId(),
+                                session.issuedAt().getEpochSecond()))
+                        .flatMap(revoked -> Mono.<RefreshSession>error(revoked ? new InvalidRefreshTokenException() : early))
+                        .switchIfEmpty(Mono.error(early)));
     }
 
     /** A token that is not current: if it was rotated before, revoke its session (reuse), then 401 either way. */

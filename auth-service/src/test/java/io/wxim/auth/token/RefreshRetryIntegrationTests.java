@@ -161,14 +161,20 @@ class RefreshRetryIntegrationTests {
 
     @Test
     void retryTakesOver_whenTheFirstRefreshStoppedAfterItsTake_andItsPairIsNeverStored() throws Exception {
+        Duration grace = Duration.ofSeconds(2); // an unstored successor is taken over from 1 s after the rotation
+        TokenService tokens = withGrace(grace);
         TokenResponse a = login();
         String sid = sid(a);
         String hashA = TokenService.sha256Hex(a.refreshToken());
         String hashB = TokenService.sha256Hex("B-" + UUID.randomUUID());
         // the first refresh took A (and recorded B), then was cut off (the gateway's timeout cancelled it)
-        RefreshSession session = refreshTokens.takeAndMarkUsed(hashA, hashB, props.token().refreshTtl(),
-                props.token().refreshRetryGrace()).block(TIMEOUT);
+        RefreshSession session = refreshTokens.takeAndMarkUsed(hashA, hashB, props.token().refreshTtl(), grace)
+                .block(TIMEOUT);
         assertThat(session.familyId()).isEqualTo(sid);
+        // too early: the rotation may still be on its way (a copy presented now must not take the session from it)
+        StepVerifier.create(tokens.refresh(a.refreshToken())).expectError(RefreshInProgressException.class).verify(TIMEOUT);
+        assertThat(revoked(sid)).isFalse();
+        Thread.sleep(RefreshTokenRepository.takeOverAge(grace).toMillis() + 100);
 
         TokenResponse c = refresh(tokens, a.refreshToken());
 
@@ -236,7 +242,8 @@ class RefreshRetryIntegrationTests {
 
     /** One racing retry: its pair, or nothing if refused (401). */
     private Mono<TokenResponse> attempt(String refreshToken) {
-        return tokens.refresh(refreshToken).onErrorResume(InvalidRefreshTokenException.class, e -> Mono.empty());
+        return tokens.refresh(refreshToken).onErrorResume(
+                e -> e instanceof InvalidRefreshTokenException || e instanceof RefreshInProgressException, e -> Mono.empty());
     }
 
     private TokenService withGrace(Duration grace) {
