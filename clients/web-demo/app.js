@@ -9,8 +9,9 @@
   const STABLE_MS = 30000; // a connection that lasted this long resets the reconnect backoff
   const REFRESH_WAIT_MS = 15000; // a token refresh with no answer by then counts as failed (its answer is still used)
   // a token refresh with no answer by then is aborted: the gateway answers within its proxy timeout (10 s), so by
-  // then the answer was lost on the way, and only then is the same refresh token presented again
-  const REFRESH_GIVE_UP_MS = 120000;
+  // then the answer was lost on the way, and only then is the same refresh token presented again, still within
+  // auth-service's retry grace (30 s after its first presentation; it used to be 2 min, past the grace)
+  const REFRESH_GIVE_UP_MS = 20000;
   const RENEW_RETRY_MS = 5000; // a failed renewal while connected is tried again this soon: within the retry grace (30 s)
   const RENEW_TRIES = 3;
   let logins = 0; // numbers each login: work begun for one login stops once another login replaced it
@@ -100,6 +101,7 @@
     clearInterval(state.ping);
     clearTimeout(state.dead);
     clearTimeout(state.renew);
+    state.renewal = null; // a renewal on its way does not try again
     clearTimeout(state.reconnect);
     for (const r of state.resends.values()) clearTimeout(r.timer); // welcome resends the whole outbox anyway
     state.resends.clear();
@@ -186,9 +188,13 @@
   function scheduleRenewal() {
     clearTimeout(state.renew);
     let tries = 0;
+    const schedule = {}; // tries again only while no later schedule replaced this one
+    state.renewal = schedule;
     const renew = async () => {
       const ok = await refresh();
-      if (!ok && !state.stopped && state.refreshToken && ++tries < RENEW_TRIES) state.renew = setTimeout(renew, RENEW_RETRY_MS);
+      if (!ok && state.renewal === schedule && !state.stopped && state.refreshToken && ++tries < RENEW_TRIES) {
+        state.renew = setTimeout(renew, RENEW_RETRY_MS);
+      }
     };
     state.renew = setTimeout(renew, Math.max(0, state.refreshAt - Date.now()));
   }
