@@ -39,14 +39,24 @@ final class EmbeddedRedis implements AutoCloseable {
         this.log = log;
     }
 
-    /** Starts redis-server on {@code 127.0.0.1:port} with AOF on, its data in {@code dir}; returns once it is ready. */
-    static EmbeddedRedis start(int port, Path dir) throws IOException {
+    /** The file redis-server writes its process id to, in its data directory (so a run killed with -9 can be cleaned up). */
+    static Path pidFile(Path dir) {
+        return dir.resolve("redis-server.pid");
+    }
+
+    /**
+     * Starts redis-server on {@code 127.0.0.1:port} with AOF on, its data in {@code dir}; returns at once, before it is
+     * ready ({@link #awaitReady}), so that whoever stops it on shutdown knows it even while it is starting (loading a
+     * large AOF can take a while, and a Ctrl+C then, which does not reach it in its own session, left it running).
+     */
+    static EmbeddedRedis launch(int port, Path dir) throws IOException {
         List<String> redisCommand = new RedisServerBuilder() // [binary, config file]
                 .port(port)
                 .bind("127.0.0.1")
                 .setting("dir " + dir)
                 .setting("appendonly yes")
                 .setting("save \"\"")
+                .setting("pidfile " + pidFile(dir))
                 .buildCommandArgs();
         List<String> command = new ArrayList<>();
         setsid().ifPresent(command::add);
@@ -57,9 +67,7 @@ final class EmbeddedRedis implements AutoCloseable {
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();
-        EmbeddedRedis redis = new EmbeddedRedis(process, log);
-        redis.awaitReady();
-        return redis;
+        return new EmbeddedRedis(process, log);
     }
 
     /** The process id (redis-server's: {@code setsid} replaces itself with it). */
@@ -83,7 +91,8 @@ final class EmbeddedRedis implements AutoCloseable {
         }
     }
 
-    private void awaitReady() throws IOException {
+    /** Waits until redis-server accepts connections; fails (killing it) if it exits or is not ready in time. */
+    void awaitReady() throws IOException {
         long deadline = System.nanoTime() + START_LIMIT.toNanos();
         while (!Redis.SERVER_READY_PATTERN.matcher(output()).find()) {
             if (!process.isAlive()) {

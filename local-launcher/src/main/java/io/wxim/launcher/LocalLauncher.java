@@ -53,7 +53,8 @@ public final class LocalLauncher {
             redisHost = "127.0.0.1";
             redisPort = Integer.parseInt(env("WXIM_REDIS_PORT", "6390"));
             Path redisDir = Files.createDirectories(data.resolve("redis"));
-            running.redis = EmbeddedRedis.start(redisPort, redisDir);
+            running.redis = EmbeddedRedis.launch(redisPort, redisDir); // known to the hook before it is ready
+            running.redis.awaitReady();
         } else {
             redisPort = Integer.parseInt(env("REDIS_PORT", "6379"));
         }

@@ -7,6 +7,7 @@ import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,13 +29,15 @@ final class LauncherProcess implements AutoCloseable {
 
     private final Process process;
     private final int port;
+    private final Path data;
     private final StringBuffer output = new StringBuffer();
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private final Thread reader;
 
-    private LauncherProcess(Process process, int port) {
+    private LauncherProcess(Process process, int port, Path data) {
         this.process = process;
         this.port = port;
+        this.data = data;
         this.reader = new Thread(this::read, "launcher-output");
         reader.setDaemon(true);
         reader.start();
@@ -62,7 +65,7 @@ final class LauncherProcess implements AutoCloseable {
         builder.environment().put("WXIM_REDIS_PORT", String.valueOf(TestInfra.freePort()));
         builder.environment().put("WXIM_MONGO_PORT", String.valueOf(TestInfra.freePort()));
         builder.environment().putAll(env);
-        return new LauncherProcess(builder.start(), port);
+        return new LauncherProcess(builder.start(), port, data);
     }
 
     /** Waits for the banner ("Open http://localhost:port/"). */
@@ -115,10 +118,25 @@ final class LauncherProcess implements AutoCloseable {
         return output.toString();
     }
 
+    /**
+     * Kills the launcher if it still runs (a failed or timed-out test), and then the redis-server it started, which
+     * runs in a session of its own and outlives a launcher killed that way.
+     */
     @Override
     public void close() {
         if (process.isAlive()) {
             process.destroyForcibly();
+            try {
+                process.waitFor(10, TimeUnit.SECONDS);
+                Path pidFile = EmbeddedRedis.pidFile(data.resolve("redis"));
+                if (Files.exists(pidFile)) {
+                    ProcessHandle.of(Long.parseLong(Files.readString(pidFile).trim())).ifPresent(ProcessHandle::destroyForcibly);
+                }
+            } catch (IOException | NumberFormatException e) {
+                System.err.println("redis-server of the killed launcher not found: " + e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

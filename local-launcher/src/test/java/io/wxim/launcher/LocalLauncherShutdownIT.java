@@ -78,7 +78,8 @@ class LocalLauncherShutdownIT {
 
         // the DISCONNECT reached Redis and chat-service: the user's connection is gone from Redis (AOF, read back)
         int port = TestInfra.freePort();
-        try (EmbeddedRedis redis = EmbeddedRedis.start(port, data.resolve("redis"))) {
+        try (EmbeddedRedis redis = EmbeddedRedis.launch(port, data.resolve("redis"))) {
+            redis.awaitReady();
             RedisClient client = RedisClient.create("redis://127.0.0.1:" + port);
             try (StatefulRedisConnection<String, String> connection = client.connect()) {
                 assertThat(connection.sync().exists(connectionsKey)).as("connections of the user").isZero();
