@@ -2,8 +2,8 @@
 -- KEYS[1] = im:chat:pair:of:<user>, KEYS[2] = im:chat:pair:lost, KEYS[3] = im:chat:conns:<user>
 -- ARGV[1] = user, ARGV[2] = conv, ARGV[3] = key prefix "im:chat:pair:", ARGV[4] = "leave" or "lost", ARGV[5] = now
 -- For "lost" it ends only if the user's grace period (score in KEYS[2]) has passed and the user is still offline.
--- Optionally (the sweeper ending a lost peer's session) the peer is told in the same step (lib/to_users.lua,
--- prepended; done after this script, a failure in between lost it for good): KEYS[4], KEYS[5] = the peer's connections
+-- Optionally (the sweeper ending a lost peer's session, a pairLeave) the peer is told in the same step
+-- (lib/to_users.lua, prepended; done after this script, a failure in between lost it for good): KEYS[4], KEYS[5] = the peer's connections
 -- and connections being set up, ARGV[6] = the node channel prefix, ARGV[7] = the peer as read from the session
 -- before, ARGV[8] = the peer's message (published only if this call ended the session and its peer is ARGV[7]).
 -- Returns "1|peer" if this call ended it, else "0".

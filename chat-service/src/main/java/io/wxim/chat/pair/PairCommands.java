@@ -137,16 +137,30 @@ public class PairCommands {
         if (!Conversations.isPair(frame.conv())) {
             return Mono.error(new ProtocolException(ErrorCode.NOT_FOUND, "you are not in this pair session"));
         }
-        return pairs.leave(me, frame.conv(), clock.millis())
+        long now = clock.millis();
+        // the peer is told in the leave's own step (read from the session first): a failure after it cannot lose that
+        return pairs.session(frame.conv())
+                .map(users -> me.equals(users.get("a")) ? users.getOrDefault("b", "") : users.getOrDefault("a", ""))
+                .defaultIfEmpty("")
+                .flatMap(peerRead -> peerRead.isEmpty()
+                        ? pairs.leave(me, frame.conv(), now).map(peer -> new Ended(peer, false))
+                        : pairs.leave(me, frame.conv(), now, peerRead, deliveries.inScript(List.of(new UserFrames(peerRead,
+                                        new ServerFrame.PairEnded(null, frame.conv(), me, "peer_left")))))
+                                .map(peer -> new Ended(peer, peer.equals(peerRead))))
                 .switchIfEmpty(Mono.error(() -> new ProtocolException(ErrorCode.NOT_FOUND, "you are not in this pair session")))
-                .flatMap(peer -> {
+                .flatMap(ended -> {
+                    String peer = ended.peer();
                     List<UserFrames> events = new ArrayList<>(2);
-                    if (!peer.isEmpty()) {
+                    if (!peer.isEmpty() && !ended.peerTold()) { // not told in the step (no peer read before)
                         events.add(new UserFrames(peer, new ServerFrame.PairEnded(null, frame.conv(), me, "peer_left")));
                     }
                     events.add(new UserFrames(me, cmd.conn(), new ServerFrame.PairEnded(null, frame.conv(), peer, "left")));
                     return deliveries.toEach(events).thenReturn(deliveries.reply(cmd, new ServerFrame.PairEnded(frame.rid(), frame.conv(), peer, "left")));
                 });
+    }
+
+    /** A leave that ended the session: the peer ("" if none), and whether the leave's step told the peer. */
+    private record Ended(String peer, boolean peerTold) {
     }
 
     private String newConv() {

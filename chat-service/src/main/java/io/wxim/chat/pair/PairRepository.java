@@ -128,11 +128,20 @@ public class PairRepository {
      * {@code peer}) in the same step if this call ended the session: a failure after the step cannot lose it.
      */
     public Mono<String> endIfLost(String userId, String conv, long now, String peer, Deliveries.InScript toPeer) {
-        List<String> args = new ArrayList<>(3);
-        args.add(toPeer.prefix());
-        args.add(peer);
-        args.add(toPeer.messages().get(0));
-        return end(userId, conv, "lost", now, toPeer.nodeKeys(), args);
+        return end(userId, conv, "lost", now, toPeer.nodeKeys(), peerArgs(peer, toPeer));
+    }
+
+    /**
+     * {@link #leave}, and {@code peer} (read from the session before) gets {@code toPeer} (one entry, for {@code peer})
+     * in the same step if this call ended the session: a failure after the step cannot lose it (a retried leave
+     * answers not_found and tells no one).
+     */
+    public Mono<String> leave(String userId, String conv, long now, String peer, Deliveries.InScript toPeer) {
+        return end(userId, conv, "leave", now, toPeer.nodeKeys(), peerArgs(peer, toPeer));
+    }
+
+    private static List<String> peerArgs(String peer, Deliveries.InScript toPeer) {
+        return List.of(toPeer.prefix(), peer, toPeer.messages().get(0));
     }
 
     private Mono<String> end(String userId, String conv, String mode, long now) {
