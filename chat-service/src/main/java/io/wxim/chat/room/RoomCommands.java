@@ -84,6 +84,10 @@ public class RoomCommands {
         UserRef user = cmd.user();
         String conv = frame.conv();
         return rooms.join(conv, user.id())
+                // refused at the limit: a connect that read the memberships while the refused one existed (the count
+                // after an insert removes it again) registered the user online in the room and subscribed it: undone
+                .onErrorResume(e -> e instanceof ProtocolException p && p.code() == ErrorCode.TOO_LARGE,
+                        e -> finishLeave(conv, user.id()).then(Mono.error(e)))
                 .flatMap(joined -> presence.markOnline(conv, user.id())
                         .flatMap(online -> (joined.newly()
                                 ? crowd.announce(conv, online, new ServerFrame.MemberJoined(conv, user, online))
@@ -108,22 +112,28 @@ public class RoomCommands {
         return rooms.leave(conv, user.id()).thenReturn(true)
                 .onErrorResume(e -> e instanceof ProtocolException p && p.code() == ErrorCode.NOT_FOUND
                         && Conversations.isRoom(conv) && !Conversations.LOBBY.equals(conv), e -> Mono.just(false))
-                .flatMap(removed -> presence.leave(conv, user.id(), !removed).flatMap(left -> {
+                .flatMap(removed -> !removed ? finishLeave(conv, user.id()).then(Mono.error(RoomService.notFound()))
+                        : presence.leave(conv, user.id(), false).flatMap(left -> {
                     NodeMessage unsubscribe = NodeMessage.unsubscribe(user.id(), List.of(conv), null, 0, List.of(), left.leaves());
-                    if (!removed) {
-                        // not when the user joined again meanwhile (another device): the join's subscribe would be
-                        // undone by this late unsubscribe, and the user's connections miss the room
-                        return (left.leaves() == 0 ? Mono.<Void>empty() : rooms.isMember(conv, user.id())
-                                        .flatMap(member -> member ? Mono.<Void>empty()
-                                                : deliveries.toUserNodes(user.id(), null, unsubscribe)))
-                                .then(Mono.error(RoomService.notFound()));
-                    }
                     return crowd.announce(conv, left.online(), new ServerFrame.MemberLeft(conv, user, left.online()))
                             .then(deliveries.toUserNodes(user.id(), null, unsubscribe))
                             .then(deliveries.toUser(user.id(), cmd.conn(), List.of(new ServerFrame.Left(null, conv))))
                             .thenReturn(NodeMessage.unsubscribe(user.id(), List.of(conv), cmd.conn(), cmd.ref(),
                                     List.of(deliveries.encode(new ServerFrame.Left(frame.rid(), conv))), left.leaves()));
                 }));
+    }
+
+    /**
+     * For a user who is not a member of {@code conv} (any more): if still recorded online in it, out of it and
+     * unsubscribed everywhere ({@code room_leave.lua}'s finishing mode); if they left it recently, that leave's
+     * unsubscribe again. Not when the user is a member again (joined meanwhile on another device): the join's
+     * subscribe would be undone by this late unsubscribe, and the user's connections miss the room.
+     */
+    private Mono<Void> finishLeave(String conv, String userId) {
+        return presence.leave(conv, userId, true).flatMap(left -> left.leaves() == 0 ? Mono.<Void>empty()
+                : rooms.isMember(conv, userId).flatMap(member -> member ? Mono.<Void>empty()
+                        : deliveries.toUserNodes(userId, null,
+                                NodeMessage.unsubscribe(userId, List.of(conv), null, 0, List.of(), left.leaves()))));
     }
 
     public Mono<NodeMessage> members(Command cmd, ClientFrame.ListMembers frame) {

@@ -214,6 +214,34 @@ class RoomLeaveIntegrationTests {
         assertThat(atNode.poll(500, TimeUnit.MILLISECONDS)).as("no unsubscribe").isNull();
     }
 
+    /**
+     * A join refused at the room limit while the user is recorded online in that room (a connect registered them
+     * while a membership the limit then removed existed): the user is taken out of the room's online set and every
+     * gateway unsubscribes, instead of staying online in and subscribed to a room they are not in.
+     */
+    @Test
+    void aJoinRefusedAtTheLimit_takesTheUserOutOfTheRoomAConnectRegisteredThemIn() throws Exception {
+        UserRef kay = new UserRef("uk" + run, "Kay", null);
+        memberRoom(kay); // at the limit of one room
+        String other = Conversations.room("lk" + run);
+        repository.insertRoom(new Room("lk" + run, "Refused", "owner" + run, 1L)).block(WAIT);
+        String node = "gw-k" + run;
+        presence.connect(kay, node, "k1" + run, List.of(Conversations.LOBBY, other), "", true).block(WAIT);
+        LinkedBlockingQueue<String> atNode = listen(node);
+        RoomCommands atLimit = new RoomCommands(TestRoomServices.withRoomLimit(repository, 1, Clock.systemUTC()),
+                presence, new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()), deliveries,
+                new CrowdPresence(deliveries, presence, props), props);
+        ClientFrame.Join join = new ClientFrame.Join("j", other);
+
+        assertThat(catchThrowable(() -> atLimit.join(new Command(Command.Event.FRAME, node, "k1" + run, 3, kay, join), join)
+                .block(WAIT))).isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TOO_LARGE));
+
+        assertThat(redis.opsForSet().isMember(RedisNames.online(other), kay.id()).block(WAIT)).isFalse();
+        NodeMessage unsubscribe = codec.read(next(atNode), NodeMessage.class);
+        assertThat(unsubscribe.kind()).isEqualTo(NodeMessage.Kind.UNSUBSCRIBE);
+        assertThat(unsubscribe.convs()).containsExactly(other);
+    }
+
     /** A leave of a room the user is not in (nor recorded online in) answers not_found and changes nothing. */
     @Test
     void aLeaveOfARoomTheUserIsNotInChangesNothing() throws Exception {
