@@ -22,15 +22,13 @@ import reactor.core.publisher.Mono;
  * Redis sends a conversation's frames only to gateways with a member connected. {@link #acquire} completes once the
  * SUBSCRIBE is confirmed (receive() would race it and could lose the first messages). Delivery guarantee:
  * at-most-once; clients repair gaps with sync. A subscription that ends with an error while connections still hold it
- * (a delivery that threw, the listener container's stream failing) is made again after {@link #RESUBSCRIBE_DELAY}
- * (then with a growing delay, at most {@link #RESUBSCRIBE_MAX_DELAY}), and once it is confirmed the conversation's
+ * (a delivery that threw, the listener container's stream failing) is made again after {@link ResubscribeBackoff#FIRST}
+ * (then with a growing delay, at most {@link ResubscribeBackoff#MAX}), and once it is confirmed the conversation's
  * local members get {@code resync}: what was published meanwhile was not received here.
  */
 public final class ConversationSubscriptions {
     private static final Logger log = LoggerFactory.getLogger(ConversationSubscriptions.class);
 
-    static final Duration RESUBSCRIBE_DELAY = Duration.ofSeconds(1);
-    static final Duration RESUBSCRIBE_MAX_DELAY = Duration.ofSeconds(30);
     private static final String RESYNC = new FrameCodec().encode(new ServerFrame.Resync("pubsub"));
 
     private final ReactiveRedisMessageListenerContainer container;
@@ -47,21 +45,12 @@ public final class ConversationSubscriptions {
         volatile boolean confirmed;
         /** The highest seq of a {@code message} frame received on the channel (ADR-27); -1: a seq could not be read. */
         final AtomicLong highestSeq = new AtomicLong();
-        /** The wait before the next attempt to subscribe again; doubles while streams keep ending soon after a start. */
-        volatile Duration retryDelay = RESUBSCRIBE_DELAY;
+        /** The waits before subscribing again after the stream ended. */
+        final ResubscribeBackoff backoff = new ResubscribeBackoff();
 
-        /**
-         * The wait before subscribing again after a stream ended: {@link #RESUBSCRIBE_DELAY} after one that lived at
-         * least {@link #RESUBSCRIBE_MAX_DELAY}, else the current delay, which doubles for the next time (at most
-         * {@link #RESUBSCRIBE_MAX_DELAY}): a stream that keeps failing right after each start does not make every
-         * member resync every second.
-         */
+        /** The wait before subscribing again: reset if the stream that ended had lived long ({@link ResubscribeBackoff}). */
         Duration nextDelay() {
-            Duration delay = confirmed && System.nanoTime() - confirmedAt >= RESUBSCRIBE_MAX_DELAY.toNanos()
-                    ? RESUBSCRIBE_DELAY : retryDelay;
-            Duration doubled = delay.multipliedBy(2);
-            retryDelay = doubled.compareTo(RESUBSCRIBE_MAX_DELAY) > 0 ? RESUBSCRIBE_MAX_DELAY : doubled;
-            return delay;
+            return backoff.next(confirmed && ResubscribeBackoff.livedLong(confirmedAt));
         }
 
         void received(long seq) {

@@ -25,7 +25,7 @@ import reactor.core.publisher.Mono;
  * started once the SUBSCRIBE is confirmed, so no reply to a new connection can be missed.
  * <p>
  * If the channel's stream ends (an error of the listener container; Lettuce's own reconnects do not end it), the
- * channel is subscribed again after {@link #RESUBSCRIBE_DELAY}, doubling to {@link #RESUBSCRIBE_MAX_DELAY} while
+ * channel is subscribed again after {@link ResubscribeBackoff#FIRST}, doubling to {@link ResubscribeBackoff#MAX} while
  * streams keep ending within that time of their start, and {@link PubSubWatch} is told as of a dropped connection:
  * what was published meanwhile is lost, so once a probe comes back through the new stream every local connection
  * gets {@code resync} (or 4001 if Redis lost its data). Readiness is DOWN while no stream listens.
@@ -34,8 +34,6 @@ import reactor.core.publisher.Mono;
 class NodeListener implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(NodeListener.class);
     private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(30);
-    static final Duration RESUBSCRIBE_DELAY = Duration.ofSeconds(1);
-    static final Duration RESUBSCRIBE_MAX_DELAY = Duration.ofSeconds(30);
 
     private final ReactiveRedisMessageListenerContainer container;
     private final ConnectionRegistry registry;
@@ -48,7 +46,7 @@ class NodeListener implements SmartLifecycle {
     private volatile boolean running;
     private volatile boolean listening;
     private volatile long listeningSince;
-    private Duration retryDelay = RESUBSCRIBE_DELAY;
+    private final ResubscribeBackoff backoff = new ResubscribeBackoff();
     /** Bound on one attempt to subscribe again (the SUBSCRIBE until confirmed), not counting the wait before it. */
     private final Duration subscribeTimeout;
 
@@ -101,10 +99,7 @@ class NodeListener implements SmartLifecycle {
             return;
         }
         watch.subscriptionInDoubt("the node channel's stream ended");
-        if (System.nanoTime() - listeningSince >= RESUBSCRIBE_MAX_DELAY.toNanos()) {
-            retryDelay = RESUBSCRIBE_DELAY; // it had lived long: not a stream failing right after each start
-        }
-        Duration delay = nextDelay();
+        Duration delay = backoff.next(ResubscribeBackoff.livedLong(listeningSince));
         log.error("node channel stream ended, subscribing again in {}: node={} error={}", delay, node, e.toString());
         again(delay);
     }
@@ -119,16 +114,8 @@ class NodeListener implements SmartLifecycle {
                 .then(container.receiveLater(topic).timeout(subscribeTimeout))
                 .subscribe(this::listen, e -> {
                     log.warn("node channel subscribe failed, trying again: node={} error={}", node, e.toString());
-                    again(nextDelay());
+                    again(backoff.next(false));
                 }));
-    }
-
-    /** The wait before the next attempt; each attempt doubles the one after it, up to the maximum. */
-    private synchronized Duration nextDelay() {
-        Duration delay = retryDelay;
-        Duration doubled = delay.multipliedBy(2);
-        retryDelay = doubled.compareTo(RESUBSCRIBE_MAX_DELAY) > 0 ? RESUBSCRIBE_MAX_DELAY : doubled;
-        return delay;
     }
 
     private Mono<Void> apply(String payload) {

@@ -83,7 +83,7 @@ class ConversationResubscribeIntegrationTests {
         container.failStream();
         subscriptions.release(conv); // within the delay before the new attempt
 
-        Thread.sleep(ConversationSubscriptions.RESUBSCRIBE_DELAY.toMillis() + 1000);
+        Thread.sleep(ResubscribeBackoff.FIRST.toMillis() + 1000);
         assertThat(container.subscribes).hasValue(1);
         assertThat(delivered).isEmpty();
         assertThat(subscriptions.size()).isZero();
@@ -135,7 +135,7 @@ class ConversationResubscribeIntegrationTests {
         publish("two");
         until(() -> delivered.contains("two"));
         try {
-            Thread.sleep(ConversationSubscriptions.RESUBSCRIBE_DELAY.toMillis() + 1000); // a second stream would start
+            Thread.sleep(ResubscribeBackoff.FIRST.toMillis() + 1000); // a second stream would start
         } catch (InterruptedException e) {
             throw new IllegalStateException(e);
         }
