@@ -140,7 +140,7 @@ public class PairCommands {
         long now = clock.millis();
         // the peer is told in the leave's own step (read from the session first): a failure after it cannot lose that
         return pairs.session(frame.conv())
-                .map(users -> me.equals(users.get("a")) ? users.getOrDefault("b", "") : users.getOrDefault("a", ""))
+                .map(users -> PairRepository.peerOf(users, me))
                 .defaultIfEmpty("")
                 .flatMap(peerRead -> peerRead.isEmpty()
                         ? pairs.leave(me, frame.conv(), now).map(peer -> new Ended(peer, false))

@@ -188,6 +188,11 @@ public class PairRepository {
                 Limit.limit().count(max)).timeout(timeout);
     }
 
+    /** The other user of a {@link #session} than {@code user} ("" if it names none). */
+    public static String peerOf(Map<String, String> session, String user) {
+        return user.equals(session.get("a")) ? session.getOrDefault("b", "") : session.getOrDefault("a", "");
+    }
+
     /** The two users of an active session ({@code a} requested, {@code b} accepted), or empty once it ended. */
     public Mono<Map<String, String>> session(String conv) {
         return redis.<String, String>opsForHash().entries(RedisNames.pairSession(conv))

@@ -63,7 +63,7 @@ class PairSweeper extends PeriodicTask {
 
     /** Ends {@code user}'s session {@code conv} if their grace period passed; the peer is told in the same step. */
     private Mono<Void> endLost(String user, String conv, Map<String, String> users, long now) {
-        String peer = user.equals(users.get("a")) ? users.getOrDefault("b", "") : users.getOrDefault("a", "");
+        String peer = PairRepository.peerOf(users, user);
         if (peer.isEmpty()) {
             return pairs.endIfLost(user, conv, now).then();
         }
