@@ -45,6 +45,48 @@ final class EmbeddedRedis implements AutoCloseable {
     }
 
     /**
+     * Stops a redis-server left running on {@code dir} by an earlier launcher that was killed ({@code kill -9}, a
+     * crash: it runs in a session of its own and outlives its launcher, holding the port and the AOF, so the next start
+     * failed on the port). Only a live process named by the directory's pidfile whose command is redis-server (the pid
+     * may have been reused); stopped as on a normal stop (SIGTERM: it flushes the AOF), killed after
+     * {@link #STOP_LIMIT}. Call only while holding the directory's {@link DataDirLock}: then no launcher owns it.
+     *
+     * @return the process id stopped, if there was one
+     */
+    static Optional<Long> stopLeftOver(Path dir) throws IOException {
+        Path pidFile = pidFile(dir);
+        if (!Files.isRegularFile(pidFile)) {
+            return Optional.empty();
+        }
+        long pid;
+        try {
+            pid = Long.parseLong(Files.readString(pidFile, StandardCharsets.US_ASCII).strip());
+        } catch (NumberFormatException e) {
+            return Optional.empty(); // not redis-server's (it writes the number alone)
+        }
+        Optional<ProcessHandle> process = ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+                .filter(handle -> handle.info().command().map(command -> command.contains("redis-server")).orElse(false));
+        if (process.isEmpty()) {
+            return Optional.empty();
+        }
+        ProcessHandle redis = process.get();
+        redis.destroy();
+        try {
+            redis.onExit().get(STOP_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            redis.destroyForcibly();
+            throw new IOException("the redis-server (pid " + pid + ") left by an earlier launcher did not stop within "
+                    + STOP_LIMIT.toSeconds() + " s; killed");
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IOException("could not wait for the redis-server (pid " + pid + ") left by an earlier launcher", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while stopping the redis-server (pid " + pid + ") left by an earlier launcher", e);
+        }
+        return Optional.of(pid);
+    }
+
+    /**
      * Starts redis-server on {@code 127.0.0.1:port} with AOF on, its data in {@code dir}; returns at once, before it is
      * ready ({@link #awaitReady}), so that whoever stops it on shutdown knows it even while it is starting (loading a
      * large AOF can take a while, and a Ctrl+C then, which does not reach it in its own session, left it running).
@@ -73,6 +115,11 @@ final class EmbeddedRedis implements AutoCloseable {
     /** The process id (redis-server's: {@code setsid} replaces itself with it). */
     long pid() {
         return process.pid();
+    }
+
+    /** Whether redis-server is running (false once it exited, e.g. when it could not bind its port). */
+    boolean running() {
+        return process.isAlive();
     }
 
     /** Stops redis-server (SIGTERM: it flushes the AOF and exits), killing it after {@link #STOP_LIMIT}. */

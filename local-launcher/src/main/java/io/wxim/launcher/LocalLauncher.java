@@ -38,21 +38,34 @@ public final class LocalLauncher {
     private LocalLauncher() {
     }
 
-    public static void main(String[] args) throws IOException {
+    public static void main(String[] args) {
         long started = System.nanoTime();
-        Path data = Path.of(env("WXIM_DATA", ".local-data")).toAbsolutePath();
-        Files.createDirectories(data);
-        int gatewayPort = Integer.parseInt(env("WXIM_PORT", "8080"));
-        // From here on, any exit (a failed start, Ctrl+C while starting, a stop) stops what has started, in order.
         Started running = new Started();
-        Runtime.getRuntime().addShutdownHook(new Thread(running::stop, "wxim-local-shutdown"));
+        try {
+            Path data = Path.of(env("WXIM_DATA", ".local-data")).toAbsolutePath();
+            Files.createDirectories(data);
+            running.dataLock = DataDirLock.acquire(data);
+            // From here on, any exit (a failed start, Ctrl+C while starting, a stop) stops what has started, in order.
+            Runtime.getRuntime().addShutdownHook(new Thread(running::stop, "wxim-local-shutdown"));
+            start(running, data, started);
+        } catch (IOException | RuntimeException e) {
+            // A message, not a stack trace; the embedded servers' threads would keep the JVM alive: exit with an error
+            // (the hook stops what has started).
+            System.err.println("wxim did not start: " + (e instanceof IOException ? e.getMessage() : e.toString()));
+            System.exit(1);
+        }
+    }
 
+    private static void start(Started running, Path data, long started) throws IOException {
+        int gatewayPort = Integer.parseInt(env("WXIM_PORT", "8080"));
         String redisHost = System.getenv("REDIS_HOST");
         int redisPort;
         if (redisHost == null) {
             redisHost = "127.0.0.1";
             redisPort = Integer.parseInt(env("WXIM_REDIS_PORT", "6390"));
             Path redisDir = Files.createDirectories(data.resolve("redis"));
+            EmbeddedRedis.stopLeftOver(redisDir).ifPresent(pid -> System.out.printf(
+                    "stopped the redis-server (pid %d) an earlier launcher on %s left running (it was killed)%n", pid, data));
             running.redis = EmbeddedRedis.launch(redisPort, redisDir); // known to the hook before it is ready
             running.redis.awaitReady();
         } else {
@@ -78,16 +91,9 @@ public final class LocalLauncher {
         extra.putAll(fakeWeChatLogin(wechat, random));
         extra.put("im.auth.encryption.key-encryption-key", localKeyEncryptionKey(data, random));
 
-        try {
-            running.system = LocalSystem.start(new LocalSystem.Options(redisHost, redisPort, mongoUri, "im_",
-                    new LocalSystem.Ports(gatewayPort + 1, gatewayPort + 2, gatewayPort + 3, 1000),
-                    List.of(gatewayPort), true, extra));
-        } catch (RuntimeException e) {
-            // The embedded servers' threads would keep the JVM alive: exit with an error (the hook stops them).
-            System.err.println("wxim did not start: " + e);
-            System.exit(1);
-            return;
-        }
+        running.system = LocalSystem.start(new LocalSystem.Options(redisHost, redisPort, mongoUri, "im_",
+                new LocalSystem.Ports(gatewayPort + 1, gatewayPort + 2, gatewayPort + 3, 1000),
+                List.of(gatewayPort), true, extra));
 
         long millis = (System.nanoTime() - started) / 1_000_000;
         System.out.printf("%n  wxim is running (started in %d ms). LOCAL ONLY: dev login is enabled.%n"
@@ -148,6 +154,8 @@ public final class LocalLauncher {
      * earlier: {@link EmbeddedRedis} adds no hook of its own and does not get Ctrl+C.
      */
     private static final class Started {
+        /** Held (strongly: an unreachable channel is closed by its cleaner) until everything else has stopped. */
+        volatile DataDirLock dataLock;
         volatile EmbeddedRedis redis;
         volatile MongoServer mongo;
         volatile FakeWeChatServer wechat;
@@ -158,6 +166,11 @@ public final class LocalLauncher {
             System.out.printf("stopping (at most %d s)...%n", SHUTDOWN_LIMIT.toSeconds());
             LocalSystem services = system;
             BoundedShutdown.run(services == null ? () -> { } : services::close, SHUTDOWN_LIMIT, this::stopTheRest);
+            try {
+                dataLock.release(); // the next launcher on this directory may start now
+            } catch (IOException e) {
+                // released by the JVM's exit in a moment
+            }
             System.out.printf("stopped in %d ms%n", (System.nanoTime() - started) / 1_000_000);
         }
 
@@ -170,7 +183,7 @@ public final class LocalLauncher {
                 if (mongo != null) {
                     mongo.shutdown();
                 }
-                if (redis != null) {
+                if (redis != null && redis.running()) { // else it never started (its output said why) or died
                     try {
                         redis.close();
                         System.out.println("redis-server stopped");

@@ -104,6 +104,24 @@ final class LauncherProcess implements AutoCloseable {
         }
     }
 
+    /** {@code kill -9} of the launcher's JVM alone (a crash): what it started in sessions of its own keeps running. */
+    void killJvm() throws InterruptedException {
+        process.destroyForcibly();
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("launcher not killed within 10 s");
+        }
+    }
+
+    /** The launcher JVM's process id. */
+    long pid() {
+        return process.pid();
+    }
+
+    /** The exit code; the process must have exited ({@link #awaitExit}). */
+    int exitValue() {
+        return process.exitValue();
+    }
+
     /** Waits for the process to exit and its output to end; false if it is still running after {@code wait}. */
     boolean awaitExit(Duration wait) throws InterruptedException {
         boolean exited = process.waitFor(wait.toMillis(), TimeUnit.MILLISECONDS);
