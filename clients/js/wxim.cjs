@@ -33,6 +33,10 @@ const DEFAULT_TIMERS = {
 const MAX_SYNC_CONVS = 100;
 const KEYS_CACHE_MS = 60000;
 const GAP_TRIES = 3; // answered syncs that leave a gap before the client gives up on it
+// A refresh call that ended without a pair (no answer, 5xx) may have rotated the token on the server: its retry must
+// come within auth-service's retry grace (30 s), whoever asked (a reconnect's backoff can be longer than that)
+const REFRESH_RETRY_MS = 5000;
+const REFRESH_RETRY_WINDOW_MS = 20000;
 
 /** UTF-8 bytes of a string (TextEncoder is missing on old mini-program base libraries). */
 function utf8Length(text) {
@@ -452,6 +456,7 @@ class WximClient {
     this._refreshTimer = null;
     this._refreshing = null;
     this._refreshCall = null; // the POST /api/auth/refresh on its way, also past its timeout
+    this._refreshRetry = null; // {token, since, timer}: a failed refresh call's retry within the server's grace
     this._keys = null;
   }
 
@@ -599,16 +604,44 @@ class WximClient {
     const call = { token: sent };
     call.promise = this._call('POST', '/api/auth/refresh', { refreshToken: sent }, false).then((res) => {
       if (!current()) throw superseded();
-      const pair = answer(res);
+      return answer(res);
+    }, (e) => {
+      throw current() ? e : superseded();
+    }).then((pair) => {
       this.setSession(pair);
       const conn = this._conn;
       if (conn && conn.ready) this._auth(conn);
       return pair;
     }, (e) => {
-      throw current() ? e : superseded();
+      if (current() && !refused(e)) this._retryRefreshSoon(sent);
+      throw e;
     }).finally(() => { if (this._refreshCall === call) this._refreshCall = null; });
     this._refreshCall = call;
     return call.promise;
+  }
+
+  /**
+   * A refresh call of `token` ended without a pair and without a refusal: the server may have rotated the token
+   * and its answer been lost. Tried again after REFRESH_RETRY_MS (a single flight with whatever else refreshes), for
+   * REFRESH_RETRY_WINDOW_MS after the first failure, so the retry falls within auth-service's retry grace whoever asked:
+   * a refresh before a reconnect otherwise waited for the next attempt, which a grown backoff put past the grace, and
+   * the used token then ended the session. Not while stopped, nor once the session changed.
+   */
+  _retryRefreshSoon(token) {
+    const previous = this._refreshRetry && this._refreshRetry.token === token ? this._refreshRetry : null;
+    const since = previous ? previous.since : this._now();
+    if (previous) this._timers.clearTimeout(previous.timer);
+    if (this._stopped || this._now() - since >= REFRESH_RETRY_WINDOW_MS) {
+      this._refreshRetry = null;
+      return;
+    }
+    const retry = { token, since, timer: null };
+    retry.timer = this._timers.setTimeout(() => {
+      retry.timer = null;
+      if (this._refreshRetry !== retry || this._stopped || !this._tokens || this._tokens.refreshToken !== token) return;
+      this.refresh().catch((e) => { if (this._started) this._onRefreshFailure(e); });
+    }, REFRESH_RETRY_MS);
+    this._refreshRetry = retry;
   }
 
   /** Sends the current token in-band, so the connection is not closed (4003) when the one it opened with expires. */
@@ -647,7 +680,8 @@ class WximClient {
     if (e instanceof WximError && e.code === 'superseded') return; // setSession scheduled the new session's refresh
     this._emit('error', e);
     if (e instanceof WximHttpError && (e.status === 401 || e.status === 403)) this._stop(4500, 'refresh refused: log in again');
-    else this._timers.setTimeout(() => this._scheduleRefresh(), 5000);
+    else if (!(this._refreshRetry && this._refreshRetry.timer)) this._timers.setTimeout(() => this._scheduleRefresh(), 5000);
+    // else the failed call's retry comes first (_retryRefreshSoon) and lands here again if it fails
   }
 
   /** Logs out this session (its connections close with 4501 everywhere). */
@@ -851,6 +885,8 @@ class WximClient {
     this._timers.clearTimeout(this._reconnectTimer);
     this._reconnectTimer = null;
     this._timers.clearTimeout(this._refreshTimer);
+    if (this._refreshRetry) this._timers.clearTimeout(this._refreshRetry.timer);
+    this._refreshRetry = null;
     this._shut('client stopped'); // a socket left open would keep sending heartbeats, and connect() would not reopen
     this._failQueue(new WximError('stopped', `stopped (${code})`)); // commands: not sent, not kept
     // sends: the frames stay stored, the next connect() of this user sends them (`ack` events)
@@ -1466,6 +1502,12 @@ class WximClient {
 }
 
 /** The data of an HTTP answer, or WximHttpError for a status >= 400. */
+/** A refresh the server refused (the token is not valid, the request is wrong): trying again cannot help. */
+function refused(e) {
+  if (e instanceof WximError && e.code === 'superseded') return true;
+  return e instanceof WximHttpError && e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 429;
+}
+
 function answer(res) {
   if (res.status >= 400) throw new WximHttpError(res.status, res.data, res.headers && res.headers['retry-after']);
   return res.data;

@@ -237,3 +237,80 @@ test('an `auth` the gateway could not check (`unavailable`) is sent again after 
   assert.deepEqual(errors, ['unauthorized']);
   client.close();
 });
+
+/** An http adapter that answers the refresh calls in turn from `statuses` (200: a new pair) and logs their tokens. */
+function refreshAnswers(statuses, clock) {
+  const start = clock.now();
+  const refreshes = [];
+  const http = {
+    request: async (req) => {
+      if (req.url.endsWith('/api/auth/refresh')) {
+        const status = statuses[Math.min(refreshes.length, statuses.length - 1)];
+        refreshes.push({ token: JSON.parse(req.body).refreshToken, at: clock.now() - start });
+        return status === 200 ? { status, data: pair(refreshes.length) } : { status, data: { title: 'lost' } };
+      }
+      return req.headers.Authorization === 'Bearer a0' ? { status: 401, data: {} } : { status: 200, data: { messages: [] } };
+    },
+  };
+  return { http, refreshes };
+}
+
+test('a refresh call that ended without a pair is tried again within the server\'s grace, whoever asked (a REST 401 here)', { timeout: 5000 }, async () => {
+  const clock = fakeClock();
+  const { http, refreshes } = refreshAnswers([504, 200], clock);
+  const client = createClient({ baseUrl: 'http://127.0.0.1:1', transport: scriptedTransport(), timers: clock, now: clock.now,
+    random: () => 0.5, storage: memoryStorage(), http });
+  client.setSession(pair(0));
+  const page = client.history('r:a'); // 401 -> refresh -> 504 (rotated on the server? its answer is lost)
+  assert.equal(await page.then(() => 'resolved', (e) => e.status), 504);
+  assert.deepEqual(refreshes, [{ token: 'r0', at: 0 }]);
+  clock.advance(4999);
+  await flush();
+  assert.equal(refreshes.length, 1, 'not at once');
+  clock.advance(1);
+  await flush();
+  assert.deepEqual(refreshes, [{ token: 'r0', at: 0 }, { token: 'r0', at: 5000 }], 'the same token again, 5 s later');
+  assert.equal(client.session.accessToken, 'a2', 'the retry\'s pair is the session');
+  clock.advance(600000);
+  await flush();
+  assert.equal(refreshes.length, 2, 'nothing more until the next scheduled refresh');
+});
+
+test('the retries of a failed refresh call stop after 20 s; a refusal is never retried', { timeout: 5000 }, async () => {
+  const clock = fakeClock();
+  const { http, refreshes } = refreshAnswers([503], clock);
+  const client = createClient({ baseUrl: 'http://127.0.0.1:1', transport: scriptedTransport(), timers: clock, now: clock.now,
+    random: () => 0.5, storage: memoryStorage(), http });
+  client.setSession(pair(0));
+  await client.refresh().catch(() => {});
+  for (let i = 0; i < 24; i++) {
+    clock.advance(5000);
+    await flush();
+  }
+  assert.deepEqual(refreshes.map((r) => r.at), [0, 5000, 10000, 15000, 20000]);
+
+  const refusedClock = fakeClock();
+  const refusal = refreshAnswers([401], refusedClock);
+  const refusedClient = createClient({ baseUrl: 'http://127.0.0.1:1', transport: scriptedTransport(), timers: refusedClock,
+    now: refusedClock.now, random: () => 0.5, storage: memoryStorage(), http: refusal.http });
+  refusedClient.setSession(pair(0));
+  assert.equal(await refusedClient.refresh().then(() => 'resolved', (e) => e.status), 401);
+  refusedClock.advance(60000);
+  await flush();
+  assert.equal(refusal.refreshes.length, 1);
+});
+
+test('a retried refresh refused on a started client stops it (log in again)', { timeout: 5000 }, async () => {
+  const clock = fakeClock();
+  const transport = scriptedTransport();
+  const { http, refreshes } = refreshAnswers([504, 401], clock);
+  const client = createClient({ baseUrl: 'http://127.0.0.1:1', transport, timers: clock, now: clock.now,
+    random: () => 0.5, storage: memoryStorage(), http });
+  client.setSession(pair(0));
+  await online(client, transport);
+  await client.refresh().catch(() => {});
+  clock.advance(5000);
+  await flush();
+  assert.equal(refreshes.length, 2);
+  assert.equal(client.state, 'stopped');
+});
