@@ -9,6 +9,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.UUID;
@@ -73,7 +74,7 @@ public class TokenService {
         return refreshTokens.takeAndMarkUsed(hash, successorHash, token.refreshTtl(), token.refreshRetryGrace())
                 .switchIfEmpty(Mono.defer(() -> retried(hash, successorHash)))
                 .switchIfEmpty(Mono.defer(() -> reused(hash)))
-                .flatMap(session -> bans.requireNotBanned(session.userId())
+                .flatMap(session -> withinStoreLimit(session, bans.requireNotBanned(session.userId())
                         .then(revoker.isRefreshRevoked(session.userId(), session.familyId(), session.issuedAt().getEpochSecond()))
                         .flatMap(revoked -> revoked ? Mono.<Void>error(new InvalidRefreshTokenException()) : Mono.<Void>empty())
                         .then(users.findById(session.userId()))
@@ -81,7 +82,29 @@ public class TokenService {
                             log.warn("refresh rejected: user gone userId={}", session.userId());
                             return Mono.error(new InvalidRefreshTokenException());
                         }))
-                        .flatMap(user -> issue(user, session.familyId(), successor)));
+                        .flatMap(user -> issue(user, session.familyId(), successor))));
+    }
+
+    /**
+     * A rotation's work between its take and its store ({@code rest}), bounded by half the age at which a retry may take
+     * over a successor never stored ({@link RefreshTokenRepository#takeOverAge}, 10 s: 5 s by default). Unbounded, a
+     * rotation slowed past that age (MongoDB's ban or user look-up) could be overtaken by a copy of the token presented
+     * meanwhile: the copy got the pair, the owner a plain 401 when its store found the successor taken, and the copy
+     * went undetected. Past the bound the owner gets 503 (retry shortly) and its new token is never stored: the owner's
+     * retry takes the successor over (or, if a copy did first, the next presentation of either is a reuse, which revokes
+     * the session: detected). Without a grace nothing can take over, and the calls' own timeouts bound it.
+     */
+    private Mono<TokenResponse> withinStoreLimit(RefreshSession session, Mono<TokenResponse> rest) {
+        Duration grace = props.token().refreshRetryGrace();
+        if (grace.isZero()) {
+            return rest;
+        }
+        Duration limit = RefreshTokenRepository.takeOverAge(grace).dividedBy(2);
+        return rest.timeout(limit, Mono.defer(() -> {
+            log.warn("refresh slower than {} ms between its take and its store, answered 503: userId={}",
+                    limit.toMillis(), session.userId());
+            return Mono.error(new RefreshInProgressException());
+        }));
     }
 
     /** A rotated token again within the grace, its successor unused: the session, its successor taken; else empty. */

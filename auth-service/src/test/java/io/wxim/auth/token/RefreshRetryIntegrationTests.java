@@ -21,6 +21,7 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.mockito.Mockito;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
@@ -189,6 +190,33 @@ class RefreshRetryIntegrationTests {
     }
 
     @Test
+    void aRotationSlowerThanHalfTheTakeOverAge_answers503_soACopyCannotOvertakeItUnseen() throws Exception {
+        Duration grace = Duration.ofSeconds(2); // take-over from 1 s after the rotation; the rotation bounded by 0.5 s
+        TokenService quick = withGrace(grace, bans);
+        BanService slowBans = Mockito.spy(bans); // MongoDB's ban look-up slow, past the take-over age
+        Mockito.doAnswer(call -> Mono.delay(Duration.ofMillis(1500)).then(bans.requireNotBanned(call.getArgument(0))))
+                .when(slowBans).requireNotBanned(Mockito.anyString());
+        TokenService slow = withGrace(grace, slowBans);
+        TokenResponse a = login();
+        String sid = sid(a);
+
+        // the owner's rotation: 503 (retry shortly) at its bound, never its pair stored after the take-over age, where
+        // unbounded it stored at 1.5 s, found its successor taken by the copy below, and answered a plain 401
+        Mono<TokenResponse> owner = slow.refresh(a.refreshToken()).cache();
+        owner.subscribe(pair -> { }, e -> { });
+        Thread.sleep(RefreshTokenRepository.takeOverAge(grace).toMillis() + 100);
+        TokenResponse copy = refresh(quick, a.refreshToken()); // a copy presented after the take-over age
+        StepVerifier.create(owner).expectError(RefreshInProgressException.class).verify(TIMEOUT);
+
+        // the owner's retry, told to come back: the copy's pair is the successor now, taken again (the grace), and the
+        // copy's next presentation is a reuse: the theft is detected, the session revoked
+        TokenResponse retried = refresh(quick, a.refreshToken());
+        assertThat(sid(retried)).isEqualTo(sid);
+        refused(quick, copy.refreshToken());
+        assertThat(revoked(sid)).isTrue();
+    }
+
+    @Test
     void retryWithinGrace_isRefused_whenTheSessionWasRevokedMeanwhile() throws Exception {
         TokenResponse a = login();
         String sid = sid(a);
@@ -247,6 +275,10 @@ class RefreshRetryIntegrationTests {
     }
 
     private TokenService withGrace(Duration grace) {
+        return withGrace(grace, bans);
+    }
+
+    private TokenService withGrace(Duration grace, BanService bans) {
         AuthProperties.Token t = props.token();
         AuthProperties changed = new AuthProperties(props.devLogin(),
                 new AuthProperties.Token(t.issuer(), t.audience(), t.accessTtl(), t.refreshTtl(), grace),
