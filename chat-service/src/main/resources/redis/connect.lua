@@ -15,11 +15,17 @@
 -- ARGV[8] = the set of nodes (im:chat:nodes): the connection is also indexed by its node, so the connections of a node
 -- that died without DISCONNECTs can be ended, ARGV[9] = the user's last leave as read before the memberships were
 -- (connect_prepare.lua; '' when none), ARGV[10] = '1' to register even if it changed since (the last read allowed)
+-- Announcing (ARGV[11] given): if this made the user online, it is announced to each conversation registered, in the
+-- same step (done after this script, a failure in between lost the announcements for good: a redelivered CONNECT finds
+-- the connection registered already). ARGV[11..18] = what lib/announce.lua needs (prepended): the crowd threshold, the
+-- channel prefix, the lobby's id and the frames (memberJoined in the lobby, presence online elsewhere).
 -- Returns {-1} if the connection was already closed (its DISCONNECT ran first: a late or redelivered CONNECT must
 -- not bring it back); {-2}, changing nothing, if the user left a room since the memberships were read (they may list
 -- it: read them again); else {1 if this made the user online or 0, the pair session conv or '', ARGV[9] as a number
 -- (0 when none: the welcome states it, and the gateway holds back rooms left later, ADR-31), then the online count of
--- each KEYS[10..n], -1 for one left after the memberships were read (not registered)}. Idempotent on redelivery.
+-- each KEYS[10..n], -1 for one left after the memberships were read (not registered), then (announcing only) the
+-- crowded conversations among them, not announced per user: mark them for the periodic count}. Idempotent on
+-- redelivery.
 if redis.call('EXISTS', KEYS[3]) == 1 then
   redis.call('HDEL', KEYS[6], ARGV[1])
   return {-1}
@@ -38,6 +44,7 @@ local result = {0, redis.call('GET', KEYS[5]) or '', read}
 if added == 1 and redis.call('HLEN', KEYS[1]) == 1 then
   result[1] = 1
 end
+local crowded = {}
 for i = 10, #KEYS do
   local conv = string.sub(KEYS[i], #ARGV[6] + 1)
   local left = nil -- unforced, the last leave is unchanged since the read, so no room was left after it
@@ -47,9 +54,16 @@ for i = 10, #KEYS do
   if left == nil or left <= read then
     redis.call('SADD', KEYS[i], ARGV[5])
     redis.call('SADD', KEYS[7], conv)
-    result[#result + 1] = redis.call('SCARD', KEYS[i])
+    local online = redis.call('SCARD', KEYS[i])
+    result[#result + 1] = online
+    if result[1] == 1 and ARGV[11] and not announce(conv, online, ARGV, 11) then
+      crowded[#crowded + 1] = conv
+    end
   else
     result[#result + 1] = -1
   end
+end
+for _, conv in ipairs(crowded) do
+  result[#result + 1] = conv
 end
 return result

@@ -15,10 +15,9 @@
 -- from the prefix: with MongoDB unreachable, KEYS[5] alone finds them).
 -- Announcing (ARGV[8] given): the user going offline is announced to each conversation cleaned, in the same step (done
 -- after this script, a failure in between lost the announcements for good: a rerun finds the user offline already).
--- ARGV[8] = the crowd threshold: a conversation with at most that many online after the change gets the frame on its
--- channel, a crowded one is only returned (its count goes out later), ARGV[9] = the prefix of the conversation
--- channels, ARGV[10] = the lobby's id, ARGV[11] .. count .. ARGV[12] = the lobby's frame (memberLeft),
--- ARGV[13] .. conv .. ARGV[14] .. count .. ARGV[15] = any other room's frame (presence offline); all encoded in Java.
+-- ARGV[8..15] = what lib/announce.lua needs (prepended): the crowd threshold (a crowded conversation is only returned,
+-- its count goes out later), the channel prefix, the lobby's id and the frames (memberLeft in the lobby, presence
+-- offline elsewhere).
 -- Returns {1, n, the n conversations whose online sets it cleaned..., the crowded ones among them (announcing only)...}
 -- if this made the user offline (and records the time as last seen), else {0}. Idempotent.
 redis.call('SET', KEYS[2], '1', 'EX', tonumber(ARGV[3]))
@@ -51,15 +50,9 @@ if redis.call('HLEN', KEYS[1]) == 0 then
       result[#result + 1] = conv
     end
     if ARGV[8] then
-      local threshold = tonumber(ARGV[8])
       for _, conv in ipairs(cleaned) do
-        local online = redis.call('SCARD', ARGV[5] .. conv)
-        if online > threshold then
+        if not announce(conv, redis.call('SCARD', ARGV[5] .. conv), ARGV, 8) then
           result[#result + 1] = conv
-        elseif conv == ARGV[10] then
-          redis.call('PUBLISH', ARGV[9] .. conv, ARGV[11] .. online .. ARGV[12])
-        else
-          redis.call('PUBLISH', ARGV[9] .. conv, ARGV[13] .. conv .. ARGV[14] .. online .. ARGV[15])
         end
       end
     end

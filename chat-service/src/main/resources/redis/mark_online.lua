@@ -3,10 +3,24 @@
 -- A join takes the room out of the user's recently left rooms (connect.lua leaves those out of a forced registration).
 -- KEYS[1] = im:chat:conns:<user>, KEYS[2] = im:chat:online:<conv>, KEYS[3] = im:chat:onlinein:<user>,
 -- KEYS[4] = im:chat:leftrooms:<user>
--- ARGV[1] = userId, ARGV[2] = conv. Returns the online count.
+-- ARGV[1] = userId, ARGV[2] = conv.
+-- Announcing (ARGV[3] given, a join): the join is announced to the room in this step (done after it, a failure in
+-- between lost it for good), if this step added the user to the online set (the first attempt that found the user
+-- connected: a retry whose earlier attempt inserted the membership but failed before this step announces, one whose
+-- earlier attempt got past it does not) or ARGV[3] = '1' (this attempt inserted the membership: also told when the
+-- user was already in the online set, a connect of another device having registered the new membership, or is not
+-- connected). ARGV[4..11] = what lib/announce.lua needs (prepended): the crowd threshold, the channel prefix, the
+-- lobby's id and the frames (memberJoined).
+-- Returns {the online count, 1 if announced, 2 if the room is crowded (to be marked for the periodic count), else 0}.
 redis.call('HDEL', KEYS[4], ARGV[2])
+local added = 0
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('SADD', KEYS[2], ARGV[1])
+  added = redis.call('SADD', KEYS[2], ARGV[1])
   redis.call('SADD', KEYS[3], ARGV[2])
 end
-return redis.call('SCARD', KEYS[2])
+local online = redis.call('SCARD', KEYS[2])
+local announced = 0
+if ARGV[3] and (added == 1 or ARGV[3] == '1') then
+  announced = announce(ARGV[2], online, ARGV, 4) and 1 or 2
+end
+return {online, announced}

@@ -134,33 +134,36 @@ public class PairCommands {
 
     public Mono<NodeMessage> leave(Command cmd, ClientFrame.PairLeave frame) {
         String me = cmd.user().id();
-        if (!Conversations.isPair(frame.conv())) {
+        String conv = frame.conv();
+        if (!Conversations.isPair(conv)) {
             return Mono.error(new ProtocolException(ErrorCode.NOT_FOUND, "you are not in this pair session"));
         }
         long now = clock.millis();
-        // the peer is told in the leave's own step (read from the session first): a failure after it cannot lose that
-        return pairs.session(frame.conv())
+        // the peer and the leaver's other connections are told in the leave's own step (the peer read from the session
+        // first): a failure after it cannot lose that, as a retried leave answers not_found and tells no one
+        return pairs.session(conv)
                 .map(users -> PairRepository.peerOf(users, me))
                 .defaultIfEmpty("")
-                .flatMap(peerRead -> peerRead.isEmpty()
-                        ? pairs.leave(me, frame.conv(), now).map(peer -> new Ended(peer, false))
-                        : pairs.leave(me, frame.conv(), now, peerRead, deliveries.inScript(List.of(new UserFrames(peerRead,
-                                        new ServerFrame.PairEnded(null, frame.conv(), me, "peer_left")))))
-                                .map(peer -> new Ended(peer, peer.equals(peerRead))))
+                .flatMap(peerRead -> pairs.leave(me, conv, now, peerRead, deliveries.inScript(told(cmd, conv, peerRead)))
+                        .map(peer -> new Ended(peer, peer.equals(peerRead))))
                 .switchIfEmpty(Mono.error(() -> new ProtocolException(ErrorCode.NOT_FOUND, "you are not in this pair session")))
-                .flatMap(ended -> {
-                    String peer = ended.peer();
-                    List<UserFrames> events = new ArrayList<>(2);
-                    if (!peer.isEmpty() && !ended.peerTold()) { // not told in the step (no peer read before)
-                        events.add(new UserFrames(peer, new ServerFrame.PairEnded(null, frame.conv(), me, "peer_left")));
-                    }
-                    events.add(new UserFrames(me, cmd.conn(), new ServerFrame.PairEnded(null, frame.conv(), peer, "left")));
-                    return deliveries.toEach(events).thenReturn(deliveries.reply(cmd, new ServerFrame.PairEnded(frame.rid(), frame.conv(), peer, "left")));
-                });
+                .flatMap(ended -> (ended.told() ? Mono.<Void>empty() : deliveries.toEach(told(cmd, conv, ended.peer())))
+                        .then(Mono.fromSupplier(() -> deliveries.reply(cmd, new ServerFrame.PairEnded(frame.rid(), conv, ended.peer(), "left")))));
     }
 
-    /** A leave that ended the session: the peer ("" if none), and whether the leave's step told the peer. */
-    private record Ended(String peer, boolean peerTold) {
+    /** What a leave that ended {@code conv} tells: the peer (if any), then the leaver's other connections. */
+    private static List<UserFrames> told(Command cmd, String conv, String peer) {
+        String me = cmd.user().id();
+        List<UserFrames> events = new ArrayList<>(2);
+        if (!peer.isEmpty()) {
+            events.add(new UserFrames(peer, new ServerFrame.PairEnded(null, conv, me, "peer_left")));
+        }
+        events.add(new UserFrames(me, cmd.conn(), new ServerFrame.PairEnded(null, conv, peer, "left")));
+        return events;
+    }
+
+    /** A leave that ended the session: the peer ("" if none), and whether the leave's step told everyone. */
+    private record Ended(String peer, boolean told) {
     }
 
     private String newConv() {

@@ -132,16 +132,19 @@ public class PairRepository {
     }
 
     /**
-     * {@link #leave}, and {@code peer} (read from the session before) gets {@code toPeer} (one entry, for {@code peer})
-     * in the same step if this call ended the session: a failure after the step cannot lose it (a retried leave
-     * answers not_found and tells no one).
+     * {@link #leave}, and {@code told} (the peer's entry unless {@code peer} is "", then the leaver's for their other
+     * connections) is delivered in the same step if this call ended the session and its peer is {@code peer} (read
+     * from the session before, "" if none was): a failure after the step cannot lose it (a retried leave answers
+     * not_found and tells no one).
      */
-    public Mono<String> leave(String userId, String conv, long now, String peer, Deliveries.InScript toPeer) {
-        return end(userId, conv, "leave", now, toPeer.nodeKeys(), peerArgs(peer, toPeer));
+    public Mono<String> leave(String userId, String conv, long now, String peer, Deliveries.InScript told) {
+        return end(userId, conv, "leave", now, told.nodeKeys(), peerArgs(peer, told));
     }
 
-    private static List<String> peerArgs(String peer, Deliveries.InScript toPeer) {
-        return List.of(toPeer.prefix(), peer, toPeer.messages().get(0));
+    private static List<String> peerArgs(String peer, Deliveries.InScript told) {
+        List<String> args = new ArrayList<>(List.of(told.prefix(), peer));
+        args.addAll(told.messages());
+        return args;
     }
 
     private Mono<String> end(String userId, String conv, String mode, long now) {

@@ -22,13 +22,16 @@ import reactor.core.publisher.Mono;
  */
 @Repository
 public class PresenceRepository {
+    /** The Lua function that announces a presence change in the step that makes it ({@link PresenceFrames}). */
+    private static final String ANNOUNCE = "redis/lib/announce.lua";
     @SuppressWarnings("rawtypes")
     private static final RedisScript<List> PREPARE = RedisScripts.load("redis/connect_prepare.lua", List.class);
     @SuppressWarnings("rawtypes")
-    private static final RedisScript<List> CONNECT = RedisScripts.load("redis/connect.lua", List.class);
+    private static final RedisScript<List> CONNECT = RedisScripts.load("redis/connect.lua", List.class, ANNOUNCE);
     @SuppressWarnings("rawtypes")
-    private static final RedisScript<List> DISCONNECT = RedisScripts.load("redis/disconnect.lua", List.class);
-    private static final RedisScript<Long> MARK_ONLINE = RedisScripts.load("redis/mark_online.lua", Long.class);
+    private static final RedisScript<List> DISCONNECT = RedisScripts.load("redis/disconnect.lua", List.class, ANNOUNCE);
+    @SuppressWarnings("rawtypes")
+    private static final RedisScript<List> MARK_ONLINE = RedisScripts.load("redis/mark_online.lua", List.class, ANNOUNCE);
     @SuppressWarnings("rawtypes")
     private static final RedisScript<List> ROOM_LEAVE = RedisScripts.load("redis/room_leave.lua", List.class);
     /** Longer than a command can be redelivered (claim idle x max deliveries), so late CONNECTs are recognized. */
@@ -42,12 +45,29 @@ public class PresenceRepository {
 
     /**
      * A registered connection: the outcome and, if registered, the user's active pair session ("" when none), the
-     * online count of each conversation given and the user's last leave as given (0 when none; the welcome states it).
+     * online count of each conversation given, the user's last leave as given (0 when none; the welcome states it) and,
+     * if it announced, the crowded conversations (not announced per user: mark them for {@link CrowdPresence}).
      */
-    public record Connected(Connect outcome, String pairSession, List<Long> counts, long leaves) {
+    public record Connected(Connect outcome, String pairSession, List<Long> counts, long leaves, List<String> crowded) {
+        public Connected {
+            counts = List.copyOf(counts);
+            crowded = List.copyOf(crowded);
+        }
+
         public Connected(Connect outcome, String pairSession, List<Long> counts) {
             this(outcome, pairSession, counts, 0);
         }
+
+        public Connected(Connect outcome, String pairSession, List<Long> counts, long leaves) {
+            this(outcome, pairSession, counts, leaves, List.of());
+        }
+    }
+
+    /**
+     * A {@link #markOnline(String, String, boolean, PresenceFrames)}: the room's online count, and whether the join was
+     * announced or, the room being crowded, is to be marked for {@link CrowdPresence} (neither if nothing was announced).
+     */
+    public record MarkedOnline(long online, boolean announced, boolean crowded) {
     }
 
     /** A leave: the room's online count after it and the user's last leave now (0: nothing was done). */
@@ -105,13 +125,30 @@ public class PresenceRepository {
      * {@code convs} left after {@code leaves} (their counts are answered as -1).
      */
     public Mono<Connected> connect(UserRef user, String node, String conn, List<String> convs, String leaves, boolean force) {
+        return connect(user, node, conn, convs, leaves, force, List.of());
+    }
+
+    /**
+     * {@link #connect(UserRef, String, String, List, String, boolean)}, and if the user came online, announces it to each
+     * conversation registered with at most {@code crowd.threshold} online, in the same step ({@code online}'s frames):
+     * a failure after the step cannot lose the announcements, as one between the step and a separate announcement did
+     * (a redelivered CONNECT finds the connection registered and announces nothing). The crowded ones are answered.
+     */
+    public Mono<Connected> connect(UserRef user, String node, String conn, List<String> convs, String leaves, boolean force,
+                                   PresenceFrames online) {
+        return connect(user, node, conn, convs, leaves, force, announcing(online));
+    }
+
+    private Mono<Connected> connect(UserRef user, String node, String conn, List<String> convs, String leaves, boolean force,
+                                    List<String> announcing) {
         List<String> keys = new ArrayList<>(List.of(RedisNames.connections(user.id()), RedisNames.profile(user.id()),
                 RedisNames.closedConnection(conn), RedisNames.PAIR_LOST, RedisNames.pairOf(user.id()),
                 RedisNames.connecting(user.id()), RedisNames.onlineIn(user.id()), RedisNames.leaves(user.id()),
                 RedisNames.leftRooms(user.id())));
         convs.forEach(conv -> keys.add(RedisNames.online(conv)));
-        List<String> args = List.of(conn, node, nullToEmpty(user.nickname()), nullToEmpty(user.avatarUrl()), user.id(),
-                RedisNames.ONLINE, RedisNames.nodeConnections(node), RedisNames.NODES, leaves, force ? "1" : "0");
+        List<String> args = new ArrayList<>(List.of(conn, node, nullToEmpty(user.nickname()), nullToEmpty(user.avatarUrl()),
+                user.id(), RedisNames.ONLINE, RedisNames.nodeConnections(node), RedisNames.NODES, leaves, force ? "1" : "0"));
+        args.addAll(announcing);
         return redis.execute(CONNECT, keys, args).next().timeout(timeout).map(r -> {
             List<?> l = (List<?>) r;
             long outcome = ((Number) l.get(0)).longValue();
@@ -121,12 +158,12 @@ public class PresenceRepository {
             if (outcome == -2L) {
                 return new Connected(Connect.MEMBERSHIPS_CHANGED, "", List.of());
             }
-            List<Long> counts = new ArrayList<>(l.size() - 3);
-            for (int i = 3; i < l.size(); i++) {
+            List<Long> counts = new ArrayList<>(convs.size());
+            for (int i = 3; i < 3 + convs.size(); i++) {
                 counts.add(((Number) l.get(i)).longValue());
             }
             return new Connected(outcome == 1L ? Connect.CAME_ONLINE : Connect.ALREADY_ONLINE, (String) l.get(1), counts,
-                    ((Number) l.get(2)).longValue());
+                    ((Number) l.get(2)).longValue(), l.subList(3 + convs.size(), l.size()).stream().map(String.class::cast).toList());
         });
     }
 
@@ -158,10 +195,14 @@ public class PresenceRepository {
      * rerun finds the user offline and announces nothing). The crowded conversations are answered instead.
      */
     public Mono<Disconnected> disconnect(String userId, String node, String conn, List<String> convs, long now,
-                                         OfflineFrames offline) {
-        return disconnect(userId, node, conn, convs, now, List.of(String.valueOf(crowdThreshold),
-                RedisNames.convChannel(""), Conversations.LOBBY, offline.lobbyHead(), offline.lobbyTail(),
-                offline.roomHead(), offline.roomMiddle(), offline.roomTail()));
+                                         PresenceFrames offline) {
+        return disconnect(userId, node, conn, convs, now, announcing(offline));
+    }
+
+    /** What {@code redis/lib/announce.lua} needs, in its order. */
+    private List<String> announcing(PresenceFrames frames) {
+        return List.of(String.valueOf(crowdThreshold), RedisNames.convChannel(""), Conversations.LOBBY, frames.lobbyHead(),
+                frames.lobbyTail(), frames.roomHead(), frames.roomMiddle(), frames.roomTail());
     }
 
     private Mono<Disconnected> disconnect(String userId, String node, String conn, List<String> convs, long now,
@@ -199,10 +240,31 @@ public class PresenceRepository {
 
     /** Adds the user to the conversation's online set if (and only if) connected; emits the online count. */
     public Mono<Long> markOnline(String conv, String userId) {
+        return markOnline(conv, userId, List.of()).map(MarkedOnline::online);
+    }
+
+    /**
+     * {@link #markOnline(String, String)} for a join, announced ({@code joined}'s frame) to the room in the same step
+     * if the room has at most {@code crowd.threshold} online and either this step added the user to the online set or
+     * {@code newly} (this attempt inserted the membership). So a retried join whose earlier attempt inserted the
+     * membership and failed before this step still announces it, and one whose earlier attempt got past it does not.
+     */
+    public Mono<MarkedOnline> markOnline(String conv, String userId, boolean newly, PresenceFrames joined) {
+        List<String> args = new ArrayList<>(List.of(newly ? "1" : "0"));
+        args.addAll(announcing(joined));
+        return markOnline(conv, userId, args);
+    }
+
+    private Mono<MarkedOnline> markOnline(String conv, String userId, List<String> announcing) {
+        List<String> args = new ArrayList<>(List.of(userId, conv));
+        args.addAll(announcing);
         return redis.execute(MARK_ONLINE, List.of(RedisNames.connections(userId), RedisNames.online(conv), RedisNames.onlineIn(userId),
-                                RedisNames.leftRooms(userId)),
-                        List.of(userId, conv))
-                .next().timeout(timeout);
+                                RedisNames.leftRooms(userId)), args)
+                .next().timeout(timeout).map(r -> {
+                    List<?> l = (List<?>) r;
+                    long announced = ((Number) l.get(1)).longValue();
+                    return new MarkedOnline(((Number) l.get(0)).longValue(), announced == 1L, announced == 2L);
+                });
     }
 
     /**

@@ -3,6 +3,7 @@ package io.wxim.chat.room;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.message.HistoryClient;
 import io.wxim.chat.presence.CrowdPresence;
+import io.wxim.chat.presence.PresenceFrames;
 import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.chat.routing.Deliveries;
 import io.wxim.protocol.ClientFrame;
@@ -88,10 +89,15 @@ public class RoomCommands {
                 // after an insert removes it again) registered the user online in the room and subscribed it: undone
                 .onErrorResume(e -> e instanceof ProtocolException p && p.code() == ErrorCode.TOO_LARGE,
                         e -> finishLeave(conv, user.id()).then(Mono.error(e)))
-                .flatMap(joined -> presence.markOnline(conv, user.id())
-                        .flatMap(online -> (joined.newly()
-                                ? crowd.announce(conv, online, new ServerFrame.MemberJoined(conv, user, online))
-                                : Mono.<Void>empty()).thenReturn(Tuples.of(joined.name(), online))))
+                // announced in the step that marks the user online (mark_online.lua): a failure after it cannot lose
+                // it; a retry whose earlier attempt inserted the membership (not newly now) announces it if that
+                // attempt never got to the step, as the step then adds the user to the online set
+                .flatMap(joined -> presence.markOnline(conv, user.id(), joined.newly(), PresenceFrames.joined(user, deliveries::encode))
+                        .flatMap(marked -> Mono.fromRunnable(() -> {
+                            if (marked.crowded()) {
+                                crowd.mark(conv);
+                            }
+                        }).thenReturn(Tuples.of(joined.name(), marked.online()))))
                 .zipWith(history.lastSeqs(List.of(conv))) // read alongside the join
                 .flatMap(t -> subscribeEverywhere(cmd, conv, new ServerFrame.Joined(frame.rid(), conv, t.getT1().getT1(),
                         t.getT1().getT2(), t.getT2().getOrDefault(conv, 0L))));

@@ -5,7 +5,7 @@ import io.wxim.chat.direct.DirectService;
 import io.wxim.chat.message.LastSeqs;
 import io.wxim.chat.pair.PairRecords;
 import io.wxim.chat.presence.CrowdPresence;
-import io.wxim.chat.presence.OfflineFrames;
+import io.wxim.chat.presence.PresenceFrames;
 import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.chat.profile.ProfileService;
 import io.wxim.chat.room.Memberships;
@@ -24,14 +24,13 @@ import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
  * Connection lifecycle: registers presence, tells the gateway which conversations to subscribe the connection to,
  * and welcomes the client; on the first connection / last disconnection of a user, announces presence to the user's
  * conversations (in the lobby as memberJoined / memberLeft, since being online is being in the lobby; in crowded
- * rooms as a periodic online count instead, {@link CrowdPresence}).
+ * rooms as a periodic online count instead, {@link CrowdPresence}), in the Redis step that makes the change.
  * Rooms are delivered through per-conversation subscriptions; direct and pair conversations reach the user's
  * connections directly, so they are listed in {@code welcome} (for sync) but not subscribed. A user in a pair session
  * who goes offline starts the session's grace period; connecting again cancels it.
@@ -97,7 +96,10 @@ public class SessionService {
         UserRef user = cmd.user();
         List<String> convs = memberships.rooms();
         boolean lastRead = read >= MEMBERSHIP_READS;
-        return presence.connect(user, cmd.node(), cmd.conn(), convs, leaves, lastRead).flatMap(connected -> {
+        // coming online is announced in the same step (connect.lua): a failure after it cannot lose the announcements,
+        // as a redelivered CONNECT finds the connection registered and announces nothing
+        return presence.connect(user, cmd.node(), cmd.conn(), convs, leaves, lastRead,
+                PresenceFrames.online(user, deliveries::encode)).flatMap(connected -> {
             if (connected.outcome() == PresenceRepository.Connect.ALREADY_CLOSED) {
                 // the connection closed before this CONNECT ran: nothing to welcome
                 return Mono.just(deliveries.reply(cmd, List.of()));
@@ -107,7 +109,6 @@ public class SessionService {
                         user.id(), cmd.conn());
                 return connect(cmd, read + 1);
             }
-            boolean cameOnline = connected.outcome() == PresenceRepository.Connect.CAME_ONLINE;
             List<String> kept = new ArrayList<>(convs.size());
             List<Long> counts = new ArrayList<>(convs.size());
             for (int i = 0; i < convs.size(); i++) {
@@ -116,7 +117,7 @@ public class SessionService {
                     counts.add(connected.counts().get(i));
                 }
             }
-            return announceOnline(cameOnline, kept, counts, user)
+            return Mono.fromRunnable(() -> connected.crowded().forEach(crowd::mark))
                     .then(pairRecords.withActive(user.id(), connected.pairSession(), memberships.directs()))
                     .flatMap(directs -> welcome(user, kept, counts, directs, connected.pairSession()))
                     .map(welcome -> {
@@ -141,21 +142,8 @@ public class SessionService {
                 // going offline starts a pair session's grace period and announces it in the same step
                 // (disconnect.lua): a failure after it cannot lose the announcements, as a rerun announces nothing
                 .flatMap(convs -> presence.disconnect(user.id(), cmd.node(), cmd.conn(), convs, now,
-                        OfflineFrames.of(user, deliveries::encode)))
+                        PresenceFrames.offline(user, deliveries::encode)))
                 .flatMap(gone -> Mono.fromRunnable(() -> gone.crowded().forEach(crowd::mark)));
-    }
-
-    /**
-     * On the first connection of a user, tells each of the user's conversations (the last disconnection is announced by
-     * {@code disconnect.lua} itself).
-     */
-    private Mono<Void> announceOnline(boolean changed, List<String> convs, List<Long> counts, UserRef user) {
-        if (!changed) {
-            return Mono.empty();
-        }
-        return Flux.range(0, convs.size())
-                .concatMap(i -> crowd.announce(convs.get(i), counts.get(i), online(convs.get(i), user, counts.get(i))))
-                .then();
     }
 
     /** Rooms (with online counts) first, then direct and pair conversations (with the peer), newest first. */
@@ -198,11 +186,5 @@ public class SessionService {
             }
         }
         return seqs;
-    }
-
-    private static ServerFrame online(String conv, UserRef user, long online) {
-        return Conversations.LOBBY.equals(conv)
-                ? new ServerFrame.MemberJoined(conv, user, online)
-                : new ServerFrame.Presence(conv, user, "online", online);
     }
 }

@@ -17,6 +17,7 @@ import io.wxim.protocol.UserRef;
 import io.wxim.testinfra.TestInfra;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -32,8 +33,9 @@ import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 
 /**
- * {@code pairLeave} against a real Redis: the peer is told in the leave's own step. It used to be told in a second
- * call after it: when that failed, the leaver got an error, its retry answered not_found, and the peer never learnt.
+ * {@code pairLeave} against a real Redis: the peer and the leaver's other connections are told in the leave's own step.
+ * They used to be told in a second call after it: when that failed (or anything after the step did), the leaver got an
+ * error, its retry answered not_found, and they never learnt.
  */
 @Timeout(60)
 class PairLeaveIntegrationTests {
@@ -46,13 +48,11 @@ class PairLeaveIntegrationTests {
     private final FrameCodec codec = new FrameCodec();
     private final PairRepository pairs = new PairRepository(redis, props);
     private final ReactiveRedisMessageListenerContainer container = new ReactiveRedisMessageListenerContainer(factory);
-    private Disposable listening;
+    private final List<Disposable> listening = new ArrayList<>();
 
     @AfterEach
     void tearDown() {
-        if (listening != null) {
-            listening.dispose();
-        }
+        listening.forEach(Disposable::dispose);
         container.destroy();
         factory.destroy();
     }
@@ -66,23 +66,68 @@ class PairLeaveIntegrationTests {
         pairs.request(a, b, now + 60_000, conv, 10, 50, now).block(WAIT);
         assertThat(pairs.accept(b, a, now, now + 30_000).block(WAIT).status()).isEqualTo("started");
         LinkedBlockingQueue<String> atB = connect(b, "gw-b" + run);
-        Deliveries failing = new Deliveries(redis, codec, props) {
-            @Override
-            public Mono<Void> toEach(List<UserFrames> entries) {
-                return Mono.error(new IllegalStateException("publish failed"));
-            }
-        };
         ClientFrame.PairLeave leave = new ClientFrame.PairLeave("pl", conv);
         Command first = new Command(Command.Event.FRAME, "gw-a" + run, "c-a" + run, 1, new UserRef(a, "A", null), leave);
 
         // profiles and direct conversations play no part in a leave
-        assertThat(catchThrowable(() -> commands(failing).leave(first, leave).block(WAIT))).hasMessageContaining("publish failed");
+        assertThat(catchThrowable(() -> commands(failingAfterTheStep()).leave(first, leave).block(WAIT))).hasMessageContaining("failed");
         assertThat(userFrame(atB, b)).isEqualTo(new ServerFrame.PairEnded(null, conv, a, "peer_left"));
 
         Command retry = new Command(Command.Event.FRAME, "gw-a" + run, "c-a" + run, 2, new UserRef(a, "A", null), leave);
         assertThat(catchThrowable(() -> commands(new Deliveries(redis, codec, props)).leave(retry, leave).block(WAIT)))
                 .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND));
         assertThat(atB.poll(300, TimeUnit.MILLISECONDS)).as("told once").isNull();
+    }
+
+    /**
+     * The leaver's other connections get {@code pairEnded left} (not the requester's: it gets the answer) although
+     * everything after the leave's step fails and the retry answers not_found; they used to get it in a second call.
+     */
+    @Test
+    void theLeaversOtherConnectionsAreTold_evenWhenEverythingAfterTheLeaveFails() throws Exception {
+        String a = "ua" + run;
+        String b = "ub" + run;
+        String conv = "p:o" + run;
+        long now = System.currentTimeMillis();
+        pairs.request(a, b, now + 60_000, conv, 10, 50, now).block(WAIT);
+        assertThat(pairs.accept(b, a, now, now + 30_000).block(WAIT).status()).isEqualTo("started");
+        redis.opsForHash().put(RedisNames.connections(a), "c-a" + run, "gw-a" + run).block(WAIT); // the requester's
+        LinkedBlockingQueue<String> atOtherDevice = connect(a, "gw-a2" + run);
+        LinkedBlockingQueue<String> atB = connect(b, "gw-b" + run);
+        ClientFrame.PairLeave leave = new ClientFrame.PairLeave("pl", conv);
+        Command first = new Command(Command.Event.FRAME, "gw-a" + run, "c-a" + run, 1, new UserRef(a, "A", null), leave);
+
+        assertThat(catchThrowable(() -> commands(failingAfterTheStep()).leave(first, leave).block(WAIT))).hasMessageContaining("failed");
+        String message = atOtherDevice.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        assertThat(message).as("a message at the other device's node").isNotNull();
+        NodeMessage delivered = codec.read(message, NodeMessage.class);
+        assertThat(delivered.kind()).isEqualTo(NodeMessage.Kind.USER);
+        assertThat(delivered.user()).isEqualTo(a);
+        assertThat(delivered.conn()).as("all but the requester's connection").isEqualTo("c-a" + run);
+        assertThat(delivered.frames()).hasSize(1);
+        assertThat(codec.decodeServer(delivered.frames().get(0))).isEqualTo(new ServerFrame.PairEnded(null, conv, b, "left"));
+        assertThat(userFrame(atB, b)).isEqualTo(new ServerFrame.PairEnded(null, conv, a, "peer_left"));
+
+        Command retry = new Command(Command.Event.FRAME, "gw-a" + run, "c-a" + run, 2, new UserRef(a, "A", null), leave);
+        assertThat(catchThrowable(() -> commands(new Deliveries(redis, codec, props)).leave(retry, leave).block(WAIT)))
+                .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND));
+        assertThat(atOtherDevice.poll(300, TimeUnit.MILLISECONDS)).as("told once").isNull();
+        assertThat(atB.poll(300, TimeUnit.MILLISECONDS)).as("told once").isNull();
+    }
+
+    /** Deliveries whose every use after the leave's Redis step fails: a delivery, or building the answer. */
+    private Deliveries failingAfterTheStep() {
+        return new Deliveries(redis, codec, props) {
+            @Override
+            public Mono<Void> toEach(List<UserFrames> entries) {
+                return Mono.error(new IllegalStateException("publish failed"));
+            }
+
+            @Override
+            public NodeMessage reply(Command cmd, ServerFrame frame) {
+                throw new IllegalStateException("answer failed");
+            }
+        };
     }
 
     private PairCommands commands(Deliveries deliveries) {
@@ -93,8 +138,8 @@ class PairLeaveIntegrationTests {
     private LinkedBlockingQueue<String> connect(String user, String node) {
         redis.opsForHash().put(RedisNames.connections(user), "c-" + user, node).block(WAIT);
         LinkedBlockingQueue<String> received = new LinkedBlockingQueue<>();
-        listening = container.receiveLater(ChannelTopic.of(RedisNames.nodeChannel(node))).block(WAIT)
-                .subscribe(message -> received.add(message.getMessage()));
+        listening.add(container.receiveLater(ChannelTopic.of(RedisNames.nodeChannel(node))).block(WAIT)
+                .subscribe(message -> received.add(message.getMessage())));
         return received;
     }
 

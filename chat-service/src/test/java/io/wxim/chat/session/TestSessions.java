@@ -30,6 +30,12 @@ final class TestSessions {
     static SessionService create(ReactiveStringRedisTemplate redis, ChatProperties props, PresenceRepository presence,
                                  ProfileService profiles, Deliveries deliveries, RoomRepository rooms,
                                  DirectService directs) {
+        return create(redis, props, presence, profiles, deliveries, rooms, directs, new CrowdPresence(deliveries, presence, props));
+    }
+
+    static SessionService create(ReactiveStringRedisTemplate redis, ChatProperties props, PresenceRepository presence,
+                                 ProfileService profiles, Deliveries deliveries, RoomRepository rooms,
+                                 DirectService directs, CrowdPresence crowd) {
         RoomService roomService = new RoomService(rooms, props, Clock.systemUTC(),
                 KnownMembers.local(Duration.ofSeconds(10), System::nanoTime));
         HistoryClient history = new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()) {
@@ -39,7 +45,7 @@ final class TestSessions {
             }
         };
         return new SessionService(presence, roomService, profiles, directs,
-                new LastSeqs(history), deliveries, new CrowdPresence(deliveries, presence, props),
+                new LastSeqs(history), deliveries, crowd,
                 new PairRecords(new PairRepository(redis, props), directs, Clock.systemUTC()), props, Clock.systemUTC());
     }
 }

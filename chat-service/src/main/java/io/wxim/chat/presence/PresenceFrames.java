@@ -1,0 +1,65 @@
+package io.wxim.chat.presence;
+
+import io.wxim.protocol.Conversations;
+import io.wxim.protocol.ServerFrame;
+import io.wxim.protocol.UserRef;
+import java.util.function.Function;
+
+/**
+ * The frames announcing a change of a user's presence, encoded once by the codec and cut around the parts only a
+ * script knows (the conversation and its online count after the change), so the script announces in the step that
+ * makes the change: the lobby's {@code lobbyHead + count + lobbyTail}, any other room's
+ * {@code roomHead + conv + roomMiddle + count + roomTail}. The script puts them together with
+ * {@code redis/lib/announce.lua}.
+ */
+public record PresenceFrames(String lobbyHead, String lobbyTail, String roomHead, String roomMiddle, String roomTail) {
+    /** Stand-ins, found in the encoded frames by their JSON field (a string value cannot hold an unescaped quote). */
+    private static final long COUNT_MARK = 987_654_321_987_654_321L;
+    private static final String CONV_MARK = "r:conv0mark0";
+    private static final String COUNT_FIELD = "\"online\":" + COUNT_MARK;
+    private static final String CONV_FIELD = "\"conv\":\"" + CONV_MARK + "\"";
+
+    /** {@code user} went offline ({@code disconnect.lua}): {@code memberLeft} in the lobby, {@code presence offline} elsewhere. */
+    public static PresenceFrames offline(UserRef user, Function<ServerFrame, String> encoder) {
+        return cut(encoder.apply(new ServerFrame.MemberLeft(Conversations.LOBBY, user, COUNT_MARK)),
+                encoder.apply(new ServerFrame.Presence(CONV_MARK, user, "offline", COUNT_MARK)));
+    }
+
+    /** {@code user} came online ({@code connect.lua}): {@code memberJoined} in the lobby, {@code presence online} elsewhere. */
+    public static PresenceFrames online(UserRef user, Function<ServerFrame, String> encoder) {
+        return cut(encoder.apply(new ServerFrame.MemberJoined(Conversations.LOBBY, user, COUNT_MARK)),
+                encoder.apply(new ServerFrame.Presence(CONV_MARK, user, "online", COUNT_MARK)));
+    }
+
+    /** {@code user} joined a room ({@code mark_online.lua}): {@code memberJoined}. */
+    public static PresenceFrames joined(UserRef user, Function<ServerFrame, String> encoder) {
+        return cut(encoder.apply(new ServerFrame.MemberJoined(Conversations.LOBBY, user, COUNT_MARK)),
+                encoder.apply(new ServerFrame.MemberJoined(CONV_MARK, user, COUNT_MARK)));
+    }
+
+    /** The frame for {@code conv} with {@code online} members online, as the script puts it together. */
+    public String frame(String conv, long online) {
+        return Conversations.LOBBY.equals(conv) ? lobbyHead + online + lobbyTail
+                : roomHead + conv + roomMiddle + online + roomTail;
+    }
+
+    private static PresenceFrames cut(String lobby, String room) {
+        int lobbyCount = once(lobby, COUNT_FIELD) + COUNT_FIELD.length() - String.valueOf(COUNT_MARK).length();
+        int roomConv = once(room, CONV_FIELD) + CONV_FIELD.length() - CONV_MARK.length() - 1;
+        int roomCount = once(room, COUNT_FIELD) + COUNT_FIELD.length() - String.valueOf(COUNT_MARK).length();
+        if (roomCount < roomConv) {
+            throw new IllegalStateException("the presence frame encodes its count before its conversation");
+        }
+        return new PresenceFrames(lobby.substring(0, lobbyCount), lobby.substring(lobbyCount + String.valueOf(COUNT_MARK).length()),
+                room.substring(0, roomConv), room.substring(roomConv + CONV_MARK.length(), roomCount),
+                room.substring(roomCount + String.valueOf(COUNT_MARK).length()));
+    }
+
+    private static int once(String encoded, String field) {
+        int at = encoded.indexOf(field);
+        if (at < 0 || encoded.indexOf(field, at + 1) >= 0) {
+            throw new IllegalStateException("expected one " + field + " in " + encoded);
+        }
+        return at;
+    }
+}

@@ -1,0 +1,204 @@
+package io.wxim.chat.room;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.wxim.chat.config.ChatProperties;
+import io.wxim.chat.message.HistoryClient;
+import io.wxim.chat.presence.CrowdPresence;
+import io.wxim.chat.presence.PresenceRepository;
+import io.wxim.chat.routing.Deliveries;
+import io.wxim.protocol.ClientFrame;
+import io.wxim.protocol.Command;
+import io.wxim.protocol.Conversations;
+import io.wxim.protocol.FrameCodec;
+import io.wxim.protocol.NodeMessage;
+import io.wxim.protocol.RedisNames;
+import io.wxim.protocol.ServerFrame;
+import io.wxim.protocol.UserRef;
+import io.wxim.testinfra.TestInfra;
+import io.wxim.testinfra.TestMongo;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.data.redis.listener.ChannelTopic;
+import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
+import org.springframework.web.reactive.function.client.WebClient;
+import reactor.core.Disposable;
+import reactor.core.publisher.Mono;
+
+/**
+ * A join's {@code memberJoined} against a real Redis and MongoDB: published in the step that marks the joiner online
+ * (mark_online.lua), crowded rooms marked for the periodic count instead. It used to be published in a second step,
+ * only when this attempt inserted the membership: when that step (or anything after it) failed, the retry found the
+ * membership and announced nothing.
+ */
+@Timeout(60)
+class RoomJoinAnnouncementIntegrationTests {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    @RegisterExtension
+    static final TestMongo MONGO = new TestMongo("im_chat_test_join_announcements_");
+
+    private final String run = UUID.randomUUID().toString().substring(0, 8);
+    private final LettuceConnectionFactory factory = TestInfra.redisConnectionFactory();
+    private final ReactiveStringRedisTemplate redis = new ReactiveStringRedisTemplate(factory);
+    private final ChatProperties props = ChatProperties.defaults();
+    private final FrameCodec codec = new FrameCodec();
+    private final Deliveries deliveries = new Deliveries(redis, codec, props);
+    private final PresenceRepository presence = new PresenceRepository(redis, props);
+    private final RoomRepository repository = new RoomRepository(MONGO.template(), props);
+    private final ReactiveRedisMessageListenerContainer container = new ReactiveRedisMessageListenerContainer(factory);
+    private final List<Disposable> listening = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() {
+        listening.forEach(Disposable::dispose);
+        container.destroy();
+        factory.destroy();
+    }
+
+    /** The first attempt's step announces; everything after it fails; the retry announces nothing more. */
+    @Test
+    void aJoinIsAnnouncedOnce_evenWhenEverythingAfterItsStepFails() throws Exception {
+        UserRef amy = new UserRef("ua" + run, "Amy", null);
+        String room = roomWithOneOnline("ja" + run);
+        presence.connect(amy, "gw-a" + run, "a1" + run, List.of(Conversations.LOBBY), "", true).block(WAIT);
+        LinkedBlockingQueue<String> inRoom = listen(room);
+        Deliveries failing = new Deliveries(redis, codec, props) {
+            @Override
+            public Mono<Void> toConversation(String conv, ServerFrame frame) {
+                return Mono.error(new IllegalStateException("publish failed"));
+            }
+
+            @Override
+            public Mono<Void> toUserNodes(String userId, String exceptNode, NodeMessage message) {
+                return Mono.error(new IllegalStateException("subscribe failed"));
+            }
+        };
+        ClientFrame.Join join = new ClientFrame.Join("j", room);
+
+        assertThat(catchThrowable(() -> commands(failing, props, null).join(command(amy, "a1", 1, join), join).block(WAIT)))
+                .hasMessageContaining("failed");
+        commands(deliveries, props, null).join(command(amy, "a1", 2, join), join).block(WAIT); // the retry
+
+        assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.MemberJoined(room, amy, 2));
+        assertThat(inRoom.poll(300, TimeUnit.MILLISECONDS)).as("once").isNull();
+    }
+
+    /**
+     * The first attempt inserted the membership, then failed before the step: the retry (not a new membership now)
+     * announces it, since its step is the one that adds the user to the room's online set; a further retry does not.
+     */
+    @Test
+    void aRetryAnnouncesTheJoin_whenTheFirstAttemptFailedBeforeItsStep() throws Exception {
+        UserRef bo = new UserRef("ub" + run, "Bo", null);
+        String room = roomWithOneOnline("jb" + run);
+        presence.connect(bo, "gw-b" + run, "b1" + run, List.of(Conversations.LOBBY), "", true).block(WAIT);
+        repository.addMember(room, bo.id(), System.currentTimeMillis()).block(WAIT); // the first attempt's insert
+        LinkedBlockingQueue<String> inRoom = listen(room);
+        ClientFrame.Join join = new ClientFrame.Join("j", room);
+
+        commands(deliveries, props, null).join(command(bo, "b1", 2, join), join).block(WAIT);
+        commands(deliveries, props, null).join(command(bo, "b1", 3, join), join).block(WAIT);
+
+        assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.MemberJoined(room, bo, 2));
+        assertThat(inRoom.poll(300, TimeUnit.MILLISECONDS)).as("once").isNull();
+    }
+
+    /**
+     * A new membership is announced although a connect of the user's other device registered it (in the room's
+     * online set) before the join's step; in a room above the crowd threshold it is marked for the count instead.
+     */
+    @Test
+    void aNewMembershipIsAnnounced_evenIfAConnectPutTheUserOnlineFirst_andACrowdedRoomIsMarked() throws Exception {
+        UserRef cy = new UserRef("uc" + run, "Cy", null);
+        String room = roomWithOneOnline("jc" + run);
+        String crowdedRoom = roomWithOneOnline("jd" + run);
+        presence.connect(cy, "gw-c" + run, "c1" + run, List.of(Conversations.LOBBY, room), "", true).block(WAIT);
+        LinkedBlockingQueue<String> inRoom = listen(room);
+        LinkedBlockingQueue<String> inCrowded = listen(crowdedRoom);
+        ClientFrame.Join join = new ClientFrame.Join("j", room);
+
+        commands(deliveries, props, null).join(command(cy, "c1", 2, join), join).block(WAIT);
+        assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.MemberJoined(room, cy, 2));
+
+        List<String> marked = new CopyOnWriteArrayList<>();
+        ClientFrame.Join joinCrowded = new ClientFrame.Join("k", crowdedRoom);
+        commands(deliveries, withCrowdThreshold(1), marked).join(command(cy, "c1", 3, joinCrowded), joinCrowded).block(WAIT);
+        assertThat(marked).containsExactly(crowdedRoom);
+        assertThat(inCrowded.poll(300, TimeUnit.MILLISECONDS)).as("no per-user frame above the threshold").isNull();
+        assertThat(inRoom.poll(100, TimeUnit.MILLISECONDS)).as("once").isNull();
+    }
+
+    /** A room whose owner is its member and online in it. */
+    private String roomWithOneOnline(String roomId) {
+        UserRef owner = new UserRef("o" + roomId, "Owner", null);
+        repository.insertRoom(new Room(roomId, "Joining", owner.id(), 1L)).block(WAIT);
+        String room = Conversations.room(roomId);
+        repository.addMember(room, owner.id(), 1L).block(WAIT);
+        presence.connect(owner, "gw-o" + run, "o" + roomId, List.of(room), "", true).block(WAIT);
+        return room;
+    }
+
+    private Command command(UserRef user, String conn, long ref, ClientFrame frame) {
+        return new Command(Command.Event.FRAME, "gw-" + user.id().substring(1, 2) + run, conn + run, ref, user, frame);
+    }
+
+    /** Room commands on these deliveries and settings; history knows no messages; {@code marked} records crowd marks. */
+    private RoomCommands commands(Deliveries through, ChatProperties settings, List<String> marked) {
+        HistoryClient history = new HistoryClient(WebClient.builder(), settings, new SimpleMeterRegistry()) {
+            @Override
+            public Mono<Map<String, Long>> lastSeqs(Collection<String> convs) {
+                return Mono.just(Map.of());
+            }
+        };
+        PresenceRepository presenceHere = new PresenceRepository(redis, settings);
+        CrowdPresence crowd = new CrowdPresence(through, presenceHere, settings) {
+            @Override
+            public void mark(String conv) {
+                if (marked != null) {
+                    marked.add(conv);
+                }
+                super.mark(conv);
+            }
+        };
+        return new RoomCommands(new RoomService(repository, settings, Clock.systemUTC(),
+                KnownMembers.local(Duration.ofSeconds(10), System::nanoTime)), presenceHere, history, through, crowd, settings);
+    }
+
+    private LinkedBlockingQueue<String> listen(String conv) {
+        LinkedBlockingQueue<String> received = new LinkedBlockingQueue<>();
+        listening.add(container.receiveLater(ChannelTopic.of(RedisNames.convChannel(conv))).block(WAIT)
+                .subscribe(message -> received.add(message.getMessage())));
+        return received;
+    }
+
+    private static String next(LinkedBlockingQueue<String> queue) throws InterruptedException {
+        String message = queue.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        assertThat(message).as("a frame on the channel").isNotNull();
+        return message;
+    }
+
+    private static ChatProperties withCrowdThreshold(int threshold) {
+        ChatProperties d = ChatProperties.defaults();
+        return new ChatProperties(d.consumerName(), d.stream(), d.history(), d.redisTimeout(),
+                d.mongoTimeout(), d.lobbyName(), d.maxRoomsListed(), d.maxMembersListed(), d.heartbeatSeconds(),
+                d.commandDeadline(), d.maxRoomsPerUser(), d.pair(), d.recallWindow(), d.typingInterval(),
+                d.maxConversationsListed(), new ChatProperties.Crowd(threshold, Duration.ofHours(1)),
+                d.nodeSweepInterval());
+    }
+}

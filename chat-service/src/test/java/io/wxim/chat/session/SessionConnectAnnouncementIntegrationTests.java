@@ -1,0 +1,162 @@
+package io.wxim.chat.session;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import io.wxim.chat.config.ChatProperties;
+import io.wxim.chat.direct.DirectService;
+import io.wxim.chat.direct.PeersRepository;
+import io.wxim.chat.presence.CrowdPresence;
+import io.wxim.chat.presence.PresenceRepository;
+import io.wxim.chat.profile.ProfileService;
+import io.wxim.chat.room.Room;
+import io.wxim.chat.room.RoomRepository;
+import io.wxim.chat.routing.Deliveries;
+import io.wxim.protocol.Command;
+import io.wxim.protocol.Conversations;
+import io.wxim.protocol.FrameCodec;
+import io.wxim.protocol.RedisNames;
+import io.wxim.protocol.ServerFrame;
+import io.wxim.protocol.UserRef;
+import io.wxim.testinfra.TestInfra;
+import io.wxim.testinfra.TestMongo;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.data.redis.listener.ChannelTopic;
+import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
+import reactor.core.Disposable;
+import reactor.core.publisher.Mono;
+
+/**
+ * A CONNECT that brings a user online, against a real Redis and MongoDB: the user's conversations are told in the step
+ * that registers the connection (connect.lua), crowded ones are marked for the periodic count instead. They used to be
+ * told in a second step: when it (or anything after the script) failed, the redelivered CONNECT found the connection
+ * registered already and announced nothing, so the announcements were lost for good.
+ */
+@Timeout(60)
+class SessionConnectAnnouncementIntegrationTests {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    @RegisterExtension
+    static final TestMongo MONGO = new TestMongo("im_chat_test_connect_announcements_");
+
+    private final String run = UUID.randomUUID().toString().substring(0, 8);
+    private final LettuceConnectionFactory factory = TestInfra.redisConnectionFactory();
+    private final ReactiveStringRedisTemplate redis = new ReactiveStringRedisTemplate(factory);
+    private final ChatProperties props = withCrowdThreshold(2);
+    private final FrameCodec codec = new FrameCodec();
+    private final PresenceRepository presence = new PresenceRepository(redis, props);
+    private final ProfileService profiles = new ProfileService(MONGO.template(), redis, props, Clock.systemUTC());
+    private final RoomRepository rooms = new RoomRepository(MONGO.template(), props);
+    private final DirectService directs = new DirectService(new PeersRepository(MONGO.template(), props), rooms, profiles,
+            Clock.systemUTC());
+    private final ReactiveRedisMessageListenerContainer container = new ReactiveRedisMessageListenerContainer(factory);
+    private final List<Disposable> listening = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() {
+        listening.forEach(Disposable::dispose);
+        container.destroy();
+        factory.destroy();
+    }
+
+    @Test
+    void theConversationsAreToldTheUserCameOnline_evenWhenEverythingAfterTheStepFails() throws Exception {
+        UserRef dora = new UserRef("udo" + run, "Dora \"the\" \"online\":1", null);
+        UserRef ed = new UserRef("ued" + run, "Ed", null);
+        UserRef fay = new UserRef("ufa" + run, "Fay", null);
+        String node = "gw-" + run;
+        String quiet = room("qa" + run, dora);
+        String crowded = room("qb" + run, dora);
+        redis.delete(RedisNames.online(Conversations.LOBBY)).block(WAIT); // shared by every test: start it empty
+        presence.connect(ed, node, "e-" + run, List.of(Conversations.LOBBY, quiet, crowded), "", true).block(WAIT);
+        presence.connect(fay, node, "f-" + run, List.of(crowded), "", true).block(WAIT);
+        LinkedBlockingQueue<String> inLobby = listen(Conversations.LOBBY);
+        LinkedBlockingQueue<String> inQuiet = listen(quiet);
+        LinkedBlockingQueue<String> inCrowded = listen(crowded);
+        // everything after connect.lua fails for this CONNECT: publishing to conversations, and encoding its welcome
+        Deliveries failing = new Deliveries(redis, codec, props) {
+            @Override
+            public Mono<Void> toConversation(String conv, ServerFrame frame) {
+                return Mono.error(new IllegalStateException("publish failed"));
+            }
+
+            @Override
+            public String encode(ServerFrame frame) {
+                if (frame instanceof ServerFrame.Welcome) {
+                    throw new IllegalStateException("welcome failed");
+                }
+                return super.encode(frame);
+            }
+        };
+        List<String> marked = new CopyOnWriteArrayList<>();
+        Command connect = new Command(Command.Event.CONNECT, node, "d-" + run, 1, dora, null);
+
+        assertThat(catchThrowable(() -> TestSessions.create(redis, props, presence, profiles, failing, rooms, directs,
+                marking(failing, marked)).connect(connect).block(WAIT))).hasMessageContaining("failed");
+        // the redelivery: dora is registered already
+        Deliveries deliveries = new Deliveries(redis, codec, props);
+        TestSessions.create(redis, props, presence, profiles, deliveries, rooms, directs, marking(deliveries, marked))
+                .connect(connect).block(WAIT);
+
+        assertThat(codec.decodeServer(next(inLobby))).isEqualTo(new ServerFrame.MemberJoined(Conversations.LOBBY, dora, 2));
+        assertThat(codec.decodeServer(next(inQuiet))).isEqualTo(new ServerFrame.Presence(quiet, dora, "online", 2));
+        assertThat(marked).as("the crowded room marked for its count, once").containsExactly(crowded);
+        assertThat(inCrowded.poll(300, TimeUnit.MILLISECONDS)).as("no per-user frame above the threshold").isNull();
+        assertThat(inLobby.poll(100, TimeUnit.MILLISECONDS)).as("once").isNull();
+        assertThat(inQuiet.poll(100, TimeUnit.MILLISECONDS)).as("once").isNull();
+        assertThat(presence.onlineCount(crowded).block(WAIT)).isEqualTo(3L);
+    }
+
+    /** A room with {@code member}. */
+    private String room(String roomId, UserRef member) {
+        rooms.insertRoom(new Room(roomId, "Room " + roomId, member.id(), 1L)).block(WAIT);
+        String conv = Conversations.room(roomId);
+        rooms.addMember(conv, member.id(), 1L).block(WAIT);
+        return conv;
+    }
+
+    /** A CrowdPresence that records the rooms marked for their count. */
+    private CrowdPresence marking(Deliveries deliveries, List<String> marked) {
+        return new CrowdPresence(deliveries, presence, props) {
+            @Override
+            public void mark(String conv) {
+                marked.add(conv);
+                super.mark(conv);
+            }
+        };
+    }
+
+    private LinkedBlockingQueue<String> listen(String conv) {
+        LinkedBlockingQueue<String> received = new LinkedBlockingQueue<>();
+        listening.add(container.receiveLater(ChannelTopic.of(RedisNames.convChannel(conv))).block(WAIT)
+                .subscribe(message -> received.add(message.getMessage())));
+        return received;
+    }
+
+    private static String next(LinkedBlockingQueue<String> queue) throws InterruptedException {
+        String message = queue.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        assertThat(message).as("a frame on the channel").isNotNull();
+        return message;
+    }
+
+    static ChatProperties withCrowdThreshold(int threshold) {
+        ChatProperties d = ChatProperties.defaults();
+        return new ChatProperties(d.consumerName(), d.stream(), d.history(), d.redisTimeout(),
+                d.mongoTimeout(), d.lobbyName(), d.maxRoomsListed(), d.maxMembersListed(), d.heartbeatSeconds(),
+                d.commandDeadline(), d.maxRoomsPerUser(), d.pair(), d.recallWindow(), d.typingInterval(),
+                d.maxConversationsListed(), new ChatProperties.Crowd(threshold, Duration.ofHours(1)),
+                d.nodeSweepInterval());
+    }
+}
