@@ -12,7 +12,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 import org.springframework.data.mongodb.gridfs.ReactiveGridFsTemplate;
 
-/** Wires uploads, signed URLs, media claims for messages and the orphan sweeper. */
+/** Wires uploads, signed URLs, media claims for messages and the orphan sweepers (records, and GridFS files). */
 @Configuration(proxyBeanMethods = false)
 class MediaConfig {
     private static final Logger log = LoggerFactory.getLogger(MediaConfig.class);
@@ -71,5 +71,11 @@ class MediaConfig {
                                 io.wxim.history.message.MessageService messages) {
         return new OrphanSweeper(repository, files, media, props, Clock.systemUTC(), history.recallHoldAge(),
                 messages::releaseIfUnshown);
+    }
+
+    @Bean
+    OrphanFileSweeper orphanFileSweeper(ReactiveMongoTemplate mongo, HistoryProperties history, MediaProperties props) {
+        return new OrphanFileSweeper(new OrphanFileRepository(mongo, history.mongoTimeout()), props.fileSweep(),
+                Clock.systemUTC());
     }
 }

@@ -1,5 +1,7 @@
 package io.wxim.history.media;
 
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -24,6 +26,7 @@ import org.springframework.validation.annotation.Validated;
  * @param uploadTimeout         bound on receiving and storing one upload
  * @param downloadIdleTimeout   a download whose bytes stop coming from MongoDB for this long is aborted (the
  *                              server writes ahead of the client, so a slow client does not start it)
+ * @param fileSweep             the sweep of GridFS files and chunks that no media record names ({@link FileSweep})
  */
 @Validated
 @ConfigurationProperties("im.history.media")
@@ -38,10 +41,41 @@ public record MediaProperties(
         @DefaultValue("10m") Duration sweepInterval,
         @Min(1) @DefaultValue("8") int maxConcurrentUploads,
         @DefaultValue("120s") Duration uploadTimeout,
-        @DefaultValue("30s") Duration downloadIdleTimeout) {
+        @DefaultValue("30s") Duration downloadIdleTimeout,
+        @Valid @DefaultValue FileSweep fileSweep) {
+
+    /** How much longer than {@code uploadTimeout} the file sweep's {@code minAge} must at least be. */
+    static final Duration MIN_AGE_MARGIN = Duration.ofMinutes(1);
 
     public MediaProperties {
         urlKey = urlKey == null || urlKey.isBlank() ? null : urlKey.strip();
+        if (fileSweep.minAge().compareTo(uploadTimeout.plus(MIN_AGE_MARGIN)) < 0) {
+            throw new IllegalArgumentException("im.history.media.file-sweep.min-age (" + fileSweep.minAge()
+                    + ") must be at least upload-timeout (" + uploadTimeout + ") plus " + MIN_AGE_MARGIN
+                    + ": a younger file may belong to an upload whose record is still being written");
+        }
+    }
+
+    /**
+     * The file-driven sweep ({@code im.history.media.file-sweep.*}): GridFS files, and chunks, that no media record
+     * names (an upload cut off or crashed between its bytes and its record, a record deleted before its bytes).
+     *
+     * @param minAge     entries whose upload started less than this long ago are never touched (the time in their
+     *                   ObjectId, taken as the upload started): their upload may still be running or writing its
+     *                   record. At least {@code upload-timeout} plus one minute; 1h is far above the 120s default,
+     *                   which also covers clocks that differ between instances
+     * @param interval   how often a run starts
+     * @param batchSize  GridFS files read by one query, and media records looked up by one query; bounds memory per step
+     * @param maxPerRun  files examined by one run at most; the next run goes on after the last one examined, so a large
+     *                   store is covered over several runs instead of being read at once
+     * @param runTimeout bound on one run; a run cut off keeps what its finished batches did and where they got to
+     */
+    public record FileSweep(
+            @DefaultValue("1h") Duration minAge,
+            @DefaultValue("10m") Duration interval,
+            @Min(1) @Max(1000) @DefaultValue("100") int batchSize,
+            @Min(1) @DefaultValue("2000") int maxPerRun,
+            @DefaultValue("5m") Duration runTimeout) {
     }
 
     long maxSize(MediaKind kind) {
@@ -58,6 +92,6 @@ public record MediaProperties(
                 + maxImagePixels + ", thumbnailEdge=" + thumbnailEdge + ", urlTtl=" + urlTtl + ", urlKey="
                 + (urlKey == null ? "unset" : "<redacted>") + ", orphanTtl=" + orphanTtl + ", sweepInterval="
                 + sweepInterval + ", maxConcurrentUploads=" + maxConcurrentUploads + ", uploadTimeout=" + uploadTimeout
-                + ", downloadIdleTimeout=" + downloadIdleTimeout + "]";
+                + ", downloadIdleTimeout=" + downloadIdleTimeout + ", fileSweep=" + fileSweep + "]";
     }
 }
