@@ -556,6 +556,7 @@ export class WximClient {
       expiresAt: this._now() + (pair.expiresIn || 900) * 1000,
     };
     this.user = user;
+    if (this._refreshRetry && this._refreshRetry.token !== pair.refreshToken) this._cancelRefreshRetry();
     if (user.id !== previous) {
       const open = !!this._conn;
       this._shut('another user'); // opened as the previous user: this user's outbox must not go out on it
@@ -606,12 +607,13 @@ export class WximClient {
     }, (e) => {
       throw current() ? e : superseded();
     }).then((pair) => {
+      if (!current()) throw superseded(); // the session changed between the answer and here (another microtask)
       this.setSession(pair);
       const conn = this._conn;
       if (conn && conn.ready) this._auth(conn);
       return pair;
     }, (e) => {
-      if (current() && !refused(e)) this._retryRefreshSoon(sent);
+      if (current() && !refused(e)) this._retryRefreshSoon(sent, e);
       throw e;
     }).finally(() => { if (this._refreshCall === call) this._refreshCall = null; });
     this._refreshCall = call;
@@ -620,26 +622,32 @@ export class WximClient {
 
   /**
    * A refresh call of `token` ended without a pair and without a refusal: the server may have rotated the token
-   * and its answer been lost. Tried again after REFRESH_RETRY_MS (a single flight with whatever else refreshes), for
-   * REFRESH_RETRY_WINDOW_MS after the first failure, so the retry falls within auth-service's retry grace whoever asked:
-   * a refresh before a reconnect otherwise waited for the next attempt, which a grown backoff put past the grace, and
-   * the used token then ended the session. Not while stopped, nor once the session changed.
+   * and its answer been lost. Tried again after REFRESH_RETRY_MS (or the answer's Retry-After, if longer; a single
+   * flight with whatever else refreshes), for REFRESH_RETRY_WINDOW_MS after the first failure, so the retry falls within
+   * auth-service's retry grace whoever asked: a refresh before a reconnect otherwise waited for the next attempt, which
+   * a grown backoff put past the grace, and the used token then ended the session. Also after close() and a stop (the
+   * client holds only the old token: a later refresh past the grace would end the session), not after logout() nor once
+   * the session changed.
    */
-  _retryRefreshSoon(token) {
+  _retryRefreshSoon(token, error) {
     const previous = this._refreshRetry && this._refreshRetry.token === token ? this._refreshRetry : null;
     const since = previous ? previous.since : this._now();
-    if (previous) this._timers.clearTimeout(previous.timer);
-    if (this._stopped || this._now() - since >= REFRESH_RETRY_WINDOW_MS) {
-      this._refreshRetry = null;
-      return;
-    }
+    this._cancelRefreshRetry();
+    if (this._now() - since >= REFRESH_RETRY_WINDOW_MS) return;
+    const asked = error instanceof WximHttpError ? Number(error.retryAfter) * 1000 : 0;
+    const delay = Math.min(Math.max(REFRESH_RETRY_MS, asked || 0), REFRESH_RETRY_WINDOW_MS);
     const retry = { token, since, timer: null };
     retry.timer = this._timers.setTimeout(() => {
       retry.timer = null;
-      if (this._refreshRetry !== retry || this._stopped || !this._tokens || this._tokens.refreshToken !== token) return;
+      if (this._refreshRetry !== retry || !this._tokens || this._tokens.refreshToken !== token) return;
       this.refresh().catch((e) => { if (this._started) this._onRefreshFailure(e); });
-    }, REFRESH_RETRY_MS);
+    }, delay);
     this._refreshRetry = retry;
+  }
+
+  _cancelRefreshRetry() {
+    if (this._refreshRetry) this._timers.clearTimeout(this._refreshRetry.timer);
+    this._refreshRetry = null;
   }
 
   /** Sends the current token in-band, so the connection is not closed (4003) when the one it opened with expires. */
@@ -685,6 +693,7 @@ export class WximClient {
   /** Logs out this session (its connections close with 4501 everywhere). */
   async logout() {
     await this._rest('POST', '/api/auth/logout');
+    this._cancelRefreshRetry(); // the session ended on purpose
     this.close();
   }
 
@@ -883,8 +892,6 @@ export class WximClient {
     this._timers.clearTimeout(this._reconnectTimer);
     this._reconnectTimer = null;
     this._timers.clearTimeout(this._refreshTimer);
-    if (this._refreshRetry) this._timers.clearTimeout(this._refreshRetry.timer);
-    this._refreshRetry = null;
     this._shut('client stopped'); // a socket left open would keep sending heartbeats, and connect() would not reopen
     this._failQueue(new WximError('stopped', `stopped (${code})`)); // commands: not sent, not kept
     // sends: the frames stay stored, the next connect() of this user sends them (`ack` events)
@@ -1499,13 +1506,13 @@ export class WximClient {
   }
 }
 
-/** The data of an HTTP answer, or WximHttpError for a status >= 400. */
 /** A refresh the server refused (the token is not valid, the request is wrong): trying again cannot help. */
 function refused(e) {
   if (e instanceof WximError && e.code === 'superseded') return true;
   return e instanceof WximHttpError && e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 429;
 }
 
+/** The data of an HTTP answer, or WximHttpError for a status >= 400. */
 function answer(res) {
   if (res.status >= 400) throw new WximHttpError(res.status, res.data, res.headers && res.headers['retry-after']);
   return res.data;

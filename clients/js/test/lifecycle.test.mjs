@@ -245,9 +245,11 @@ function refreshAnswers(statuses, clock) {
   const http = {
     request: async (req) => {
       if (req.url.endsWith('/api/auth/refresh')) {
-        const status = statuses[Math.min(refreshes.length, statuses.length - 1)];
+        const answer = statuses[Math.min(refreshes.length, statuses.length - 1)];
         refreshes.push({ token: JSON.parse(req.body).refreshToken, at: clock.now() - start });
-        return status === 200 ? { status, data: pair(refreshes.length) } : { status, data: { title: 'lost' } };
+        if (answer === 'hang') return new Promise(() => {});
+        const { status, headers } = typeof answer === 'object' ? answer : { status: answer };
+        return status === 200 ? { status, data: pair(refreshes.length) } : { status, headers, data: { title: 'lost' } };
       }
       return req.headers.Authorization === 'Bearer a0' ? { status: 401, data: {} } : { status: 200, data: { messages: [] } };
     },
@@ -313,4 +315,66 @@ test('a retried refresh refused on a started client stops it (log in again)', { 
   await flush();
   assert.equal(refreshes.length, 2);
   assert.equal(client.state, 'stopped');
+});
+
+function retryClient(statuses, transport = scriptedTransport()) {
+  const clock = fakeClock();
+  const { http, refreshes } = refreshAnswers(statuses, clock);
+  const client = createClient({ baseUrl: 'http://127.0.0.1:1', transport, timers: clock, now: clock.now,
+    random: () => 0.5, storage: memoryStorage(), http });
+  client.setSession(pair(0));
+  return { clock, client, refreshes, transport };
+}
+
+test('a refresh answered while another user\'s session is set in between is not applied (superseded)', { timeout: 5000 }, async () => {
+  const clock = fakeClock();
+  let answerRefresh;
+  const http = { request: () => new Promise((resolve) => { answerRefresh = resolve; }) };
+  const client = createClient({ baseUrl: 'http://127.0.0.1:1', transport: scriptedTransport(), timers: clock, now: clock.now,
+    random: () => 0.5, storage: memoryStorage(), http });
+  client.setSession(pair(0, 'alice'));
+  const refreshed = client.refresh().then(() => 'resolved', (e) => e.code);
+  answerRefresh({ status: 200, data: pair(1, 'alice') });
+  queueMicrotask(() => client.setSession(pair(9, 'bob'))); // lands between the answer's handlers
+  assert.equal(await refreshed, 'superseded');
+  assert.equal(client.user.id, 'bob');
+  assert.equal(client.session.refreshToken, 'r9');
+});
+
+test('a failed refresh call\'s retry: kept after close(), dropped for another session, joins a call on its way', { timeout: 5000 }, async () => {
+  const closed = retryClient([504, 200]);
+  await closed.client.refresh().catch(() => {});
+  closed.client.close();
+  closed.clock.advance(5000);
+  await flush();
+  assert.deepEqual(closed.refreshes.map((r) => r.token), ['r0', 'r0'], 'close() keeps the session: the retry goes out');
+
+  const replaced = retryClient([504]);
+  await replaced.client.refresh().catch(() => {});
+  replaced.client.setSession(pair(5, 'u2'));
+  assert.ok(replaced.clock.pending().every((ms) => ms > 600000), `only the new session's refresh timer: ${replaced.clock.pending()}`);
+  replaced.clock.advance(60000);
+  await flush();
+  assert.equal(replaced.refreshes.length, 1, 'another session: no retry of the old token');
+
+  const joined = retryClient([504, 'hang']);
+  await joined.client.refresh().catch(() => {});
+  joined.clock.advance(4000);
+  const onItsWay = joined.client.refresh(); // started by something else 1 s before the retry
+  joined.clock.advance(1000);
+  await flush();
+  assert.equal(joined.refreshes.length, 2, 'the retry joins the call on its way: the token is presented once more, not twice');
+  onItsWay.catch(() => {});
+});
+
+test('a failed refresh call is retried after its Retry-After when that is longer than 5 s', { timeout: 5000 }, async () => {
+  const { clock, client, refreshes } = retryClient([{ status: 503, headers: { 'retry-after': '8' } }, 200]);
+  await client.refresh().catch(() => {});
+  clock.advance(7999);
+  await flush();
+  assert.equal(refreshes.length, 1);
+  clock.advance(1);
+  await flush();
+  assert.deepEqual(refreshes.map((r) => r.at), [0, 8000]);
+  assert.equal(client.session.refreshToken, 'r2');
 });
