@@ -22,7 +22,8 @@ import redis.embedded.core.RedisServerBuilder;
  * the library only extracts the binary and writes the config file here. The process runs in a session of its own
  * ({@code setsid}, part of util-linux on every Linux) so that Ctrl+C, which the terminal sends to the whole foreground
  * process group, reaches only the JVM; without {@code setsid} (macOS) it starts directly and Ctrl+C stops it at once,
- * as a Redis crash would. Its output goes to {@code redis-server.log} in its data directory (rewritten at each start).
+ * as a Redis crash would. Its output goes to {@code redis-server.log} in its data directory, appended across starts
+ * (so a left-over instance's stop stays readable; moved to {@code redis-server.log.1} once it passes 1 MB).
  */
 final class EmbeddedRedis implements AutoCloseable {
     /** Above the load of a large AOF file at start; the start fails after it. */
@@ -30,60 +31,22 @@ final class EmbeddedRedis implements AutoCloseable {
     /** redis-server flushes the AOF on SIGTERM in far less; after it the process is killed. */
     private static final Duration STOP_LIMIT = Duration.ofSeconds(10);
     private static final Duration POLL = Duration.ofMillis(50);
+    private static final long LOG_ROTATE_BYTES = 1 << 20;
 
     private final Process process;
     private final Path log;
+    /** Where this run's output starts in {@link #log}. */
+    private final long logStart;
 
-    private EmbeddedRedis(Process process, Path log) {
+    private EmbeddedRedis(Process process, Path log, long logStart) {
         this.process = process;
         this.log = log;
+        this.logStart = logStart;
     }
 
     /** The file redis-server writes its process id to, in its data directory (so a run killed with -9 can be cleaned up). */
     static Path pidFile(Path dir) {
         return dir.resolve("redis-server.pid");
-    }
-
-    /**
-     * Stops a redis-server left running on {@code dir} by an earlier launcher that was killed ({@code kill -9}, a
-     * crash: it runs in a session of its own and outlives its launcher, holding the port and the AOF, so the next start
-     * failed on the port). Only a live process named by the directory's pidfile whose command is redis-server (the pid
-     * may have been reused); stopped as on a normal stop (SIGTERM: it flushes the AOF), killed after
-     * {@link #STOP_LIMIT}. Call only while holding the directory's {@link DataDirLock}: then no launcher owns it.
-     *
-     * @return the process id stopped, if there was one
-     */
-    static Optional<Long> stopLeftOver(Path dir) throws IOException {
-        Path pidFile = pidFile(dir);
-        if (!Files.isRegularFile(pidFile)) {
-            return Optional.empty();
-        }
-        long pid;
-        try {
-            pid = Long.parseLong(Files.readString(pidFile, StandardCharsets.US_ASCII).strip());
-        } catch (NumberFormatException e) {
-            return Optional.empty(); // not redis-server's (it writes the number alone)
-        }
-        Optional<ProcessHandle> process = ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
-                .filter(handle -> handle.info().command().map(command -> command.contains("redis-server")).orElse(false));
-        if (process.isEmpty()) {
-            return Optional.empty();
-        }
-        ProcessHandle redis = process.get();
-        redis.destroy();
-        try {
-            redis.onExit().get(STOP_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
-            redis.destroyForcibly();
-            throw new IOException("the redis-server (pid " + pid + ") left by an earlier launcher did not stop within "
-                    + STOP_LIMIT.toSeconds() + " s; killed");
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new IOException("could not wait for the redis-server (pid " + pid + ") left by an earlier launcher", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while stopping the redis-server (pid " + pid + ") left by an earlier launcher", e);
-        }
-        return Optional.of(pid);
     }
 
     /**
@@ -104,12 +67,16 @@ final class EmbeddedRedis implements AutoCloseable {
         setsid().ifPresent(command::add);
         command.addAll(redisCommand);
         Path log = dir.resolve("redis-server.log");
+        if (Files.exists(log) && Files.size(log) > LOG_ROTATE_BYTES) {
+            Files.move(log, dir.resolve("redis-server.log.1"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        long logStart = Files.exists(log) ? Files.size(log) : 0;
         Process process = new ProcessBuilder(command)
                 .directory(new File(redisCommand.get(0)).getParentFile()) // the binary's directory, as the library's
                 .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
-        return new EmbeddedRedis(process, log);
+        return new EmbeddedRedis(process, log, logStart);
     }
 
     /** The process id (redis-server's: {@code setsid} replaces itself with it). */
@@ -159,8 +126,14 @@ final class EmbeddedRedis implements AutoCloseable {
         }
     }
 
+    /** This run's output so far. */
     private String output() throws IOException {
-        return Files.exists(log) ? Files.readString(log, StandardCharsets.ISO_8859_1) : ""; // never malformed
+        if (!Files.exists(log)) {
+            return "";
+        }
+        byte[] all = Files.readAllBytes(log);
+        int from = (int) Math.min(logStart, all.length);
+        return new String(all, from, all.length - from, StandardCharsets.ISO_8859_1); // never malformed
     }
 
     /** {@code setsid} from the PATH, if there is one. */

@@ -13,6 +13,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * One command, whole system: an embedded redis-server (the real binary, AOF on, data under the data directory),
@@ -44,11 +45,11 @@ public final class LocalLauncher {
         try {
             Path data = Path.of(env("WXIM_DATA", ".local-data")).toAbsolutePath();
             Files.createDirectories(data);
-            running.dataLock = DataDirLock.acquire(data);
+            running.dataLock = DataDirLock.acquire(data).orElse(null);
             // From here on, any exit (a failed start, Ctrl+C while starting, a stop) stops what has started, in order.
             Runtime.getRuntime().addShutdownHook(new Thread(running::stop, "wxim-local-shutdown"));
             start(running, data, started);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             // A message, not a stack trace; the embedded servers' threads would keep the JVM alive: exit with an error
             // (the hook stops what has started).
             System.err.println("wxim did not start: " + (e instanceof IOException ? e.getMessage() : e.toString()));
@@ -64,7 +65,7 @@ public final class LocalLauncher {
             redisHost = "127.0.0.1";
             redisPort = Integer.parseInt(env("WXIM_REDIS_PORT", "6390"));
             Path redisDir = Files.createDirectories(data.resolve("redis"));
-            EmbeddedRedis.stopLeftOver(redisDir).ifPresent(pid -> System.out.printf(
+            (running.dataLock == null ? Optional.<Long>empty() : LeftOverRedis.stop(redisDir)).ifPresent(pid -> System.out.printf(
                     "stopped the redis-server (pid %d) an earlier launcher on %s left running (it was killed)%n", pid, data));
             running.redis = EmbeddedRedis.launch(redisPort, redisDir); // known to the hook before it is ready
             running.redis.awaitReady();
@@ -154,7 +155,10 @@ public final class LocalLauncher {
      * earlier: {@link EmbeddedRedis} adds no hook of its own and does not get Ctrl+C.
      */
     private static final class Started {
-        /** Held (strongly: an unreachable channel is closed by its cleaner) until everything else has stopped. */
+        /**
+         * Held (strongly: an unreachable channel is closed by its cleaner) until everything else has stopped; null where
+         * the file system has no locks.
+         */
         volatile DataDirLock dataLock;
         volatile EmbeddedRedis redis;
         volatile MongoServer mongo;
@@ -167,7 +171,9 @@ public final class LocalLauncher {
             LocalSystem services = system;
             BoundedShutdown.run(services == null ? () -> { } : services::close, SHUTDOWN_LIMIT, this::stopTheRest);
             try {
-                dataLock.release(); // the next launcher on this directory may start now
+                if (dataLock != null) {
+                    dataLock.release(); // the next launcher on this directory may start now
+                }
             } catch (IOException e) {
                 // released by the JVM's exit in a moment
             }

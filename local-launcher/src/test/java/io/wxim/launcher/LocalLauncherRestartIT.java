@@ -38,6 +38,16 @@ class LocalLauncherRestartIT {
             leftOver = Long.parseLong(Files.readString(EmbeddedRedis.pidFile(data.resolve("redis"))).strip());
             killed.killJvm();
         }
+        try {
+            restartsAfter(data, env, redisPort, leftOver);
+        } finally {
+            ProcessHandle.of(leftOver) // the test failed: not left behind
+                    .filter(p -> p.info().command().map(command -> command.contains("redis-server")).orElse(false))
+                    .ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    private static void restartsAfter(Path data, Map<String, String> env, String redisPort, long leftOver) throws Exception {
         assertThat(ProcessHandle.of(leftOver).map(ProcessHandle::isAlive)).as("redis-server outlives a killed launcher")
                 .contains(true);
 
@@ -45,7 +55,23 @@ class LocalLauncherRestartIT {
             next.awaitStarted();
             assertThat(next.output()).contains("stopped the redis-server (pid " + leftOver + ")");
             assertThat(ProcessHandle.of(leftOver).filter(ProcessHandle::isAlive)).as("the left-over redis-server").isEmpty();
+            assertThat(Files.readString(data.resolve("redis").resolve("redis-server.log")).lines())
+                    .as("stopped as a normal stop: SIGTERM, the AOF written")
+                    .anyMatch(line -> line.startsWith(leftOver + ":signal-handler") && line.contains("Received SIGTERM"));
             redis(redisPort, connection -> assertThat(connection.sync().get("wxim:it:survives")).isEqualTo("yes"));
+
+            // a copy of the data directory names the running redis-server in its pidfile: not that launcher's to stop
+            Path copy = Files.createDirectories(Files.createTempDirectory("wxim-copy").resolve("redis"));
+            Files.copy(EmbeddedRedis.pidFile(data.resolve("redis")), EmbeddedRedis.pidFile(copy));
+            long running = Long.parseLong(Files.readString(EmbeddedRedis.pidFile(copy)).strip());
+            try (LauncherProcess onTheCopy = LauncherProcess.start(copy.getParent(), Map.of(), false)) {
+                onTheCopy.awaitStarted();
+                assertThat(onTheCopy.output()).doesNotContain("stopped the redis-server");
+                assertThat(ProcessHandle.of(running).map(ProcessHandle::isAlive)).as("the running launcher's redis-server")
+                        .contains(true);
+                onTheCopy.terminate();
+                assertThat(onTheCopy.awaitExit(STOP)).isTrue();
+            }
 
             // a second launcher on the same data directory: refused, and the running one is untouched
             try (LauncherProcess second = LauncherProcess.start(data, Map.of(), false)) {
