@@ -79,16 +79,17 @@ public class PairCommands {
         return closeRequest(cmd, frame.rid(), frame.from(), me, "declined", frame.from());
     }
 
-    /** Removes {@code from -> to}; the other side ({@code other}) and the actor's other devices are told. */
+    /**
+     * Removes {@code from -> to}; the other side ({@code other}) and the actor's other devices are told in the removal's
+     * own step: a failure after it cannot lose that, as a retry finds no request, answers not_found and tells no one.
+     */
     private Mono<NodeMessage> closeRequest(Command cmd, String rid, String from, String to, String reason, String other) {
-        return pairs.remove(from, to).flatMap(removed -> {
-            if (!removed) {
-                return Mono.error(new ProtocolException(ErrorCode.NOT_FOUND, "no such pair request"));
-            }
-            ServerFrame.PairRequestClosed event = new ServerFrame.PairRequestClosed(null, from, to, reason);
-            return deliveries.toEach(List.of(new UserFrames(other, event), new UserFrames(cmd.user().id(), cmd.conn(), event)))
-                    .thenReturn(deliveries.reply(cmd, new ServerFrame.PairRequestClosed(rid, from, to, reason)));
-        });
+        ServerFrame.PairRequestClosed event = new ServerFrame.PairRequestClosed(null, from, to, reason);
+        return pairs.remove(from, to, deliveries.inScript(List.of(new UserFrames(other, event),
+                        new UserFrames(cmd.user().id(), cmd.conn(), event))))
+                .flatMap(removed -> removed
+                        ? Mono.fromSupplier(() -> deliveries.reply(cmd, new ServerFrame.PairRequestClosed(rid, from, to, reason)))
+                        : Mono.error(new ProtocolException(ErrorCode.NOT_FOUND, "no such pair request")));
     }
 
     public Mono<NodeMessage> pending(Command cmd, ClientFrame.PairPending frame) {

@@ -27,7 +27,8 @@ import reactor.core.publisher.Mono;
 @Repository
 public class PairRepository {
     private static final RedisScript<String> REQUEST = RedisScripts.load("redis/pair_request.lua", String.class);
-    private static final RedisScript<Long> REMOVE = RedisScripts.load("redis/pair_remove.lua", Long.class);
+    private static final RedisScript<Long> REMOVE = RedisScripts.load("redis/pair_remove.lua", Long.class,
+            Deliveries.TO_USERS_LIBRARY);
     private static final RedisScript<Long> EXPIRE = RedisScripts.load("redis/pair_expire.lua", Long.class,
             Deliveries.TO_USERS_LIBRARY);
     private static final RedisScript<String> ACCEPT = RedisScripts.load("redis/pair_accept.lua", String.class);
@@ -70,8 +71,27 @@ public class PairRepository {
 
     /** Removes the request {@code from -> to}; emits true if there was one. */
     public Mono<Boolean> remove(String from, String to) {
-        return redis.execute(REMOVE, List.of(RedisNames.pairIncoming(to), RedisNames.pairOutgoing(from),
-                RedisNames.PAIR_EXPIRIES), List.of(from, to)).next().timeout(timeout).map(r -> r == 1L);
+        return remove(from, to, List.of(), List.of());
+    }
+
+    /**
+     * {@link #remove(String, String)}, and {@code told} (the other side's entry, then the actor's for their other
+     * connections) is delivered in the same step if this call removed the request: a failure after the step cannot
+     * lose it (a retried cancel or decline finds no request, answers not_found and tells no one).
+     */
+    public Mono<Boolean> remove(String from, String to, Deliveries.InScript told) {
+        List<String> args = new ArrayList<>(List.of(told.prefix()));
+        args.addAll(told.messages());
+        return remove(from, to, told.nodeKeys(), args);
+    }
+
+    private Mono<Boolean> remove(String from, String to, List<String> nodeKeys, List<String> telling) {
+        List<String> keys = new ArrayList<>(List.of(RedisNames.pairIncoming(to), RedisNames.pairOutgoing(from),
+                RedisNames.PAIR_EXPIRIES));
+        keys.addAll(nodeKeys);
+        List<String> args = new ArrayList<>(List.of(from, to));
+        args.addAll(telling);
+        return redis.execute(REMOVE, keys, args).next().timeout(timeout).map(r -> r == 1L);
     }
 
     /** Requests waiting for {@code userId}'s answer that have not expired, oldest first. */

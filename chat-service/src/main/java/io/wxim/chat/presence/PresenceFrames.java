@@ -37,6 +37,12 @@ public record PresenceFrames(String lobbyHead, String lobbyTail, String roomHead
                 encoder.apply(new ServerFrame.MemberJoined(CONV_MARK, user, COUNT_MARK)));
     }
 
+    /** {@code user} left a room ({@code room_leave.lua}): {@code memberLeft}. */
+    public static PresenceFrames left(UserRef user, Function<ServerFrame, String> encoder) {
+        return cut(encoder.apply(new ServerFrame.MemberLeft(Conversations.LOBBY, user, COUNT_MARK)),
+                encoder.apply(new ServerFrame.MemberLeft(CONV_MARK, user, COUNT_MARK)));
+    }
+
     /** The frame for {@code conv} with {@code online} members online, as the script puts it together. */
     public String frame(String conv, long online) {
         return Conversations.LOBBY.equals(conv) ? lobbyHead + online + lobbyTail

@@ -2,6 +2,7 @@ package io.wxim.chat.presence;
 
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.config.RedisScripts;
+import io.wxim.chat.routing.Deliveries;
 import io.wxim.protocol.Conversations;
 import io.wxim.protocol.RedisNames;
 import io.wxim.protocol.UserRef;
@@ -33,7 +34,8 @@ public class PresenceRepository {
     @SuppressWarnings("rawtypes")
     private static final RedisScript<List> MARK_ONLINE = RedisScripts.load("redis/mark_online.lua", List.class, ANNOUNCE);
     @SuppressWarnings("rawtypes")
-    private static final RedisScript<List> ROOM_LEAVE = RedisScripts.load("redis/room_leave.lua", List.class);
+    private static final RedisScript<List> ROOM_LEAVE = RedisScripts.load("redis/room_leave.lua", List.class, ANNOUNCE,
+            Deliveries.TO_USERS_LIBRARY);
     /** Longer than a command can be redelivered (claim idle x max deliveries), so late CONNECTs are recognized. */
     private static final long TOMBSTONE_SECONDS = 600;
 
@@ -70,8 +72,14 @@ public class PresenceRepository {
     public record MarkedOnline(long online, boolean announced, boolean crowded) {
     }
 
-    /** A leave: the room's online count after it and the user's last leave now (0: nothing was done). */
-    public record Left(long online, long leaves) {
+    /**
+     * A leave: the room's online count after it, the user's last leave now (0: nothing was done) and whether the room,
+     * crowded, got no {@code memberLeft} from a leave told in its step: mark it for {@link CrowdPresence}.
+     */
+    public record Left(long online, long leaves, boolean crowded) {
+        public Left(long online, long leaves) {
+            this(online, leaves, false);
+        }
     }
 
     /**
@@ -276,13 +284,36 @@ public class PresenceRepository {
      * step, then failed to publish the unsubscribe, publishes it again) or 0 if there was none.
      */
     public Mono<Left> leave(String conv, String userId, boolean onlyIfRecorded) {
-        return redis.execute(ROOM_LEAVE, List.of(RedisNames.onlineIn(userId), RedisNames.online(conv), RedisNames.leaves(userId),
-                                RedisNames.LEAVE_SEQ, RedisNames.leftRooms(userId)),
-                        List.of(userId, conv, connectingMillis, onlyIfRecorded ? "1" : "0"))
-                .next().timeout(timeout).map(r -> {
-                    List<?> l = (List<?>) r;
-                    return new Left(((Number) l.get(0)).longValue(), ((Number) l.get(1)).longValue());
-                });
+        return leave(conv, userId, onlyIfRecorded, List.of(), List.of());
+    }
+
+    /**
+     * {@link #leave(String, String, boolean)} of a member (not finishing), told in the same step ({@code news}): the
+     * room's {@code memberLeft} if at most {@code crowd.threshold} are online after it (else {@link Left#crowded()}),
+     * then every gateway of the user the unsubscribe stating the leave's value, then the user's other connections
+     * {@code left}. A failure after the step cannot lose them, as one between the step and separate publishes did (a
+     * retried leave finds no membership and tells no one).
+     */
+    public Mono<Left> leave(String conv, String userId, LeaveNews news) {
+        List<String> args = new ArrayList<>(announcing(news.memberLeft()));
+        args.add(news.toOthers().prefix());
+        args.add(news.unsubscribeHead());
+        args.add(news.unsubscribeTail());
+        args.addAll(news.toOthers().messages());
+        return leave(conv, userId, false, news.toOthers().nodeKeys(), args);
+    }
+
+    private Mono<Left> leave(String conv, String userId, boolean onlyIfRecorded, List<String> nodeKeys, List<String> telling) {
+        List<String> keys = new ArrayList<>(List.of(RedisNames.onlineIn(userId), RedisNames.online(conv), RedisNames.leaves(userId),
+                RedisNames.LEAVE_SEQ, RedisNames.leftRooms(userId)));
+        keys.addAll(nodeKeys);
+        List<String> args = new ArrayList<>(List.of(userId, conv, connectingMillis, onlyIfRecorded ? "1" : "0"));
+        args.addAll(telling);
+        return redis.execute(ROOM_LEAVE, keys, args).next().timeout(timeout).map(r -> {
+            List<?> l = (List<?>) r;
+            return new Left(((Number) l.get(0)).longValue(), ((Number) l.get(1)).longValue(),
+                    l.size() > 2 && ((Number) l.get(2)).longValue() == 1L);
+        });
     }
 
     public Mono<Long> onlineCount(String conv) {

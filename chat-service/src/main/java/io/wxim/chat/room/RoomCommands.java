@@ -3,6 +3,7 @@ package io.wxim.chat.room;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.message.HistoryClient;
 import io.wxim.chat.presence.CrowdPresence;
+import io.wxim.chat.presence.LeaveNews;
 import io.wxim.chat.presence.PresenceFrames;
 import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.chat.routing.Deliveries;
@@ -104,13 +105,14 @@ public class RoomCommands {
     }
 
     /**
-     * The membership goes (MongoDB), then the user leaves the room's online set and the user's last leave changes
-     * (ADR-31), the room is told, every gateway of the user unsubscribes (this one too, so the user's other connections
-     * here stop before they are told), and the user's other connections get {@code left}. A leave of a room the user is
-     * not in answers NOT_FOUND; if the user is still recorded online in it (an earlier attempt removed the membership,
-     * then failed before Redis), that leave is finished first (online set, last leave, unsubscribes); if the user left
-     * it recently (an earlier attempt got past Redis, then its unsubscribe publish failed), the unsubscribes go out
-     * again with that leave's value, unless the user is a member again (joined meanwhile on another device).
+     * The membership goes (MongoDB), then, in one Redis step, the user leaves the room's online set and the user's last
+     * leave changes (ADR-31), the room is told, every gateway of the user unsubscribes (this one too, so the user's
+     * other connections here stop before they are told), and the user's other connections get {@code left}. A leave of
+     * a room the user is not in answers NOT_FOUND; if the user is still recorded online in it (an earlier attempt
+     * removed the membership, then failed before Redis), that leave is finished first (online set, last leave,
+     * unsubscribes; nobody told, as before); if the user left it recently (an earlier attempt got past Redis), the
+     * unsubscribes go out again with that leave's value, unless the user is a member again (joined meanwhile on
+     * another device).
      */
     public Mono<NodeMessage> leave(Command cmd, ClientFrame.Leave frame) {
         UserRef user = cmd.user();
@@ -119,14 +121,16 @@ public class RoomCommands {
                 .onErrorResume(e -> e instanceof ProtocolException p && p.code() == ErrorCode.NOT_FOUND
                         && Conversations.isRoom(conv) && !Conversations.LOBBY.equals(conv), e -> Mono.just(false))
                 .flatMap(removed -> !removed ? finishLeave(conv, user.id()).then(Mono.error(RoomService.notFound()))
-                        : presence.leave(conv, user.id(), false).flatMap(left -> {
-                    NodeMessage unsubscribe = NodeMessage.unsubscribe(user.id(), List.of(conv), null, 0, List.of(), left.leaves());
-                    return crowd.announce(conv, left.online(), new ServerFrame.MemberLeft(conv, user, left.online()))
-                            .then(deliveries.toUserNodes(user.id(), null, unsubscribe))
-                            .then(deliveries.toUser(user.id(), cmd.conn(), List.of(new ServerFrame.Left(null, conv))))
-                            .thenReturn(NodeMessage.unsubscribe(user.id(), List.of(conv), cmd.conn(), cmd.ref(),
-                                    List.of(deliveries.encode(new ServerFrame.Left(frame.rid(), conv))), left.leaves()));
-                }));
+                        // told in the leave's step (room_leave.lua): a failure after it cannot lose the news, as a
+                        // retried leave finds no membership and tells no one (it only publishes the unsubscribe again)
+                        : presence.leave(conv, user.id(), LeaveNews.of(user, conv, cmd.conn(), deliveries))
+                                .flatMap(left -> Mono.fromSupplier(() -> {
+                                    if (left.crowded()) {
+                                        crowd.mark(conv);
+                                    }
+                                    return NodeMessage.unsubscribe(user.id(), List.of(conv), cmd.conn(), cmd.ref(),
+                                            List.of(deliveries.encode(new ServerFrame.Left(frame.rid(), conv))), left.leaves());
+                                })));
     }
 
     /**

@@ -174,4 +174,9 @@ public class Deliveries {
     public String encode(ServerFrame frame) {
         return codec.encode(frame);
     }
+
+    /** {@code message} as it is published to a node's channel. */
+    public String write(NodeMessage message) {
+        return codec.write(message);
+    }
 }

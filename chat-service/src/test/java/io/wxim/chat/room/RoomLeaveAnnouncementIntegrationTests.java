@@ -1,0 +1,237 @@
+package io.wxim.chat.room;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.wxim.chat.config.ChatProperties;
+import io.wxim.chat.message.HistoryClient;
+import io.wxim.chat.presence.CrowdPresence;
+import io.wxim.chat.presence.PresenceRepository;
+import io.wxim.chat.routing.Deliveries;
+import io.wxim.protocol.ClientFrame;
+import io.wxim.protocol.Command;
+import io.wxim.protocol.Conversations;
+import io.wxim.protocol.ErrorCode;
+import io.wxim.protocol.FrameCodec;
+import io.wxim.protocol.NodeMessage;
+import io.wxim.protocol.ProtocolException;
+import io.wxim.protocol.RedisNames;
+import io.wxim.protocol.ServerFrame;
+import io.wxim.protocol.UserRef;
+import io.wxim.testinfra.TestInfra;
+import io.wxim.testinfra.TestMongo;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.data.redis.listener.ChannelTopic;
+import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
+import org.springframework.web.reactive.function.client.WebClient;
+import reactor.core.Disposable;
+import reactor.core.publisher.Mono;
+
+/**
+ * A room leave's news against a real Redis and MongoDB: the room's {@code memberLeft} (a crowded room marked for the
+ * periodic count instead), the unsubscribe to every gateway of the user and {@code left} to the user's other
+ * connections, all published in the step that takes the user out of the room (room_leave.lua). They used to be
+ * published after that step: when a publish (or anything after the step) failed, the retry found no membership,
+ * answered not_found and told no one (it only published the unsubscribe again).
+ */
+@Timeout(60)
+class RoomLeaveAnnouncementIntegrationTests {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    @RegisterExtension
+    static final TestMongo MONGO = new TestMongo("im_chat_test_leave_announcements_");
+
+    private final String run = UUID.randomUUID().toString().substring(0, 8);
+    private final LettuceConnectionFactory factory = TestInfra.redisConnectionFactory();
+    private final ReactiveStringRedisTemplate redis = new ReactiveStringRedisTemplate(factory);
+    private final FrameCodec codec = new FrameCodec();
+    private final ChatProperties props = ChatProperties.defaults();
+    private final Deliveries deliveries = new Deliveries(redis, codec, props);
+    private final PresenceRepository presence = new PresenceRepository(redis, props);
+    private final RoomRepository repository = new RoomRepository(MONGO.template(), props);
+    private final ReactiveRedisMessageListenerContainer container = new ReactiveRedisMessageListenerContainer(factory);
+    private final List<Disposable> listening = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() {
+        listening.forEach(Disposable::dispose);
+        container.destroy();
+        factory.destroy();
+    }
+
+    /**
+     * The first attempt's step tells; every publish after it and its answer fail; the retry answers not_found: the room
+     * got {@code memberLeft} once, and each gateway of the user the unsubscribe, then {@code left} (not for the
+     * requester's connection) once, then only the retry's unsubscribe again (stating the same leave).
+     */
+    @Test
+    void aLeaveIsToldOnce_evenWhenEverythingAfterItsStepFails() throws Exception {
+        UserRef eve = new UserRef("ue" + run, "Eve", null);
+        String room = memberRoom(eve, 1);
+        String here = "gw-a" + run;
+        String there = "gw-b" + run;
+        for (String[] conn : new String[][] {{here, "e1"}, {here, "e2"}, {there, "e3"}}) {
+            presence.connect(eve, conn[0], conn[1] + run, List.of(Conversations.LOBBY, room), "", true).block(WAIT);
+        }
+        LinkedBlockingQueue<String> inRoom = listen(RedisNames.convChannel(room));
+        LinkedBlockingQueue<String> atHere = listen(RedisNames.nodeChannel(here));
+        LinkedBlockingQueue<String> atThere = listen(RedisNames.nodeChannel(there));
+        ClientFrame.Leave leave = new ClientFrame.Leave("lv", room);
+
+        assertThat(catchThrowable(() -> failingAfterTheStep(commands(failingDeliveries(), props, null),
+                new Command(Command.Event.FRAME, here, "e1" + run, 1, eve, leave), leave).block(WAIT))).hasMessageContaining("failed");
+        Command retry = new Command(Command.Event.FRAME, here, "e1" + run, 2, eve, leave);
+        assertThat(catchThrowable(() -> commands(deliveries, props, null).leave(retry, leave).block(WAIT)))
+                .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND));
+
+        assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.MemberLeft(room, eve, 1));
+        assertThat(inRoom.poll(300, TimeUnit.MILLISECONDS)).as("the room told once").isNull();
+        long leaves = Long.parseLong(redis.opsForValue().get(RedisNames.leaves(eve.id())).block(WAIT));
+        for (LinkedBlockingQueue<String> node : List.of(atHere, atThere)) {
+            assertUnsubscribe(node, room, leaves);
+            assertLeft(node, eve, room);
+            assertUnsubscribe(node, room, leaves); // the retry's, again: harmless
+            assertThat(node.poll(300, TimeUnit.MILLISECONDS)).as("the user's connections told once").isNull();
+        }
+    }
+
+    /**
+     * In a room with more than the crowd threshold online after the leave, the step sends the room nothing and the
+     * room is marked for the periodic count, once; the user's gateways are still told in the step.
+     */
+    @Test
+    void aCrowdedRoomIsMarkedOnce_andTheUsersGatewaysToldOnce_evenWhenEverythingAfterTheStepFails() throws Exception {
+        UserRef fay = new UserRef("uf" + run, "Fay", null);
+        String room = memberRoom(fay, 2);
+        String node = "gw-f" + run;
+        presence.connect(fay, node, "f1" + run, List.of(Conversations.LOBBY, room), "", true).block(WAIT);
+        presence.connect(fay, node, "f2" + run, List.of(Conversations.LOBBY, room), "", true).block(WAIT);
+        LinkedBlockingQueue<String> inRoom = listen(RedisNames.convChannel(room));
+        LinkedBlockingQueue<String> atNode = listen(RedisNames.nodeChannel(node));
+        List<String> marked = new CopyOnWriteArrayList<>();
+        ChatProperties crowdedAtOne = withCrowdThreshold(1);
+        ClientFrame.Leave leave = new ClientFrame.Leave("lv", room);
+
+        assertThat(catchThrowable(() -> failingAfterTheStep(commands(failingDeliveries(), crowdedAtOne, marked),
+                new Command(Command.Event.FRAME, node, "f1" + run, 1, fay, leave), leave).block(WAIT))).hasMessageContaining("failed");
+        Command retry = new Command(Command.Event.FRAME, node, "f1" + run, 2, fay, leave);
+        assertThat(catchThrowable(() -> commands(deliveries, crowdedAtOne, marked).leave(retry, leave).block(WAIT)))
+                .isInstanceOf(ProtocolException.class);
+
+        assertThat(marked).containsExactly(room);
+        assertThat(inRoom.poll(300, TimeUnit.MILLISECONDS)).as("no per-user frame above the threshold").isNull();
+        long leaves = Long.parseLong(redis.opsForValue().get(RedisNames.leaves(fay.id())).block(WAIT));
+        assertUnsubscribe(atNode, room, leaves);
+        assertLeft(atNode, fay, room);
+        assertUnsubscribe(atNode, room, leaves);
+        assertThat(atNode.poll(300, TimeUnit.MILLISECONDS)).as("told once").isNull();
+    }
+
+    /** {@code commands}' leave whose answer then fails to reach the gateway (so the client retries). */
+    private static Mono<NodeMessage> failingAfterTheStep(RoomCommands commands, Command cmd, ClientFrame.Leave leave) {
+        return commands.leave(cmd, leave).flatMap(answer -> Mono.error(new IllegalStateException("answer failed")));
+    }
+
+    /** Deliveries whose every publish fails (the leave's step is a presence script, untouched). */
+    private Deliveries failingDeliveries() {
+        return new Deliveries(redis, codec, props) {
+            @Override
+            public Mono<Void> toConversation(String conv, ServerFrame frame) {
+                return Mono.error(new IllegalStateException("publish failed"));
+            }
+
+            @Override
+            public Mono<Void> toUserNodes(String userId, String exceptNode, NodeMessage message) {
+                return Mono.error(new IllegalStateException("unsubscribe failed"));
+            }
+
+            @Override
+            public Mono<Void> toUsers(List<String> userIds, String exceptConn, List<? extends ServerFrame> frames) {
+                return Mono.error(new IllegalStateException("publish failed"));
+            }
+        };
+    }
+
+    private void assertUnsubscribe(LinkedBlockingQueue<String> node, String room, long leaves) throws InterruptedException {
+        NodeMessage unsubscribe = codec.read(next(node), NodeMessage.class);
+        assertThat(unsubscribe.kind()).isEqualTo(NodeMessage.Kind.UNSUBSCRIBE);
+        assertThat(unsubscribe.conn()).isNull();
+        assertThat(unsubscribe.convs()).containsExactly(room);
+        assertThat(unsubscribe.leaves()).isEqualTo(leaves);
+    }
+
+    private void assertLeft(LinkedBlockingQueue<String> node, UserRef user, String room) throws InterruptedException {
+        NodeMessage left = codec.read(next(node), NodeMessage.class);
+        assertThat(left.kind()).isEqualTo(NodeMessage.Kind.USER);
+        assertThat(left.user()).isEqualTo(user.id());
+        assertThat(left.conn()).as("all but the requester's connection").isEqualTo(user.id().substring(1, 2) + "1" + run);
+        assertThat(left.frames()).hasSize(1);
+        assertThat(codec.decodeServer(left.frames().get(0))).isEqualTo(new ServerFrame.Left(null, room));
+    }
+
+    /** A room (in MongoDB) with {@code user} as its member, and {@code othersOnline} other members online in it. */
+    private String memberRoom(UserRef user, int othersOnline) {
+        String roomId = "la" + user.id();
+        repository.insertRoom(new Room(roomId, "Leaving", user.id(), 1L)).block(WAIT);
+        String room = Conversations.room(roomId);
+        repository.addMember(room, user.id(), 1L).block(WAIT);
+        for (int i = 0; i < othersOnline; i++) {
+            UserRef other = new UserRef("o" + i + roomId, "Other", null);
+            repository.addMember(room, other.id(), 1L).block(WAIT);
+            presence.connect(other, "gw-o" + run, "o" + i + roomId, List.of(room), "", true).block(WAIT);
+        }
+        return room;
+    }
+
+    /** Room commands on these deliveries and settings; {@code marked} records crowd marks. */
+    private RoomCommands commands(Deliveries through, ChatProperties settings, List<String> marked) {
+        PresenceRepository presenceHere = new PresenceRepository(redis, settings);
+        CrowdPresence crowd = new CrowdPresence(through, presenceHere, settings) {
+            @Override
+            public void mark(String conv) {
+                if (marked != null) {
+                    marked.add(conv);
+                }
+                super.mark(conv);
+            }
+        };
+        return new RoomCommands(new RoomService(repository, settings, Clock.systemUTC(),
+                KnownMembers.local(Duration.ofSeconds(10), System::nanoTime)), presenceHere,
+                new HistoryClient(WebClient.builder(), settings, new SimpleMeterRegistry()), through, crowd, settings);
+    }
+
+    private LinkedBlockingQueue<String> listen(String channel) {
+        LinkedBlockingQueue<String> received = new LinkedBlockingQueue<>();
+        listening.add(container.receiveLater(ChannelTopic.of(channel)).block(WAIT)
+                .subscribe(message -> received.add(message.getMessage())));
+        return received;
+    }
+
+    private static String next(LinkedBlockingQueue<String> queue) throws InterruptedException {
+        String message = queue.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        assertThat(message).as("a message on the channel").isNotNull();
+        return message;
+    }
+
+    private static ChatProperties withCrowdThreshold(int threshold) {
+        ChatProperties d = ChatProperties.defaults();
+        return new ChatProperties(d.consumerName(), d.stream(), d.history(), d.redisTimeout(),
+                d.mongoTimeout(), d.lobbyName(), d.maxRoomsListed(), d.maxMembersListed(), d.heartbeatSeconds(),
+                d.commandDeadline(), d.maxRoomsPerUser(), d.pair(), d.recallWindow(), d.typingInterval(),
+                d.maxConversationsListed(), new ChatProperties.Crowd(threshold, Duration.ofHours(1)),
+                d.nodeSweepInterval());
+    }
+}
