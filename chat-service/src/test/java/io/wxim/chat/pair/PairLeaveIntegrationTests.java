@@ -1,8 +1,11 @@
 package io.wxim.chat.pair;
 
+import static io.wxim.chat.pair.TestPairs.failingAfterTheStep;
+import static io.wxim.chat.pair.TestPairs.userFrame;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import io.wxim.chat.TestRedis;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.routing.Deliveries;
 import io.wxim.protocol.ClientFrame;
@@ -14,23 +17,15 @@ import io.wxim.protocol.ProtocolException;
 import io.wxim.protocol.RedisNames;
 import io.wxim.protocol.ServerFrame;
 import io.wxim.protocol.UserRef;
-import io.wxim.testinfra.TestInfra;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
-import org.springframework.data.redis.listener.ChannelTopic;
-import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
-import reactor.core.Disposable;
-import reactor.core.publisher.Mono;
 
 /**
  * {@code pairLeave} against a real Redis: the peer and the leaver's other connections are told in the leave's own step.
@@ -42,20 +37,12 @@ class PairLeaveIntegrationTests {
     private static final Duration WAIT = Duration.ofSeconds(10);
 
     private final String run = UUID.randomUUID().toString().substring(0, 8);
-    private final LettuceConnectionFactory factory = TestInfra.redisConnectionFactory();
-    private final ReactiveStringRedisTemplate redis = new ReactiveStringRedisTemplate(factory);
+    @RegisterExtension
+    final TestRedis testRedis = new TestRedis();
+    private final ReactiveStringRedisTemplate redis = testRedis.template();
     private final ChatProperties props = ChatProperties.defaults();
     private final FrameCodec codec = new FrameCodec();
     private final PairRepository pairs = new PairRepository(redis, props);
-    private final ReactiveRedisMessageListenerContainer container = new ReactiveRedisMessageListenerContainer(factory);
-    private final List<Disposable> listening = new ArrayList<>();
-
-    @AfterEach
-    void tearDown() {
-        listening.forEach(Disposable::dispose);
-        container.destroy();
-        factory.destroy();
-    }
 
     @Test
     void thePeerIsToldOfTheLeave_evenWhenDeliveringAfterTheLeaveFails() throws Exception {
@@ -70,8 +57,9 @@ class PairLeaveIntegrationTests {
         Command first = new Command(Command.Event.FRAME, "gw-a" + run, "c-a" + run, 1, new UserRef(a, "A", null), leave);
 
         // profiles and direct conversations play no part in a leave
-        assertThat(catchThrowable(() -> commands(failingAfterTheStep()).leave(first, leave).block(WAIT))).hasMessageContaining("failed");
-        assertThat(userFrame(atB, b)).isEqualTo(new ServerFrame.PairEnded(null, conv, a, "peer_left"));
+        assertThat(catchThrowable(() -> commands(failingAfterTheStep(redis, codec, props)).leave(first, leave).block(WAIT)))
+                .hasMessageContaining("failed");
+        assertThat(userFrame(codec, atB, b)).isEqualTo(new ServerFrame.PairEnded(null, conv, a, "peer_left"));
 
         Command retry = new Command(Command.Event.FRAME, "gw-a" + run, "c-a" + run, 2, new UserRef(a, "A", null), leave);
         assertThat(catchThrowable(() -> commands(new Deliveries(redis, codec, props)).leave(retry, leave).block(WAIT)))
@@ -97,7 +85,8 @@ class PairLeaveIntegrationTests {
         ClientFrame.PairLeave leave = new ClientFrame.PairLeave("pl", conv);
         Command first = new Command(Command.Event.FRAME, "gw-a" + run, "c-a" + run, 1, new UserRef(a, "A", null), leave);
 
-        assertThat(catchThrowable(() -> commands(failingAfterTheStep()).leave(first, leave).block(WAIT))).hasMessageContaining("failed");
+        assertThat(catchThrowable(() -> commands(failingAfterTheStep(redis, codec, props)).leave(first, leave).block(WAIT)))
+                .hasMessageContaining("failed");
         String message = atOtherDevice.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
         assertThat(message).as("a message at the other device's node").isNotNull();
         NodeMessage delivered = codec.read(message, NodeMessage.class);
@@ -106,7 +95,7 @@ class PairLeaveIntegrationTests {
         assertThat(delivered.conn()).as("all but the requester's connection").isEqualTo("c-a" + run);
         assertThat(delivered.frames()).hasSize(1);
         assertThat(codec.decodeServer(delivered.frames().get(0))).isEqualTo(new ServerFrame.PairEnded(null, conv, b, "left"));
-        assertThat(userFrame(atB, b)).isEqualTo(new ServerFrame.PairEnded(null, conv, a, "peer_left"));
+        assertThat(userFrame(codec, atB, b)).isEqualTo(new ServerFrame.PairEnded(null, conv, a, "peer_left"));
 
         Command retry = new Command(Command.Event.FRAME, "gw-a" + run, "c-a" + run, 2, new UserRef(a, "A", null), leave);
         assertThat(catchThrowable(() -> commands(new Deliveries(redis, codec, props)).leave(retry, leave).block(WAIT)))
@@ -115,40 +104,12 @@ class PairLeaveIntegrationTests {
         assertThat(atB.poll(300, TimeUnit.MILLISECONDS)).as("told once").isNull();
     }
 
-    /** Deliveries whose every use after the leave's Redis step fails: a delivery, or building the answer. */
-    private Deliveries failingAfterTheStep() {
-        return new Deliveries(redis, codec, props) {
-            @Override
-            public Mono<Void> toEach(List<UserFrames> entries) {
-                return Mono.error(new IllegalStateException("publish failed"));
-            }
-
-            @Override
-            public NodeMessage reply(Command cmd, ServerFrame frame) {
-                throw new IllegalStateException("answer failed");
-            }
-        };
-    }
-
     private PairCommands commands(Deliveries deliveries) {
         return new PairCommands(pairs, null, null, deliveries, props, Clock.systemUTC());
     }
 
     /** A connection of {@code user} on {@code node}, and what reaches the node. */
     private LinkedBlockingQueue<String> connect(String user, String node) {
-        redis.opsForHash().put(RedisNames.connections(user), "c-" + user, node).block(WAIT);
-        LinkedBlockingQueue<String> received = new LinkedBlockingQueue<>();
-        listening.add(container.receiveLater(ChannelTopic.of(RedisNames.nodeChannel(node))).block(WAIT)
-                .subscribe(message -> received.add(message.getMessage())));
-        return received;
-    }
-
-    private ServerFrame userFrame(LinkedBlockingQueue<String> node, String user) throws InterruptedException {
-        String message = node.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        assertThat(message).as("a message at %s's node", user).isNotNull();
-        NodeMessage delivered = codec.read(message, NodeMessage.class);
-        assertThat(delivered.kind()).isEqualTo(NodeMessage.Kind.USER);
-        assertThat(delivered.user()).isEqualTo(user);
-        return codec.decodeServer(delivered.frames().get(0));
+        return TestPairs.connect(testRedis, user, "c-" + user, node);
     }
 }

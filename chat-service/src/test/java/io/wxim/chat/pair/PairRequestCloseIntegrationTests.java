@@ -1,8 +1,11 @@
 package io.wxim.chat.pair;
 
+import static io.wxim.chat.pair.TestPairs.connect;
+import static io.wxim.chat.pair.TestPairs.failingAfterTheStep;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import io.wxim.chat.TestRedis;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.routing.Deliveries;
 import io.wxim.protocol.ClientFrame;
@@ -14,23 +17,16 @@ import io.wxim.protocol.ProtocolException;
 import io.wxim.protocol.RedisNames;
 import io.wxim.protocol.ServerFrame;
 import io.wxim.protocol.UserRef;
-import io.wxim.testinfra.TestInfra;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
-import org.springframework.data.redis.listener.ChannelTopic;
-import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
-import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 
 /**
@@ -44,20 +40,12 @@ class PairRequestCloseIntegrationTests {
     private static final Duration WAIT = Duration.ofSeconds(10);
 
     private final String run = UUID.randomUUID().toString().substring(0, 8);
-    private final LettuceConnectionFactory factory = TestInfra.redisConnectionFactory();
-    private final ReactiveStringRedisTemplate redis = new ReactiveStringRedisTemplate(factory);
+    @RegisterExtension
+    final TestRedis testRedis = new TestRedis();
+    private final ReactiveStringRedisTemplate redis = testRedis.template();
     private final ChatProperties props = ChatProperties.defaults();
     private final FrameCodec codec = new FrameCodec();
     private final PairRepository pairs = new PairRepository(redis, props);
-    private final ReactiveRedisMessageListenerContainer container = new ReactiveRedisMessageListenerContainer(factory);
-    private final List<Disposable> listening = new ArrayList<>();
-
-    @AfterEach
-    void tearDown() {
-        listening.forEach(Disposable::dispose);
-        container.destroy();
-        factory.destroy();
-    }
 
     @Test
     void aCancelIsToldOnce_evenWhenEverythingAfterItsStepFails() throws Exception {
@@ -86,12 +74,13 @@ class PairRequestCloseIntegrationTests {
         assertThat(pairs.request(from, to, now + 60_000, "p:c" + run, 10, 50, now).block(WAIT).status()).isEqualTo("created");
         String other = actor.equals(from) ? to : from;
         redis.opsForHash().put(RedisNames.connections(actor), "c-" + actor, "gw-" + actor).block(WAIT); // the requester's
-        LinkedBlockingQueue<String> atActorsOtherDevice = connect(actor, "d-" + actor, "gw2-" + actor);
-        LinkedBlockingQueue<String> atOther = connect(other, "c-" + other, "gw-" + other);
+        LinkedBlockingQueue<String> atActorsOtherDevice = connect(testRedis, actor, "d-" + actor, "gw2-" + actor);
+        LinkedBlockingQueue<String> atOther = connect(testRedis, other, "c-" + other, "gw-" + other);
         UserRef user = new UserRef(actor, "Actor", null);
 
         Command first = new Command(Command.Event.FRAME, "gw-" + actor, "c-" + actor, 1, user, frame);
-        assertThat(catchThrowable(() -> close.apply(commands(failingAfterTheStep()), first).block(WAIT))).hasMessageContaining("failed");
+        assertThat(catchThrowable(() -> close.apply(commands(failingAfterTheStep(redis, codec, props)), first).block(WAIT)))
+                .hasMessageContaining("failed");
         Command retry = new Command(Command.Event.FRAME, "gw-" + actor, "c-" + actor, 2, user, frame);
         assertThat(catchThrowable(() -> close.apply(commands(new Deliveries(redis, codec, props)), retry).block(WAIT)))
                 .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND));
@@ -107,32 +96,8 @@ class PairRequestCloseIntegrationTests {
         assertThat(atActorsOtherDevice.poll(100, TimeUnit.MILLISECONDS)).as("told once").isNull();
     }
 
-    /** Deliveries whose every use after the removal's Redis step fails: a delivery, or building the answer. */
-    private Deliveries failingAfterTheStep() {
-        return new Deliveries(redis, codec, props) {
-            @Override
-            public Mono<Void> toEach(List<UserFrames> entries) {
-                return Mono.error(new IllegalStateException("publish failed"));
-            }
-
-            @Override
-            public NodeMessage reply(Command cmd, ServerFrame frame) {
-                throw new IllegalStateException("answer failed");
-            }
-        };
-    }
-
     private PairCommands commands(Deliveries deliveries) {
         return new PairCommands(pairs, null, null, deliveries, props, Clock.systemUTC());
-    }
-
-    /** A connection {@code conn} of {@code user} on {@code node}, and what reaches the node. */
-    private LinkedBlockingQueue<String> connect(String user, String conn, String node) {
-        redis.opsForHash().put(RedisNames.connections(user), conn, node).block(WAIT);
-        LinkedBlockingQueue<String> received = new LinkedBlockingQueue<>();
-        listening.add(container.receiveLater(ChannelTopic.of(RedisNames.nodeChannel(node))).block(WAIT)
-                .subscribe(message -> received.add(message.getMessage())));
-        return received;
     }
 
     private NodeMessage delivered(LinkedBlockingQueue<String> node, String user) throws InterruptedException {

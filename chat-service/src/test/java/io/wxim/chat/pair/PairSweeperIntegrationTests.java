@@ -1,31 +1,25 @@
 package io.wxim.chat.pair;
 
+import static io.wxim.chat.pair.TestPairs.userFrame;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.wxim.chat.TestRedis;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.routing.Deliveries;
 import io.wxim.protocol.FrameCodec;
-import io.wxim.protocol.NodeMessage;
-import io.wxim.protocol.RedisNames;
 import io.wxim.protocol.ServerFrame;
-import io.wxim.testinfra.TestInfra;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
-import org.springframework.data.redis.listener.ChannelTopic;
-import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
-import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 
 /**
@@ -41,21 +35,13 @@ class PairSweeperIntegrationTests {
     private static final long DUE = 300_000;
 
     private final String run = UUID.randomUUID().toString().substring(0, 8);
-    private final LettuceConnectionFactory factory = TestInfra.redisConnectionFactory();
-    private final ReactiveStringRedisTemplate redis = new ReactiveStringRedisTemplate(factory);
+    @RegisterExtension
+    final TestRedis testRedis = new TestRedis();
+    private final ReactiveStringRedisTemplate redis = testRedis.template();
     private final ChatProperties props = ChatProperties.defaults();
     private final FrameCodec codec = new FrameCodec();
     private final PairRepository pairs = new PairRepository(redis, props);
     private final Clock afterDue = Clock.fixed(Instant.ofEpochMilli(DUE + 1), ZoneOffset.UTC);
-    private final ReactiveRedisMessageListenerContainer container = new ReactiveRedisMessageListenerContainer(factory);
-    private final List<Disposable> listening = new ArrayList<>();
-
-    @AfterEach
-    void tearDown() {
-        listening.forEach(Disposable::dispose);
-        container.destroy();
-        factory.destroy();
-    }
 
     @Test
     void bothUsersAreToldOfAnExpiry_evenWhenDeliveringAfterTheClaimFails() throws Exception {
@@ -69,8 +55,8 @@ class PairSweeperIntegrationTests {
         new PairSweeper(pairs, new Deliveries(redis, codec, props), props, afterDue).sweepOnce().block(WAIT); // the next pass
 
         ServerFrame expired = new ServerFrame.PairRequestClosed(null, a, b, "expired");
-        assertThat(userFrame(atA, a)).isEqualTo(expired);
-        assertThat(userFrame(atB, b)).isEqualTo(expired);
+        assertThat(userFrame(codec, atA, a)).isEqualTo(expired);
+        assertThat(userFrame(codec, atB, b)).isEqualTo(expired);
         assertThat(atA.poll(300, TimeUnit.MILLISECONDS)).as("once").isNull();
         assertThat(pairs.incoming(b, CREATED).collectList().block(WAIT)).isEmpty();
     }
@@ -88,7 +74,7 @@ class PairSweeperIntegrationTests {
         sweepWithFailingDeliveries();
         new PairSweeper(pairs, new Deliveries(redis, codec, props), props, afterDue).sweepOnce().block(WAIT);
 
-        assertThat(userFrame(atB, b)).isEqualTo(new ServerFrame.PairEnded(null, conv, a, "peer_offline"));
+        assertThat(userFrame(codec, atB, b)).isEqualTo(new ServerFrame.PairEnded(null, conv, a, "peer_offline"));
         assertThat(atB.poll(300, TimeUnit.MILLISECONDS)).as("once").isNull();
         assertThat(pairs.sessionOf(b).blockOptional(WAIT)).isEmpty();
     }
@@ -115,19 +101,6 @@ class PairSweeperIntegrationTests {
 
     /** A connection of {@code user} on {@code node}, and what reaches the node. */
     private LinkedBlockingQueue<String> connect(String user, String node) {
-        redis.opsForHash().put(RedisNames.connections(user), "c-" + user, node).block(WAIT);
-        LinkedBlockingQueue<String> received = new LinkedBlockingQueue<>();
-        listening.add(container.receiveLater(ChannelTopic.of(RedisNames.nodeChannel(node))).block(WAIT)
-                .subscribe(message -> received.add(message.getMessage())));
-        return received;
-    }
-
-    private ServerFrame userFrame(LinkedBlockingQueue<String> node, String user) throws InterruptedException {
-        String message = node.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        assertThat(message).as("a message at %s's node", user).isNotNull();
-        NodeMessage delivered = codec.read(message, NodeMessage.class);
-        assertThat(delivered.kind()).isEqualTo(NodeMessage.Kind.USER);
-        assertThat(delivered.user()).isEqualTo(user);
-        return codec.decodeServer(delivered.frames().get(0));
+        return TestPairs.connect(testRedis, user, "c-" + user, node);
     }
 }

@@ -1,14 +1,15 @@
 package io.wxim.chat.presence;
 
+import static io.wxim.chat.config.TestChatProperties.withCrowdThreshold;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.wxim.chat.TestRedis;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.routing.Deliveries;
 import io.wxim.protocol.FrameCodec;
 import io.wxim.protocol.RedisNames;
 import io.wxim.protocol.ServerFrame;
 import io.wxim.protocol.UserRef;
-import io.wxim.testinfra.TestInfra;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -16,11 +17,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
-import org.springframework.data.redis.listener.ChannelTopic;
-import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
-import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 
 /** Per-user presence in small rooms, one coalesced count in crowded ones, against a real Redis pub/sub. */
@@ -28,36 +26,22 @@ class CrowdPresenceIntegrationTests {
     private static final Duration WAIT = Duration.ofSeconds(10);
     private final String conv = "r:crowd" + UUID.randomUUID().toString().substring(0, 8);
     private final List<String> published = new CopyOnWriteArrayList<>();
-    private LettuceConnectionFactory factory;
-    private ReactiveStringRedisTemplate redis;
-    private ReactiveRedisMessageListenerContainer listeners;
-    private Disposable listening;
+    @RegisterExtension
+    final TestRedis testRedis = new TestRedis();
+    private final ReactiveStringRedisTemplate redis = testRedis.template();
     private CrowdPresence crowd;
 
     @BeforeEach
     void setUp() {
-        factory = TestInfra.redisConnectionFactory();
-        redis = new ReactiveStringRedisTemplate(factory);
-        listeners = new ReactiveRedisMessageListenerContainer(factory);
-        listening = listeners.receiveLater(ChannelTopic.of(RedisNames.convChannel(conv)))
-                .block(WAIT)
-                .subscribe(m -> published.add(m.getMessage()));
-        ChatProperties d = ChatProperties.defaults();
-        ChatProperties props = new ChatProperties(d.consumerName(), d.stream(), d.history(), d.redisTimeout(),
-                d.mongoTimeout(), d.lobbyName(), d.maxRoomsListed(), d.maxMembersListed(), d.heartbeatSeconds(),
-                d.commandDeadline(), d.maxRoomsPerUser(), d.pair(), d.recallWindow(), d.typingInterval(),
-                d.maxConversationsListed(), new ChatProperties.Crowd(3, Duration.ofHours(1)),
-                d.nodeSweepInterval());
+        testRedis.listen(RedisNames.convChannel(conv), published::add);
+        ChatProperties props = withCrowdThreshold(3);
         PresenceRepository presence = new PresenceRepository(redis, props);
         crowd = new CrowdPresence(new Deliveries(redis, new FrameCodec(), props), presence, props);
     }
 
     @AfterEach
     void tearDown() {
-        listening.dispose();
-        listeners.destroy();
         redis.delete(RedisNames.online(conv)).block(WAIT);
-        factory.destroy();
     }
 
     @Test

@@ -1,9 +1,12 @@
 package io.wxim.chat.room;
 
+import static io.wxim.chat.TestRedis.next;
+import static io.wxim.chat.config.TestChatProperties.withCrowdThreshold;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.wxim.chat.TestRedis;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.message.HistoryClient;
 import io.wxim.chat.presence.CrowdPresence;
@@ -19,26 +22,19 @@ import io.wxim.protocol.ProtocolException;
 import io.wxim.protocol.RedisNames;
 import io.wxim.protocol.ServerFrame;
 import io.wxim.protocol.UserRef;
-import io.wxim.testinfra.TestInfra;
 import io.wxim.testinfra.TestMongo;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
-import org.springframework.data.redis.listener.ChannelTopic;
-import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
 import org.springframework.web.reactive.function.client.WebClient;
-import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 
 /**
@@ -55,22 +51,14 @@ class RoomLeaveAnnouncementIntegrationTests {
     static final TestMongo MONGO = new TestMongo("im_chat_test_leave_announcements_");
 
     private final String run = UUID.randomUUID().toString().substring(0, 8);
-    private final LettuceConnectionFactory factory = TestInfra.redisConnectionFactory();
-    private final ReactiveStringRedisTemplate redis = new ReactiveStringRedisTemplate(factory);
+    @RegisterExtension
+    final TestRedis testRedis = new TestRedis();
+    private final ReactiveStringRedisTemplate redis = testRedis.template();
     private final FrameCodec codec = new FrameCodec();
     private final ChatProperties props = ChatProperties.defaults();
     private final Deliveries deliveries = new Deliveries(redis, codec, props);
     private final PresenceRepository presence = new PresenceRepository(redis, props);
     private final RoomRepository repository = new RoomRepository(MONGO.template(), props);
-    private final ReactiveRedisMessageListenerContainer container = new ReactiveRedisMessageListenerContainer(factory);
-    private final List<Disposable> listening = new ArrayList<>();
-
-    @AfterEach
-    void tearDown() {
-        listening.forEach(Disposable::dispose);
-        container.destroy();
-        factory.destroy();
-    }
 
     /**
      * The first attempt's step tells; every publish after it and its answer fail; the retry answers not_found: the room
@@ -86,9 +74,9 @@ class RoomLeaveAnnouncementIntegrationTests {
         for (String[] conn : new String[][] {{here, "e1"}, {here, "e2"}, {there, "e3"}}) {
             presence.connect(eve, conn[0], conn[1] + run, List.of(Conversations.LOBBY, room), "", true).block(WAIT);
         }
-        LinkedBlockingQueue<String> inRoom = listen(RedisNames.convChannel(room));
-        LinkedBlockingQueue<String> atHere = listen(RedisNames.nodeChannel(here));
-        LinkedBlockingQueue<String> atThere = listen(RedisNames.nodeChannel(there));
+        LinkedBlockingQueue<String> inRoom = testRedis.listen(RedisNames.convChannel(room));
+        LinkedBlockingQueue<String> atHere = testRedis.listen(RedisNames.nodeChannel(here));
+        LinkedBlockingQueue<String> atThere = testRedis.listen(RedisNames.nodeChannel(there));
         ClientFrame.Leave leave = new ClientFrame.Leave("lv", room);
 
         assertThat(catchThrowable(() -> failingAfterTheStep(commands(failingDeliveries(), props, null),
@@ -119,8 +107,8 @@ class RoomLeaveAnnouncementIntegrationTests {
         String node = "gw-f" + run;
         presence.connect(fay, node, "f1" + run, List.of(Conversations.LOBBY, room), "", true).block(WAIT);
         presence.connect(fay, node, "f2" + run, List.of(Conversations.LOBBY, room), "", true).block(WAIT);
-        LinkedBlockingQueue<String> inRoom = listen(RedisNames.convChannel(room));
-        LinkedBlockingQueue<String> atNode = listen(RedisNames.nodeChannel(node));
+        LinkedBlockingQueue<String> inRoom = testRedis.listen(RedisNames.convChannel(room));
+        LinkedBlockingQueue<String> atNode = testRedis.listen(RedisNames.nodeChannel(node));
         List<String> marked = new CopyOnWriteArrayList<>();
         ChatProperties crowdedAtOne = withCrowdThreshold(1);
         ClientFrame.Leave leave = new ClientFrame.Leave("lv", room);
@@ -211,27 +199,5 @@ class RoomLeaveAnnouncementIntegrationTests {
         return new RoomCommands(new RoomService(repository, settings, Clock.systemUTC(),
                 KnownMembers.local(Duration.ofSeconds(10), System::nanoTime)), presenceHere,
                 new HistoryClient(WebClient.builder(), settings, new SimpleMeterRegistry()), through, crowd, settings);
-    }
-
-    private LinkedBlockingQueue<String> listen(String channel) {
-        LinkedBlockingQueue<String> received = new LinkedBlockingQueue<>();
-        listening.add(container.receiveLater(ChannelTopic.of(channel)).block(WAIT)
-                .subscribe(message -> received.add(message.getMessage())));
-        return received;
-    }
-
-    private static String next(LinkedBlockingQueue<String> queue) throws InterruptedException {
-        String message = queue.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        assertThat(message).as("a message on the channel").isNotNull();
-        return message;
-    }
-
-    private static ChatProperties withCrowdThreshold(int threshold) {
-        ChatProperties d = ChatProperties.defaults();
-        return new ChatProperties(d.consumerName(), d.stream(), d.history(), d.redisTimeout(),
-                d.mongoTimeout(), d.lobbyName(), d.maxRoomsListed(), d.maxMembersListed(), d.heartbeatSeconds(),
-                d.commandDeadline(), d.maxRoomsPerUser(), d.pair(), d.recallWindow(), d.typingInterval(),
-                d.maxConversationsListed(), new ChatProperties.Crowd(threshold, Duration.ofHours(1)),
-                d.nodeSweepInterval());
     }
 }

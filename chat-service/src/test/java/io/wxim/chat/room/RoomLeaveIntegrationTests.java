@@ -1,9 +1,11 @@
 package io.wxim.chat.room;
 
+import static io.wxim.chat.TestRedis.next;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.wxim.chat.TestRedis;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.message.HistoryClient;
 import io.wxim.chat.presence.CrowdPresence;
@@ -19,25 +21,18 @@ import io.wxim.protocol.ProtocolException;
 import io.wxim.protocol.RedisNames;
 import io.wxim.protocol.ServerFrame;
 import io.wxim.protocol.UserRef;
-import io.wxim.testinfra.TestInfra;
 import io.wxim.testinfra.TestMongo;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
-import org.springframework.data.redis.listener.ChannelTopic;
-import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
 import org.springframework.web.reactive.function.client.WebClient;
-import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 
 /**
@@ -51,8 +46,9 @@ class RoomLeaveIntegrationTests {
     static final TestMongo MONGO = new TestMongo("im_chat_test_leaves_");
 
     private final String run = UUID.randomUUID().toString().substring(0, 8);
-    private final LettuceConnectionFactory factory = TestInfra.redisConnectionFactory();
-    private final ReactiveStringRedisTemplate redis = new ReactiveStringRedisTemplate(factory);
+    @RegisterExtension
+    final TestRedis testRedis = new TestRedis();
+    private final ReactiveStringRedisTemplate redis = testRedis.template();
     private final ChatProperties props = ChatProperties.defaults();
     private final FrameCodec codec = new FrameCodec();
     private final Deliveries deliveries = new Deliveries(redis, codec, props);
@@ -62,15 +58,6 @@ class RoomLeaveIntegrationTests {
             new RoomService(repository, props, Clock.systemUTC(), KnownMembers.local(Duration.ofSeconds(10), System::nanoTime)),
             presence, new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()), deliveries,
             new CrowdPresence(deliveries, presence, props), props);
-    private final ReactiveRedisMessageListenerContainer container = new ReactiveRedisMessageListenerContainer(factory);
-    private final List<Disposable> listening = new ArrayList<>();
-
-    @AfterEach
-    void tearDown() {
-        listening.forEach(Disposable::dispose);
-        container.destroy();
-        factory.destroy();
-    }
 
     /**
      * The user's gateways, the requester's too, unsubscribe (stating the leave's value) before the user's other
@@ -319,15 +306,6 @@ class RoomLeaveIntegrationTests {
     }
 
     private LinkedBlockingQueue<String> listen(String node) {
-        LinkedBlockingQueue<String> received = new LinkedBlockingQueue<>();
-        listening.add(container.receiveLater(ChannelTopic.of(RedisNames.nodeChannel(node))).block(WAIT)
-                .subscribe(message -> received.add(message.getMessage())));
-        return received;
-    }
-
-    private static String next(LinkedBlockingQueue<String> queue) throws InterruptedException {
-        String message = queue.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        assertThat(message).as("a message at the node").isNotNull();
-        return message;
+        return testRedis.listen(RedisNames.nodeChannel(node));
     }
 }

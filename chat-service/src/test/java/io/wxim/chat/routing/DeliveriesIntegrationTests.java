@@ -2,15 +2,14 @@ package io.wxim.chat.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.wxim.chat.TestRedis;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.protocol.FrameCodec;
 import io.wxim.protocol.NodeMessage;
 import io.wxim.protocol.RedisNames;
 import io.wxim.protocol.ServerFrame;
 import io.wxim.protocol.UserRef;
-import io.wxim.testinfra.TestInfra;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -19,11 +18,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
-import org.springframework.data.redis.listener.ChannelTopic;
-import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
-import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 
 /** Frames for users reach each node holding one of their connections once, against a real Redis. */
@@ -35,23 +31,16 @@ class DeliveriesIntegrationTests {
     private final String n2 = "n2" + suffix;
     private final FrameCodec codec = new FrameCodec();
     private final List<String[]> received = new CopyOnWriteArrayList<>(); // {node, message}
-    private final List<Disposable> listening = new ArrayList<>();
-    private LettuceConnectionFactory factory;
-    private ReactiveStringRedisTemplate redis;
-    private ReactiveRedisMessageListenerContainer listeners;
-    private Deliveries deliveries;
+    @RegisterExtension
+    final TestRedis testRedis = new TestRedis();
+    private final ReactiveStringRedisTemplate redis = testRedis.template();
+    private final Deliveries deliveries = new Deliveries(redis, codec, ChatProperties.defaults());
 
     @BeforeEach
     void setUp() {
-        factory = TestInfra.redisConnectionFactory();
-        redis = new ReactiveStringRedisTemplate(factory);
-        listeners = new ReactiveRedisMessageListenerContainer(factory);
         for (String node : List.of(n1, n2)) {
-            listening.add(listeners.receiveLater(ChannelTopic.of(RedisNames.nodeChannel(node)))
-                    .block(WAIT)
-                    .subscribe(m -> received.add(new String[] {node, m.getMessage()})));
+            testRedis.listen(RedisNames.nodeChannel(node), message -> received.add(new String[] {node, message}));
         }
-        deliveries = new Deliveries(redis, codec, ChatProperties.defaults());
     }
 
     @AfterEach
@@ -59,9 +48,6 @@ class DeliveriesIntegrationTests {
         for (String user : List.of("ua", "ub", "uc")) {
             redis.delete(RedisNames.connections(user + suffix), RedisNames.connecting(user + suffix)).block(WAIT);
         }
-        listening.forEach(Disposable::dispose);
-        listeners.destroy();
-        factory.destroy();
     }
 
     @Test
@@ -93,8 +79,7 @@ class DeliveriesIntegrationTests {
         String conv = "r:seqs" + suffix;
         String key = RedisNames.publishedSeq(conv);
         List<String> onChannel = new CopyOnWriteArrayList<>();
-        listening.add(listeners.receiveLater(ChannelTopic.of(RedisNames.convChannel(conv))).block(WAIT)
-                .subscribe(m -> onChannel.add(m.getMessage())));
+        testRedis.listen(RedisNames.convChannel(conv), onChannel::add);
         UserRef bob = new UserRef("ub" + suffix, "Bob", null);
         ServerFrame seven = new ServerFrame.Message(conv, 7, "m7", bob, "c7", "text", "hi", 1);
         ServerFrame five = new ServerFrame.Message(conv, 5, "m5", bob, "c5", "text", "late", 1); // another instance, later

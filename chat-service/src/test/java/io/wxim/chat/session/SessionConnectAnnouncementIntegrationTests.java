@@ -1,8 +1,11 @@
 package io.wxim.chat.session;
 
+import static io.wxim.chat.TestRedis.next;
+import static io.wxim.chat.config.TestChatProperties.withCrowdThreshold;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import io.wxim.chat.TestRedis;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.direct.DirectService;
 import io.wxim.chat.direct.PeersRepository;
@@ -18,25 +21,18 @@ import io.wxim.protocol.FrameCodec;
 import io.wxim.protocol.RedisNames;
 import io.wxim.protocol.ServerFrame;
 import io.wxim.protocol.UserRef;
-import io.wxim.testinfra.TestInfra;
 import io.wxim.testinfra.TestMongo;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
-import org.springframework.data.redis.listener.ChannelTopic;
-import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
-import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 
 /**
@@ -52,8 +48,9 @@ class SessionConnectAnnouncementIntegrationTests {
     static final TestMongo MONGO = new TestMongo("im_chat_test_connect_announcements_");
 
     private final String run = UUID.randomUUID().toString().substring(0, 8);
-    private final LettuceConnectionFactory factory = TestInfra.redisConnectionFactory();
-    private final ReactiveStringRedisTemplate redis = new ReactiveStringRedisTemplate(factory);
+    @RegisterExtension
+    final TestRedis testRedis = new TestRedis();
+    private final ReactiveStringRedisTemplate redis = testRedis.template();
     private final ChatProperties props = withCrowdThreshold(2);
     private final FrameCodec codec = new FrameCodec();
     private final PresenceRepository presence = new PresenceRepository(redis, props);
@@ -61,15 +58,6 @@ class SessionConnectAnnouncementIntegrationTests {
     private final RoomRepository rooms = new RoomRepository(MONGO.template(), props);
     private final DirectService directs = new DirectService(new PeersRepository(MONGO.template(), props), rooms, profiles,
             Clock.systemUTC());
-    private final ReactiveRedisMessageListenerContainer container = new ReactiveRedisMessageListenerContainer(factory);
-    private final List<Disposable> listening = new ArrayList<>();
-
-    @AfterEach
-    void tearDown() {
-        listening.forEach(Disposable::dispose);
-        container.destroy();
-        factory.destroy();
-    }
 
     @Test
     void theConversationsAreToldTheUserCameOnline_evenWhenEverythingAfterTheStepFails() throws Exception {
@@ -139,24 +127,6 @@ class SessionConnectAnnouncementIntegrationTests {
     }
 
     private LinkedBlockingQueue<String> listen(String conv) {
-        LinkedBlockingQueue<String> received = new LinkedBlockingQueue<>();
-        listening.add(container.receiveLater(ChannelTopic.of(RedisNames.convChannel(conv))).block(WAIT)
-                .subscribe(message -> received.add(message.getMessage())));
-        return received;
-    }
-
-    private static String next(LinkedBlockingQueue<String> queue) throws InterruptedException {
-        String message = queue.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        assertThat(message).as("a frame on the channel").isNotNull();
-        return message;
-    }
-
-    static ChatProperties withCrowdThreshold(int threshold) {
-        ChatProperties d = ChatProperties.defaults();
-        return new ChatProperties(d.consumerName(), d.stream(), d.history(), d.redisTimeout(),
-                d.mongoTimeout(), d.lobbyName(), d.maxRoomsListed(), d.maxMembersListed(), d.heartbeatSeconds(),
-                d.commandDeadline(), d.maxRoomsPerUser(), d.pair(), d.recallWindow(), d.typingInterval(),
-                d.maxConversationsListed(), new ChatProperties.Crowd(threshold, Duration.ofHours(1)),
-                d.nodeSweepInterval());
+        return testRedis.listen(RedisNames.convChannel(conv));
     }
 }

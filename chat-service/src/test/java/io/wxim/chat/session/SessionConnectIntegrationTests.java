@@ -2,20 +2,14 @@ package io.wxim.chat.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-
+import io.wxim.chat.TestRedis;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.direct.DirectService;
 import io.wxim.chat.direct.PeersRepository;
 import io.wxim.chat.pair.PairRepository;
-
-
-
-
 import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.chat.profile.ProfileService;
-
 import io.wxim.chat.room.RoomRepository;
-
 import io.wxim.chat.routing.Deliveries;
 import io.wxim.protocol.Command;
 import io.wxim.protocol.Conversations;
@@ -24,28 +18,18 @@ import io.wxim.protocol.NodeMessage;
 import io.wxim.protocol.RedisNames;
 import io.wxim.protocol.ServerFrame;
 import io.wxim.protocol.UserRef;
-import io.wxim.testinfra.TestInfra;
 import io.wxim.testinfra.TestMongo;
 import java.time.Clock;
 import java.time.Duration;
-
 import java.util.List;
-
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
-import org.springframework.data.redis.listener.ChannelTopic;
-import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
-
-import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
-import reactor.core.publisher.Mono;
 
 /**
  * A CONNECT against a real Redis and MongoDB: what it registers before it reads the user's memberships. A conversation
@@ -60,24 +44,14 @@ class SessionConnectIntegrationTests {
     static final TestMongo MONGO = new TestMongo("im_chat_test_sessions_");
 
     private final String run = UUID.randomUUID().toString().substring(0, 8);
-    private final LettuceConnectionFactory factory = TestInfra.redisConnectionFactory();
-    private final ReactiveStringRedisTemplate redis = new ReactiveStringRedisTemplate(factory);
+    @RegisterExtension
+    final TestRedis testRedis = new TestRedis();
+    private final ReactiveStringRedisTemplate redis = testRedis.template();
     private final ChatProperties props = ChatProperties.defaults();
     private final FrameCodec codec = new FrameCodec();
     private final Deliveries deliveries = new Deliveries(redis, codec, props);
     private final PresenceRepository presence = new PresenceRepository(redis, props);
     private final ProfileService profiles = new ProfileService(MONGO.template(), redis, props, Clock.systemUTC());
-    private final ReactiveRedisMessageListenerContainer container = new ReactiveRedisMessageListenerContainer(factory);
-    private Disposable listening;
-
-    @AfterEach
-    void tearDown() {
-        if (listening != null) {
-            listening.dispose();
-        }
-        container.destroy();
-        factory.destroy();
-    }
 
     @Test
     void aConversationCreatedWhileTheMembershipsAreReadReachesTheConnection() throws Exception {
@@ -101,9 +75,7 @@ class SessionConnectIntegrationTests {
         };
         directs[0] = new DirectService(new PeersRepository(MONGO.template(), props), rooms, profiles, Clock.systemUTC());
         SessionService sessions = sessions(rooms, directs[0]);
-        LinkedBlockingQueue<String> atNode = new LinkedBlockingQueue<>();
-        listening = container.receiveLater(ChannelTopic.of(RedisNames.nodeChannel(node))).block(WAIT)
-                .subscribe(message -> atNode.add(message.getMessage()));
+        LinkedBlockingQueue<String> atNode = testRedis.listen(RedisNames.nodeChannel(node));
 
         NodeMessage reply = sessions.connect(new Command(Command.Event.CONNECT, node, "c-" + run, 1, bob, null)).block(WAIT);
 

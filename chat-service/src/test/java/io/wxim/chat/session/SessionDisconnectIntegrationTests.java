@@ -2,6 +2,7 @@ package io.wxim.chat.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.wxim.chat.TestRedis;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.direct.DirectService;
 import io.wxim.chat.direct.PeersRepository;
@@ -16,22 +17,16 @@ import io.wxim.protocol.FrameCodec;
 import io.wxim.protocol.RedisNames;
 import io.wxim.protocol.ServerFrame;
 import io.wxim.protocol.UserRef;
-import io.wxim.testinfra.TestInfra;
 import io.wxim.testinfra.TestMongo;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
-import org.springframework.data.redis.listener.ChannelTopic;
-import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
-import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 
 /**
@@ -46,8 +41,9 @@ class SessionDisconnectIntegrationTests {
     static final TestMongo MONGO = new TestMongo("im_chat_test_disconnects_");
 
     private final String run = UUID.randomUUID().toString().substring(0, 8);
-    private final LettuceConnectionFactory factory = TestInfra.redisConnectionFactory();
-    private final ReactiveStringRedisTemplate redis = new ReactiveStringRedisTemplate(factory);
+    @RegisterExtension
+    final TestRedis testRedis = new TestRedis();
+    private final ReactiveStringRedisTemplate redis = testRedis.template();
     private final ChatProperties props = ChatProperties.defaults();
     private final FrameCodec codec = new FrameCodec();
     private final PresenceRepository presence = new PresenceRepository(redis, props);
@@ -55,17 +51,6 @@ class SessionDisconnectIntegrationTests {
     private final RoomRepository rooms = new RoomRepository(MONGO.template(), props);
     private final DirectService directs = new DirectService(new PeersRepository(MONGO.template(), props), rooms, profiles,
             Clock.systemUTC());
-    private final ReactiveRedisMessageListenerContainer container = new ReactiveRedisMessageListenerContainer(factory);
-    private Disposable listening;
-
-    @AfterEach
-    void tearDown() {
-        if (listening != null) {
-            listening.dispose();
-        }
-        container.destroy();
-        factory.destroy();
-    }
 
     @Test
     void theRoomsAreToldTheUserWentOffline_evenWhenPublishingAfterTheStepFails() throws Exception {
@@ -80,9 +65,7 @@ class SessionDisconnectIntegrationTests {
                 rooms, directs);
         sessions.connect(new Command(Command.Event.CONNECT, node, "d-" + run, 1, dora, null)).block(WAIT);
         sessions.connect(new Command(Command.Event.CONNECT, node, "e-" + run, 1, ed, null)).block(WAIT);
-        LinkedBlockingQueue<String> inRoom = new LinkedBlockingQueue<>();
-        listening = container.receiveLater(ChannelTopic.of(RedisNames.convChannel(room))).block(WAIT)
-                .subscribe(message -> inRoom.add(message.getMessage()));
+        LinkedBlockingQueue<String> inRoom = testRedis.listen(RedisNames.convChannel(room));
         // publishing to conversations fails (outside a script) for this DISCONNECT
         Deliveries failing = new Deliveries(redis, codec, props) {
             @Override
