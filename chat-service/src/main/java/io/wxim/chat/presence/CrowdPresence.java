@@ -13,33 +13,23 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * Announces users coming online and going offline to their rooms without the N^2 cost in crowded rooms: while a room
- * has at most {@code threshold} members online each change goes out with the user (the frame the caller built);
- * above it the room is only marked, and every {@code interval} each marked room gets one {@code online} frame with
- * its count read from Redis at that moment (so a burst of a thousand connects costs one frame per room and second).
- * Runs in every chat instance; each flushes the rooms it marked.
+ * The crowded half of presence: users coming online and going offline are announced to their rooms with the user
+ * while a room has at most {@code im.chat.crowd.threshold} members online, by the script that makes the change
+ * ({@code lib/announce.lua}); above it the script returns the room and it is marked here, and every {@code interval}
+ * each marked room gets one {@code online} frame with its count read from Redis at that moment (so a burst of a
+ * thousand connects costs one frame per room and second). Runs in every chat instance; each flushes the rooms it
+ * marked.
  */
 @Component
 public class CrowdPresence extends PeriodicTask {
     private final Deliveries deliveries;
     private final PresenceRepository presence;
-    private final int threshold;
     private final Set<String> marked = ConcurrentHashMap.newKeySet();
 
     public CrowdPresence(Deliveries deliveries, PresenceRepository presence, ChatProperties props) {
         super("crowd presence flush", props.crowd().interval());
         this.deliveries = deliveries;
         this.presence = presence;
-        this.threshold = props.crowd().threshold();
-    }
-
-    /** Announces {@code perUser} to {@code conv} now, or, with more than the threshold online, a count soon. */
-    public Mono<Void> announce(String conv, long online, ServerFrame perUser) {
-        if (online <= threshold) {
-            return deliveries.toConversation(conv, perUser);
-        }
-        marked.add(conv);
-        return Mono.empty();
     }
 
     /** Marks a crowded room whose count changed (announced by a script already, for rooms below the threshold). */
