@@ -15,10 +15,12 @@
 /**
  * An HTTP function: resolves with {status, data} (data: parsed JSON when possible); rejects on network failure only.
  * `upload` posts one multipart file part named "file".
- * @typedef {{request(req: {method: string, url: string, headers: Object<string, string>, body?: string}):
+ * @typedef {{request(req: {method: string, url: string, headers: Object<string, string>, body?: string, timeoutMs?: number}):
  *   Promise<{status: number, data: any, headers?: Object<string, string>}>,
- *   upload?(req: {url: string, headers: Object<string, string>, file: any, filename?: string, contentType?: string}):
+ *   upload?(req: {url: string, headers: Object<string, string>, file: any, filename?: string, contentType?: string, timeoutMs?: number}):
  *   Promise<{status: number, data: any}>}} Http
+ * `timeoutMs`: abort the call after that long (the client's own timeout has answered by then; ending the call frees
+ * what waits for it, a refresh's single flight most of all). An adapter that cannot abort may ignore it.
  */
 /** @typedef {{get(key: string): string | null, set(key: string, value: string): void, remove(key: string): void}} Storage */
 
@@ -36,6 +38,8 @@ const GAP_TRIES = 3; // answered syncs that leave a gap before the client gives 
 // A refresh call that ended without a pair (no answer, 5xx) may have rotated the token on the server: its retry must
 // come within auth-service's retry grace (30 s), whoever asked (a reconnect's backoff can be longer than that)
 const REFRESH_RETRY_MS = 5000;
+// the adapters abort a call this long after the client's own timeout answered (its `timeout` error comes first)
+const ADAPTER_GRACE_MS = 1000;
 const REFRESH_RETRY_WINDOW_MS = 20000;
 
 /** UTF-8 bytes of a string (TextEncoder is missing on old mini-program base libraries). */
@@ -135,18 +139,24 @@ async function readBody(text) {
 
 /** HTTP over fetch (browsers, Node 18+). Upload: `file` is a Blob/File, or bytes (Uint8Array/Buffer). */
 function fetchHttp(fetchFn = G.fetch) {
-  const go = async (url, init) => {
-    const res = await fetchFn(url, init);
-    return { status: res.status, data: await readBody(await res.text()), headers: { 'retry-after': res.headers.get('retry-after') } };
+  const go = async (url, init, timeoutMs) => {
+    const abort = timeoutMs && typeof AbortController !== 'undefined' ? new AbortController() : null;
+    const timer = abort ? setTimeout(() => abort.abort(), timeoutMs) : null;
+    try {
+      const res = await fetchFn(url, abort ? { ...init, signal: abort.signal } : init);
+      return { status: res.status, data: await readBody(await res.text()), headers: { 'retry-after': res.headers.get('retry-after') } };
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
   };
   return {
-    request: ({ method, url, headers, body }) => go(url, { method, headers, body }),
-    upload: ({ url, headers, file, filename, contentType }) => {
+    request: ({ method, url, headers, body, timeoutMs }) => go(url, { method, headers, body }, timeoutMs),
+    upload: ({ url, headers, file, filename, contentType, timeoutMs }) => {
       const form = new FormData();
       const blob = typeof Blob !== 'undefined' && file instanceof Blob
         ? file : new Blob([file], { type: contentType || 'application/octet-stream' });
       form.append('file', blob, filename || 'file');
-      return go(url, { method: 'POST', headers, body: form });
+      return go(url, { method: 'POST', headers, body: form }, timeoutMs);
     },
   };
 }
@@ -159,8 +169,8 @@ function wxHttp(wx) {
     fail: (e) => reject(new Error((e && e.errMsg) || 'request failed')),
   }));
   return {
-    request: async ({ method, url, headers, body }) => {
-      const r = await call(wx.request, { url, method, header: headers, data: body, dataType: 'json' });
+    request: async ({ method, url, headers, body, timeoutMs }) => {
+      const r = await call(wx.request, { url, method, header: headers, data: body, dataType: 'json', ...(timeoutMs ? { timeout: timeoutMs } : {}) });
       const data = typeof r.data === 'string' ? await readBody(r.data) : r.data;
       // wx.request passes header names as the server spelled them (and iOS and Android differ): lower-case them,
       // as fetchHttp does, so `retry-after` is found.
@@ -168,8 +178,8 @@ function wxHttp(wx) {
       for (const [k, v] of Object.entries(r.header || {})) lower[k.toLowerCase()] = v;
       return { status: r.statusCode, data, headers: lower };
     },
-    upload: async ({ url, headers, file }) => {
-      const r = await call(wx.uploadFile, { url, filePath: file, name: 'file', header: headers });
+    upload: async ({ url, headers, file, timeoutMs }) => {
+      const r = await call(wx.uploadFile, { url, filePath: file, name: 'file', header: headers, ...(timeoutMs ? { timeout: timeoutMs } : {}) });
       return { status: r.statusCode, data: await readBody(r.data) };
     },
   };
@@ -507,8 +517,9 @@ class WximClient {
   // ----- REST: login, refresh, media, conversations, history -----
 
   /**
-   * Rejects with WximError `timeout` (retry) when `promise` has not settled within `ms`: the adapters cannot abort,
-   * but a hung call must not hang what waits for it (a refresh inside a reconnect, most of all).
+   * Rejects with WximError `timeout` (retry) when `promise` has not settled within `ms`: the adapter ends the call a
+   * little later (`timeoutMs`; a custom one may not), and a hung call must not hang what waits for it (a refresh
+   * inside a reconnect, most of all).
    */
   _timed(promise, ms, what) {
     return new Promise((resolve, reject) => {
@@ -521,7 +532,8 @@ class WximClient {
     const headers = {};
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (auth && this._tokens) headers.Authorization = `Bearer ${this._tokens.accessToken}`;
-    return this._http.request({ method, url: this.baseUrl + path, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    return this._http.request({ method, url: this.baseUrl + path, headers, body: body === undefined ? undefined : JSON.stringify(body),
+      timeoutMs: this._httpTimeoutMs + ADAPTER_GRACE_MS });
   }
 
   async _rest(method, path, body, auth = true, retried = false) {
@@ -704,6 +716,7 @@ class WximClient {
     if (!this._http.upload) throw new Error('the http adapter cannot upload');
     const send = () => this._timed(this._http.upload({
       url: `${this.baseUrl}/api/media`, headers: { Authorization: `Bearer ${this._tokens.accessToken}` }, file, filename, contentType,
+      timeoutMs: this._uploadTimeoutMs + ADAPTER_GRACE_MS,
     }), this._uploadTimeoutMs, 'POST /api/media');
     let res = await send();
     if (res.status === 401) {

@@ -97,9 +97,10 @@ export type Transport = (url: string, token: string, handlers: SocketHandlers) =
   send(text: string): void; close(code?: number, reason?: string): void;
 };
 export interface HttpResponse { status: number; data: any; headers?: Record<string, string | null> }
+/** `timeoutMs`: abort the call after that long (the client's own timeout answered first); an adapter may ignore it. */
 export interface Http {
-  request(req: { method: string; url: string; headers: Record<string, string>; body?: string }): Promise<HttpResponse>;
-  upload?(req: { url: string; headers: Record<string, string>; file: any; filename?: string; contentType?: string }): Promise<HttpResponse>;
+  request(req: { method: string; url: string; headers: Record<string, string>; body?: string; timeoutMs?: number }): Promise<HttpResponse>;
+  upload?(req: { url: string; headers: Record<string, string>; file: any; filename?: string; contentType?: string; timeoutMs?: number }): Promise<HttpResponse>;
 }
 export interface Storage { get(key: string): string | null; set(key: string, value: string): void; remove(key: string): void }
 export interface Timers {

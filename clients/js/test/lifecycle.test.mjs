@@ -5,7 +5,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { webcrypto } from 'node:crypto';
-import { createClient, memoryStorage, WximError } from '../wxim.mjs';
+import { createClient, fetchHttp, memoryStorage, WximError } from '../wxim.mjs';
 import { fakeClock, scriptedTransport } from './helpers.mjs';
 
 const flush = () => new Promise((r) => setImmediate(r));
@@ -377,4 +377,16 @@ test('a failed refresh call is retried after its Retry-After when that is longer
   await flush();
   assert.deepEqual(refreshes.map((r) => r.at), [0, 8000]);
   assert.equal(client.session.refreshToken, 'r2');
+});
+
+test('fetchHttp aborts a call that outlives its timeoutMs (a hung refresh no longer holds the single flight for good)', { timeout: 5000 }, async () => {
+  const hung = (url, init) => new Promise((resolve, reject) => {
+    init.signal.addEventListener('abort', () => reject(new Error('aborted')));
+  });
+  const http = fetchHttp(hung);
+  const started = Date.now();
+  await assert.rejects(http.request({ method: 'POST', url: 'http://127.0.0.1:1/api/auth/refresh', headers: {}, body: '{}', timeoutMs: 50 }), /aborted/);
+  assert.ok(Date.now() - started < 2000);
+  const plain = fetchHttp(async (url, init) => ({ status: 200, text: async () => String(!!init.signal), headers: { get: () => null } }));
+  assert.equal((await plain.request({ method: 'GET', url: 'http://127.0.0.1:1/x', headers: {} })).data, false, 'no timeoutMs: no signal');
 });

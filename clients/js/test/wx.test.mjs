@@ -101,3 +101,21 @@ test('wxHttp: header names as the server spelled them (Retry-After) reach WximHt
   assert.equal(err.retryable, true);
   assert.equal(err.retryAfter, '7');
 });
+
+test('the client asks its http adapter to end a call after its own timeout: wx.request and wx.uploadFile get `timeout`', { timeout: 5000 }, async () => {
+  const seen = [];
+  const wx = {
+    request: (opts) => { seen.push(['request', opts.timeout]); opts.success({ statusCode: 200, data: { conversations: [] }, header: {} }); },
+    uploadFile: (opts) => { seen.push(['upload', opts.timeout]); opts.success({ statusCode: 200, data: '{"id":"m1"}' }); },
+  };
+  const client = createClient({ baseUrl: 'https://im.example.com', transport: () => ({ send() {}, close() {} }), http: wxHttp(wx),
+    httpTimeoutMs: 10000, uploadTimeoutMs: 60000 });
+  client.setSession({ accessToken: 'a', refreshToken: 'r', expiresIn: 900, user: { id: 'u1' } });
+  try {
+    await client.conversationList();
+    await client.uploadMedia('/tmp/x.jpg');
+    assert.deepEqual(seen, [['request', 11000], ['upload', 61000]]);
+  } finally {
+    client.close(); // its refresh timer would keep the test process alive
+  }
+});
