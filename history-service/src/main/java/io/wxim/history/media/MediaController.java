@@ -91,7 +91,13 @@ class MediaController {
                 });
     }
 
-    /** The request's parts, one after the other: the {@code file} part stored under {@code id}, the others released. */
+    /**
+     * The request's parts, one after the other: the {@code file} part stored under {@code id}, the others released.
+     * Every part event that is not passed on is released by the discard hook at the end, and only there: the other
+     * parts' events (ignored, so discarded), a second file part's (refused unread), and whatever was queued or still
+     * arriving when the upload was refused (the body's cancel reaches the event loop only after the events it is
+     * parsing). Without it each of these kept a slice of a Netty read buffer, and the buffer leaked.
+     */
     private Mono<ResponseEntity<Map<String, Object>>> store(String id, String owner, Flux<PartEvent> parts) {
         AtomicInteger fileParts = new AtomicInteger();
         AtomicReference<MediaDocument> stored = new AtomicReference<>();
@@ -100,23 +106,24 @@ class MediaController {
                     if (first.get() instanceof FilePartEvent file && FILE_PART.equals(file.name())) {
                         if (fileParts.incrementAndGet() > 1) {
                             // refused before anything of the second file is stored; the first is deleted (discard)
-                            DataBufferUtils.release(file.content());
                             return Flux.<MediaDocument>error(MediaRejectedException.badImage("one file per upload"));
                         }
                         return uploads.upload(id, owner, events.map(PartEvent::content)).doOnNext(stored::set).flux();
                     }
-                    return events.doOnNext(e -> DataBufferUtils.release(e.content())).thenMany(Flux.<MediaDocument>empty());
+                    return events.thenMany(Flux.<MediaDocument>empty());
                 }))
                 .then(Mono.fromSupplier(stored::get))
                 .map(doc -> ResponseEntity.status(HttpStatus.CREATED).body(describe(doc)))
-                .switchIfEmpty(Mono.error(() -> MediaRejectedException.badImage("no file: send one multipart part named 'file'")));
+                .switchIfEmpty(Mono.error(() -> MediaRejectedException.badImage("no file: send one multipart part named 'file'")))
+                .doOnDiscard(PartEvent.class, event -> DataBufferUtils.release(event.content()));
     }
 
     /**
      * The request's parts, with a cancel (the upload refused or failed, often on a MongoDB or decoding thread) passed up
      * on the connection's own event loop. Spring's multipart parser releases its buffers when cancelled; from another
      * thread that raced with the event loop still parsing the rest of the body, and a buffer released twice killed the
-     * connection (the next request on it failed "Connection prematurely closed"). Unchanged off Reactor Netty.
+     * connection (the next request on it failed "Connection prematurely closed"). Until the cancel runs, the parser
+     * goes on emitting parts; {@link #store} releases them. Unchanged off Reactor Netty.
      */
     static Flux<PartEvent> cancelledOnItsEventLoop(Flux<PartEvent> parts, ServerHttpRequest request) {
         Object nativeRequest;

@@ -7,6 +7,8 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.ResourceLeakDetector;
 import io.wxim.history.FakeAuthAndChat;
 import io.wxim.history.config.HistoryProperties;
 import io.wxim.testinfra.MediaSamples;
@@ -18,11 +20,14 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -50,7 +55,8 @@ import reactor.core.publisher.Mono;
  * A client that goes away in the middle of {@code POST /api/media}, after its file was stored but before the answer
  * (with the id) was handed on, over a raw socket against a real MongoDB (GridFS): the file is deleted at once, not left
  * for the orphan sweep (whose TTL here is an hour, so only the cancel can delete it). One whose answer was sent keeps
- * its file. The media records' store can be made to write a record and then not answer.
+ * its file. The media records' store can be made to write a record and then not answer. A refused upload releases the
+ * body it did not read (Netty's paranoid leak detection reports no buffer).
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {"spring.config.name=history-service", "management.server.port=0",
@@ -211,6 +217,55 @@ class MediaUploadCancelIntegrationTests {
             assertThat(readAnswer(socket.getInputStream())).startsWith("HTTP/1.1 404");
         }
         assertThat(recordsOf(user)).isZero();
+    }
+
+    @Test
+    void aRefusedUploadReleasesTheBodyItDidNotRead() throws IOException, InterruptedException {
+        ResourceLeakDetector.Level level = ResourceLeakDetector.getLevel();
+        ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID); // every buffer allocated from here is tracked
+        collectGarbage(); // what earlier tests leaked is reported before the capture starts
+        ListAppender<ILoggingEvent> leaks = new ListAppender<>();
+        leaks.list = new java.util.concurrent.CopyOnWriteArrayList<>(); // appended from Netty threads, read here
+        leaks.start();
+        Logger detector = (Logger) LoggerFactory.getLogger(ResourceLeakDetector.class);
+        detector.addAppender(leaks);
+        try {
+            // refused as no image or audio at its first bytes, on the event loop; the rest of the file arrives after
+            byte[] notMedia = new byte[256 * 1024];
+            Arrays.fill(notMedia, (byte) 'x');
+            byte[] body = completeBody(notMedia);
+            for (int i = 0; i < 10; i++) {
+                try (Socket socket = new Socket("127.0.0.1", port)) {
+                    socket.setSoTimeout((int) WAIT.toMillis());
+                    OutputStream out = socket.getOutputStream();
+                    out.write(requestHead("refused-" + i, body.length));
+                    out.write(body);
+                    out.flush();
+                    assertThat(readAnswer(socket.getInputStream())).startsWith("HTTP/1.1 415");
+                }
+            }
+            // a leaked buffer is reported once it was collected, when the detector next tracks one
+            for (int round = 0; round < 10 && leaks.list.isEmpty(); round++) {
+                collectGarbage();
+            }
+            List<String> reported = leaks.list.stream()
+                    .filter(event -> event.getLevel() == Level.ERROR && event.getFormattedMessage().startsWith("LEAK:"))
+                    .map(event -> event.getFormattedMessage().lines().limit(30).collect(Collectors.joining("\n")))
+                    .toList();
+            assertThat(reported.size()).as("buffers reported leaked; the first:%n%s", reported.isEmpty() ? "" : reported.get(0))
+                    .isZero();
+        } finally {
+            detector.detachAppender(leaks);
+            ResourceLeakDetector.setLevel(level);
+        }
+    }
+
+    private static void collectGarbage() throws InterruptedException {
+        System.gc();
+        Thread.sleep(150);
+        for (int i = 0; i < 4; i++) {
+            ByteBufAllocator.DEFAULT.directBuffer(1).release();
+        }
     }
 
     @Test
