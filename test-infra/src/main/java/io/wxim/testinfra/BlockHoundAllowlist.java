@@ -56,8 +56,18 @@ public final class BlockHoundAllowlist implements BlockHoundIntegration {
         // template (LettuceConnectionFactory.doInLock): two event loops using Redis at the same moment contend for it
         // for microseconds (the connection itself is made at start-up). A BlockingOperationError thrown from inside
         // that lock broke it for every later operation (seen once in CI: RefreshRetryIntegrationTests' concurrent retries).
+        // It is taken twice per operation: around reading the shared connection, and around finding it in the factory.
         builder.allowBlockingCallsInside("org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory$SharedConnection",
                 "getConnection");
+        builder.allowBlockingCallsInside("org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory",
+                "getOrCreateSharedReactiveConnection");
+        // Lettuce guards each command's write to a connection with a short lock (SharedLock: a writer count, held
+        // exclusively only while the channel comes and goes); two event loops writing to one shared connection at the
+        // same moment contend for it for microseconds. Thrown from inside, it broke the connection for every later
+        // command (seen in RefreshRetryIntegrationTests' concurrent retries, traced 2026-12-06).
+        builder.allowBlockingCallsInside("io.lettuce.core.protocol.SharedLock", "incrementWriters");
+        builder.allowBlockingCallsInside("io.lettuce.core.protocol.SharedLock", "decrementWriters");
+        builder.allowBlockingCallsInside("io.lettuce.core.protocol.SharedLock", "doExclusive");
         // Hibernate Validator reads its message bundle from the jar on the first violation, then caches it.
         builder.allowBlockingCallsInside("org.hibernate.validator.resourceloading.PlatformResourceBundleLocator", "loadBundle");
         // Netty 4.2's adaptive buffer allocator takes a short StampedLock when it grows or frees a magazine (large
