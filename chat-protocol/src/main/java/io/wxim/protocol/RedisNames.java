@@ -207,11 +207,14 @@ public final class RedisNames {
     }
 
     /**
-     * A refresh token rotated within the retry grace (by hash) -> the hash of the token that rotation issued; TTL =
-     * the grace. Presenting the rotated token again while it lives is a retry after a lost answer, not a reuse.
+     * A refresh token rotated within the retry grace (by hash) -> {@code <hash of the token that rotation issued>|<the
+     * rotation's time, ms>}; TTL = the grace. Presenting the rotated token again while it lives is a retry after a lost
+     * answer, not a reuse. (Named {@code refresh-succ}: before 2026-12-06 {@code refresh-next} held the hash alone, and
+     * an instance of either kind must not read the other's records during a rolling upgrade: one finds none, and a
+     * retry it is asked then counts as a reuse, which is safe.)
      */
     public static String refreshNext(String tokenHash) {
-        return "im:auth:refresh-next:" + tokenHash;
+        return "im:auth:refresh-succ:" + tokenHash;
     }
 
     /** A session (refresh token family) -> the hash of its current refresh token. */

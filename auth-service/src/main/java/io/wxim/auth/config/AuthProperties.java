@@ -64,7 +64,9 @@ public record AuthProperties(
      *                   reuse, as long as the token that rotation issued was not used. 30s: covers a client's 15 s
      *                   request timeout and a retry; 0 turns it off (every second presentation revokes the session).
      *                   At most 5 minutes: within it a copied token still gets a pair (the session then ends at the
-     *                   legitimate client's next refresh)
+     *                   legitimate client's next refresh). At least 2 s unless 0: a retry takes over a new token its
+     *                   rotation never stored from half the grace (10 s at most), and that rotation's store is refused
+     *                   from then on; below 1 s an ordinary rotation would have its store refused (answered 503)
      */
     public record Token(
             @NotBlank @DefaultValue("wxim") String issuer,
@@ -74,14 +76,17 @@ public record AuthProperties(
             @DefaultValue("30s") Duration refreshRetryGrace) {
 
         private static final Duration MAX_REFRESH_RETRY_GRACE = Duration.ofMinutes(5);
+        private static final Duration MIN_REFRESH_RETRY_GRACE = Duration.ofSeconds(2);
 
         public Token {
             requirePositive(accessTtl, "im.auth.token.access-ttl");
             requirePositive(refreshTtl, "im.auth.token.refresh-ttl");
             if (refreshRetryGrace == null || refreshRetryGrace.isNegative()
-                    || refreshRetryGrace.compareTo(MAX_REFRESH_RETRY_GRACE) > 0) {
-                throw new IllegalArgumentException("im.auth.token.refresh-retry-grace must be between 0s and "
-                        + MAX_REFRESH_RETRY_GRACE.toMinutes() + "m, was " + refreshRetryGrace);
+                    || refreshRetryGrace.compareTo(MAX_REFRESH_RETRY_GRACE) > 0
+                    || !refreshRetryGrace.isZero() && refreshRetryGrace.compareTo(MIN_REFRESH_RETRY_GRACE) < 0) {
+                throw new IllegalArgumentException("im.auth.token.refresh-retry-grace must be 0s or between "
+                        + MIN_REFRESH_RETRY_GRACE.toSeconds() + "s and " + MAX_REFRESH_RETRY_GRACE.toMinutes()
+                        + "m, was " + refreshRetryGrace);
             }
         }
     }

@@ -71,7 +71,7 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(RefreshInProgressException.class)
     Mono<ResponseEntity<Object>> handleRefreshInProgress(RefreshInProgressException ex, ServerWebExchange exchange) {
-        log.info("refresh retry too early, answered 503: path={}", exchange.getRequest().getPath());
+        log.info("refresh in progress or too late to store, answered 503: path={}", exchange.getRequest().getPath());
         ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE, ex.getMessage());
         problem.setTitle("Service unavailable");
         HttpHeaders headers = new HttpHeaders();

@@ -9,7 +9,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.UUID;
@@ -50,7 +49,8 @@ public class TokenService {
 
     /** A new pair after a successful login; starts a new session (refresh token family). 403 for a banned user. */
     public Mono<TokenResponse> issueFor(UserRef user) {
-        return bans.requireNotBanned(user.id()).then(issue(user, UUID.randomUUID().toString(), newRefreshToken()));
+        return bans.requireNotBanned(user.id())
+                .then(issue(user, UUID.randomUUID().toString(), newRefreshToken(), null));
     }
 
     /**
@@ -60,7 +60,10 @@ public class TokenService {
      * Except within the retry grace ({@code refresh-retry-grace}) after its rotation, as long as the token that
      * rotation issued was not used yet: then that refresh was carried out but its answer was lost, and this retry
      * gets a new pair in place of the lost one (whose refresh token stops working and counts as used).
-     * Unknown or expired tokens, and users that no longer exist, fail with 401; banned users with 403.
+     * Unknown or expired tokens, and users that no longer exist, fail with 401; banned users with 403. A retry too
+     * early to take over a new token that its rotation has not stored yet, and a rotation that took so long that its
+     * store is refused (its token consumed all the same), fail with 503 ({@link RefreshInProgressException}): retry
+     * with the same token shortly, within the grace.
      */
     public Mono<TokenResponse> refresh(String refreshToken) {
         if (refreshToken == null || !REFRESH_TOKEN_SHAPE.matcher(refreshToken).matches()) {
@@ -74,37 +77,23 @@ public class TokenService {
         return refreshTokens.takeAndMarkUsed(hash, successorHash, token.refreshTtl(), token.refreshRetryGrace())
                 .switchIfEmpty(Mono.defer(() -> retried(hash, successorHash)))
                 .switchIfEmpty(Mono.defer(() -> reused(hash)))
-                .flatMap(session -> withinStoreLimit(session, bans.requireNotBanned(session.userId())
-                        .then(revoker.isRefreshRevoked(session.userId(), session.familyId(), session.issuedAt().getEpochSecond()))
-                        .flatMap(revoked -> revoked ? Mono.<Void>error(new InvalidRefreshTokenException()) : Mono.<Void>empty())
-                        .then(users.findById(session.userId()))
-                        .switchIfEmpty(Mono.defer(() -> {
-                            log.warn("refresh rejected: user gone userId={}", session.userId());
-                            return Mono.error(new InvalidRefreshTokenException());
-                        }))
-                        .flatMap(user -> issue(user, session.familyId(), successor))));
+                .flatMap(session -> checked(session).flatMap(user -> issue(user, session.familyId(), successor, hash)));
     }
 
     /**
-     * A rotation's work between its take and its store ({@code rest}), bounded by half the age at which a retry may take
-     * over a successor never stored ({@link RefreshTokenRepository#takeOverAge}, 10 s: 5 s by default). Unbounded, a
-     * rotation slowed past that age (MongoDB's ban or user look-up) could be overtaken by a copy of the token presented
-     * meanwhile: the copy got the pair, the owner a plain 401 when its store found the successor taken, and the copy
-     * went undetected. Past the bound the owner gets 503 (retry shortly) and its new token is never stored: the owner's
-     * retry takes the successor over (or, if a copy did first, the next presentation of either is a reuse, which revokes
-     * the session: detected). Without a grace nothing can take over, and the calls' own timeouts bound it.
+     * The user of a taken session, after the ban (403), revocation and user (401) look-ups, one after the other (a slow
+     * but healthy MongoDB still finishes them well within the take-over age, 10 s; side by side they would save one
+     * round trip, not needed).
      */
-    private Mono<TokenResponse> withinStoreLimit(RefreshSession session, Mono<TokenResponse> rest) {
-        Duration grace = props.token().refreshRetryGrace();
-        if (grace.isZero()) {
-            return rest;
-        }
-        Duration limit = RefreshTokenRepository.takeOverAge(grace).dividedBy(2);
-        return rest.timeout(limit, Mono.defer(() -> {
-            log.warn("refresh slower than {} ms between its take and its store, answered 503: userId={}",
-                    limit.toMillis(), session.userId());
-            return Mono.error(new RefreshInProgressException());
-        }));
+    private Mono<UserRef> checked(RefreshSession session) {
+        return bans.requireNotBanned(session.userId())
+                .then(revoker.isRefreshRevoked(session.userId(), session.familyId(), session.issuedAt().getEpochSecond()))
+                .flatMap(revoked -> revoked ? Mono.<Void>error(new InvalidRefreshTokenException()) : Mono.<Void>empty())
+                .then(users.findById(session.userId()))
+                .switchIfEmpty(Mono.defer(() -> {
+                    log.warn("refresh rejected: user gone userId={}", session.userId());
+                    return Mono.error(new InvalidRefreshTokenException());
+                }));
     }
 
     /** A rotated token again within the grace, its successor unused: the session, its successor taken; else empty. */
@@ -136,16 +125,25 @@ public class TokenService {
                 }));
     }
 
-    private Mono<TokenResponse> issue(UserRef user, String familyId, String refresh) {
+    /**
+     * Signs the pair and stores its refresh token. For a refresh ({@code rotatedHash}, the token it rotated; null for a
+     * login) the store is refused once that rotation is as old as a retry needs it to be to take over its new token
+     * ({@link RefreshTokenRepository#takeOverAge}, 10 s): answered 503, the client retries with the same token and that retry takes the unstored token over, or,
+     * if a copy of the token was presented first and took it, the later presentation of either is a reuse that
+     * revokes the session. A store refused because a retry took the token over already is answered the same way.
+     */
+    private Mono<TokenResponse> issue(UserRef user, String familyId, String refresh, String rotatedHash) {
         return Mono.defer(() -> {
             AccessToken access = accessTokens.issue(user, familyId);
             RefreshSession session = new RefreshSession(user.id(), familyId, access.issuedAt());
-            return refreshTokens.saveCurrent(sha256Hex(refresh), session, props.token().refreshTtl())
+            return refreshTokens.saveCurrent(sha256Hex(refresh), session, props.token().refreshTtl(), rotatedHash,
+                            props.token().refreshRetryGrace())
                     .flatMap(stored -> {
                         if (!stored) {
-                            // a retry of the same token within the grace overtook this refresh and has its pair
-                            log.info("refresh overtaken by its retry, pair dropped: userId={}", user.id());
-                            return Mono.<TokenResponse>error(new InvalidRefreshTokenException());
+                            // too late to store (a retry may take it over now), or a retry took it over already
+                            log.info("refresh store refused, too late or taken over by a retry, answered 503: userId={}",
+                                    user.id());
+                            return Mono.<TokenResponse>error(new RefreshInProgressException());
                         }
                         return Mono.just(new TokenResponse(access.value(), refresh, TokenResponse.BEARER,
                                 props.token().accessTtl().toSeconds(), user));

@@ -51,11 +51,13 @@ class AuthPropertiesTests {
     }
 
     @Test
-    void bindsRefreshRetryGrace_zeroTurnsItOff_andRejectsNegativeOrOverFiveMinutes() {
+    void bindsRefreshRetryGrace_zeroTurnsItOff_andRejectsNegativeUnderTwoSecondsOrOverFiveMinutes() {
         assertThat(bind(Map.of("im.auth.token.refresh-retry-grace", "0s")).token().refreshRetryGrace()).isZero();
+        assertThat(bind(Map.of("im.auth.token.refresh-retry-grace", "2s")).token().refreshRetryGrace())
+                .isEqualTo(Duration.ofSeconds(2));
         assertThat(bind(Map.of("im.auth.token.refresh-retry-grace", "5m")).token().refreshRetryGrace())
                 .isEqualTo(Duration.ofMinutes(5));
-        for (String value : new String[] {"-1s", "301s"}) {
+        for (String value : new String[] {"-1s", "1999ms", "301s"}) {
             assertThatThrownBy(() -> bind(Map.of("im.auth.token.refresh-retry-grace", value)))
                     .isInstanceOf(BindException.class)
                     .rootCause().hasMessageContaining("im.auth.token.refresh-retry-grace");

@@ -16,6 +16,7 @@ import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -30,6 +31,7 @@ import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.web.ErrorResponseException;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Schedulers;
 import reactor.test.StepVerifier;
 
@@ -117,7 +119,7 @@ class RefreshRetryIntegrationTests {
 
     @Test
     void retryAfterGrace_isAReuse_andRevokesTheSession() throws Exception {
-        TokenService shortGrace = withGrace(Duration.ofMillis(300));
+        TokenService shortGrace = withGrace(Duration.ofSeconds(2)); // the least grace there is
         TokenResponse a = login();
         String sid = sid(a);
         TokenResponse b = refresh(shortGrace, a.refreshToken());
@@ -182,7 +184,11 @@ class RefreshRetryIntegrationTests {
         assertThat(sid(c)).isEqualTo(sid);
         assertThat(revoked(sid)).isFalse();
         // the first refresh, had it only been slow, may not store its pair now: the session has one current token
-        assertThat(refreshTokens.saveCurrent(hashB, session, props.token().refreshTtl()).block(TIMEOUT)).isFalse();
+        assertThat(refreshTokens.saveCurrent(hashB, session, props.token().refreshTtl(), hashA, grace).block(TIMEOUT))
+                .isFalse();
+        // refused for being taken over alone, too (B is marked used), whatever the age
+        assertThat(refreshTokens.saveCurrent(hashB, session, props.token().refreshTtl(), null, grace).block(TIMEOUT))
+                .isFalse();
         assertThat(redis.hasKey(RedisNames.refreshToken(hashB)).block(TIMEOUT)).isFalse();
         assertThat(family(sid)).isEqualTo(TokenService.sha256Hex(c.refreshToken()));
         refresh(tokens, c.refreshToken());
@@ -190,29 +196,104 @@ class RefreshRetryIntegrationTests {
     }
 
     @Test
-    void aRotationSlowerThanHalfTheTakeOverAge_answers503_soACopyCannotOvertakeItUnseen() throws Exception {
-        Duration grace = Duration.ofSeconds(2); // take-over from 1 s after the rotation; the rotation bounded by 0.5 s
-        TokenService quick = withGrace(grace, bans);
-        BanService slowBans = Mockito.spy(bans); // MongoDB's ban look-up slow, past the take-over age
-        Mockito.doAnswer(call -> Mono.delay(Duration.ofMillis(1500)).then(bans.requireNotBanned(call.getArgument(0))))
-                .when(slowBans).requireNotBanned(Mockito.anyString());
-        TokenService slow = withGrace(grace, slowBans);
+    void aRotationSlowerThanTheTakeOverAge_isRefusedItsStore_answers503_andItsRetryTakesItsTokenOver() throws Exception {
+        Duration grace = Duration.ofSeconds(8); // take-over age 4 s
+        Sinks.Empty<Void> banLookedUp = Sinks.empty();
+        TokenService slow = withGrace(grace, heldBans(banLookedUp)); // MongoDB's ban look-up slow, until released
+        TokenService quick = withGrace(grace);
         TokenResponse a = login();
         String sid = sid(a);
+        String hashA = TokenService.sha256Hex(a.refreshToken());
 
-        // the owner's rotation: 503 (retry shortly) at its bound, never its pair stored after the take-over age, where
-        // unbounded it stored at 1.5 s, found its successor taken by the copy below, and answered a plain 401
         Mono<TokenResponse> owner = slow.refresh(a.refreshToken()).cache();
         owner.subscribe(pair -> { }, e -> { });
-        Thread.sleep(RefreshTokenRepository.takeOverAge(grace).toMillis() + 100);
-        TokenResponse copy = refresh(quick, a.refreshToken()); // a copy presented after the take-over age
-        StepVerifier.create(owner).expectError(RefreshInProgressException.class).verify(TIMEOUT);
+        String hashB;
+        try {
+            hashB = awaitRotationAge(hashA, RefreshTokenRepository.takeOverAge(grace)); // taken, B not stored
+        } finally {
+            banLookedUp.tryEmitEmpty();
+        }
 
-        // the owner's retry, told to come back: the copy's pair is the successor now, taken again (the grace), and the
-        // copy's next presentation is a reuse: the theft is detected, the session revoked
+        // its store comes at the take-over age: refused, though no retry took B (B is not marked used); 503, so
+        // the client retries with the same token
+        StepVerifier.create(owner).expectError(RefreshInProgressException.class).verify(TIMEOUT);
+        assertThat(redis.hasKey(RedisNames.refreshToken(hashB)).block(TIMEOUT)).isFalse();
+        assertThat(redis.hasKey(RedisNames.refreshUsed(hashB)).block(TIMEOUT)).isFalse();
+        assertThat(family(sid)).isEqualTo(hashA);
+
+        TokenResponse retried = refresh(quick, a.refreshToken()); // the grace takes the unstored B over
+
+        assertThat(sid(retried)).isEqualTo(sid);
+        assertThat(family(sid)).isEqualTo(TokenService.sha256Hex(retried.refreshToken()));
+        refresh(quick, retried.refreshToken());
+        assertThat(revoked(sid)).isFalse();
+    }
+
+    @Test
+    void aCopyPresentedAfterTheTakeOverAge_takesASlowRotationsTokenOver_andIsDetectedAfterTheOwnersRetry()
+            throws Exception {
+        Duration grace = Duration.ofSeconds(8); // take-over age 4 s
+        Sinks.Empty<Void> banLookedUp = Sinks.empty();
+        TokenService slow = withGrace(grace, heldBans(banLookedUp));
+        TokenService quick = withGrace(grace);
+        TokenResponse a = login();
+        String sid = sid(a);
+        String hashA = TokenService.sha256Hex(a.refreshToken());
+
+        Mono<TokenResponse> owner = slow.refresh(a.refreshToken()).cache();
+        owner.subscribe(pair -> { }, e -> { });
+        String hashB;
+        TokenResponse copy;
+        try {
+            hashB = awaitRotationAge(hashA, RefreshTokenRepository.takeOverAge(grace));
+            copy = refresh(quick, a.refreshToken()); // a copy of A, presented now: takes the unstored B over
+        } finally {
+            banLookedUp.tryEmitEmpty();
+        }
+        assertThat(sid(copy)).isEqualTo(sid);
+
+        // the owner's store refused: 503, no longer a plain 401 that sent the owner to log in again (the copy undetected)
+        StepVerifier.create(owner).expectError(RefreshInProgressException.class).verify(TIMEOUT);
+        assertThat(redis.hasKey(RedisNames.refreshToken(hashB)).block(TIMEOUT)).isFalse();
+
+        // the owner's retry, as told: takes the copy's token over (the grace); the copy's next presentation is a reuse:
+        // the theft is detected, the session revoked
         TokenResponse retried = refresh(quick, a.refreshToken());
         assertThat(sid(retried)).isEqualTo(sid);
+        assertThat(revoked(sid)).isFalse();
         refused(quick, copy.refreshToken());
+        assertThat(revoked(sid)).isTrue();
+        refused(quick, retried.refreshToken());
+    }
+
+    @Test
+    void aRetrysOwnToken_isStoredAndAwaitedByItsOwnTime_notByTheFirstRotations() throws Exception {
+        Duration grace = Duration.ofSeconds(8); // take-over age 4 s
+        TokenService tokens = withGrace(grace);
+        TokenResponse a = login();
+        String sid = sid(a);
+        String hashA = TokenService.sha256Hex(a.refreshToken());
+        refresh(tokens, a.refreshToken()); // its answer lost
+        awaitRotationAge(hashA, RefreshTokenRepository.takeOverAge(grace));
+
+        // a retry now, the first rotation past the take-over age: its own new token is stored all the same
+        TokenResponse c = refresh(tokens, a.refreshToken());
+        assertThat(family(sid)).isEqualTo(TokenService.sha256Hex(c.refreshToken()));
+
+        // another retry, cut off after its take (D not stored): a retry right after it waits for it (503), though
+        // the first rotation is past the take-over age ...
+        String d = rawRefreshToken();
+        String hashD = TokenService.sha256Hex(d);
+        RefreshSession session = refreshTokens.takeSuccessor(hashA, hashD, props.token().refreshTtl(), grace)
+                .block(TIMEOUT);
+        StepVerifier.create(tokens.refresh(a.refreshToken())).expectError(RefreshInProgressException.class)
+                .verify(TIMEOUT);
+        // ... and that retry, only slow, may still store D
+        assertThat(refreshTokens.saveCurrent(hashD, session, props.token().refreshTtl(), hashA, grace).block(TIMEOUT))
+                .isTrue();
+        refresh(tokens, d);
+        assertThat(revoked(sid)).isFalse();
+        refused(tokens, c.refreshToken()); // taken by that retry: a reuse
         assertThat(revoked(sid)).isTrue();
     }
 
@@ -284,6 +365,42 @@ class RefreshRetryIntegrationTests {
                 new AuthProperties.Token(t.issuer(), t.audience(), t.accessTtl(), t.refreshTtl(), grace),
                 props.signing(), props.redisTimeout(), props.mongoTimeout(), props.adminToken());
         return new TokenService(accessTokens, refreshTokens, users, bans, revoker, changed, random, clock);
+    }
+
+    /** The ban service, each look-up held until {@code release} completes (MongoDB slow). */
+    private BanService heldBans(Sinks.Empty<Void> release) {
+        BanService held = Mockito.spy(bans);
+        Mockito.doAnswer(call -> release.asMono().then(bans.requireNotBanned(call.getArgument(0))))
+                .when(held).requireNotBanned(Mockito.anyString());
+        return held;
+    }
+
+    /**
+     * Waits until the rotation of the token {@code hash} is {@code age} old by Redis's clock (the time its successor
+     * record holds), as the scripts measure it; returns the successor's hash.
+     */
+    private String awaitRotationAge(String hash, Duration age) throws InterruptedException {
+        // polled from the test thread (not a timer's), so no Redis call of the test runs beside the service's on another
+        long deadline = System.nanoTime() + TIMEOUT.plus(age).toNanos();
+        String record;
+        while ((record = redis.opsForValue().get(RedisNames.refreshNext(hash)).block(TIMEOUT)) == null) {
+            assertThat(System.nanoTime()).as("the take's record").isLessThan(deadline);
+            Thread.sleep(20);
+        }
+        int sep = record.indexOf('|');
+        long takenAt = Long.parseLong(record.substring(sep + 1));
+        while (redis.execute(connection -> connection.serverCommands().time()).blockFirst(TIMEOUT) - takenAt
+                < age.toMillis() + 50) {
+            assertThat(System.nanoTime()).as("the rotation's age").isLessThan(deadline);
+            Thread.sleep(50);
+        }
+        return record.substring(0, sep);
+    }
+
+    private String rawRefreshToken() {
+        byte[] bytes = new byte[32];
+        random.nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 
     private TokenResponse login() {
