@@ -9,7 +9,10 @@
 -- still be on its way, and a copy presented meanwhile must not take the session from it; from that age on
 -- refresh_save.lua refuses to store it, in the same step as it measures the age, so a take-over never overtakes a
 -- store
--- Writes KEYS[1] = '<new successor hash>|<now, ms>' keeping its TTL (the grace still ends as after the first rotation).
+-- Writes KEYS[1] = '<new successor hash>|<now, ms>' keeping its TTL (the grace still ends as after the first rotation),
+-- but living at least twice the take-over age from now: a retry late in the grace whose own answer is lost too must
+-- still find its record when its own token becomes old enough to take over (else the next retry is a reuse and a
+-- legitimate session is revoked; review).
 -- Returns the session JSON; 'wait' for a retry too early to take over an unstored successor (nothing changed; asked
 -- again a little later it finds the successor stored, or old enough); or nil: grace over, or the successor already
 -- used (rotated further or retried), a reuse.
@@ -34,5 +37,5 @@ else
 end
 -- the successor counts as used: presented later (it was delivered after all, or copied), it is a reuse
 redis.call('SET', KEYS[3], v, 'EX', tonumber(ARGV[3]))
-redis.call('SET', KEYS[1], ARGV[2] .. '|' .. now, 'PX', ttl)
+redis.call('SET', KEYS[1], ARGV[2] .. '|' .. now, 'PX', math.max(ttl, 2 * tonumber(ARGV[5])))
 return v

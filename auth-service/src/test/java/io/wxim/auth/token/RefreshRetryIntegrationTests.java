@@ -298,6 +298,28 @@ class RefreshRetryIntegrationTests {
     }
 
     @Test
+    void aRetryLateInTheGrace_cutOffAfterItsTake_canStillBeTakenOverByTheNextRetry() throws Exception {
+        Duration grace = Duration.ofSeconds(8); // take-over age 4 s
+        TokenService tokens = withGrace(grace);
+        TokenResponse a = login();
+        String sid = sid(a);
+        String hashA = TokenService.sha256Hex(a.refreshToken());
+        refresh(tokens, a.refreshToken()); // its answer lost
+        awaitRotationAge(hashA, Duration.ofSeconds(5)); // 3 s of the grace left
+
+        // a retry late in the grace, cut off after its take (its token never stored)
+        refreshTokens.takeSuccessor(hashA, TokenService.sha256Hex(rawRefreshToken()), props.token().refreshTtl(), grace)
+                .block(TIMEOUT);
+        // its record outlives the first rotation's grace until its own token may be taken over
+        awaitRotationAge(hashA, RefreshTokenRepository.takeOverAge(grace));
+
+        TokenResponse c = refresh(tokens, a.refreshToken());
+        assertThat(sid(c)).isEqualTo(sid);
+        assertThat(revoked(sid)).isFalse();
+        assertThat(family(sid)).isEqualTo(TokenService.sha256Hex(c.refreshToken()));
+    }
+
+    @Test
     void retryWithinGrace_isRefused_whenTheSessionWasRevokedMeanwhile() throws Exception {
         TokenResponse a = login();
         String sid = sid(a);
