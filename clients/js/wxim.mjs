@@ -610,6 +610,7 @@ export class WximClient {
    */
   _startRefresh() {
     const sent = this._tokens.refreshToken;
+    const sentAt = this._now();
     const current = () => !!this._tokens && this._tokens.refreshToken === sent;
     const superseded = () => new WximError('superseded', 'the session changed while this refresh was on its way');
     const call = { token: sent };
@@ -625,7 +626,7 @@ export class WximClient {
       if (conn && conn.ready) this._auth(conn);
       return pair;
     }, (e) => {
-      if (current() && !refused(e)) this._retryRefreshSoon(sent, e);
+      if (current() && !refused(e)) this._retryRefreshSoon(sent, e, sentAt);
       throw e;
     }).finally(() => { if (this._refreshCall === call) this._refreshCall = null; });
     this._refreshCall = call;
@@ -635,15 +636,16 @@ export class WximClient {
   /**
    * A refresh call of `token` ended without a pair and without a refusal: the server may have rotated the token
    * and its answer been lost. Tried again after REFRESH_RETRY_MS (or the answer's Retry-After, if longer; a single
-   * flight with whatever else refreshes), for REFRESH_RETRY_WINDOW_MS after the first failure, so the retry falls within
+   * flight with whatever else refreshes), for REFRESH_RETRY_WINDOW_MS after the first failed call was sent (not after it
+   * failed: a call that hung until its abort would move the window past the server's grace), so the retry falls within
    * auth-service's retry grace whoever asked: a refresh before a reconnect otherwise waited for the next attempt, which
    * a grown backoff put past the grace, and the used token then ended the session. Also after close() and a stop (the
    * client holds only the old token: a later refresh past the grace would end the session), not after logout() nor once
    * the session changed.
    */
-  _retryRefreshSoon(token, error) {
+  _retryRefreshSoon(token, error, sentAt) {
     const previous = this._refreshRetry && this._refreshRetry.token === token ? this._refreshRetry : null;
-    const since = previous ? previous.since : this._now();
+    const since = previous ? previous.since : sentAt;
     this._cancelRefreshRetry();
     if (this._now() - since >= REFRESH_RETRY_WINDOW_MS) return;
     const asked = error instanceof WximHttpError ? Number(error.retryAfter) * 1000 : 0;

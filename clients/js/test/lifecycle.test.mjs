@@ -390,3 +390,28 @@ test('fetchHttp aborts a call that outlives its timeoutMs (a hung refresh no lon
   const plain = fetchHttp(async (url, init) => ({ status: 200, text: async () => String(!!init.signal), headers: { get: () => null } }));
   assert.equal((await plain.request({ method: 'GET', url: 'http://127.0.0.1:1/x', headers: {} })).data, false, 'no timeoutMs: no signal');
 });
+
+test('the retry window counts from when the first failed refresh call was sent, not from its failure (a call that hung)', { timeout: 5000 }, async () => {
+  const clock = fakeClock();
+  const calls = [];
+  const http = { request: (req) => new Promise((resolve) => calls.push({ at: clock.now(), resolve })) };
+  const client = createClient({ baseUrl: 'http://127.0.0.1:1', transport: scriptedTransport(), timers: clock, now: clock.now,
+    random: () => 0.5, storage: memoryStorage(), http });
+  client.setSession(pair(0));
+  const start = clock.now();
+  client.refresh().catch(() => {});
+  clock.advance(12000);
+  calls[0].resolve({ status: 504, data: {} }); // ended without a pair 12 s after it was sent
+  for (let i = 0; i < 10; i++) {
+    await flush();
+    const last = calls.at(-1);
+    if (last.settled === undefined && calls.length > 1) {
+      last.settled = true;
+      last.resolve({ status: 504, data: {} });
+      await flush();
+    }
+    clock.advance(5000);
+  }
+  await flush();
+  assert.deepEqual(calls.map((c) => c.at - start), [0, 17000, 22000], 'no retry 20 s or more after the first was sent');
+});
