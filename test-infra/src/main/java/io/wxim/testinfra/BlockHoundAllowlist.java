@@ -68,6 +68,9 @@ public final class BlockHoundAllowlist implements BlockHoundIntegration {
         builder.allowBlockingCallsInside("io.lettuce.core.protocol.SharedLock", "incrementWriters");
         builder.allowBlockingCallsInside("io.lettuce.core.protocol.SharedLock", "decrementWriters");
         builder.allowBlockingCallsInside("io.lettuce.core.protocol.SharedLock", "doExclusive");
+        // A script's SHA1 is computed once, under a lock: two threads running the same script for the first time at the
+        // same moment contend for it (traced in the concurrent-retries test, 2026-12-06).
+        builder.allowBlockingCallsInside("org.springframework.data.redis.core.script.DefaultRedisScript", "getSha1");
         // Hibernate Validator reads its message bundle from the jar on the first violation, then caches it.
         builder.allowBlockingCallsInside("org.hibernate.validator.resourceloading.PlatformResourceBundleLocator", "loadBundle");
         // Netty 4.2's adaptive buffer allocator takes a short StampedLock when it grows or frees a magazine (large
