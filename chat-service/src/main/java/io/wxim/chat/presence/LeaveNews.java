@@ -25,11 +25,7 @@ public record LeaveNews(PresenceFrames memberLeft, String unsubscribeHead, Strin
     /** {@code user} leaves {@code conv} from connection {@code conn} (which gets the answer, not {@code left}). */
     public static LeaveNews of(UserRef user, String conv, String conn, Deliveries deliveries) {
         String unsubscribe = deliveries.write(NodeMessage.unsubscribe(user.id(), List.of(conv), null, 0, List.of(), LEAVES_MARK));
-        int at = unsubscribe.indexOf(LEAVES_FIELD);
-        if (at < 0 || unsubscribe.indexOf(LEAVES_FIELD, at + 1) >= 0) {
-            throw new IllegalStateException("expected one " + LEAVES_FIELD + " in an unsubscribe");
-        }
-        int value = at + LEAVES_FIELD.length() - String.valueOf(LEAVES_MARK).length();
+        int value = PresenceFrames.valueAt(unsubscribe, LEAVES_FIELD, String.valueOf(LEAVES_MARK));
         return new LeaveNews(PresenceFrames.left(user, deliveries::encode), unsubscribe.substring(0, value),
                 unsubscribe.substring(value + String.valueOf(LEAVES_MARK).length()),
                 deliveries.inScript(List.of(new UserFrames(user.id(), conn, new ServerFrame.Left(null, conv)))));

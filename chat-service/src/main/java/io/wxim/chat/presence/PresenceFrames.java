@@ -50,9 +50,9 @@ public record PresenceFrames(String lobbyHead, String lobbyTail, String roomHead
     }
 
     private static PresenceFrames cut(String lobby, String room) {
-        int lobbyCount = once(lobby, COUNT_FIELD) + COUNT_FIELD.length() - String.valueOf(COUNT_MARK).length();
-        int roomConv = once(room, CONV_FIELD) + CONV_FIELD.length() - CONV_MARK.length() - 1;
-        int roomCount = once(room, COUNT_FIELD) + COUNT_FIELD.length() - String.valueOf(COUNT_MARK).length();
+        int lobbyCount = valueAt(lobby, COUNT_FIELD, String.valueOf(COUNT_MARK));
+        int roomConv = valueAt(room, CONV_FIELD, CONV_MARK);
+        int roomCount = valueAt(room, COUNT_FIELD, String.valueOf(COUNT_MARK));
         if (roomCount < roomConv) {
             throw new IllegalStateException("the presence frame encodes its count before its conversation");
         }
@@ -61,11 +61,15 @@ public record PresenceFrames(String lobbyHead, String lobbyTail, String roomHead
                 room.substring(roomCount + String.valueOf(COUNT_MARK).length()));
     }
 
-    private static int once(String encoded, String field) {
+    /**
+     * Where the stand-in {@code mark} starts in {@code encoded}, inside its one {@code field} (the field with the
+     * stand-in as its value); a frame holding the field twice, or not at all, cannot be cut.
+     */
+    static int valueAt(String encoded, String field, String mark) {
         int at = encoded.indexOf(field);
         if (at < 0 || encoded.indexOf(field, at + 1) >= 0) {
             throw new IllegalStateException("expected one " + field + " in " + encoded);
         }
-        return at;
+        return at + field.indexOf(mark);
     }
 }
