@@ -17,15 +17,14 @@
 -- (connect_prepare.lua; '' when none), ARGV[10] = '1' to register even if it changed since (the last read allowed)
 -- Announcing (ARGV[11] given): if this made the user online, it is announced to each conversation registered, in the
 -- same step (done after this script, a failure in between lost the announcements for good: a redelivered CONNECT finds
--- the connection registered already). ARGV[11..18] = what lib/announce.lua needs (prepended): the crowd threshold, the
--- channel prefix, the lobby's id and the frames (memberJoined in the lobby, presence online elsewhere).
+-- the connection registered already). ARGV[11..19] = what lib/announce.lua needs (prepended): the crowd threshold, the
+-- channel prefix, the lobby's id, the frames (memberJoined in the lobby, presence online elsewhere) and the set of
+-- crowded conversations (one above the threshold is added there for the periodic count instead).
 -- Returns {-1} if the connection was already closed (its DISCONNECT ran first: a late or redelivered CONNECT must
 -- not bring it back); {-2}, changing nothing, if the user left a room since the memberships were read (they may list
 -- it: read them again); else {1 if this made the user online or 0, the pair session conv or '', ARGV[9] as a number
 -- (0 when none: the welcome states it, and the gateway holds back rooms left later, ADR-31), then the online count of
--- each KEYS[10..n], -1 for one left after the memberships were read (not registered), then (announcing only) the
--- crowded conversations among them, not announced per user: mark them for the periodic count}. Idempotent on
--- redelivery.
+-- each KEYS[10..n], -1 for one left after the memberships were read (not registered)}. Idempotent on redelivery.
 if redis.call('EXISTS', KEYS[3]) == 1 then
   redis.call('HDEL', KEYS[6], ARGV[1])
   return {-1}
@@ -44,7 +43,6 @@ local result = {0, redis.call('GET', KEYS[5]) or '', read}
 if added == 1 and redis.call('HLEN', KEYS[1]) == 1 then
   result[1] = 1
 end
-local crowded = {}
 for i = 10, #KEYS do
   local conv = string.sub(KEYS[i], #ARGV[6] + 1)
   local left = nil -- unforced, the last leave is unchanged since the read, so no room was left after it
@@ -56,14 +54,11 @@ for i = 10, #KEYS do
     redis.call('SADD', KEYS[7], conv)
     local online = redis.call('SCARD', KEYS[i])
     result[#result + 1] = online
-    if result[1] == 1 and ARGV[11] and not announce(conv, online, ARGV, 11) then
-      crowded[#crowded + 1] = conv
+    if result[1] == 1 and ARGV[11] then
+      announce(conv, online, ARGV, 11)
     end
   else
     result[#result + 1] = -1
   end
-end
-for _, conv in ipairs(crowded) do
-  result[#result + 1] = conv
 end
 return result

@@ -15,11 +15,11 @@
 -- from the prefix: with MongoDB unreachable, KEYS[5] alone finds them).
 -- Announcing (ARGV[8] given): the user going offline is announced to each conversation cleaned, in the same step (done
 -- after this script, a failure in between lost the announcements for good: a rerun finds the user offline already).
--- ARGV[8..15] = what lib/announce.lua needs (prepended): the crowd threshold (a crowded conversation is only returned,
--- its count goes out later), the channel prefix, the lobby's id and the frames (memberLeft in the lobby, presence
--- offline elsewhere).
--- Returns {1, n, the n conversations whose online sets it cleaned..., the crowded ones among them (announcing only)...}
--- if this made the user offline (and records the time as last seen), else {0}. Idempotent.
+-- ARGV[8..16] = what lib/announce.lua needs (prepended): the crowd threshold, the channel prefix, the lobby's id, the
+-- frames (memberLeft in the lobby, presence offline elsewhere) and the set of crowded conversations (one above the
+-- threshold is added there for the periodic count instead).
+-- Returns {1, n, the n conversations whose online sets it cleaned...} if this made the user offline (and records the
+-- time as last seen), else {0}. Idempotent.
 redis.call('SET', KEYS[2], '1', 'EX', tonumber(ARGV[3]))
 redis.call('HDEL', KEYS[4], ARGV[1])
 redis.call('HDEL', ARGV[6], ARGV[1])
@@ -51,9 +51,7 @@ if redis.call('HLEN', KEYS[1]) == 0 then
     end
     if ARGV[8] then
       for _, conv in ipairs(cleaned) do
-        if not announce(conv, redis.call('SCARD', ARGV[5] .. conv), ARGV, 8) then
-          result[#result + 1] = conv
-        end
+        announce(conv, redis.call('SCARD', ARGV[5] .. conv), ARGV, 8)
       end
     end
     return result

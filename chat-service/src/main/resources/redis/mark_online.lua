@@ -9,9 +9,10 @@
 -- connected: a retry whose earlier attempt inserted the membership but failed before this step announces, one whose
 -- earlier attempt got past it does not) or ARGV[3] = '1' (this attempt inserted the membership: also told when the
 -- user was already in the online set, a connect of another device having registered the new membership, or is not
--- connected). ARGV[4..11] = what lib/announce.lua needs (prepended): the crowd threshold, the channel prefix, the
--- lobby's id and the frames (memberJoined).
--- Returns {the online count, 1 if announced, 2 if the room is crowded (to be marked for the periodic count), else 0}.
+-- connected). ARGV[4..12] = what lib/announce.lua needs (prepended): the crowd threshold, the channel prefix, the
+-- lobby's id, the frames (memberJoined) and the set of crowded conversations (a room above the threshold is added
+-- there for the periodic count instead).
+-- Returns {the online count, 1 if announced (or, crowded, marked for the count), else 0}.
 redis.call('HDEL', KEYS[4], ARGV[2])
 local added = 0
 if redis.call('EXISTS', KEYS[1]) == 1 then
@@ -21,6 +22,7 @@ end
 local online = redis.call('SCARD', KEYS[2])
 local announced = 0
 if ARGV[3] and (added == 1 or ARGV[3] == '1') then
-  announced = announce(ARGV[2], online, ARGV, 4) and 1 or 2
+  announce(ARGV[2], online, ARGV, 4)
+  announced = 1
 end
 return {online, announced}

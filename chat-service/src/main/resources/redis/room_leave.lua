@@ -16,16 +16,16 @@
 --           else nothing changes
 -- Telling (ARGV[5] given: a member's leave, not finishing): the leave is told in this step (told after it, a failure in
 -- between lost it for good, as a retried leave finds no membership and tells no one), in this order: the room's
--- memberLeft (ARGV[5..12] = what lib/announce.lua needs, prepended: the crowd threshold, the channel prefix, the
--- lobby's id and the frames), then to every gateway of the user (lib/to_users.lua, prepended; KEYS[6], KEYS[7] = the
--- user's connections and connections being set up, ARGV[13] = the node channel prefix) the unsubscribe stating this
--- leave's value (ARGV[14] .. value .. ARGV[15]), then ARGV[16] (left to the user's other connections): on each
+-- memberLeft (ARGV[5..13] = what lib/announce.lua needs, prepended: the crowd threshold, the channel prefix, the
+-- lobby's id, the frames and the set of crowded conversations, where a room above the threshold is added for the
+-- periodic count instead), then to every gateway of the user (lib/to_users.lua, prepended; KEYS[6], KEYS[7] = the
+-- user's connections and connections being set up, ARGV[14] = the node channel prefix) the unsubscribe stating this
+-- leave's value (ARGV[15] .. value .. ARGV[16]), then ARGV[17] (left to the user's other connections): on each
 -- gateway after the unsubscribe, so those connections stop receiving the room before they are told.
--- Returns {the room's online count, the user's last leave now, or the earlier leave's value (0: nothing to do), 1 if
--- telling and the room is crowded (no memberLeft: mark it for the periodic count) else 0}. Not idempotent: a second
--- run takes a new value (a connect in progress then reads once more).
+-- Returns {the room's online count, the user's last leave now, or the earlier leave's value (0: nothing to do)}. Not
+-- idempotent: a second run takes a new value (a connect in progress then reads once more).
 if ARGV[4] == '1' and redis.call('SISMEMBER', KEYS[1], ARGV[2]) == 0 then
-  return {redis.call('SCARD', KEYS[2]), tonumber(redis.call('HGET', KEYS[5], ARGV[2]) or '0'), 0}
+  return {redis.call('SCARD', KEYS[2]), tonumber(redis.call('HGET', KEYS[5], ARGV[2]) or '0')}
 end
 redis.call('SREM', KEYS[1], ARGV[2])
 redis.call('SREM', KEYS[2], ARGV[1])
@@ -34,11 +34,8 @@ redis.call('SET', KEYS[3], leave, 'PX', ARGV[3])
 redis.call('HSET', KEYS[5], ARGV[2], leave)
 redis.call('PEXPIRE', KEYS[5], ARGV[3])
 local online = redis.call('SCARD', KEYS[2])
-local crowded = 0
 if ARGV[5] then
-  if not announce(ARGV[2], online, ARGV, 5) then
-    crowded = 1
-  end
-  to_users({KEYS[6], KEYS[7], KEYS[6], KEYS[7]}, ARGV[13], '', {ARGV[14] .. string.format('%d', leave) .. ARGV[15], ARGV[16]})
+  announce(ARGV[2], online, ARGV, 5)
+  to_users({KEYS[6], KEYS[7], KEYS[6], KEYS[7]}, ARGV[14], '', {ARGV[15] .. string.format('%d', leave) .. ARGV[16], ARGV[17]})
 end
-return {online, leave, crowded}
+return {online, leave}

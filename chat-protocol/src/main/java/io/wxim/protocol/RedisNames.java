@@ -161,6 +161,13 @@ public final class RedisNames {
     /** Sequence of all room leaves (never expires): a user's {@link #leaves} value never repeats, also after it lapsed. */
     public static final String LEAVE_SEQ = "im:chat:leaveseq";
 
+    /**
+     * Set of the crowded conversations whose online count changed since the last crowd flush: added by the script that
+     * made the change, popped by whichever chat instance flushes next (so a mark outlives a lost answer and the
+     * instance that made it). Owner: chat-service.
+     */
+    public static final String CROWDED = "im:chat:crowded";
+
     /** Tombstone of a closed connection (short TTL): a CONNECT processed after its DISCONNECT is ignored. */
     public static String closedConnection(String connId) {
         return CLOSED + connId;

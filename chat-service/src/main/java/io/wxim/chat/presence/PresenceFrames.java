@@ -10,7 +10,7 @@ import java.util.function.Function;
  * script knows (the conversation and its online count after the change), so the script announces in the step that
  * makes the change: the lobby's {@code lobbyHead + count + lobbyTail}, any other room's
  * {@code roomHead + conv + roomMiddle + count + roomTail}. The script puts them together with
- * {@code redis/lib/announce.lua}.
+ * {@code redis/lib/announce.lua}; a crowded room's count ({@link #count}) is put together the same way.
  */
 public record PresenceFrames(String lobbyHead, String lobbyTail, String roomHead, String roomMiddle, String roomTail) {
     /** Stand-ins, found in the encoded frames by their JSON field (a string value cannot hold an unescaped quote). */
@@ -41,6 +41,12 @@ public record PresenceFrames(String lobbyHead, String lobbyTail, String roomHead
     public static PresenceFrames left(UserRef user, Function<ServerFrame, String> encoder) {
         return cut(encoder.apply(new ServerFrame.MemberLeft(Conversations.LOBBY, user, COUNT_MARK)),
                 encoder.apply(new ServerFrame.MemberLeft(CONV_MARK, user, COUNT_MARK)));
+    }
+
+    /** A crowded room's count ({@code crowd_flush.lua}): {@code online}, the same frame in the lobby and elsewhere. */
+    public static PresenceFrames count(Function<ServerFrame, String> encoder) {
+        return cut(encoder.apply(new ServerFrame.Online(Conversations.LOBBY, COUNT_MARK)),
+                encoder.apply(new ServerFrame.Online(CONV_MARK, COUNT_MARK)));
     }
 
     /** The frame for {@code conv} with {@code online} members online, as the script puts it together. */

@@ -33,6 +33,7 @@ public class PresenceRepository {
     private static final RedisScript<List> DISCONNECT = RedisScripts.load("redis/disconnect.lua", List.class, ANNOUNCE);
     @SuppressWarnings("rawtypes")
     private static final RedisScript<List> MARK_ONLINE = RedisScripts.load("redis/mark_online.lua", List.class, ANNOUNCE);
+    private static final RedisScript<Long> CROWD_FLUSH = RedisScripts.load("redis/crowd_flush.lua", Long.class, ANNOUNCE);
     @SuppressWarnings("rawtypes")
     private static final RedisScript<List> ROOM_LEAVE = RedisScripts.load("redis/room_leave.lua", List.class, ANNOUNCE,
             Deliveries.TO_USERS_LIBRARY);
@@ -47,39 +48,27 @@ public class PresenceRepository {
 
     /**
      * A registered connection: the outcome and, if registered, the user's active pair session ("" when none), the
-     * online count of each conversation given, the user's last leave as given (0 when none; the welcome states it) and,
-     * if it announced, the crowded conversations (not announced per user: mark them for {@link CrowdPresence}).
+     * online count of each conversation given and the user's last leave as given (0 when none; the welcome states it).
      */
-    public record Connected(Connect outcome, String pairSession, List<Long> counts, long leaves, List<String> crowded) {
+    public record Connected(Connect outcome, String pairSession, List<Long> counts, long leaves) {
         public Connected {
             counts = List.copyOf(counts);
-            crowded = List.copyOf(crowded);
         }
 
         public Connected(Connect outcome, String pairSession, List<Long> counts) {
             this(outcome, pairSession, counts, 0);
         }
-
-        public Connected(Connect outcome, String pairSession, List<Long> counts, long leaves) {
-            this(outcome, pairSession, counts, leaves, List.of());
-        }
     }
 
     /**
      * A {@link #markOnline(String, String, boolean, PresenceFrames)}: the room's online count, and whether the join was
-     * announced or, the room being crowded, is to be marked for {@link CrowdPresence} (neither if nothing was announced).
+     * announced (in a crowded room: marked for the {@link CrowdPresence} count in the step).
      */
-    public record MarkedOnline(long online, boolean announced, boolean crowded) {
+    public record MarkedOnline(long online, boolean announced) {
     }
 
-    /**
-     * A leave: the room's online count after it, the user's last leave now (0: nothing was done) and whether the room,
-     * crowded, got no {@code memberLeft} from a leave told in its step: mark it for {@link CrowdPresence}.
-     */
-    public record Left(long online, long leaves, boolean crowded) {
-        public Left(long online, long leaves) {
-            this(online, leaves, false);
-        }
+    /** A leave: the room's online count after it and the user's last leave now (0: nothing was done). */
+    public record Left(long online, long leaves) {
     }
 
     /**
@@ -140,7 +129,8 @@ public class PresenceRepository {
      * {@link #connect(UserRef, String, String, List, String, boolean)}, and if the user came online, announces it to each
      * conversation registered with at most {@code crowd.threshold} online, in the same step ({@code online}'s frames):
      * a failure after the step cannot lose the announcements, as one between the step and a separate announcement did
-     * (a redelivered CONNECT finds the connection registered and announces nothing). The crowded ones are answered.
+     * (a redelivered CONNECT finds the connection registered and announces nothing). The crowded ones are marked for
+     * the {@link CrowdPresence} count ({@link RedisNames#CROWDED}) in the step.
      */
     public Mono<Connected> connect(UserRef user, String node, String conn, List<String> convs, String leaves, boolean force,
                                    PresenceFrames online) {
@@ -171,18 +161,14 @@ public class PresenceRepository {
                 counts.add(((Number) l.get(i)).longValue());
             }
             return new Connected(outcome == 1L ? Connect.CAME_ONLINE : Connect.ALREADY_ONLINE, (String) l.get(1), counts,
-                    ((Number) l.get(2)).longValue(), l.subList(3 + convs.size(), l.size()).stream().map(String.class::cast).toList());
+                    ((Number) l.get(2)).longValue());
         });
     }
 
-    /**
-     * What a disconnect did: whether the user went offline, and then the conversations whose online sets it left and,
-     * if it announced, the crowded ones among them (not announced per user: mark them for {@link CrowdPresence}).
-     */
-    public record Disconnected(boolean wentOffline, List<String> convs, List<String> crowded) {
+    /** What a disconnect did: whether the user went offline, and then the conversations whose online sets it left. */
+    public record Disconnected(boolean wentOffline, List<String> convs) {
         public Disconnected {
             convs = List.copyOf(convs);
-            crowded = List.copyOf(crowded);
         }
     }
 
@@ -200,17 +186,37 @@ public class PresenceRepository {
      * {@link #disconnect(String, String, String, List, long)}, and if the user went offline, announces it to each
      * conversation left with at most {@code crowd.threshold} online, in the same step ({@code offline}'s frames): a
      * failure after the step cannot lose the announcements, as one between the step and a separate announcement did (a
-     * rerun finds the user offline and announces nothing). The crowded conversations are answered instead.
+     * rerun finds the user offline and announces nothing). The crowded ones are marked for the {@link CrowdPresence}
+     * count in the step.
      */
     public Mono<Disconnected> disconnect(String userId, String node, String conn, List<String> convs, long now,
                                          PresenceFrames offline) {
         return disconnect(userId, node, conn, convs, now, announcing(offline));
     }
 
-    /** What {@code redis/lib/announce.lua} needs, in its order. */
+    /** What {@code redis/lib/announce.lua}'s {@code announce} needs, in its order. */
     private List<String> announcing(PresenceFrames frames) {
-        return List.of(String.valueOf(crowdThreshold), RedisNames.convChannel(""), Conversations.LOBBY, frames.lobbyHead(),
-                frames.lobbyTail(), frames.roomHead(), frames.roomMiddle(), frames.roomTail());
+        List<String> args = new ArrayList<>(9);
+        args.add(String.valueOf(crowdThreshold));
+        args.addAll(publishing(frames));
+        args.add(RedisNames.CROWDED);
+        return args;
+    }
+
+    /** What {@code redis/lib/announce.lua}'s {@code publish_frame} needs, in its order. */
+    private static List<String> publishing(PresenceFrames frames) {
+        return List.of(RedisNames.convChannel(""), Conversations.LOBBY, frames.lobbyHead(), frames.lobbyTail(),
+                frames.roomHead(), frames.roomMiddle(), frames.roomTail());
+    }
+
+    /**
+     * One crowd flush: pops up to {@code max} crowded conversations whose count changed ({@link RedisNames#CROWDED}) and
+     * publishes each its online count ({@code counts}' frame), read in the same step. Emits how many it popped.
+     */
+    public Mono<Long> flushCrowded(int max, PresenceFrames counts) {
+        List<String> args = new ArrayList<>(List.of(String.valueOf(max), RedisNames.ONLINE));
+        args.addAll(publishing(counts));
+        return redis.execute(CROWD_FLUSH, List.of(RedisNames.CROWDED), args).next().timeout(timeout);
     }
 
     private Mono<Disconnected> disconnect(String userId, String node, String conn, List<String> convs, long now,
@@ -226,11 +232,9 @@ public class PresenceRepository {
                 .next().timeout(timeout).map(r -> {
                     List<?> l = (List<?>) r;
                     if (((Number) l.get(0)).longValue() != 1L) {
-                        return new Disconnected(false, List.of(), List.of());
+                        return new Disconnected(false, List.of());
                     }
-                    int cleaned = ((Number) l.get(1)).intValue();
-                    return new Disconnected(true, l.subList(2, 2 + cleaned).stream().map(String.class::cast).toList(),
-                            l.subList(2 + cleaned, l.size()).stream().map(String.class::cast).toList());
+                    return new Disconnected(true, l.subList(2, l.size()).stream().map(String.class::cast).toList());
                 });
     }
 
@@ -270,8 +274,7 @@ public class PresenceRepository {
                                 RedisNames.leftRooms(userId)), args)
                 .next().timeout(timeout).map(r -> {
                     List<?> l = (List<?>) r;
-                    long announced = ((Number) l.get(1)).longValue();
-                    return new MarkedOnline(((Number) l.get(0)).longValue(), announced == 1L, announced == 2L);
+                    return new MarkedOnline(((Number) l.get(0)).longValue(), ((Number) l.get(1)).longValue() == 1L);
                 });
     }
 
@@ -289,7 +292,8 @@ public class PresenceRepository {
 
     /**
      * {@link #leave(String, String, boolean)} of a member (not finishing), told in the same step ({@code news}): the
-     * room's {@code memberLeft} if at most {@code crowd.threshold} are online after it (else {@link Left#crowded()}),
+     * room's {@code memberLeft} if at most {@code crowd.threshold} are online after it (else the room is marked for the
+     * {@link CrowdPresence} count),
      * then every gateway of the user the unsubscribe stating the leave's value, then the user's other connections
      * {@code left}. A failure after the step cannot lose them, as one between the step and separate publishes did (a
      * retried leave finds no membership and tells no one).
@@ -311,8 +315,7 @@ public class PresenceRepository {
         args.addAll(telling);
         return redis.execute(ROOM_LEAVE, keys, args).next().timeout(timeout).map(r -> {
             List<?> l = (List<?>) r;
-            return new Left(((Number) l.get(0)).longValue(), ((Number) l.get(1)).longValue(),
-                    l.size() > 2 && ((Number) l.get(2)).longValue() == 1L);
+            return new Left(((Number) l.get(0)).longValue(), ((Number) l.get(1)).longValue());
         });
     }
 

@@ -2,7 +2,6 @@ package io.wxim.chat.room;
 
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.message.HistoryClient;
-import io.wxim.chat.presence.CrowdPresence;
 import io.wxim.chat.presence.LeaveNews;
 import io.wxim.chat.presence.PresenceFrames;
 import io.wxim.chat.presence.PresenceRepository;
@@ -34,13 +33,10 @@ public class RoomCommands {
     private final PresenceRepository presence;
     private final HistoryClient history;
     private final Deliveries deliveries;
-    private final CrowdPresence crowd;
     private final ChatProperties props;
 
     public RoomCommands(RoomService rooms, PresenceRepository presence, HistoryClient history, Deliveries deliveries,
-                        CrowdPresence crowd,
                         ChatProperties props) {
-        this.crowd = crowd;
         this.rooms = rooms;
         this.presence = presence;
         this.history = history;
@@ -94,11 +90,7 @@ public class RoomCommands {
                 // it; a retry whose earlier attempt inserted the membership (not newly now) announces it if that
                 // attempt never got to the step, as the step then adds the user to the online set
                 .flatMap(joined -> presence.markOnline(conv, user.id(), joined.newly(), PresenceFrames.joined(user, deliveries::encode))
-                        .flatMap(marked -> Mono.fromRunnable(() -> {
-                            if (marked.crowded()) {
-                                crowd.mark(conv);
-                            }
-                        }).thenReturn(Tuples.of(joined.name(), marked.online()))))
+                        .map(marked -> Tuples.of(joined.name(), marked.online())))
                 .zipWith(history.lastSeqs(List.of(conv))) // read alongside the join
                 .flatMap(t -> subscribeEverywhere(cmd, conv, new ServerFrame.Joined(frame.rid(), conv, t.getT1().getT1(),
                         t.getT1().getT2(), t.getT2().getOrDefault(conv, 0L))));
@@ -124,13 +116,8 @@ public class RoomCommands {
                         // told in the leave's step (room_leave.lua): a failure after it cannot lose the news, as a
                         // retried leave finds no membership and tells no one (it only publishes the unsubscribe again)
                         : presence.leave(conv, user.id(), LeaveNews.of(user, conv, cmd.conn(), deliveries))
-                                .flatMap(left -> Mono.fromSupplier(() -> {
-                                    if (left.crowded()) {
-                                        crowd.mark(conv);
-                                    }
-                                    return NodeMessage.unsubscribe(user.id(), List.of(conv), cmd.conn(), cmd.ref(),
-                                            List.of(deliveries.encode(new ServerFrame.Left(frame.rid(), conv))), left.leaves());
-                                })));
+                                .map(left -> NodeMessage.unsubscribe(user.id(), List.of(conv), cmd.conn(), cmd.ref(),
+                                        List.of(deliveries.encode(new ServerFrame.Left(frame.rid(), conv))), left.leaves())));
     }
 
     /**

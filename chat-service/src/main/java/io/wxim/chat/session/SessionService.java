@@ -4,7 +4,6 @@ import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.direct.DirectService;
 import io.wxim.chat.message.LastSeqs;
 import io.wxim.chat.pair.PairRecords;
-import io.wxim.chat.presence.CrowdPresence;
 import io.wxim.chat.presence.PresenceFrames;
 import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.chat.profile.ProfileService;
@@ -30,7 +29,8 @@ import reactor.core.publisher.Mono;
  * Connection lifecycle: registers presence, tells the gateway which conversations to subscribe the connection to,
  * and welcomes the client; on the first connection / last disconnection of a user, announces presence to the user's
  * conversations (in the lobby as memberJoined / memberLeft, since being online is being in the lobby; in crowded
- * rooms as a periodic online count instead, {@link CrowdPresence}), in the Redis step that makes the change.
+ * rooms as a periodic online count instead, {@link io.wxim.chat.presence.CrowdPresence}), in the Redis step that makes
+ * the change.
  * Rooms are delivered through per-conversation subscriptions; direct and pair conversations reach the user's
  * connections directly, so they are listed in {@code welcome} (for sync) but not subscribed. A user in a pair session
  * who goes offline starts the session's grace period; connecting again cancels it.
@@ -49,16 +49,14 @@ public class SessionService {
     private final DirectService directService;
     private final LastSeqs lastSeqs;
     private final Deliveries deliveries;
-    private final CrowdPresence crowd;
     private final PairRecords pairRecords;
     private final ChatProperties props;
     private final Clock clock;
 
     public SessionService(PresenceRepository presence, RoomService rooms, ProfileService profiles, DirectService directService,
-                          LastSeqs lastSeqs, Deliveries deliveries, CrowdPresence crowd, PairRecords pairRecords,
+                          LastSeqs lastSeqs, Deliveries deliveries, PairRecords pairRecords,
                           ChatProperties props, Clock clock) {
         this.pairRecords = pairRecords;
-        this.crowd = crowd;
         this.presence = presence;
         this.rooms = rooms;
         this.profiles = profiles;
@@ -117,8 +115,7 @@ public class SessionService {
                     counts.add(connected.counts().get(i));
                 }
             }
-            return Mono.fromRunnable(() -> connected.crowded().forEach(crowd::mark))
-                    .then(pairRecords.withActive(user.id(), connected.pairSession(), memberships.directs()))
+            return pairRecords.withActive(user.id(), connected.pairSession(), memberships.directs())
                     .flatMap(directs -> welcome(user, kept, counts, directs, connected.pairSession()))
                     .map(welcome -> {
                         Map<String, Long> seqs = roomSeqsOf(welcome); // the rooms to subscribe, in welcome order
@@ -143,7 +140,7 @@ public class SessionService {
                 // (disconnect.lua): a failure after it cannot lose the announcements, as a rerun announces nothing
                 .flatMap(convs -> presence.disconnect(user.id(), cmd.node(), cmd.conn(), convs, now,
                         PresenceFrames.offline(user, deliveries::encode)))
-                .flatMap(gone -> Mono.fromRunnable(() -> gone.crowded().forEach(crowd::mark)));
+                .then();
     }
 
     /** Rooms (with online counts) first, then direct and pair conversations (with the peer), newest first. */

@@ -9,8 +9,8 @@ import io.wxim.protocol.UserRef;
 import org.junit.jupiter.api.Test;
 
 /**
- * The presence frames the scripts put together (disconnect.lua, connect.lua, mark_online.lua) are exactly what the
- * codec encodes, whatever the user's name.
+ * The presence frames the scripts put together (disconnect.lua, connect.lua, mark_online.lua, room_leave.lua,
+ * crowd_flush.lua) are exactly what the codec encodes, whatever the user's name.
  */
 class PresenceFramesTests {
     private static final String ROOM = "r:k3v8q2m9x7a4";
@@ -33,5 +33,12 @@ class PresenceFramesTests {
             assertThat(joined.frame(ROOM, 100)).isEqualTo(codec.encode(new ServerFrame.MemberJoined(ROOM, user, 100)));
             assertThat(joined.frame(Conversations.LOBBY, 1)).isEqualTo(codec.encode(new ServerFrame.MemberJoined(Conversations.LOBBY, user, 1)));
         }
+    }
+
+    @Test
+    void theCountFramePutTogetherByTheFlushEqualsTheEncodedFrame() {
+        PresenceFrames count = PresenceFrames.count(codec::encode);
+        assertThat(count.frame(ROOM, 1001)).isEqualTo(codec.encode(new ServerFrame.Online(ROOM, 1001)));
+        assertThat(count.frame(Conversations.LOBBY, 20000)).isEqualTo(codec.encode(new ServerFrame.Online(Conversations.LOBBY, 20000)));
     }
 }

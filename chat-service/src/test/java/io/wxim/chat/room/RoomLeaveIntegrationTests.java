@@ -8,7 +8,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.wxim.chat.TestRedis;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.message.HistoryClient;
-import io.wxim.chat.presence.CrowdPresence;
 import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.chat.routing.Deliveries;
 import io.wxim.protocol.ClientFrame;
@@ -56,8 +55,7 @@ class RoomLeaveIntegrationTests {
     private final RoomRepository repository = new RoomRepository(MONGO.template(), props);
     private final RoomCommands commands = new RoomCommands(
             new RoomService(repository, props, Clock.systemUTC(), KnownMembers.local(Duration.ofSeconds(10), System::nanoTime)),
-            presence, new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()), deliveries,
-            new CrowdPresence(deliveries, presence, props), props);
+            presence, new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()), deliveries, props);
 
     /**
      * The user's gateways, the requester's too, unsubscribe (stating the leave's value) before the user's other
@@ -151,8 +149,7 @@ class RoomLeaveIntegrationTests {
         };
         RoomCommands failingOnce = new RoomCommands(
                 new RoomService(repository, props, Clock.systemUTC(), KnownMembers.local(Duration.ofSeconds(10), System::nanoTime)),
-                presence, new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()), failing,
-                new CrowdPresence(failing, presence, props), props);
+                presence, new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()), failing, props);
         ClientFrame.Leave leave = new ClientFrame.Leave("lv", room);
         repository.removeMember(room, ivy.id()).block(WAIT); // the earliest attempt's removal
         Command first = new Command(Command.Event.FRAME, node, "v1" + run, 3, ivy, leave);
@@ -195,8 +192,7 @@ class RoomLeaveIntegrationTests {
         };
         RoomCommands racing = new RoomCommands(
                 new RoomService(joinedMeanwhile, props, Clock.systemUTC(), KnownMembers.local(Duration.ofSeconds(10), System::nanoTime)),
-                presence, new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()), deliveries,
-                new CrowdPresence(deliveries, presence, props), props);
+                presence, new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()), deliveries, props);
 
         Command retry = new Command(Command.Event.FRAME, node, "j1" + run, 4, jo, leave);
         assertThat(catchThrowable(() -> racing.leave(retry, leave).block(WAIT)))
@@ -219,8 +215,7 @@ class RoomLeaveIntegrationTests {
         presence.connect(kay, node, "k1" + run, List.of(Conversations.LOBBY, other), "", true).block(WAIT);
         LinkedBlockingQueue<String> atNode = listen(node);
         RoomCommands atLimit = new RoomCommands(TestRoomServices.withRoomLimit(repository, 1, Clock.systemUTC()),
-                presence, new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()), deliveries,
-                new CrowdPresence(deliveries, presence, props), props);
+                presence, new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()), deliveries, props);
         ClientFrame.Join join = new ClientFrame.Join("j", other);
 
         assertThat(catchThrowable(() -> atLimit.join(new Command(Command.Event.FRAME, node, "k1" + run, 3, kay, join), join)

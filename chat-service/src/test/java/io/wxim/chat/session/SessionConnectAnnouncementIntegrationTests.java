@@ -9,7 +9,6 @@ import io.wxim.chat.TestRedis;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.direct.DirectService;
 import io.wxim.chat.direct.PeersRepository;
-import io.wxim.chat.presence.CrowdPresence;
 import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.chat.profile.ProfileService;
 import io.wxim.chat.room.Room;
@@ -26,7 +25,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -88,19 +86,20 @@ class SessionConnectAnnouncementIntegrationTests {
                 return super.encode(frame);
             }
         };
-        List<String> marked = new CopyOnWriteArrayList<>();
         Command connect = new Command(Command.Event.CONNECT, node, "d-" + run, 1, dora, null);
 
-        assertThat(catchThrowable(() -> TestSessions.create(redis, props, presence, profiles, failing, rooms, directs,
-                marking(failing, marked)).connect(connect).block(WAIT))).hasMessageContaining("failed");
+        assertThat(catchThrowable(() -> TestSessions.create(redis, props, presence, profiles, failing, rooms, directs)
+                .connect(connect).block(WAIT))).hasMessageContaining("failed");
         // the redelivery: dora is registered already
         Deliveries deliveries = new Deliveries(redis, codec, props);
-        TestSessions.create(redis, props, presence, profiles, deliveries, rooms, directs, marking(deliveries, marked))
+        TestSessions.create(redis, props, presence, profiles, deliveries, rooms, directs)
                 .connect(connect).block(WAIT);
 
         assertThat(codec.decodeServer(next(inLobby))).isEqualTo(new ServerFrame.MemberJoined(Conversations.LOBBY, dora, 2));
         assertThat(codec.decodeServer(next(inQuiet))).isEqualTo(new ServerFrame.Presence(quiet, dora, "online", 2));
-        assertThat(marked).as("the crowded room marked for its count, once").containsExactly(crowded);
+        assertThat(redis.opsForSet().isMember(RedisNames.CROWDED, crowded).block(WAIT)).as("the crowded room marked for its count")
+                .isTrue();
+        assertThat(redis.opsForSet().isMember(RedisNames.CROWDED, quiet).block(WAIT)).as("not crowded").isFalse();
         assertThat(inCrowded.poll(300, TimeUnit.MILLISECONDS)).as("no per-user frame above the threshold").isNull();
         assertThat(inLobby.poll(100, TimeUnit.MILLISECONDS)).as("once").isNull();
         assertThat(inQuiet.poll(100, TimeUnit.MILLISECONDS)).as("once").isNull();
@@ -113,17 +112,6 @@ class SessionConnectAnnouncementIntegrationTests {
         String conv = Conversations.room(roomId);
         rooms.addMember(conv, member.id(), 1L).block(WAIT);
         return conv;
-    }
-
-    /** A CrowdPresence that records the rooms marked for their count. */
-    private CrowdPresence marking(Deliveries deliveries, List<String> marked) {
-        return new CrowdPresence(deliveries, presence, props) {
-            @Override
-            public void mark(String conv) {
-                marked.add(conv);
-                super.mark(conv);
-            }
-        };
     }
 
     private LinkedBlockingQueue<String> listen(String conv) {

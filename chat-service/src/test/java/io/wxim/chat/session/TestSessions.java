@@ -7,7 +7,6 @@ import io.wxim.chat.message.HistoryClient;
 import io.wxim.chat.message.LastSeqs;
 import io.wxim.chat.pair.PairRecords;
 import io.wxim.chat.pair.PairRepository;
-import io.wxim.chat.presence.CrowdPresence;
 import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.chat.profile.ProfileService;
 import io.wxim.chat.room.KnownMembers;
@@ -30,12 +29,6 @@ final class TestSessions {
     static SessionService create(ReactiveStringRedisTemplate redis, ChatProperties props, PresenceRepository presence,
                                  ProfileService profiles, Deliveries deliveries, RoomRepository rooms,
                                  DirectService directs) {
-        return create(redis, props, presence, profiles, deliveries, rooms, directs, new CrowdPresence(deliveries, presence, props));
-    }
-
-    static SessionService create(ReactiveStringRedisTemplate redis, ChatProperties props, PresenceRepository presence,
-                                 ProfileService profiles, Deliveries deliveries, RoomRepository rooms,
-                                 DirectService directs, CrowdPresence crowd) {
         RoomService roomService = new RoomService(rooms, props, Clock.systemUTC(),
                 KnownMembers.local(Duration.ofSeconds(10), System::nanoTime));
         HistoryClient history = new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()) {
@@ -45,7 +38,7 @@ final class TestSessions {
             }
         };
         return new SessionService(presence, roomService, profiles, directs,
-                new LastSeqs(history), deliveries, crowd,
+                new LastSeqs(history), deliveries,
                 new PairRecords(new PairRepository(redis, props), directs, Clock.systemUTC()), props, Clock.systemUTC());
     }
 }
