@@ -8,6 +8,13 @@
 -- Both users' other pending requests (in and out) are removed in the same step, so no waiting entry outlives a
 -- pairing. The keys of those other users are derived from ARGV[4] (single Redis or one hash slot: see
 -- docs/architecture.md).
+-- Optionally (a pairAccept) both sides of each request removed so are told pairRequestClosed busy in the same step, if
+-- this call started the session (lib/to_users.lua, prepended; told after this script, following the MongoDB write, a
+-- failure in between lost it for good, as a retried accept answers "2|conv" and closes nothing): ARGV[6] = the node
+-- channel prefix, ARGV[7], ARGV[8] = the prefixes of a user's connections and connections being set up (their keys
+-- derived like the pair keys above), ARGV[9] .. user .. ARGV[10] .. requester .. ARGV[11] .. target .. ARGV[12] = the
+-- message telling user that the request requester -> target closed (BusyNews, encoded in Java); the requester is told
+-- before the target.
 -- Returns "1|conv|closed" (started; closed = comma-separated "requester>target" requests removed),
 -- "2|conv" (already started by this very request: an idempotent retry), "none" (no such request, or expired: an
 -- expired one stays for the sweeper, pair_expire.lua, which closes it for both users),
@@ -45,18 +52,28 @@ if redis.call('EXISTS', KEYS[3]) == 1 then
   remove(from, target)
   return 'busy_peer'
 end
-local closed = {}
+local closed, nodeKeys, messages = {}, {}, {}
+local function close(requester, to)
+  table.insert(closed, requester .. '>' .. to)
+  if ARGV[6] then
+    for _, user in ipairs({requester, to}) do
+      nodeKeys[#nodeKeys + 1] = ARGV[7] .. user
+      nodeKeys[#nodeKeys + 1] = ARGV[8] .. user
+      messages[#messages + 1] = ARGV[9] .. user .. ARGV[10] .. requester .. ARGV[11] .. to .. ARGV[12]
+    end
+  end
+end
 for _, user in ipairs({target, from}) do
   for _, requester in ipairs(redis.call('HKEYS', prefix .. 'in:' .. user)) do
     remove(requester, user)
     if not (requester == from and user == target) then
-      table.insert(closed, requester .. '>' .. user)
+      close(requester, user)
     end
   end
   for _, to in ipairs(redis.call('HKEYS', prefix .. 'out:' .. user)) do
     remove(user, to)
     if not (user == from and to == target) then
-      table.insert(closed, user .. '>' .. to)
+      close(user, to)
     end
   end
 end
@@ -68,5 +85,8 @@ if redis.call('HLEN', KEYS[5]) == 0 then
 end
 if redis.call('HLEN', KEYS[6]) == 0 then
   redis.call('ZADD', KEYS[7], 'NX', ARGV[5], from)
+end
+if #messages > 0 then
+  to_users(nodeKeys, ARGV[6], '', messages)
 end
 return '1|' .. conv .. '|' .. table.concat(closed, ',')

@@ -36,6 +36,7 @@ public class PairCommands {
     private final Deliveries deliveries;
     private final ChatProperties.Pair props;
     private final Clock clock;
+    private final BusyNews busy;
     private final SecureRandom random = new SecureRandom();
 
     public PairCommands(PairRepository pairs, ProfileService profiles, DirectService directs,
@@ -46,6 +47,7 @@ public class PairCommands {
         this.deliveries = deliveries;
         this.props = props.pair();
         this.clock = clock;
+        this.busy = BusyNews.of(deliveries);
     }
 
     public Mono<NodeMessage> request(Command cmd, ClientFrame.PairRequest frame) {
@@ -102,10 +104,14 @@ public class PairCommands {
                 .map(requests -> deliveries.reply(cmd, new ServerFrame.PairRequests(frame.rid(), requests)));
     }
 
+    /**
+     * Both sides of every other request the accept closes are told {@code busy} in its own step: a failure after it
+     * cannot lose that, as a retried accept answers already and closes nothing.
+     */
     public Mono<NodeMessage> accept(Command cmd, ClientFrame.PairAccept frame) {
         UserRef me = cmd.user();
         long now = clock.millis();
-        return pairs.accept(me.id(), frame.from(), now, now + props.grace().toMillis()).flatMap(result -> switch (result.status()) {
+        return pairs.accept(me.id(), frame.from(), now, now + props.grace().toMillis(), busy).flatMap(result -> switch (result.status()) {
             case "started", "already" -> started(cmd, frame, result, now);
             case "busy_self" -> Mono.<NodeMessage>error(conflict("you are in a pair session; leave it first"));
             case "busy_peer" -> Mono.<NodeMessage>error(conflict("the user is in another pair session"));
@@ -113,7 +119,10 @@ public class PairCommands {
         });
     }
 
-    /** Records both members durably, then tells both users and both sides of every other request that just closed, in one call. */
+    /**
+     * Records both members durably, then tells both users that the session started (a retried accept tells them
+     * again; the other requests the accept closed were told in its step).
+     */
     private Mono<NodeMessage> started(Command cmd, ClientFrame.PairAccept frame, PairRepository.AcceptResult result, long now) {
         UserRef me = cmd.user();
         String conv = result.conv();
@@ -121,15 +130,10 @@ public class PairCommands {
                 .then(profiles.findAll(List.of(frame.from(), me.id())))
                 .flatMap(found -> {
                     UserRef requester = found.getOrDefault(frame.from(), new UserRef(frame.from(), null, null));
-                    List<UserFrames> events = new ArrayList<>(2 + 2 * result.closed().size());
-                    events.add(new UserFrames(frame.from(), new ServerFrame.PairStarted(null, conv, me)));
-                    events.add(new UserFrames(me.id(), cmd.conn(), new ServerFrame.PairStarted(null, conv, requester)));
-                    for (String[] c : result.closed()) {
-                        ServerFrame.PairRequestClosed closed = new ServerFrame.PairRequestClosed(null, c[0], c[1], "busy");
-                        events.add(new UserFrames(c[0], closed));
-                        events.add(new UserFrames(c[1], closed));
-                    }
-                    return deliveries.toEach(events).thenReturn(deliveries.reply(cmd, new ServerFrame.PairStarted(frame.rid(), conv, requester)));
+                    return deliveries.toEach(List.of(
+                                    new UserFrames(frame.from(), new ServerFrame.PairStarted(null, conv, me)),
+                                    new UserFrames(me.id(), cmd.conn(), new ServerFrame.PairStarted(null, conv, requester))))
+                            .thenReturn(deliveries.reply(cmd, new ServerFrame.PairStarted(frame.rid(), conv, requester)));
                 });
     }
 

@@ -31,7 +31,8 @@ public class PairRepository {
             Deliveries.TO_USERS_LIBRARY);
     private static final RedisScript<Long> EXPIRE = RedisScripts.load("redis/pair_expire.lua", Long.class,
             Deliveries.TO_USERS_LIBRARY);
-    private static final RedisScript<String> ACCEPT = RedisScripts.load("redis/pair_accept.lua", String.class);
+    private static final RedisScript<String> ACCEPT = RedisScripts.load("redis/pair_accept.lua", String.class,
+            Deliveries.TO_USERS_LIBRARY);
     private static final RedisScript<String> END = RedisScripts.load("redis/pair_end.lua", String.class,
             Deliveries.TO_USERS_LIBRARY);
 
@@ -43,7 +44,10 @@ public class PairRepository {
     public record Incoming(String from, long expiresAt) {
     }
 
-    /** Outcome of an accept: {@code status} is started, already (idempotent retry), none, busy_self or busy_peer. */
+    /**
+     * Outcome of an accept: {@code status} is started, already (idempotent retry), none, busy_self or busy_peer;
+     * {@code closed} the other waiting requests ({requester, target}) a started one removed.
+     */
     public record AcceptResult(String status, String conv, List<String[]> closed) {
     }
 
@@ -105,15 +109,31 @@ public class PairRepository {
 
     /**
      * {@code target} accepts {@code from}'s request. Either user offline at that moment gets a grace period ending at
-     * {@code graceDeadline}, as if they had just gone offline.
+     * {@code graceDeadline}, as if they had just gone offline. Tells no one of the other requests it closes (a
+     * pairAccept tells them in the step: the overload with {@link BusyNews}).
      */
     public Mono<AcceptResult> accept(String target, String from, long now, long graceDeadline) {
+        return accept(target, from, now, graceDeadline, List.of());
+    }
+
+    /**
+     * {@link #accept(String, String, long, long)}, and both sides of every other waiting request a started accept
+     * removes get {@code pairRequestClosed busy} (put together from {@code busy}) in the same step: a failure after
+     * the step cannot lose it (a retried accept answers already and closes nothing).
+     */
+    Mono<AcceptResult> accept(String target, String from, long now, long graceDeadline, BusyNews busy) {
+        return accept(target, from, now, graceDeadline, List.of(busy.to().channelPrefix(), busy.to().connectionsPrefix(),
+                busy.to().connectingPrefix(), busy.head(), busy.beforeRequester(), busy.beforeTarget(), busy.tail()));
+    }
+
+    private Mono<AcceptResult> accept(String target, String from, long now, long graceDeadline, List<String> telling) {
         List<String> keys = List.of(RedisNames.pairIncoming(target), RedisNames.pairOf(target), RedisNames.pairOf(from),
                 RedisNames.PAIR_EXPIRIES, RedisNames.connections(target), RedisNames.connections(from),
                 RedisNames.PAIR_LOST);
-        return redis.execute(ACCEPT, keys, List.of(target, from, String.valueOf(now), RedisNames.PAIR_PREFIX,
-                        String.valueOf(graceDeadline)))
-                .next().timeout(timeout).map(PairRepository::acceptResult);
+        List<String> args = new ArrayList<>(List.of(target, from, String.valueOf(now), RedisNames.PAIR_PREFIX,
+                String.valueOf(graceDeadline)));
+        args.addAll(telling);
+        return redis.execute(ACCEPT, keys, args).next().timeout(timeout).map(PairRepository::acceptResult);
     }
 
     private static AcceptResult acceptResult(String r) {

@@ -151,6 +151,21 @@ public class Deliveries {
                 .toList());
     }
 
+    /**
+     * What a script needs to tell users whom only its step finds (as the other requests an accept closes), with
+     * {@link #TO_USERS_LIBRARY}: user {@code u}'s node keys are {@code connectionsPrefix + u} and
+     * {@code connectingPrefix + u} (the two keys {@link #inScript} lists per entry), published to on
+     * {@code channelPrefix + node}. The messages are the caller's, encoded in Java and cut around what only the script
+     * knows.
+     */
+    public record ToFound(String connectionsPrefix, String connectingPrefix, String channelPrefix) {
+    }
+
+    /** {@link ToFound} naming the keys and channels {@link #inScript} does. */
+    public ToFound toFound() {
+        return new ToFound(RedisNames.connections(""), RedisNames.connecting(""), NODE_CHANNEL_PREFIX);
+    }
+
     /** Frames for one user: written to each of their connections except {@code exceptConn} (null: all). */
     public record UserFrames(String userId, String exceptConn, List<? extends ServerFrame> frames) {
         public UserFrames(String userId, ServerFrame frame) {
