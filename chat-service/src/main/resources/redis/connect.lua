@@ -19,7 +19,10 @@
 -- same step (done after this script, a failure in between lost the announcements for good: a redelivered CONNECT finds
 -- the connection registered already). ARGV[11..19] = what lib/announce.lua needs (prepended): the crowd threshold, the
 -- channel prefix, the lobby's id, the frames (memberJoined in the lobby, presence online elsewhere) and the set of
--- crowded conversations (one above the threshold is added there for the periodic count instead).
+-- crowded conversations (one above the threshold is added there for the periodic count instead). ARGV[20..28] (given
+-- with them): the same for a room this connection puts an already online user in (memberJoined): its membership is
+-- new and its join's step has not run yet (or failed, and its retry will find the user in the online set), so the join
+-- is announced here, once; the join's step announces only what it adds to the online set.
 -- Returns {-1} if the connection was already closed (its DISCONNECT ran first: a late or redelivered CONNECT must
 -- not bring it back); {-2}, changing nothing, if the user left a room since the memberships were read (they may list
 -- it: read them again); else {1 if this made the user online or 0, the pair session conv or '', ARGV[9] as a number
@@ -50,12 +53,14 @@ for i = 10, #KEYS do
     left = tonumber(redis.call('HGET', KEYS[9], conv) or '')
   end
   if left == nil or left <= read then
-    redis.call('SADD', KEYS[i], ARGV[5])
+    local joined = redis.call('SADD', KEYS[i], ARGV[5])
     redis.call('SADD', KEYS[7], conv)
     local online = redis.call('SCARD', KEYS[i])
     result[#result + 1] = online
     if result[1] == 1 and ARGV[11] then
       announce(conv, online, ARGV, 11)
+    elseif joined == 1 and ARGV[20] then
+      announce(conv, online, ARGV, 20)
     end
   else
     result[#result + 1] = -1

@@ -7,21 +7,22 @@
 -- Announcing (ARGV[3] given, a join): the join is announced to the room in this step (done after it, a failure in
 -- between lost it for good), if this step added the user to the online set (the first attempt that found the user
 -- connected: a retry whose earlier attempt inserted the membership but failed before this step announces, one whose
--- earlier attempt got past it does not) or ARGV[3] = '1' (this attempt inserted the membership: also told when the
--- user was already in the online set, a connect of another device having registered the new membership, or is not
--- connected). ARGV[4..12] = what lib/announce.lua needs (prepended): the crowd threshold, the channel prefix, the
+-- earlier attempt got past it does not) or ARGV[3] = '1' and the user is not connected (this attempt inserted the
+-- membership; a connected user already in the online set was put there by a connect of another device that read the
+-- new membership, and connect.lua announced the join then). ARGV[4..12] = what lib/announce.lua needs (prepended): the crowd threshold, the channel prefix, the
 -- lobby's id, the frames (memberJoined) and the set of crowded conversations (a room above the threshold is added
 -- there for the periodic count instead).
 -- Returns {the online count, 1 if announced (or, crowded, marked for the count), else 0}.
 redis.call('HDEL', KEYS[4], ARGV[2])
 local added = 0
-if redis.call('EXISTS', KEYS[1]) == 1 then
+local connected = redis.call('EXISTS', KEYS[1]) == 1
+if connected then
   added = redis.call('SADD', KEYS[2], ARGV[1])
   redis.call('SADD', KEYS[3], ARGV[2])
 end
 local online = redis.call('SCARD', KEYS[2])
 local announced = 0
-if ARGV[3] and (added == 1 or ARGV[3] == '1') then
+if ARGV[3] and (added == 1 or (ARGV[3] == '1' and not connected)) then
   announce(ARGV[2], online, ARGV, 4)
   announced = 1
 end

@@ -129,12 +129,16 @@ public class PresenceRepository {
      * {@link #connect(UserRef, String, String, List, String, boolean)}, and if the user came online, announces it to each
      * conversation registered with at most {@code crowd.threshold} online, in the same step ({@code online}'s frames):
      * a failure after the step cannot lose the announcements, as one between the step and a separate announcement did
-     * (a redelivered CONNECT finds the connection registered and announces nothing). The crowded ones are marked for
-     * the {@link CrowdPresence} count ({@link RedisNames#CROWDED}) in the step.
+     * (a redelivered CONNECT finds the connection registered and announces nothing). If the user was online already,
+     * each room this connection puts them in is a membership whose join has not reached its step yet (or failed before
+     * it: its retry finds the user online in the room): that join is announced here ({@code joined}'s frame). The
+     * crowded ones are marked for the {@link CrowdPresence} count ({@link RedisNames#CROWDED}) in the step.
      */
     public Mono<Connected> connect(UserRef user, String node, String conn, List<String> convs, String leaves, boolean force,
-                                   PresenceFrames online) {
-        return connect(user, node, conn, convs, leaves, force, announcing(online));
+                                   PresenceFrames online, PresenceFrames joined) {
+        List<String> announcing = new ArrayList<>(announcing(online));
+        announcing.addAll(announcing(joined));
+        return connect(user, node, conn, convs, leaves, force, announcing);
     }
 
     private Mono<Connected> connect(UserRef user, String node, String conn, List<String> convs, String leaves, boolean force,
@@ -258,8 +262,10 @@ public class PresenceRepository {
     /**
      * {@link #markOnline(String, String)} for a join, announced ({@code joined}'s frame) to the room in the same step
      * if the room has at most {@code crowd.threshold} online and either this step added the user to the online set or
-     * {@code newly} (this attempt inserted the membership). So a retried join whose earlier attempt inserted the
-     * membership and failed before this step still announces it, and one whose earlier attempt got past it does not.
+     * {@code newly} (this attempt inserted the membership) and the user is not connected. So a retried join whose
+     * earlier attempt inserted the membership and failed before this step still announces it, one whose earlier attempt
+     * got past it does not, and one whose membership a connect of the user's other device registered first does not
+     * either (that connect announced it).
      */
     public Mono<MarkedOnline> markOnline(String conv, String userId, boolean newly, PresenceFrames joined) {
         List<String> args = new ArrayList<>(List.of(newly ? "1" : "0"));

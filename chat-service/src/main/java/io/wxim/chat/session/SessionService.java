@@ -97,7 +97,7 @@ public class SessionService {
         // coming online is announced in the same step (connect.lua): a failure after it cannot lose the announcements,
         // as a redelivered CONNECT finds the connection registered and announces nothing
         return presence.connect(user, cmd.node(), cmd.conn(), convs, leaves, lastRead,
-                PresenceFrames.online(user, deliveries::encode)).flatMap(connected -> {
+                PresenceFrames.online(user, deliveries::encode), PresenceFrames.joined(user, deliveries::encode)).flatMap(connected -> {
             if (connected.outcome() == PresenceRepository.Connect.ALREADY_CLOSED) {
                 // the connection closed before this CONNECT ran: nothing to welcome
                 return Mono.just(deliveries.reply(cmd, List.of()));
