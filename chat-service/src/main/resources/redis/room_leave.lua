@@ -14,14 +14,16 @@
 --           its unsubscribe after it, which may have failed), nothing changes and that leave's value is answered, so
 --           the caller publishes it again;
 --           else nothing changes
--- Telling (ARGV[5] given: a member's leave, not finishing): the leave is told in this step (told after it, a failure in
--- between lost it for good, as a retried leave finds no membership and tells no one), in this order: the room's
--- memberLeft (ARGV[5..13] = what lib/announce.lua needs, prepended: the crowd threshold, the channel prefix, the
--- lobby's id, the frames and the set of crowded conversations, where a room above the threshold is added for the
--- periodic count instead), then to every gateway of the user (lib/to_users.lua, prepended; KEYS[6], KEYS[7] = the
--- user's connections and connections being set up, ARGV[14] = the node channel prefix) the unsubscribe stating this
--- leave's value (ARGV[15] .. value .. ARGV[16]), then ARGV[17] (left to the user's other connections): on each
--- gateway after the unsubscribe, so those connections stop receiving the room before they are told.
+-- Telling (ARGV[5] given): the leave is told in this step (told after it, a failure in between lost it for good, as a
+-- retried leave finds no membership and tells no one), in this order: the room's memberLeft (ARGV[5..13] = what
+-- lib/announce.lua needs, prepended: the crowd threshold, the channel prefix, the lobby's id, the frames and the set of
+-- crowded conversations, where a room above the threshold is added for the periodic count instead; also when
+-- finishing, if this step took the user out), then, for a member's leave (ARGV[14] given; a finishing one publishes its
+-- unsubscribe after the step, once MongoDB says the user did not join again), to every gateway of the user
+-- (lib/to_users.lua, prepended; KEYS[6], KEYS[7] = the user's connections and connections being set up, ARGV[14] = the
+-- node channel prefix) the unsubscribe stating this leave's value (ARGV[15] .. value .. ARGV[16]), then ARGV[17] (left
+-- to the user's other connections): on each gateway after the unsubscribe, so those connections stop receiving the
+-- room before they are told.
 -- Returns {the room's online count, the user's last leave now, or the earlier leave's value (0: nothing to do)}. Not
 -- idempotent: a second run takes a new value (a connect in progress then reads once more).
 if ARGV[4] == '1' and redis.call('SISMEMBER', KEYS[1], ARGV[2]) == 0 then
@@ -36,6 +38,8 @@ redis.call('PEXPIRE', KEYS[5], ARGV[3])
 local online = redis.call('SCARD', KEYS[2])
 if ARGV[5] then
   announce(ARGV[2], online, ARGV, 5)
+end
+if ARGV[14] then
   to_users({KEYS[6], KEYS[7], KEYS[6], KEYS[7]}, ARGV[14], '', {ARGV[15] .. string.format('%d', leave) .. ARGV[16], ARGV[17]})
 end
 return {online, leave}

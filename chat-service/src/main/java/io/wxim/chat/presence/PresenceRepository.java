@@ -297,6 +297,16 @@ public class PresenceRepository {
     }
 
     /**
+     * {@link #leave(String, String, boolean)} finishing a leave whose membership was already gone: if this step takes
+     * the user out of the room's online set (an earlier attempt removed the membership, then failed before Redis),
+     * the room is told {@code memberLeft} in it, as that attempt never got to tell it ({@code left}'s frames; a crowded
+     * room is marked for the count instead).
+     */
+    public Mono<Left> finishLeave(String conv, String userId, PresenceFrames left) {
+        return leave(conv, userId, true, List.of(), announcing(left));
+    }
+
+    /**
      * {@link #leave(String, String, boolean)} of a member (not finishing), told in the same step ({@code news}): the
      * room's {@code memberLeft} if at most {@code crowd.threshold} are online after it (else the room is marked for the
      * {@link CrowdPresence} count),

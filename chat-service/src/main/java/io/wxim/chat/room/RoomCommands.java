@@ -85,7 +85,7 @@ public class RoomCommands {
                 // refused at the limit: a connect that read the memberships while the refused one existed (the count
                 // after an insert removes it again) registered the user online in the room and subscribed it: undone
                 .onErrorResume(e -> e instanceof ProtocolException p && p.code() == ErrorCode.TOO_LARGE,
-                        e -> finishLeave(conv, user.id()).then(Mono.error(e)))
+                        e -> finishLeave(conv, user).then(Mono.error(e)))
                 // announced in the step that marks the user online (mark_online.lua): a failure after it cannot lose
                 // it; a retry whose earlier attempt inserted the membership (not newly now) announces it if that
                 // attempt never got to the step, as the step then adds the user to the online set
@@ -101,8 +101,9 @@ public class RoomCommands {
      * leave changes (ADR-31), the room is told, every gateway of the user unsubscribes (this one too, so the user's
      * other connections here stop before they are told), and the user's other connections get {@code left}. A leave of
      * a room the user is not in answers NOT_FOUND; if the user is still recorded online in it (an earlier attempt
-     * removed the membership, then failed before Redis), that leave is finished first (online set, last leave,
-     * unsubscribes; nobody told, as before); if the user left it recently (an earlier attempt got past Redis), the
+     * removed the membership, then failed before Redis), that leave is finished first (online set, last leave and the
+     * room's memberLeft in one step, then the unsubscribes; the user's other connections get no {@code left}); if the
+     * user left it recently (an earlier attempt got past Redis), the
      * unsubscribes go out again with that leave's value, unless the user is a member again (joined meanwhile on
      * another device).
      */
@@ -112,7 +113,7 @@ public class RoomCommands {
         return rooms.leave(conv, user.id()).thenReturn(true)
                 .onErrorResume(e -> e instanceof ProtocolException p && p.code() == ErrorCode.NOT_FOUND
                         && Conversations.isRoom(conv) && !Conversations.LOBBY.equals(conv), e -> Mono.just(false))
-                .flatMap(removed -> !removed ? finishLeave(conv, user.id()).then(Mono.error(RoomService.notFound()))
+                .flatMap(removed -> !removed ? finishLeave(conv, user).then(Mono.error(RoomService.notFound()))
                         // told in the leave's step (room_leave.lua): a failure after it cannot lose the news, as a
                         // retried leave finds no membership and tells no one (it only publishes the unsubscribe again)
                         : presence.leave(conv, user.id(), LeaveNews.of(user, conv, cmd.conn(), deliveries))
@@ -121,13 +122,16 @@ public class RoomCommands {
     }
 
     /**
-     * For a user who is not a member of {@code conv} (any more): if still recorded online in it, out of it and
-     * unsubscribed everywhere ({@code room_leave.lua}'s finishing mode); if they left it recently, that leave's
+     * For a user who is not a member of {@code conv} (any more): if still recorded online in it, out of it with the
+     * room told {@code memberLeft} in that step ({@code room_leave.lua}'s finishing mode: the attempt that removed the
+     * membership never told it), then unsubscribed everywhere; if they left it recently, that leave's
      * unsubscribe again. Not when the user is a member again (joined meanwhile on another device): the join's
      * subscribe would be undone by this late unsubscribe, and the user's connections miss the room.
      */
-    private Mono<Void> finishLeave(String conv, String userId) {
-        return presence.leave(conv, userId, true).flatMap(left -> left.leaves() == 0 ? Mono.<Void>empty()
+    private Mono<Void> finishLeave(String conv, UserRef user) {
+        String userId = user.id();
+        return presence.finishLeave(conv, userId, PresenceFrames.left(user, deliveries::encode))
+                .flatMap(left -> left.leaves() == 0 ? Mono.<Void>empty()
                 : rooms.isMember(conv, userId).flatMap(member -> member ? Mono.<Void>empty()
                         : deliveries.toUserNodes(userId, null,
                                 NodeMessage.unsubscribe(userId, List.of(conv), null, 0, List.of(), left.leaves()))));

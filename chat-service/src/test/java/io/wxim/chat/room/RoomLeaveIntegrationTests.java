@@ -94,8 +94,9 @@ class RoomLeaveIntegrationTests {
 
     /**
      * A leave whose membership is gone already (its first attempt removed it, then failed before Redis): the retry
-     * takes the user out of the online set, sets the user's last leave and unsubscribes the user's gateways, then answers
-     * not_found as for any non-member (no `left` event, no memberLeft).
+     * takes the user out of the online set, sets the user's last leave and tells the room memberLeft (in one step: the
+     * first attempt never told it), unsubscribes the user's gateways, then answers not_found as for any non-member (no
+     * `left` event). A further retry tells the room nothing.
      */
     @Test
     void aRetriedLeaveWhoseRemovalHappenedFinishesTheRedisSide() throws Exception {
@@ -105,10 +106,11 @@ class RoomLeaveIntegrationTests {
         presence.connect(fay, node, "f1" + run, List.of(Conversations.LOBBY, room), "", true).block(WAIT);
         repository.removeMember(room, fay.id()).block(WAIT); // the first attempt's removal
         LinkedBlockingQueue<String> atNode = listen(node);
+        LinkedBlockingQueue<String> inRoom = testRedis.listen(RedisNames.convChannel(room));
 
         ProtocolException refused = null;
+        ClientFrame.Leave leave = new ClientFrame.Leave("lv", room);
         try {
-            ClientFrame.Leave leave = new ClientFrame.Leave("lv", room);
             commands.leave(new Command(Command.Event.FRAME, node, "f1" + run, 3, fay, leave), leave).block(WAIT);
         } catch (ProtocolException e) {
             refused = e;
@@ -125,6 +127,11 @@ class RoomLeaveIntegrationTests {
         assertThat(unsubscribe.convs()).containsExactly(room);
         assertThat(unsubscribe.leaves()).isEqualTo(Long.parseLong(last));
         assertThat(atNode.poll(300, TimeUnit.MILLISECONDS)).as("nothing else").isNull();
+        assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.MemberLeft(room, fay, 0));
+
+        assertThat(catchThrowable(() -> commands.leave(new Command(Command.Event.FRAME, node, "f1" + run, 4, fay, leave), leave)
+                .block(WAIT))).isInstanceOf(ProtocolException.class);
+        assertThat(inRoom.poll(300, TimeUnit.MILLISECONDS)).as("told once").isNull();
     }
 
     /**
