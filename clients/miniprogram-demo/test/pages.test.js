@@ -235,6 +235,20 @@ test('voice clip: hold to record (aac) -> onStop {tempFilePath, duration} -> upl
   assert.equal(alice.wx.audio[0].destroyed, true, 'audio context released with the page');
 });
 
+test('pairing: a busy close of our request names no one as busy (it may be our own session starting)', { timeout: 20000 }, async (t) => {
+  const { alice, bob } = await twoUsers(t);
+  const alicePair = await openPage('pair', alice);
+  const bobId = bob.client.user.id;
+  alicePair.onTarget({ detail: { value: bobId } });
+  await alicePair.onRequest();
+  assert.equal(alicePair.data.waiting.id, bobId);
+
+  alicePair.onClosed({ type: 'pairRequestClosed', from: alice.client.user.id, to: bobId, reason: 'busy' });
+
+  assert.equal(alicePair.data.waiting, null);
+  assert.equal(alicePair.data.notice, 'Request to Bob closed: a 1v1 session started');
+});
+
 test('pairing: request, decline, request again, accept, both in the p: chat, leave ends it for both', { timeout: 20000 }, async (t) => {
   const { server, alice, bob } = await twoUsers(t);
   const alicePair = await openPage('pair', alice);

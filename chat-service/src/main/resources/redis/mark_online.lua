@@ -12,7 +12,7 @@
 -- new membership, and connect.lua announced the join then). ARGV[4..12] = what lib/announce.lua needs (prepended): the crowd threshold, the channel prefix, the
 -- lobby's id, the frames (memberJoined) and the set of crowded conversations (a room above the threshold is added
 -- there for the periodic count instead).
--- Returns {the online count, 1 if announced (or, crowded, marked for the count), else 0}.
+-- Returns {the online count, 1 if announced, 2 if the room is crowded (marked for the count instead), else 0}.
 redis.call('HDEL', KEYS[4], ARGV[2])
 local added = 0
 local connected = redis.call('EXISTS', KEYS[1]) == 1
@@ -23,7 +23,6 @@ end
 local online = redis.call('SCARD', KEYS[2])
 local announced = 0
 if ARGV[3] and (added == 1 or (ARGV[3] == '1' and not connected)) then
-  announce(ARGV[2], online, ARGV, 4)
-  announced = 1
+  announced = announce(ARGV[2], online, ARGV, 4) and 1 or 2
 end
 return {online, announced}

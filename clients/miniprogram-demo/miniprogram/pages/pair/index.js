@@ -3,8 +3,9 @@
 // reconnect (welcome): pairPending() and the conversation list (whether a pair session is still active).
 const { appOf, errorText, toast } = require('../../lib/runtime');
 
+// busy: one of the two started a 1v1 session (possibly you: it comes just before your own pairStarted, which clears it)
 const REASONS = {
-  declined: 'declined your request', expired: 'did not answer in time', busy: 'is in another 1v1 session now',
+  declined: 'declined your request', expired: 'did not answer in time', busy: 'a 1v1 session started',
   cancelled: 'request withdrawn',
 };
 
@@ -60,7 +61,9 @@ const def = {
     const me = appOf(this).client.user.id;
     if (f.from === me) { // our request
       if (this.data.waiting && this.data.waiting.id === f.to) {
-        this.setData({ waiting: null, notice: `${this.data.waiting.name} ${REASONS[f.reason] || f.reason}` });
+        const name = this.data.waiting.name;
+        this.setData({ waiting: null, notice: f.reason === 'busy' ? `Request to ${name} closed: ${REASONS.busy}`
+          : `${name} ${REASONS[f.reason] || f.reason}` });
       }
     } else {
       this.setData({ pending: this.data.pending.filter((p) => p.id !== f.from) });

@@ -1,6 +1,7 @@
 package io.wxim.chat.config;
 
 import jakarta.validation.Valid;
+import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
 import java.time.Duration;
@@ -117,14 +118,16 @@ public record ChatProperties(
      * @param grace         a user in a pair session who is offline this long ends it (the peer gets peer_offline)
      * @param sweepInterval how often expired requests and lost peers are looked for (each instance; claims are atomic)
      * @param maxOutgoing   pending requests one user may have sent
-     * @param maxIncoming   pending requests one user may be waiting to answer
+     * @param maxIncoming   pending requests one user may be waiting to answer (both bound an accept's one Redis step,
+     *                      which closes and tells every other request of its two users: about 4 hash reads and 2
+     *                      publishes each)
      */
     public record Pair(
             @DefaultValue("2m") Duration requestTtl,
             @DefaultValue("30s") Duration grace,
             @DefaultValue("1s") Duration sweepInterval,
-            @Min(1) @DefaultValue("10") int maxOutgoing,
-            @Min(1) @DefaultValue("50") int maxIncoming) {
+            @Min(1) @Max(1000) @DefaultValue("10") int maxOutgoing,
+            @Min(1) @Max(1000) @DefaultValue("50") int maxIncoming) {
     }
 
     /**

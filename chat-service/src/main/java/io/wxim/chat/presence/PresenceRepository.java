@@ -62,7 +62,7 @@ public class PresenceRepository {
 
     /**
      * A {@link #markOnline(String, String, boolean, PresenceFrames)}: the room's online count, and whether the join was
-     * announced (in a crowded room: marked for the {@link CrowdPresence} count in the step).
+     * announced with the user (not in a crowded room: there the step marked it for the {@link CrowdPresence} count).
      */
     public record MarkedOnline(long online, boolean announced) {
     }

@@ -49,6 +49,7 @@ class CrowdPresenceIntegrationTests {
 
     @AfterEach
     void tearDown() {
+        redis.opsForSet().remove(RedisNames.CROWDED, conv).block(WAIT);
         redis.delete(RedisNames.online(conv)).block(WAIT);
         for (int i = 1; i <= 51; i++) {
             redis.delete(RedisNames.connections(user(i))).block(WAIT);
@@ -108,7 +109,8 @@ class CrowdPresenceIntegrationTests {
 
         instance().flush().block(WAIT);
 
-        assertThat(redis.opsForSet().size(RedisNames.CROWDED).block(WAIT)).isZero();
+        assertThat(redis.opsForSet().isMember(RedisNames.CROWDED, (Object[]) rooms).block(WAIT)).as("all popped")
+                .doesNotContainValue(true).hasSize(rooms.length);
         awaitPublished(1);
         assertThat(published).containsExactly("{\"type\":\"online\",\"conv\":\"" + conv + "\",\"online\":0}");
     }
@@ -125,7 +127,10 @@ class CrowdPresenceIntegrationTests {
         PresenceRepository.MarkedOnline marked = presence.markOnline(conv, user.id(), true,
                 PresenceFrames.joined(user, frame -> codec.encode(frame))).block(WAIT);
         assertThat(marked.online()).isEqualTo(i);
-        assertThat(marked.announced()).isTrue();
+        assertThat(marked.announced()).as("announced with the user up to the threshold").isEqualTo(i <= 3);
+        if (i > 3) {
+            assertThat(redis.opsForSet().isMember(RedisNames.CROWDED, conv).block(WAIT)).as("marked above it").isTrue();
+        }
     }
 
     private String user(int i) {

@@ -100,7 +100,7 @@ class RoomLeaveAnnouncementIntegrationTests {
      * mark); the user's gateways are still told in the step.
      */
     @Test
-    void aCrowdedRoomIsMarkedOnce_andTheUsersGatewaysToldOnce_evenWhenEverythingAfterTheStepFails() throws Exception {
+    void aCrowdedRoomIsMarkedByTheStep_andTheUsersGatewaysToldOnce_evenWhenEverythingAfterTheStepFails() throws Exception {
         UserRef fay = new UserRef("uf" + run, "Fay", null);
         String room = memberRoom(fay, 2);
         String node = "gw-f" + run;
