@@ -75,7 +75,7 @@ class MediaConfig {
 
     @Bean
     OrphanFileSweeper orphanFileSweeper(ReactiveMongoTemplate mongo, HistoryProperties history, MediaProperties props) {
-        return new OrphanFileSweeper(new OrphanFileRepository(mongo, history.mongoTimeout()), props.fileSweep(),
-                Clock.systemUTC());
+        return new OrphanFileSweeper(new OrphanFileRepository(mongo, history.mongoTimeout()),
+                new SweepRepository(mongo, history.mongoTimeout()), props.fileSweep(), Clock.systemUTC());
     }
 }

@@ -69,13 +69,24 @@ public record MediaProperties(
      * @param maxPerRun  files examined by one run at most; the next run goes on after the last one examined, so a large
      *                   store is covered over several runs instead of being read at once
      * @param runTimeout bound on one run; a run cut off keeps what its finished batches did and where they got to
+     * @param lease      how long a run holds the sweep (one run at a time across instances) after its claim and after
+     *                   each batch it finishes: a healthy batch takes well under a second, so 1m spares slow ones and
+     *                   clocks that differ by seconds, and an instance that dies mid-run holds up the sweep at most
+     *                   this long. A batch slower than this may be taken over; its run then stops at its next write
      */
     public record FileSweep(
             @DefaultValue("1h") Duration minAge,
             @DefaultValue("10m") Duration interval,
             @Min(1) @Max(1000) @DefaultValue("100") int batchSize,
             @Min(1) @DefaultValue("2000") int maxPerRun,
-            @DefaultValue("5m") Duration runTimeout) {
+            @DefaultValue("5m") Duration runTimeout,
+            @DefaultValue("1m") Duration lease) {
+
+        public FileSweep {
+            if (lease.isNegative() || lease.isZero()) {
+                throw new IllegalArgumentException("im.history.media.file-sweep.lease must be positive, was " + lease);
+            }
+        }
     }
 
     long maxSize(MediaKind kind) {

@@ -1,14 +1,14 @@
 package io.wxim.history.media;
 
 import io.wxim.history.media.OrphanFileRepository.FileEntry;
+import io.wxim.history.media.SweepRepository.Lease;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.Date;
 import java.util.List;
 import org.bson.types.ObjectId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.context.SmartLifecycle;
-import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -25,24 +25,29 @@ import reactor.core.publisher.Mono;
  * file without one, then one delete of the chunks in the batch's id range that belong to none of its remaining files (all
  * file entries of that range are in the batch, so those chunks have none). A run examines at most {@code maxPerRun}
  * files; the next run goes on after the last one, and a run that reaches the end finishes the pass, so the next starts
- * over (a file whose record went after the pass had passed it is found by the next pass). Each instance keeps its own
- * place, in memory: a restart starts a new pass.
+ * over (a file whose record went after the pass had passed it is found by the next pass).
+ *
+ * <p>The place is shared by every instance ({@link SweepRepository}, sweep {@value #NAME}), so a restart goes on and
+ * replicas take turns in one pass: a run claims the sweep's lease or, while another run holds it, skips; it moves the
+ * place and extends the lease after each batch, stops if another run took the lease over meanwhile (its own had
+ * lapsed), and gives the lease up when it ends, however it ends.
  */
-class OrphanFileSweeper implements SmartLifecycle {
+class OrphanFileSweeper extends PeriodicTask {
+    /** The sweep's name: its document's {@code _id} in {@code sweeps}. */
+    static final String NAME = "gridfs-files";
     private static final Logger log = LoggerFactory.getLogger(OrphanFileSweeper.class);
+    private static final Run NOTHING = new Run(0, 0, 0, 0, false, false);
 
     private final OrphanFileRepository repository;
+    private final SweepRepository sweeps;
     private final MediaProperties.FileSweep props;
     private final Clock clock;
-    /**
-     * The last file the current pass examined (null: the next run starts a pass from the first). Written only at the end
-     * of a batch of a run, and runs go one at a time, so a run cut off resumes after its last finished batch.
-     */
-    private volatile ObjectId resumeAfter;
-    private volatile Disposable task;
 
-    OrphanFileSweeper(OrphanFileRepository repository, MediaProperties.FileSweep props, Clock clock) {
+    OrphanFileSweeper(OrphanFileRepository repository, SweepRepository sweeps, MediaProperties.FileSweep props,
+                      Clock clock) {
+        super("GridFS sweep", props.interval());
         this.repository = repository;
+        this.sweeps = sweeps;
         this.props = props;
         this.clock = clock;
     }
@@ -55,47 +60,66 @@ class OrphanFileSweeper implements SmartLifecycle {
      * @param chunksDeleted chunks deleted (no file entry owned them), those of the deleted files not counted
      * @param failed        files whose deletion failed (logged; the next pass tries again)
      * @param passCompleted the run reached the youngest file old enough: the next run starts a new pass
+     * @param overtaken     another run took the lease over (this one's had lapsed): this one stopped, its last batch's
+     *                      place not written
      */
-    record Run(int examined, int filesDeleted, long chunksDeleted, int failed, boolean passCompleted) {
+    record Run(int examined, int filesDeleted, long chunksDeleted, int failed, boolean passCompleted,
+               boolean overtaken) {
         Run plus(Run batch) {
             return new Run(examined + batch.examined, filesDeleted + batch.filesDeleted,
-                    chunksDeleted + batch.chunksDeleted, failed + batch.failed, batch.passCompleted);
+                    chunksDeleted + batch.chunksDeleted, failed + batch.failed, batch.passCompleted, batch.overtaken);
         }
     }
 
+    @Override
+    Mono<Run> runOnce() {
+        return sweep();
+    }
+
     /**
-     * One run: batches from where the last run stopped, until {@code maxPerRun} files or the end of the pass; bounded by
-     * {@code runTimeout}.
+     * One run: claims the sweep, then batches from the stored place until {@code maxPerRun} files, the end of the pass
+     * or a take-over; bounded by {@code runTimeout}. Emits nothing if another run holds the sweep.
      */
     Mono<Run> sweep() {
-        ObjectId before = ObjectId.getSmallestWithDate(Date.from(clock.instant().minus(props.minAge())));
-        return batches(before, new Run(0, 0, 0, 0, false))
-                .timeout(props.runTimeout())
+        Instant now = clock.instant();
+        ObjectId before = ObjectId.getSmallestWithDate(Date.from(now.minus(props.minAge())));
+        String owner = new ObjectId().toHexString();
+        return Mono.usingWhen(sweeps.claim(NAME, owner, now, now.plus(props.lease())),
+                        lease -> batches(lease, lease.after(), before, NOTHING).timeout(props.runTimeout()),
+                        this::release, (lease, failure) -> releaseAfterFailure(lease), this::release)
                 .doOnNext(run -> {
-                    if (run.filesDeleted() > 0 || run.chunksDeleted() > 0 || run.failed() > 0) {
+                    if (run.filesDeleted() > 0 || run.chunksDeleted() > 0 || run.failed() > 0 || run.overtaken()) {
                         log.info("GridFS sweep: unreferenced files deleted={} chunks without a file deleted={} failed={} "
-                                + "examined={}", run.filesDeleted(), run.chunksDeleted(), run.failed(), run.examined());
+                                + "examined={} overtaken={}", run.filesDeleted(), run.chunksDeleted(), run.failed(),
+                                run.examined(), run.overtaken());
                     } else {
                         log.debug("GridFS sweep: nothing to delete examined={} passCompleted={}", run.examined(),
                                 run.passCompleted());
                     }
-                });
+                })
+                .switchIfEmpty(Mono.fromRunnable(() -> log.debug("GridFS sweep skipped: another run holds it")));
     }
 
-    private Mono<Run> batches(ObjectId before, Run done) {
-        ObjectId after = resumeAfter;
+    private Mono<Run> batches(Lease lease, ObjectId after, ObjectId before, Run done) {
         int limit = Math.min(props.batchSize(), props.maxPerRun() - done.examined());
         return repository.files(after, before, limit)
-                .flatMap(page -> batch(after, before, page, page.size() < limit))
+                .flatMap(page -> batch(lease, after, before, page, page.size() < limit))
                 .flatMap(batch -> {
-                    Run total = done.plus(batch);
-                    return batch.passCompleted() || total.examined() >= props.maxPerRun()
-                            ? Mono.just(total) : batches(before, total);
+                    Run total = done.plus(batch.run());
+                    return batch.run().passCompleted() || batch.run().overtaken() || total.examined() >= props.maxPerRun()
+                            ? Mono.just(total) : batches(lease, batch.upTo(), before, total);
                 });
     }
 
-    /** One batch: its unreferenced files, then the chunks of its range without a file; then the place moves on. */
-    private Mono<Run> batch(ObjectId after, ObjectId before, List<FileEntry> page, boolean last) {
+    /** What a batch did, and the last id it covered. */
+    private record Batch(Run run, ObjectId upTo) {
+    }
+
+    /**
+     * One batch: its unreferenced files, then the chunks of its range without a file; then the place moves on and the
+     * lease is extended, unless another run took it over.
+     */
+    private Mono<Batch> batch(Lease lease, ObjectId after, ObjectId before, List<FileEntry> page, boolean last) {
         return repository.recorded(page.stream().map(FileEntry::filename).toList())
                 .map(names -> page.stream().filter(file -> !names.contains(file.filename())).toList())
                 .flatMap(unreferenced -> Flux.fromIterable(unreferenced).concatMap(this::delete).collectList()
@@ -109,11 +133,28 @@ class OrphanFileSweeper implements SmartLifecycle {
                                             log.info("GridFS chunks without a file deleted: count={} after={} upTo={}",
                                                     chunks, after, upTo);
                                         }
-                                        resumeAfter = last ? null : upTo;
                                     })
-                                    .map(chunks -> new Run(page.size(), deleted.size(), chunks,
-                                            unreferenced.size() - deleted.size(), last));
+                                    .flatMap(chunks -> sweeps.advance(lease, last ? null : upTo,
+                                                    clock.instant().plus(props.lease()))
+                                            .map(held -> new Batch(new Run(page.size(), deleted.size(), chunks,
+                                                    unreferenced.size() - deleted.size(), last && held, !held), upTo)));
                         }));
+    }
+
+    /** Ends the lease at a run's end or cancel; if that fails, one line, and the lease lapses by itself. */
+    private Mono<Void> release(Lease lease) {
+        return sweeps.release(lease).onErrorResume(e -> {
+            log.warn("GridFS sweep lease not given up, lapses within {}: error={}", props.lease(), e.toString());
+            return Mono.empty();
+        });
+    }
+
+    /** As {@link #release}, after a failed run, whose own line tells the failure (MongoDB, most likely). */
+    private Mono<Void> releaseAfterFailure(Lease lease) {
+        return sweeps.release(lease).onErrorResume(e -> {
+            log.debug("GridFS sweep lease not given up after a failed run: error={}", e.toString());
+            return Mono.empty();
+        });
     }
 
     /** Deletes one unreferenced file; emits its id, or nothing if that failed (logged; the next pass tries again). */
@@ -128,30 +169,5 @@ class OrphanFileSweeper implements SmartLifecycle {
                             file.filename(), e.toString());
                     return Mono.empty();
                 });
-    }
-
-    @Override
-    public void start() {
-        task = Flux.interval(props.interval(), props.interval())
-                .onBackpressureDrop()
-                .concatMap(tick -> sweep().onErrorResume(e -> {
-                    log.warn("GridFS sweep failed, resumes at the next run: error={}", e.toString());
-                    return Mono.empty();
-                }), 0)
-                .subscribe();
-    }
-
-    @Override
-    public void stop() {
-        Disposable running = task;
-        task = null;
-        if (running != null) {
-            running.dispose();
-        }
-    }
-
-    @Override
-    public boolean isRunning() {
-        return task != null;
     }
 }

@@ -5,8 +5,6 @@ import java.time.Duration;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.context.SmartLifecycle;
-import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -18,7 +16,7 @@ import reactor.core.publisher.Mono;
  * ({@link io.wxim.history.message.MediaClaims#hold}) but did not settle (a claim whose message was not stored yet, or a
  * failure after the recall), until released or shown again.
  */
-class OrphanSweeper implements SmartLifecycle {
+class OrphanSweeper extends PeriodicTask {
     private static final Logger log = LoggerFactory.getLogger(OrphanSweeper.class);
     private static final int BATCH = 100;
 
@@ -31,10 +29,10 @@ class OrphanSweeper implements SmartLifecycle {
     private final Duration settleHoldsAfter;
     /** {@link io.wxim.history.message.MessageService#releaseIfUnshown}: true once decided. */
     private final Function<String, Mono<Boolean>> releaseIfUnshown;
-    private volatile Disposable task;
 
     OrphanSweeper(MediaRepository repository, MediaFiles files, MediaService media, MediaProperties props, Clock clock,
                   Duration settleHoldsAfter, Function<String, Mono<Boolean>> releaseIfUnshown) {
+        super("orphan sweep", props.sweepInterval());
         this.settleHoldsAfter = settleHoldsAfter;
         this.releaseIfUnshown = releaseIfUnshown;
         this.repository = repository;
@@ -42,6 +40,11 @@ class OrphanSweeper implements SmartLifecycle {
         this.media = media;
         this.props = props;
         this.clock = clock;
+    }
+
+    @Override
+    Mono<Long> runOnce() {
+        return sweep();
     }
 
     /** One sweep; emits how many uploads were deleted (orphans, and released files whose deletion was interrupted). */
@@ -79,30 +82,5 @@ class OrphanSweeper implements SmartLifecycle {
                 });
         // one stage after the other: a failing stage must not cancel another between its record and its bytes
         return Flux.concat(orphans, released, pending).reduce(0L, Long::sum);
-    }
-
-    @Override
-    public void start() {
-        task = Flux.interval(props.sweepInterval(), props.sweepInterval())
-                .onBackpressureDrop()
-                .concatMap(tick -> sweep().onErrorResume(e -> {
-                    log.warn("orphan sweep failed: error={}", e.toString());
-                    return Mono.empty();
-                }), 0)
-                .subscribe();
-    }
-
-    @Override
-    public void stop() {
-        Disposable running = task;
-        task = null;
-        if (running != null) {
-            running.dispose();
-        }
-    }
-
-    @Override
-    public boolean isRunning() {
-        return task != null;
     }
 }
