@@ -9,7 +9,8 @@
 -- KEYS[8] = im:chat:leaves:<user> (the user's last room leave, room_leave.lua),
 -- KEYS[9] = im:chat:leftrooms:<user> (rooms left recently, each with its leave's value: one left after the memberships
 --           were read is not registered, which matters for a forced registration; unforced, none can be),
--- KEYS[10..n] = im:chat:online:<conv> for each conversation of the user
+-- KEYS[10] = im:chat:joinstold:<user> (the rooms whose memberJoined was told for the user's membership, below),
+-- KEYS[11..n] = im:chat:online:<conv> for each conversation of the user
 -- ARGV[1] = connId, ARGV[2] = node, ARGV[3] = nickname, ARGV[4] = avatarUrl ('' when none), ARGV[5] = userId,
 -- ARGV[6] = the prefix of the online keys (im:chat:online:), ARGV[7] = the node's index (im:chat:node:<node>),
 -- ARGV[8] = the set of nodes (im:chat:nodes): the connection is also indexed by its node, so the connections of a node
@@ -19,15 +20,15 @@
 -- same step (done after this script, a failure in between lost the announcements for good: a redelivered CONNECT finds
 -- the connection registered already). ARGV[11..19] = what lib/announce.lua needs (prepended): the crowd threshold, the
 -- channel prefix, the lobby's id, the frames (memberJoined in the lobby, presence online elsewhere) and the set of
--- crowded conversations (one above the threshold is added there for the periodic count instead). ARGV[20..28] (given
--- with them): the same for a room this connection puts an already online user in (memberJoined): its membership is
--- new and its join's step has not run yet (or failed, and its retry will find the user in the online set), so the join
--- is announced here, once; the join's step announces only what it adds to the online set.
+-- crowded conversations (one above the threshold is added there for the periodic count instead). ARGV[20..24] (given
+-- with them): the room frames of memberJoined, told to a room this connection puts an already online user in (a
+-- membership whose join has not reached its step, or failed before it, so its retry will find the user in the online
+-- set) unless KEYS[10] says the join was told (then recorded there for ARGV[25] ms, as mark_online.lua does).
 -- Returns {-1} if the connection was already closed (its DISCONNECT ran first: a late or redelivered CONNECT must
 -- not bring it back); {-2}, changing nothing, if the user left a room since the memberships were read (they may list
 -- it: read them again); else {1 if this made the user online or 0, the pair session conv or '', ARGV[9] as a number
 -- (0 when none: the welcome states it, and the gateway holds back rooms left later, ADR-31), then the online count of
--- each KEYS[10..n], -1 for one left after the memberships were read (not registered)}. Idempotent on redelivery.
+-- each KEYS[11..n], -1 for one left after the memberships were read (not registered)}. Idempotent on redelivery.
 if redis.call('EXISTS', KEYS[3]) == 1 then
   redis.call('HDEL', KEYS[6], ARGV[1])
   return {-1}
@@ -46,7 +47,7 @@ local result = {0, redis.call('GET', KEYS[5]) or '', read}
 if added == 1 and redis.call('HLEN', KEYS[1]) == 1 then
   result[1] = 1
 end
-for i = 10, #KEYS do
+for i = 11, #KEYS do
   local conv = string.sub(KEYS[i], #ARGV[6] + 1)
   local left = nil -- unforced, the last leave is unchanged since the read, so no room was left after it
   if ARGV[10] == '1' then
@@ -59,8 +60,9 @@ for i = 10, #KEYS do
     result[#result + 1] = online
     if result[1] == 1 and ARGV[11] then
       announce(conv, online, ARGV, 11)
-    elseif joined == 1 and ARGV[20] then
-      announce(conv, online, ARGV, 20)
+    elseif joined == 1 and ARGV[20] and redis.call('HSETNX', KEYS[10], conv, '1') == 1 then
+      redis.call('PEXPIRE', KEYS[10], ARGV[25])
+      announce(conv, online, ARGV, 11, 20)
     end
   else
     result[#result + 1] = -1

@@ -9,6 +9,6 @@
 -- Returns how many conversations it popped (ARGV[1]: call again, there may be more).
 local convs = redis.call('SPOP', KEYS[1], tonumber(ARGV[1]))
 for _, conv in ipairs(convs) do
-  publish_frame(conv, redis.call('SCARD', ARGV[2] .. conv), ARGV, 3)
+  publish_frame(conv, redis.call('SCARD', ARGV[2] .. conv), ARGV, 3, 5)
 end
 return #convs

@@ -158,6 +158,15 @@ public final class RedisNames {
         return "im:chat:leftrooms:" + userId;
     }
 
+    /**
+     * The rooms whose {@code memberJoined} was told for one user's current membership (a hash conv -> 1, short TTL):
+     * set by the step that tells it (a join's {@code mark_online.lua}, or a connect that registered the membership
+     * first), cleared by the user's leave, so each join is told once however its attempts and connects interleave.
+     */
+    public static String joinsTold(String userId) {
+        return "im:chat:joinstold:" + userId;
+    }
+
     /** Sequence of all room leaves (never expires): a user's {@link #leaves} value never repeats, also after it lapsed. */
     public static final String LEAVE_SEQ = "im:chat:leaveseq";
 

@@ -39,6 +39,11 @@ public class PresenceRepository {
             Deliveries.TO_USERS_LIBRARY);
     /** Longer than a command can be redelivered (claim idle x max deliveries), so late CONNECTs are recognized. */
     private static final long TOMBSTONE_SECONDS = 600;
+    /** How long a told join is remembered ({@link RedisNames#joinsTold}): as long as its attempts can come (as above). */
+    private static final String JOINS_TOLD_MILLIS = String.valueOf(TOMBSTONE_SECONDS * 1000);
+
+    /** How a leave step runs ({@code room_leave.lua}'s ARGV[4]). */
+    private enum LeaveMode { MEMBER, FINISH, UNDO_JOIN }
 
     /**
      * Outcome of registering a connection. MEMBERSHIPS_CHANGED: nothing was registered, because the user left a room
@@ -131,13 +136,15 @@ public class PresenceRepository {
      * a failure after the step cannot lose the announcements, as one between the step and a separate announcement did
      * (a redelivered CONNECT finds the connection registered and announces nothing). If the user was online already,
      * each room this connection puts them in is a membership whose join has not reached its step yet (or failed before
-     * it: its retry finds the user online in the room): that join is announced here ({@code joined}'s frame). The
+     * it: its retry finds the user online in the room): that join is announced here ({@code joined}'s room frame),
+     * unless it was told already ({@link RedisNames#joinsTold}; each join is told once). The
      * crowded ones are marked for the {@link CrowdPresence} count ({@link RedisNames#CROWDED}) in the step.
      */
     public Mono<Connected> connect(UserRef user, String node, String conn, List<String> convs, String leaves, boolean force,
                                    PresenceFrames online, PresenceFrames joined) {
         List<String> announcing = new ArrayList<>(announcing(online));
-        announcing.addAll(announcing(joined));
+        announcing.addAll(List.of(joined.lobbyHead(), joined.lobbyTail(), joined.roomHead(), joined.roomMiddle(),
+                joined.roomTail(), JOINS_TOLD_MILLIS));
         return connect(user, node, conn, convs, leaves, force, announcing);
     }
 
@@ -146,7 +153,7 @@ public class PresenceRepository {
         List<String> keys = new ArrayList<>(List.of(RedisNames.connections(user.id()), RedisNames.profile(user.id()),
                 RedisNames.closedConnection(conn), RedisNames.PAIR_LOST, RedisNames.pairOf(user.id()),
                 RedisNames.connecting(user.id()), RedisNames.onlineIn(user.id()), RedisNames.leaves(user.id()),
-                RedisNames.leftRooms(user.id())));
+                RedisNames.leftRooms(user.id()), RedisNames.joinsTold(user.id())));
         convs.forEach(conv -> keys.add(RedisNames.online(conv)));
         List<String> args = new ArrayList<>(List.of(conn, node, nullToEmpty(user.nickname()), nullToEmpty(user.avatarUrl()),
                 user.id(), RedisNames.ONLINE, RedisNames.nodeConnections(node), RedisNames.NODES, leaves, force ? "1" : "0"));
@@ -261,15 +268,16 @@ public class PresenceRepository {
 
     /**
      * {@link #markOnline(String, String)} for a join, announced ({@code joined}'s frame) to the room in the same step
-     * if the room has at most {@code crowd.threshold} online and either this step added the user to the online set or
-     * {@code newly} (this attempt inserted the membership) and the user is not connected. So a retried join whose
-     * earlier attempt inserted the membership and failed before this step still announces it, one whose earlier attempt
-     * got past it does not, and one whose membership a connect of the user's other device registered first does not
-     * either (that connect announced it).
+     * if the room has at most {@code crowd.threshold} online, this step added the user to the online set or
+     * {@code newly} (this attempt inserted the membership), and the join was not told yet ({@link RedisNames#joinsTold}:
+     * by another attempt's step, or by a connect of the user's other device that registered the membership first). So
+     * a retried join whose earlier attempt inserted the membership and failed before this step still announces it,
+     * and every join is told once however its attempts and connects interleave.
      */
     public Mono<MarkedOnline> markOnline(String conv, String userId, boolean newly, PresenceFrames joined) {
         List<String> args = new ArrayList<>(List.of(newly ? "1" : "0"));
         args.addAll(announcing(joined));
+        args.add(JOINS_TOLD_MILLIS);
         return markOnline(conv, userId, args);
     }
 
@@ -277,7 +285,7 @@ public class PresenceRepository {
         List<String> args = new ArrayList<>(List.of(userId, conv));
         args.addAll(announcing);
         return redis.execute(MARK_ONLINE, List.of(RedisNames.connections(userId), RedisNames.online(conv), RedisNames.onlineIn(userId),
-                                RedisNames.leftRooms(userId)), args)
+                                RedisNames.leftRooms(userId), RedisNames.joinsTold(userId)), args)
                 .next().timeout(timeout).map(r -> {
                     List<?> l = (List<?>) r;
                     return new MarkedOnline(((Number) l.get(0)).longValue(), ((Number) l.get(1)).longValue() == 1L);
@@ -293,7 +301,7 @@ public class PresenceRepository {
      * step, then failed to publish the unsubscribe, publishes it again) or 0 if there was none.
      */
     public Mono<Left> leave(String conv, String userId, boolean onlyIfRecorded) {
-        return leave(conv, userId, onlyIfRecorded, List.of(), List.of());
+        return leave(conv, userId, onlyIfRecorded ? LeaveMode.FINISH : LeaveMode.MEMBER, List.of(), List.of());
     }
 
     /**
@@ -303,14 +311,25 @@ public class PresenceRepository {
      * room is marked for the count instead).
      */
     public Mono<Left> finishLeave(String conv, String userId, PresenceFrames left) {
-        return leave(conv, userId, true, List.of(), announcing(left));
+        return leave(conv, userId, LeaveMode.FINISH, List.of(), announcing(left));
+    }
+
+    /**
+     * Undoes the Redis side a join refused at the room limit may have left (its membership was inserted, then removed):
+     * the user out of the room's online set and the user's last leave set to a new value, whether or not a connect
+     * registered the room meanwhile, so a connect that read the memberships while the membership existed reads them
+     * again instead of registering it; the room is told {@code memberLeft} ({@code left}'s frames) only if this step
+     * took the user out of its online set (a connect registered and may have announced it).
+     */
+    public Mono<Left> undoJoin(String conv, String userId, PresenceFrames left) {
+        return leave(conv, userId, LeaveMode.UNDO_JOIN, List.of(), announcing(left));
     }
 
     /**
      * {@link #leave(String, String, boolean)} of a member (not finishing), told in the same step ({@code news}): the
      * room's {@code memberLeft} if at most {@code crowd.threshold} are online after it (else the room is marked for the
-     * {@link CrowdPresence} count),
-     * then every gateway of the user the unsubscribe stating the leave's value, then the user's other connections
+     * {@link CrowdPresence} count), if this step took the user out of the room's online set or the user has no
+     * connection (not again when a retry finished this leave first), then every gateway of the user the unsubscribe stating the leave's value, then the user's other connections
      * {@code left}. A failure after the step cannot lose them, as one between the step and separate publishes did (a
      * retried leave finds no membership and tells no one).
      */
@@ -320,14 +339,14 @@ public class PresenceRepository {
         args.add(news.unsubscribeHead());
         args.add(news.unsubscribeTail());
         args.addAll(news.toOthers().messages());
-        return leave(conv, userId, false, news.toOthers().nodeKeys(), args);
+        return leave(conv, userId, LeaveMode.MEMBER, news.toOthers().nodeKeys(), args);
     }
 
-    private Mono<Left> leave(String conv, String userId, boolean onlyIfRecorded, List<String> nodeKeys, List<String> telling) {
+    private Mono<Left> leave(String conv, String userId, LeaveMode mode, List<String> nodeKeys, List<String> telling) {
         List<String> keys = new ArrayList<>(List.of(RedisNames.onlineIn(userId), RedisNames.online(conv), RedisNames.leaves(userId),
-                RedisNames.LEAVE_SEQ, RedisNames.leftRooms(userId)));
+                RedisNames.LEAVE_SEQ, RedisNames.leftRooms(userId), RedisNames.joinsTold(userId)));
         keys.addAll(nodeKeys);
-        List<String> args = new ArrayList<>(List.of(userId, conv, connectingMillis, onlyIfRecorded ? "1" : "0"));
+        List<String> args = new ArrayList<>(List.of(userId, conv, connectingMillis, String.valueOf(mode.ordinal())));
         args.addAll(telling);
         return redis.execute(ROOM_LEAVE, keys, args).next().timeout(timeout).map(r -> {
             List<?> l = (List<?>) r;

@@ -83,9 +83,12 @@ public class RoomCommands {
         String conv = frame.conv();
         return rooms.join(conv, user.id())
                 // refused at the limit: a connect that read the memberships while the refused one existed (the count
-                // after an insert removes it again) registered the user online in the room and subscribed it: undone
+                // after an insert removes it again) may have registered the user online in the room and subscribed it,
+                // or be about to: undone, and such a connect reads the memberships again (a new last leave)
                 .onErrorResume(e -> e instanceof ProtocolException p && p.code() == ErrorCode.TOO_LARGE,
-                        e -> finishLeave(conv, user).then(Mono.error(e)))
+                        e -> unsubscribeUnlessMember(conv, user.id(),
+                                presence.undoJoin(conv, user.id(), PresenceFrames.left(user, deliveries::encode)))
+                                .then(Mono.error(e)))
                 // announced in the step that marks the user online (mark_online.lua): a failure after it cannot lose
                 // it; a retry whose earlier attempt inserted the membership (not newly now) announces it if that
                 // attempt never got to the step, as the step then adds the user to the online set
@@ -129,9 +132,13 @@ public class RoomCommands {
      * subscribe would be undone by this late unsubscribe, and the user's connections miss the room.
      */
     private Mono<Void> finishLeave(String conv, UserRef user) {
-        String userId = user.id();
-        return presence.finishLeave(conv, userId, PresenceFrames.left(user, deliveries::encode))
-                .flatMap(left -> left.leaves() == 0 ? Mono.<Void>empty()
+        return unsubscribeUnlessMember(conv, user.id(), presence.finishLeave(conv, user.id(),
+                PresenceFrames.left(user, deliveries::encode)));
+    }
+
+    /** After {@code step}: the user's gateways unsubscribe from {@code conv} with its leave value, unless a member again. */
+    private Mono<Void> unsubscribeUnlessMember(String conv, String userId, Mono<PresenceRepository.Left> step) {
+        return step.flatMap(left -> left.leaves() == 0 ? Mono.<Void>empty()
                 : rooms.isMember(conv, userId).flatMap(member -> member ? Mono.<Void>empty()
                         : deliveries.toUserNodes(userId, null,
                                 NodeMessage.unsubscribe(userId, List.of(conv), null, 0, List.of(), left.leaves()))));

@@ -120,8 +120,7 @@ class RoomJoinAnnouncementIntegrationTests {
         repository.addMember(room, cy.id(), System.currentTimeMillis()).block(WAIT); // the first attempt's insert
         LinkedBlockingQueue<String> inRoom = listen(room);
 
-        presence.connect(cy, "gw-c" + run, "c2" + run, List.of(Conversations.LOBBY, room), "", true,
-                PresenceFrames.online(cy, codec::encode), PresenceFrames.joined(cy, codec::encode)).block(WAIT);
+        connectAnnouncing(cy, "gw-c" + run, "c2" + run, room);
         ClientFrame.Join join = new ClientFrame.Join("j", room);
         commands(deliveries, props).join(command(cy, "c1", 2, join), join).block(WAIT); // the retry
         presence.markOnline(room, cy.id(), true, PresenceFrames.joined(cy, codec::encode)).block(WAIT); // the late step
@@ -153,6 +152,41 @@ class RoomJoinAnnouncementIntegrationTests {
     }
 
     /**
+     * The first attempt inserted the membership; the user's last connection closes and a new one comes online with the
+     * room (the room gets presence online) before the attempt's step: the step tells the join (it is the user's first
+     * memberJoined there). Then, once a connect of another device told a join, the user going offline and the
+     * attempt's step coming late tell it no second time.
+     */
+    @Test
+    void aJoinIsToldOnce_whenTheUserReconnectsOrGoesOfflineBeforeItsStep() throws Exception {
+        UserRef gus = new UserRef("ug" + run, "Gus", null);
+        String room = roomWithOneOnline("jg" + run);
+        String node = "gw-g" + run;
+        presence.connect(gus, node, "g1" + run, List.of(Conversations.LOBBY), "", true).block(WAIT);
+        repository.addMember(room, gus.id(), System.currentTimeMillis()).block(WAIT); // the attempt's insert
+        LinkedBlockingQueue<String> inRoom = listen(room);
+        presence.disconnect(gus.id(), node, "g1" + run, List.of(Conversations.LOBBY), 1L).block(WAIT);
+        connectAnnouncing(gus, node, "g2" + run, room);
+        assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.Presence(room, gus, "online", 2));
+
+        presence.markOnline(room, gus.id(), true, PresenceFrames.joined(gus, codec::encode)).block(WAIT); // its step
+        assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.MemberJoined(room, gus, 2));
+        assertThat(inRoom.poll(300, TimeUnit.MILLISECONDS)).as("once").isNull();
+
+        UserRef hal = new UserRef("uh" + run, "Hal", null);
+        String other = roomWithOneOnline("jh" + run);
+        presence.connect(hal, node, "h1" + run, List.of(Conversations.LOBBY), "", true).block(WAIT);
+        repository.addMember(other, hal.id(), System.currentTimeMillis()).block(WAIT); // the attempt's insert
+        LinkedBlockingQueue<String> inOther = listen(other);
+        connectAnnouncing(hal, node, "h2" + run, other); // another device: tells the join
+        assertThat(codec.decodeServer(next(inOther))).isEqualTo(new ServerFrame.MemberJoined(other, hal, 2));
+        presence.disconnect(hal.id(), node, "h1" + run, List.of(Conversations.LOBBY, other), 2L).block(WAIT);
+        presence.disconnect(hal.id(), node, "h2" + run, List.of(Conversations.LOBBY, other), 3L).block(WAIT);
+        presence.markOnline(other, hal.id(), true, PresenceFrames.joined(hal, codec::encode)).block(WAIT); // late step
+        assertThat(inOther.poll(300, TimeUnit.MILLISECONDS)).as("told once").isNull();
+    }
+
+    /**
      * In a room above the crowd threshold the join is marked for the count instead, by the step: a failure after it
      * cannot lose the mark (it used to be made after the step's answer, in memory).
      */
@@ -175,6 +209,12 @@ class RoomJoinAnnouncementIntegrationTests {
 
         assertThat(redis.opsForSet().isMember(RedisNames.CROWDED, crowdedRoom).block(WAIT)).as("marked by the step").isTrue();
         assertThat(inCrowded.poll(300, TimeUnit.MILLISECONDS)).as("no per-user frame above the threshold").isNull();
+    }
+
+    /** A connect of {@code user} with the lobby and {@code room}, announcing as a CONNECT does. */
+    private void connectAnnouncing(UserRef user, String node, String conn, String room) {
+        presence.connect(user, node, conn, List.of(Conversations.LOBBY, room), "", true,
+                PresenceFrames.online(user, codec::encode), PresenceFrames.joined(user, codec::encode)).block(WAIT);
     }
 
     /** A room whose owner is its member and online in it. */

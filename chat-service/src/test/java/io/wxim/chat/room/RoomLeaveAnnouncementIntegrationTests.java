@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.wxim.chat.TestRedis;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.message.HistoryClient;
+import io.wxim.chat.presence.LeaveNews;
 import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.chat.routing.Deliveries;
 import io.wxim.protocol.ClientFrame;
@@ -149,6 +150,31 @@ class RoomLeaveAnnouncementIntegrationTests {
                 return Mono.error(new IllegalStateException("publish failed"));
             }
         };
+    }
+
+    /**
+     * A leave's first attempt removes the membership and is slow to reach its step; its retry finds no membership and
+     * finishes the leave, telling the room memberLeft; the first attempt's step, coming last, tells it no second time
+     * (the user is out of the online set already and still connected).
+     */
+    @Test
+    void aLeaveIsToldOnce_whenItsRetryFinishesItBeforeTheFirstAttemptsStep() throws Exception {
+        UserRef gil = new UserRef("ug" + run, "Gil", null);
+        String room = memberRoom(gil, 1);
+        String node = "gw-g" + run;
+        presence.connect(gil, node, "g1" + run, List.of(Conversations.LOBBY, room), "", true).block(WAIT);
+        presence.connect(gil, node, "g2" + run, List.of(Conversations.LOBBY, room), "", true).block(WAIT);
+        LinkedBlockingQueue<String> inRoom = testRedis.listen(RedisNames.convChannel(room));
+        repository.removeMember(room, gil.id()).block(WAIT); // the first attempt's removal; its step comes later
+        ClientFrame.Leave leave = new ClientFrame.Leave("lv", room);
+
+        Command retry = new Command(Command.Event.FRAME, node, "g1" + run, 2, gil, leave);
+        assertThat(catchThrowable(() -> commands(deliveries, props).leave(retry, leave).block(WAIT)))
+                .isInstanceOf(ProtocolException.class);
+        assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.MemberLeft(room, gil, 1));
+        presence.leave(room, gil.id(), LeaveNews.of(gil, room, "g1" + run, deliveries)).block(WAIT); // the first's step
+
+        assertThat(inRoom.poll(300, TimeUnit.MILLISECONDS)).as("told once").isNull();
     }
 
     private void assertUnsubscribe(LinkedBlockingQueue<String> node, String room, long leaves) throws InterruptedException {

@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.wxim.chat.TestRedis;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.message.HistoryClient;
+import io.wxim.chat.presence.PresenceFrames;
 import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.chat.routing.Deliveries;
 import io.wxim.protocol.ClientFrame;
@@ -221,6 +222,7 @@ class RoomLeaveIntegrationTests {
         String node = "gw-k" + run;
         presence.connect(kay, node, "k1" + run, List.of(Conversations.LOBBY, other), "", true).block(WAIT);
         LinkedBlockingQueue<String> atNode = listen(node);
+        LinkedBlockingQueue<String> inRoom = testRedis.listen(RedisNames.convChannel(other));
         RoomCommands atLimit = new RoomCommands(TestRoomServices.withRoomLimit(repository, 1, Clock.systemUTC()),
                 presence, new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()), deliveries, props);
         ClientFrame.Join join = new ClientFrame.Join("j", other);
@@ -232,6 +234,37 @@ class RoomLeaveIntegrationTests {
         NodeMessage unsubscribe = codec.read(next(atNode), NodeMessage.class);
         assertThat(unsubscribe.kind()).isEqualTo(NodeMessage.Kind.UNSUBSCRIBE);
         assertThat(unsubscribe.convs()).containsExactly(other);
+        assertThat(codec.decodeServer(next(inRoom))).as("taken out of the room it was in").isEqualTo(
+                new ServerFrame.MemberLeft(other, kay, 0));
+    }
+
+    /**
+     * A connect of the user's other device that read the memberships while a join refused at the limit had its
+     * membership registers after the refusal: it reads them again (the refusal took a new last leave) instead of
+     * registering the room (and, the user being online, telling it the join); the room hears nothing.
+     */
+    @Test
+    void aConnectThatReadARefusedJoinsMembership_readsAgain_insteadOfRegisteringIt() throws Exception {
+        UserRef lou = new UserRef("ul" + run, "Lou", null);
+        memberRoom(lou); // at the limit of one room
+        String other = Conversations.room("ll" + run);
+        repository.insertRoom(new Room("ll" + run, "Refused", "owner" + run, 1L)).block(WAIT);
+        String node = "gw-l" + run;
+        presence.connect(lou, node, "l1" + run, List.of(Conversations.LOBBY), "", true).block(WAIT);
+        String leaves = presence.prepare(lou.id(), node, "l2" + run).block(WAIT).leaves(); // l2's connect begins
+        LinkedBlockingQueue<String> inRoom = testRedis.listen(RedisNames.convChannel(other));
+        RoomCommands atLimit = new RoomCommands(TestRoomServices.withRoomLimit(repository, 1, Clock.systemUTC()),
+                presence, new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()), deliveries, props);
+        ClientFrame.Join join = new ClientFrame.Join("j", other);
+        assertThat(catchThrowable(() -> atLimit.join(new Command(Command.Event.FRAME, node, "l1" + run, 3, lou, join), join)
+                .block(WAIT))).isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TOO_LARGE));
+
+        PresenceRepository.Connected connected = presence.connect(lou, node, "l2" + run, List.of(Conversations.LOBBY, other),
+                leaves, false, PresenceFrames.online(lou, codec::encode), PresenceFrames.joined(lou, codec::encode)).block(WAIT);
+
+        assertThat(connected.outcome()).isEqualTo(PresenceRepository.Connect.MEMBERSHIPS_CHANGED);
+        assertThat(redis.opsForSet().isMember(RedisNames.online(other), lou.id()).block(WAIT)).isFalse();
+        assertThat(inRoom.poll(300, TimeUnit.MILLISECONDS)).as("nothing told").isNull();
     }
 
     /** A leave of a room the user is not in (nor recorded online in) answers not_found and changes nothing. */
