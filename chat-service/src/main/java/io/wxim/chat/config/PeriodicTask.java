@@ -31,7 +31,7 @@ public abstract class PeriodicTask implements SmartLifecycle {
     public void start() {
         running = Flux.interval(interval, interval)
                 .onBackpressureDrop()
-                .concatMap(tick -> runOnce().onErrorResume(e -> {
+                .concatMap(tick -> Mono.defer(this::runOnce).onErrorResume(e -> { // a throw as well
                     log.warn("{} failed: error={}", name, e.toString());
                     return Mono.empty();
                 }), 1)

@@ -32,7 +32,7 @@ abstract class PeriodicTask implements SmartLifecycle {
     public void start() {
         task = Flux.interval(interval, interval)
                 .onBackpressureDrop()
-                .concatMap(tick -> runOnce().then().onErrorResume(e -> {
+                .concatMap(tick -> Mono.defer(this::runOnce).then().onErrorResume(e -> { // a throw as well
                     log.warn("{} failed, the next run retries: error={}", name, e.toString());
                     return Mono.empty();
                 }), 0)

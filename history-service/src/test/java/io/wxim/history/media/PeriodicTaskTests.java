@@ -61,6 +61,25 @@ class PeriodicTaskTests {
         assertThat(task.isRunning()).isFalse();
     }
 
+    /** A run that throws instead of returning a failed Mono (a bug) costs that run, not the schedule. */
+    @Test
+    void keepsItsSchedule_whenARunThrows() {
+        PeriodicTask task = task(run -> {
+            if (run == 1) {
+                throw new IllegalStateException("a bug");
+            }
+            return Mono.empty();
+        });
+
+        task.start();
+        time.advanceTimeBy(INTERVAL.multipliedBy(2));
+        task.stop();
+
+        assertThat(runs).hasValue(2);
+        assertThat(logged.list).singleElement().satisfies(event -> assertThat(event.getFormattedMessage())
+                .isEqualTo("test sweep failed, the next run retries: error=java.lang.IllegalStateException: a bug"));
+    }
+
     @Test
     void dropsTheTicks_whileARunIsStillGoing() {
         Sinks.Empty<Void> firstRun = Sinks.empty();
