@@ -43,6 +43,7 @@ public final class Connection {
     private final AtomicInteger queued = new AtomicInteger();
     private final int queueLimit;
     private final Sinks.One<CloseCode> close = Sinks.one();
+    private volatile CloseCode closedWith;
     /** Few, and changed only on join/leave: a copy-on-write array costs a fraction of a hash set per connection. */
     private final Set<String> conversations = new CopyOnWriteArraySet<>();
     private final AtomicLong refs = new AtomicLong();
@@ -448,7 +449,14 @@ public final class Connection {
 
     /** Asks the session to close with this code (first code wins). */
     public void close(CloseCode code) {
-        close.tryEmitValue(code);
+        if (close.tryEmitValue(code) == Sinks.EmitResult.OK) {
+            closedWith = code;
+        }
+    }
+
+    /** The code the server closed this connection with (the first asked for), or null: not closed by the server. */
+    CloseCode closedWith() {
+        return closedWith;
     }
 
     Mono<CloseCode> closeRequested() {

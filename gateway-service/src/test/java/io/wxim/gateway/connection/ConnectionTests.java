@@ -101,9 +101,11 @@ class ConnectionTests {
 
     @Test
     void firstCloseCodeWins() {
+        assertThat(connection.closedWith()).as("not closed by the server").isNull();
         connection.close(CloseCode.IDLE_TIMEOUT);
         connection.close(CloseCode.SLOW_CONSUMER);
         StepVerifier.create(connection.closeRequested()).expectNext(CloseCode.IDLE_TIMEOUT).verifyComplete();
+        assertThat(connection.closedWith()).as("what the close log states").isEqualTo(CloseCode.IDLE_TIMEOUT);
     }
 
     @Test
