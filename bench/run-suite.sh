@@ -8,6 +8,8 @@
 #   IDLE_CONNECTIONS=N STORM_CLIENTS=N  override the idle and storm sizes of either mode
 #   WARMUP_SECONDS=N                    the traffic at each rate scenario's first rate before its steps (a steady state)
 #   SERVER_JAVA_OPTS="..."              extra JVM options for the launcher and the second gateway (e.g. a JIT setting)
+#   ONLY="direct-wxim-overload"         overload and recovery (not in a session; also fanout1000-wxim-overload;
+#                                       OVERLOAD_RATES=r1,r2,... its steps)
 #
 # Needs: the jars (mvn -B -q -DskipTests package -pl local-launcher,gateway-service,bench -am), node + npm ci in
 # bench/socketio-peer, taskset (util-linux). Run it on a quiet machine: nothing else busy.
@@ -23,8 +25,17 @@ BENCH_CPU="${BENCH_CPU:-1}"
 read -r -a SJ <<< "${SERVER_JAVA_OPTS:-}"
 B=(taskset -c "$BENCH_CPU" java -Xmx2g -jar bench/target/bench-0.1.0-SNAPSHOT-exec.jar)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 2;
-            for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$DATA"; }
+REDIS=""
+# SIGTERM, then up to 30 s for the launcher's orderly stop (it stops its redis-server), then SIGKILL; a redis-server
+# that outlived its launcher is stopped too (a later session on the same ports could not start otherwise).
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+            for _ in $(seq 1 30); do
+              alive=0; for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+              [ "$alive" = 0 ] && break; sleep 1
+            done
+            for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+            if [ -n "$REDIS" ] && kill -0 "$REDIS" 2>/dev/null; then kill "$REDIS" 2>/dev/null || true; fi
+            rm -rf "$DATA"; }
 trap cleanup EXIT
 
 wait_http() { # url seconds
@@ -87,6 +98,18 @@ run fanout1000-wxim-100snd fanout "${WX[@]}" --receivers 1000 --senders 100 --ra
   --connect-timeout-seconds 300
 run direct-wxim     direct "${WX[@]}"  --pairs 100 --rates 100,200,400,800,1600,3200 "${STEP[@]}"
 run direct-socketio direct "${SIO[@]}" --pairs 100 --rates 100,200,400,800,1600,3200 "${STEP[@]}"
+# Overload and recovery (benchmarks section 27): 1v1 at twice the rate wxim sustains here, or fan-out at twice the
+# deliveries it carried (section 18), for 40 s, then back to a rate it carries; stepping does not stop at saturation.
+# Not part of a session: only with ONLY="direct-wxim-overload" or ONLY="fanout1000-wxim-overload".
+if [[ " ${ONLY:-} " == *" direct-wxim-overload "* ]]; then
+  run direct-wxim-overload direct "${WX[@]}" --pairs 100 --rates "${OVERLOAD_RATES:-200,200,1600,1600,200,200,200,200}" \
+    --step-seconds 20 --drain-seconds 4 --warmup-seconds 15 --stop-loss-percent 100 --stop-p99-ms 100000000
+fi
+if [[ " ${ONLY:-} " == *" fanout1000-wxim-overload "* ]]; then
+  run fanout1000-wxim-overload fanout "${WX[@]}" --receivers 1000 --senders 100 \
+    --rates "${OVERLOAD_RATES:-20,20,320,320,20,20,20,20}" --step-seconds 20 --drain-seconds 4 --warmup-seconds 15 \
+    --stop-loss-percent 100 --stop-p99-ms 100000000 --connect-timeout-seconds 300
+fi
 run idle-wxim idle --target wxim --url http://127.0.0.1:23085 --connections "$IDLE" --hold-seconds 20 --gc \
   --heap-url 'http://127.0.0.1:24085/actuator/metrics/jvm.memory.used?tag=area:heap' --server-pids "gw2=$GW2" \
   --connect-timeout-seconds 600
