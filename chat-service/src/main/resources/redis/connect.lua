@@ -23,12 +23,13 @@
 -- crowded conversations (one above the threshold is added there for the periodic count instead). ARGV[20..24] (given
 -- with them): the room frames of memberJoined, told to a room this connection puts an already online user in (a
 -- membership whose join has not reached its step, or failed before it, so its retry will find the user in the online
--- set) unless KEYS[10] says the join was told (then recorded there for ARGV[25] ms, as mark_online.lua does).
+-- set) unless KEYS[10] records its join told (lib/announce.lua's told; recorded there as mark_online.lua does).
 -- Returns {-1} if the connection was already closed (its DISCONNECT ran first: a late or redelivered CONNECT must
 -- not bring it back); {-2}, changing nothing, if the user left a room since the memberships were read (they may list
 -- it: read them again); else {1 if this made the user online or 0, the pair session conv or '', ARGV[9] as a number
 -- (0 when none: the welcome states it, and the gateway holds back rooms left later, ADR-31), then the online count of
 -- each KEYS[11..n], -1 for one left after the memberships were read (not registered)}. Idempotent on redelivery.
+local now = ARGV[20] and now_ms() -- before any write
 if redis.call('EXISTS', KEYS[3]) == 1 then
   redis.call('HDEL', KEYS[6], ARGV[1])
   return {-1}
@@ -60,8 +61,8 @@ for i = 11, #KEYS do
     result[#result + 1] = online
     if result[1] == 1 and ARGV[11] then
       announce(conv, online, ARGV, 11)
-    elseif joined == 1 and ARGV[20] and redis.call('HSETNX', KEYS[10], conv, '1') == 1 then
-      redis.call('PEXPIRE', KEYS[10], ARGV[25])
+    elseif joined == 1 and ARGV[20] and told(KEYS[10], conv, now) ~= 'j' then
+      record_told(KEYS[10], conv, 'j', now)
       announce(conv, online, ARGV, 11, 20)
     end
   else

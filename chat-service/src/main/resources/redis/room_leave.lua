@@ -6,8 +6,8 @@
 -- cannot make an old value look current.
 -- KEYS[1] = im:chat:onlinein:<user>, KEYS[2] = im:chat:online:<conv>, KEYS[3] = im:chat:leaves:<user>,
 -- KEYS[4] = im:chat:leaveseq, KEYS[5] = im:chat:leftrooms:<user> (the room's entry set to the same value, so a forced
--- registration in connect.lua can leave this room out), KEYS[6] = im:chat:joinstold:<user> (the room's entry removed:
--- a later join of the room is told again)
+-- registration in connect.lua can leave this room out), KEYS[6] = im:chat:joinstold:<user> (what was told of the
+-- user's memberships, lib/announce.lua's told: a leave records its memberLeft told, an undone join removes the room)
 -- ARGV[1] = userId, ARGV[2] = conv, ARGV[3] = lifetime of KEYS[3] (ms): longer than any connect takes,
 -- ARGV[4] = '0' for a member's leave;
 --           '1' to finish a leave whose membership was already gone: only if the user is still recorded online in
@@ -20,9 +20,9 @@
 -- Telling (ARGV[5] given): the leave is told in this step (told after it, a failure in between lost it for good, as a
 -- retried leave finds no membership and tells no one), in this order: the room's memberLeft (ARGV[5..13] = what
 -- lib/announce.lua needs, prepended: the crowd threshold, the channel prefix, the lobby's id, the frames and the set of
--- crowded conversations, where a room above the threshold is added for the periodic count instead), if this step took
--- the user out of the room's online set or, for a member's leave, the user has no connection (so an attempt's step
--- that comes after its retry finished the leave tells nothing again); then, for a member's leave (ARGV[14] given; the
+-- crowded conversations, where a room above the threshold is added for the periodic count instead), unless KEYS[6]
+-- records this leave told (a retry, or an earlier attempt's step, told it: once, whatever the user's connections) or,
+-- undoing a refused join, unless its join was never told; then, for a member's leave (ARGV[14] given; the
 -- other modes publish their unsubscribe after the step, once MongoDB says the user is not a member again), to every
 -- gateway of the user (lib/to_users.lua, prepended; KEYS[7], KEYS[8] = the user's connections and connections being
 -- set up, ARGV[14] = the node channel prefix) the unsubscribe stating this leave's value (ARGV[15] .. value ..
@@ -30,18 +30,26 @@
 -- connections stop receiving the room before they are told.
 -- Returns {the room's online count, the user's last leave now, or the earlier leave's value (0: nothing to do)}. Not
 -- idempotent: a second run takes a new value (a connect in progress then reads once more).
+local now = now_ms() -- before any write
 if ARGV[4] == '1' and redis.call('SISMEMBER', KEYS[1], ARGV[2]) == 0 then
   return {redis.call('SCARD', KEYS[2]), tonumber(redis.call('HGET', KEYS[5], ARGV[2]) or '0')}
 end
 redis.call('SREM', KEYS[1], ARGV[2])
-local removed = redis.call('SREM', KEYS[2], ARGV[1])
-redis.call('HDEL', KEYS[6], ARGV[2])
+redis.call('SREM', KEYS[2], ARGV[1])
+local tell
+if ARGV[4] == '2' then -- a refused join: its memberLeft only if its join was told (a connect registered it)
+  tell = told(KEYS[6], ARGV[2], now) == 'j'
+  redis.call('HDEL', KEYS[6], ARGV[2])
+else -- a leave: told once, not again by a retry or a slow attempt's step
+  tell = told(KEYS[6], ARGV[2], now) ~= 'l'
+  record_told(KEYS[6], ARGV[2], 'l', now)
+end
 local leave = redis.call('INCR', KEYS[4])
 redis.call('SET', KEYS[3], leave, 'PX', ARGV[3])
 redis.call('HSET', KEYS[5], ARGV[2], leave)
 redis.call('PEXPIRE', KEYS[5], ARGV[3])
 local online = redis.call('SCARD', KEYS[2])
-if ARGV[5] and (removed == 1 or (ARGV[4] == '0' and KEYS[7] and redis.call('EXISTS', KEYS[7]) == 0)) then
+if ARGV[5] and tell then
   announce(ARGV[2], online, ARGV, 5)
 end
 if ARGV[14] then

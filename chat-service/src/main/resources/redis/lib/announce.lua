@@ -27,3 +27,29 @@ local function announce(conv, online, args, i, f)
   publish_frame(conv, online, args, i + 1, f or i + 3)
   return true
 end
+-- What was told of a user's membership of a room, recorded per user in im:chat:joinstold:<user> (a hash conv ->
+-- 'j:<until ms>' or 'l:<until ms>'), so each join and each leave is told once however attempts, retries and connects
+-- interleave: 'j' its memberJoined was told, 'l' its memberLeft was; a record is kept TOLD_TTL (longer than a
+-- command's attempts can come) and an older one counts as none (the hash's own expiry only bounds its memory).
+local TOLD_TTL = 600000
+local function now_ms()
+  local t = redis.call('TIME') -- before any write: scripts replicate their effects (the default since Redis 5)
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+-- told(key, conv, now): 'j', 'l' or nil (nothing recorded, or the record lapsed).
+local function told(key, conv, now)
+  local v = redis.call('HGET', key, conv)
+  if not v then
+    return nil
+  end
+  local untilMs = tonumber(string.sub(v, 3))
+  if untilMs == nil or untilMs <= now then
+    return nil
+  end
+  return string.sub(v, 1, 1)
+end
+-- record_told(key, conv, state, now): records state ('j' or 'l') for conv until now + TOLD_TTL.
+local function record_told(key, conv, state, now)
+  redis.call('HSET', key, conv, state .. ':' .. string.format('%d', now + TOLD_TTL))
+  redis.call('PEXPIRE', key, TOLD_TTL)
+end

@@ -39,8 +39,6 @@ public class PresenceRepository {
             Deliveries.TO_USERS_LIBRARY);
     /** Longer than a command can be redelivered (claim idle x max deliveries), so late CONNECTs are recognized. */
     private static final long TOMBSTONE_SECONDS = 600;
-    /** How long a told join is remembered ({@link RedisNames#joinsTold}): as long as its attempts can come (as above). */
-    private static final String JOINS_TOLD_MILLIS = String.valueOf(TOMBSTONE_SECONDS * 1000);
 
     /** How a leave step runs ({@code room_leave.lua}'s ARGV[4]). */
     private enum LeaveMode { MEMBER, FINISH, UNDO_JOIN }
@@ -144,7 +142,7 @@ public class PresenceRepository {
                                    PresenceFrames online, PresenceFrames joined) {
         List<String> announcing = new ArrayList<>(announcing(online));
         announcing.addAll(List.of(joined.lobbyHead(), joined.lobbyTail(), joined.roomHead(), joined.roomMiddle(),
-                joined.roomTail(), JOINS_TOLD_MILLIS));
+                joined.roomTail()));
         return connect(user, node, conn, convs, leaves, force, announcing);
     }
 
@@ -277,7 +275,6 @@ public class PresenceRepository {
     public Mono<MarkedOnline> markOnline(String conv, String userId, boolean newly, PresenceFrames joined) {
         List<String> args = new ArrayList<>(List.of(newly ? "1" : "0"));
         args.addAll(announcing(joined));
-        args.add(JOINS_TOLD_MILLIS);
         return markOnline(conv, userId, args);
     }
 
@@ -318,8 +315,8 @@ public class PresenceRepository {
      * Undoes the Redis side a join refused at the room limit may have left (its membership was inserted, then removed):
      * the user out of the room's online set and the user's last leave set to a new value, whether or not a connect
      * registered the room meanwhile, so a connect that read the memberships while the membership existed reads them
-     * again instead of registering it; the room is told {@code memberLeft} ({@code left}'s frames) only if this step
-     * took the user out of its online set (a connect registered and may have announced it).
+     * again instead of registering it; the room is told {@code memberLeft} ({@code left}'s frames) only if its join was
+     * told (a connect registered it and told it; {@link RedisNames#joinsTold}).
      */
     public Mono<Left> undoJoin(String conv, String userId, PresenceFrames left) {
         return leave(conv, userId, LeaveMode.UNDO_JOIN, List.of(), announcing(left));
@@ -328,8 +325,8 @@ public class PresenceRepository {
     /**
      * {@link #leave(String, String, boolean)} of a member (not finishing), told in the same step ({@code news}): the
      * room's {@code memberLeft} if at most {@code crowd.threshold} are online after it (else the room is marked for the
-     * {@link CrowdPresence} count), if this step took the user out of the room's online set or the user has no
-     * connection (not again when a retry finished this leave first), then every gateway of the user the unsubscribe stating the leave's value, then the user's other connections
+     * {@link CrowdPresence} count) unless this leave was told already (a retry that finished it first, or an earlier
+     * attempt's step: {@link RedisNames#joinsTold}), then every gateway of the user the unsubscribe stating the leave's value, then the user's other connections
      * {@code left}. A failure after the step cannot lose them, as one between the step and separate publishes did (a
      * retried leave finds no membership and tells no one).
      */

@@ -86,9 +86,7 @@ public class RoomCommands {
                 // after an insert removes it again) may have registered the user online in the room and subscribed it,
                 // or be about to: undone, and such a connect reads the memberships again (a new last leave)
                 .onErrorResume(e -> e instanceof ProtocolException p && p.code() == ErrorCode.TOO_LARGE,
-                        e -> unsubscribeUnlessMember(conv, user.id(),
-                                presence.undoJoin(conv, user.id(), PresenceFrames.left(user, deliveries::encode)))
-                                .then(Mono.error(e)))
+                        e -> undoRefusedJoin(conv, user).then(Mono.error(e)))
                 // announced in the step that marks the user online (mark_online.lua): a failure after it cannot lose
                 // it; a retry whose earlier attempt inserted the membership (not newly now) announces it if that
                 // attempt never got to the step, as the step then adds the user to the online set
@@ -134,6 +132,20 @@ public class RoomCommands {
     private Mono<Void> finishLeave(String conv, UserRef user) {
         return unsubscribeUnlessMember(conv, user.id(), presence.finishLeave(conv, user.id(),
                 PresenceFrames.left(user, deliveries::encode)));
+    }
+
+    /**
+     * A join refused at the room limit: its Redis side undone ({@link PresenceRepository#undoJoin}), then the user's
+     * gateways unsubscribe, unless the user is a member after all (a join on another device got in after the refused
+     * one was removed): then the undo took that join's user out of the online set, so it is marked online again, and
+     * told again after the undo's memberLeft.
+     */
+    private Mono<Void> undoRefusedJoin(String conv, UserRef user) {
+        return presence.undoJoin(conv, user.id(), PresenceFrames.left(user, deliveries::encode))
+                .flatMap(left -> rooms.isMember(conv, user.id()).flatMap(member -> member
+                        ? presence.markOnline(conv, user.id(), true, PresenceFrames.joined(user, deliveries::encode)).then()
+                        : deliveries.toUserNodes(user.id(), null,
+                                NodeMessage.unsubscribe(user.id(), List.of(conv), null, 0, List.of(), left.leaves()))));
     }
 
     /** After {@code step}: the user's gateways unsubscribe from {@code conv} with its leave value, unless a member again. */

@@ -186,6 +186,20 @@ class RoomJoinAnnouncementIntegrationTests {
         assertThat(inOther.poll(300, TimeUnit.MILLISECONDS)).as("told once").isNull();
     }
 
+    /** A record of a join told that has lapsed (10 minutes) counts as none: the next join is told. */
+    @Test
+    void aLapsedRecordOfAToldJoin_doesNotHideTheNextJoin() throws Exception {
+        UserRef ida = new UserRef("ui" + run, "Ida", null);
+        String room = roomWithOneOnline("ji" + run);
+        presence.connect(ida, "gw-i" + run, "i1" + run, List.of(Conversations.LOBBY), "", true).block(WAIT);
+        redis.opsForHash().put(RedisNames.joinsTold(ida.id()), room, "j:1000").block(WAIT); // told long ago, lapsed
+        LinkedBlockingQueue<String> inRoom = listen(room);
+
+        presence.markOnline(room, ida.id(), true, PresenceFrames.joined(ida, codec::encode)).block(WAIT);
+
+        assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.MemberJoined(room, ida, 2));
+    }
+
     /**
      * In a room above the crowd threshold the join is marked for the count instead, by the step: a failure after it
      * cannot lose the mark (it used to be made after the step's answer, in memory).

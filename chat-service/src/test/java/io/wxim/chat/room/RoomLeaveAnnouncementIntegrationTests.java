@@ -154,8 +154,8 @@ class RoomLeaveAnnouncementIntegrationTests {
 
     /**
      * A leave's first attempt removes the membership and is slow to reach its step; its retry finds no membership and
-     * finishes the leave, telling the room memberLeft; the first attempt's step, coming last, tells it no second time
-     * (the user is out of the online set already and still connected).
+     * finishes the leave, telling the room memberLeft; the user's connections close; the first attempt's step, coming
+     * last, tells it no second time (the step records the leave told; a rule on the user's connections told it again).
      */
     @Test
     void aLeaveIsToldOnce_whenItsRetryFinishesItBeforeTheFirstAttemptsStep() throws Exception {
@@ -172,9 +172,32 @@ class RoomLeaveAnnouncementIntegrationTests {
         assertThat(catchThrowable(() -> commands(deliveries, props).leave(retry, leave).block(WAIT)))
                 .isInstanceOf(ProtocolException.class);
         assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.MemberLeft(room, gil, 1));
+        presence.disconnect(gil.id(), node, "g1" + run, List.of(Conversations.LOBBY), 1L).block(WAIT);
+        presence.disconnect(gil.id(), node, "g2" + run, List.of(Conversations.LOBBY), 2L).block(WAIT);
         presence.leave(room, gil.id(), LeaveNews.of(gil, room, "g1" + run, deliveries)).block(WAIT); // the first's step
 
         assertThat(inRoom.poll(300, TimeUnit.MILLISECONDS)).as("told once").isNull();
+    }
+
+    /**
+     * A leave removes the membership; before its step the user's only connection closes and a new one registers without
+     * the room: the step takes no one out of the online set, and still tells the room memberLeft (once).
+     */
+    @Test
+    void aLeaveIsTold_whenTheUsersConnectionChangedBeforeItsStep() throws Exception {
+        UserRef hap = new UserRef("uh" + run, "Hap", null);
+        String room = memberRoom(hap, 1);
+        String node = "gw-h" + run;
+        presence.connect(hap, node, "h1" + run, List.of(Conversations.LOBBY, room), "", true).block(WAIT);
+        LinkedBlockingQueue<String> inRoom = testRedis.listen(RedisNames.convChannel(room));
+        repository.removeMember(room, hap.id()).block(WAIT); // the leave's removal; its step comes later
+        presence.disconnect(hap.id(), node, "h1" + run, List.of(Conversations.LOBBY, room), 1L).block(WAIT);
+        presence.connect(hap, node, "h2" + run, List.of(Conversations.LOBBY), "", true).block(WAIT);
+
+        presence.leave(room, hap.id(), LeaveNews.of(hap, room, "h2" + run, deliveries)).block(WAIT); // the step
+
+        assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.MemberLeft(room, hap, 1));
+        assertThat(inRoom.poll(300, TimeUnit.MILLISECONDS)).as("once").isNull();
     }
 
     private void assertUnsubscribe(LinkedBlockingQueue<String> node, String room, long leaves) throws InterruptedException {
