@@ -27,15 +27,19 @@ B=(taskset -c "$BENCH_CPU" java -Xmx2g -jar bench/target/bench-0.1.0-SNAPSHOT-ex
 PIDS=()
 REDIS=""
 # SIGTERM, then up to 30 s for the launcher's orderly stop (it stops its redis-server), then SIGKILL; a redis-server
-# that outlived its launcher is stopped too (a later session on the same ports could not start otherwise).
+# that outlived its launcher is stopped too (a later session on the same ports could not start otherwise), once the
+# suite knows its pid (it never stops a redis-server it did not find behind its own launcher).
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
             for _ in $(seq 1 30); do
               alive=0; for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
               [ "$alive" = 0 ] && break; sleep 1
             done
             for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-            if [ -n "$REDIS" ] && kill -0 "$REDIS" 2>/dev/null; then kill "$REDIS" 2>/dev/null || true; fi
-            rm -rf "$DATA"; }
+            if [ -n "$REDIS" ] && kill -0 "$REDIS" 2>/dev/null; then
+              kill "$REDIS" 2>/dev/null || true
+              for _ in $(seq 1 10); do kill -0 "$REDIS" 2>/dev/null || break; sleep 1; done
+            fi
+            rm -rf "$DATA" || true; }
 trap cleanup EXIT
 
 wait_http() { # url seconds

@@ -43,7 +43,7 @@ public final class Connection {
     private final AtomicInteger queued = new AtomicInteger();
     private final int queueLimit;
     private final Sinks.One<CloseCode> close = Sinks.one();
-    private volatile CloseCode closedWith;
+    private final java.util.concurrent.atomic.AtomicReference<CloseCode> closedWith = new java.util.concurrent.atomic.AtomicReference<>();
     /** Few, and changed only on join/leave: a copy-on-write array costs a fraction of a hash set per connection. */
     private final Set<String> conversations = new CopyOnWriteArraySet<>();
     private final AtomicLong refs = new AtomicLong();
@@ -449,14 +449,14 @@ public final class Connection {
 
     /** Asks the session to close with this code (first code wins). */
     public void close(CloseCode code) {
-        if (close.tryEmitValue(code) == Sinks.EmitResult.OK) {
-            closedWith = code;
+        if (closedWith.compareAndSet(null, code)) { // recorded before the session hears it: its cleanup reads it
+            close.tryEmitValue(code);
         }
     }
 
     /** The code the server closed this connection with (the first asked for), or null: not closed by the server. */
     CloseCode closedWith() {
-        return closedWith;
+        return closedWith.get();
     }
 
     Mono<CloseCode> closeRequested() {

@@ -333,9 +333,9 @@ public class GatewayWebSocketHandler {
         if (!registry.close(conn)) {
             return Mono.empty();
         }
-        CloseCode code = conn.closedWith(); // why the server closed it (4002: a slow consumer), or by the client
+        CloseCode code = conn.closedWith(); // why the server closed it (4002: a slow consumer), else the client or network
         log.info("connection closed: userId={} connId={} by={}", conn.user().id(), conn.id(),
-                code == null ? "client" : "server code=" + code.code());
+                code == null ? "client-or-network" : "server code=" + code.code());
         return userConnections.release(conn.user().id(), conn.id()).then(commands.publishDisconnect(new Command(Command.Event.DISCONNECT, node, conn.id(), 0, conn.user(), null))
                 .onErrorResume(e -> {
                     log.warn("disconnect not published, the user stays online in chat-service: userId={} connId={} error={}",
