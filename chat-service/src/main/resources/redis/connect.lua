@@ -29,7 +29,7 @@
 -- it: read them again); else {1 if this made the user online or 0, the pair session conv or '', ARGV[9] as a number
 -- (0 when none: the welcome states it, and the gateway holds back rooms left later, ADR-31), then the online count of
 -- each KEYS[11..n], -1 for one left after the memberships were read (not registered)}. Idempotent on redelivery.
-local now = ARGV[20] and now_ms() -- before any write
+local now = ARGV[20] and now_ms()
 if redis.call('EXISTS', KEYS[3]) == 1 then
   redis.call('HDEL', KEYS[6], ARGV[1])
   return {-1}

@@ -14,7 +14,7 @@
 -- the channel prefix, the lobby's id, the frames (memberJoined) and the set of crowded conversations (a room above the
 -- threshold is added there for the periodic count instead).
 -- Returns {the online count, 1 if announced, 2 if the room is crowded (marked for the count instead), else 0}.
-local now = ARGV[3] and now_ms() -- before any write
+local now = ARGV[3] and now_ms()
 redis.call('HDEL', KEYS[4], ARGV[2])
 local added = 0
 if redis.call('EXISTS', KEYS[1]) == 1 then

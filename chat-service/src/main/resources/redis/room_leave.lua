@@ -14,14 +14,15 @@
 --           the room (its earlier attempt removed the membership, then failed before this); else, if the room is
 --           among the user's recently left rooms (KEYS[5]: an earlier attempt did this step; a finishing one publishes
 --           its unsubscribe after it, which may have failed), nothing changes and that leave's value is answered, so
---           the caller publishes it again; else nothing changes;
+--           the caller publishes it again; else (the earlier attempt never got here, and the user's connections
+--           changed since) only its memberLeft is told, if its join was told (KEYS[6]: 'j');
 --           '2' to undo a join refused at the room limit (its membership inserted, then removed): always, so a connect
 --           that read the memberships while it existed reads them again (connect.lua) instead of registering the room
 -- Telling (ARGV[5] given): the leave is told in this step (told after it, a failure in between lost it for good, as a
 -- retried leave finds no membership and tells no one), in this order: the room's memberLeft (ARGV[5..13] = what
 -- lib/announce.lua needs, prepended: the crowd threshold, the channel prefix, the lobby's id, the frames and the set of
 -- crowded conversations, where a room above the threshold is added for the periodic count instead), unless KEYS[6]
--- records this leave told (a retry, or an earlier attempt's step, told it: once, whatever the user's connections) or,
+-- records this leave told (a retry, or an earlier attempt's step, told it: once, whatever the user's connections did since) or,
 -- undoing a refused join, unless its join was never told; then, for a member's leave (ARGV[14] given; the
 -- other modes publish their unsubscribe after the step, once MongoDB says the user is not a member again), to every
 -- gateway of the user (lib/to_users.lua, prepended; KEYS[7], KEYS[8] = the user's connections and connections being
@@ -30,9 +31,17 @@
 -- connections stop receiving the room before they are told.
 -- Returns {the room's online count, the user's last leave now, or the earlier leave's value (0: nothing to do)}. Not
 -- idempotent: a second run takes a new value (a connect in progress then reads once more).
-local now = now_ms() -- before any write
+local now = now_ms()
 if ARGV[4] == '1' and redis.call('SISMEMBER', KEYS[1], ARGV[2]) == 0 then
-  return {redis.call('SCARD', KEYS[2]), tonumber(redis.call('HGET', KEYS[5], ARGV[2]) or '0')}
+  local earlier = tonumber(redis.call('HGET', KEYS[5], ARGV[2]) or '0')
+  local online = redis.call('SCARD', KEYS[2])
+  -- no recent leave of the room (the earlier attempt never got to its step) and the user's connections changed since
+  -- (not recorded online in it): that leave is told here if its join was told, and nothing else changes
+  if earlier == 0 and ARGV[5] and told(KEYS[6], ARGV[2], now) == 'j' then
+    record_told(KEYS[6], ARGV[2], 'l', now)
+    announce(ARGV[2], online, ARGV, 5)
+  end
+  return {online, earlier}
 end
 redis.call('SREM', KEYS[1], ARGV[2])
 redis.call('SREM', KEYS[2], ARGV[1])
@@ -40,7 +49,7 @@ local tell
 if ARGV[4] == '2' then -- a refused join: its memberLeft only if its join was told (a connect registered it)
   tell = told(KEYS[6], ARGV[2], now) == 'j'
   redis.call('HDEL', KEYS[6], ARGV[2])
-else -- a leave: told once, not again by a retry or a slow attempt's step
+elseif ARGV[5] then -- a leave: told once, not again by a retry or a slow attempt's step
   tell = told(KEYS[6], ARGV[2], now) ~= 'l'
   record_told(KEYS[6], ARGV[2], 'l', now)
 end

@@ -33,7 +33,7 @@ end
 -- command's attempts can come) and an older one counts as none (the hash's own expiry only bounds its memory).
 local TOLD_TTL = 600000
 local function now_ms()
-  local t = redis.call('TIME') -- before any write: scripts replicate their effects (the default since Redis 5)
+  local t = redis.call('TIME') -- allowed in a script that writes: scripts replicate their effects (Redis 5+ default)
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 -- told(key, conv, now): 'j', 'l' or nil (nothing recorded, or the record lapsed).

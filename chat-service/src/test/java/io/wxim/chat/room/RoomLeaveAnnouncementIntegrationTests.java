@@ -10,6 +10,7 @@ import io.wxim.chat.TestRedis;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.message.HistoryClient;
 import io.wxim.chat.presence.LeaveNews;
+import io.wxim.chat.presence.PresenceFrames;
 import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.chat.routing.Deliveries;
 import io.wxim.protocol.ClientFrame;
@@ -198,6 +199,37 @@ class RoomLeaveAnnouncementIntegrationTests {
 
         assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.MemberLeft(room, hap, 1));
         assertThat(inRoom.poll(300, TimeUnit.MILLISECONDS)).as("once").isNull();
+    }
+
+    /**
+     * A leave's first attempt removes the membership and fails before its step; the user's connection changes (the new
+     * one registers without the room, so the user is no longer recorded online in it); the retry finds nothing to
+     * finish in Redis and still tells the room memberLeft, its join having been told; a rejoin is then told again.
+     */
+    @Test
+    void aRetriedLeave_afterTheUsersConnectionChanged_isTold_andARejoinToo() throws Exception {
+        UserRef ivy = new UserRef("ui" + run, "Ivy", null);
+        String room = memberRoom(ivy, 1);
+        String node = "gw-i" + run;
+        presence.connect(ivy, node, "i1" + run, List.of(Conversations.LOBBY), "", true).block(WAIT);
+        LinkedBlockingQueue<String> inRoom = testRedis.listen(RedisNames.convChannel(room));
+        presence.markOnline(room, ivy.id(), true, PresenceFrames.joined(ivy, codec::encode)).block(WAIT); // its join, told
+        assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.MemberJoined(room, ivy, 2));
+        repository.removeMember(room, ivy.id()).block(WAIT); // the leave's first attempt; its step never runs
+        presence.disconnect(ivy.id(), node, "i1" + run, List.of(Conversations.LOBBY), 1L).block(WAIT);
+        presence.connect(ivy, node, "i2" + run, List.of(Conversations.LOBBY), "", true).block(WAIT);
+        ClientFrame.Leave leave = new ClientFrame.Leave("lv", room);
+
+        Command retry = new Command(Command.Event.FRAME, node, "i2" + run, 2, ivy, leave);
+        assertThat(catchThrowable(() -> commands(deliveries, props).leave(retry, leave).block(WAIT)))
+                .isInstanceOf(ProtocolException.class);
+        assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.MemberLeft(room, ivy, 1));
+        assertThat(catchThrowable(() -> commands(deliveries, props).leave(retry, leave).block(WAIT)))
+                .isInstanceOf(ProtocolException.class);
+        assertThat(inRoom.poll(300, TimeUnit.MILLISECONDS)).as("told once").isNull();
+
+        presence.markOnline(room, ivy.id(), true, PresenceFrames.joined(ivy, codec::encode)).block(WAIT); // a rejoin
+        assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.MemberJoined(room, ivy, 2));
     }
 
     private void assertUnsubscribe(LinkedBlockingQueue<String> node, String room, long leaves) throws InterruptedException {
