@@ -15,11 +15,11 @@
 --           among the user's recently left rooms (KEYS[5]: an earlier attempt did this step; a finishing one publishes
 --           its unsubscribe after it, which may have failed), nothing changes and that leave's value is answered, so
 --           the caller publishes it again; else (the earlier attempt never got here, and the user's connections
---           changed since) only its memberLeft is told, if its join was told (KEYS[6]: 'j');
+--           changed since) the whole step, if its join was told (KEYS[6]: 'j'), else nothing changes;
 --           '2' to undo a join refused at the room limit (its membership inserted, then removed): always, so a connect
 --           that read the memberships while it existed reads them again (connect.lua) instead of registering the room
 -- Telling (ARGV[5] given): the leave is told in this step (told after it, a failure in between lost it for good, as a
--- retried leave finds no membership and tells no one), in this order: the room's memberLeft (ARGV[5..13] = what
+-- retried leave finds no membership and only finishes what Redis still records), in this order: the room's memberLeft (ARGV[5..13] = what
 -- lib/announce.lua needs, prepended: the crowd threshold, the channel prefix, the lobby's id, the frames and the set of
 -- crowded conversations, where a room above the threshold is added for the periodic count instead), unless KEYS[6]
 -- records this leave told (a retry, or an earlier attempt's step, told it: once, whatever the user's connections did since) or,
@@ -34,14 +34,12 @@
 local now = now_ms()
 if ARGV[4] == '1' and redis.call('SISMEMBER', KEYS[1], ARGV[2]) == 0 then
   local earlier = tonumber(redis.call('HGET', KEYS[5], ARGV[2]) or '0')
-  local online = redis.call('SCARD', KEYS[2])
-  -- no recent leave of the room (the earlier attempt never got to its step) and the user's connections changed since
-  -- (not recorded online in it): that leave is told here if its join was told, and nothing else changes
-  if earlier == 0 and ARGV[5] and told(KEYS[6], ARGV[2], now) == 'j' then
-    record_told(KEYS[6], ARGV[2], 'l', now)
-    announce(ARGV[2], online, ARGV, 5)
+  -- unless the earlier attempt never got to its step (no recent leave of the room), the user's connections changed
+  -- since (not recorded online in it) and its join was told: then the whole step below runs, telling that leave and
+  -- taking a new last leave (a connect in progress that read the membership reads again)
+  if earlier ~= 0 or not ARGV[5] or told(KEYS[6], ARGV[2], now) ~= 'j' then
+    return {redis.call('SCARD', KEYS[2]), earlier}
   end
-  return {online, earlier}
 end
 redis.call('SREM', KEYS[1], ARGV[2])
 redis.call('SREM', KEYS[2], ARGV[1])

@@ -302,10 +302,11 @@ public class PresenceRepository {
     }
 
     /**
-     * {@link #leave(String, String, boolean)} finishing a leave whose membership was already gone: if this step takes
-     * the user out of the room's online set (an earlier attempt removed the membership, then failed before Redis),
-     * the room is told {@code memberLeft} in it, as that attempt never got to tell it ({@code left}'s frames; a crowded
-     * room is marked for the count instead).
+     * {@link #leave(String, String, boolean)} finishing a leave whose membership was already gone: if the user is still
+     * recorded online in the room (an earlier attempt removed the membership, then failed before Redis), or no longer
+     * (the user's connections changed since) but the join was told and no leave of the room is recorded, the room is
+     * told {@code memberLeft} in this step, as that attempt never got to tell it ({@code left}'s frames; a crowded room
+     * is marked for the count instead), once ({@link RedisNames#joinsTold}).
      */
     public Mono<Left> finishLeave(String conv, String userId, PresenceFrames left) {
         return leave(conv, userId, LeaveMode.FINISH, List.of(), announcing(left));
@@ -326,9 +327,10 @@ public class PresenceRepository {
      * {@link #leave(String, String, boolean)} of a member (not finishing), told in the same step ({@code news}): the
      * room's {@code memberLeft} if at most {@code crowd.threshold} are online after it (else the room is marked for the
      * {@link CrowdPresence} count) unless this leave was told already (a retry that finished it first, or an earlier
-     * attempt's step: {@link RedisNames#joinsTold}), then every gateway of the user the unsubscribe stating the leave's value, then the user's other connections
-     * {@code left}. A failure after the step cannot lose them, as one between the step and separate publishes did (a
-     * retried leave finds no membership and tells no one).
+     * attempt's step: {@link RedisNames#joinsTold}), then every gateway of the user the unsubscribe stating the
+     * leave's value, then the user's other connections {@code left}. A failure after the step cannot lose them, as one
+     * between the step and separate publishes did (a retried leave finds no membership and tells only what
+     * {@link #finishLeave} does).
      */
     public Mono<Left> leave(String conv, String userId, LeaveNews news) {
         List<String> args = new ArrayList<>(announcing(news.memberLeft()));

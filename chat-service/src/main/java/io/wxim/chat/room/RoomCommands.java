@@ -103,7 +103,8 @@ public class RoomCommands {
      * other connections here stop before they are told), and the user's other connections get {@code left}. A leave of
      * a room the user is not in answers NOT_FOUND; if the user is still recorded online in it (an earlier attempt
      * removed the membership, then failed before Redis), that leave is finished first (online set, last leave and the
-     * room's memberLeft in one step, then the unsubscribes; the user's other connections get no {@code left}); if the
+     * room's memberLeft in one step, then the unsubscribes; the user's other connections get no {@code left}), as it
+     * is when the user's connections changed since (no longer recorded online in it) but its join was told; if the
      * user left it recently (an earlier attempt got past Redis), the
      * unsubscribes go out again with that leave's value, unless the user is a member again (joined meanwhile on
      * another device).
@@ -116,7 +117,7 @@ public class RoomCommands {
                         && Conversations.isRoom(conv) && !Conversations.LOBBY.equals(conv), e -> Mono.just(false))
                 .flatMap(removed -> !removed ? finishLeave(conv, user).then(Mono.error(RoomService.notFound()))
                         // told in the leave's step (room_leave.lua): a failure after it cannot lose the news, as a
-                        // retried leave finds no membership and tells no one (it only publishes the unsubscribe again)
+                        // retried leave finds no membership and only finishes what Redis still records
                         : presence.leave(conv, user.id(), LeaveNews.of(user, conv, cmd.conn(), deliveries))
                                 .map(left -> NodeMessage.unsubscribe(user.id(), List.of(conv), cmd.conn(), cmd.ref(),
                                         List.of(deliveries.encode(new ServerFrame.Left(frame.rid(), conv))), left.leaves())));

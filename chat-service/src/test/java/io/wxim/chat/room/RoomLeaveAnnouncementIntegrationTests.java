@@ -204,7 +204,9 @@ class RoomLeaveAnnouncementIntegrationTests {
     /**
      * A leave's first attempt removes the membership and fails before its step; the user's connection changes (the new
      * one registers without the room, so the user is no longer recorded online in it); the retry finds nothing to
-     * finish in Redis and still tells the room memberLeft, its join having been told; a rejoin is then told again.
+     * finish in Redis and still tells the room memberLeft, its join having been told, and takes a new last leave, so a
+     * connect that read the membership before its removal reads again instead of registering the room; a rejoin is
+     * then told again.
      */
     @Test
     void aRetriedLeave_afterTheUsersConnectionChanged_isTold_andARejoinToo() throws Exception {
@@ -215,6 +217,7 @@ class RoomLeaveAnnouncementIntegrationTests {
         LinkedBlockingQueue<String> inRoom = testRedis.listen(RedisNames.convChannel(room));
         presence.markOnline(room, ivy.id(), true, PresenceFrames.joined(ivy, codec::encode)).block(WAIT); // its join, told
         assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.MemberJoined(room, ivy, 2));
+        String readBefore = presence.prepare(ivy.id(), node, "i3" + run).block(WAIT).leaves(); // i3's connect begins
         repository.removeMember(room, ivy.id()).block(WAIT); // the leave's first attempt; its step never runs
         presence.disconnect(ivy.id(), node, "i1" + run, List.of(Conversations.LOBBY), 1L).block(WAIT);
         presence.connect(ivy, node, "i2" + run, List.of(Conversations.LOBBY), "", true).block(WAIT);
@@ -226,7 +229,10 @@ class RoomLeaveAnnouncementIntegrationTests {
         assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.MemberLeft(room, ivy, 1));
         assertThat(catchThrowable(() -> commands(deliveries, props).leave(retry, leave).block(WAIT)))
                 .isInstanceOf(ProtocolException.class);
-        assertThat(inRoom.poll(300, TimeUnit.MILLISECONDS)).as("told once").isNull();
+        assertThat(presence.connect(ivy, node, "i3" + run, List.of(Conversations.LOBBY, room), readBefore, false,
+                PresenceFrames.online(ivy, codec::encode), PresenceFrames.joined(ivy, codec::encode)).block(WAIT).outcome())
+                .as("i3 read the membership before its removal").isEqualTo(PresenceRepository.Connect.MEMBERSHIPS_CHANGED);
+        assertThat(inRoom.poll(300, TimeUnit.MILLISECONDS)).as("told once, no join told for i3").isNull();
 
         presence.markOnline(room, ivy.id(), true, PresenceFrames.joined(ivy, codec::encode)).block(WAIT); // a rejoin
         assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.MemberJoined(room, ivy, 2));
