@@ -1,5 +1,6 @@
 package io.wxim.chat.pair;
 
+import io.wxim.chat.presence.PresenceFrames;
 import io.wxim.chat.routing.Deliveries;
 import io.wxim.protocol.NodeMessage;
 import io.wxim.protocol.ServerFrame;
@@ -26,9 +27,9 @@ record BusyNews(Deliveries.ToFound to, String head, String beforeRequester, Stri
     static BusyNews of(Deliveries deliveries) {
         String encoded = deliveries.write(NodeMessage.toUser(USER_MARK, null, List.of(deliveries.encode(
                 new ServerFrame.PairRequestClosed(null, REQUESTER_MARK, TARGET_MARK, "busy")))));
-        int user = onceIn(encoded, USER_MARK);
-        int requester = onceIn(encoded, REQUESTER_MARK);
-        int target = onceIn(encoded, TARGET_MARK);
+        int user = PresenceFrames.valueAt(encoded, USER_MARK, USER_MARK);
+        int requester = PresenceFrames.valueAt(encoded, REQUESTER_MARK, REQUESTER_MARK);
+        int target = PresenceFrames.valueAt(encoded, TARGET_MARK, TARGET_MARK);
         if (!(user < requester && requester < target)) {
             throw new IllegalStateException("the busy message names its user, requester and target in another order: " + encoded);
         }
@@ -41,13 +42,5 @@ record BusyNews(Deliveries.ToFound to, String head, String beforeRequester, Stri
     /** The message telling {@code user} that {@code requester -> target} closed, as the script puts it together. */
     String message(String user, String requester, String target) {
         return head + user + beforeRequester + requester + beforeTarget + target + tail;
-    }
-
-    private static int onceIn(String encoded, String mark) {
-        int at = encoded.indexOf(mark);
-        if (at < 0 || encoded.indexOf(mark, at + 1) >= 0) {
-            throw new IllegalStateException("expected " + mark + " once in " + encoded);
-        }
-        return at;
     }
 }

@@ -69,9 +69,10 @@ public record PresenceFrames(String lobbyHead, String lobbyTail, String roomHead
 
     /**
      * Where the stand-in {@code mark} starts in {@code encoded}, inside its one {@code field} (the field with the
-     * stand-in as its value); a frame holding the field twice, or not at all, cannot be cut.
+     * stand-in as its value); a frame holding the field twice, or not at all, cannot be cut. A stand-in that cannot
+     * occur anywhere else is its own field ({@code field == mark}: where it starts, found exactly once).
      */
-    static int valueAt(String encoded, String field, String mark) {
+    public static int valueAt(String encoded, String field, String mark) {
         int at = encoded.indexOf(field);
         if (at < 0 || encoded.indexOf(field, at + 1) >= 0) {
             throw new IllegalStateException("expected one " + field + " in " + encoded);
