@@ -36,6 +36,13 @@ local function now_ms()
   local t = redis.call('TIME') -- allowed in a script that writes: scripts replicate their effects (Redis 5+ default)
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+-- late(not_after, now): true when this step runs after its command's deadline (not_after, Redis milliseconds; '' for
+-- a step outside a command: never late). Such a step is stale: its command gave up at the deadline, its gateway
+-- answers the client unavailable and the client's retry may have done the work already, and the user moved on since
+-- (a leave finished by its retry, then a rejoin); it must change nothing (ADR-34).
+local function late(not_after, now)
+  return not_after ~= '' and now > tonumber(not_after)
+end
 -- told(key, conv, now): 'j', 'l' or nil (nothing recorded, or the record lapsed).
 local function told(key, conv, now)
   local v = redis.call('HGET', key, conv)

@@ -201,7 +201,10 @@ class CommandConsumer implements SmartLifecycle {
             if (inTime && !claimed) {
                 expired.ranInTime();
             }
-            run = dispatcher.dispatch(command, budget);
+            // a step fenced with the deadline does nothing once it passed (CommandDeadline); not a DISCONNECT's: it
+            // runs whatever its age, and must
+            run = command.event() == Command.Event.DISCONNECT ? dispatcher.dispatch(command, budget)
+                    : dispatcher.dispatch(command, budget).contextWrite(CommandDeadline.of(addedAt + deadline.toMillis()));
         }
         return run
                 .doOnSuccess(v -> {

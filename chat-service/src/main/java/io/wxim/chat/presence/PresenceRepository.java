@@ -1,5 +1,6 @@
 package io.wxim.chat.presence;
 
+import io.wxim.chat.command.CommandDeadline;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.config.RedisScripts;
 import io.wxim.chat.routing.Deliveries;
@@ -278,12 +279,17 @@ public class PresenceRepository {
         return markOnline(conv, userId, args);
     }
 
+    /**
+     * Fenced with the running command's deadline ({@link CommandDeadline}): a step Redis runs after it changes nothing
+     * and fails with a {@link java.util.concurrent.TimeoutException}, as the command's time ran out.
+     */
     private Mono<MarkedOnline> markOnline(String conv, String userId, List<String> announcing) {
-        List<String> args = new ArrayList<>(List.of(userId, conv));
-        args.addAll(announcing);
-        return redis.execute(MARK_ONLINE, List.of(RedisNames.connections(userId), RedisNames.online(conv), RedisNames.onlineIn(userId),
-                                RedisNames.leftRooms(userId), RedisNames.joinsTold(userId)), args)
-                .next().timeout(timeout).map(r -> {
+        return Mono.deferContextual(context -> {
+            List<String> args = new ArrayList<>(List.of(userId, conv, CommandDeadline.argument(context)));
+            args.addAll(announcing);
+            return redis.execute(MARK_ONLINE, List.of(RedisNames.connections(userId), RedisNames.online(conv),
+                    RedisNames.onlineIn(userId), RedisNames.leftRooms(userId), RedisNames.joinsTold(userId)), args).next();
+        }).onErrorMap(CommandDeadline::asTimeout).timeout(timeout).map(r -> {
                     List<?> l = (List<?>) r;
                     return new MarkedOnline(((Number) l.get(0)).longValue(), ((Number) l.get(1)).longValue() == 1L);
                 });
@@ -341,13 +347,20 @@ public class PresenceRepository {
         return leave(conv, userId, LeaveMode.MEMBER, news.toOthers().nodeKeys(), args);
     }
 
+    /**
+     * Fenced with the running command's deadline ({@link CommandDeadline}): a step Redis runs after it changes nothing
+     * and fails with a {@link java.util.concurrent.TimeoutException}, as the command's time ran out.
+     */
     private Mono<Left> leave(String conv, String userId, LeaveMode mode, List<String> nodeKeys, List<String> telling) {
         List<String> keys = new ArrayList<>(List.of(RedisNames.onlineIn(userId), RedisNames.online(conv), RedisNames.leaves(userId),
                 RedisNames.LEAVE_SEQ, RedisNames.leftRooms(userId), RedisNames.joinsTold(userId)));
         keys.addAll(nodeKeys);
-        List<String> args = new ArrayList<>(List.of(userId, conv, connectingMillis, String.valueOf(mode.ordinal())));
-        args.addAll(telling);
-        return redis.execute(ROOM_LEAVE, keys, args).next().timeout(timeout).map(r -> {
+        return Mono.deferContextual(context -> {
+            List<String> args = new ArrayList<>(List.of(userId, conv, connectingMillis, String.valueOf(mode.ordinal()),
+                    CommandDeadline.argument(context)));
+            args.addAll(telling);
+            return redis.execute(ROOM_LEAVE, keys, args).next();
+        }).onErrorMap(CommandDeadline::asTimeout).timeout(timeout).map(r -> {
             List<?> l = (List<?>) r;
             return new Left(((Number) l.get(0)).longValue(), ((Number) l.get(1)).longValue());
         });

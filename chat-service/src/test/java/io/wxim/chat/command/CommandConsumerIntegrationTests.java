@@ -149,6 +149,28 @@ class CommandConsumerIntegrationTests {
         assertThat(handled.get("fresh")).isGreaterThan(Duration.ofSeconds(3)).isLessThanOrEqualTo(Duration.ofMillis(8_500));
     }
 
+    /**
+     * A command's work runs with its deadline on Redis's clock in its context ({@link CommandDeadline}): its entry's
+     * millisecond plus {@code command-deadline}, whenever this instance takes it; a DISCONNECT's has none (it runs
+     * whatever its age, and so do its steps).
+     */
+    @Test
+    void aCommandsWorkCarriesItsDeadline_theEntrysTimePlusTheCommandDeadline_butADisconnectsDoesNot() {
+        long added = System.currentTimeMillis() - 2_000; // the embedded or containerized Redis runs on this machine's clock
+        addAt(added, command(Command.Event.FRAME, "frame"));
+        addAt(added + 1, command(Command.Event.CONNECT, "connect"));
+        addAt(added + 2, command(Command.Event.DISCONNECT, "disconnect"));
+        Map<String, String> seen = new ConcurrentHashMap<>();
+        start((cmd, budget) -> Mono.deferContextual(context -> Mono.fromRunnable(
+                () -> seen.put(cmd.conn(), CommandDeadline.argument(context)))));
+
+        await().atMost(WAIT).untilAsserted(() -> assertThat(seen).hasSize(3));
+        long deadline = ChatProperties.defaults().commandDeadline().toMillis();
+        assertThat(seen).containsEntry("frame", String.valueOf(added + deadline))
+                .containsEntry("connect", String.valueOf(added + 1 + deadline))
+                .containsEntry("disconnect", CommandDeadline.NONE);
+    }
+
     /** The command stream with nothing in it and the consumer group reading from its start. */
     private void emptyStream() {
         redis.delete(RedisNames.COMMAND_STREAM).block(WAIT);

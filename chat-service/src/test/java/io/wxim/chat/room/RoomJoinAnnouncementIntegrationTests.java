@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.wxim.chat.TestRedis;
+import io.wxim.chat.command.CommandDeadline;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.message.HistoryClient;
 import io.wxim.chat.presence.PresenceFrames;
@@ -29,11 +30,13 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.web.reactive.function.client.WebClient;
+import reactor.core.Exceptions;
 import reactor.core.publisher.Mono;
 
 /**
@@ -223,6 +226,41 @@ class RoomJoinAnnouncementIntegrationTests {
 
         assertThat(redis.opsForSet().isMember(RedisNames.CROWDED, crowdedRoom).block(WAIT)).as("marked by the step").isTrue();
         assertThat(inCrowded.poll(300, TimeUnit.MILLISECONDS)).as("no per-user frame above the threshold").isNull();
+    }
+
+    /**
+     * A join's first attempt inserts the membership and its step is held up on the way to Redis past the command's
+     * deadline; the retry marks the user online (memberJoined), then the user leaves (memberLeft, out of the online
+     * set); then the late step reaches Redis. Fenced with its command's deadline ({@link CommandDeadline}) it fails and
+     * changes nothing: the user, no longer a member, is not put back in the room's online set and the room is told
+     * nothing. Unfenced, it did both (a member shown online and joined who is not one). The retry and the leave run
+     * inside their own (future) deadlines.
+     */
+    @Test
+    void aJoinStepThatReachesRedisAfterItsDeadline_changesNothing_afterItsRetryAndALeave() throws Exception {
+        UserRef cy = new UserRef("uc" + run, "Cy", null);
+        String room = roomWithOneOnline("jc" + run);
+        presence.connect(cy, "gw-c" + run, "c1" + run, List.of(Conversations.LOBBY), "", true).block(WAIT);
+        LinkedBlockingQueue<String> inRoom = listen(room);
+        // the first attempt's deadline, passed when its step arrives (this Redis runs on this machine's clock)
+        long firstDeadline = System.currentTimeMillis() - 1_000;
+        repository.addMember(room, cy.id(), System.currentTimeMillis()).block(WAIT); // the first attempt's insert
+        ClientFrame.Join join = new ClientFrame.Join("j", room);
+        commands(deliveries, props).join(command(cy, "c1", 2, join), join)
+                .contextWrite(CommandDeadline.of(System.currentTimeMillis() + 8_000)).block(WAIT); // the retry
+        assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.MemberJoined(room, cy, 2));
+        ClientFrame.Leave leave = new ClientFrame.Leave("l", room);
+        commands(deliveries, props).leave(command(cy, "c1", 3, leave), leave)
+                .contextWrite(CommandDeadline.of(System.currentTimeMillis() + 8_000)).block(WAIT);
+        assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.MemberLeft(room, cy, 1));
+
+        Throwable late = catchThrowable(() -> presence.markOnline(room, cy.id(), true, PresenceFrames.joined(cy, codec::encode))
+                .contextWrite(CommandDeadline.of(firstDeadline)).block(WAIT)); // the first attempt's step, late
+        assertThat(Exceptions.unwrap(late)).as("the late step fails, its time run out").isInstanceOf(TimeoutException.class);
+        assertThat(late).rootCause().hasMessageStartingWith("LATE");
+        assertThat(inRoom.poll(300, TimeUnit.MILLISECONDS)).as("no memberJoined").isNull();
+        assertThat(redis.opsForSet().isMember(RedisNames.online(room), cy.id()).block(WAIT)).as("not online in it").isFalse();
+        assertThat(presence.onlineCount(room).block(WAIT)).isEqualTo(1L);
     }
 
     /** A connect of {@code user} with the lobby and {@code room}, announcing as a CONNECT does. */

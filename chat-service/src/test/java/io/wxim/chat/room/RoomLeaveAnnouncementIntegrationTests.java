@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.wxim.chat.TestRedis;
+import io.wxim.chat.command.CommandDeadline;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.message.HistoryClient;
 import io.wxim.chat.presence.LeaveNews;
@@ -30,11 +31,13 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.web.reactive.function.client.WebClient;
+import reactor.core.Exceptions;
 import reactor.core.publisher.Mono;
 
 /**
@@ -236,6 +239,49 @@ class RoomLeaveAnnouncementIntegrationTests {
 
         presence.markOnline(room, ivy.id(), true, PresenceFrames.joined(ivy, codec::encode)).block(WAIT); // a rejoin
         assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.MemberJoined(room, ivy, 2));
+    }
+
+    /**
+     * A leave's first attempt removes the membership and its step is held up on the way to Redis past the command's
+     * deadline; the retry finishes the leave (memberLeft) and the user joins again (memberJoined, back in the online
+     * set); then the late step reaches Redis. Fenced with its command's deadline ({@link CommandDeadline}) it fails
+     * and changes nothing: the member stays online in the room, the room is told nothing, no gateway unsubscribes.
+     * Unfenced, it took the member out of the online set, told memberLeft and unsubscribed the user's gateways, so
+     * the member's connections stopped receiving the room. Every step of the retry and the rejoin runs inside its own
+     * (future) deadline, so a fence lets a step in time run.
+     */
+    @Test
+    void aLeaveStepThatReachesRedisAfterItsDeadline_changesNothing_afterItsRetryAndARejoin() throws Exception {
+        UserRef kim = new UserRef("uk" + run, "Kim", null);
+        String room = memberRoom(kim, 1);
+        String node = "gw-k" + run;
+        presence.connect(kim, node, "k1" + run, List.of(Conversations.LOBBY, room), "", true).block(WAIT);
+        LinkedBlockingQueue<String> inRoom = testRedis.listen(RedisNames.convChannel(room));
+        LinkedBlockingQueue<String> atNode = testRedis.listen(RedisNames.nodeChannel(node));
+        // the first attempt's deadline, passed when its step arrives (this Redis runs on this machine's clock)
+        long firstDeadline = System.currentTimeMillis() - 1_000;
+        repository.removeMember(room, kim.id()).block(WAIT); // the first attempt's removal; its step is held up
+        ClientFrame.Leave leave = new ClientFrame.Leave("lv", room);
+
+        Command retry = new Command(Command.Event.FRAME, node, "k1" + run, 2, kim, leave);
+        assertThat(catchThrowable(() -> commands(deliveries, props).leave(retry, leave)
+                .contextWrite(CommandDeadline.of(System.currentTimeMillis() + 8_000)).block(WAIT)))
+                .isInstanceOf(ProtocolException.class); // not_found, after finishing the leave
+        assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.MemberLeft(room, kim, 1));
+        assertThat(codec.read(next(atNode), NodeMessage.class).kind()).isEqualTo(NodeMessage.Kind.UNSUBSCRIBE);
+        repository.addMember(room, kim.id(), 2L).block(WAIT); // the rejoin
+        presence.markOnline(room, kim.id(), true, PresenceFrames.joined(kim, codec::encode))
+                .contextWrite(CommandDeadline.of(System.currentTimeMillis() + 8_000)).block(WAIT);
+        assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.MemberJoined(room, kim, 2));
+
+        Throwable late = catchThrowable(() -> presence.leave(room, kim.id(), LeaveNews.of(kim, room, "k1" + run, deliveries))
+                .contextWrite(CommandDeadline.of(firstDeadline)).block(WAIT)); // the first attempt's step, late
+        assertThat(Exceptions.unwrap(late)).as("the late step fails, its time run out").isInstanceOf(TimeoutException.class);
+        assertThat(late).rootCause().hasMessageStartingWith("LATE");
+        assertThat(inRoom.poll(300, TimeUnit.MILLISECONDS)).as("no memberLeft").isNull();
+        assertThat(atNode.poll(100, TimeUnit.MILLISECONDS)).as("no unsubscribe, no left").isNull();
+        assertThat(redis.opsForSet().isMember(RedisNames.online(room), kim.id()).block(WAIT)).as("still online in it").isTrue();
+        assertThat(presence.onlineCount(room).block(WAIT)).isEqualTo(2L);
     }
 
     private void assertUnsubscribe(LinkedBlockingQueue<String> node, String room, long leaves) throws InterruptedException {
