@@ -36,6 +36,11 @@ public final class TestRedis implements AfterEachCallback {
         return template;
     }
 
+    /** Redis's clock now ({@code TIME}, milliseconds): what its scripts' {@code TIME} and stream entry ids read. */
+    public long redisMillis() {
+        return template.execute(connection -> connection.serverCommands().time(TimeUnit.MILLISECONDS)).next().block(WAIT);
+    }
+
     /** What is published on {@code channel} from now on: subscribed before this returns. */
     public LinkedBlockingQueue<String> listen(String channel) {
         LinkedBlockingQueue<String> received = new LinkedBlockingQueue<>();

@@ -238,28 +238,28 @@ class RoomJoinAnnouncementIntegrationTests {
      */
     @Test
     void aJoinStepThatReachesRedisAfterItsDeadline_changesNothing_afterItsRetryAndALeave() throws Exception {
-        UserRef cy = new UserRef("uc" + run, "Cy", null);
-        String room = roomWithOneOnline("jc" + run);
-        presence.connect(cy, "gw-c" + run, "c1" + run, List.of(Conversations.LOBBY), "", true).block(WAIT);
+        UserRef jo = new UserRef("uj" + run, "Jo", null);
+        String room = roomWithOneOnline("jj" + run);
+        presence.connect(jo, "gw-j" + run, "j1" + run, List.of(Conversations.LOBBY), "", true).block(WAIT);
         LinkedBlockingQueue<String> inRoom = listen(room);
-        // the first attempt's deadline, passed when its step arrives (this Redis runs on this machine's clock)
-        long firstDeadline = System.currentTimeMillis() - 1_000;
-        repository.addMember(room, cy.id(), System.currentTimeMillis()).block(WAIT); // the first attempt's insert
+        // the first attempt's deadline, passed when its step arrives (on Redis's clock, as the fence reads it)
+        long firstDeadline = testRedis.redisMillis() - 1_000;
+        repository.addMember(room, jo.id(), System.currentTimeMillis()).block(WAIT); // the first attempt's insert
         ClientFrame.Join join = new ClientFrame.Join("j", room);
-        commands(deliveries, props).join(command(cy, "c1", 2, join), join)
-                .contextWrite(CommandDeadline.of(System.currentTimeMillis() + 8_000)).block(WAIT); // the retry
-        assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.MemberJoined(room, cy, 2));
+        commands(deliveries, props).join(command(jo, "j1", 2, join), join)
+                .contextWrite(CommandDeadline.of(testRedis.redisMillis() + 8_000)).block(WAIT); // the retry
+        assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.MemberJoined(room, jo, 2));
         ClientFrame.Leave leave = new ClientFrame.Leave("l", room);
-        commands(deliveries, props).leave(command(cy, "c1", 3, leave), leave)
-                .contextWrite(CommandDeadline.of(System.currentTimeMillis() + 8_000)).block(WAIT);
-        assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.MemberLeft(room, cy, 1));
+        commands(deliveries, props).leave(command(jo, "j1", 3, leave), leave)
+                .contextWrite(CommandDeadline.of(testRedis.redisMillis() + 8_000)).block(WAIT);
+        assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.MemberLeft(room, jo, 1));
 
-        Throwable late = catchThrowable(() -> presence.markOnline(room, cy.id(), true, PresenceFrames.joined(cy, codec::encode))
+        Throwable late = catchThrowable(() -> presence.markOnline(room, jo.id(), true, PresenceFrames.joined(jo, codec::encode))
                 .contextWrite(CommandDeadline.of(firstDeadline)).block(WAIT)); // the first attempt's step, late
         assertThat(Exceptions.unwrap(late)).as("the late step fails, its time run out").isInstanceOf(TimeoutException.class);
         assertThat(late).rootCause().hasMessageStartingWith("LATE");
         assertThat(inRoom.poll(300, TimeUnit.MILLISECONDS)).as("no memberJoined").isNull();
-        assertThat(redis.opsForSet().isMember(RedisNames.online(room), cy.id()).block(WAIT)).as("not online in it").isFalse();
+        assertThat(redis.opsForSet().isMember(RedisNames.online(room), jo.id()).block(WAIT)).as("not online in it").isFalse();
         assertThat(presence.onlineCount(room).block(WAIT)).isEqualTo(1L);
     }
 

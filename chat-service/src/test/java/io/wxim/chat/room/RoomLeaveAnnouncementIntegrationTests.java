@@ -258,20 +258,20 @@ class RoomLeaveAnnouncementIntegrationTests {
         presence.connect(kim, node, "k1" + run, List.of(Conversations.LOBBY, room), "", true).block(WAIT);
         LinkedBlockingQueue<String> inRoom = testRedis.listen(RedisNames.convChannel(room));
         LinkedBlockingQueue<String> atNode = testRedis.listen(RedisNames.nodeChannel(node));
-        // the first attempt's deadline, passed when its step arrives (this Redis runs on this machine's clock)
-        long firstDeadline = System.currentTimeMillis() - 1_000;
+        // the first attempt's deadline, passed when its step arrives (on Redis's clock, as the fence reads it)
+        long firstDeadline = testRedis.redisMillis() - 1_000;
         repository.removeMember(room, kim.id()).block(WAIT); // the first attempt's removal; its step is held up
         ClientFrame.Leave leave = new ClientFrame.Leave("lv", room);
 
         Command retry = new Command(Command.Event.FRAME, node, "k1" + run, 2, kim, leave);
         assertThat(catchThrowable(() -> commands(deliveries, props).leave(retry, leave)
-                .contextWrite(CommandDeadline.of(System.currentTimeMillis() + 8_000)).block(WAIT)))
+                .contextWrite(CommandDeadline.of(testRedis.redisMillis() + 8_000)).block(WAIT)))
                 .isInstanceOf(ProtocolException.class); // not_found, after finishing the leave
         assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.MemberLeft(room, kim, 1));
         assertThat(codec.read(next(atNode), NodeMessage.class).kind()).isEqualTo(NodeMessage.Kind.UNSUBSCRIBE);
         repository.addMember(room, kim.id(), 2L).block(WAIT); // the rejoin
         presence.markOnline(room, kim.id(), true, PresenceFrames.joined(kim, codec::encode))
-                .contextWrite(CommandDeadline.of(System.currentTimeMillis() + 8_000)).block(WAIT);
+                .contextWrite(CommandDeadline.of(testRedis.redisMillis() + 8_000)).block(WAIT);
         assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.MemberJoined(room, kim, 2));
 
         Throwable late = catchThrowable(() -> presence.leave(room, kim.id(), LeaveNews.of(kim, room, "k1" + run, deliveries))
