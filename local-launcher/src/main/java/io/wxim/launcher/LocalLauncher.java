@@ -20,7 +20,8 @@ import java.util.Optional;
  * an embedded MongoDB-compatible server (mongo-java-server with its H2 file backend, so history survives restarts),
  * auth, history, chat and one gateway with dev login enabled, and WeChat login pointed at an in-process
  * {@link FakeWeChatServer} (any code {@code code-<anything>} logs in; fake appid, AppSecret and session_key vault key
- * are made up at each start). Setting {@code REDIS_HOST}/{@code REDIS_PORT} or {@code MONGODB_URI} uses those servers
+ * are made up at each start), or at WeChat itself with {@code WECHAT_APPID} and {@code WECHAT_SECRET} set
+ * ({@link WeChatLogin}). Setting {@code REDIS_HOST}/{@code REDIS_PORT} or {@code MONGODB_URI} uses those servers
  * instead. LOCAL ONLY: dev login lets anyone sign in as any nickname, and so does the fake WeChat.
  *
  * <p>Environment: {@code WXIM_DATA} (data directory, default {@code ./.local-data}), {@code WXIM_PORT} (gateway,
@@ -59,6 +60,7 @@ public final class LocalLauncher {
 
     private static void start(Started running, Path data, long started) throws IOException {
         int gatewayPort = Integer.parseInt(env("WXIM_PORT", "8080"));
+        Optional<WeChatLogin.Real> realWeChat = WeChatLogin.real(System::getenv); // checked before anything starts
         String redisHost = System.getenv("REDIS_HOST");
         int redisPort;
         if (redisHost == null) {
@@ -83,13 +85,20 @@ public final class LocalLauncher {
         }
 
         SecureRandom random = new SecureRandom();
-        FakeWeChatServer wechat = FakeWeChatServer.start("wx" + HexFormat.of().formatHex(randomBytes(random, 8)),
-                HexFormat.of().formatHex(randomBytes(random, 16)));
-        running.wechat = wechat;
-
         Map<String, String> extra = new LinkedHashMap<>();
         extra.put("im.gateway.allowed-origins", "http://localhost:" + gatewayPort + ",http://127.0.0.1:" + gatewayPort);
-        extra.putAll(fakeWeChatLogin(wechat, random));
+        String weChatLine;
+        if (realWeChat.isPresent()) {
+            extra.putAll(WeChatLogin.real(realWeChat.get(), randomBytes(random, 32)));
+            weChatLine = "login goes to WeChat for mini-program " + realWeChat.get().appId() + ": its wx.login() codes log in";
+        } else {
+            FakeWeChatServer wechat = FakeWeChatServer.start("wx" + HexFormat.of().formatHex(randomBytes(random, 8)),
+                    HexFormat.of().formatHex(randomBytes(random, 16)));
+            running.wechat = wechat;
+            extra.putAll(WeChatLogin.fake(wechat, randomBytes(random, 32)));
+            weChatLine = "login goes to a local fake WeChat at " + wechat.baseUrl() + ": any code `code-<anything>` logs in"
+                    + " (" + WeChatLogin.APP_ID + " and " + WeChatLogin.SECRET + " set: the real one)";
+        }
         extra.put("im.auth.encryption.key-encryption-key", localKeyEncryptionKey(data, random));
 
         running.system = LocalSystem.start(new LocalSystem.Options(redisHost, redisPort, mongoUri, "im_",
@@ -100,28 +109,10 @@ public final class LocalLauncher {
         System.out.printf("%n  wxim is running (started in %d ms). LOCAL ONLY: dev login is enabled.%n"
                         + "  Open      http://localhost:%d/%n"
                         + "  WebSocket ws://localhost:%d/ws   API http://localhost:%d/api/**%n"
-                        + "  WeChat    login goes to a local fake WeChat at %s: any code `code-<anything>` logs in%n"
+                        + "  WeChat    %s%n"
                         + "  Data      %s   (Redis %s:%d, Mongo %s)%n"
                         + "  Stop with Ctrl+C.%n%n",
-                millis, gatewayPort, gatewayPort, gatewayPort, wechat.baseUrl(), data, redisHost, redisPort, mongoUri);
-    }
-
-    /**
-     * auth-service's WeChat login settings for the fake: its URL, its made-up appid and AppSecret, and a fresh
-     * session_key vault key (so session keys sealed in an earlier run no longer open; they are only kept for 3 days).
-     * The file variants are blanked so that WECHAT_SECRET_FILE / WECHAT_VAULT_KEY_FILE in the developer's environment
-     * cannot clash with these.
-     */
-    private static Map<String, String> fakeWeChatLogin(FakeWeChatServer wechat, SecureRandom random) {
-        Map<String, String> props = new LinkedHashMap<>();
-        props.put("im.auth.wechat.enabled", "true");
-        props.put("im.auth.wechat.base-url", wechat.baseUrl());
-        props.put("im.auth.wechat.app-id", wechat.appId());
-        props.put("im.auth.wechat.secret", wechat.secret());
-        props.put("im.auth.wechat.secret-file", "");
-        props.put("im.auth.wechat.vault-key", Base64.getEncoder().encodeToString(randomBytes(random, 32)));
-        props.put("im.auth.wechat.vault-key-file", "");
-        return props;
+                millis, gatewayPort, gatewayPort, gatewayPort, weChatLine, data, redisHost, redisPort, mongoUri);
     }
 
     /**

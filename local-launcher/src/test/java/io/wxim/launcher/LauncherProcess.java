@@ -64,6 +64,9 @@ final class LauncherProcess implements AutoCloseable {
         builder.environment().put("WXIM_PORT", String.valueOf(port));
         builder.environment().put("WXIM_REDIS_PORT", String.valueOf(TestInfra.freePort()));
         builder.environment().put("WXIM_MONGO_PORT", String.valueOf(TestInfra.freePort()));
+        // the fake WeChat unless a test asks otherwise, whatever the environment running the tests holds
+        builder.environment().remove(WeChatLogin.APP_ID);
+        builder.environment().remove(WeChatLogin.SECRET);
         builder.environment().putAll(env);
         return new LauncherProcess(builder.start(), port, data);
     }

@@ -43,6 +43,13 @@ class LocalLauncherSmokeIT {
                     .POST(HttpRequest.BodyPublishers.ofString("{\"nickname\":\"smoke\"}")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(login.statusCode()).as(login.body()).isEqualTo(200);
             String token = login.body().replaceAll(".*\"accessToken\":\"([^\"]+)\".*", "$1");
+            // WeChat login goes to the launcher's fake WeChat: a code-<anything> code signs in
+            assertThat(launcher.output()).contains("login goes to a local fake WeChat");
+            HttpResponse<String> wechat = http.send(HttpRequest.newBuilder(URI.create(base + "/api/auth/wechat/login"))
+                    .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"code\":\"code-smoke\"}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(wechat.statusCode()).as(wechat.body()).isEqualTo(200);
+            assertThat(wechat.body()).contains("\"accessToken\"");
             try (WsClient client = WsClient.connect(http, port, token)) {
                 assertThat(client.await(ServerFrame.Welcome.class).user().nickname()).isEqualTo("smoke");
                 client.send("{\"type\":\"rooms\",\"rid\":\"r1\"}");
@@ -83,6 +90,20 @@ class LocalLauncherSmokeIT {
             launcher.terminate(); // SIGTERM: the launcher's shutdown hook stops services, Mongo and redis-server
             assertThat(launcher.awaitExit(Duration.ofSeconds(60))).as("stopped within 60s:%n%s", launcher.output()).isTrue();
             assertThat(launcher.output().lines().filter(line -> line.contains(" ERROR "))).as("ERROR lines").isEmpty();
+        }
+    }
+
+    /** Real WeChat login needs the appid and the AppSecret: one without the other stops the start, saying so. */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void anAppIdWithoutItsAppSecret_isRefusedBeforeAnythingStarts() throws Exception {
+        try (LauncherProcess launcher = LauncherProcess.start(Files.createTempDirectory("wxim-smoke-wechat"),
+                Map.of(WeChatLogin.APP_ID, "wx0123456789abcdef"), false)) {
+            assertThat(launcher.awaitExit(Duration.ofSeconds(45))).as("exited:%n%s", launcher.output()).isTrue();
+            assertThat(launcher.exitValue()).isEqualTo(1);
+            assertThat(launcher.output()).contains("wxim did not start")
+                    .contains("set both WECHAT_APPID and WECHAT_SECRET").contains("WECHAT_SECRET is missing")
+                    .doesNotContain("redis-server stopped");
         }
     }
 }
