@@ -10,6 +10,8 @@
 #   SERVER_JAVA_OPTS="..."              extra JVM options for the launcher and the second gateway (e.g. a JIT setting)
 #   ONLY="direct-wxim-overload"         overload and recovery (not in a session; also fanout1000-wxim-overload;
 #                                       OVERLOAD_RATES=r1,r2,... its steps)
+#   SERVER_CPU=0 BENCH_CPU=1            the servers' and the generator's cores (taskset lists, e.g. 0-3 and 6-7)
+#   MONGODB_URI=mongodb://...           a MongoDB you run instead of the launcher's embedded store
 #
 # Needs: the jars (mvn -B -q -DskipTests package -pl local-launcher,gateway-service,bench -am), node + npm ci in
 # bench/socketio-peer, taskset (util-linux). Run it on a quiet machine: nothing else busy.
