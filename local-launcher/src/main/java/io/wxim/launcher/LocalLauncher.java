@@ -53,7 +53,8 @@ public final class LocalLauncher {
         } catch (IOException | RuntimeException | Error e) {
             // A message, not a stack trace; the embedded servers' threads would keep the JVM alive: exit with an error
             // (the hook stops what has started).
-            System.err.println("wxim did not start: " + (e instanceof IOException ? e.getMessage() : e.toString()));
+            System.err.println("wxim did not start: "
+                    + (e instanceof IOException || e.getClass() == IllegalArgumentException.class ? e.getMessage() : e.toString()));
             System.exit(1);
         }
     }
@@ -97,7 +98,7 @@ public final class LocalLauncher {
             running.wechat = wechat;
             extra.putAll(WeChatLogin.fake(wechat, randomBytes(random, 32)));
             weChatLine = "login goes to a local fake WeChat at " + wechat.baseUrl() + ": any code `code-<anything>` logs in"
-                    + " (" + WeChatLogin.APP_ID + " and " + WeChatLogin.SECRET + " set: the real one)";
+                    + " (set " + WeChatLogin.APP_ID + " and " + WeChatLogin.SECRET + " for the real WeChat)";
         }
         extra.put("im.auth.encryption.key-encryption-key", localKeyEncryptionKey(data, random));
 

@@ -28,13 +28,30 @@ class WeChatLoginTests {
         Map<String, String> props = WeChatLogin.real(real, VAULT_KEY);
 
         assertThat(props).containsEntry("im.auth.wechat.enabled", "true")
+                .containsEntry("im.auth.wechat.base-url", "https://api.weixin.qq.com") // whatever the environment says
                 .containsEntry("im.auth.wechat.app-id", "wx0123456789abcdef")
                 .containsEntry("im.auth.wechat.secret", "0123456789abcdef0123456789abcdef")
                 .containsEntry("im.auth.wechat.secret-file", "")
                 .containsEntry("im.auth.wechat.vault-key", Base64.getEncoder().encodeToString(VAULT_KEY))
-                .containsEntry("im.auth.wechat.vault-key-file", "")
-                .doesNotContainKey("im.auth.wechat.base-url");
+                .containsEntry("im.auth.wechat.vault-key-file", "");
         assertThat(real.toString()).as("the AppSecret never printed").doesNotContain("0123456789abcdef0123456789abcdef");
+    }
+
+    @Test
+    void theAppSecretAsAFile_isPassedOn_andTheInlineOneBlanked() {
+        WeChatLogin.Real real = WeChatLogin.real(Map.of("WECHAT_APPID", "wx0123456789abcdef",
+                "WECHAT_SECRET_FILE", "/run/secrets/wechat-secret")::get).orElseThrow();
+
+        assertThat(WeChatLogin.real(real, VAULT_KEY)).containsEntry("im.auth.wechat.secret-file", "/run/secrets/wechat-secret")
+                .containsEntry("im.auth.wechat.secret", "");
+    }
+
+    @Test
+    void bothAppSecretForms_orAnAppIdAuthServiceWouldRefuse_areRefusedBeforeAnythingStarts() {
+        assertThatThrownBy(() -> WeChatLogin.real(Map.of("WECHAT_APPID", "wx0123456789abcdef", "WECHAT_SECRET", "s",
+                "WECHAT_SECRET_FILE", "/f")::get)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not both");
+        assertThatThrownBy(() -> WeChatLogin.real(Map.of("WECHAT_APPID", "WX0123456789ABCDEF", "WECHAT_SECRET", "s")::get))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a mini-program AppID");
     }
 
     @Test
