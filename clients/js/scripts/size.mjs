@@ -1,6 +1,6 @@
 // Measures what users load: bytes and gzip -9 bytes of wxim.mjs and wxim.cjs. `--write` puts the table into
 // README.md between the <!-- size --> markers (test/size.test.mjs checks that it is up to date).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
@@ -22,7 +22,8 @@ export function stated(readme) {
     .map(([, file, bytes, gzip]) => ({ file, bytes: Number(bytes), gzip: Number(gzip) }));
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+// run as a script (also through a symlinked path), not imported by the test
+if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) {
   const rows = measure().map(({ file, bytes, gzip }) => `| \`${file}\` | ${bytes} | ${gzip} |`);
   const table = ['| file | bytes | gzip -9 bytes |', '|---|---|---|', ...rows].join('\n');
   console.log(table);
