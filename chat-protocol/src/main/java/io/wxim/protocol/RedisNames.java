@@ -30,6 +30,11 @@ public final class RedisNames {
     public static final String PAIR_EXPIRIES = PAIR_PREFIX + "expiries";
     /** Sorted set of user ids in a pair session who went offline, by the end of their grace period (epoch ms). */
     public static final String PAIR_LOST = PAIR_PREFIX + "lost";
+    /**
+     * Sorted set of pair sessions (conv) started in Redis, by when a sweep records them durably and tells both users
+     * {@code pairStarted} if their accept has not (epoch ms); the accept removes its entry once it did both.
+     */
+    public static final String PAIR_UNRECORDED = PAIR_PREFIX + "unrecorded";
 
     // auth-service keys
     private static final String REFRESH = "im:auth:refresh:";

@@ -116,7 +116,7 @@ public record ChatProperties(
     /**
      * @param requestTtl    a pair request not answered in this time expires (both sides get pairRequestClosed)
      * @param grace         a user in a pair session who is offline this long ends it (the peer gets peer_offline)
-     * @param sweepInterval how often expired requests and lost peers are looked for (each instance; claims are atomic)
+     * @param sweepInterval how often expired requests, lost peers and unrecorded sessions are looked for (each instance; claims are atomic)
      * @param maxOutgoing   pending requests one user may have sent
      * @param maxIncoming   pending requests one user may be waiting to answer (both bound an accept's one Redis step,
      *                      which closes and tells every other request of its two users: about 4 hash reads and 2

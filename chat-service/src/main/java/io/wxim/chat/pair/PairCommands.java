@@ -17,6 +17,8 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
 import reactor.core.publisher.Mono;
 
@@ -28,6 +30,7 @@ import reactor.core.publisher.Mono;
  */
 @Service
 public class PairCommands {
+    private static final Logger log = LoggerFactory.getLogger(PairCommands.class);
     private static final char[] ID_CHARS = "abcdefghijkmnpqrstuvwxyz23456789".toCharArray();
 
     private final PairRepository pairs;
@@ -121,7 +124,8 @@ public class PairCommands {
 
     /**
      * Records both members durably, then tells both users that the session started (a retried accept tells them
-     * again; the other requests the accept closed were told in its step).
+     * again; the other requests the accept closed were told in its step), then takes the session off the sweep's list
+     * ({@link UnrecordedPairSweeper}: if this accept fails before that and is not retried, the sweep does both).
      */
     private Mono<NodeMessage> started(Command cmd, ClientFrame.PairAccept frame, PairRepository.AcceptResult result, long now) {
         UserRef me = cmd.user();
@@ -133,6 +137,11 @@ public class PairCommands {
                     return deliveries.toEach(List.of(
                                     new UserFrames(frame.from(), new ServerFrame.PairStarted(null, conv, me)),
                                     new UserFrames(me.id(), cmd.conn(), new ServerFrame.PairStarted(null, conv, requester))))
+                            .then(pairs.recorded(conv).onErrorResume(e -> {
+                                // the session is recorded and told; the sweep tells both again later (a duplicate)
+                                log.warn("pair session not taken off the sweep's list: conversationId={} error={}", conv, e.toString());
+                                return Mono.empty();
+                            }))
                             .thenReturn(deliveries.reply(cmd, new ServerFrame.PairStarted(frame.rid(), conv, requester)));
                 });
     }

@@ -14,7 +14,8 @@ import reactor.core.publisher.Mono;
  * A pair session starts in Redis ({@code pair_accept.lua}) and is then recorded in MongoDB (both users' memberships,
  * which the welcome and the conversation list read). An accept that failed between the two left an active session
  * neither user could see after a reload (the accepter got {@code unavailable}; the requester was never told). A
- * connect and the conversation list record such a session when they find it, so both users see it as active.
+ * connect and the conversation list record such a session when they find it, so both users see it as active; the
+ * users' open connections are told by {@link UnrecordedPairSweeper}.
  */
 @Component
 public class PairRecords {

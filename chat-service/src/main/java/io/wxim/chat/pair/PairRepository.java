@@ -35,6 +35,7 @@ public class PairRepository {
             Deliveries.TO_USERS_LIBRARY);
     private static final RedisScript<String> END = RedisScripts.load("redis/pair_end.lua", String.class,
             Deliveries.TO_USERS_LIBRARY);
+    private static final RedisScript<Long> CLAIM_UNRECORDED = RedisScripts.load("redis/pair_unrecorded_claim.lua", Long.class);
 
     /** Outcome of a request: {@code status} is created, pending (already), busy_self, busy_peer, too_many_out or too_many_in. */
     public record RequestResult(String status, long expiresAt, String conv) {
@@ -53,10 +54,16 @@ public class PairRepository {
 
     private final ReactiveStringRedisTemplate redis;
     private final Duration timeout;
+    /**
+     * How long after an accept's step a sweep may record and announce its session instead ({@link RedisNames#PAIR_UNRECORDED}):
+     * past the accept's deadline, so an accept still running is not told twice.
+     */
+    private final long recordAfterMillis;
 
     public PairRepository(ReactiveStringRedisTemplate redis, ChatProperties props) {
         this.redis = redis;
         this.timeout = props.redisTimeout();
+        this.recordAfterMillis = props.commandDeadline().plusSeconds(2).toMillis();
     }
 
     public Mono<RequestResult> request(String from, String to, long expiresAt, String conv, int maxOut, int maxIn, long now) {
@@ -129,9 +136,9 @@ public class PairRepository {
     private Mono<AcceptResult> accept(String target, String from, long now, long graceDeadline, List<String> telling) {
         List<String> keys = List.of(RedisNames.pairIncoming(target), RedisNames.pairOf(target), RedisNames.pairOf(from),
                 RedisNames.PAIR_EXPIRIES, RedisNames.connections(target), RedisNames.connections(from),
-                RedisNames.PAIR_LOST);
+                RedisNames.PAIR_LOST, RedisNames.PAIR_UNRECORDED);
         List<String> args = new ArrayList<>(List.of(target, from, String.valueOf(now), RedisNames.PAIR_PREFIX,
-                String.valueOf(graceDeadline)));
+                String.valueOf(graceDeadline), String.valueOf(now + recordAfterMillis)));
         args.addAll(telling);
         return redis.execute(ACCEPT, keys, args).next().timeout(timeout).map(PairRepository::acceptResult);
     }
@@ -223,6 +230,23 @@ public class PairRepository {
         List<String> args = new ArrayList<>(List.of(from, to, String.valueOf(now), events.prefix()));
         args.addAll(events.messages());
         return redis.execute(EXPIRE, keys, args).next().timeout(timeout).map(r -> r == 1L);
+    }
+
+    /** Up to {@code max} started sessions whose accept may not have recorded and announced them by {@code now}. */
+    public Flux<String> dueUnrecorded(long now, int max) {
+        return redis.opsForZSet().rangeByScore(RedisNames.PAIR_UNRECORDED, Range.closed(0.0, (double) now),
+                Limit.limit().count(max)).timeout(timeout);
+    }
+
+    /** Claims a due unrecorded session for this sweep until {@code retryAt} (then due again); true if claimed. */
+    public Mono<Boolean> claimUnrecorded(String conv, long now, long retryAt) {
+        return redis.execute(CLAIM_UNRECORDED, List.of(RedisNames.PAIR_UNRECORDED),
+                List.of(conv, String.valueOf(now), String.valueOf(retryAt))).next().timeout(timeout).map(r -> r == 1L);
+    }
+
+    /** The session {@code conv} is recorded in MongoDB and both users were told it started: no sweep for it. */
+    public Mono<Void> recorded(String conv) {
+        return redis.opsForZSet().remove(RedisNames.PAIR_UNRECORDED, conv).timeout(timeout).then();
     }
 
     /** Up to {@code max} users whose grace period has passed. */
