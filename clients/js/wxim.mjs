@@ -1011,8 +1011,10 @@ export class WximClient {
       this.conversations.delete(f.conv);
       this._convs.delete(f.conv);
       this._saveSeqs();
-    } else if (f.type === 'pairStarted') {
-      this.conversations.set(f.conv, { conv: f.conv, name: f.peer && f.peer.nickname, peer: f.peer, active: true, lastSeq: 0 });
+    } else if (f.type === 'pairStarted') { // may come twice for one session (protocol.md): keep what is known of it
+      const was = this.conversations.get(f.conv);
+      this.conversations.set(f.conv, { conv: f.conv, name: f.peer && f.peer.nickname, peer: f.peer, active: true,
+        lastSeq: (was && was.lastSeq) || 0 });
       this._know(f.conv, 0);
     } else if (f.type === 'pairEnded') {
       const c = this.conversations.get(f.conv);

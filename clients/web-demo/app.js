@@ -285,17 +285,19 @@
         renderRequests();
         event(state.current, `pair request ${f.reason}`);
         break;
-      case 'pairStarted':
+      case 'pairStarted': { // may come twice for one session: only a new one opens the chat
+        const fresh = state.activePair !== f.conv;
         state.requests.clear();
         state.activePair = f.conv;
         state.chats[f.conv] = { peer: f.peer, active: true };
         state.names[f.conv] = `1v1 · ${f.peer.nickname || f.peer.id}`;
         if (!(f.conv in state.lastSeq)) state.lastSeq[f.conv] = 0;
-        state.current = f.conv;
+        if (fresh) state.current = f.conv;
         renderRequests();
         renderChats();
         render();
         break;
+      }
       case 'pairEnded':
         if (state.chats[f.conv]) state.chats[f.conv].active = false;
         if (state.activePair === f.conv) state.activePair = null;

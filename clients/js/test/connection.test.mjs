@@ -206,6 +206,20 @@ test('a room joined or left on another device: `joined` / `left` events, and cli
   client.close();
 });
 
+test('pairStarted adds an active pair conversation; one again for a known session keeps its last seq', async () => {
+  const { transport, client } = setup([0]);
+  client.connect();
+  const s0 = transport.sockets[0];
+  s0.h.onMessage(JSON.stringify({ type: 'welcome', user: { id: 'u1' }, conversations: [{ conv: 'r:lobby', lastSeq: 0 },
+    { conv: 'p:known', peer: { id: 'u2' }, active: true, lastSeq: 5 }], heartbeatSeconds: 25 }));
+  s0.h.onMessage(JSON.stringify({ type: 'pairStarted', conv: 'p:known', peer: { id: 'u2', nickname: 'Bo' } }));
+  s0.h.onMessage(JSON.stringify({ type: 'pairStarted', conv: 'p:new', peer: { id: 'u3', nickname: 'Cy' } }));
+  assert.equal(client.conversations.get('p:known').lastSeq, 5);
+  assert.equal(client.conversations.get('p:known').active, true);
+  assert.deepEqual(client.conversations.get('p:new'), { conv: 'p:new', name: 'Cy', peer: { id: 'u3', nickname: 'Cy' }, active: true, lastSeq: 0 });
+  client.close();
+});
+
 test('events without rid are emitted; replies resolve their command only; markRead defaults to the newest delivered seq', async () => {
   const { transport, client } = setup([0]);
   client.connect();

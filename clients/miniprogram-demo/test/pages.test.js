@@ -249,6 +249,18 @@ test('pairing: a busy close of our request names no one as busy (it may be our o
   assert.equal(alicePair.data.notice, 'Request to Bob closed: a 1v1 session started');
 });
 
+test('pairing: pairStarted told again for the open session does not open its chat a second time', { timeout: 20000 }, async (t) => {
+  const { alice, bob } = await twoUsers(t);
+  const alicePair = await openPage('pair', alice);
+  const started = { type: 'pairStarted', conv: 'p:again', peer: { id: bob.client.user.id, nickname: 'Bob' } };
+
+  alicePair.onStarted(started);
+  alicePair.onStarted(started); // the server may tell a session twice (protocol.md, pairAccept)
+
+  assert.deepEqual(alicePair.data.active, { conv: 'p:again', name: 'Bob' });
+  assert.equal(alice.wx.navigations.filter((n) => n.url.startsWith('/pages/chat/index?conv=p%3Aagain')).length, 1);
+});
+
 test('pairing: request, decline, request again, accept, both in the p: chat, leave ends it for both', { timeout: 20000 }, async (t) => {
   const { server, alice, bob } = await twoUsers(t);
   const alicePair = await openPage('pair', alice);

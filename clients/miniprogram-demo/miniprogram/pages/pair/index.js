@@ -71,6 +71,7 @@ const def = {
   },
 
   onStarted(f) {
+    if (this.data.active && this.data.active.conv === f.conv) return; // told again (protocol.md): already open
     this.setData({ waiting: null, notice: '', active: { conv: f.conv, name: f.peer.nickname || f.peer.id } });
     this.openChat();
   },
