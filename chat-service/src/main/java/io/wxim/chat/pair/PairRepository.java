@@ -22,7 +22,7 @@ import reactor.core.publisher.Mono;
  * instances: two concurrent accepts cannot pair a user twice, and the accept that pairs two users removes all their
  * other waiting requests in the same step. Keys: {@link RedisNames#pairIncoming}, {@link RedisNames#pairOutgoing},
  * {@link RedisNames#pairOf}, {@link RedisNames#pairSession}, {@link RedisNames#PAIR_EXPIRIES},
- * {@link RedisNames#PAIR_LOST}.
+ * {@link RedisNames#PAIR_LOST}, {@link RedisNames#PAIR_UNRECORDED}.
  */
 @Repository
 public class PairRepository {
@@ -36,6 +36,8 @@ public class PairRepository {
     private static final RedisScript<String> END = RedisScripts.load("redis/pair_end.lua", String.class,
             Deliveries.TO_USERS_LIBRARY);
     private static final RedisScript<Long> CLAIM_UNRECORDED = RedisScripts.load("redis/pair_unrecorded_claim.lua", Long.class);
+    private static final RedisScript<Long> ANNOUNCE_UNRECORDED = RedisScripts.load("redis/pair_unrecorded_announce.lua",
+            Long.class, Deliveries.TO_USERS_LIBRARY);
 
     /** Outcome of a request: {@code status} is created, pending (already), busy_self, busy_peer, too_many_out or too_many_in. */
     public record RequestResult(String status, long expiresAt, String conv) {
@@ -242,6 +244,19 @@ public class PairRepository {
     public Mono<Boolean> claimUnrecorded(String conv, long now, long retryAt) {
         return redis.execute(CLAIM_UNRECORDED, List.of(RedisNames.PAIR_UNRECORDED),
                 List.of(conv, String.valueOf(now), String.valueOf(retryAt))).next().timeout(timeout).map(r -> r == 1L);
+    }
+
+    /**
+     * A sweep recorded {@code conv} (requester {@code a}, accepter {@code b}): in one step, if the session is still active
+     * for both, {@code told} (both users' {@code pairStarted}, requester first) is published; the entry goes either way.
+     * Emits true if told.
+     */
+    public Mono<Boolean> announceRecorded(String conv, String a, String b, Deliveries.InScript told) {
+        List<String> keys = new ArrayList<>(List.of(RedisNames.PAIR_UNRECORDED, RedisNames.pairOf(a), RedisNames.pairOf(b)));
+        keys.addAll(told.nodeKeys());
+        List<String> args = new ArrayList<>(List.of(conv, told.prefix()));
+        args.addAll(told.messages());
+        return redis.execute(ANNOUNCE_UNRECORDED, keys, args).next().timeout(timeout).map(r -> r == 1L);
     }
 
     /** The session {@code conv} is recorded in MongoDB and both users were told it started: no sweep for it. */

@@ -28,7 +28,9 @@ import reactor.core.publisher.Mono;
  * list recorded it, {@link PairRecords}, but told no open connection). Every chat instance sweeps each
  * {@code pair.sweep-interval}: a due entry is claimed by one sweep (its time moved on by {@link #RETRY}, so a sweep
  * that fails leaves it due again then), the session is read (ended meanwhile: the entry goes), recorded (idempotent),
- * both users are told, and the entry goes.
+ * and both users are told in the step that takes the entry off the list, if the session is still active for both.
+ * Times are this instance's clock and the accepting instance's: clocks apart by more than the 2 s between the accept's
+ * deadline and its entry's time may get a session told twice.
  */
 @Component
 class UnrecordedPairSweeper extends PeriodicTask {
@@ -36,6 +38,8 @@ class UnrecordedPairSweeper extends PeriodicTask {
     private static final int BATCH = 100;
     /** A claimed entry is due again this long after its claim, should the sweep that claimed it fail. */
     static final Duration RETRY = Duration.ofSeconds(10);
+    /** One entry's work at most (its MongoDB write and Redis calls), below {@link #RETRY}. */
+    private static final Duration WORK_LIMIT = Duration.ofSeconds(8);
 
     private final PairRepository pairs;
     private final DirectService directs;
@@ -58,15 +62,22 @@ class UnrecordedPairSweeper extends PeriodicTask {
         return sweepOnce();
     }
 
-    /** One pass over the due entries; a failed entry is logged and due again after {@link #RETRY}. */
+    /**
+     * One pass over the due entries; a failed entry is logged and due again after {@link #RETRY}. Each entry's claim
+     * takes the time when its turn comes, and its work is bounded below {@link #RETRY}, so no other sweep claims it
+     * while this one still works on it.
+     */
     Mono<Void> sweepOnce() {
-        long now = clock.millis();
-        return pairs.dueUnrecorded(now, BATCH)
-                .concatMap(conv -> pairs.claimUnrecorded(conv, now, now + RETRY.toMillis())
-                        .filter(claimed -> claimed)
-                        .flatMap(claimed -> pairs.session(conv).map(Optional::of).defaultIfEmpty(Optional.empty()))
-                        .flatMap(session -> session.isEmpty() ? pairs.recorded(conv) // ended meanwhile
-                                : recordAndAnnounce(conv, session.get(), now))
+        return pairs.dueUnrecorded(clock.millis(), BATCH)
+                .concatMap(conv -> Mono.defer(() -> {
+                            long now = clock.millis();
+                            return pairs.claimUnrecorded(conv, now, now + RETRY.toMillis())
+                                    .filter(claimed -> claimed)
+                                    .flatMap(claimed -> pairs.session(conv).map(Optional::of).defaultIfEmpty(Optional.empty()))
+                                    .flatMap(session -> session.isEmpty() ? pairs.recorded(conv) // ended meanwhile
+                                            : recordAndAnnounce(conv, session.get(), now));
+                        })
+                        .timeout(WORK_LIMIT)
                         .onErrorResume(e -> {
                             log.warn("pair session not recorded by the sweep, tried again later: conversationId={} error={}",
                                     conv, e.toString());
@@ -75,6 +86,10 @@ class UnrecordedPairSweeper extends PeriodicTask {
                 .then();
     }
 
+    /**
+     * Records the session (idempotent), then tells both users in the step that takes it off the list, only if it is
+     * still active for both: one that ended while it was being recorded (its peer told pairEnded) is not announced.
+     */
     private Mono<Void> recordAndAnnounce(String conv, Map<String, String> session, long now) {
         String requester = session.get("a");
         String accepter = session.get("b");
@@ -83,12 +98,12 @@ class UnrecordedPairSweeper extends PeriodicTask {
         }
         return directs.recordMembers(conv, requester, accepter, startedAt(session, now))
                 .then(profiles.findAll(List.of(requester, accepter)))
-                .flatMap(found -> deliveries.toEach(List.of(
+                .flatMap(found -> pairs.announceRecorded(conv, requester, accepter, deliveries.inScript(List.of(
                         new UserFrames(requester, new ServerFrame.PairStarted(null, conv, profile(found, accepter))),
-                        new UserFrames(accepter, new ServerFrame.PairStarted(null, conv, profile(found, requester))))))
-                .then(pairs.recorded(conv))
-                .doOnSuccess(v -> log.info("pair session recorded and announced by the sweep (its accept did not): conversationId={}",
-                        conv));
+                        new UserFrames(accepter, new ServerFrame.PairStarted(null, conv, profile(found, requester)))))))
+                .doOnNext(told -> log.info("pair session its accept left unrecorded recorded by the sweep: conversationId={} announced={}",
+                        conv, told))
+                .then();
     }
 
     private static UserRef profile(Map<String, UserRef> found, String userId) {

@@ -80,16 +80,18 @@ class UnrecordedPairSweeperIntegrationTests {
         LinkedBlockingQueue<String> atAlice = connect(testRedis, alice.id(), "c-a" + run, "gw-a" + run);
         LinkedBlockingQueue<String> atBob = connect(testRedis, bob.id(), "c-b" + run, "gw-b" + run);
         acceptFailing();
+        long due = entry().longValue();
+        assertThat(due - acceptedAt).as("past the accept's deadline").isBetween(10_000L, 11_000L);
 
-        sweeper(directs, acceptedAt + 5_000).sweepOnce().block(WAIT); // the accept may still be running
+        sweeper(directs, due - 1_000).sweepOnce().block(WAIT); // the accept may still be running
         assertThat(atAlice.poll(300, TimeUnit.MILLISECONDS)).as("not before its time").isNull();
-        sweeper(directs, acceptedAt + 11_000).sweepOnce().block(WAIT);
+        sweeper(directs, due).sweepOnce().block(WAIT);
 
         assertThat(userFrame(codec, atAlice, alice.id())).isEqualTo(new ServerFrame.PairStarted(null, conv, bob));
         assertThat(userFrame(codec, atBob, bob.id())).isEqualTo(new ServerFrame.PairStarted(null, conv, alice));
         assertThat(rooms.isMember(conv, alice.id()).block(WAIT)).isTrue();
         assertThat(rooms.isMember(conv, bob.id()).block(WAIT)).isTrue();
-        sweeper(directs, acceptedAt + 60_000).sweepOnce().block(WAIT);
+        sweeper(directs, due + 60_000).sweepOnce().block(WAIT);
         assertThat(atAlice.poll(300, TimeUnit.MILLISECONDS)).as("once").isNull();
         assertThat(atBob.poll(100, TimeUnit.MILLISECONDS)).as("once").isNull();
         assertThat(entry()).as("off the list").isNull();
@@ -115,9 +117,9 @@ class UnrecordedPairSweeperIntegrationTests {
     void twoSweepsAtOnce_announceOnce() throws Exception {
         LinkedBlockingQueue<String> atAlice = connect(testRedis, alice.id(), "c-a" + run, "gw-a" + run);
         acceptFailing();
+        long due = entry().longValue();
 
-        Mono.when(sweeper(directs, acceptedAt + 11_000).sweepOnce(), sweeper(directs, acceptedAt + 11_000).sweepOnce())
-                .block(WAIT);
+        Mono.when(sweeper(directs, due).sweepOnce(), sweeper(directs, due).sweepOnce()).block(WAIT);
 
         assertThat(userFrame(codec, atAlice, alice.id())).isEqualTo(new ServerFrame.PairStarted(null, conv, bob));
         assertThat(atAlice.poll(300, TimeUnit.MILLISECONDS)).as("once").isNull();
@@ -128,7 +130,7 @@ class UnrecordedPairSweeperIntegrationTests {
     void aSweepThatFails_triesAgainAfterTheRetryDelay() throws Exception {
         LinkedBlockingQueue<String> atAlice = connect(testRedis, alice.id(), "c-a" + run, "gw-a" + run);
         acceptFailing();
-        long first = acceptedAt + 11_000;
+        long first = entry().longValue();
 
         sweeper(mongoDown, first).sweepOnce().block(WAIT);
         sweeper(directs, first + UnrecordedPairSweeper.RETRY.toMillis() - 1_000).sweepOnce().block(WAIT);
@@ -144,12 +146,39 @@ class UnrecordedPairSweeperIntegrationTests {
     void aSessionEndedBeforeItsSweep_isDropped_notAnnounced() throws Exception {
         LinkedBlockingQueue<String> atAlice = connect(testRedis, alice.id(), "c-a" + run, "gw-a" + run);
         acceptFailing();
+        long due = entry().longValue();
         assertThat(pairs.leave(alice.id(), conv, acceptedAt).block(WAIT)).isEqualTo(bob.id());
 
-        sweeper(directs, acceptedAt + 11_000).sweepOnce().block(WAIT);
+        sweeper(directs, due).sweepOnce().block(WAIT);
 
         assertThat(atAlice.poll(300, TimeUnit.MILLISECONDS)).as("nothing told").isNull();
         assertThat(entry()).isNull();
+    }
+
+    /**
+     * A session that ends while the sweep records it (here: the requester leaves during the MongoDB write; the peer
+     * is told pairEnded by that leave) is not announced as started after that: the sweep's announcement and its
+     * removal from the list are one step that checks the session is still active for both.
+     */
+    @Test
+    void aSessionEndedWhileTheSweepRecordsIt_isNotAnnouncedAsStarted() throws Exception {
+        LinkedBlockingQueue<String> atAlice = connect(testRedis, alice.id(), "c-a" + run, "gw-a" + run);
+        LinkedBlockingQueue<String> atBob = connect(testRedis, bob.id(), "c-b" + run, "gw-b" + run);
+        acceptFailing();
+        long due = entry().longValue();
+        DirectService endedMeanwhile = new DirectService(new PeersRepository(MONGO.template(), props), rooms, profiles,
+                Clock.systemUTC()) {
+            @Override
+            public Mono<Void> recordMembers(String conv, String first, String second, long now) {
+                return directs.recordMembers(conv, first, second, now).then(pairs.leave(alice.id(), conv, now)).then();
+            }
+        };
+
+        sweeper(endedMeanwhile, due).sweepOnce().block(WAIT);
+
+        assertThat(atAlice.poll(300, TimeUnit.MILLISECONDS)).as("no pairStarted").isNull();
+        assertThat(atBob.poll(100, TimeUnit.MILLISECONDS)).as("no pairStarted").isNull();
+        assertThat(entry()).as("off the list").isNull();
     }
 
     /** Alice's request to bob, then bob's accept failing at its MongoDB write (answered unavailable). */
