@@ -30,7 +30,7 @@
     chats: {},      // d:/p: conv -> {peer, active}
     unread: {},     // conv -> unread count
     requests: new Map(), // requester id -> {from, expiresAt}
-    activePair: null, typingAt: 0,
+    activePair: null, startedPairs: new Set(), typingAt: 0,
     readSeq: {},    // conv -> seq last marked read from here
   });
   const state = initial();
@@ -285,8 +285,9 @@
         renderRequests();
         event(state.current, `pair request ${f.reason}`);
         break;
-      case 'pairStarted': { // may come twice for one session: only a new one opens the chat
-        const fresh = state.activePair !== f.conv;
+      case 'pairStarted': { // may come twice for one session: only the first opens the chat
+        const fresh = !state.startedPairs.has(f.conv);
+        state.startedPairs.add(f.conv);
         state.requests.clear();
         state.activePair = f.conv;
         state.chats[f.conv] = { peer: f.peer, active: true };

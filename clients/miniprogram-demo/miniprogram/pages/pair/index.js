@@ -71,7 +71,10 @@ const def = {
   },
 
   onStarted(f) {
-    if (this.data.active && this.data.active.conv === f.conv) return; // told again (protocol.md): already open
+    // told again (protocol.md): opened once (a session the list showed first is still opened by its first pairStarted)
+    this._started = this._started || new Set();
+    if (this._started.has(f.conv)) return;
+    this._started.add(f.conv);
     this.setData({ waiting: null, notice: '', active: { conv: f.conv, name: f.peer.nickname || f.peer.id } });
     this.openChat();
   },
