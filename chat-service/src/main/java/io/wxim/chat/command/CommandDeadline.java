@@ -10,10 +10,11 @@ import reactor.util.context.ContextView;
  * A Redis step that must not run once its command has given up is fenced with it: Redis runs the step only before
  * the deadline (ADR-34). Such a step can come late only when its bytes were held up on the way to Redis (a network
  * stall); by then its command has given up and the client was answered {@code unavailable} (by this instance or its
- * gateway), and the client's retry may have done the work and the user moved on (a leave finished by its retry, then a rejoin, which the late step
- * would undo). The deadline is enough because the client retries only after an answer, and this instance publishes
- * its answer on the same shared Redis connection as the held-up step (TCP keeps it behind), or after its gateway's
- * own wait, which is longer than the deadline: replies on a connection of their own would break that.
+ * gateway), and the client's retry may have done the work and the user moved on (a leave finished by its retry, then
+ * a rejoin, which the late step would undo). The deadline is enough because the client retries only after an answer,
+ * and this instance publishes its answer on the same shared Redis connection as the held-up step (TCP keeps it
+ * behind), or after its gateway's own wait, which is longer than the deadline: replies on a connection of their own
+ * would break that.
  */
 public final class CommandDeadline {
     private static final Class<CommandDeadline> KEY = CommandDeadline.class;
