@@ -1,6 +1,7 @@
--- A sweep recorded the pair session ARGV[1] in MongoDB (UnrecordedPairSweeper): tells both users pairStarted and takes
--- it off the list, in one step, only while the session is still active for both (a session that ended while the sweep
--- recorded it, its peer told pairEnded, is not announced as started after that). Either way the entry goes.
+-- The pair session ARGV[1] is recorded in MongoDB (by its accept, PairCommands, or a sweep, UnrecordedPairSweeper):
+-- tells both users pairStarted and takes it off the sweep's list, in one step, only while the session is still active
+-- for both (a session that ended while it was being recorded, its peer told pairEnded, is not announced as started
+-- after that). Either way the entry goes.
 -- KEYS[1] = im:chat:pair:unrecorded, KEYS[2] = im:chat:pair:of:<requester>, KEYS[3] = im:chat:pair:of:<accepter>,
 -- KEYS[4..7] = the requester's and the accepter's connections and connections being set up (lib/to_users.lua,
 -- prepended); ARGV[1] = conv, ARGV[2] = the node channel prefix, ARGV[3], ARGV[4] = the requester's and the

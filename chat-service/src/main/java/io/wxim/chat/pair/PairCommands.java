@@ -17,8 +17,6 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
 import reactor.core.publisher.Mono;
 
@@ -30,7 +28,6 @@ import reactor.core.publisher.Mono;
  */
 @Service
 public class PairCommands {
-    private static final Logger log = LoggerFactory.getLogger(PairCommands.class);
     private static final char[] ID_CHARS = "abcdefghijkmnpqrstuvwxyz23456789".toCharArray();
 
     private final PairRepository pairs;
@@ -123,9 +120,11 @@ public class PairCommands {
     }
 
     /**
-     * Records both members durably, then tells both users that the session started (a retried accept tells them
-     * again; the other requests the accept closed were told in its step), then takes the session off the sweep's list
-     * ({@link UnrecordedPairSweeper}: if this accept fails before that and is not retried, the sweep does both).
+     * Records both members durably, then tells both users that the session started in the step that takes it off the
+     * sweep's list, only while the session lasts ({@link PairRepository#announceRecorded}; a retried accept tells them
+     * again; the other requests the accept closed were told in its step). If the accept fails before that step and is
+     * not retried, {@link UnrecordedPairSweeper} records and tells it. A session that ended meanwhile (a leave right
+     * after the start, its peer told pairEnded) is not announced as started after that: the answer is not_found.
      */
     private Mono<NodeMessage> started(Command cmd, ClientFrame.PairAccept frame, PairRepository.AcceptResult result, long now) {
         UserRef me = cmd.user();
@@ -134,15 +133,11 @@ public class PairCommands {
                 .then(profiles.findAll(List.of(frame.from(), me.id())))
                 .flatMap(found -> {
                     UserRef requester = found.getOrDefault(frame.from(), new UserRef(frame.from(), null, null));
-                    return deliveries.toEach(List.of(
+                    return pairs.announceRecorded(conv, frame.from(), me.id(), deliveries.inScript(List.of(
                                     new UserFrames(frame.from(), new ServerFrame.PairStarted(null, conv, me)),
-                                    new UserFrames(me.id(), cmd.conn(), new ServerFrame.PairStarted(null, conv, requester))))
-                            .then(pairs.recorded(conv).onErrorResume(e -> {
-                                // the session is recorded and told; the sweep tells both again later (a duplicate)
-                                log.warn("pair session not taken off the sweep's list: conversationId={} error={}", conv, e.toString());
-                                return Mono.empty();
-                            }))
-                            .thenReturn(deliveries.reply(cmd, new ServerFrame.PairStarted(frame.rid(), conv, requester)));
+                                    new UserFrames(me.id(), cmd.conn(), new ServerFrame.PairStarted(null, conv, requester)))))
+                            .flatMap(told -> told ? Mono.just(deliveries.reply(cmd, new ServerFrame.PairStarted(frame.rid(), conv, requester)))
+                                    : Mono.error(new ProtocolException(ErrorCode.NOT_FOUND, "the pair session already ended")));
                 });
     }
 

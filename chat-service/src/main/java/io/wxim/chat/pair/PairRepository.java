@@ -247,9 +247,9 @@ public class PairRepository {
     }
 
     /**
-     * A sweep recorded {@code conv} (requester {@code a}, accepter {@code b}): in one step, if the session is still active
-     * for both, {@code told} (both users' {@code pairStarted}, requester first) is published; the entry goes either way.
-     * Emits true if told.
+     * The session {@code conv} (requester {@code a}, accepter {@code b}) is recorded in MongoDB (by its accept or a sweep):
+     * in one step, if it is still active for both, {@code told} (both users' {@code pairStarted}, requester first) is
+     * published, and its entry leaves the sweep's list either way. Emits true if told.
      */
     public Mono<Boolean> announceRecorded(String conv, String a, String b, Deliveries.InScript told) {
         List<String> keys = new ArrayList<>(List.of(RedisNames.PAIR_UNRECORDED, RedisNames.pairOf(a), RedisNames.pairOf(b)));
@@ -259,8 +259,8 @@ public class PairRepository {
         return redis.execute(ANNOUNCE_UNRECORDED, keys, args).next().timeout(timeout).map(r -> r == 1L);
     }
 
-    /** The session {@code conv} is recorded in MongoDB and both users were told it started: no sweep for it. */
-    public Mono<Void> recorded(String conv) {
+    /** No sweep for the session {@code conv} (it ended, or it names no users). */
+    public Mono<Void> forgetUnrecorded(String conv) {
         return redis.opsForZSet().remove(RedisNames.PAIR_UNRECORDED, conv).timeout(timeout).then();
     }
 

@@ -74,7 +74,7 @@ class UnrecordedPairSweeper extends PeriodicTask {
                             return pairs.claimUnrecorded(conv, now, now + RETRY.toMillis())
                                     .filter(claimed -> claimed)
                                     .flatMap(claimed -> pairs.session(conv).map(Optional::of).defaultIfEmpty(Optional.empty()))
-                                    .flatMap(session -> session.isEmpty() ? pairs.recorded(conv) // ended meanwhile
+                                    .flatMap(session -> session.isEmpty() ? pairs.forgetUnrecorded(conv) // ended meanwhile
                                             : recordAndAnnounce(conv, session.get(), now));
                         })
                         .timeout(WORK_LIMIT)
@@ -94,7 +94,7 @@ class UnrecordedPairSweeper extends PeriodicTask {
         String requester = session.get("a");
         String accepter = session.get("b");
         if (requester == null || accepter == null) {
-            return pairs.recorded(conv);
+            return pairs.forgetUnrecorded(conv);
         }
         return directs.recordMembers(conv, requester, accepter, startedAt(session, now))
                 .then(profiles.findAll(List.of(requester, accepter)))

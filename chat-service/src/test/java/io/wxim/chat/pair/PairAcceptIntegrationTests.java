@@ -74,12 +74,16 @@ class PairAcceptIntegrationTests {
                 return Mono.error(new IllegalStateException("MongoDB write failed"));
             }
         };
-        acceptFailingThenRetry(commands(mongoDown, new Deliveries(redis, codec, props)));
+        acceptFailingThenRetry(commands(mongoDown, new Deliveries(redis, codec, props)), 1);
     }
 
+    /**
+     * Everything after the accept's own steps fails (its answer): the busy closes were told once; pairStarted, told in
+     * the step that follows the MongoDB write, twice (the first attempt's and the retry's: a retried accept tells again).
+     */
     @Test
     void eachSideOfEveryClosedRequestIsToldBusyOnce_whenDeliveringAfterTheStepFails() throws Exception {
-        acceptFailingThenRetry(commands(directs, failingAfterTheStep(redis, codec, props)));
+        acceptFailingThenRetry(commands(directs, failingAfterTheStep(redis, codec, props)), 2);
     }
 
     /** An accept that succeeds at once tells each side of each closed request once too (in the step, not again after it). */
@@ -90,15 +94,16 @@ class PairAcceptIntegrationTests {
         NodeMessage reply = commands(directs, new Deliveries(redis, codec, props)).accept(command(1), acceptFrame).block(WAIT);
 
         assertStarted(reply);
-        assertToldOnce(nodes);
+        assertToldOnce(nodes, 1);
     }
 
     /**
      * Bob accepts alice's request, closing four others (x -> bob, alice -> y, z -> alice, bob -> x), with
      * {@code failing}, which fails after the step; the retry answers the session as it always did. Each side of each
-     * closed request got {@code busy} once, and both users {@code pairStarted} once (from the retry).
+     * closed request got {@code busy} once, and both users {@code pairStarted} {@code started} times (once from the
+     * retry when the first attempt failed before its announcing step, twice when it failed after it).
      */
-    private void acceptFailingThenRetry(PairCommands failing) throws Exception {
+    private void acceptFailingThenRetry(PairCommands failing, int started) throws Exception {
         Nodes nodes = requestsAndConnections();
 
         assertThat(catchThrowable(() -> failing.accept(command(1), acceptFrame).block(WAIT))).hasMessageContaining("failed");
@@ -106,7 +111,7 @@ class PairAcceptIntegrationTests {
         NodeMessage reply = commands(directs, new Deliveries(redis, codec, props)).accept(command(2), acceptFrame).block(WAIT);
 
         assertStarted(reply);
-        assertToldOnce(nodes);
+        assertToldOnce(nodes, started);
     }
 
     /** Where each user's one connection is (bob's is the accepting one), listened to, after the five requests. */
@@ -144,18 +149,16 @@ class PairAcceptIntegrationTests {
     }
 
     /**
-     * What reached each user's node: each closed request's busy once to each of its sides, pairStarted once to both,
+     * What reached each user's node: each closed request's busy once to each of its sides, pairStarted {@code started} times to both,
      * after the busy closes (protocol.md: they come in the accept's step, pairStarted after the MongoDB write).
      */
-    private void assertToldOnce(Nodes nodes) throws InterruptedException {
-        List<ServerFrame> atAlice = frames(nodes.alice(), alice.id(), 3);
-        assertThat(atAlice).containsExactlyInAnyOrder(busy(alice.id(), y), busy(z, alice.id()),
-                new ServerFrame.PairStarted(null, conv, bob));
-        assertThat(atAlice.get(2)).isInstanceOf(ServerFrame.PairStarted.class);
-        List<ServerFrame> atBob = frames(nodes.bob(), bob.id(), 3);
-        assertThat(atBob).containsExactlyInAnyOrder(busy(x, bob.id()), busy(bob.id(), x),
-                new ServerFrame.PairStarted(null, conv, alice));
-        assertThat(atBob.get(2)).isInstanceOf(ServerFrame.PairStarted.class);
+    private void assertToldOnce(Nodes nodes, int started) throws InterruptedException {
+        List<ServerFrame> atAlice = frames(nodes.alice(), alice.id(), 2 + started);
+        assertThat(atAlice.subList(0, 2)).containsExactlyInAnyOrder(busy(alice.id(), y), busy(z, alice.id()));
+        assertThat(atAlice.subList(2, 2 + started)).allMatch(f -> f.equals(new ServerFrame.PairStarted(null, conv, bob)));
+        List<ServerFrame> atBob = frames(nodes.bob(), bob.id(), 2 + started);
+        assertThat(atBob.subList(0, 2)).containsExactlyInAnyOrder(busy(x, bob.id()), busy(bob.id(), x));
+        assertThat(atBob.subList(2, 2 + started)).allMatch(f -> f.equals(new ServerFrame.PairStarted(null, conv, alice)));
         assertThat(frames(nodes.x(), x, 2)).containsExactlyInAnyOrder(busy(x, bob.id()), busy(bob.id(), x));
         assertThat(frames(nodes.y(), y, 1)).containsExactly(busy(alice.id(), y));
         assertThat(frames(nodes.z(), z, 1)).containsExactly(busy(z, alice.id()));

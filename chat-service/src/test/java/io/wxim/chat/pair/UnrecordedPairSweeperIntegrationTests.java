@@ -14,7 +14,9 @@ import io.wxim.chat.room.RoomRepository;
 import io.wxim.chat.routing.Deliveries;
 import io.wxim.protocol.ClientFrame;
 import io.wxim.protocol.Command;
+import io.wxim.protocol.ErrorCode;
 import io.wxim.protocol.FrameCodec;
+import io.wxim.protocol.ProtocolException;
 import io.wxim.protocol.RedisNames;
 import io.wxim.protocol.ServerFrame;
 import io.wxim.protocol.UserRef;
@@ -179,6 +181,33 @@ class UnrecordedPairSweeperIntegrationTests {
         assertThat(atAlice.poll(300, TimeUnit.MILLISECONDS)).as("no pairStarted").isNull();
         assertThat(atBob.poll(100, TimeUnit.MILLISECONDS)).as("no pairStarted").isNull();
         assertThat(entry()).as("off the list").isNull();
+    }
+
+    /**
+     * An accept whose session ends while it records it (the requester leaves during the write; the leave tells the
+     * peer pairEnded) does not announce it as started after that: it answers not_found, tells no one, and leaves
+     * nothing for the sweep.
+     */
+    @Test
+    void anAcceptWhoseSessionEndsWhileItRecordsIt_answersNotFound_andAnnouncesNothing() throws Exception {
+        LinkedBlockingQueue<String> atAlice = connect(testRedis, alice.id(), "c-a" + run, "gw-a" + run);
+        LinkedBlockingQueue<String> atBob = connect(testRedis, bob.id(), "c-b2" + run, "gw-b" + run); // bob's other connection
+        requestAndProfiles();
+        DirectService endedMeanwhile = new DirectService(new PeersRepository(MONGO.template(), props), rooms, profiles,
+                Clock.systemUTC()) {
+            @Override
+            public Mono<Void> recordMembers(String conv, String first, String second, long now) {
+                return directs.recordMembers(conv, first, second, now).then(pairs.leave(alice.id(), conv, now)).then();
+            }
+        };
+
+        Throwable answer = catchThrowable(() -> commands(endedMeanwhile).accept(command(), acceptFrame).block(WAIT));
+
+        assertThat(answer).isInstanceOf(ProtocolException.class).hasMessageContaining("already ended");
+        assertThat(((ProtocolException) answer).code()).isEqualTo(ErrorCode.NOT_FOUND);
+        assertThat(atAlice.poll(300, TimeUnit.MILLISECONDS)).as("no pairStarted").isNull();
+        assertThat(atBob.poll(100, TimeUnit.MILLISECONDS)).as("no pairStarted").isNull();
+        assertThat(entry()).as("nothing for the sweep").isNull();
     }
 
     /** Alice's request to bob, then bob's accept failing at its MongoDB write (answered unavailable). */
