@@ -82,7 +82,7 @@ class PairAcceptIntegrationTests {
      * the step that follows the MongoDB write, twice (the first attempt's and the retry's: a retried accept tells again).
      */
     @Test
-    void eachSideOfEveryClosedRequestIsToldBusyOnce_whenDeliveringAfterTheStepFails() throws Exception {
+    void eachSideOfEveryClosedRequestIsToldBusyOnce_whenTheAnswerAfterTheStepsFails() throws Exception {
         acceptFailingThenRetry(commands(directs, failingAfterTheStep(redis, codec, props)), 2);
     }
 
