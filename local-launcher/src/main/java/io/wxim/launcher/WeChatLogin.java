@@ -1,12 +1,12 @@
 package io.wxim.launcher;
 
+import io.wxim.auth.wechat.AppId;
 import io.wxim.wechatfake.FakeWeChatServer;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
-import java.util.regex.Pattern;
 
 /**
  * auth-service's WeChat login settings for the local run. By default login goes to a local {@link FakeWeChatServer}
@@ -22,8 +22,6 @@ final class WeChatLogin {
     static final String SECRET = "WECHAT_SECRET";
     static final String SECRET_FILE = "WECHAT_SECRET_FILE";
     static final String WECHAT_API = "https://api.weixin.qq.com";
-    /** auth-service's rule for an AppID ({@code WeChatCredentials}): checked before anything starts. */
-    private static final Pattern APP_ID_FORMAT = Pattern.compile("wx[0-9a-f]{16}");
 
     /** A real mini-program's credentials: the AppSecret inline, or the file holding it. */
     record Real(String appId, String secret, String secretFile) {
@@ -56,7 +54,7 @@ final class WeChatLogin {
         if (secret != null && secretFile != null) {
             throw new IllegalArgumentException("set " + SECRET + " or " + SECRET_FILE + ", not both");
         }
-        if (!APP_ID_FORMAT.matcher(appId).matches()) {
+        if (!AppId.valid(appId)) { // auth-service's rule, checked here before anything starts
             throw new IllegalArgumentException(APP_ID + " is not a mini-program AppID (wx and 16 lower-case hex digits)");
         }
         return Optional.of(new Real(appId, secret, secretFile));

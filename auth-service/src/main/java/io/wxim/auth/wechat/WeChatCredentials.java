@@ -11,8 +11,6 @@ import javax.crypto.SecretKey;
  * environment variable to set, and never contains a secret.
  */
 record WeChatCredentials(String appId, String secret, SecretKey vaultKey) {
-    /** What the mini-program console shows as AppID. */
-    private static final Pattern APP_ID = Pattern.compile("wx[0-9a-f]{16}");
     /** AppSecrets are 32 hex digits today; allow some room but nothing that would need escaping or trimming. */
     private static final Pattern SECRET = Pattern.compile("[A-Za-z0-9_-]{16,128}");
 
@@ -22,7 +20,7 @@ record WeChatCredentials(String appId, String secret, SecretKey vaultKey) {
             throw new IllegalStateException("WeChat login is enabled (im.auth.wechat.enabled=true) but has no appid: "
                     + "set im.auth.wechat.app-id (env WECHAT_APPID)");
         }
-        if (!APP_ID.matcher(appId).matches()) {
+        if (!AppId.valid(appId)) {
             throw new IllegalStateException("im.auth.wechat.app-id (env WECHAT_APPID) is malformed: expected 'wx' and "
                     + "16 lowercase hex digits, as shown in the mini-program console");
         }
