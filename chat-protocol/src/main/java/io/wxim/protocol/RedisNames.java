@@ -32,7 +32,8 @@ public final class RedisNames {
     public static final String PAIR_LOST = PAIR_PREFIX + "lost";
     /**
      * Sorted set of pair sessions (conv) started in Redis, by when a sweep records them durably and tells both users
-     * {@code pairStarted} if their accept has not (epoch ms); the accept removes its entry once it did both.
+     * {@code pairStarted} if their accept has not (epoch ms); the accept removes its entry in the step that tells them
+     * (or tells no one, the session having ended) once it recorded the session.
      */
     public static final String PAIR_UNRECORDED = PAIR_PREFIX + "unrecorded";
 
@@ -164,9 +165,10 @@ public final class RedisNames {
     }
 
     /**
-     * The rooms whose {@code memberJoined} was told for one user's current membership (a hash conv -> 1, short TTL):
-     * set by the step that tells it (a join's {@code mark_online.lua}, or a connect that registered the membership
-     * first), cleared by the user's leave, so each join is told once however its attempts and connects interleave.
+     * What was told of one user's room memberships (a hash conv -> {@code j:<until ms>} when its {@code memberJoined}
+     * was told, {@code l:<until ms>} when its {@code memberLeft} was; a record counts for 10 minutes): written by the
+     * step that tells it ({@code mark_online.lua}, {@code connect.lua}, {@code room_leave.lua}), so each join and each
+     * leave is told once however attempts, retries and connects interleave.
      */
     public static String joinsTold(String userId) {
         return "im:chat:joinstold:" + userId;

@@ -43,7 +43,7 @@ public final class Connection {
     private final AtomicInteger queued = new AtomicInteger();
     private final int queueLimit;
     private final Sinks.One<CloseCode> close = Sinks.one();
-    private final java.util.concurrent.atomic.AtomicReference<CloseCode> closedWith = new java.util.concurrent.atomic.AtomicReference<>();
+    private final AtomicReference<CloseCode> closedWith = new AtomicReference<>();
     /** Few, and changed only on join/leave: a copy-on-write array costs a fraction of a hash set per connection. */
     private final Set<String> conversations = new CopyOnWriteArraySet<>();
     private final AtomicLong refs = new AtomicLong();
