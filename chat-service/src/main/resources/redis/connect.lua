@@ -21,9 +21,13 @@
 -- the connection registered already). ARGV[11..19] = what lib/announce.lua needs (prepended): the crowd threshold, the
 -- channel prefix, the lobby's id, the frames (memberJoined in the lobby, presence online elsewhere) and the set of
 -- crowded conversations (one above the threshold is added there for the periodic count instead). ARGV[20..24] (given
--- with them): the room frames of memberJoined, told to a room this connection puts an already online user in (a
--- membership whose join has not reached its step, or failed before it, so its retry will find the user in the online
--- set) unless KEYS[10] records its join told (lib/announce.lua's told; recorded there as mark_online.lua does).
+-- with them when a conversation was joined recently): the room frames of memberJoined, and ARGV[25] one character per
+-- KEYS[11..n], '1' for a membership joined recently (within lib/announce.lua's TOLD_TTL, by chat's clock). Such a
+-- membership's join may not have reached its step (or failed before it: its retry then finds the user in the online
+-- set, or the user online, and tells nothing), so unless KEYS[10] records its join told (lib/announce.lua's told), it
+-- is told here, as memberJoined instead of presence online when the user comes online, and when this connection puts
+-- an already online user in the room; recorded there as mark_online.lua does. An older membership's join was told
+-- long ago (its record has lapsed): the room gets presence online.
 -- Returns {-1} if the connection was already closed (its DISCONNECT ran first: a late or redelivered CONNECT must
 -- not bring it back); {-2}, changing nothing, if the user left a room since the memberships were read (they may list
 -- it: read them again); else {1 if this made the user online or 0, the pair session conv or '', ARGV[9] as a number
@@ -59,11 +63,12 @@ for i = 11, #KEYS do
     redis.call('SADD', KEYS[7], conv)
     local online = redis.call('SCARD', KEYS[i])
     result[#result + 1] = online
-    if result[1] == 1 and ARGV[11] then
-      announce(conv, online, ARGV, 11)
-    elseif joined == 1 and ARGV[20] and told(KEYS[10], conv, now) ~= 'j' then
+    local recent = ARGV[25] and string.sub(ARGV[25], i - 10, i - 10) == '1'
+    if recent and (result[1] == 1 or joined == 1) and told(KEYS[10], conv, now) ~= 'j' then
       record_told(KEYS[10], conv, 'j', now)
       announce(conv, online, ARGV, 11, 20)
+    elseif result[1] == 1 and ARGV[11] then
+      announce(conv, online, ARGV, 11)
     end
   else
     result[#result + 1] = -1

@@ -12,6 +12,8 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.stereotype.Repository;
@@ -38,6 +40,11 @@ public class PresenceRepository {
     @SuppressWarnings("rawtypes")
     private static final RedisScript<List> ROOM_LEAVE = RedisScripts.load("redis/room_leave.lua", List.class, ANNOUNCE,
             Deliveries.TO_USERS_LIBRARY);
+    /**
+     * How long a record of a join or leave told counts ({@link RedisNames#joinsTold}; {@code lib/announce.lua}'s
+     * {@code TOLD_TTL}): longer than a command's attempts can come.
+     */
+    public static final long JOIN_TOLD_MILLIS = 600_000;
     /** Longer than a command can be redelivered (claim idle x max deliveries), so late CONNECTs are recognized. */
     private static final long TOMBSTONE_SECONDS = 600;
 
@@ -133,17 +140,24 @@ public class PresenceRepository {
      * {@link #connect(UserRef, String, String, List, String, boolean)}, and if the user came online, announces it to each
      * conversation registered with at most {@code crowd.threshold} online, in the same step ({@code online}'s frames):
      * a failure after the step cannot lose the announcements, as one between the step and a separate announcement did
-     * (a redelivered CONNECT finds the connection registered and announces nothing). If the user was online already,
-     * each room this connection puts them in is a membership whose join has not reached its step yet (or failed before
-     * it: its retry finds the user online in the room): that join is announced here ({@code joined}'s room frame),
-     * unless it was told already ({@link RedisNames#joinsTold}; each join is told once). The
-     * crowded ones are marked for the {@link CrowdPresence} count ({@link RedisNames#CROWDED}) in the step.
+     * (a redelivered CONNECT finds the connection registered and announces nothing). A room of {@code joinedRecently}
+     * (memberships joined within {@link #JOIN_TOLD_MILLIS}) may be one whose join has not reached its step yet, or failed
+     * before it (its retry then finds the user online, in the room or at all, and tells nothing): unless its join was
+     * told already ({@link RedisNames#joinsTold}; each join is told once), it is announced here as a join
+     * ({@code joined}'s room frame, encoded only when such a room is given) when the user comes online with it, or is
+     * online already and this connection puts them in it. The crowded ones are marked for the {@link CrowdPresence}
+     * count ({@link RedisNames#CROWDED}) in the step.
      */
     public Mono<Connected> connect(UserRef user, String node, String conn, List<String> convs, String leaves, boolean force,
-                                   PresenceFrames online, PresenceFrames joined) {
+                                   PresenceFrames online, Set<String> joinedRecently, Supplier<PresenceFrames> joined) {
         List<String> announcing = new ArrayList<>(announcing(online));
-        announcing.addAll(List.of(joined.lobbyHead(), joined.lobbyTail(), joined.roomHead(), joined.roomMiddle(),
-                joined.roomTail()));
+        StringBuilder recent = new StringBuilder(convs.size());
+        convs.forEach(conv -> recent.append(joinedRecently.contains(conv) ? '1' : '0'));
+        if (recent.indexOf("1") >= 0) {
+            PresenceFrames frames = joined.get();
+            announcing.addAll(List.of(frames.lobbyHead(), frames.lobbyTail(), frames.roomHead(), frames.roomMiddle(),
+                    frames.roomTail(), recent.toString()));
+        }
         return connect(user, node, conn, convs, leaves, force, announcing);
     }
 
@@ -260,9 +274,14 @@ public class PresenceRepository {
                 .timeout(timeout);
     }
 
-    /** Adds the user to the conversation's online set if (and only if) connected; emits the online count. */
+    /**
+     * A room's creator: adds the user to the conversation's online set if (and only if) connected, and records the
+     * membership's join as told ({@link RedisNames#joinsTold}: the creator's own {@code joined} answer tells it, and no
+     * one else is in the room), so a connect of the creator within the record's time does not announce it as a join
+     * ({@link #connect}); emits the online count.
+     */
     public Mono<Long> markOnline(String conv, String userId) {
-        return markOnline(conv, userId, List.of()).map(MarkedOnline::online);
+        return markOnline(conv, userId, List.of("c")).map(MarkedOnline::online);
     }
 
     /**

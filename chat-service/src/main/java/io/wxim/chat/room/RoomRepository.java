@@ -88,8 +88,13 @@ public class RoomRepository {
 
     /** The user's rooms, oldest joined first (at most maxRoomsPerUser). */
     public Flux<String> roomsOf(String userId) {
+        return roomMembershipsOf(userId).map(Membership::conv);
+    }
+
+    /** The user's room memberships, oldest joined first (at most maxRoomsPerUser). */
+    public Flux<Membership> roomMembershipsOf(String userId) {
         Query query = Query.query(Criteria.where("userId").is(userId).and("conv").regex("^r:")).with(Sort.by("joinedAt", "_id"));
-        return mongo.find(query, Membership.class).map(Membership::conv).timeout(timeout);
+        return mongo.find(query, Membership.class).timeout(timeout);
     }
 
     /** At most {@code limit} of the user's rooms, in no particular order (a join's "member already?" and "room for more?"). */
@@ -107,12 +112,12 @@ public class RoomRepository {
 
     /** The user's conversations, oldest joined first. */
     public Flux<String> conversationsOf(String userId) {
-        return conversationsOf(userId, 0);
+        return membershipsOf(userId, 0).map(Membership::conv);
     }
 
-    /** The user's oldest joined {@code limit} conversations (0: all), oldest first. */
-    public Flux<String> conversationsOf(String userId, int limit) {
+    /** The user's oldest joined {@code limit} memberships (0: all), oldest first. */
+    public Flux<Membership> membershipsOf(String userId, int limit) {
         Query query = Query.query(Criteria.where("userId").is(userId)).with(Sort.by("joinedAt", "_id")).limit(limit);
-        return mongo.find(query, Membership.class).map(Membership::conv).timeout(timeout);
+        return mongo.find(query, Membership.class).timeout(timeout);
     }
 }

@@ -105,9 +105,12 @@ public class RoomService {
      */
     public Mono<Memberships> membershipsOf(String userId) {
         int limit = props.maxRoomsPerUser() + props.maxConversationsListed();
-        return rooms.conversationsOf(userId, limit).collectList().flatMap(all -> all.size() < limit
+        return rooms.membershipsOf(userId, limit).collectList().flatMap(all -> all.size() < limit
                 ? Mono.just(Memberships.split(all, props.maxConversationsListed()))
-                : Mono.zip(conversationsOf(userId), directsOf(userId)).map(t -> new Memberships(t.getT1(), t.getT2())));
+                : Mono.zip(rooms.roomMembershipsOf(userId).collectList(), directsOf(userId)).map(t -> {
+                    Memberships inRooms = Memberships.split(t.getT1(), 0);
+                    return new Memberships(inRooms.rooms(), t.getT2(), inRooms.roomsJoinedAt());
+                }));
     }
 
     /** The user's direct and pair conversations, newest first, at most {@code maxConversationsListed}. */

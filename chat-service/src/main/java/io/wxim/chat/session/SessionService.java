@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
@@ -96,8 +97,12 @@ public class SessionService {
         boolean lastRead = read >= MEMBERSHIP_READS;
         // coming online is announced in the same step (connect.lua): a failure after it cannot lose the announcements,
         // as a redelivered CONNECT finds the connection registered and announces nothing
+        // a room joined within a join record's time may be a join not told yet (PresenceRepository#connect); its
+        // frames are encoded only then
+        Set<String> joinedRecently = memberships.roomsJoinedSince(clock.millis() - PresenceRepository.JOIN_TOLD_MILLIS);
         return presence.connect(user, cmd.node(), cmd.conn(), convs, leaves, lastRead,
-                PresenceFrames.online(user, deliveries::encode), PresenceFrames.joined(user, deliveries::encode)).flatMap(connected -> {
+                PresenceFrames.online(user, deliveries::encode), joinedRecently,
+                () -> PresenceFrames.joined(user, deliveries::encode)).flatMap(connected -> {
             if (connected.outcome() == PresenceRepository.Connect.ALREADY_CLOSED) {
                 // the connection closed before this CONNECT ran: nothing to welcome
                 return Mono.just(deliveries.reply(cmd, List.of()));

@@ -28,6 +28,7 @@ import io.wxim.testinfra.TestMongo;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -233,7 +234,7 @@ class RoomLeaveAnnouncementIntegrationTests {
         assertThat(catchThrowable(() -> commands(deliveries, props).leave(retry, leave).block(WAIT)))
                 .isInstanceOf(ProtocolException.class);
         assertThat(presence.connect(ivy, node, "i3" + run, List.of(Conversations.LOBBY, room), readBefore, false,
-                PresenceFrames.online(ivy, codec::encode), PresenceFrames.joined(ivy, codec::encode)).block(WAIT).outcome())
+                PresenceFrames.online(ivy, codec::encode), Set.of(room), () -> PresenceFrames.joined(ivy, codec::encode)).block(WAIT).outcome())
                 .as("i3 read the membership before its removal").isEqualTo(PresenceRepository.Connect.MEMBERSHIPS_CHANGED);
         assertThat(inRoom.poll(300, TimeUnit.MILLISECONDS)).as("told once, no join told for i3").isNull();
 

@@ -25,6 +25,7 @@ import io.wxim.testinfra.TestMongo;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -297,7 +298,7 @@ class RoomLeaveIntegrationTests {
                 .block(WAIT))).isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TOO_LARGE));
 
         PresenceRepository.Connected connected = presence.connect(lou, node, "l2" + run, List.of(Conversations.LOBBY, other),
-                leaves, false, PresenceFrames.online(lou, codec::encode), PresenceFrames.joined(lou, codec::encode)).block(WAIT);
+                leaves, false, PresenceFrames.online(lou, codec::encode), Set.of(other), () -> PresenceFrames.joined(lou, codec::encode)).block(WAIT);
 
         assertThat(connected.outcome()).isEqualTo(PresenceRepository.Connect.MEMBERSHIPS_CHANGED);
         assertThat(redis.opsForSet().isMember(RedisNames.online(other), lou.id()).block(WAIT)).isFalse();

@@ -7,6 +7,7 @@ import io.wxim.testinfra.TestMongo;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -29,14 +30,15 @@ class RoomMembershipsIntegrationTests {
         for (String conv : List.of("r:a", "d:x", "r:b", "p:y", "d:z")) {
             repository.addMember(conv, user, t++).block(WAIT);
         }
-        Memberships expected = new Memberships(List.of("r:lobby", "r:a", "r:b"), List.of("d:z", "p:y", "d:x"));
+        Memberships expected = new Memberships(List.of("r:lobby", "r:a", "r:b"), List.of("d:z", "p:y", "d:x"),
+                Map.of("r:a", 1_000L, "r:b", 1_002L));
 
         assertThat(service(repository, 3, 3).membershipsOf(user).block(WAIT)).isEqualTo(expected); // bound 6 > 5
         assertThat(oneRead).hasValue(1);
         assertThat(boundedReads).hasValue(0);
 
         assertThat(service(repository, 3, 2).membershipsOf(user).block(WAIT)) // bound 5 = 5: not all in hand
-                .isEqualTo(new Memberships(expected.rooms(), List.of("d:z", "p:y")));
+                .isEqualTo(new Memberships(expected.rooms(), List.of("d:z", "p:y"), expected.roomsJoinedAt()));
         assertThat(oneRead).hasValue(2);
         assertThat(boundedReads).hasValue(2);
     }
@@ -44,21 +46,21 @@ class RoomMembershipsIntegrationTests {
     @Test
     void aNewUserIsInTheLobbyOnly() {
         assertThat(service(counting(ChatProperties.defaults()), 100, 300).membershipsOf("nobody" + user).block(WAIT))
-                .isEqualTo(new Memberships(List.of("r:lobby"), List.of()));
+                .isEqualTo(new Memberships(List.of("r:lobby"), List.of(), Map.of()));
     }
 
     private RoomRepository counting(ChatProperties props) {
         return new RoomRepository(MONGO.template(), props) {
             @Override
-            public Flux<String> conversationsOf(String userId, int limit) {
+            public Flux<Membership> membershipsOf(String userId, int limit) {
                 oneRead.incrementAndGet();
-                return super.conversationsOf(userId, limit);
+                return super.membershipsOf(userId, limit);
             }
 
             @Override
-            public Flux<String> roomsOf(String userId) {
+            public Flux<Membership> roomMembershipsOf(String userId) {
                 boundedReads.incrementAndGet();
-                return super.roomsOf(userId);
+                return super.roomMembershipsOf(userId);
             }
 
             @Override

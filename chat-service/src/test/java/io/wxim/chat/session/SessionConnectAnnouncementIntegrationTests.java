@@ -9,6 +9,7 @@ import io.wxim.chat.TestRedis;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.direct.DirectService;
 import io.wxim.chat.direct.PeersRepository;
+import io.wxim.chat.presence.PresenceFrames;
 import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.chat.profile.ProfileService;
 import io.wxim.chat.room.Room;
@@ -27,6 +28,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -106,11 +108,82 @@ class SessionConnectAnnouncementIntegrationTests {
         assertThat(presence.onlineCount(crowded).block(WAIT)).isEqualTo(3L);
     }
 
+    /**
+     * A user comes online with a room joined minutes ago, whose join never reached its step (its attempt inserted the
+     * membership, then failed; the user's last connection closed before the retry): the connect tells the room
+     * {@code memberJoined}, not {@code presence online}, and the retry tells nothing more. The room used to hear of the
+     * user only as {@code presence online}, and the retry, finding the user in the online set, told nothing: the
+     * members never learnt of the join. A room joined longer ago than a join's record lasts gets {@code presence online},
+     * and a connect with no such room encodes no {@code memberJoined} frame for a room.
+     */
+    @Test
+    void aUserComingOnlineWithARecentJoinNeverTold_tellsItAsAJoin_anOlderMembershipAsPresence() throws Exception {
+        UserRef gil = new UserRef("ugi" + run, "Gil", null);
+        UserRef hana = new UserRef("uha" + run, "Hana", null);
+        String node = "gw-" + run;
+        String old = room("ga" + run, hana); // gil joined it long ago
+        rooms.addMember(old, gil.id(), 1L).block(WAIT);
+        String fresh = room("gb" + run, hana);
+        presence.connect(hana, node, "h-" + run, List.of(old, fresh), "", true).block(WAIT);
+        AtomicInteger roomJoinFrames = new AtomicInteger();
+        Deliveries deliveries = new Deliveries(redis, codec, props) {
+            @Override
+            public String encode(ServerFrame frame) {
+                if (frame instanceof ServerFrame.MemberJoined joined && !Conversations.LOBBY.equals(joined.conv())) {
+                    roomJoinFrames.incrementAndGet();
+                }
+                return super.encode(frame);
+            }
+        };
+        SessionService sessions = TestSessions.create(redis, props, presence, profiles, deliveries, rooms, directs);
+        sessions.connect(new Command(Command.Event.CONNECT, node, "g1-" + run, 1, gil, null)).block(WAIT);
+        assertThat(roomJoinFrames).as("no recent membership: no room memberJoined encoded").hasValue(0);
+        sessions.disconnect(new Command(Command.Event.DISCONNECT, node, "g1-" + run, 0, gil, null)).block(WAIT);
+        rooms.addMember(fresh, gil.id(), System.currentTimeMillis()).block(WAIT); // a join's insert, then it failed
+        LinkedBlockingQueue<String> inOld = listen(old);
+        LinkedBlockingQueue<String> inFresh = listen(fresh);
+
+        sessions.connect(new Command(Command.Event.CONNECT, node, "g2-" + run, 1, gil, null)).block(WAIT);
+
+        assertThat(codec.decodeServer(next(inFresh))).isEqualTo(new ServerFrame.MemberJoined(fresh, gil, 2));
+        assertThat(codec.decodeServer(next(inOld))).isEqualTo(new ServerFrame.Presence(old, gil, "online", 2));
+        assertThat(roomJoinFrames).hasValue(1);
+        presence.markOnline(fresh, gil.id(), false, PresenceFrames.joined(gil, codec::encode)).block(WAIT); // the retry
+        assertThat(inFresh.poll(300, TimeUnit.MILLISECONDS)).as("told once").isNull();
+        assertThat(inOld.poll(100, TimeUnit.MILLISECONDS)).isNull();
+    }
+
+    /**
+     * A room's creator who comes online again minutes later: the room gets {@code presence online}, not a join (the
+     * creator's join was told by its own {@code joined} answer, and the create records it told).
+     */
+    @Test
+    void aRoomsCreatorComingOnlineAgain_isPresence_notAJoin() throws Exception {
+        UserRef ivo = new UserRef("uiv" + run, "Ivo", null);
+        String node = "gw-" + run;
+        SessionService sessions = TestSessions.create(redis, props, presence, profiles, new Deliveries(redis, codec, props),
+                rooms, directs);
+        sessions.connect(new Command(Command.Event.CONNECT, node, "i1-" + run, 1, ivo, null)).block(WAIT);
+        String created = room("ic" + run, ivo, System.currentTimeMillis());
+        presence.markOnline(created, ivo.id()).block(WAIT); // the create's step
+        sessions.disconnect(new Command(Command.Event.DISCONNECT, node, "i1-" + run, 0, ivo, null)).block(WAIT);
+        LinkedBlockingQueue<String> inCreated = listen(created);
+
+        sessions.connect(new Command(Command.Event.CONNECT, node, "i2-" + run, 1, ivo, null)).block(WAIT);
+
+        assertThat(codec.decodeServer(next(inCreated))).isEqualTo(new ServerFrame.Presence(created, ivo, "online", 1));
+    }
+
     /** A room with {@code member}. */
     private String room(String roomId, UserRef member) {
+        return room(roomId, member, 1L);
+    }
+
+    /** A room with {@code member}, who joined it at {@code joinedAt}. */
+    private String room(String roomId, UserRef member, long joinedAt) {
         rooms.insertRoom(new Room(roomId, "Room " + roomId, member.id(), 1L)).block(WAIT);
         String conv = Conversations.room(roomId);
-        rooms.addMember(conv, member.id(), 1L).block(WAIT);
+        rooms.addMember(conv, member.id(), joinedAt).block(WAIT);
         return conv;
     }
 

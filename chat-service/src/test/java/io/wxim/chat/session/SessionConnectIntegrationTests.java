@@ -9,6 +9,7 @@ import io.wxim.chat.direct.PeersRepository;
 import io.wxim.chat.pair.PairRepository;
 import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.chat.profile.ProfileService;
+import io.wxim.chat.room.Membership;
 import io.wxim.chat.room.RoomRepository;
 import io.wxim.chat.routing.Deliveries;
 import io.wxim.protocol.Command;
@@ -65,8 +66,8 @@ class SessionConnectIntegrationTests {
         // the order before the change) alice's first message to bob is recorded and delivered to bob's connections.
         RoomRepository rooms = new RoomRepository(MONGO.template(), props) {
             @Override
-            public Flux<String> conversationsOf(String userId, int limit) {
-                return super.conversationsOf(userId, limit).collectList()
+            public Flux<Membership> membershipsOf(String userId, int limit) {
+                return super.membershipsOf(userId, limit).collectList()
                         .flatMapMany(found -> directs[0].recordMembers(conv, bob.id(), alice.id(), System.currentTimeMillis())
                                 .then(deliveries.toUser(bob.id(), new ServerFrame.Message(conv, 1, "m" + run, alice, "c1",
                                         "text", marker, System.currentTimeMillis())))
@@ -105,8 +106,8 @@ class SessionConnectIntegrationTests {
         // the first read finds the room; before chat registers the connection, dan leaves it on his first device
         RoomRepository rooms = new RoomRepository(MONGO.template(), props) {
             @Override
-            public Flux<String> conversationsOf(String userId, int limit) {
-                return super.conversationsOf(userId, limit).collectList().flatMapMany(found -> reads.incrementAndGet() != 2
+            public Flux<Membership> membershipsOf(String userId, int limit) {
+                return super.membershipsOf(userId, limit).collectList().flatMapMany(found -> reads.incrementAndGet() != 2
                         ? Flux.fromIterable(found)
                         : plain.removeMember(room, dan.id()).then(presence.leave(room, dan.id(), false))
                                 .doOnNext(left -> leave.set(left.leaves()))
@@ -151,12 +152,12 @@ class SessionConnectIntegrationTests {
         // every read of the second connect finds its rooms, then eve leaves the first of them on her first device
         RoomRepository rooms = new RoomRepository(MONGO.template(), props) {
             @Override
-            public Flux<String> conversationsOf(String userId, int limit) {
-                return super.conversationsOf(userId, limit).collectList().flatMapMany(found -> {
+            public Flux<Membership> membershipsOf(String userId, int limit) {
+                return super.membershipsOf(userId, limit).collectList().flatMapMany(found -> {
                     if (reads.incrementAndGet() == 1) {
                         return Flux.fromIterable(found);
                     }
-                    String room = found.stream().filter(io.wxim.protocol.Conversations::isRoom)
+                    String room = found.stream().map(Membership::conv).filter(io.wxim.protocol.Conversations::isRoom)
                             .filter(c -> !io.wxim.protocol.Conversations.LOBBY.equals(c)).sorted().findFirst().orElseThrow();
                     left.add(room);
                     return plain.removeMember(room, eve.id()).then(presence.leave(room, eve.id(), false))
@@ -227,7 +228,7 @@ class SessionConnectIntegrationTests {
         assertThat(pairs.accept(dan.id(), carol.id(), now, now + 30_000).block(WAIT).status()).isEqualTo("started");
         RoomRepository rooms = new RoomRepository(MONGO.template(), props);
         DirectService directs = new DirectService(new PeersRepository(MONGO.template(), props), rooms, profiles, Clock.systemUTC());
-        assertThat(rooms.conversationsOf(carol.id(), 10).collectList().block(WAIT)).doesNotContain(conv);
+        assertThat(rooms.conversationsOf(carol.id()).collectList().block(WAIT)).doesNotContain(conv);
 
         NodeMessage reply = sessions(rooms, directs)
                 .connect(new Command(Command.Event.CONNECT, "gw-" + run, "c-" + run, 1, dan, null)).block(WAIT);
@@ -237,7 +238,7 @@ class SessionConnectIntegrationTests {
             assertThat(c.active()).isTrue();
             assertThat(c.peer().id()).isEqualTo(carol.id());
         });
-        assertThat(rooms.conversationsOf(carol.id(), 10).collectList().block(WAIT)).as("the requester's too").contains(conv);
+        assertThat(rooms.conversationsOf(carol.id()).collectList().block(WAIT)).as("the requester's too").contains(conv);
     }
 
     private SessionService sessions(RoomRepository rooms, DirectService directs) {
