@@ -262,6 +262,25 @@ test('pairing: pairStarted opens the chat once, also for a session the list show
   assert.equal(alice.wx.navigations.filter((n) => n.url.startsWith('/pages/chat/index?conv=p%3Aagain')).length, 1);
 });
 
+test('pairing: a request kept after an accept answered unavailable goes when its session is told started', { timeout: 20000 }, async (t) => {
+  const { server, alice, bob } = await twoUsers(t);
+  const alicePair = await openPage('pair', alice);
+  const bobPair = await openPage('pair', bob);
+  const aliceId = alice.client.user.id;
+  alicePair.onTarget({ detail: { value: bob.client.user.id } });
+  await alicePair.onRequest();
+  await waitFor(() => bobPair.data.pending.length === 1, 'request listed at Bob');
+  server.frameFailures.push(['pairAccept', 'unavailable']);
+  assert.equal(await bobPair.onAccept(tap({ id: aliceId })), null);
+  assert.equal(bobPair.data.pending.length, 1, 'kept: accepting again may be needed');
+
+  // the server had started it after all (its sweep tells both, protocol.md pairAccept)
+  bobPair.onStarted({ type: 'pairStarted', conv: 'p:swept', peer: { id: aliceId, nickname: 'Alice' } });
+
+  assert.deepEqual(bobPair.data.pending, []);
+  assert.deepEqual(bobPair.data.active, { conv: 'p:swept', name: 'Alice' });
+});
+
 test('pairing: request, decline, request again, accept, both in the p: chat, leave ends it for both', { timeout: 20000 }, async (t) => {
   const { server, alice, bob } = await twoUsers(t);
   const alicePair = await openPage('pair', alice);

@@ -71,6 +71,10 @@ const def = {
   },
 
   onStarted(f) {
+    // the peer's request is answered (also one kept after an accept answered unavailable: the server had started it)
+    if (this.data.pending.some((p) => p.id === f.peer.id)) {
+      this.setData({ pending: this.data.pending.filter((p) => p.id !== f.peer.id) });
+    }
     // told again (protocol.md): opened once (a session the list showed first is still opened by its first pairStarted)
     this._started = this._started || new Set();
     if (this._started.has(f.conv)) return;
