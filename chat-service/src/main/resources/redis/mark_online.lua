@@ -15,7 +15,8 @@
 -- the channel prefix, the lobby's id, the frames (memberJoined) and the set of crowded conversations (a room above the
 -- threshold is added there for the periodic count instead).
 -- ARGV[4] = 'c' (a room's creator, told by its own joined answer; no one else is in the room): the join is recorded
--- told and not announced, so a connect of the creator does not tell it (connect.lua).
+-- told, unless something is recorded (a retried create after a leave and a rejoin whose step is still to come), and
+-- not announced, so a connect of the creator does not tell it (connect.lua).
 -- Returns {the online count, 1 if announced, 2 if the room is crowded (marked for the count instead), else 0}.
 local now = now_ms()
 if late(ARGV[3], now) then
@@ -30,7 +31,9 @@ end
 local online = redis.call('SCARD', KEYS[2])
 local announced = 0
 if ARGV[4] == 'c' then
-  record_told(KEYS[5], ARGV[2], 'j', now)
+  if told(KEYS[5], ARGV[2], now) == nil then
+    record_told(KEYS[5], ARGV[2], 'j', now)
+  end
 elseif ARGV[4] and (added == 1 or ARGV[4] == '1') and told(KEYS[5], ARGV[2], now) ~= 'j' then
   record_told(KEYS[5], ARGV[2], 'j', now)
   announced = announce(ARGV[2], online, ARGV, 5) and 1 or 2

@@ -167,8 +167,9 @@ public final class RedisNames {
     /**
      * What was told of one user's room memberships (a hash conv -> {@code j:<until ms>} when its {@code memberJoined}
      * was told, {@code l:<until ms>} when its {@code memberLeft} was; a record counts for 10 minutes): written by the
-     * step that tells it ({@code mark_online.lua}, {@code connect.lua}, {@code room_leave.lua}), so each join and each
-     * leave is told once however attempts, retries and connects interleave.
+     * step that tells it ({@code mark_online.lua}, {@code connect.lua}, {@code room_leave.lua}; a room's create records
+     * its creator's join without telling it: the creator's {@code joined} does), so each join and each leave is told
+     * once however attempts, retries and connects interleave.
      */
     public static String joinsTold(String userId) {
         return "im:chat:joinstold:" + userId;

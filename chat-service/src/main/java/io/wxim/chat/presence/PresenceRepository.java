@@ -44,7 +44,14 @@ public class PresenceRepository {
      * How long a record of a join or leave told counts ({@link RedisNames#joinsTold}; {@code lib/announce.lua}'s
      * {@code TOLD_TTL}): longer than a command's attempts can come.
      */
-    public static final long JOIN_TOLD_MILLIS = 600_000;
+    static final long TOLD_MILLIS = 600_000;
+    /**
+     * How long after its membership's {@code joinedAt} a connect may tell a join ({@link #recentJoins}): a minute less
+     * than its record counts, so a join told by its step is still recorded told at the window's end though the
+     * membership's time comes from one chat instance's clock and the record's from Redis's (clocks a minute apart
+     * would tell it twice); one whose step never came 9 to 10 minutes ago is not told.
+     */
+    static final long RECENT_JOIN_MILLIS = TOLD_MILLIS - 60_000;
     /** Longer than a command can be redelivered (claim idle x max deliveries), so late CONNECTs are recognized. */
     private static final long TOMBSTONE_SECONDS = 600;
 
@@ -141,9 +148,8 @@ public class PresenceRepository {
      * conversation registered with at most {@code crowd.threshold} online, in the same step ({@code online}'s frames):
      * a failure after the step cannot lose the announcements, as one between the step and a separate announcement did
      * (a redelivered CONNECT finds the connection registered and announces nothing). A room of {@code joinedRecently}
-     * (memberships joined within {@link #JOIN_TOLD_MILLIS}) may be one whose join has not reached its step yet, or failed
-     * before it (its retry then finds the user online, in the room or at all, and tells nothing): unless its join was
-     * told already ({@link RedisNames#joinsTold}; each join is told once), it is announced here as a join
+     * ({@link #recentJoins}) may be one whose join has not reached its step yet, or failed before it (its retry then
+     * finds the user in the room's online set, or offline, and tells nothing): unless its join was told already ({@link RedisNames#joinsTold}; each join is told once), it is announced here as a join
      * ({@code joined}'s room frame, encoded only when such a room is given) when the user comes online with it, or is
      * online already and this connection puts them in it. The crowded ones are marked for the {@link CrowdPresence}
      * count ({@link RedisNames#CROWDED}) in the step.
@@ -275,12 +281,26 @@ public class PresenceRepository {
     }
 
     /**
-     * A room's creator: adds the user to the conversation's online set if (and only if) connected, and records the
-     * membership's join as told ({@link RedisNames#joinsTold}: the creator's own {@code joined} answer tells it, and no
-     * one else is in the room), so a connect of the creator within the record's time does not announce it as a join
-     * ({@link #connect}); emits the online count.
+     * The rooms of {@code roomsJoinedAt} (conv -> its membership's {@code joinedAt}, epoch ms) joined within
+     * {@link #RECENT_JOIN_MILLIS} before {@code now}: those whose join a {@link #connect} may have to tell.
      */
-    public Mono<Long> markOnline(String conv, String userId) {
+    public static Set<String> recentJoins(Map<String, Long> roomsJoinedAt, long now) {
+        Set<String> recent = new java.util.HashSet<>();
+        roomsJoinedAt.forEach((conv, joinedAt) -> {
+            if (joinedAt >= now - RECENT_JOIN_MILLIS) {
+                recent.add(conv);
+            }
+        });
+        return recent;
+    }
+
+    /**
+     * A room's creator: adds the user to the conversation's online set if (and only if) connected, and records the
+     * membership's join as told unless something is recorded for it ({@link RedisNames#joinsTold}: the creator's own
+     * {@code joined} answer tells it, and no one else is in the room), so a connect of the creator within the record's
+     * time does not announce it as a join ({@link #connect}); emits the online count.
+     */
+    public Mono<Long> markCreatorOnline(String conv, String userId) {
         return markOnline(conv, userId, List.of("c")).map(MarkedOnline::online);
     }
 

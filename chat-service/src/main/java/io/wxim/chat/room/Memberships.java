@@ -2,7 +2,6 @@ package io.wxim.chat.room;
 
 import io.wxim.protocol.Conversations;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -19,17 +18,6 @@ public record Memberships(List<String> rooms, List<String> directs, Map<String, 
         rooms = List.copyOf(rooms);
         directs = List.copyOf(directs);
         roomsJoinedAt = Map.copyOf(roomsJoinedAt);
-    }
-
-    /** The rooms joined at or after {@code since} (epoch ms). */
-    public Set<String> roomsJoinedSince(long since) {
-        Set<String> recent = new HashSet<>();
-        roomsJoinedAt.forEach((conv, joinedAt) -> {
-            if (joinedAt >= since) {
-                recent.add(conv);
-            }
-        });
-        return recent;
     }
 
     /** Splits memberships read oldest joined first; keeps the newest {@code maxDirects} direct and pair ones. */

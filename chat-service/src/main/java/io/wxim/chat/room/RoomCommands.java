@@ -73,7 +73,7 @@ public class RoomCommands {
         UserRef user = cmd.user();
         return rooms.create(frame.name(), user.id(), frame.rid()).flatMap(room -> {
             String conv = Conversations.room(room.id());
-            return presence.markOnline(conv, user.id()).flatMap(online -> subscribeEverywhere(cmd, conv,
+            return presence.markCreatorOnline(conv, user.id()).flatMap(online -> subscribeEverywhere(cmd, conv,
                     new ServerFrame.Joined(frame.rid(), conv, room.name(), online, 0)));
         });
     }

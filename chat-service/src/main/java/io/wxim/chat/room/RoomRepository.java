@@ -86,12 +86,12 @@ public class RoomRepository {
                         .timeout(timeout));
     }
 
-    /** The user's rooms, oldest joined first (at most maxRoomsPerUser). */
+    /** The user's rooms, oldest joined first (at most maxRoomsPerUser, the limit a join and a create hold to). */
     public Flux<String> roomsOf(String userId) {
         return roomMembershipsOf(userId).map(Membership::conv);
     }
 
-    /** The user's room memberships, oldest joined first (at most maxRoomsPerUser). */
+    /** The user's room memberships, oldest joined first (unbounded read: joins and creates hold them to maxRoomsPerUser). */
     public Flux<Membership> roomMembershipsOf(String userId) {
         Query query = Query.query(Criteria.where("userId").is(userId).and("conv").regex("^r:")).with(Sort.by("joinedAt", "_id"));
         return mongo.find(query, Membership.class).timeout(timeout);

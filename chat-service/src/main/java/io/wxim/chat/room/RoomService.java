@@ -99,9 +99,10 @@ public class RoomService {
     }
 
     /**
-     * What {@link #conversationsOf} and {@link #directsOf} return together, in one read of the user's memberships when
-     * there are fewer than {@code maxRoomsPerUser + maxConversationsListed} of them (the usual case; rooms are capped
-     * at {@code maxRoomsPerUser}), else in those two bounded reads.
+     * What {@link #conversationsOf} and {@link #directsOf} return together, with when each room was joined: in one read
+     * of the user's memberships when there are fewer than {@code maxRoomsPerUser + maxConversationsListed} of them (the
+     * usual case; rooms are capped at {@code maxRoomsPerUser} when joined), else in two reads (the room memberships,
+     * and the newest {@code maxConversationsListed} direct and pair ones).
      */
     public Mono<Memberships> membershipsOf(String userId) {
         int limit = props.maxRoomsPerUser() + props.maxConversationsListed();

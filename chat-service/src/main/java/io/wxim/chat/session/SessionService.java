@@ -99,7 +99,7 @@ public class SessionService {
         // as a redelivered CONNECT finds the connection registered and announces nothing
         // a room joined within a join record's time may be a join not told yet (PresenceRepository#connect); its
         // frames are encoded only then
-        Set<String> joinedRecently = memberships.roomsJoinedSince(clock.millis() - PresenceRepository.JOIN_TOLD_MILLIS);
+        Set<String> joinedRecently = PresenceRepository.recentJoins(memberships.roomsJoinedAt(), clock.millis());
         return presence.connect(user, cmd.node(), cmd.conn(), convs, leaves, lastRead,
                 PresenceFrames.online(user, deliveries::encode), joinedRecently,
                 () -> PresenceFrames.joined(user, deliveries::encode)).flatMap(connected -> {

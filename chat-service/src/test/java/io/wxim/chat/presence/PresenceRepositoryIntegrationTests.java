@@ -239,7 +239,7 @@ class PresenceRepositoryIntegrationTests {
 
         PresenceRepository.Prepared next = presence.prepare(alice.id(), "gw2", "c3" + suffix).block(WAIT);
         presence.leave(lobby, alice.id(), false).block(WAIT);
-        presence.markOnline(lobby, alice.id()).block(WAIT); // joined again
+        presence.markCreatorOnline(lobby, alice.id()).block(WAIT); // joined again
         presence.disconnect(alice.id(), "gw2", "c2" + suffix, List.of(), 1000L).block(WAIT);
         presence.disconnect(alice.id(), "gw1", "c1" + suffix, List.of(), 1000L).block(WAIT);
         assertThat(online()).containsExactly(0L, 0L);
@@ -266,9 +266,9 @@ class PresenceRepositoryIntegrationTests {
     @Test
     void addsAJoinerToTheOnlineSet_onlyWhileConnected() {
         String room = "r:joined" + suffix;
-        StepVerifier.create(presence.markOnline(room, alice.id())).expectNext(0L).verifyComplete();
+        StepVerifier.create(presence.markCreatorOnline(room, alice.id())).expectNext(0L).verifyComplete();
         presence.connect(alice, "gw1", "c1", convs, "", true).block(WAIT);
-        StepVerifier.create(presence.markOnline(room, alice.id())).expectNext(1L).verifyComplete();
+        StepVerifier.create(presence.markCreatorOnline(room, alice.id())).expectNext(1L).verifyComplete();
         StepVerifier.create(presence.onlineMembers(room, 10)).expectNext(alice).verifyComplete();
     }
 
@@ -281,8 +281,8 @@ class PresenceRepositoryIntegrationTests {
         String joined = "r:joined" + suffix;
         String left = "r:left" + suffix;
         presence.connect(alice, "gw1", "c-m" + suffix, convs, "", true).block(WAIT);
-        presence.markOnline(joined, alice.id()).block(WAIT);
-        presence.markOnline(left, alice.id()).block(WAIT);
+        presence.markCreatorOnline(joined, alice.id()).block(WAIT);
+        presence.markCreatorOnline(left, alice.id()).block(WAIT);
         presence.leave(left, alice.id(), false).block(WAIT);
 
         PresenceRepository.Disconnected gone = presence.disconnect(alice.id(), "gw", "c-m" + suffix, List.of(), 1000L).block(WAIT);

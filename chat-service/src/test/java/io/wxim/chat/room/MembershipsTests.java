@@ -28,14 +28,6 @@ class MembershipsTests {
         assertThat(Memberships.split(List.of(), 5)).isEqualTo(new Memberships(List.of("r:lobby"), List.of(), Map.of()));
     }
 
-    @Test
-    void theRoomsJoinedSinceATime_includeThatTime() {
-        Memberships m = Memberships.split(read("r:a", "d:x", "r:b", "r:c"), 10); // joined at 100, 101, 102, 103
-        assertThat(m.roomsJoinedSince(102)).containsExactlyInAnyOrder("r:b", "r:c");
-        assertThat(m.roomsJoinedSince(104)).isEmpty();
-        assertThat(m.roomsJoinedSince(0)).containsExactlyInAnyOrder("r:a", "r:b", "r:c");
-    }
-
     /** Memberships of these conversations as read, oldest first, joined at 100, 101, ... */
     private static List<Membership> read(String... convs) {
         List<Membership> read = new java.util.ArrayList<>();

@@ -190,6 +190,42 @@ class RoomJoinAnnouncementIntegrationTests {
         assertThat(inOther.poll(300, TimeUnit.MILLISECONDS)).as("told once").isNull();
     }
 
+    /**
+     * A join told by its own step, then the user's reconnect minutes later (the room is recent): the room gets
+     * {@code presence online}, not the join again. A room's creator likewise: the create records the join told (the
+     * creator's {@code joined} tells it) and its reconnect is {@code presence online}, not a join.
+     */
+    @Test
+    void aJoinToldByItsStep_andARoomsCreation_areNotToldAgainByAReconnect() throws Exception {
+        UserRef kit = new UserRef("uk" + run, "Kit", null);
+        String room = roomWithOneOnline("jk" + run);
+        String node = "gw-k" + run;
+        presence.connect(kit, node, "k1" + run, List.of(Conversations.LOBBY), "", true).block(WAIT);
+        LinkedBlockingQueue<String> inRoom = listen(room);
+        ClientFrame.Join join = new ClientFrame.Join("j", room);
+        commands(deliveries, props).join(command(kit, "k1", 1, join), join).block(WAIT);
+        assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.MemberJoined(room, kit, 2));
+        ClientFrame.CreateRoom create = new ClientFrame.CreateRoom("c", "Kit's");
+        NodeMessage created = commands(deliveries, props).create(command(kit, "k1", 2, create), create).block(WAIT);
+        String own = ((ServerFrame.Joined) codec.decodeServer(created.frames().get(0))).conv();
+        LinkedBlockingQueue<String> inOwn = listen(own);
+        presence.disconnect(kit.id(), node, "k1" + run, List.of(Conversations.LOBBY, room, own), 1L).block(WAIT); // silent
+
+        presence.connect(kit, node, "k2" + run, List.of(Conversations.LOBBY, room, own), "", true,
+                PresenceFrames.online(kit, codec::encode), Set.of(room, own), () -> PresenceFrames.joined(kit, codec::encode))
+                .block(WAIT);
+
+        assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.Presence(room, kit, "online", 2));
+        assertThat(codec.decodeServer(next(inOwn))).isEqualTo(new ServerFrame.Presence(own, kit, "online", 1));
+        assertThat(inRoom.poll(300, TimeUnit.MILLISECONDS)).as("no join told again").isNull();
+
+        // a create's step finding a record (a retried create after a leave, a rejoin's step to come) keeps it
+        String leftValue = "l:" + (testRedis.redisMillis() + 60_000);
+        redis.opsForHash().put(RedisNames.joinsTold(kit.id()), own, leftValue).block(WAIT);
+        presence.markCreatorOnline(own, kit.id()).block(WAIT);
+        assertThat(redis.opsForHash().get(RedisNames.joinsTold(kit.id()), own).block(WAIT)).isEqualTo(leftValue);
+    }
+
     /** A record of a join told that has lapsed (10 minutes) counts as none: the next join is told. */
     @Test
     void aLapsedRecordOfAToldJoin_doesNotHideTheNextJoin() throws Exception {

@@ -153,27 +153,6 @@ class SessionConnectAnnouncementIntegrationTests {
         assertThat(inOld.poll(100, TimeUnit.MILLISECONDS)).isNull();
     }
 
-    /**
-     * A room's creator who comes online again minutes later: the room gets {@code presence online}, not a join (the
-     * creator's join was told by its own {@code joined} answer, and the create records it told).
-     */
-    @Test
-    void aRoomsCreatorComingOnlineAgain_isPresence_notAJoin() throws Exception {
-        UserRef ivo = new UserRef("uiv" + run, "Ivo", null);
-        String node = "gw-" + run;
-        SessionService sessions = TestSessions.create(redis, props, presence, profiles, new Deliveries(redis, codec, props),
-                rooms, directs);
-        sessions.connect(new Command(Command.Event.CONNECT, node, "i1-" + run, 1, ivo, null)).block(WAIT);
-        String created = room("ic" + run, ivo, System.currentTimeMillis());
-        presence.markOnline(created, ivo.id()).block(WAIT); // the create's step
-        sessions.disconnect(new Command(Command.Event.DISCONNECT, node, "i1-" + run, 0, ivo, null)).block(WAIT);
-        LinkedBlockingQueue<String> inCreated = listen(created);
-
-        sessions.connect(new Command(Command.Event.CONNECT, node, "i2-" + run, 1, ivo, null)).block(WAIT);
-
-        assertThat(codec.decodeServer(next(inCreated))).isEqualTo(new ServerFrame.Presence(created, ivo, "online", 1));
-    }
-
     /** A room with {@code member}. */
     private String room(String roomId, UserRef member) {
         return room(roomId, member, 1L);

@@ -202,7 +202,7 @@ class SessionConnectIntegrationTests {
         DirectService directs = new DirectService(new PeersRepository(MONGO.template(), props), unreachable, profiles, Clock.systemUTC());
         SessionService sessions = sessions(unreachable, directs);
         sessions.connect(new Command(Command.Event.CONNECT, node, "c-" + run, 1, carol, null)).block(WAIT);
-        presence.markOnline(room, carol.id()).block(WAIT); // a room joined on this connection
+        presence.markCreatorOnline(room, carol.id()).block(WAIT); // a room joined on this connection
         assertThat(presence.status(carol.id()).block(WAIT).online()).isTrue();
         assertThat(redis.opsForSet().isMember(RedisNames.online(io.wxim.protocol.Conversations.LOBBY), carol.id()).block(WAIT)).isTrue();
 
