@@ -52,6 +52,13 @@ public class PresenceRepository {
      * would tell it twice); one whose step never came 9 to 10 minutes ago is not told.
      */
     static final long RECENT_JOIN_MILLIS = TOLD_MILLIS - 60_000;
+    /**
+     * How long Redis keeps a user's cached profile ({@link RedisNames#profile}) after their last connect, and their last
+     * seen time ({@link RedisNames#lastSeen}) after their last disconnect: what Redis holds of users grows with the users
+     * active lately, not with every user who ever connected. The profile is durable in MongoDB (a connect after it
+     * lapsed stores it again); {@code status} of a user offline longer has no {@code lastSeen}.
+     */
+    public static final Duration USER_RETENTION = Duration.ofDays(30);
     /** Longer than a command can be redelivered (claim idle x max deliveries), so late CONNECTs are recognized. */
     private static final long TOMBSTONE_SECONDS = 600;
 
@@ -124,7 +131,8 @@ public class PresenceRepository {
     public Mono<Prepared> prepare(String userId, String node, String conn) {
         List<String> keys = List.of(RedisNames.closedConnection(conn), RedisNames.profile(userId), RedisNames.connecting(userId),
                 RedisNames.leaves(userId));
-        return redis.execute(PREPARE, keys, List.of(conn, node, connectingMillis)).next().timeout(timeout).map(r -> {
+        return redis.execute(PREPARE, keys, List.of(conn, node, connectingMillis, String.valueOf(USER_RETENTION.toMillis())))
+                .next().timeout(timeout).map(r -> {
             List<?> l = (List<?>) r;
             return new Prepared("1".equals(l.get(0)), Map.of("stored", (String) l.get(1), "nickname", (String) l.get(2),
                     "avatarUrl", (String) l.get(3)), (String) l.get(4));
@@ -256,7 +264,8 @@ public class PresenceRepository {
                 RedisNames.pairOf(userId), RedisNames.PAIR_LOST));
         convs.forEach(conv -> keys.add(RedisNames.online(conv)));
         List<String> args = new ArrayList<>(List.of(conn, userId, String.valueOf(TOMBSTONE_SECONDS), String.valueOf(now),
-                RedisNames.ONLINE, RedisNames.nodeConnections(node), String.valueOf(now + pairGraceMillis)));
+                RedisNames.ONLINE, RedisNames.nodeConnections(node), String.valueOf(now + pairGraceMillis),
+                String.valueOf(USER_RETENTION.toMillis())));
         args.addAll(announcing);
         return redis.execute(DISCONNECT, keys, args)
                 .next().timeout(timeout).map(r -> {

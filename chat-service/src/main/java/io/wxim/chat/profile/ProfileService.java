@@ -1,6 +1,7 @@
 package io.wxim.chat.profile;
 
 import io.wxim.chat.config.ChatProperties;
+import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.protocol.ErrorCode;
 import io.wxim.protocol.ProtocolException;
 import io.wxim.protocol.RedisNames;
@@ -51,12 +52,13 @@ public class ProfileService {
             return Mono.empty();
         }
         String key = RedisNames.profile(user.id());
+        // the hash and its lifetime in one round trip (the two commands go out together, in this order)
         return mongo.save(new Profile(user.id(), user.nickname(), user.avatarUrl(), clock.millis()))
                 .timeout(mongoTimeout)
-                .then(redis.opsForHash().putAll(key, Map.of(STORED, "1",
-                        "nickname", nullToEmpty(user.nickname()), "avatarUrl", nullToEmpty(user.avatarUrl())))
-                        .timeout(redisTimeout))
-                .then();
+                .then(Mono.when(redis.opsForHash().putAll(key, Map.of(STORED, "1",
+                                "nickname", nullToEmpty(user.nickname()), "avatarUrl", nullToEmpty(user.avatarUrl()))),
+                        redis.expire(key, PresenceRepository.USER_RETENTION))
+                        .timeout(redisTimeout));
     }
 
     /** The user's profile; NOT_FOUND if the user never connected (unknown to chat). */

@@ -153,6 +153,27 @@ class PresenceRepositoryIntegrationTests {
                 java.util.Map.of("stored", "1", "nickname", "Al", "avatarUrl", "https://a/b.png"), ""));
     }
 
+    /**
+     * What Redis holds of a user lapses 30 days after they were last active: the cached profile from their last
+     * connect (its first step refreshes it), the last seen time from their last disconnect; so Redis grows with the
+     * users active lately, not with every user who ever connected (both had no expiry).
+     */
+    @Test
+    void aUsersCachedProfileAndLastSeen_lapseThirtyDaysAfterTheirLastActivity() {
+        long retention = PresenceRepository.USER_RETENTION.toMillis();
+        redis.opsForHash().putAll(RedisNames.profile(alice.id()), Map.of("stored", "1", "nickname", "Al", "avatarUrl", ""))
+                .block(WAIT); // written before expiries were set
+        presence.prepare(alice.id(), "gw1", "c-r" + suffix).block(WAIT);
+        assertThat(redis.getExpire(RedisNames.profile(alice.id())).block(WAIT).toMillis())
+                .isBetween(retention - 60_000, retention);
+
+        presence.connect(alice, "gw1", "c-r" + suffix, convs, "", true).block(WAIT);
+        presence.disconnect(alice.id(), "gw1", "c-r" + suffix, convs, 1000L).block(WAIT);
+        assertThat(redis.getExpire(RedisNames.lastSeen(alice.id())).block(WAIT).toMillis())
+                .isBetween(retention - 60_000, retention);
+        assertThat(presence.status(alice.id()).block(WAIT)).isEqualTo(new PresenceRepository.Status(false, 1000L));
+    }
+
     @Test
     void connectReadsThePairSessionAndTheOnlineCounts_andEndsThePairGracePeriod() {
         UserRef bob = new UserRef("ub" + suffix, "Bob", null);

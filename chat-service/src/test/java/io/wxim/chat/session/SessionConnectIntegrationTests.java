@@ -241,6 +241,21 @@ class SessionConnectIntegrationTests {
         assertThat(rooms.conversationsOf(carol.id()).collectList().block(WAIT)).as("the requester's too").contains(conv);
     }
 
+    /** A new user's profile, cached in Redis by their first connect, lapses 30 days on (unless they connect again). */
+    @Test
+    void aNewUsersCachedProfileLapsesThirtyDaysOn() {
+        UserRef fay = new UserRef("uf" + run, "Fay", null);
+        RoomRepository rooms = new RoomRepository(MONGO.template(), props);
+        SessionService sessions = sessions(rooms, new DirectService(new PeersRepository(MONGO.template(), props), rooms,
+                profiles, Clock.systemUTC()));
+
+        sessions.connect(new Command(Command.Event.CONNECT, "gw-" + run, "f-" + run, 1, fay, null)).block(WAIT);
+
+        assertThat(redis.opsForHash().get(RedisNames.profile(fay.id()), "nickname").block(WAIT)).isEqualTo("Fay");
+        long retention = PresenceRepository.USER_RETENTION.toMillis();
+        assertThat(redis.getExpire(RedisNames.profile(fay.id())).block(WAIT).toMillis()).isBetween(retention - 60_000, retention);
+    }
+
     private SessionService sessions(RoomRepository rooms, DirectService directs) {
         return TestSessions.create(redis, props, presence, profiles, deliveries, rooms, directs);
     }
