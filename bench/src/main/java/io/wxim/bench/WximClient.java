@@ -1,7 +1,9 @@
 package io.wxim.bench;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import reactor.core.publisher.Mono;
 import reactor.netty.ByteBufFlux;
 import reactor.netty.http.client.HttpClient;
@@ -11,19 +13,26 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * wxim over its documented protocol (docs/protocol.md): dev login over HTTP for a token, {@code /ws} with the token
  * in the {@code Authorization} header, {@code welcome}, {@code create}/{@code join}, {@code send} with {@code conv}
- * or {@code to}, {@code ack}, {@code message}, {@code sync}/{@code synced}, {@code ping}. Message frames are scanned
+ * or {@code to}, {@code ack}, {@code message}, {@code sync}/{@code synced}, {@code ping}, and {@code auth} with a new
+ * token (a dev login again) {@link #RENEW_AFTER} into the token's 15 minutes, from the heartbeat, so runs longer than
+ * that keep their connections (the gateway closes one whose token expired with 4003). Message frames are scanned
  * without a JSON parse; the few control frames are parsed.
  */
 public final class WximClient extends BenchClient {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    /** A dev-login answer. */
-    public record Login(String accessToken, String userId) {
+    /** How long a token is used before the heartbeat sends a new one in-band (access tokens live 15 minutes). */
+    static final Duration RENEW_AFTER = Duration.ofMinutes(10);
+
+    /** A dev-login answer, and the nickname it was for (the same nickname signs in as the same user). */
+    public record Login(String accessToken, String userId, String nickname) {
     }
 
     private final String baseUrl;
-    private final Login login;
+    private volatile Login login;
+    private volatile long loginNanos = System.nanoTime();
+    private final AtomicBoolean renewing = new AtomicBoolean();
     private volatile long lobbySeq;
     private long cmids;
 
@@ -44,7 +53,7 @@ public final class WximClient extends BenchClient {
                         throw new IllegalStateException("dev-login " + resp.status().code() + ": " + text);
                     }
                     JsonNode n = JSON.readTree(text);
-                    return new Login(n.path("accessToken").asString(), n.path("user").path("id").asString());
+                    return new Login(n.path("accessToken").asString(), n.path("user").path("id").asString(), nickname);
                 }));
     }
 
@@ -172,7 +181,23 @@ public final class WximClient extends BenchClient {
         WsConnection c = ws;
         if (c != null) {
             c.send("{\"type\":\"ping\",\"rid\":\"p\"}");
+            if (System.nanoTime() - loginNanos > RENEW_AFTER.toNanos() && renewing.compareAndSet(false, true)) {
+                renew(c);
+            }
         }
+    }
+
+    /** A new token for the same user, sent in-band ({@code authed}, or an {@code error} the listener counts). */
+    private void renew(WsConnection c) {
+        login(http, baseUrl, login.nickname()).timeout(Duration.ofSeconds(30)).subscribe(fresh -> {
+            login = fresh; // a reconnect uses it too
+            loginNanos = System.nanoTime();
+            renewing.set(false);
+            c.send("{\"type\":\"auth\",\"rid\":\"a\",\"token\":\"" + fresh.accessToken() + "\"}");
+        }, e -> {
+            renewing.set(false); // tried again at the next heartbeat
+            System.err.println("token renewal failed (client " + index + "): " + e);
+        });
     }
 
     private static String stripSlash(String s) {
