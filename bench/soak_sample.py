@@ -3,9 +3,11 @@
 (im:chat:closed, im:chat:profile, ...: the first three ':' parts, so a per-user or per-connection key family shows as
 one count) and how many of them have no expiry (a family that grows without one grows for good), and each process's
 RSS and CPU seconds; with --gc, each JVM's heap after a full collection (jcmd GC.run,
-then the actuator's jvm.memory.used). Loopback only; every call has a timeout; SCAN visits each key once."""
+then the actuator's jvm.memory.used). Loopback only; every call has a timeout; SCAN may count a key twice if the keyspace
+is rehashed meanwhile (a slight overcount), and stops after 5,000,000 keys (the sample says so)."""
 import argparse
 import json
+import os
 import socket
 import subprocess
 import time
@@ -30,8 +32,10 @@ def pttls(sock_file, sock, keys):
 def read_reply(f):
     line = f.readline().rstrip(b'\r\n')
     kind, rest = line[:1], line[1:]
-    if kind in (b'+', b'-'):
+    if kind == b'+':
         return rest.decode()
+    if kind == b'-':
+        raise RuntimeError('Redis answered: %s' % rest.decode())
     if kind == b':':
         return int(rest)
     if kind == b'$':
@@ -61,7 +65,7 @@ def redis_sample(port):
             scanned += len(keys)
             if cursor == '0' or scanned > 5_000_000:
                 break
-        return {'used_memory': used, 'dbsize': redis_call(f, sock, 'DBSIZE'), 'keys': dict(sorted(prefixes.items())),
+        return {'truncated': cursor != '0','used_memory': used, 'dbsize': redis_call(f, sock, 'DBSIZE'), 'keys': dict(sorted(prefixes.items())),
                 'no_expiry': dict(sorted(persistent.items()))}
 
 
@@ -71,7 +75,7 @@ def proc_sample(pid):
     with open('/proc/%s/stat' % pid) as f:
         fields = f.read().rsplit(')', 1)[1].split()
     ticks = int(fields[11]) + int(fields[12])  # utime + stime
-    return {'rss_kb': rss_kb, 'cpu_s': ticks / 100.0}
+    return {'rss_kb': rss_kb, 'cpu_s': ticks / os.sysconf('SC_CLK_TCK')}
 
 
 def heap_after_gc(pid, port):

@@ -25,13 +25,17 @@ public final class WximClient extends BenchClient {
     /** How long a token is used before the heartbeat sends a new one in-band (access tokens live 15 minutes). */
     static final Duration RENEW_AFTER = Duration.ofMinutes(10);
 
-    /** A dev-login answer, and the nickname it was for (the same nickname signs in as the same user). */
-    public record Login(String accessToken, String userId, String nickname) {
+    /**
+     * A dev-login answer, the nickname it was for (the same nickname signs in as the same user) and when it came
+     * ({@link System#nanoTime()}: the token's age).
+     */
+    public record Login(String accessToken, String userId, String nickname, long atNanos) {
     }
 
     private final String baseUrl;
+    /** The token the connections use: a reconnect, and the gateway since its last {@code authed}. */
     private volatile Login login;
-    private volatile long loginNanos = System.nanoTime();
+    private volatile long loginNanos;
     private final AtomicBoolean renewing = new AtomicBoolean();
     private volatile long lobbySeq;
     private long cmids;
@@ -40,6 +44,7 @@ public final class WximClient extends BenchClient {
         super(index, http);
         this.baseUrl = stripSlash(baseUrl);
         this.login = login;
+        this.loginNanos = login.atNanos();
     }
 
     /** {@code POST /api/auth/dev-login} (local runs only): the same nickname signs in as the same user. */
@@ -53,7 +58,8 @@ public final class WximClient extends BenchClient {
                         throw new IllegalStateException("dev-login " + resp.status().code() + ": " + text);
                     }
                     JsonNode n = JSON.readTree(text);
-                    return new Login(n.path("accessToken").asString(), n.path("user").path("id").asString(), nickname);
+                    return new Login(n.path("accessToken").asString(), n.path("user").path("id").asString(), nickname,
+                            System.nanoTime());
                 }));
     }
 
@@ -70,8 +76,16 @@ public final class WximClient extends BenchClient {
     public CompletableFuture<Void> connect(String url) {
         ready = new CompletableFuture<>();
         CompletableFuture<Void> mine = ready;
+        Login using = login;
+        // a connection made with the newest token ends a renewal whose authed it will never see
+        mine.thenRun(() -> {
+            if (login == using) {
+                loginNanos = using.atNanos();
+                renewing.set(false);
+            }
+        });
         ws = WsConnection.open(http, wsUrl(url),
-                h -> h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + login.accessToken()),
+                h -> h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + using.accessToken()),
                 () -> { }, this::onFrame, this::closed);
         return mine;
     }
@@ -101,6 +115,11 @@ public final class WximClient extends BenchClient {
                 }
                 ready.complete(null);
             }
+            case "authed" -> { // the renewed token counts from its login
+                Login current = login;
+                loginNanos = current.atNanos();
+                renewing.set(false);
+            }
             case "joined", "synced" -> {
                 JsonNode n = JSON.readTree(frame);
                 answer(n.path("rid").asString(null), frame, null);
@@ -108,6 +127,9 @@ public final class WximClient extends BenchClient {
             case "error" -> {
                 JsonNode n = JSON.readTree(frame);
                 String code = n.path("code").asString("unknown");
+                if ("a".equals(n.path("rid").asString(null))) {
+                    renewing.set(false); // the renewal was refused: tried again at the next heartbeat
+                }
                 Listener l = listener;
                 if (l != null) {
                     l.onError(this, code);
@@ -182,20 +204,24 @@ public final class WximClient extends BenchClient {
         if (c != null) {
             c.send("{\"type\":\"ping\",\"rid\":\"p\"}");
             if (System.nanoTime() - loginNanos > RENEW_AFTER.toNanos() && renewing.compareAndSet(false, true)) {
-                renew(c);
+                renew();
             }
         }
     }
 
-    /** A new token for the same user, sent in-band ({@code authed}, or an {@code error} the listener counts). */
-    private void renew(WsConnection c) {
+    /**
+     * A new token for the same user, sent in-band on the connection open then; its {@code authed} ends the renewal, an
+     * {@code error} (counted by the listener) or a failed login lets the next heartbeat try again.
+     */
+    private void renew() {
         login(http, baseUrl, login.nickname()).timeout(Duration.ofSeconds(30)).subscribe(fresh -> {
-            login = fresh; // a reconnect uses it too
-            loginNanos = System.nanoTime();
-            renewing.set(false);
-            c.send("{\"type\":\"auth\",\"rid\":\"a\",\"token\":\"" + fresh.accessToken() + "\"}");
+            login = fresh; // a reconnect from now on uses it
+            WsConnection c = ws;
+            if (c == null || !c.send("{\"type\":\"auth\",\"rid\":\"a\",\"token\":\"" + fresh.accessToken() + "\"}")) {
+                renewing.set(false);
+            }
         }, e -> {
-            renewing.set(false); // tried again at the next heartbeat
+            renewing.set(false);
             System.err.println("token renewal failed (client " + index + "): " + e);
         });
     }

@@ -52,13 +52,14 @@ public class ProfileService {
             return Mono.empty();
         }
         String key = RedisNames.profile(user.id());
-        // the hash and its lifetime in one round trip (the two commands go out together, in this order)
+        // the hash, then its lifetime (only for a new or changed profile)
         return mongo.save(new Profile(user.id(), user.nickname(), user.avatarUrl(), clock.millis()))
                 .timeout(mongoTimeout)
-                .then(Mono.when(redis.opsForHash().putAll(key, Map.of(STORED, "1",
-                                "nickname", nullToEmpty(user.nickname()), "avatarUrl", nullToEmpty(user.avatarUrl()))),
-                        redis.expire(key, PresenceRepository.USER_RETENTION))
-                        .timeout(redisTimeout));
+                .then(redis.opsForHash().putAll(key, Map.of(STORED, "1",
+                                "nickname", nullToEmpty(user.nickname()), "avatarUrl", nullToEmpty(user.avatarUrl())))
+                        .then(redis.expire(key, PresenceRepository.USER_RETENTION))
+                        .timeout(redisTimeout))
+                .then();
     }
 
     /** The user's profile; NOT_FOUND if the user never connected (unknown to chat). */
