@@ -24,9 +24,10 @@
 -- with them when a conversation was joined recently): the room frames of memberJoined, and ARGV[25] one character per
 -- KEYS[11..n], '1' for a membership joined recently (a minute less than lib/announce.lua's TOLD_TTL, by chat's clock:
 -- PresenceRepository.recentJoins). Such a membership's join may not have reached its step (or failed before it: its
--- retry then finds the user in the room's online set, or offline, and tells nothing), so unless KEYS[10] records its join told (lib/announce.lua's told), it
--- is told here, as memberJoined instead of presence online when the user comes online, and when this connection puts
--- an already online user in the room; recorded there as mark_online.lua does. An older membership's join was told
+-- retry then finds the user in the room's online set, or offline, and tells nothing), so unless KEYS[10] records its
+-- join told (lib/announce.lua's told), it is told here, as memberJoined instead of presence online when the user
+-- comes online, and when this connection puts an already online user in the room; recorded there as mark_online.lua
+-- does. An older membership's join was told
 -- long ago (its record has lapsed): the room gets presence online.
 -- Returns {-1} if the connection was already closed (its DISCONNECT ran first: a late or redelivered CONNECT must
 -- not bring it back); {-2}, changing nothing, if the user left a room since the memberships were read (they may list

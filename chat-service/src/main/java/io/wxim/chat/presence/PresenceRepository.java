@@ -10,6 +10,7 @@ import io.wxim.protocol.UserRef;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -157,9 +158,10 @@ public class PresenceRepository {
      * a failure after the step cannot lose the announcements, as one between the step and a separate announcement did
      * (a redelivered CONNECT finds the connection registered and announces nothing). A room of {@code joinedRecently}
      * ({@link #recentJoins}) may be one whose join has not reached its step yet, or failed before it (its retry then
-     * finds the user in the room's online set, or offline, and tells nothing): unless its join was told already ({@link RedisNames#joinsTold}; each join is told once), it is announced here as a join
-     * ({@code joined}'s room frame, encoded only when such a room is given) when the user comes online with it, or is
-     * online already and this connection puts them in it. The crowded ones are marked for the {@link CrowdPresence}
+     * finds the user in the room's online set, or offline, and tells nothing): unless its join was told already
+     * ({@link RedisNames#joinsTold}; each join is told once), it is announced here as a join ({@code joined}'s room
+     * frame, encoded only when such a room is given) when the user comes online with it, or is online already and
+     * this connection puts them in it. The crowded ones are marked for the {@link CrowdPresence}
      * count ({@link RedisNames#CROWDED}) in the step.
      */
     public Mono<Connected> connect(UserRef user, String node, String conn, List<String> convs, String leaves, boolean force,
@@ -294,7 +296,7 @@ public class PresenceRepository {
      * {@link #RECENT_JOIN_MILLIS} before {@code now}: those whose join a {@link #connect} may have to tell.
      */
     public static Set<String> recentJoins(Map<String, Long> roomsJoinedAt, long now) {
-        Set<String> recent = new java.util.HashSet<>();
+        Set<String> recent = new HashSet<>();
         roomsJoinedAt.forEach((conv, joinedAt) -> {
             if (joinedAt >= now - RECENT_JOIN_MILLIS) {
                 recent.add(conv);
