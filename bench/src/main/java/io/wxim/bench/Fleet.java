@@ -39,6 +39,7 @@ public final class Fleet implements AutoCloseable {
     /** The clients the WebSockets use, one per source address (round robin by client index). */
     private List<HttpClient> sockets;
     private int connectConcurrency = 64;
+    private int connectRetries;
     private int connsPerUser = 1;
 
     public Fleet(Target target, List<String> urls, int loopThreads, String runId) {
@@ -97,6 +98,16 @@ public final class Fleet implements AutoCloseable {
         return this;
     }
 
+    /**
+     * A failed connect (e.g. a handshake answered 503 {@code busy} while many sessions start, which a real client
+     * retries) is tried again up to {@code n} times, with a backoff from 200 ms, within {@link #open}'s timeout; 0 (the
+     * default, what the idle scenario's connects/s measure): left out.
+     */
+    public Fleet connectRetries(int n) {
+        this.connectRetries = Math.max(0, n);
+        return this;
+    }
+
     /** wxim only: several connections per user (at most the gateway's per-user cap, 10); for the idle scenario. */
     public Fleet connsPerUser(int n) {
         this.connsPerUser = Math.max(1, n);
@@ -120,7 +131,7 @@ public final class Fleet implements AutoCloseable {
         clients.addAll(made); // before connecting: heartbeats reach the open ones during a long connect phase
         AtomicInteger failed = new AtomicInteger();
         List<BenchClient> open = Flux.fromIterable(made)
-                .flatMap(c -> Mono.fromFuture(() -> c.connect(urls.get(c.index % urls.size())))
+                .flatMap(c -> connect(c)
                         .thenReturn(c)
                         .timeout(timeout)
                         .onErrorResume(e -> {
@@ -138,6 +149,14 @@ public final class Fleet implements AutoCloseable {
         List<BenchClient> sorted = new ArrayList<>(open == null ? List.of() : open);
         sorted.sort((a, b) -> Integer.compare(a.index, b.index));
         return sorted;
+    }
+
+    /** One client's connect, tried again {@link #connectRetries} times after a failure. */
+    private Mono<Void> connect(BenchClient c) {
+        Mono<Void> once = Mono.fromFuture(() -> c.connect(urls.get(c.index % urls.size())));
+        return connectRetries == 0 ? once
+                : once.retryWhen(reactor.util.retry.Retry.backoff(connectRetries, Duration.ofMillis(200))
+                        .maxBackoff(Duration.ofSeconds(2)));
     }
 
     /**
