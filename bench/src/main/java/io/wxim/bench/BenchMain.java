@@ -24,7 +24,7 @@ public final class BenchMain {
               report  --out <dir> <result.json>...
             common: --server-pids label=pid,... (CPU %% and RSS from /proc)  --out <result.json>
                     --md <file to append the Markdown rows to>  --loop-threads 1  --connect-concurrency 64
-                    --connect-retries 3 (fanout, direct: a failed connect is tried again; idle: never)
+                    --connect-retries 8 (fanout, direct: a failed connect is tried again, backoff 0.2-2 s; idle: never)
                     --heartbeat-seconds 25  --connect-timeout-seconds 20  --run-id <id>
                     --source-addresses 127.0.0.2,127.0.0.3 (WebSockets bind these in turn: ~28,000 ports per address)
             """;

@@ -134,7 +134,7 @@ final class RateScenario {
         List<RunResult.Step> steps = new ArrayList<>();
         try (Fleet fleet = new Fleet(target, urls, loopThreads, runId)
                 .connectConcurrency(a.integer("connect-concurrency", 64))
-                .connectRetries(a.integer("connect-retries", 3)) // the rate runs need the clients they were given
+                .connectRetries(a.integer("connect-retries", 8)) // the rate runs need the clients they were given
                 .sourceAddresses(a.list("source-addresses", ""))) {
             List<BenchClient> sendersList;
             List<BenchClient> receiversList;
