@@ -167,9 +167,9 @@ public class PresenceRepository {
     public Mono<Connected> connect(UserRef user, String node, String conn, List<String> convs, String leaves, boolean force,
                                    PresenceFrames online, Set<String> joinedRecently, Supplier<PresenceFrames> joined) {
         List<String> announcing = new ArrayList<>(announcing(online));
-        StringBuilder recent = new StringBuilder(convs.size());
-        convs.forEach(conv -> recent.append(joinedRecently.contains(conv) ? '1' : '0'));
-        if (recent.indexOf("1") >= 0) {
+        if (convs.stream().anyMatch(joinedRecently::contains)) { // the usual connect has none: no flags, no frames
+            StringBuilder recent = new StringBuilder(convs.size());
+            convs.forEach(conv -> recent.append(joinedRecently.contains(conv) ? '1' : '0'));
             PresenceFrames frames = joined.get();
             announcing.addAll(List.of(frames.lobbyHead(), frames.lobbyTail(), frames.roomHead(), frames.roomMiddle(),
                     frames.roomTail(), recent.toString()));

@@ -211,9 +211,7 @@ class RoomJoinAnnouncementIntegrationTests {
         LinkedBlockingQueue<String> inOwn = listen(own);
         presence.disconnect(kit.id(), node, "k1" + run, List.of(Conversations.LOBBY, room, own), 1L).block(WAIT); // silent
 
-        presence.connect(kit, node, "k2" + run, List.of(Conversations.LOBBY, room, own), "", true,
-                PresenceFrames.online(kit, codec::encode), Set.of(room, own), () -> PresenceFrames.joined(kit, codec::encode))
-                .block(WAIT);
+        connectAnnouncing(kit, node, "k2" + run, room, own);
 
         assertThat(codec.decodeServer(next(inRoom))).isEqualTo(new ServerFrame.Presence(room, kit, "online", 2));
         assertThat(codec.decodeServer(next(inOwn))).isEqualTo(new ServerFrame.Presence(own, kit, "online", 1));
@@ -300,10 +298,12 @@ class RoomJoinAnnouncementIntegrationTests {
         assertThat(presence.onlineCount(room).block(WAIT)).isEqualTo(1L);
     }
 
-    /** A connect of {@code user} with the lobby and {@code room}, announcing as a CONNECT does. */
-    private void connectAnnouncing(UserRef user, String node, String conn, String room) {
-        presence.connect(user, node, conn, List.of(Conversations.LOBBY, room), "", true,
-                PresenceFrames.online(user, codec::encode), Set.of(room), () -> PresenceFrames.joined(user, codec::encode)).block(WAIT);
+    /** A connect of {@code user} with the lobby and {@code rooms} (joined recently), announcing as a CONNECT does. */
+    private void connectAnnouncing(UserRef user, String node, String conn, String... rooms) {
+        List<String> convs = new java.util.ArrayList<>(List.of(Conversations.LOBBY));
+        convs.addAll(List.of(rooms));
+        presence.connect(user, node, conn, convs, "", true, PresenceFrames.online(user, codec::encode), Set.of(rooms),
+                () -> PresenceFrames.joined(user, codec::encode)).block(WAIT);
     }
 
     /** A room whose owner is its member and online in it. */
