@@ -179,13 +179,13 @@ public class PresenceRepository {
 
     private Mono<Connected> connect(UserRef user, String node, String conn, List<String> convs, String leaves, boolean force,
                                     List<String> announcing) {
-        List<String> keys = new ArrayList<>(List.of(RedisNames.connections(user.id()), RedisNames.profile(user.id()),
-                RedisNames.closedConnection(conn), RedisNames.PAIR_LOST, RedisNames.pairOf(user.id()),
-                RedisNames.connecting(user.id()), RedisNames.onlineIn(user.id()), RedisNames.leaves(user.id()),
-                RedisNames.leftRooms(user.id()), RedisNames.joinsTold(user.id())));
+        List<String> keys = new ArrayList<>(List.of(RedisNames.connections(user.id()), RedisNames.closedConnection(conn),
+                RedisNames.PAIR_LOST, RedisNames.pairOf(user.id()), RedisNames.connecting(user.id()),
+                RedisNames.onlineIn(user.id()), RedisNames.leaves(user.id()), RedisNames.leftRooms(user.id()),
+                RedisNames.joinsTold(user.id())));
         convs.forEach(conv -> keys.add(RedisNames.online(conv)));
-        List<String> args = new ArrayList<>(List.of(conn, node, nullToEmpty(user.nickname()), nullToEmpty(user.avatarUrl()),
-                user.id(), RedisNames.ONLINE, RedisNames.nodeConnections(node), RedisNames.NODES, leaves, force ? "1" : "0"));
+        List<String> args = new ArrayList<>(List.of(conn, node, user.id(), RedisNames.ONLINE,
+                RedisNames.nodeConnections(node), RedisNames.NODES, leaves, force ? "1" : "0"));
         args.addAll(announcing);
         return redis.execute(CONNECT, keys, args).next().timeout(timeout).map(r -> {
             List<?> l = (List<?>) r;
@@ -440,10 +440,6 @@ public class PresenceRepository {
                 .collectMap(Map.Entry::getKey, Map.Entry::getValue)
                 .map(p -> new UserRef(userId, emptyToNull(p.get("nickname")), emptyToNull(p.get("avatarUrl"))))
                 .timeout(timeout);
-    }
-
-    private static String nullToEmpty(String s) {
-        return s == null ? "" : s;
     }
 
     private static String emptyToNull(String s) {

@@ -19,8 +19,9 @@ import org.springframework.stereotype.Service;
 import reactor.core.publisher.Mono;
 
 /**
- * Known users and their display profiles. The durable copy is in MongoDB; the Redis profile hash (written by the
- * connect script) tells whether it changed, so a connect costs a Mongo write only when the profile is new or changed.
+ * Known users and their display profiles. The durable copy is in MongoDB; the Redis profile hash (written here after
+ * the MongoDB write, read by the connect's first step) tells whether it changed, so a connect costs a Mongo write only
+ * when the profile is new or changed.
  */
 @Service
 public class ProfileService {

@@ -154,6 +154,24 @@ class PresenceRepositoryIntegrationTests {
     }
 
     /**
+     * The registration does not write the cached profile ({@code ProfileService.record} does, with its lifetime, when it
+     * is new or changed): a profile hash that lapsed between the connect's two steps is not brought back without an
+     * expiry, and a connect with an older token does not overwrite the profile another device's connect stored since.
+     */
+    @Test
+    void theRegistrationLeavesTheCachedProfileAlone() {
+        String key = RedisNames.profile(alice.id());
+        presence.prepare(alice.id(), "gw1", "c-q" + suffix).block(WAIT);
+        redis.delete(key).block(WAIT); // lapsed between the two steps
+        presence.connect(alice, "gw1", "c-q" + suffix, convs, "", true).block(WAIT);
+        assertThat(redis.hasKey(key).block(WAIT)).as("no hash without expiry").isFalse();
+
+        redis.opsForHash().putAll(key, Map.of("stored", "1", "nickname", "Newer", "avatarUrl", "")).block(WAIT);
+        presence.connect(alice, "gw1", "c-q2" + suffix, convs, "", true).block(WAIT);
+        assertThat(redis.opsForHash().get(key, "nickname").block(WAIT)).isEqualTo("Newer");
+    }
+
+    /**
      * What Redis holds of a user lapses 30 days after they were last active: the cached profile from their last
      * connect (its first step refreshes it), the last seen time from their last disconnect; so Redis grows with the
      * users active lately, not with every user who ever connected (both had no expiry).
@@ -290,6 +308,10 @@ class PresenceRepositoryIntegrationTests {
         StepVerifier.create(presence.markCreatorOnline(room, alice.id())).expectNext(0L).verifyComplete();
         presence.connect(alice, "gw1", "c1", convs, "", true).block(WAIT);
         StepVerifier.create(presence.markCreatorOnline(room, alice.id())).expectNext(1L).verifyComplete();
+        StepVerifier.create(presence.onlineMembers(room, 10)).expectNext(new UserRef(alice.id(), null, null))
+                .verifyComplete(); // no cached profile: the id alone
+        redis.opsForHash().putAll(RedisNames.profile(alice.id()), Map.of("stored", "1", "nickname", "Alice", "avatarUrl", ""))
+                .block(WAIT); // as ProfileService.record caches it at a connect
         StepVerifier.create(presence.onlineMembers(room, 10)).expectNext(alice).verifyComplete();
     }
 
