@@ -71,7 +71,8 @@ public class RoomCommands {
 
     public Mono<NodeMessage> create(Command cmd, ClientFrame.CreateRoom frame) {
         UserRef user = cmd.user();
-        return rooms.create(frame.name(), user.id(), frame.rid()).flatMap(room -> {
+        // refused at the limit after its membership was inserted: undone as a refused join's (a new last leave)
+        return rooms.create(frame.name(), user.id(), frame.rid(), conv -> undoRefusedJoin(conv, user)).flatMap(room -> {
             String conv = Conversations.room(room.id());
             return presence.markCreatorOnline(conv, user.id()).flatMap(online -> subscribeEverywhere(cmd, conv,
                     new ServerFrame.Joined(frame.rid(), conv, room.name(), online, 0)));

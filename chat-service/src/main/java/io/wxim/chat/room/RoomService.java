@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import org.springframework.stereotype.Service;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -145,9 +146,12 @@ public class RoomService {
      * lost answer); that is answered before the room limit. A room found that the creator has left since is not
      * rejoined: a new room is made (with a random id). After the window the same {@code rid} and name make a new room:
      * clients number their rids anew at each start, and a rid used again later must not put the user back into a room
-     * they left.
+     * they left. A create refused at the room limit after the creator's membership was inserted (the count after the
+     * insert, {@link #withinRoomLimit}) removes it and deletes the room, then runs {@code undoRefused} with the room's
+     * conversation before answering TOO_LARGE: a connect of the user's other device that read the memberships
+     * meanwhile may have registered the user in the room, as for a refused join.
      */
-    public Mono<Room> create(String name, String userId, String rid) {
+    public Mono<Room> create(String name, String userId, String rid, Function<String, Mono<Void>> undoRefused) {
         long now = clock.millis();
         long window = now / CREATE_RETRY_WINDOW.toMillis();
         String id = rid == null ? newRoomId() : derivedRoomId(userId, rid, name, window);
@@ -162,7 +166,9 @@ public class RoomService {
                 .flatMap(r -> rooms.addMember(Conversations.room(r.id()), userId, clock.millis())
                         .flatMap(newly -> !newly ? Mono.<Void>empty() : withinRoomLimit(Conversations.room(r.id()), userId)
                                 .onErrorResume(e -> e instanceof ProtocolException p && p.code() == ErrorCode.TOO_LARGE,
-                                        e -> rooms.deleteRoom(r.id()).then(Mono.error(e)))) // made for nothing
+                                        e -> rooms.deleteRoom(r.id()) // made for nothing
+                                                .then(undoRefused.apply(Conversations.room(r.id())))
+                                                .then(Mono.error(e))))
                         .thenReturn(r))
                 .doOnNext(r -> names.put(r.id(), r.name()));
     }

@@ -1,5 +1,6 @@
 package io.wxim.chat.room;
 
+import static io.wxim.chat.room.TestRoomServices.NOTHING_TO_UNDO;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -36,27 +37,27 @@ class RoomCreateIntegrationTests {
     @Test
     void aRetryGetsTheRoomItMade_aRidUsedAgainAfterTheWindowOrWithAnotherName_anotherRoom() {
         RoomService rooms = service(100);
-        Room tea = rooms.create("Tea room", user, "q3").block(WAIT);
+        Room tea = rooms.create("Tea room", user, "q3", NOTHING_TO_UNDO).block(WAIT);
         now.addAndGet(60_000);
-        assertThat(rooms.create("Tea room", user, "q3").block(WAIT)).isEqualTo(tea);
+        assertThat(rooms.create("Tea room", user, "q3", NOTHING_TO_UNDO).block(WAIT)).isEqualTo(tea);
 
-        Room books = rooms.create("Book club", user, "q3").block(WAIT); // the next start's first create, same rid
+        Room books = rooms.create("Book club", user, "q3", NOTHING_TO_UNDO).block(WAIT); // the next start's first create, same rid
         assertThat(books.id()).isNotEqualTo(tea.id());
         assertThat(books.name()).isEqualTo("Book club");
 
         now.addAndGet(WINDOW + 1);
-        Room later = rooms.create("Tea room", user, "q3").block(WAIT); // a rid used again later: a new room
+        Room later = rooms.create("Tea room", user, "q3", NOTHING_TO_UNDO).block(WAIT); // a rid used again later: a new room
         assertThat(later.id()).isNotIn(tea.id(), books.id());
     }
 
     @Test
     void aCreateAfterTheUserLeftTheRoomItsRidMade_makesANewRoom_insteadOfRejoiningIt() {
         RoomService rooms = service(100);
-        Room tea = rooms.create("Tea room", user, "q3").block(WAIT);
+        Room tea = rooms.create("Tea room", user, "q3", NOTHING_TO_UNDO).block(WAIT);
         rooms.leave("r:" + tea.id(), user).block(WAIT);
         now.addAndGet(60_000); // within the window
 
-        Room again = rooms.create("Tea room", user, "q3").block(WAIT);
+        Room again = rooms.create("Tea room", user, "q3", NOTHING_TO_UNDO).block(WAIT);
         assertThat(again.id()).isNotEqualTo(tea.id());
         assertThat(again.name()).isEqualTo("Tea room");
         assertThat(repository.isMember("r:" + tea.id(), user).block(WAIT)).isFalse();
@@ -67,26 +68,26 @@ class RoomCreateIntegrationTests {
     void aRetryOnAnInstanceWhoseClockIsBehind_acrossAWindowsEdge_getsTheSameRoom() {
         RoomService ahead = service(100);
         now.set((now.get() / WINDOW) * WINDOW + 30_000); // 30 s into a window
-        Room made = ahead.create("Skew", user, "c9").block(WAIT);
+        Room made = ahead.create("Skew", user, "c9", NOTHING_TO_UNDO).block(WAIT);
         now.addAndGet(-90_000); // the retry lands on an instance whose clock is 90 s behind: the window before
-        assertThat(ahead.create("Skew", user, "c9").block(WAIT)).isEqualTo(made);
+        assertThat(ahead.create("Skew", user, "c9", NOTHING_TO_UNDO).block(WAIT)).isEqualTo(made);
     }
 
     @Test
     void aRetryAcrossAWindowsEdge_getsTheSameRoom() {
         RoomService rooms = service(100);
         now.set((now.get() / WINDOW) * WINDOW + WINDOW - 1_000); // a second before the window ends
-        Room made = rooms.create("Edge", user, "c1").block(WAIT);
+        Room made = rooms.create("Edge", user, "c1", NOTHING_TO_UNDO).block(WAIT);
         now.addAndGet(2_000);
-        assertThat(rooms.create("Edge", user, "c1").block(WAIT)).isEqualTo(made);
+        assertThat(rooms.create("Edge", user, "c1", NOTHING_TO_UNDO).block(WAIT)).isEqualTo(made);
     }
 
     @Test
     void aRetryOfTheCreateThatReachedTheRoomLimit_getsItsRoom_anotherCreateIsRefused() {
         RoomService rooms = service(1);
-        Room made = rooms.create("Only", user, "c1").block(WAIT);
-        assertThat(rooms.create("Only", user, "c1").block(WAIT)).isEqualTo(made);
-        assertThatThrownBy(() -> rooms.create("Second", user, "c2").block(WAIT))
+        Room made = rooms.create("Only", user, "c1", NOTHING_TO_UNDO).block(WAIT);
+        assertThat(rooms.create("Only", user, "c1", NOTHING_TO_UNDO).block(WAIT)).isEqualTo(made);
+        assertThatThrownBy(() -> rooms.create("Second", user, "c2", NOTHING_TO_UNDO).block(WAIT))
                 .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TOO_LARGE));
     }
 

@@ -1,5 +1,6 @@
 package io.wxim.chat.room;
 
+import static io.wxim.chat.room.TestRoomServices.NOTHING_TO_UNDO;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -32,7 +33,7 @@ class RoomJoinIntegrationTests {
 
     @Test
     void aRoomIsReadOncePerInstance_aRejoinInsertsNothing_andTheJoinerNeedsNoReadToSend() {
-        Room room = service(100).create("Hall", "owner" + run, null).block(WAIT);
+        Room room = service(100).create("Hall", "owner" + run, null, NOTHING_TO_UNDO).block(WAIT);
         String conv = "r:" + room.id();
         RoomService other = service(100); // another chat-service instance: it has not seen the room
 

@@ -10,6 +10,7 @@ import io.wxim.testinfra.TestMongo;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -70,8 +71,10 @@ class RoomLimitIntegrationTests {
         for (int i = HELD; i < HELD + JOINS; i++) {
             attempts.add(outcome(rooms.join(Conversations.room("lim" + i + run), user).map(j -> "joined")));
         }
+        List<String> undone = Collections.synchronizedList(new ArrayList<>());
         for (int i = 0; i < CREATES; i++) {
-            attempts.add(outcome(rooms.create("Made " + i, user, null).map(r -> "joined")));
+            attempts.add(outcome(rooms.create("Made " + i, user, null, conv -> Mono.fromRunnable(() -> undone.add(conv)))
+                    .map(r -> "joined")));
         }
         List<String> outcomes = Flux.mergeSequential(attempts).collectList().block(WAIT);
 
@@ -81,6 +84,11 @@ class RoomLimitIntegrationTests {
         assertThat(plain.listRooms(1_000).filter(r -> r.createdBy().equals(user)).count().block(WAIT))
                 .as("a room made for a refused create is gone").isEqualTo(outcomes.subList(JOINS, JOINS + CREATES).stream()
                         .filter("joined"::equals).count());
+        assertThat(undone).as("each create refused after its insert had its room's Redis side undone, once")
+                .doesNotHaveDuplicates()
+                .hasSize((int) outcomes.subList(JOINS, JOINS + CREATES).stream().filter("too_large"::equals).count())
+                .allSatisfy(conv -> assertThat(plain.findRoom(conv.substring(Conversations.ROOM_PREFIX.length()))
+                        .block(WAIT)).as("its room is gone").isNull());
     }
 
     /** "joined", or the refusal's error code. */

@@ -3,9 +3,14 @@ package io.wxim.chat.room;
 import io.wxim.chat.config.ChatProperties;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.function.Function;
+import reactor.core.publisher.Mono;
 
 /** A {@link RoomService} for tests: the default settings but the room limit, on {@code repository} and {@code clock}. */
 final class TestRoomServices {
+    /** For a {@link RoomService#create} whose refusal at the limit has no Redis side to undo (no presence here). */
+    static final Function<String, Mono<Void>> NOTHING_TO_UNDO = conv -> Mono.empty();
+
     private TestRoomServices() {
     }
 
