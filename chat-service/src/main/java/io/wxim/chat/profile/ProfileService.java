@@ -1,6 +1,7 @@
 package io.wxim.chat.profile;
 
 import io.wxim.chat.config.ChatProperties;
+import io.wxim.chat.config.RedisScripts;
 import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.protocol.ErrorCode;
 import io.wxim.protocol.ProtocolException;
@@ -9,12 +10,14 @@ import io.wxim.protocol.UserRef;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 import org.springframework.data.mongodb.core.query.Criteria;
 import org.springframework.data.mongodb.core.query.Query;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.stereotype.Service;
 import reactor.core.publisher.Mono;
 
@@ -27,6 +30,7 @@ import reactor.core.publisher.Mono;
 public class ProfileService {
     /** Field of the Redis profile hash set once the profile is stored in MongoDB. */
     private static final String STORED = "stored";
+    private static final RedisScript<Long> CACHE = RedisScripts.load("redis/profile_cache.lua", Long.class);
 
     private final ReactiveMongoTemplate mongo;
     private final ReactiveStringRedisTemplate redis;
@@ -52,15 +56,13 @@ public class ProfileService {
         if (unchanged(cached, user)) {
             return Mono.empty();
         }
-        String key = RedisNames.profile(user.id());
-        // the hash, then its lifetime (only for a new or changed profile)
+        // the hash with its lifetime, in one step (only for a new or changed profile)
         return mongo.save(new Profile(user.id(), user.nickname(), user.avatarUrl(), clock.millis()))
                 .timeout(mongoTimeout)
-                .then(redis.opsForHash().putAll(key, Map.of(STORED, "1",
-                                "nickname", nullToEmpty(user.nickname()), "avatarUrl", nullToEmpty(user.avatarUrl())))
-                        .then(redis.expire(key, PresenceRepository.USER_RETENTION))
-                        .timeout(redisTimeout))
-                .then();
+                .then(redis.execute(CACHE, List.of(RedisNames.profile(user.id())), List.of(nullToEmpty(user.nickname()),
+                                nullToEmpty(user.avatarUrl()), String.valueOf(PresenceRepository.USER_RETENTION.toMillis())))
+                        .then()
+                        .timeout(redisTimeout));
     }
 
     /** The user's profile; NOT_FOUND if the user never connected (unknown to chat). */

@@ -156,18 +156,21 @@ class PresenceRepositoryIntegrationTests {
     /**
      * The registration does not write the cached profile ({@code ProfileService.record} does, with its lifetime, when it
      * is new or changed): a profile hash that lapsed between the connect's two steps is not brought back without an
-     * expiry, and a connect with an older token does not overwrite the profile another device's connect stored since.
+     * expiry, and a profile another device's connect stored between this connect's two steps is not overwritten with
+     * this connect's (Redis and MongoDB no longer disagree).
      */
     @Test
     void theRegistrationLeavesTheCachedProfileAlone() {
         String key = RedisNames.profile(alice.id());
         presence.prepare(alice.id(), "gw1", "c-q" + suffix).block(WAIT);
         redis.delete(key).block(WAIT); // lapsed between the two steps
-        presence.connect(alice, "gw1", "c-q" + suffix, convs, "", true).block(WAIT);
+        StepVerifier.create(outcome(presence.connect(alice, "gw1", "c-q" + suffix, convs, "", true)))
+                .expectNext(PresenceRepository.Connect.CAME_ONLINE).verifyComplete();
         assertThat(redis.hasKey(key).block(WAIT)).as("no hash without expiry").isFalse();
 
         redis.opsForHash().putAll(key, Map.of("stored", "1", "nickname", "Newer", "avatarUrl", "")).block(WAIT);
-        presence.connect(alice, "gw1", "c-q2" + suffix, convs, "", true).block(WAIT);
+        StepVerifier.create(outcome(presence.connect(alice, "gw1", "c-q2" + suffix, convs, "", true)))
+                .expectNext(PresenceRepository.Connect.ALREADY_ONLINE).verifyComplete();
         assertThat(redis.opsForHash().get(key, "nickname").block(WAIT)).isEqualTo("Newer");
     }
 
@@ -306,7 +309,8 @@ class PresenceRepositoryIntegrationTests {
     void addsAJoinerToTheOnlineSet_onlyWhileConnected() {
         String room = "r:joined" + suffix;
         StepVerifier.create(presence.markCreatorOnline(room, alice.id())).expectNext(0L).verifyComplete();
-        presence.connect(alice, "gw1", "c1", convs, "", true).block(WAIT);
+        StepVerifier.create(outcome(presence.connect(alice, "gw1", "c-j" + suffix, convs, "", true)))
+                .expectNext(PresenceRepository.Connect.CAME_ONLINE).verifyComplete();
         StepVerifier.create(presence.markCreatorOnline(room, alice.id())).expectNext(1L).verifyComplete();
         StepVerifier.create(presence.onlineMembers(room, 10)).expectNext(new UserRef(alice.id(), null, null))
                 .verifyComplete(); // no cached profile: the id alone
