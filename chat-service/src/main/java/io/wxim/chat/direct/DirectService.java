@@ -90,7 +90,7 @@ public class DirectService {
                 .collectMap(Peers::conv, p -> p.peerOf(userId) == null ? userId : p.peerOf(userId))
                 .flatMap(ids -> profiles.findAll(Set.copyOf(ids.values())).map(found -> {
                     Map<String, UserRef> byConv = new HashMap<>();
-                    ids.forEach((conv, id) -> byConv.put(conv, found.getOrDefault(id, new UserRef(id, null, null))));
+                    ids.forEach((conv, id) -> byConv.put(conv, ProfileService.known(found, id)));
                     return byConv;
                 }));
     }

@@ -99,7 +99,7 @@ public class PairCommands {
                 .flatMap(incoming -> profiles.findAll(incoming.stream().map(PairRepository.Incoming::from).toList())
                         .map(found -> incoming.stream()
                                 .map(in -> new ServerFrame.PendingRequest(
-                                        found.getOrDefault(in.from(), new UserRef(in.from(), null, null)), in.expiresAt()))
+                                        ProfileService.known(found, in.from()), in.expiresAt()))
                                 .toList()))
                 .map(requests -> deliveries.reply(cmd, new ServerFrame.PairRequests(frame.rid(), requests)));
     }
@@ -132,10 +132,9 @@ public class PairCommands {
         return directs.recordMembers(conv, frame.from(), me.id(), now)
                 .then(profiles.findAll(List.of(frame.from(), me.id())))
                 .flatMap(found -> {
-                    UserRef requester = found.getOrDefault(frame.from(), new UserRef(frame.from(), null, null));
-                    return pairs.announceRecorded(conv, frame.from(), me.id(), deliveries.inScript(List.of(
-                                    new UserFrames(frame.from(), new ServerFrame.PairStarted(null, conv, me)),
-                                    new UserFrames(me.id(), cmd.conn(), new ServerFrame.PairStarted(null, conv, requester)))))
+                    UserRef requester = ProfileService.known(found, frame.from());
+                    return pairs.announceRecorded(conv, frame.from(), me.id(),
+                                    deliveries.inScript(StartNews.of(conv, requester, me, cmd.conn())))
                             .flatMap(told -> told ? Mono.just(deliveries.reply(cmd, new ServerFrame.PairStarted(frame.rid(), conv, requester)))
                                     : Mono.error(new ProtocolException(ErrorCode.NOT_FOUND, "the pair session already ended")));
                 });

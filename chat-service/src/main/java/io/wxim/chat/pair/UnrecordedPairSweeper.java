@@ -5,10 +5,7 @@ import io.wxim.chat.config.PeriodicTask;
 import io.wxim.chat.direct.DirectService;
 import io.wxim.chat.profile.ProfileService;
 import io.wxim.chat.routing.Deliveries;
-import io.wxim.chat.routing.Deliveries.UserFrames;
 import io.wxim.protocol.RedisNames;
-import io.wxim.protocol.ServerFrame;
-import io.wxim.protocol.UserRef;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -98,16 +95,11 @@ class UnrecordedPairSweeper extends PeriodicTask {
         }
         return directs.recordMembers(conv, requester, accepter, startedAt(session, now))
                 .then(profiles.findAll(List.of(requester, accepter)))
-                .flatMap(found -> pairs.announceRecorded(conv, requester, accepter, deliveries.inScript(List.of(
-                        new UserFrames(requester, new ServerFrame.PairStarted(null, conv, profile(found, accepter))),
-                        new UserFrames(accepter, new ServerFrame.PairStarted(null, conv, profile(found, requester)))))))
+                .flatMap(found -> pairs.announceRecorded(conv, requester, accepter, deliveries.inScript(
+                        StartNews.of(conv, ProfileService.known(found, requester), ProfileService.known(found, accepter), null))))
                 .doOnNext(told -> log.info("pair session its accept left unrecorded recorded by the sweep: conversationId={} announced={}",
                         conv, told))
                 .then();
-    }
-
-    private static UserRef profile(Map<String, UserRef> found, String userId) {
-        return found.getOrDefault(userId, new UserRef(userId, null, null));
     }
 
     private static long startedAt(Map<String, String> session, long now) {

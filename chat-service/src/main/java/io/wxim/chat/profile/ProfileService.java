@@ -81,6 +81,11 @@ public class ProfileService {
                 .collectMap(Profile::id, Profile::toRef);
     }
 
+    /** The profile {@link #findAll} found for {@code userId}, or the bare id (a user whose profile is not stored). */
+    public static UserRef known(Map<String, UserRef> found, String userId) {
+        return found.getOrDefault(userId, new UserRef(userId, null, null));
+    }
+
     private static boolean unchanged(Map<String, String> cached, UserRef user) {
         return "1".equals(cached.get(STORED))
                 && Objects.equals(emptyToNull(cached.get("nickname")), emptyToNull(user.nickname()))
