@@ -149,7 +149,9 @@ public class RoomService {
      * they left. A create refused at the room limit after the creator's membership was inserted (the count after the
      * insert, {@link #withinRoomLimit}) removes it and deletes the room, then runs {@code undoRefused} with the room's
      * conversation before answering TOO_LARGE: a connect of the user's other device that read the memberships
-     * meanwhile may have registered the user in the room, as for a refused join.
+     * meanwhile may have registered the user in the room, as for a refused join. (If that undo fails, the client's
+     * retry is refused before anything is written, and nothing is undone: such a connection stays in the room until
+     * its disconnect; architecture, "A join reads little".)
      */
     public Mono<Room> create(String name, String userId, String rid, Function<String, Mono<Void>> undoRefused) {
         long now = clock.millis();
@@ -166,8 +168,9 @@ public class RoomService {
                 .flatMap(r -> rooms.addMember(Conversations.room(r.id()), userId, clock.millis())
                         .flatMap(newly -> !newly ? Mono.<Void>empty() : withinRoomLimit(Conversations.room(r.id()), userId)
                                 .onErrorResume(e -> e instanceof ProtocolException p && p.code() == ErrorCode.TOO_LARGE,
-                                        e -> rooms.deleteRoom(r.id()) // made for nothing
-                                                .then(undoRefused.apply(Conversations.room(r.id())))
+                                        // the room made for nothing goes, and the undo runs whatever its delete does
+                                        e -> Mono.whenDelayError(rooms.deleteRoom(r.id()),
+                                                        undoRefused.apply(Conversations.room(r.id())))
                                                 .then(Mono.error(e))))
                         .thenReturn(r))
                 .doOnNext(r -> names.put(r.id(), r.name()));

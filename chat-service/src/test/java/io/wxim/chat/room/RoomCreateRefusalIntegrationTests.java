@@ -63,7 +63,7 @@ class RoomCreateRefusalIntegrationTests {
 
     /**
      * A connect registered the user in the room while its membership existed: the refusal takes the user out of the
-     * room's online set and every gateway of the user unsubscribes; the room hears nothing (its join was never told).
+     * room's online set and every gateway of the user unsubscribes.
      */
     @Test
     void aCreateRefusedAtTheLimit_takesTheUserOutOfTheRoomAConnectRegisteredThemIn() throws Exception {
@@ -93,13 +93,12 @@ class RoomCreateRefusalIntegrationTests {
         String node = "gw-l" + run;
         presence.connect(lou, node, "l1" + run, List.of(Conversations.LOBBY), "", true).block(WAIT);
         String leaves = presence.prepare(lou.id(), node, "l2" + run).block(WAIT).leaves(); // l2's connect begins
-        LinkedBlockingQueue<String> inRoom = new LinkedBlockingQueue<>();
-        RoomCommands commands = atLimitOfOne(lou, conv -> Mono.fromRunnable(() ->
-                testRedis.listen(RedisNames.convChannel(conv), inRoom::add)));
+        RoomCommands commands = atLimitOfOne(lou, conv -> Mono.empty());
 
         assertThat(refusal(commands, lou, node)).isEqualTo(ErrorCode.TOO_LARGE);
 
         String conv = made.get();
+        LinkedBlockingQueue<String> inRoom = testRedis.listen(RedisNames.convChannel(conv));
         PresenceRepository.Connected connected = presence.connect(lou, node, "l2" + run, List.of(Conversations.LOBBY, conv),
                 leaves, false, PresenceFrames.online(lou, codec::encode), Set.of(conv),
                 () -> PresenceFrames.joined(lou, codec::encode)).block(WAIT);
@@ -109,14 +108,40 @@ class RoomCreateRefusalIntegrationTests {
         assertThat(inRoom.poll(300, TimeUnit.MILLISECONDS)).as("nothing told").isNull();
     }
 
+    /** The undo runs even if deleting the room made for nothing fails (the create then fails with that error). */
+    @Test
+    void aRefusedCreatesUndoRuns_evenIfDeletingItsRoomFails() {
+        UserRef max = new UserRef("ux" + run, "Max", null);
+        List<String> undone = new java.util.concurrent.CopyOnWriteArrayList<>();
+        RoomService rooms = TestRoomServices.withRoomLimit(racedRepository(max, conv -> Mono.empty(), true), 1,
+                Clock.systemUTC());
+
+        Throwable thrown = catchThrowable(() -> rooms.create("Refused", max.id(), "c",
+                conv -> Mono.fromRunnable(() -> undone.add(conv))).block(WAIT));
+
+        assertThat(thrown).hasMessageContaining("MongoDB is down");
+        assertThat(undone).containsExactly(made.get());
+    }
+
     /**
      * Room commands with a limit of one room, where {@code user}'s other device joins another room between the create's
      * quick count and its membership's insert (so the count after the insert refuses it), and {@code meanwhile} runs
      * with the made room's conversation once the creator's membership is in.
      */
     private RoomCommands atLimitOfOne(UserRef user, Function<String, Mono<Void>> meanwhile) {
+        return new RoomCommands(TestRoomServices.withRoomLimit(racedRepository(user, meanwhile, false), 1, Clock.systemUTC()),
+                presence, new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()), deliveries, props);
+    }
+
+    /** As {@link #atLimitOfOne}'s repository; {@code deleteFails}: deleting a room fails (MongoDB down). */
+    private RoomRepository racedRepository(UserRef user, Function<String, Mono<Void>> meanwhile, boolean deleteFails) {
         String other = Conversations.room("o" + run);
-        RoomRepository repository = new RoomRepository(MONGO.template(), props) {
+        return new RoomRepository(MONGO.template(), props) {
+            @Override
+            public Mono<Void> deleteRoom(String roomId) {
+                return deleteFails ? Mono.error(new IllegalStateException("MongoDB is down")) : super.deleteRoom(roomId);
+            }
+
             @Override
             public Mono<Boolean> addMember(String conv, String userId, long now) {
                 if (!userId.equals(user.id()) || conv.equals(other)) {
@@ -129,8 +154,6 @@ class RoomCreateRefusalIntegrationTests {
                                 .thenReturn(added));
             }
         };
-        return new RoomCommands(TestRoomServices.withRoomLimit(repository, 1, Clock.systemUTC()), presence,
-                new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()), deliveries, props);
     }
 
     private ErrorCode refusal(RoomCommands commands, UserRef user, String node) {
