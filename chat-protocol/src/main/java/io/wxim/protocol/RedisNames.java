@@ -165,6 +165,15 @@ public final class RedisNames {
     }
 
     /**
+     * Held by the one join or leave command of {@code userId} for room {@code conv} that runs (a string: its token),
+     * from before its MongoDB write until its reply was sent, at most until its deadline: the user's other device's
+     * join or leave of the same room waits for it, so MongoDB's order of the two is Redis's too (ADR-35).
+     */
+    public static String membershipLock(String userId, String conv) {
+        return "im:chat:memlock:" + userId + ":" + conv;
+    }
+
+    /**
      * What was told of one user's room memberships (a hash conv -> {@code j:<until ms>} when its {@code memberJoined}
      * was told, {@code l:<until ms>} when its {@code memberLeft} was; a record counts for 10 minutes): written by the
      * step that tells it ({@code mark_online.lua}, {@code connect.lua}, {@code room_leave.lua}; a room's create records

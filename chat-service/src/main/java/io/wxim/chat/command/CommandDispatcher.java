@@ -5,6 +5,7 @@ import io.wxim.chat.direct.DirectCommands;
 import io.wxim.chat.pair.PairCommands;
 import io.wxim.chat.read.ReadCommands;
 import io.wxim.chat.message.MessageService;
+import io.wxim.chat.room.MembershipLocks;
 import io.wxim.chat.room.RoomCommands;
 import io.wxim.chat.routing.Deliveries;
 import io.wxim.chat.session.SessionService;
@@ -16,6 +17,7 @@ import io.wxim.protocol.ProtocolException;
 import io.wxim.protocol.ServerFrame;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,11 +41,14 @@ public class CommandDispatcher implements CommandHandler {
     private final ReadCommands reads;
     private final DirectCommands directs;
     private final Deliveries deliveries;
+    private final MembershipLocks locks;
     private final Duration deadline;
 
     public CommandDispatcher(SessionService sessions, RoomCommands rooms, MessageService messages, PairCommands pairs,
-                             ReadCommands reads, DirectCommands directs, Deliveries deliveries, ChatProperties props) {
+                             ReadCommands reads, DirectCommands directs, Deliveries deliveries, MembershipLocks locks,
+                             ChatProperties props) {
         this.deadline = props.commandDeadline();
+        this.locks = locks;
         this.sessions = sessions;
         this.rooms = rooms;
         this.messages = messages;
@@ -62,8 +67,36 @@ public class CommandDispatcher implements CommandHandler {
         return switch (cmd.event()) {
             case DISCONNECT -> sessions.disconnect(cmd);
             case CONNECT -> replyTo(cmd, sessions.connect(cmd), budget, null, null);
-            case FRAME -> replyTo(cmd, handle(cmd, cmd.frame()), budget, cmd.frame().rid(), cmidOf(cmd.frame()));
+            case FRAME -> membershipOf(cmd.frame()) == null
+                    ? replyTo(cmd, handle(cmd, cmd.frame()), budget, cmd.frame().rid(), cmidOf(cmd.frame()))
+                    : exclusive(cmd, membershipOf(cmd.frame()), budget);
         };
+    }
+
+    /**
+     * A join or leave holds the user's lock of the room from before its MongoDB write until its reply was sent
+     * (ADR-35): the same user's join or leave of the room on another device waits, so the two change MongoDB and Redis
+     * in the same order. Released after the reply, on the same Redis connection, so Redis runs the release after
+     * everything this command sent it; if the reply could not be sent the lock lapses at the command's deadline.
+     */
+    private Mono<Void> exclusive(Command cmd, String conv, Duration budget) {
+        String user = cmd.user().id();
+        String token = cmd.conn() + ":" + cmd.ref() + ":" + Long.toHexString(ThreadLocalRandom.current().nextLong());
+        Mono<NodeMessage> work = locks.acquire(user, conv, token).then(Mono.defer(() -> handle(cmd, cmd.frame())));
+        return replyTo(cmd, work, budget, cmd.frame().rid(), null)
+                .then(Mono.defer(() -> locks.release(user, conv, token)).onErrorResume(e -> {
+                    log.warn("membership lock not released, it lapses at the command's deadline: userId={} conv={} error={}",
+                            user, conv, e.toString());
+                    return Mono.empty();
+                }));
+    }
+
+    /** The room whose membership {@code frame} changes (a join or a leave), else null. */
+    private static String membershipOf(ClientFrame frame) {
+        if (frame instanceof ClientFrame.Join join) {
+            return join.conv();
+        }
+        return frame instanceof ClientFrame.Leave leave ? leave.conv() : null;
     }
 
     /** Java 17 has no pattern switch; an unknown frame type cannot reach here (the codec rejects it). */
