@@ -18,6 +18,7 @@ import io.wxim.protocol.ServerFrame;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,14 +78,19 @@ public class CommandDispatcher implements CommandHandler {
      * A join or leave holds the user's lock of the room from before its MongoDB write until its reply was sent
      * (ADR-35): the same user's join or leave of the room on another device waits, so the two change MongoDB and Redis
      * in the same order. Released after the reply, on the same Redis connection, so Redis runs the release after
-     * everything this command sent it; if the reply could not be sent the lock lapses at the command's deadline.
+     * everything this command sent it, and only if the work ended by itself (done, or refused with a protocol error
+     * once its writes were answered): work cut off (a timeout, its budget, an unexpected failure) may still have a
+     * write on its way, so its lock lapses at the command's deadline instead, as it does if the reply was not sent.
      */
     private Mono<Void> exclusive(Command cmd, String conv, Duration budget) {
         String user = cmd.user().id();
         String token = cmd.conn() + ":" + cmd.ref() + ":" + Long.toHexString(ThreadLocalRandom.current().nextLong());
-        Mono<NodeMessage> work = locks.acquire(user, conv, token).then(Mono.defer(() -> handle(cmd, cmd.frame())));
+        AtomicBoolean ended = new AtomicBoolean();
+        Mono<NodeMessage> work = locks.acquire(user, conv, token).then(Mono.defer(() -> handle(cmd, cmd.frame())))
+                .doOnSuccess(done -> ended.set(true))
+                .doOnError(e -> ended.set(e instanceof ProtocolException));
         return replyTo(cmd, work, budget, cmd.frame().rid(), null)
-                .then(Mono.defer(() -> locks.release(user, conv, token)).onErrorResume(e -> {
+                .then(Mono.defer(() -> ended.get() ? locks.release(user, conv, token) : Mono.<Void>empty()).onErrorResume(e -> {
                     log.warn("membership lock not released, it lapses at the command's deadline: userId={} conv={} error={}",
                             user, conv, e.toString());
                     return Mono.empty();

@@ -93,7 +93,9 @@ public class RoomCommands {
                 // attempt never got to the step, as the step then adds the user to the online set
                 .flatMap(joined -> presence.markOnline(conv, user.id(), joined.newly(), PresenceFrames.joined(user, deliveries::encode))
                         .map(marked -> Tuples.of(joined.name(), marked.online())))
-                .zipWith(history.lastSeqs(List.of(conv))) // read alongside the join
+                // read after the join, not alongside: a history failure then cannot cut off the join's writes, which
+                // could land after the answer and after the lock's release (ADR-35)
+                .flatMap(joined -> history.lastSeqs(List.of(conv)).map(seqs -> Tuples.of(joined, seqs)))
                 .flatMap(t -> subscribeEverywhere(cmd, conv, new ServerFrame.Joined(frame.rid(), conv, t.getT1().getT1(),
                         t.getT1().getT2(), t.getT2().getOrDefault(conv, 0L))));
     }

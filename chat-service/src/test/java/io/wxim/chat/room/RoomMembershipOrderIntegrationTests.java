@@ -87,6 +87,7 @@ class RoomMembershipOrderIntegrationTests {
         ClientFrame.Join join = new ClientFrame.Join("jn", room);
         CompletableFuture<Void> joining = dispatcher.dispatch(new Command(Command.Event.FRAME, pad, "d1" + run, 6, uma, join),
                 props.commandDeadline()).contextWrite(CommandDeadline.of(deadline)).toFuture();
+        assertThat(leaving).as("the join came while the leave's step was held up").isNotDone();
         leaving.get(10, TimeUnit.SECONDS);
         joining.get(10, TimeUnit.SECONDS);
 
@@ -104,6 +105,40 @@ class RoomMembershipOrderIntegrationTests {
                 .containsExactly(NodeMessage.Kind.UNSUBSCRIBE, NodeMessage.Kind.SUBSCRIBE);
     }
 
+    /**
+     * A command whose work ended by itself (here a leave answered not_found) releases its lock; one whose work was cut
+     * off (its budget ran out while a write could still be on its way) leaves it to lapse at its deadline.
+     */
+    @Test
+    void theLockIsReleasedAfterWorkThatEnded_butLapsesAfterWorkCutOff() throws Exception {
+        UserRef vic = new UserRef("uv" + run, "Vic", null);
+        String room = Conversations.room("mv" + run);
+        repository.insertRoom(new Room("mv" + run, "Cut", "owner" + run, 1L)).block(WAIT);
+        String node = "gw-v" + run;
+        new PresenceRepository(redis, props).connect(vic, node, "v1" + run, List.of(Conversations.LOBBY), "", true).block(WAIT);
+        CommandDispatcher dispatcher = dispatcher(new PresenceRepository(redis, props), new RoomService(repository, props,
+                Clock.systemUTC(), KnownMembers.local(Duration.ofSeconds(10), System::nanoTime)) {
+            @Override
+            public Mono<Joined> join(String conv, String userId) { // a MongoDB write that does not answer
+                return Mono.never();
+            }
+        });
+        String lock = RedisNames.membershipLock(vic.id(), room);
+        long deadline = testRedis.redisMillis() + props.commandDeadline().toMillis();
+
+        ClientFrame.Leave leave = new ClientFrame.Leave("lv", room); // not a member: not_found, after its step
+        dispatcher.dispatch(new Command(Command.Event.FRAME, node, "v1" + run, 1, vic, leave), props.commandDeadline())
+                .contextWrite(CommandDeadline.of(deadline)).block(WAIT);
+        assertThat(redis.hasKey(lock).block(WAIT)).as("released").isFalse();
+
+        ClientFrame.Join join = new ClientFrame.Join("jn", room);
+        dispatcher.dispatch(new Command(Command.Event.FRAME, node, "v1" + run, 2, vic, join), Duration.ofMillis(300))
+                .contextWrite(CommandDeadline.of(deadline)).block(WAIT);
+        Duration left = redis.getExpire(lock).block(WAIT);
+        assertThat(left).as("kept until the deadline").isNotNull();
+        assertThat(left.toMillis()).isPositive().isLessThanOrEqualTo(props.commandDeadline().toMillis());
+    }
+
     private void awaitRemoved(String room, String userId) throws InterruptedException {
         long until = System.nanoTime() + WAIT.toNanos();
         while (Boolean.TRUE.equals(repository.isMember(room, userId).block(WAIT))) {
@@ -114,14 +149,18 @@ class RoomMembershipOrderIntegrationTests {
 
     /** A dispatcher for room commands only (the other command kinds are not sent here); history knows no messages. */
     private CommandDispatcher dispatcher(PresenceRepository presence) {
+        return dispatcher(presence, new RoomService(repository, props, Clock.systemUTC(),
+                KnownMembers.local(Duration.ofSeconds(10), System::nanoTime)));
+    }
+
+    private CommandDispatcher dispatcher(PresenceRepository presence, RoomService service) {
         HistoryClient history = new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()) {
             @Override
             public Mono<Map<String, Long>> lastSeqs(Collection<String> convs) {
                 return Mono.just(Map.of());
             }
         };
-        RoomCommands rooms = new RoomCommands(new RoomService(repository, props, Clock.systemUTC(),
-                KnownMembers.local(Duration.ofSeconds(10), System::nanoTime)), presence, history, deliveries, props);
+        RoomCommands rooms = new RoomCommands(service, presence, history, deliveries, props);
         return new CommandDispatcher(null, rooms, null, null, null, null, deliveries, new MembershipLocks(redis, props), props);
     }
 }
