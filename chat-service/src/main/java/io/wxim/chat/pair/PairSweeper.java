@@ -1,7 +1,7 @@
 package io.wxim.chat.pair;
 
 import io.wxim.chat.config.ChatProperties;
-import io.wxim.chat.config.PeriodicTask;
+import io.wxim.support.PeriodicTask;
 import io.wxim.chat.routing.Deliveries;
 import io.wxim.chat.routing.Deliveries.UserFrames;
 import io.wxim.protocol.ServerFrame;

@@ -1,11 +1,11 @@
 package io.wxim.chat.pair;
 
 import io.wxim.chat.config.ChatProperties;
-import io.wxim.chat.config.PeriodicTask;
 import io.wxim.chat.direct.DirectService;
 import io.wxim.chat.profile.ProfileService;
 import io.wxim.chat.routing.Deliveries;
 import io.wxim.protocol.RedisNames;
+import io.wxim.support.PeriodicTask;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;

@@ -1,8 +1,8 @@
 package io.wxim.chat.presence;
 
 import io.wxim.chat.config.ChatProperties;
-import io.wxim.chat.config.PeriodicTask;
 import io.wxim.chat.routing.Deliveries;
+import io.wxim.support.PeriodicTask;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
 

@@ -1,11 +1,11 @@
 package io.wxim.chat.session;
 
 import io.wxim.chat.config.ChatProperties;
-import io.wxim.chat.config.PeriodicTask;
 import io.wxim.chat.presence.GatewayNodes;
 import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.protocol.Command;
 import io.wxim.protocol.OpenConnections;
+import io.wxim.support.PeriodicTask;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;

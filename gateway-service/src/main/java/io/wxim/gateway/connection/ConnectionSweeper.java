@@ -1,8 +1,8 @@
 package io.wxim.gateway.connection;
 
 import io.wxim.gateway.config.GatewayProperties;
-import io.wxim.gateway.config.PeriodicTask;
 import io.wxim.protocol.CloseCode;
+import io.wxim.support.PeriodicTask;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

@@ -2,9 +2,9 @@ package io.wxim.gateway.connection;
 
 import io.wxim.gateway.config.GatewayProperties;
 import io.wxim.gateway.config.NodeIdentity;
-import io.wxim.gateway.config.PeriodicTask;
 import io.wxim.protocol.OpenConnections;
 import io.wxim.protocol.RedisNames;
+import io.wxim.support.PeriodicTask;
 import java.time.Duration;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.stereotype.Component;

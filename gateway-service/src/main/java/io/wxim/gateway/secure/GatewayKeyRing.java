@@ -1,6 +1,7 @@
 package io.wxim.gateway.secure;
 
 import io.wxim.protocol.crypto.KeyWrap;
+import io.wxim.support.PeriodicTask;
 import java.net.URI;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
@@ -15,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import io.wxim.gateway.config.PeriodicTask;
 import org.springframework.http.HttpHeaders;
 import org.springframework.web.reactive.function.client.WebClient;
 import reactor.core.publisher.Mono;

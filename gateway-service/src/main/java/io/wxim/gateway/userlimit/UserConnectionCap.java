@@ -12,7 +12,7 @@ import java.util.function.BiFunction;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import io.wxim.gateway.config.PeriodicTask;
+import io.wxim.support.PeriodicTask;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;

@@ -2,6 +2,7 @@ package io.wxim.history.media;
 
 import io.wxim.history.media.OrphanFileRepository.FileEntry;
 import io.wxim.history.media.SweepRepository.Lease;
+import io.wxim.support.PeriodicTask;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Date;
@@ -72,7 +73,7 @@ class OrphanFileSweeper extends PeriodicTask {
     }
 
     @Override
-    Mono<Run> runOnce() {
+    protected Mono<Run> runOnce() {
         return sweep();
     }
 

@@ -1,5 +1,6 @@
 package io.wxim.history.media;
 
+import io.wxim.support.PeriodicTask;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.function.Function;
@@ -43,7 +44,7 @@ class OrphanSweeper extends PeriodicTask {
     }
 
     @Override
-    Mono<Long> runOnce() {
+    protected Mono<Long> runOnce() {
         return sweep();
     }
 

@@ -1,4 +1,4 @@
-package io.wxim.history.media;
+package io.wxim.support;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -6,7 +6,6 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import io.wxim.history.message.StoreUnavailableException;
 import java.time.Duration;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -19,7 +18,7 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.test.scheduler.VirtualTimeScheduler;
 
-/** The sweepers' schedule, on virtual time. */
+/** The services' periodic passes, on virtual time. */
 class PeriodicTaskTests {
     private static final Duration INTERVAL = Duration.ofMinutes(10);
 
@@ -42,9 +41,9 @@ class PeriodicTaskTests {
     }
 
     @Test
-    void logsOneLineWithoutAStackTrace_whenARunFails_andRunsAgainAtTheNextTick() {
-        PeriodicTask task = task(run -> run == 1
-                ? Mono.error(new StoreUnavailableException("mongo call timed out", new TimeoutException()))
+    void logsOneLineWithoutAStackTrace_whenAPassFails_andRunsAgainAtTheNextTick() {
+        PeriodicTask task = task(INTERVAL, run -> run == 1
+                ? Mono.error(new IllegalStateException("store call timed out", new TimeoutException()))
                 : Mono.empty());
 
         task.start();
@@ -54,17 +53,17 @@ class PeriodicTaskTests {
         assertThat(runs).hasValue(2);
         assertThat(logged.list).singleElement().satisfies(event -> {
             assertThat(event.getLevel()).isEqualTo(Level.WARN);
-            assertThat(event.getFormattedMessage()).isEqualTo("test sweep failed, the next run retries: "
-                    + "error=io.wxim.history.message.StoreUnavailableException: mongo call timed out");
+            assertThat(event.getFormattedMessage()).isEqualTo("test pass failed, the next run retries: "
+                    + "error=java.lang.IllegalStateException: store call timed out");
             assertThat(event.getThrowableProxy()).isNull();
         });
         assertThat(task.isRunning()).isFalse();
     }
 
-    /** A run that throws instead of returning a failed Mono (a bug) costs that run, not the schedule. */
+    /** A pass that throws instead of returning a failed Mono (a bug) costs that pass, not the schedule. */
     @Test
-    void keepsItsSchedule_whenARunThrows() {
-        PeriodicTask task = task(run -> {
+    void keepsItsSchedule_whenAPassThrows() {
+        PeriodicTask task = task(INTERVAL, run -> {
             if (run == 1) {
                 throw new IllegalStateException("a bug");
             }
@@ -77,28 +76,48 @@ class PeriodicTaskTests {
 
         assertThat(runs).hasValue(2);
         assertThat(logged.list).singleElement().satisfies(event -> assertThat(event.getFormattedMessage())
-                .isEqualTo("test sweep failed, the next run retries: error=java.lang.IllegalStateException: a bug"));
+                .isEqualTo("test pass failed, the next run retries: error=java.lang.IllegalStateException: a bug"));
     }
 
     @Test
-    void dropsTheTicks_whileARunIsStillGoing() {
+    void dropsTheTicks_whileAPassIsStillGoing() {
         Sinks.Empty<Void> firstRun = Sinks.empty();
-        PeriodicTask task = task(run -> run == 1 ? firstRun.asMono() : Mono.empty());
+        PeriodicTask task = task(INTERVAL, run -> run == 1 ? firstRun.asMono() : Mono.empty());
 
         task.start();
         time.advanceTimeBy(INTERVAL.multipliedBy(3));
-        assertThat(runs).as("one run at a time").hasValue(1);
+        assertThat(runs).as("one pass at a time").hasValue(1);
         firstRun.tryEmitEmpty();
+        assertThat(runs).as("the ticks meanwhile were dropped, not queued").hasValue(1);
         time.advanceTimeBy(INTERVAL);
         task.stop();
 
         assertThat(runs).hasValue(2);
     }
 
-    private PeriodicTask task(IntFunction<Mono<Void>> run) {
-        return new PeriodicTask("test sweep", INTERVAL) {
+    @Test
+    void runsTheFirstPassAfterItsInitialDelay() {
+        PeriodicTask task = new PeriodicTask("test pass", Duration.ofSeconds(1), INTERVAL) {
             @Override
-            Mono<Void> runOnce() {
+            protected Mono<Void> runOnce() {
+                runs.incrementAndGet();
+                return Mono.empty();
+            }
+        };
+
+        task.start();
+        time.advanceTimeBy(Duration.ofSeconds(1));
+        assertThat(runs).hasValue(1);
+        time.advanceTimeBy(INTERVAL);
+        task.stop();
+
+        assertThat(runs).hasValue(2);
+    }
+
+    private PeriodicTask task(Duration interval, IntFunction<Mono<Void>> run) {
+        return new PeriodicTask("test pass", interval) {
+            @Override
+            protected Mono<Void> runOnce() {
                 return run.apply(runs.incrementAndGet());
             }
         };

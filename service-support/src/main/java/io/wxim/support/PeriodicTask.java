@@ -1,4 +1,4 @@
-package io.wxim.gateway.config;
+package io.wxim.support;
 
 import java.time.Duration;
 import org.slf4j.Logger;
@@ -10,8 +10,9 @@ import reactor.core.publisher.Mono;
 
 /**
  * A pass that runs every {@code interval} (the first after {@code initialDelay}) while the application runs: one pass
- * at a time (a pass still running when the next is due skips that tick), a failed pass is logged and the next one
- * comes anyway.
+ * at a time (a tick while a pass is still going is dropped), and a failed pass, or one that throws (a bug), logs one
+ * line without a stack trace and the next one comes anyway. The services' sweeps, flushes and refreshes; the one
+ * long-lived subscription of each, disposed at stop.
  */
 public abstract class PeriodicTask implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(PeriodicTask.class);
@@ -21,6 +22,11 @@ public abstract class PeriodicTask implements SmartLifecycle {
     private final Duration interval;
     private volatile Disposable running;
 
+    /** A pass every {@code interval}, the first one interval after the start. */
+    protected PeriodicTask(String name, Duration interval) {
+        this(name, interval, interval);
+    }
+
     protected PeriodicTask(String name, Duration initialDelay, Duration interval) {
         this.name = name;
         this.initialDelay = initialDelay;
@@ -28,14 +34,14 @@ public abstract class PeriodicTask implements SmartLifecycle {
     }
 
     /** One pass; completes when done. */
-    protected abstract Mono<Void> runOnce();
+    protected abstract Mono<?> runOnce();
 
     @Override
     public void start() {
         running = Flux.interval(initialDelay, interval)
                 .onBackpressureDrop()
-                .concatMap(tick -> Mono.defer(this::runOnce).onErrorResume(e -> {
-                    log.warn("{} failed: error={}", name, e.toString());
+                .concatMap(tick -> Mono.defer(this::runOnce).then().onErrorResume(e -> {
+                    log.warn("{} failed, the next run retries: error={}", name, e.toString());
                     return Mono.empty();
                 }), 0)
                 .subscribe();
