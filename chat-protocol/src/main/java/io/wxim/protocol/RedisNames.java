@@ -166,7 +166,7 @@ public final class RedisNames {
 
     /**
      * Held by the one join or leave command of {@code userId} for room {@code conv} that runs (a string: its token),
-     * from before its MongoDB write until its reply was sent, at most until its deadline: the user's other device's
+     * from before its MongoDB write until its reply was sent (if its work ended by itself), at most until its deadline: the user's other device's
      * join or leave of the same room waits for it, so MongoDB's order of the two is Redis's too (ADR-35).
      */
     public static String membershipLock(String userId, String conv) {

@@ -13,7 +13,7 @@ import reactor.core.publisher.Mono;
 
 /**
  * One join or leave at a time per user and room (ADR-35): a command takes the lock before its MongoDB write and
- * releases it once its reply was sent, so a join and a leave of the same room from two devices of one user run one
+ * releases it once its reply was sent if its work ended by itself ({@code CommandDispatcher}), so a join and a leave of the same room from two devices of one user run one
  * after the other, and Redis (the online set, the gateways' subscriptions) ends as MongoDB does. The lock lapses at its
  * command's deadline ({@link CommandDeadline}), after which a step of that command changes nothing (ADR-34), so a
  * command that failed midway holds up the next one at most until then; the next one asks again with a backoff until

@@ -82,7 +82,10 @@ public class RoomCommands {
     public Mono<NodeMessage> join(Command cmd, ClientFrame.Join frame) {
         UserRef user = cmd.user();
         String conv = frame.conv();
-        return rooms.join(conv, user.id())
+        // the room's last seq first: a history failure refuses the join before anything is written (read after the
+        // writes it left a member unsubscribed; alongside them it cut them off midway, ADR-35); a message stored
+        // between this read and the subscribe is still stated (ADR-27)
+        return history.lastSeqs(List.of(conv)).flatMap(seqs -> rooms.join(conv, user.id())
                 // refused at the limit: a connect that read the memberships while the refused one existed (the count
                 // after an insert removes it again) may have registered the user online in the room and subscribed it,
                 // or be about to: undone, and such a connect reads the memberships again (a new last leave)
@@ -93,11 +96,8 @@ public class RoomCommands {
                 // attempt never got to the step, as the step then adds the user to the online set
                 .flatMap(joined -> presence.markOnline(conv, user.id(), joined.newly(), PresenceFrames.joined(user, deliveries::encode))
                         .map(marked -> Tuples.of(joined.name(), marked.online())))
-                // read after the join, not alongside: a history failure then cannot cut off the join's writes, which
-                // could land after the answer and after the lock's release (ADR-35)
-                .flatMap(joined -> history.lastSeqs(List.of(conv)).map(seqs -> Tuples.of(joined, seqs)))
-                .flatMap(t -> subscribeEverywhere(cmd, conv, new ServerFrame.Joined(frame.rid(), conv, t.getT1().getT1(),
-                        t.getT1().getT2(), t.getT2().getOrDefault(conv, 0L))));
+                .flatMap(t -> subscribeEverywhere(cmd, conv, new ServerFrame.Joined(frame.rid(), conv, t.getT1(),
+                        t.getT2(), seqs.getOrDefault(conv, 0L)))));
     }
 
     /**

@@ -4,10 +4,9 @@ import static io.wxim.chat.TestRedis.next;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.wxim.chat.TestRedis;
 import io.wxim.chat.config.ChatProperties;
-import io.wxim.chat.message.HistoryClient;
+import io.wxim.chat.message.TestHistory;
 import io.wxim.chat.presence.PresenceFrames;
 import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.chat.routing.Deliveries;
@@ -34,7 +33,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
-import org.springframework.web.reactive.function.client.WebClient;
 import reactor.core.publisher.Mono;
 
 /**
@@ -130,7 +128,7 @@ class RoomCreateRefusalIntegrationTests {
      */
     private RoomCommands atLimitOfOne(UserRef user, Function<String, Mono<Void>> meanwhile) {
         return new RoomCommands(TestRoomServices.withRoomLimit(racedRepository(user, meanwhile, false), 1, Clock.systemUTC()),
-                presence, new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()), deliveries, props);
+                presence, TestHistory.knowingNoMessages(props), deliveries, props);
     }
 
     /** As {@link #atLimitOfOne}'s repository; {@code deleteFails}: deleting a room fails (MongoDB down). */

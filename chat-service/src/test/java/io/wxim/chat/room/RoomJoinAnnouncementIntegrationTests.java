@@ -5,11 +5,11 @@ import static io.wxim.chat.config.TestChatProperties.withCrowdThreshold;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.wxim.chat.TestRedis;
 import io.wxim.chat.command.CommandDeadline;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.message.HistoryClient;
+import io.wxim.chat.message.TestHistory;
 import io.wxim.chat.presence.PresenceFrames;
 import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.chat.routing.Deliveries;
@@ -24,9 +24,7 @@ import io.wxim.protocol.UserRef;
 import io.wxim.testinfra.TestMongo;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Collection;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -36,7 +34,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
-import org.springframework.web.reactive.function.client.WebClient;
 import reactor.core.Exceptions;
 import reactor.core.publisher.Mono;
 
@@ -322,12 +319,7 @@ class RoomJoinAnnouncementIntegrationTests {
 
     /** Room commands on these deliveries and settings; history knows no messages. */
     private RoomCommands commands(Deliveries through, ChatProperties settings) {
-        HistoryClient history = new HistoryClient(WebClient.builder(), settings, new SimpleMeterRegistry()) {
-            @Override
-            public Mono<Map<String, Long>> lastSeqs(Collection<String> convs) {
-                return Mono.just(Map.of());
-            }
-        };
+        HistoryClient history = TestHistory.knowingNoMessages(settings);
         return new RoomCommands(new RoomService(repository, settings, Clock.systemUTC(),
                 KnownMembers.local(Duration.ofSeconds(10), System::nanoTime)), new PresenceRepository(redis, settings), history,
                 through, settings);

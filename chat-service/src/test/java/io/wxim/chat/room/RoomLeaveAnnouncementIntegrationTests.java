@@ -5,11 +5,10 @@ import static io.wxim.chat.config.TestChatProperties.withCrowdThreshold;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.wxim.chat.TestRedis;
 import io.wxim.chat.command.CommandDeadline;
 import io.wxim.chat.config.ChatProperties;
-import io.wxim.chat.message.HistoryClient;
+import io.wxim.chat.message.TestHistory;
 import io.wxim.chat.presence.LeaveNews;
 import io.wxim.chat.presence.PresenceFrames;
 import io.wxim.chat.presence.PresenceRepository;
@@ -37,7 +36,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
-import org.springframework.web.reactive.function.client.WebClient;
 import reactor.core.Exceptions;
 import reactor.core.publisher.Mono;
 
@@ -320,6 +318,6 @@ class RoomLeaveAnnouncementIntegrationTests {
     private RoomCommands commands(Deliveries through, ChatProperties settings) {
         return new RoomCommands(new RoomService(repository, settings, Clock.systemUTC(),
                 KnownMembers.local(Duration.ofSeconds(10), System::nanoTime)), new PresenceRepository(redis, settings),
-                new HistoryClient(WebClient.builder(), settings, new SimpleMeterRegistry()), through, settings);
+                TestHistory.knowingNoMessages(settings), through, settings);
     }
 }

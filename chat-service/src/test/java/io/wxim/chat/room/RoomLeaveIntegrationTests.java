@@ -4,10 +4,9 @@ import static io.wxim.chat.TestRedis.next;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.wxim.chat.TestRedis;
 import io.wxim.chat.config.ChatProperties;
-import io.wxim.chat.message.HistoryClient;
+import io.wxim.chat.message.TestHistory;
 import io.wxim.chat.presence.PresenceFrames;
 import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.chat.routing.Deliveries;
@@ -33,7 +32,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
-import org.springframework.web.reactive.function.client.WebClient;
 import reactor.core.publisher.Mono;
 
 /**
@@ -57,7 +55,7 @@ class RoomLeaveIntegrationTests {
     private final RoomRepository repository = new RoomRepository(MONGO.template(), props);
     private final RoomCommands commands = new RoomCommands(
             new RoomService(repository, props, Clock.systemUTC(), KnownMembers.local(Duration.ofSeconds(10), System::nanoTime)),
-            presence, new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()), deliveries, props);
+            presence, TestHistory.knowingNoMessages(props), deliveries, props);
 
     /**
      * The user's gateways, the requester's too, unsubscribe (stating the leave's value) before the user's other
@@ -158,7 +156,7 @@ class RoomLeaveIntegrationTests {
         };
         RoomCommands failingOnce = new RoomCommands(
                 new RoomService(repository, props, Clock.systemUTC(), KnownMembers.local(Duration.ofSeconds(10), System::nanoTime)),
-                presence, new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()), failing, props);
+                presence, TestHistory.knowingNoMessages(props), failing, props);
         ClientFrame.Leave leave = new ClientFrame.Leave("lv", room);
         repository.removeMember(room, ivy.id()).block(WAIT); // the earliest attempt's removal
         Command first = new Command(Command.Event.FRAME, node, "v1" + run, 3, ivy, leave);
@@ -201,7 +199,7 @@ class RoomLeaveIntegrationTests {
         };
         RoomCommands racing = new RoomCommands(
                 new RoomService(joinedMeanwhile, props, Clock.systemUTC(), KnownMembers.local(Duration.ofSeconds(10), System::nanoTime)),
-                presence, new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()), deliveries, props);
+                presence, TestHistory.knowingNoMessages(props), deliveries, props);
 
         Command retry = new Command(Command.Event.FRAME, node, "j1" + run, 4, jo, leave);
         assertThat(catchThrowable(() -> racing.leave(retry, leave).block(WAIT)))
@@ -225,7 +223,7 @@ class RoomLeaveIntegrationTests {
         LinkedBlockingQueue<String> atNode = listen(node);
         LinkedBlockingQueue<String> inRoom = testRedis.listen(RedisNames.convChannel(other));
         RoomCommands atLimit = new RoomCommands(TestRoomServices.withRoomLimit(repository, 1, Clock.systemUTC()),
-                presence, new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()), deliveries, props);
+                presence, TestHistory.knowingNoMessages(props), deliveries, props);
         ClientFrame.Join join = new ClientFrame.Join("j", other);
 
         assertThat(catchThrowable(() -> atLimit.join(new Command(Command.Event.FRAME, node, "k1" + run, 3, kay, join), join)
@@ -263,7 +261,7 @@ class RoomLeaveIntegrationTests {
             }
         };
         RoomCommands refusing = new RoomCommands(raced, presence,
-                new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()), deliveries, props);
+                TestHistory.knowingNoMessages(props), deliveries, props);
         ClientFrame.Join join = new ClientFrame.Join("j", room);
 
         assertThat(catchThrowable(() -> refusing.join(new Command(Command.Event.FRAME, node, "m1" + run, 3, mo, join), join)
@@ -292,7 +290,7 @@ class RoomLeaveIntegrationTests {
         String leaves = presence.prepare(lou.id(), node, "l2" + run).block(WAIT).leaves(); // l2's connect begins
         LinkedBlockingQueue<String> inRoom = testRedis.listen(RedisNames.convChannel(other));
         RoomCommands atLimit = new RoomCommands(TestRoomServices.withRoomLimit(repository, 1, Clock.systemUTC()),
-                presence, new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()), deliveries, props);
+                presence, TestHistory.knowingNoMessages(props), deliveries, props);
         ClientFrame.Join join = new ClientFrame.Join("j", other);
         assertThat(catchThrowable(() -> atLimit.join(new Command(Command.Event.FRAME, node, "l1" + run, 3, lou, join), join)
                 .block(WAIT))).isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TOO_LARGE));

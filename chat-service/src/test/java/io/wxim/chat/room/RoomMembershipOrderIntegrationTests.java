@@ -2,27 +2,29 @@ package io.wxim.chat.room;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.wxim.chat.TestRedis;
 import io.wxim.chat.command.CommandDeadline;
 import io.wxim.chat.command.CommandDispatcher;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.message.HistoryClient;
+import io.wxim.chat.message.TestHistory;
 import io.wxim.chat.presence.LeaveNews;
 import io.wxim.chat.presence.PresenceRepository;
 import io.wxim.chat.routing.Deliveries;
 import io.wxim.protocol.ClientFrame;
 import io.wxim.protocol.Command;
 import io.wxim.protocol.Conversations;
+import io.wxim.protocol.ErrorCode;
 import io.wxim.protocol.FrameCodec;
 import io.wxim.protocol.NodeMessage;
+import io.wxim.protocol.ProtocolException;
 import io.wxim.protocol.RedisNames;
+import io.wxim.protocol.ServerFrame;
 import io.wxim.protocol.UserRef;
 import io.wxim.testinfra.TestMongo;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -33,7 +35,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
-import org.springframework.web.reactive.function.client.WebClient;
 import reactor.core.publisher.Mono;
 
 /**
@@ -139,6 +140,59 @@ class RoomMembershipOrderIntegrationTests {
         assertThat(left.toMillis()).isPositive().isLessThanOrEqualTo(props.commandDeadline().toMillis());
     }
 
+    /**
+     * Work that fails with a timeout well before the deadline (a MongoDB or Redis call that did not answer in time, its
+     * write possibly still on its way) keeps the lock until the deadline, as work cut off by its budget does.
+     */
+    @Test
+    void theLockIsKeptAfterATimeoutInsideTheWork() {
+        UserRef wes = new UserRef("uw" + run, "Wes", null);
+        String room = Conversations.room("mw" + run);
+        String node = "gw-w" + run;
+        new PresenceRepository(redis, props).connect(wes, node, "w1" + run, List.of(Conversations.LOBBY), "", true).block(WAIT);
+        CommandDispatcher dispatcher = dispatcher(new PresenceRepository(redis, props), new RoomService(repository, props,
+                Clock.systemUTC(), KnownMembers.local(Duration.ofSeconds(10), System::nanoTime)) {
+            @Override
+            public Mono<Joined> join(String conv, String userId) {
+                return Mono.error(new java.util.concurrent.TimeoutException("the membership insert did not answer"));
+            }
+        });
+        long deadline = testRedis.redisMillis() + props.commandDeadline().toMillis();
+
+        ClientFrame.Join join = new ClientFrame.Join("jn", room);
+        dispatcher.dispatch(new Command(Command.Event.FRAME, node, "w1" + run, 1, wes, join), props.commandDeadline())
+                .contextWrite(CommandDeadline.of(deadline)).block(WAIT);
+
+        Duration left = redis.getExpire(RedisNames.membershipLock(wes.id(), room)).block(WAIT);
+        assertThat(left).as("kept").isNotNull();
+        assertThat(left.toMillis()).as("until the deadline").isGreaterThan(props.commandDeadline().toMillis() / 2);
+    }
+
+    /** A join whose room's last seq cannot be read (history down) is refused before anything is written. */
+    @Test
+    void aJoinThatCannotReadItsRoomsSeq_writesNothing() throws Exception {
+        UserRef xia = new UserRef("ux" + run, "Xia", null);
+        String room = Conversations.room("mx" + run);
+        repository.insertRoom(new Room("mx" + run, "Quiet", "owner" + run, 1L)).block(WAIT);
+        String node = "gw-x" + run;
+        new PresenceRepository(redis, props).connect(xia, node, "x1" + run, List.of(Conversations.LOBBY), "", true).block(WAIT);
+        LinkedBlockingQueue<String> atNode = testRedis.listen(RedisNames.nodeChannel(node));
+        CommandDispatcher dispatcher = dispatcher(new PresenceRepository(redis, props), new RoomService(repository, props,
+                Clock.systemUTC(), KnownMembers.local(Duration.ofSeconds(10), System::nanoTime)),
+                Mono.error(new ProtocolException(ErrorCode.UNAVAILABLE, "history did not answer")));
+
+        ClientFrame.Join join = new ClientFrame.Join("jn", room);
+        dispatcher.dispatch(new Command(Command.Event.FRAME, node, "x1" + run, 1, xia, join), props.commandDeadline())
+                .contextWrite(CommandDeadline.of(testRedis.redisMillis() + props.commandDeadline().toMillis())).block(WAIT);
+
+        NodeMessage reply = codec.read(TestRedis.next(atNode), NodeMessage.class);
+        assertThat(reply.kind()).isEqualTo(NodeMessage.Kind.REPLY);
+        assertThat(codec.decodeServer(reply.frames().get(0))).isInstanceOfSatisfying(ServerFrame.Error.class,
+                e -> assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE.wire()));
+        assertThat(repository.isMember(room, xia.id()).block(WAIT)).as("not a member").isFalse();
+        assertThat(redis.opsForSet().isMember(RedisNames.online(room), xia.id()).block(WAIT)).as("not online").isFalse();
+    }
+
     private void awaitRemoved(String room, String userId) throws InterruptedException {
         long until = System.nanoTime() + WAIT.toNanos();
         while (Boolean.TRUE.equals(repository.isMember(room, userId).block(WAIT))) {
@@ -154,12 +208,12 @@ class RoomMembershipOrderIntegrationTests {
     }
 
     private CommandDispatcher dispatcher(PresenceRepository presence, RoomService service) {
-        HistoryClient history = new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()) {
-            @Override
-            public Mono<Map<String, Long>> lastSeqs(Collection<String> convs) {
-                return Mono.just(Map.of());
-            }
-        };
+        return dispatcher(presence, service, Mono.just(Map.of()));
+    }
+
+    /** {@code seqs}: what history answers for a room's last seq. */
+    private CommandDispatcher dispatcher(PresenceRepository presence, RoomService service, Mono<Map<String, Long>> seqs) {
+        HistoryClient history = TestHistory.answering(props, seqs);
         RoomCommands rooms = new RoomCommands(service, presence, history, deliveries, props);
         return new CommandDispatcher(null, rooms, null, null, null, null, deliveries, new MembershipLocks(redis, props), props);
     }

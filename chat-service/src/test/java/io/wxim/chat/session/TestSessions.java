@@ -1,9 +1,9 @@
 package io.wxim.chat.session;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.wxim.chat.config.ChatProperties;
 import io.wxim.chat.direct.DirectService;
 import io.wxim.chat.message.HistoryClient;
+import io.wxim.chat.message.TestHistory;
 import io.wxim.chat.message.LastSeqs;
 import io.wxim.chat.pair.PairRecords;
 import io.wxim.chat.pair.PairRepository;
@@ -15,11 +15,7 @@ import io.wxim.chat.room.RoomService;
 import io.wxim.chat.routing.Deliveries;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Collection;
-import java.util.Map;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
-import org.springframework.web.reactive.function.client.WebClient;
-import reactor.core.publisher.Mono;
 
 /** A {@link SessionService} on a real Redis and MongoDB, for tests; history knows no messages (every last seq is 0). */
 final class TestSessions {
@@ -31,12 +27,7 @@ final class TestSessions {
                                  DirectService directs) {
         RoomService roomService = new RoomService(rooms, props, Clock.systemUTC(),
                 KnownMembers.local(Duration.ofSeconds(10), System::nanoTime));
-        HistoryClient history = new HistoryClient(WebClient.builder(), props, new SimpleMeterRegistry()) {
-            @Override
-            public Mono<Map<String, Long>> lastSeqs(Collection<String> convs) {
-                return Mono.just(Map.of());
-            }
-        };
+        HistoryClient history = TestHistory.knowingNoMessages(props);
         return new SessionService(presence, roomService, profiles, directs,
                 new LastSeqs(history), deliveries,
                 new PairRecords(new PairRepository(redis, props), directs, Clock.systemUTC()), props, Clock.systemUTC());
