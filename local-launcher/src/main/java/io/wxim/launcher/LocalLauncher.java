@@ -26,7 +26,8 @@ import java.util.Optional;
  *
  * <p>Environment: {@code WXIM_DATA} (data directory, default {@code ./.local-data}), {@code WXIM_PORT} (gateway,
  * default 8080; services use the next three ports, embedded Redis {@code WXIM_REDIS_PORT} default 6390,
- * embedded Mongo {@code WXIM_MONGO_PORT} default 27090).
+ * embedded Mongo {@code WXIM_MONGO_PORT} default 27090), {@code WXIM_BIND} (the address the four services and their
+ * management ports listen on, default {@code 127.0.0.1}: this machine only, since dev login lets anyone sign in).
  */
 public final class LocalLauncher {
     /**
@@ -36,6 +37,8 @@ public final class LocalLauncher {
      * Redis.
      */
     static final Duration SHUTDOWN_LIMIT = Duration.ofSeconds(150);
+    /** Where the services listen unless {@code WXIM_BIND} says otherwise: this machine only. */
+    static final String LOOPBACK = "127.0.0.1";
 
     private LocalLauncher() {
     }
@@ -87,6 +90,9 @@ public final class LocalLauncher {
 
         SecureRandom random = new SecureRandom();
         Map<String, String> extra = new LinkedHashMap<>();
+        String bind = env("WXIM_BIND", LOOPBACK);
+        extra.put("server.address", bind); // every service, and its management port
+        extra.put("management.server.address", bind);
         extra.put("im.gateway.allowed-origins", "http://localhost:" + gatewayPort + ",http://127.0.0.1:" + gatewayPort);
         String weChatLine;
         if (realWeChat.isPresent()) {
@@ -112,8 +118,11 @@ public final class LocalLauncher {
                         + "  WebSocket ws://localhost:%d/ws   API http://localhost:%d/api/**%n"
                         + "  WeChat    %s%n"
                         + "  Data      %s   (Redis %s:%d, Mongo %s)%n"
+                        + "%s"
                         + "  Stop with Ctrl+C.%n%n",
-                millis, gatewayPort, gatewayPort, gatewayPort, weChatLine, data, redisHost, redisPort, mongoUri);
+                millis, gatewayPort, gatewayPort, gatewayPort, weChatLine, data, redisHost, redisPort, mongoUri,
+                LOOPBACK.equals(bind) ? "" : String.format("  Listening on %s (WXIM_BIND): other machines can reach it,"
+                        + " and anyone there can sign in with dev login.%n", bind));
     }
 
     /**

@@ -23,6 +23,8 @@ import org.junit.jupiter.api.Timeout;
  */
 class LocalLauncherSmokeIT {
     private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(3);
+    /** 127.0.0.1 as {@code /proc/net/tcp} lists it, and as {@code /proc/net/tcp6} does (::ffff:127.0.0.1). */
+    private static final java.util.Set<String> LOOPBACK_HEX = java.util.Set.of("0100007F", "0000000000000000FFFF00000100007F");
 
     @Test
     @Timeout(value = 240, unit = TimeUnit.SECONDS)
@@ -71,6 +73,12 @@ class LocalLauncherSmokeIT {
                     assertThat(ready.statusCode()).as("readiness of port %d: %s", port + service, ready.body()).isEqualTo(200);
                     assertThat(ready.body()).contains("\"status\":\"UP\"");
                 }
+                // this machine only by default (dev login lets anyone sign in): every service and management port
+                // listens on 127.0.0.1, none on all interfaces
+                for (int offset : new int[] {0, 1, 2, 3, 1000, 1001, 1002, 1003}) {
+                    assertThat(listeningAddresses(port + offset)).as("port %d", port + offset).isNotEmpty()
+                            .allMatch(LOOPBACK_HEX::contains);
+                }
 
                 // heartbeat: pings keep the connection open past the idle timeout; silence then closes it with 4004
                 long pingUntil = System.nanoTime() + IDLE_TIMEOUT.multipliedBy(2).toNanos();
@@ -91,6 +99,28 @@ class LocalLauncherSmokeIT {
             assertThat(launcher.awaitExit(Duration.ofSeconds(60))).as("stopped within 60s:%n%s", launcher.output()).isTrue();
             assertThat(launcher.output().lines().filter(line -> line.contains(" ERROR "))).as("ERROR lines").isEmpty();
         }
+    }
+
+    /**
+     * The local addresses (hex, as the kernel lists them) of the sockets listening on TCP {@code port}, IPv4 and IPv6
+     * ({@code /proc/net/tcp}, {@code /proc/net/tcp6}; Linux, as CI).
+     */
+    private static java.util.List<String> listeningAddresses(int port) throws java.io.IOException {
+        String hexPort = String.format(":%04X", port);
+        java.util.List<String> addresses = new java.util.ArrayList<>();
+        for (String table : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {
+            java.nio.file.Path path = java.nio.file.Path.of(table);
+            if (!Files.exists(path)) {
+                continue;
+            }
+            for (String line : Files.readAllLines(path)) {
+                String[] fields = line.trim().split("\\s+");
+                if (fields.length > 3 && fields[1].endsWith(hexPort) && "0A".equals(fields[3])) { // 0A: LISTEN
+                    addresses.add(fields[1].substring(0, fields[1].length() - hexPort.length()));
+                }
+            }
+        }
+        return addresses;
     }
 
     /** Real WeChat login needs the appid and the AppSecret: one without the other stops the start, saying so. */
