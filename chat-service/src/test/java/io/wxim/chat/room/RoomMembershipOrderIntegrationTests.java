@@ -31,6 +31,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -116,14 +117,9 @@ class RoomMembershipOrderIntegrationTests {
         String room = Conversations.room("mv" + run);
         repository.insertRoom(new Room("mv" + run, "Cut", "owner" + run, 1L)).block(WAIT);
         String node = "gw-v" + run;
-        new PresenceRepository(redis, props).connect(vic, node, "v1" + run, List.of(Conversations.LOBBY), "", true).block(WAIT);
-        CommandDispatcher dispatcher = dispatcher(new PresenceRepository(redis, props), new RoomService(repository, props,
-                Clock.systemUTC(), KnownMembers.local(Duration.ofSeconds(10), System::nanoTime)) {
-            @Override
-            public Mono<Joined> join(String conv, String userId) { // a MongoDB write that does not answer
-                return Mono.never();
-            }
-        });
+        connectedInTheLobby(vic, node, "v1" + run);
+        CommandDispatcher dispatcher = dispatcher(new PresenceRepository(redis, props),
+                joinsAnswering(Mono.never())); // a MongoDB write that does not answer
         String lock = RedisNames.membershipLock(vic.id(), room);
         long deadline = testRedis.redisMillis() + props.commandDeadline().toMillis();
 
@@ -149,14 +145,9 @@ class RoomMembershipOrderIntegrationTests {
         UserRef wes = new UserRef("uw" + run, "Wes", null);
         String room = Conversations.room("mw" + run);
         String node = "gw-w" + run;
-        new PresenceRepository(redis, props).connect(wes, node, "w1" + run, List.of(Conversations.LOBBY), "", true).block(WAIT);
-        CommandDispatcher dispatcher = dispatcher(new PresenceRepository(redis, props), new RoomService(repository, props,
-                Clock.systemUTC(), KnownMembers.local(Duration.ofSeconds(10), System::nanoTime)) {
-            @Override
-            public Mono<Joined> join(String conv, String userId) {
-                return Mono.error(new java.util.concurrent.TimeoutException("the membership insert did not answer"));
-            }
-        });
+        connectedInTheLobby(wes, node, "w1" + run);
+        CommandDispatcher dispatcher = dispatcher(new PresenceRepository(redis, props),
+                joinsAnswering(Mono.error(new TimeoutException("the membership insert did not answer"))));
         long deadline = testRedis.redisMillis() + props.commandDeadline().toMillis();
 
         ClientFrame.Join join = new ClientFrame.Join("jn", room);
@@ -175,10 +166,9 @@ class RoomMembershipOrderIntegrationTests {
         String room = Conversations.room("mx" + run);
         repository.insertRoom(new Room("mx" + run, "Quiet", "owner" + run, 1L)).block(WAIT);
         String node = "gw-x" + run;
-        new PresenceRepository(redis, props).connect(xia, node, "x1" + run, List.of(Conversations.LOBBY), "", true).block(WAIT);
+        connectedInTheLobby(xia, node, "x1" + run);
         LinkedBlockingQueue<String> atNode = testRedis.listen(RedisNames.nodeChannel(node));
-        CommandDispatcher dispatcher = dispatcher(new PresenceRepository(redis, props), new RoomService(repository, props,
-                Clock.systemUTC(), KnownMembers.local(Duration.ofSeconds(10), System::nanoTime)),
+        CommandDispatcher dispatcher = dispatcher(new PresenceRepository(redis, props), roomService(),
                 Mono.error(new ProtocolException(ErrorCode.UNAVAILABLE, "history did not answer")));
 
         ClientFrame.Join join = new ClientFrame.Join("jn", room);
@@ -193,6 +183,10 @@ class RoomMembershipOrderIntegrationTests {
         assertThat(redis.opsForSet().isMember(RedisNames.online(room), xia.id()).block(WAIT)).as("not online").isFalse();
     }
 
+    private void connectedInTheLobby(UserRef user, String node, String conn) {
+        new PresenceRepository(redis, props).connect(user, node, conn, List.of(Conversations.LOBBY), "", true).block(WAIT);
+    }
+
     private void awaitRemoved(String room, String userId) throws InterruptedException {
         long until = System.nanoTime() + WAIT.toNanos();
         while (Boolean.TRUE.equals(repository.isMember(room, userId).block(WAIT))) {
@@ -203,8 +197,21 @@ class RoomMembershipOrderIntegrationTests {
 
     /** A dispatcher for room commands only (the other command kinds are not sent here); history knows no messages. */
     private CommandDispatcher dispatcher(PresenceRepository presence) {
-        return dispatcher(presence, new RoomService(repository, props, Clock.systemUTC(),
-                KnownMembers.local(Duration.ofSeconds(10), System::nanoTime)));
+        return dispatcher(presence, roomService());
+    }
+
+    private RoomService roomService() {
+        return new RoomService(repository, props, Clock.systemUTC(), KnownMembers.local(Duration.ofSeconds(10), System::nanoTime));
+    }
+
+    /** Room service whose join answers {@code outcome} (writing nothing). */
+    private RoomService joinsAnswering(Mono<RoomService.Joined> outcome) {
+        return new RoomService(repository, props, Clock.systemUTC(), KnownMembers.local(Duration.ofSeconds(10), System::nanoTime)) {
+            @Override
+            public Mono<Joined> join(String conv, String userId) {
+                return outcome;
+            }
+        };
     }
 
     private CommandDispatcher dispatcher(PresenceRepository presence, RoomService service) {
