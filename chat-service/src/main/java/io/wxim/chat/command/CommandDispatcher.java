@@ -18,8 +18,8 @@ import io.wxim.protocol.ServerFrame;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
@@ -68,9 +68,11 @@ public class CommandDispatcher implements CommandHandler {
         return switch (cmd.event()) {
             case DISCONNECT -> sessions.disconnect(cmd);
             case CONNECT -> replyTo(cmd, sessions.connect(cmd), budget, null, null);
-            case FRAME -> membershipOf(cmd.frame()) == null
-                    ? replyTo(cmd, handle(cmd, cmd.frame()), budget, cmd.frame().rid(), cmidOf(cmd.frame()))
-                    : exclusive(cmd, membershipOf(cmd.frame()), budget);
+            case FRAME -> {
+                String room = membershipOf(cmd.frame());
+                yield room == null ? replyTo(cmd, handle(cmd, cmd.frame()), budget, cmd.frame().rid(), cmidOf(cmd.frame()))
+                        : exclusive(cmd, room, budget);
+            }
         };
     }
 
@@ -89,12 +91,13 @@ public class CommandDispatcher implements CommandHandler {
         Mono<NodeMessage> work = locks.acquire(user, conv, token).then(Mono.defer(() -> handle(cmd, cmd.frame())))
                 .doOnSuccess(done -> ended.set(true))
                 .doOnError(e -> ended.set(e instanceof ProtocolException));
-        return replyTo(cmd, work, budget, cmd.frame().rid(), null)
-                .then(Mono.defer(() -> ended.get() ? locks.release(user, conv, token) : Mono.<Void>empty()).onErrorResume(e -> {
+        Mono<Void> release = Mono.defer(() -> ended.get() ? locks.release(user, conv, token) : Mono.<Void>empty())
+                .onErrorResume(e -> {
                     log.warn("membership lock not released, it lapses at the command's deadline: userId={} conv={} error={}",
                             user, conv, e.toString());
                     return Mono.empty();
-                }));
+                });
+        return replyTo(cmd, work, budget, cmd.frame().rid(), null).then(release);
     }
 
     /** The room whose membership {@code frame} changes (a join or a leave), else null. */
