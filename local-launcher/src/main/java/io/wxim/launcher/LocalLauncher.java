@@ -26,8 +26,10 @@ import java.util.Optional;
  *
  * <p>Environment: {@code WXIM_DATA} (data directory, default {@code ./.local-data}), {@code WXIM_PORT} (gateway,
  * default 8080; services use the next three ports, embedded Redis {@code WXIM_REDIS_PORT} default 6390,
- * embedded Mongo {@code WXIM_MONGO_PORT} default 27090), {@code WXIM_BIND} (the address the four services and their
- * management ports listen on, default {@code 127.0.0.1}: this machine only, since dev login lets anyone sign in).
+ * embedded Mongo {@code WXIM_MONGO_PORT} default 27090), {@code WXIM_BIND} (where the four services and their
+ * management ports listen: {@code 127.0.0.1}, this machine only, by default, since dev login lets anyone sign in; or
+ * {@code 0.0.0.0} / {@code ::}, every address, for a phone or a DevTools elsewhere on the network; the services still
+ * call each other on 127.0.0.1, so a single other address is refused).
  */
 public final class LocalLauncher {
     /**
@@ -39,6 +41,8 @@ public final class LocalLauncher {
     static final Duration SHUTDOWN_LIMIT = Duration.ofSeconds(150);
     /** Where the services listen unless {@code WXIM_BIND} says otherwise: this machine only. */
     static final String LOOPBACK = "127.0.0.1";
+    /** The other addresses {@code WXIM_BIND} takes: every address (IPv4; IPv4 and IPv6). */
+    private static final List<String> EVERY_ADDRESS = List.of("0.0.0.0", "::");
 
     private LocalLauncher() {
     }
@@ -65,6 +69,7 @@ public final class LocalLauncher {
     private static void start(Started running, Path data, long started) throws IOException {
         int gatewayPort = Integer.parseInt(env("WXIM_PORT", "8080"));
         Optional<WeChatLogin.Real> realWeChat = WeChatLogin.real(System::getenv); // checked before anything starts
+        String bind = bindAddress(env("WXIM_BIND", LOOPBACK)); // likewise
         String redisHost = System.getenv("REDIS_HOST");
         int redisPort;
         if (redisHost == null) {
@@ -90,7 +95,6 @@ public final class LocalLauncher {
 
         SecureRandom random = new SecureRandom();
         Map<String, String> extra = new LinkedHashMap<>();
-        String bind = env("WXIM_BIND", LOOPBACK);
         extra.put("server.address", bind); // every service, and its management port
         extra.put("management.server.address", bind);
         extra.put("im.gateway.allowed-origins", "http://localhost:" + gatewayPort + ",http://127.0.0.1:" + gatewayPort);
@@ -115,14 +119,26 @@ public final class LocalLauncher {
         long millis = (System.nanoTime() - started) / 1_000_000;
         System.out.printf("%n  wxim is running (started in %d ms). LOCAL ONLY: dev login is enabled.%n"
                         + "  Open      http://localhost:%d/%n"
-                        + "  WebSocket ws://localhost:%d/ws   API http://localhost:%d/api/**%n"
+                        + "  WebSocket ws://127.0.0.1:%d/ws   API http://127.0.0.1:%d/api/**%n"
                         + "  WeChat    %s%n"
                         + "  Data      %s   (Redis %s:%d, Mongo %s)%n"
                         + "%s"
                         + "  Stop with Ctrl+C.%n%n",
                 millis, gatewayPort, gatewayPort, gatewayPort, weChatLine, data, redisHost, redisPort, mongoUri,
-                LOOPBACK.equals(bind) ? "" : String.format("  Listening on %s (WXIM_BIND): other machines can reach it,"
-                        + " and anyone there can sign in with dev login.%n", bind));
+                LOOPBACK.equals(bind) ? "" : String.format("  Listening on every address (WXIM_BIND=%s): other machines"
+                        + " can reach it, and anyone there can sign in with dev login.%n", bind));
+    }
+
+    /**
+     * {@code WXIM_BIND} checked: loopback or every address. A single other address is refused, since the services call
+     * each other on 127.0.0.1, which would then not answer.
+     */
+    static String bindAddress(String value) {
+        if (LOOPBACK.equals(value) || EVERY_ADDRESS.contains(value)) {
+            return value;
+        }
+        throw new IllegalArgumentException("WXIM_BIND=" + value + " is not supported: use 127.0.0.1 (this machine only, the"
+                + " default) or 0.0.0.0 / :: (every address of this machine: others on the network can then sign in)");
     }
 
     /**

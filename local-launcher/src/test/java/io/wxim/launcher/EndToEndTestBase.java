@@ -143,6 +143,8 @@ abstract class EndToEndTestBase {
         return new LocalSystem.Options(TestInfra.redisHost(), TestInfra.redisPort(), TestInfra.mongoUri(), sharedDbPrefix,
                 new LocalSystem.Ports(0, 0, chatPort, 0), List.of(0, 0), true,
                 Map.ofEntries(Map.entry("im.auth.signing.key-file", signingKeyFile()),
+                        // dev login is on: this machine only, as the launcher's default
+                        Map.entry("server.address", "127.0.0.1"), Map.entry("management.server.address", "127.0.0.1"),
                         // short enough to test expiry, grace and the recall window in seconds
                         Map.entry("im.chat.pair.request-ttl", REQUEST_TTL.toMillis() + "ms"),
                         Map.entry("im.chat.pair.grace", PAIR_GRACE.toMillis() + "ms"),

@@ -67,6 +67,7 @@ final class LauncherProcess implements AutoCloseable {
         // the fake WeChat unless a test asks otherwise, whatever the environment running the tests holds
         builder.environment().remove(WeChatLogin.APP_ID);
         builder.environment().remove(WeChatLogin.SECRET);
+        builder.environment().remove("WXIM_BIND"); // the default: this machine only
         builder.environment().putAll(env);
         return new LauncherProcess(builder.start(), port, data);
     }
