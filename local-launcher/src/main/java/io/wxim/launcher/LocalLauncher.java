@@ -41,7 +41,7 @@ public final class LocalLauncher {
     static final Duration SHUTDOWN_LIMIT = Duration.ofSeconds(150);
     /** Where the services listen unless {@code WXIM_BIND} says otherwise: this machine only. */
     static final String LOOPBACK = "127.0.0.1";
-    /** The other addresses {@code WXIM_BIND} takes: every address (IPv4; IPv4 and IPv6). */
+    /** The other addresses {@code WXIM_BIND} takes: every address of this machine (either spelling). */
     private static final List<String> EVERY_ADDRESS = List.of("0.0.0.0", "::");
 
     private LocalLauncher() {

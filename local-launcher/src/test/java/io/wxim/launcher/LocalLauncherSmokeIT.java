@@ -75,10 +75,10 @@ class LocalLauncherSmokeIT {
                     assertThat(ready.body()).contains("\"status\":\"UP\"");
                 }
                 // this machine only by default (dev login lets anyone sign in): every service and management port
-                // listens on 127.0.0.1, none on all interfaces (read from Linux's socket tables, which CI has; other
-                // systems lack them and leave this check out)
-                for (int offset : Files.exists(Path.of("/proc/net/tcp")) ? new int[] {0, 1, 2, 3, 1000, 1001, 1002, 1003}
-                        : new int[0]) {
+                // listens on 127.0.0.1, none on all interfaces (read from Linux's socket tables, as on CI; other
+                // systems have none, and leave this check out)
+                boolean linux = System.getProperty("os.name", "").startsWith("Linux");
+                for (int offset : linux ? new int[] {0, 1, 2, 3, 1000, 1001, 1002, 1003} : new int[0]) {
                     assertThat(listeningAddresses(port + offset)).as("port %d", port + offset).isNotEmpty()
                             .allMatch(LOOPBACK_HEX::contains);
                 }
@@ -124,6 +124,19 @@ class LocalLauncherSmokeIT {
             }
         }
         return addresses;
+    }
+
+    /** A bind address the services could not call each other on stops the start, saying which ones it takes. */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void aSingleOtherBindAddress_isRefusedBeforeAnythingStarts() throws Exception {
+        try (LauncherProcess launcher = LauncherProcess.start(Files.createTempDirectory("wxim-smoke-bind"),
+                Map.of("WXIM_BIND", "192.168.1.20"), false)) {
+            assertThat(launcher.awaitExit(Duration.ofSeconds(45))).as("exited:%n%s", launcher.output()).isTrue();
+            assertThat(launcher.exitValue()).isEqualTo(1);
+            assertThat(launcher.output()).contains("wxim did not start: WXIM_BIND=192.168.1.20 is not supported")
+                    .contains("0.0.0.0").doesNotContain("redis-server stopped");
+        }
     }
 
     /** Real WeChat login needs the appid and the AppSecret: one without the other stops the start, saying so. */
