@@ -1,10 +1,10 @@
 package io.wxim.chat.pair;
 
 import io.wxim.chat.config.ChatProperties;
-import io.wxim.support.PeriodicTask;
 import io.wxim.chat.routing.Deliveries;
 import io.wxim.chat.routing.Deliveries.UserFrames;
 import io.wxim.protocol.ServerFrame;
+import io.wxim.support.PeriodicTask;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
